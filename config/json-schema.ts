@@ -1,0 +1,28 @@
+/**
+ * The environment-file schema as JSON Schema, for editors (`# yaml-language-server:
+ * $schema=./schema.json` at the top of each file). Generated from the zod schema, so
+ * the two cannot drift; a test fails when `config/schema.json` is stale.
+ *
+ *   npm run schema     # rewrites config/schema.json
+ */
+import { writeFileSync } from 'fs';
+import * as path from 'path';
+import { z } from 'zod';
+import { environmentSchema } from './schema';
+
+/** The JSON Schema text, stable and newline-terminated. */
+export function environmentJsonSchema(): string {
+  const schema = z.toJSONSchema(environmentSchema, { io: 'input', unrepresentable: 'any' });
+  const titled = {
+    ...schema,
+    title: 'Pronto Platform environment',
+    description: 'One environment of the Pronto restaurant system (config/<env>.yaml).',
+  };
+  return `${JSON.stringify(titled, null, 2)}\n`;
+}
+
+if (require.main === module) {
+  const file = path.join(__dirname, 'schema.json');
+  writeFileSync(file, environmentJsonSchema());
+  console.log(`wrote ${path.relative(process.cwd(), file)}`);
+}

@@ -1,0 +1,209 @@
+/**
+ * The one definition of the configuration's shape: the service catalog and the
+ * per-environment files. Every object is strict (an unknown key is an error, so typos
+ * never pass silently) and every default is visible here and in `config/schema.json`.
+ */
+import { z } from 'zod';
+import { DIGEST, GIT_SHA, REPOSITORY, SEMVER_TAG } from '../lib/core/image';
+import { bytes, cpuMillis, isByteQuantity, isCpuQuantity } from '../lib/core/quantity';
+
+// ---------------------------------------------------------------- catalog
+
+const SERVICE_NAME = /^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$/;
+
+export const catalogEntrySchema = z.strictObject({
+  description: z.string().min(1),
+  component: z.enum(['web', 'api']).describe('app.kubernetes.io/component of the service'),
+  port: z.int().min(1024).max(65535).describe('Container port the app listens on (named "http")'),
+  route: z.strictObject({
+    path: z.string().regex(/^\/[-a-z0-9/]*$/),
+    longLivedConnections: z.boolean().default(false),
+  }).optional().describe('Public route through the gateway; absent for internal services'),
+  calls: z.array(z.string()).describe('Catalog services this one calls'),
+  dataStores: z.array(z.enum(['postgres', 'redis'])),
+  externalHosts: z.array(z.string().regex(/^[a-z0-9.-]+:\d+$/)).default([]).describe('host:port outside the cluster'),
+  secrets: z.array(z.string().regex(/^[a-z0-9-]+\/[a-z0-9-]+$/)).describe('Vault KV paths, <service>/<name>'),
+  drainSeconds: z.int().min(1).max(600).default(30).describe('Seconds to finish in-flight requests after SIGTERM'),
+});
+
+export const catalogSchema = z.record(z.string().regex(SERVICE_NAME), catalogEntrySchema);
+
+export type CatalogEntry = z.input<typeof catalogEntrySchema>;
+export type Catalog = Record<string, CatalogEntry>;
+export type ResolvedCatalogEntry = z.output<typeof catalogEntrySchema>;
+
+// ---------------------------------------------------------------- quantities
+
+const cpu = z.union([z.string(), z.number()], { error: 'expected a CPU quantity such as 250m or 1.5' })
+  .transform((v) => String(v))
+  .refine(isCpuQuantity, { error: 'expected a CPU quantity such as 250m or 1.5' })
+  .refine((v) => cpuMillis(v) > 0, { error: 'expected a CPU quantity greater than 0' });
+
+const memory = z.string({ error: 'expected a memory quantity such as 256Mi or 1Gi' })
+  .regex(/^[1-9]\d*(Mi|Gi)$/, { error: 'expected a memory quantity in whole Mi or Gi, such as 256Mi or 1Gi' });
+
+const ephemeralStorage = z.string({ error: 'expected an ephemeral-storage quantity in whole Gi, such as 1Gi' })
+  .regex(/^[1-9]\d*Gi$/, { error: 'expected an ephemeral-storage quantity in whole Gi, such as 1Gi' });
+
+const anyMemory = z.string({ error: 'expected a memory quantity such as 8Gi' })
+  .refine(isByteQuantity, { error: 'expected a memory quantity such as 512Mi or 8Gi' });
+
+// ---------------------------------------------------------------- per service
+
+const imageSchema = z.strictObject({
+  repository: z.string().regex(REPOSITORY, { error: 'expected registry/repository such as registry.example.com/pronto/app, without a tag' })
+    .optional().describe('Full repository. Default: <images.registry>/<service>'),
+  tag: z.string({ error: 'expected a semantic version tag such as 1.4.2 or v1.4.2' })
+    .regex(SEMVER_TAG, { error: 'expected a semantic version tag such as 1.4.2 or v1.4.2 (never "latest")' }),
+  digest: z.string().regex(DIGEST, { error: 'expected sha256:<64 lower-case hex characters>' })
+    .optional().describe('Pins the image content; the tag stays for humans'),
+  gitSha: z.string({ error: 'expected the git commit SHA the image was built from (7 to 40 hex characters)' })
+    .regex(GIT_SHA, { error: 'expected 7 to 40 lower-case hex characters' })
+    .describe('Git commit the image was built from'),
+});
+
+const computeSchema = (cpuDefault: string, memoryDefault: string, storageDefault: string) => z.strictObject({
+  cpu: cpu.default(cpuDefault),
+  memory: memory.default(memoryDefault),
+  ephemeralStorage: ephemeralStorage.default(storageDefault),
+});
+
+const resourcesSchema = z.strictObject({
+  requests: computeSchema('100m', '128Mi', '1Gi').prefault({}),
+  limits: computeSchema('500m', '256Mi', '2Gi').prefault({}),
+}).superRefine((r, ctx) => {
+  const checks: Array<[keyof typeof r.limits, (q: string) => number]> =
+    [['cpu', cpuMillis], ['memory', bytes], ['ephemeralStorage', bytes]];
+  for (const [field, parse] of checks) {
+    if (parse(r.limits[field]) < parse(r.requests[field])) {
+      ctx.addIssue({
+        code: 'custom', path: ['limits', field], input: r.limits[field],
+        message: `expected a limit ≥ the request (${r.requests[field]})`,
+      });
+    }
+  }
+});
+
+const autoscalingSchema = z.strictObject({
+  minReplicas: z.int().min(1),
+  maxReplicas: z.int().min(2),
+  targetCPUUtilizationPercentage: z.int().min(10).max(100).default(70),
+}).refine((a) => a.maxReplicas > a.minReplicas, {
+  error: (iss) => `expected maxReplicas greater than minReplicas (${(iss.input as any).minReplicas})`,
+  path: ['maxReplicas'],
+});
+
+const rolloutTiming = {
+  maxSurge: z.union([z.int().min(1), z.string().regex(/^([1-9]\d?|100)%$/)],
+    { error: 'expected a pod count ≥ 1 or a percentage such as 25%' }).default(1)
+    .describe('Extra pods during a rollout; maxUnavailable is always 0'),
+  minReadySeconds: z.int().min(0).default(10),
+  progressDeadlineSeconds: z.int().min(1).default(600),
+};
+
+const rollingSchema = z.strictObject({
+  strategy: z.literal('rolling'),
+  ...rolloutTiming,
+});
+
+const SLOT = z.enum(['blue', 'green']);
+
+const blueGreenSchema = z.strictObject({
+  strategy: z.literal('blueGreen'),
+  activeSlot: SLOT.describe('Slot the Service sends traffic to; flip with `npm run promote`'),
+  idleReplicas: z.int().min(0).default(0)
+    .describe('Pods kept in the idle slot: 0 parks it; more keeps it warm for preview and rollback'),
+  slots: z.strictObject({
+    blue: z.strictObject({ image: imageSchema.optional() }),
+    green: z.strictObject({ image: imageSchema.optional() }),
+  }),
+  ...rolloutTiming,
+}).superRefine((bg, ctx) => {
+  for (const slot of SLOT.options) {
+    if (!bg.slots[slot].image) {
+      ctx.addIssue({
+        code: 'custom', path: ['slots', slot, 'image'], input: undefined,
+        message: 'expected an image: a blue-green service needs an image for both slots (the idle one may repeat the active image)',
+      });
+    }
+  }
+});
+
+const rolloutSchema = z.discriminatedUnion('strategy', [rollingSchema, blueGreenSchema],
+  { error: 'expected strategy "rolling" or "blueGreen"' });
+
+export const serviceConfigSchema = z.strictObject({
+  image: imageSchema.optional().describe('Image of a rolling service (blue-green services set it per slot)'),
+  replicas: z.int().min(0).optional().describe('Fixed pod count. Default: 2 unless autoscaling is set'),
+  autoscaling: autoscalingSchema.optional(),
+  resources: resourcesSchema.prefault({}),
+  rollout: rolloutSchema.prefault({ strategy: 'rolling' }),
+}).superRefine((svc, ctx) => {
+  if (svc.replicas !== undefined && svc.autoscaling) {
+    ctx.addIssue({ code: 'custom', path: ['replicas'], input: svc.replicas,
+      message: 'expected either replicas or autoscaling, not both (an HPA owns the replica count)' });
+  }
+  if (svc.rollout.strategy === 'rolling' && !svc.image) {
+    ctx.addIssue({ code: 'custom', path: ['image'], input: undefined,
+      message: 'expected an image (repository optional, tag, gitSha) for a rolling service' });
+  }
+  if (svc.rollout.strategy === 'blueGreen' && svc.image) {
+    ctx.addIssue({ code: 'custom', path: ['image'], input: svc.image,
+      message: 'expected no top-level image on a blue-green service: set rollout.slots.blue.image and rollout.slots.green.image' });
+  }
+});
+
+// ---------------------------------------------------------------- environment
+
+const compute = (cpuDefault: string, memoryDefault: string) => z.strictObject({
+  cpu: cpu.default(cpuDefault),
+  memory: anyMemory.default(memoryDefault),
+});
+
+const namespaceSchema = z.strictObject({
+  name: z.string().regex(SERVICE_NAME).default('pronto'),
+  podSecurityVersion: z.string().regex(/^v1\.\d+$/, { error: 'expected a pinned version such as v1.28' }).default('v1.28')
+    .describe('Pod Security Standards version pinned in the admission labels'),
+  quota: z.strictObject({
+    requests: compute('8', '16Gi').prefault({}),
+    limits: compute('16', '32Gi').prefault({}),
+    pods: z.int().min(1).default(100),
+    persistentVolumeClaims: z.int().min(0).default(10),
+  }).prefault({}).describe('ResourceQuota; synth fails if the workloads at peak do not fit'),
+  limitRange: z.strictObject({
+    default: compute('500m', '256Mi').prefault({}),
+    defaultRequest: compute('100m', '128Mi').prefault({}),
+    max: compute('4', '4Gi').prefault({}),
+  }).prefault({}).describe('LimitRange for containers'),
+});
+
+const notYet = (capability: string) => z.literal(false, {
+  error: `expected false: the ${capability} capability is not built yet, so it cannot be switched on`,
+}).default(false).describe(`Switches on ${capability} once that capability lands`);
+
+const featuresSchema = z.strictObject({
+  networkPolicies: notYet('network policy'),
+  metrics: notYet('metrics (Prometheus)'),
+  logs: notYet('centralized logs (Loki)'),
+  tracing: notYet('tracing (OpenTelemetry)'),
+  vaultSecrets: notYet('Vault secret injection'),
+  gateway: notYet('nginx gateway'),
+  database: notYet('PostgreSQL/PgBouncer'),
+  backups: notYet('WAL-G backup'),
+});
+
+export const environmentSchema = z.strictObject({
+  tier: z.enum(['development', 'staging', 'production'])
+    .describe('production requires at least 2 pods per service (replicas or HPA minimum)'),
+  namespace: namespaceSchema.prefault({}),
+  images: z.strictObject({
+    registry: z.string().regex(REPOSITORY, { error: 'expected registry/path such as registry.example.com/pronto' }),
+  }),
+  features: featuresSchema.prefault({}),
+  services: z.record(z.string(), serviceConfigSchema),
+});
+
+export type EnvironmentInput = z.input<typeof environmentSchema>;
+export type EnvironmentFile = z.output<typeof environmentSchema>;
+export type ServiceConfig = z.output<typeof serviceConfigSchema>;
+export type ImageConfig = z.output<typeof imageSchema>;

@@ -1,0 +1,5 @@
+export * from './image';
+export * from './labels';
+export * from './naming';
+export * from './quantity';
+export * from './security';

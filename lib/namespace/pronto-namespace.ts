@@ -1,0 +1,110 @@
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { recommendedLabels, resourceName } from '../core';
+
+/** CPU and memory amounts, as Kubernetes quantities (`500m`, `256Mi`). */
+export interface ComputeAmounts {
+  readonly cpu: string;
+  readonly memory: string;
+}
+
+/** Totals the namespace may not exceed. */
+export interface NamespaceQuota {
+  /** Sum of container requests. */
+  readonly requests: ComputeAmounts;
+  /** Sum of container limits. */
+  readonly limits: ComputeAmounts;
+  /** Pods, counting every replica, slot and surge pod. */
+  readonly pods: number;
+  /** PersistentVolumeClaims. */
+  readonly persistentVolumeClaims: number;
+}
+
+/** Per-container defaults and bounds, enforced at admission. */
+export interface ContainerLimitRange {
+  /** Limits given to a container that sets none. */
+  readonly default: ComputeAmounts;
+  /** Requests given to a container that sets none. */
+  readonly defaultRequest: ComputeAmounts;
+  /** Largest limit a container may set. */
+  readonly max: ComputeAmounts;
+}
+
+export interface ProntoNamespaceProps {
+  /** Namespace name. */
+  readonly name: string;
+  /** Totals for the ResourceQuota. */
+  readonly quota: NamespaceQuota;
+  /** Container defaults and maxima for the LimitRange. */
+  readonly limitRange: ContainerLimitRange;
+  /**
+   * Pod Security Standards version the admission labels pin, so a cluster upgrade
+   * cannot tighten the policy under running workloads unannounced.
+   * @default 'v1.28'
+   */
+  readonly podSecurityVersion?: string;
+}
+
+/** Label prefix of Pod Security admission. */
+const PSA = 'pod-security.kubernetes.io';
+
+/**
+ * The namespace Pronto runs in, with Pod Security admission at "restricted" (enforce,
+ * audit, warn), a ResourceQuota and a LimitRange.
+ */
+export class ProntoNamespace extends Construct {
+  public readonly namespace: kplus.k8s.KubeNamespace;
+  public readonly name: string;
+  public readonly podSecurityVersion: string;
+
+  public constructor(scope: Construct, id: string, props: ProntoNamespaceProps) {
+    super(scope, id);
+    this.name = resourceName(props.name);
+    this.podSecurityVersion = props.podSecurityVersion ?? 'v1.28';
+    const labels = recommendedLabels({ name: this.name, component: 'namespace' });
+
+    // The L1 object: cdk8s-plus's Namespace renders an empty `spec: {}`.
+    this.namespace = new kplus.k8s.KubeNamespace(this, 'Resource', {
+      metadata: { name: this.name, labels: { ...labels, ...this.podSecurityLabels() } },
+    });
+    new kplus.k8s.KubeResourceQuota(this, 'Quota', {
+      metadata: { name: resourceName(this.name, 'quota'), namespace: this.name, labels },
+      spec: { hard: quotaHard(props.quota) },
+    });
+    new kplus.k8s.KubeLimitRange(this, 'LimitRange', {
+      metadata: { name: resourceName(this.name, 'limits'), namespace: this.name, labels },
+      spec: {
+        limits: [{
+          type: 'Container',
+          default: quantities(props.limitRange.default),
+          defaultRequest: quantities(props.limitRange.defaultRequest),
+          max: quantities(props.limitRange.max),
+        }],
+      },
+    });
+  }
+
+  private podSecurityLabels(): Record<string, string> {
+    const labels: Record<string, string> = {};
+    for (const mode of ['enforce', 'audit', 'warn']) {
+      labels[`${PSA}/${mode}`] = 'restricted';
+      labels[`${PSA}/${mode}-version`] = this.podSecurityVersion;
+    }
+    return labels;
+  }
+}
+
+function quantities(amounts: ComputeAmounts): Record<string, kplus.k8s.Quantity> {
+  return { cpu: kplus.k8s.Quantity.fromString(amounts.cpu), memory: kplus.k8s.Quantity.fromString(amounts.memory) };
+}
+
+function quotaHard(quota: NamespaceQuota): Record<string, kplus.k8s.Quantity> {
+  return {
+    'requests.cpu': kplus.k8s.Quantity.fromString(quota.requests.cpu),
+    'requests.memory': kplus.k8s.Quantity.fromString(quota.requests.memory),
+    'limits.cpu': kplus.k8s.Quantity.fromString(quota.limits.cpu),
+    'limits.memory': kplus.k8s.Quantity.fromString(quota.limits.memory),
+    'pods': kplus.k8s.Quantity.fromNumber(quota.pods),
+    'persistentvolumeclaims': kplus.k8s.Quantity.fromNumber(quota.persistentVolumeClaims),
+  };
+}
