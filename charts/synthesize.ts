@@ -50,17 +50,22 @@ function countKinds(manifests: Manifest[]): Record<string, number> {
 function assertCapacity(config: EnvironmentConfig, manifests: Manifest[]): void {
   const violations = checkCapacity(manifests, config.namespace.name);
   if (violations.length > 0) {
-    throw new ConfigError(violations.map((v) => `${config.file}: namespace.quota.${quotaField(v.resource)}: ${explain(v)}`));
+    throw new ConfigError(violations.map((v) => `${config.file}: namespace.quota.${v.resource}: ${explain(v)}`));
   }
 }
 
-function quotaField(resource: string): string {
-  return resource === 'pods' ? 'pods' : resource;
+/** What one pod of `peak` counts against `resource`, e.g. `200m` or `256Mi`. */
+function podShare(resource: string, peak: CapacityViolation['peaks'][number]): string {
+  const c = peak.perPod;
+  const value = { 'requests.cpu': c.requestsCpu, 'requests.memory': c.requestsMemory,
+    'limits.cpu': c.limitsCpu, 'limits.memory': c.limitsMemory }[resource] ?? 0;
+  return resource.endsWith('cpu') ? `${value}m` : formatBytes(value);
 }
 
 function explain(v: CapacityViolation): string {
   const unit = v.resource.endsWith('cpu') ? formatCpu : v.resource.endsWith('memory') ? formatBytes : String;
-  const top = v.peaks.slice(0, 3).map((p) => `${p.workload} ${p.pods} pods`).join(', ');
+  const perPod = (p: CapacityViolation['peaks'][number]) => (v.resource === 'pods' ? '' : ` × ${podShare(v.resource, p)}`);
+  const top = v.peaks.slice(0, 3).map((p) => `${p.workload} ${p.pods} pods${perPod(p)}`).join(', ');
   return `expected the quota to hold every workload at maximum scale (HPA maximum, both blue-green slots, ` +
     `rollout surge), found demand ${unit(v.demand)} above the quota ${unit(v.allowed)} ` +
     `(largest: ${top}); raise the quota or lower replicas/requests`;

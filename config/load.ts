@@ -236,7 +236,7 @@ function formatIssue(file: string, issue: z.core.$ZodIssue, locate: (at: Propert
   if (issue.code === 'invalid_type' && issue.input === undefined) {
     return `${prefix}: missing: ${expectation(issue)}`;
   }
-  const found = 'input' in issue ? `, found ${describe(issue.input)}` : '';
+  const found = 'input' in issue ? `, found ${describe(foundValue(issue))}` : '';
   return `${prefix}: ${expectation(issue)}${found}`;
 }
 
@@ -250,6 +250,19 @@ function expectation(issue: z.core.$ZodIssue): string {
   if (issue.code === 'too_small') return `expected a value ≥ ${issue.minimum}`;
   if (issue.code === 'too_big') return `expected a value ≤ ${issue.maximum}`;
   return issue.message;
+}
+
+/**
+ * The offending value. Object-level checks (a refinement, a discriminated union) receive
+ * the whole object; the field they point at is the value worth showing.
+ */
+function foundValue(issue: z.core.$ZodIssue): unknown {
+  const input = (issue as { input?: unknown }).input;
+  const field = issue.path[issue.path.length - 1];
+  if (input !== null && typeof input === 'object' && !Array.isArray(input) && field !== undefined && field in input) {
+    return (input as Record<PropertyKey, unknown>)[field];
+  }
+  return input;
 }
 
 function describe(value: unknown): string {

@@ -36,7 +36,7 @@ export type ResolvedCatalogEntry = z.output<typeof catalogEntrySchema>;
 
 const cpu = z.union([z.string(), z.number()], { error: 'expected a CPU quantity such as 250m or 1.5' })
   .transform((v) => String(v))
-  .refine(isCpuQuantity, { error: 'expected a CPU quantity such as 250m or 1.5' })
+  .refine(isCpuQuantity, { error: 'expected a CPU quantity such as 250m or 1.5', abort: true })
   .refine((v) => cpuMillis(v) > 0, { error: 'expected a CPU quantity greater than 0' });
 
 const memory = z.string({ error: 'expected a memory quantity such as 256Mi or 1Gi' })
@@ -57,7 +57,11 @@ const imageSchema = z.strictObject({
     .regex(SEMVER_TAG, { error: 'expected a semantic version tag such as 1.4.2 or v1.4.2 (never "latest")' }),
   digest: z.string().regex(DIGEST, { error: 'expected sha256:<64 lower-case hex characters>' })
     .optional().describe('Pins the image content; the tag stays for humans'),
-  gitSha: z.string({ error: 'expected the git commit SHA the image was built from (7 to 40 hex characters)' })
+  gitSha: z.string({
+    error: (iss) => (typeof iss.input === 'number'
+      ? 'expected a quoted string: YAML reads an all-digit SHA as a number, write it as gitSha: "1234567"'
+      : 'expected the git commit SHA the image was built from (7 to 40 hex characters)'),
+  })
     .regex(GIT_SHA, { error: 'expected 7 to 40 lower-case hex characters' })
     .describe('Git commit the image was built from'),
 });
@@ -72,9 +76,11 @@ const resourcesSchema = z.strictObject({
   requests: computeSchema('100m', '128Mi', '1Gi').prefault({}),
   limits: computeSchema('500m', '256Mi', '2Gi').prefault({}),
 }).superRefine((r, ctx) => {
-  const checks: Array<[keyof typeof r.limits, (q: string) => number]> =
-    [['cpu', cpuMillis], ['memory', bytes], ['ephemeralStorage', bytes]];
-  for (const [field, parse] of checks) {
+  const checks: Array<[keyof typeof r.limits, (q: string) => number, (q: string) => boolean]> =
+    [['cpu', cpuMillis, isCpuQuantity], ['memory', bytes, isByteQuantity], ['ephemeralStorage', bytes, isByteQuantity]];
+  for (const [field, parse, valid] of checks) {
+    // A malformed quantity is already reported by its own field.
+    if (!valid(String(r.limits[field])) || !valid(String(r.requests[field]))) continue;
     if (parse(r.limits[field]) < parse(r.requests[field])) {
       ctx.addIssue({
         code: 'custom', path: ['limits', field], input: r.limits[field],

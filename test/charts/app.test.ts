@@ -1,0 +1,208 @@
+/**
+ * Every shipped environment, synthesized: one snapshot each for review, and the rules
+ * of the foundation asserted directly over every object.
+ */
+import { stringify } from 'yaml';
+import { CATALOG } from '../../config/catalog';
+import { EnvironmentConfig } from '../../config/load';
+import { ENVIRONMENTS, environment, named, ofKind, podTemplates, selects, synthEnvironment } from '../helpers';
+
+const RECOMMENDED = ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/component',
+  'app.kubernetes.io/part-of', 'app.kubernetes.io/managed-by'];
+
+describe.each(ENVIRONMENTS)('environment %s', (env) => {
+  let config: EnvironmentConfig;
+  let manifests: any[];
+  beforeAll(() => {
+    config = environment(env);
+    manifests = synthEnvironment(config);
+  });
+
+  test('matches the reviewed snapshot', () => {
+    expect(manifests.map((m) => stringify(m)).join('---\n')).toMatchSnapshot();
+  });
+
+  test('every object has the recommended labels, a readable name and the namespace', () => {
+    for (const m of manifests) {
+      const labels = m.metadata.labels ?? {};
+      for (const key of RECOMMENDED) expect([`${m.kind}/${m.metadata.name}`, key, labels[key]]).toEqual([expect.anything(), key, expect.any(String)]);
+      expect(labels['app.kubernetes.io/part-of']).toBe('pronto');
+      expect(labels['app.kubernetes.io/managed-by']).toBe('cdk8s');
+      expect(m.metadata.name).toMatch(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
+      expect(m.metadata.name).not.toMatch(/-[a-f0-9]{8}$/);
+      if (m.kind !== 'Namespace') expect(m.metadata.namespace).toBe('pronto');
+    }
+  });
+
+  test('objects of a service carry its name and the version it runs', () => {
+    for (const svc of config.services) {
+      const objects = manifests.filter((m) => m.metadata.labels['app.kubernetes.io/name'] === svc.name);
+      expect(objects.map((m) => m.kind)).toEqual(expect.arrayContaining(['ServiceAccount', 'Deployment', 'PodDisruptionBudget', 'Service']));
+      for (const m of objects) expect(m.metadata.labels['app.kubernetes.io/version']).toMatch(/^\d+\.\d+\.\d+/);
+    }
+  });
+
+  test('a Service named exactly after each catalog service selects its active pods on a declared port', () => {
+    for (const name of Object.keys(CATALOG)) {
+      const service = named(manifests, 'Service', name);
+      expect(service.spec.type).toBe('ClusterIP');
+      expect(service.spec.externalIPs).toBeUndefined();
+      const pods = podTemplates(manifests).filter((p) => selects(service.spec.selector, p.template.metadata.labels));
+      expect(pods.length).toBe(1);
+      const ports = pods[0].template.spec.containers[0].ports;
+      expect(ports).toEqual([{ containerPort: CATALOG[name].port, name: 'http', protocol: 'TCP' }]);
+      expect(service.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
+    }
+  });
+
+  test('selectors use only stable labels, and each Deployment selects its own pod template', () => {
+    for (const d of ofKind(manifests, 'Deployment')) {
+      const selector = d.spec.selector.matchLabels;
+      expect(Object.keys(selector).every((k) => k.startsWith('app.kubernetes.io/') || k === 'pronto.io/slot')).toBe(true);
+      expect(selector['app.kubernetes.io/version']).toBeUndefined();
+      expect(selects(selector, d.spec.template.metadata.labels)).toBe(true);
+    }
+    expect(JSON.stringify(manifests)).not.toContain('cdk8s.io/metadata.addr');
+  });
+
+  test('pods run restricted: non-root ids ≥ 10000, seccomp, no privilege, read-only root with /tmp', () => {
+    for (const { owner, template } of podTemplates(manifests)) {
+      const pod = template.spec;
+      expect([owner, pod.securityContext]).toEqual([owner, {
+        fsGroup: 10001, fsGroupChangePolicy: 'OnRootMismatch', runAsGroup: 10001, runAsNonRoot: true, runAsUser: 10001,
+        seccompProfile: { type: 'RuntimeDefault' },
+      }]);
+      expect(pod.automountServiceAccountToken).toBe(false);
+      expect(pod.serviceAccountName).toBe(template.metadata.labels['app.kubernetes.io/name']);
+      expect(pod.volumes).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }]);
+      for (const c of pod.containers) {
+        expect(c.securityContext).toEqual({
+          allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, privileged: false, readOnlyRootFilesystem: true,
+          runAsGroup: 10001, runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' },
+        });
+        expect(c.volumeMounts).toEqual([{ mountPath: '/tmp', name: 'tmp' }]);
+      }
+    }
+  });
+
+  test('probes: startup and liveness on /health/live, readiness on /health/ready, on the declared port', () => {
+    for (const { template } of podTemplates(manifests)) {
+      for (const c of template.spec.containers) {
+        const port = c.ports[0].containerPort;
+        expect(c.startupProbe.httpGet).toEqual({ path: '/health/live', port, scheme: 'HTTP' });
+        expect(c.livenessProbe.httpGet).toEqual({ path: '/health/live', port, scheme: 'HTTP' });
+        expect(c.readinessProbe.httpGet).toEqual({ path: '/health/ready', port, scheme: 'HTTP' });
+        expect(c.readinessProbe).not.toEqual(c.livenessProbe);
+        expect(c.startupProbe.failureThreshold * c.startupProbe.periodSeconds).toBe(120);
+      }
+    }
+  });
+
+  test('resources come from config, never from cdk8s-plus defaults', () => {
+    for (const { owner, template } of podTemplates(manifests)) {
+      const svc = config.services.find((s) => s.name === template.metadata.labels['app.kubernetes.io/name'])!;
+      const c = template.spec.containers[0];
+      expect(c.name).toBe(svc.name);
+      expect(c.imagePullPolicy).toBe('IfNotPresent');
+      const r = svc.resources;
+      const mi = (q: string) => (q.endsWith('Gi') ? `${Number(q.slice(0, -2)) * 1024}Mi` : q);
+      const m = (q: string) => (q.endsWith('m') ? q : `${Number(q) * 1000}m`);
+      expect([owner, c.resources]).toEqual([owner, {
+        requests: { 'cpu': m(r.requests.cpu), 'memory': mi(r.requests.memory), 'ephemeral-storage': r.requests.ephemeralStorage },
+        limits: { 'cpu': m(r.limits.cpu), 'memory': mi(r.limits.memory), 'ephemeral-storage': r.limits.ephemeralStorage },
+      }]);
+    }
+    const text = JSON.stringify(manifests);
+    for (const leaked of ['"1500m"', '"2048Mi"', '"name":"main"']) expect(text).not.toContain(leaked);
+  });
+
+  test('graceful shutdown: preStop sleep, and a grace period covering it and the drain', () => {
+    for (const { template } of podTemplates(manifests)) {
+      const svc = CATALOG[template.metadata.labels['app.kubernetes.io/name']];
+      const c = template.spec.containers[0];
+      expect(c.lifecycle.preStop.exec.command).toEqual(['sleep', '10']);
+      expect(template.spec.terminationGracePeriodSeconds).toBe(10 + (svc.drainSeconds ?? 30));
+    }
+  });
+
+  test('images are pinned to a semver tag, with the git SHA annotated and the version labelled', () => {
+    for (const { owner, template } of podTemplates(manifests)) {
+      const image: string = template.spec.containers[0].image;
+      expect([owner, image]).toEqual([owner, expect.stringMatching(/^registry\.pronto\.example\.com\/pronto\/[a-z-]+:v?\d+\.\d+\.\d+[-.a-z0-9]*(@sha256:[a-f0-9]{64})?$/)]);
+      const tag = image.split(':')[1].split('@')[0];
+      expect(template.metadata.labels['app.kubernetes.io/version']).toBe(tag.replace(/^v/, ''));
+      expect(template.metadata.annotations['pronto.io/git-sha']).toMatch(/^[a-f0-9]{7,40}$/);
+    }
+  });
+
+  test('every Deployment rolls with maxUnavailable 0, has a PDB that never blocks eviction and spreads over zones and hosts', () => {
+    for (const d of ofKind(manifests, 'Deployment')) {
+      expect(d.spec.strategy.type).toBe('RollingUpdate');
+      expect(d.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
+      expect(d.spec.minReadySeconds).toBeGreaterThan(0);
+      expect(d.spec.progressDeadlineSeconds).toBeGreaterThan(d.spec.minReadySeconds);
+      const pdb = named(manifests, 'PodDisruptionBudget', d.metadata.name);
+      expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: d.spec.selector, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
+      const spread = d.spec.template.spec.topologySpreadConstraints;
+      expect(spread.map((t: any) => [t.topologyKey, t.whenUnsatisfiable, t.maxSkew])).toEqual([
+        ['topology.kubernetes.io/zone', 'ScheduleAnyway', 1], ['kubernetes.io/hostname', 'ScheduleAnyway', 1]]);
+      for (const t of spread) expect(t.labelSelector).toEqual(d.spec.selector);
+    }
+  });
+
+  test('HPAs use autoscaling/v2 on CPU, and their Deployments leave replicas unset', () => {
+    for (const hpa of ofKind(manifests, 'HorizontalPodAutoscaler')) {
+      expect(hpa.apiVersion).toBe('autoscaling/v2');
+      const target = named(manifests, 'Deployment', hpa.spec.scaleTargetRef.name);
+      expect(target.spec.replicas).toBeUndefined();
+      expect(hpa.spec.maxReplicas).toBeGreaterThan(hpa.spec.minReplicas);
+      expect(hpa.spec.metrics[0].resource.name).toBe('cpu');
+      if (config.tier === 'production') expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
+    }
+    const scaled = new Set(ofKind(manifests, 'HorizontalPodAutoscaler').map((h) => h.spec.scaleTargetRef.name));
+    for (const d of ofKind(manifests, 'Deployment')) {
+      if (!scaled.has(d.metadata.name)) expect(d.spec.replicas).toEqual(expect.any(Number));
+    }
+  });
+
+  test('the namespace enforces, audits and warns at restricted, with a quota and a limit range', () => {
+    const ns = named(manifests, 'Namespace', 'pronto');
+    for (const mode of ['enforce', 'audit', 'warn']) {
+      expect(ns.metadata.labels[`pod-security.kubernetes.io/${mode}`]).toBe('restricted');
+      expect(ns.metadata.labels[`pod-security.kubernetes.io/${mode}-version`]).toBe('v1.28');
+    }
+    const quota = named(manifests, 'ResourceQuota', 'pronto-quota');
+    expect(Object.keys(quota.spec.hard).sort()).toEqual(
+      ['limits.cpu', 'limits.memory', 'persistentvolumeclaims', 'pods', 'requests.cpu', 'requests.memory']);
+    expect(quota.spec.hard['requests.cpu']).toBe(config.namespace.quota.requests.cpu);
+    const limits = named(manifests, 'LimitRange', 'pronto-limits');
+    expect(limits.spec.limits[0]).toMatchObject({ type: 'Container', max: config.namespace.limitRange.max });
+  });
+});
+
+describe('blue-green in the shipped configs', () => {
+  test('staging and prod run clients-app blue-green, everything else rolling', () => {
+    for (const env of ['staging', 'prod']) {
+      const manifests = synthEnvironment(environment(env));
+      const names = ofKind(manifests, 'Deployment').map((d) => d.metadata.name).sort();
+      expect(names).toEqual(['clients-app-blue', 'clients-app-green', 'employees-app', 'kitchen-display', 'order-service', 'payment-gateway']);
+      expect(named(manifests, 'Service', 'clients-app').spec.selector['pronto.io/slot']).toBe('blue');
+      expect(named(manifests, 'Service', 'clients-app-preview').spec.selector['pronto.io/slot']).toBe('green');
+    }
+  });
+
+  test('dev runs every service rolling with one Deployment named after it', () => {
+    const names = ofKind(synthEnvironment(environment('dev')), 'Deployment').map((d) => d.metadata.name);
+    expect(names.sort()).toEqual(Object.keys(CATALOG).sort());
+  });
+
+  test('prod parks the idle slot at 0 pods with no HPA; staging keeps it warm with its own HPA', () => {
+    const prod = synthEnvironment(environment('prod'));
+    expect(named(prod, 'Deployment', 'clients-app-green').spec.replicas).toBe(0);
+    expect(prod.find((m) => m.kind === 'HorizontalPodAutoscaler' && m.metadata?.name === 'clients-app-green')).toBeUndefined();
+    const staging = synthEnvironment(environment('staging'));
+    expect(named(staging, 'HorizontalPodAutoscaler', 'clients-app-green').spec).toMatchObject({ minReplicas: 2, maxReplicas: 4 });
+    expect(named(staging, 'Deployment', 'clients-app-green').spec.template.spec.containers[0].image)
+      .toBe('registry.pronto.example.com/pronto/clients-app:1.5.0-rc.1');
+  });
+});

@@ -1,0 +1,97 @@
+import { mkdtempSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { synthesizeEnvironment } from '../../charts/synthesize';
+import { CATALOG } from '../../config/catalog';
+import { ConfigError, DEFAULT_REPLICAS, parseEnvironment } from '../../config/load';
+import { BAD_CASES, VALID_ENV } from '../fixtures/environments';
+import { ENVIRONMENTS, environment } from '../helpers';
+
+const FILE = 'config/test.yaml';
+
+/** Loads and synthesizes into a throw-away folder: the whole validation a synth does. */
+function validate(text: string): void {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pronto-load-'));
+  try {
+    synthesizeEnvironment(parseEnvironment(text, FILE), dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function problemsOf(text: string): string[] {
+  try {
+    validate(text);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('environment config', () => {
+  test.each(ENVIRONMENTS)('shipped environment %s is valid', (env) => {
+    expect(environment(env).services.map((s) => s.name)).toEqual(Object.keys(CATALOG));
+  });
+
+  test('the fixture environment is valid', () => {
+    expect(() => validate(VALID_ENV)).not.toThrow();
+  });
+
+  test('applies the documented defaults', () => {
+    const config = parseEnvironment(VALID_ENV, FILE);
+    expect(config.name).toBe('test');
+    expect(config.namespace.name).toBe('pronto');
+    expect(config.namespace.podSecurityVersion).toBe('v1.28');
+    expect(config.namespace.quota.pods).toBe(100);
+    expect(config.namespace.limitRange.max).toEqual({ cpu: '4', memory: '4Gi' });
+    expect(Object.values(config.features).every((on) => on === false)).toBe(true);
+    const employees = config.services.find((s) => s.name === 'employees-app')!;
+    expect(employees.scaling).toEqual({ kind: 'fixed', replicas: DEFAULT_REPLICAS });
+    expect(employees.resources).toEqual({
+      requests: { cpu: '100m', memory: '128Mi', ephemeralStorage: '1Gi' },
+      limits: { cpu: '500m', memory: '256Mi', ephemeralStorage: '2Gi' },
+    });
+    expect(employees.rollout).toMatchObject({ strategy: 'rolling', maxSurge: 1, minReadySeconds: 10, progressDeadlineSeconds: 600 });
+    expect(employees.rollout.strategy === 'rolling' && employees.rollout.image.repository)
+      .toBe('registry.example.com/pronto/employees-app');
+    const clients = config.services.find((s) => s.name === 'clients-app')!;
+    expect(clients.scaling).toEqual({ kind: 'autoscaling', minReplicas: 2, maxReplicas: 4, targetCpuUtilizationPercent: 70 });
+  });
+
+  test('accepts v-prefixed and pre-release tags, digests and a repository override', () => {
+    const text = VALID_ENV.replace('{ tag: 1.3.0, gitSha: 51aa0f2 }',
+      `{ tag: v1.3.0-rc.2, gitSha: 51aa0f2c51aa0f2c51aa0f2c51aa0f2c51aa0f2c, repository: mirror.example.com:5000/staff/app, digest: "sha256:${'a'.repeat(64)}" }`);
+    const svc = parseEnvironment(text, FILE).services.find((s) => s.name === 'employees-app')!;
+    expect(svc.rollout.strategy === 'rolling' && svc.rollout.image).toEqual({
+      repository: 'mirror.example.com:5000/staff/app', tag: 'v1.3.0-rc.2',
+      gitSha: '51aa0f2c51aa0f2c51aa0f2c51aa0f2c51aa0f2c', digest: `sha256:${'a'.repeat(64)}`,
+    });
+  });
+
+  test('at least twelve bad configurations are covered', () => {
+    expect(BAD_CASES.length).toBeGreaterThanOrEqual(12);
+  });
+
+  test.each(BAD_CASES.map((c) => [c.name, c] as const))('fails on %s with a message naming file, field, expectation and value', (_, c) => {
+    const message = problemsOf(c.text).join('\n');
+    expect(message).toContain(FILE);
+    for (const part of c.expect) expect(message).toContain(part);
+  });
+
+  test('fails on a catalog entry that calls an unknown service', () => {
+    const catalog = { ...CATALOG, 'order-service': { ...CATALOG['order-service'], calls: ['kitchen-dispaly'] } };
+    expect(() => parseEnvironment(VALID_ENV, FILE, catalog)).toThrow(
+      'config/catalog.ts: order-service.calls.0: expected another catalog service');
+  });
+
+  test('fails on two catalog services with the same public route', () => {
+    const catalog = { ...CATALOG, 'kitchen-display': { ...CATALOG['kitchen-display'], route: { path: '/staff' } } };
+    expect(() => parseEnvironment(VALID_ENV, FILE, catalog)).toThrow('route.path: expected a path no other service uses');
+  });
+
+  test('reports every problem at once', () => {
+    const text = VALID_ENV.replace('tag: 1.3.0', 'tag: latest').replace('gitSha: 0f3e9d8', 'gitSha: nope');
+    expect(problemsOf(text)).toHaveLength(2);
+  });
+});

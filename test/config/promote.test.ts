@@ -1,0 +1,46 @@
+import { PromotionError, promote } from '../../config/promote';
+import { VALID_ENV } from '../fixtures/environments';
+
+const FILE = 'config/test.yaml';
+
+describe('promote', () => {
+  test('flips the active slot and changes nothing else, comments and formatting included', () => {
+    const result = promote(VALID_ENV, FILE, 'clients-app');
+    expect(result.text).toBe(VALID_ENV.replace('activeSlot: blue', 'activeSlot: green'));
+    expect(result.text).toContain('idleReplicas: 2   # warm for preview');
+    expect(result.diff).toEqual(['13: - activeSlot: blue', '13: + activeSlot: green']);
+    expect(result.summary).toBe('config/test.yaml: clients-app active slot blue → green: now serving 1.5.0 (git c71d0e4); ' +
+      'blue keeps 1.4.2 with 2 pods for rollback (promote again to roll back).');
+  });
+
+  test('promoting twice round-trips to the original bytes', () => {
+    const once = promote(VALID_ENV, FILE, 'clients-app').text;
+    expect(promote(once, FILE, 'clients-app').text).toBe(VALID_ENV);
+  });
+
+  test('refuses a service that is not blue-green', () => {
+    expect(() => promote(VALID_ENV, FILE, 'order-service')).toThrow(PromotionError);
+    expect(() => promote(VALID_ENV, FILE, 'order-service')).toThrow(
+      'services.order-service.rollout.strategy is rolling: only blue-green services can be promoted');
+  });
+
+  test('refuses when the idle slot has no image', () => {
+    const text = VALID_ENV.replace('        green:\n          image: { tag: 1.5.0, gitSha: c71d0e4 }\n', '        green: {}\n');
+    expect(() => promote(text, FILE, 'clients-app')).toThrow(
+      'services.clients-app.rollout.slots.green.image is not set: the idle slot has no image to promote');
+  });
+
+  test('refuses when the idle slot has no pods', () => {
+    const text = VALID_ENV.replace('idleReplicas: 2', 'idleReplicas: 0');
+    expect(() => promote(text, FILE, 'clients-app')).toThrow('rollout.idleReplicas is 0, so the idle slot "green" has no pods');
+  });
+
+  test('refuses an unknown service', () => {
+    expect(() => promote(VALID_ENV, FILE, 'loyalty')).toThrow('services.loyalty: no such service');
+  });
+
+  test('refuses a file that is invalid before promotion', () => {
+    const text = VALID_ENV.replace('tag: 1.3.0', 'tag: latest');
+    expect(() => promote(text, FILE, 'clients-app')).toThrow('services.employees-app.image.tag');
+  });
+});

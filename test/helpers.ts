@@ -1,0 +1,43 @@
+import { Testing } from 'cdk8s';
+import { buildApp } from '../charts/build-app';
+import { EnvironmentConfig, loadEnvironment } from '../config/load';
+import { Manifest } from '../lib/namespace';
+
+export const CONFIG_DIR = `${__dirname}/../config`;
+export const ENVIRONMENTS = ['dev', 'staging', 'prod'];
+
+/** The validated config of a shipped environment. */
+export function environment(env: string): EnvironmentConfig {
+  return loadEnvironment(CONFIG_DIR, env);
+}
+
+/** Every object one environment synthesizes, all charts together, in apply order. */
+export function synthEnvironment(config: EnvironmentConfig): Manifest[] {
+  const app = Testing.app();
+  buildApp(app, config);
+  return app.charts.flatMap((chart) => chart.toJson());
+}
+
+/** The objects of `kind`. */
+export function ofKind(manifests: Manifest[], kind: string): any[] {
+  return manifests.filter((m) => m.kind === kind);
+}
+
+/** The object of `kind` named `name`; fails the test when absent. */
+export function named(manifests: Manifest[], kind: string, name: string): any {
+  const found = manifests.find((m) => m.kind === kind && m.metadata?.name === name);
+  if (!found) throw new Error(`no ${kind}/${name} among ${manifests.map((m) => `${m.kind}/${m.metadata?.name}`).join(', ')}`);
+  return found;
+}
+
+/** Pod specs with their owner, for every pod-bearing workload. */
+export function podTemplates(manifests: Manifest[]): Array<{ owner: string; template: any }> {
+  return manifests
+    .filter((m) => m.kind === 'Deployment' || m.kind === 'StatefulSet')
+    .map((m) => ({ owner: `${m.kind}/${m.metadata?.name}`, template: (m.spec as any).template }));
+}
+
+/** True when every label of `selector` is on `labels`. */
+export function selects(selector: Record<string, string>, labels: Record<string, string> = {}): boolean {
+  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
