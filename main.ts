@@ -8,11 +8,13 @@
  */
 import { mkdirSync, mkdtempSync, renameSync, rmSync } from 'fs';
 import * as path from 'path';
-import { SynthSummary, synthesizeEnvironment } from './charts/synthesize';
+import { GateError, SynthSummary, synthesizeEnvironment } from './charts/synthesize';
 import { ConfigError, listEnvironments, loadEnvironment } from './config/load';
 
 interface Options {
   readonly envs: string[];
+  /** False when the cdk8s CLI will run the gate as its validation plugin. */
+  readonly gate: boolean;
   readonly configDir: string;
   readonly outdir: string;
 }
@@ -31,7 +33,10 @@ function parseArgs(argv: string[]): Options {
     else throw new ConfigError([`${argv[i]}: unknown option (expected --env, --config or --outdir)`]);
     i++;
   }
-  return { envs: envs.length > 0 ? envs : listEnvironments(configDir), configDir, outdir };
+  // The cdk8s CLI sets this when it will run validation plugins: ours (cdk8s.yaml) then
+  // runs the gate over the written files and prints cdk8s's own report.
+  const gate = process.env.CDK8S_RECORD_CONSTRUCT_METADATA !== 'true';
+  return { envs: envs.length > 0 ? envs : listEnvironments(configDir), configDir, outdir, gate };
 }
 
 function synthesizeAll(options: Options): SynthSummary[] {
@@ -41,7 +46,7 @@ function synthesizeAll(options: Options): SynthSummary[] {
   const staging = mkdtempSync(path.join(parent, '.pronto-synth-'));
   try {
     const summaries = options.envs.map((env) =>
-      synthesizeEnvironment(loadEnvironment(options.configDir, env), path.join(staging, env)));
+      synthesizeEnvironment(loadEnvironment(options.configDir, env), path.join(staging, env), { gate: options.gate }));
     mkdirSync(options.outdir, { recursive: true });
     for (const env of options.envs) {
       rmSync(path.join(options.outdir, env), { recursive: true, force: true });
@@ -58,6 +63,8 @@ function printSummary(summaries: SynthSummary[], outdir: string): void {
     const total = Object.values(s.kinds).reduce((a, b) => a + b, 0);
     const kinds = Object.entries(s.kinds).map(([kind, n]) => `${kind} ${n}`).join(', ');
     console.log(`${s.environment}: ${path.join(outdir, s.environment)}/ ${s.files.length} files, ${total} objects (${kinds})`);
+    if (s.waivers.length === 0) console.log('  waivers: none');
+    for (const w of s.waivers) console.log(`  waived ${w.rule} on ${w.object}: ${w.reason}`);
   }
 }
 
@@ -67,6 +74,10 @@ function main(): number {
     printSummary(synthesizeAll(options), options.outdir);
     return 0;
   } catch (err) {
+    if (err instanceof GateError) {
+      console.error(`synth failed, dist/ left unchanged: ${err.environment}: ${err.count} policy finding(s)\n${err.report}`);
+      return 1;
+    }
     if (err instanceof ConfigError) {
       console.error(`synth failed, dist/ left unchanged:\n${err.problems.map((p) => `  ${p}`).join('\n')}`);
       return 1;

@@ -13,6 +13,7 @@ export class NamespaceChart extends Chart {
     this.prontoNamespace = new ProntoNamespace(this, 'Namespace', {
       name: ns.name,
       podSecurityVersion: ns.podSecurityVersion,
+      tier: config.tier,
       quota: ns.quota,
       limitRange: ns.limitRange,
     });

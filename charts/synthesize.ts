@@ -1,10 +1,11 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { App, YamlOutputType } from 'cdk8s';
 import { stringify } from 'yaml';
 import { ConfigError, EnvironmentConfig } from '../config/load';
 import { formatBytes, formatCpu } from '../lib/core';
 import { CapacityViolation, Manifest, checkCapacity } from '../lib/namespace';
+import { Waiver, formatReport, runGate } from '../lib/validation';
 import { buildApp } from './build-app';
 
 /** What one environment's synthesis wrote. */
@@ -14,24 +15,48 @@ export interface SynthSummary {
   readonly files: string[];
   /** Object count per kind, kinds sorted by name. */
   readonly kinds: Record<string, number>;
+  /** Rules waived, per object, with their reasons. */
+  readonly waivers: Waiver[];
+}
+
+/** The validation gate found problems; `report` groups them by rule. */
+export class GateError extends Error {
+  public constructor(public readonly environment: string, public readonly report: string, public readonly count: number) {
+    super(`${environment}: ${count} policy finding(s)\n${report}`);
+    this.name = 'GateError';
+  }
+}
+
+export interface SynthesizeOptions {
+  /**
+   * Run the validation gate here. The cdk8s CLI turns it off when its own validation
+   * plugin (named in cdk8s.yaml) runs the same gate over the written files.
+   * @default true
+   */
+  readonly gate?: boolean;
 }
 
 /**
- * Builds one environment, runs the gates over the complete set of manifests, and only
- * then writes `<outdir>/*.k8s.yaml` plus a `kustomization.yaml` listing them.
- * Throws {@link ConfigError} when a gate fails; `outdir` is then left unwritten.
+ * Builds one environment, runs the gates over the complete set of manifests (capacity,
+ * then the validation gate: schema and policy rules), and only then writes
+ * `<outdir>/*.k8s.yaml` plus a `kustomization.yaml` listing them. Throws
+ * {@link ConfigError} or {@link GateError} when a gate fails; `outdir` is then left unwritten.
  */
-export function synthesizeEnvironment(config: EnvironmentConfig, outdir: string): SynthSummary {
+export function synthesizeEnvironment(config: EnvironmentConfig, outdir: string, options: SynthesizeOptions = {}): SynthSummary {
   const app = new App({ outdir, outputFileExtension: '.k8s.yaml', yamlOutputType: YamlOutputType.FILE_PER_CHART });
   buildApp(app, config);
   const manifests: Manifest[] = app.charts.flatMap((chart) => chart.toJson());
   assertCapacity(config, manifests);
+  const gate = options.gate ?? true ? runGate(manifests) : { findings: [], waivers: [] };
+  if (gate.findings.length > 0) throw new GateError(config.name, formatReport(gate.findings), gate.findings.length);
 
   mkdirSync(outdir, { recursive: true });
   app.synth();
+  // Written when the cdk8s CLI runs plugins; not part of what we deliver.
+  rmSync(path.join(outdir, 'construct-metadata.json'), { force: true });
   const files = readdirSync(outdir).filter((f) => f.endsWith('.k8s.yaml')).sort();
   writeFileSync(path.join(outdir, 'kustomization.yaml'), kustomization(config, files));
-  return { environment: config.name, files: [...files, 'kustomization.yaml'], kinds: countKinds(manifests) };
+  return { environment: config.name, files: [...files, 'kustomization.yaml'], kinds: countKinds(manifests), waivers: gate.waivers };
 }
 
 /** `kubectl apply -k dist/<env>` applies the files in this order. */

@@ -50,6 +50,7 @@ describe('npm run synth', () => {
         'resources:\n  - 0000-namespace.k8s.yaml\n  - 0001-services.k8s.yaml\n');
     }
     expect(run.stdout).toMatch(/^prod: .*prod\/ 3 files, 31 objects \(Deployment 6, HorizontalPodAutoscaler 5, .*\)$/m);
+    expect(run.stdout).toContain('  waivers: none');
   });
 
   test('is deterministic: two runs give byte-identical files', () => {

@@ -43,7 +43,16 @@ export interface ProntoNamespaceProps {
    * @default 'v1.28'
    */
   readonly podSecurityVersion?: string;
+  /**
+   * Environment tier, recorded as the annotation `pronto.io/tier`. The validation gate
+   * applies production rules (HPA minReplicas ≥ 2) to a `production` namespace.
+   * @default - no tier annotation
+   */
+  readonly tier?: string;
 }
+
+/** Annotation naming the environment tier of a namespace. */
+export const ANNOTATION_TIER = 'pronto.io/tier';
 
 /** Label prefix of Pod Security admission. */
 const PSA = 'pod-security.kubernetes.io';
@@ -65,7 +74,11 @@ export class ProntoNamespace extends Construct {
 
     // The L1 object: cdk8s-plus's Namespace renders an empty `spec: {}`.
     this.namespace = new kplus.k8s.KubeNamespace(this, 'Resource', {
-      metadata: { name: this.name, labels: { ...labels, ...this.podSecurityLabels() } },
+      metadata: {
+        name: this.name,
+        labels: { ...labels, ...this.podSecurityLabels() },
+        annotations: props.tier ? { [ANNOTATION_TIER]: props.tier } : undefined,
+      },
     });
     new kplus.k8s.KubeResourceQuota(this, 'Quota', {
       metadata: { name: resourceName(this.name, 'quota'), namespace: this.name, labels },

@@ -1,0 +1,113 @@
+import { Finding, Manifest, Rule, finding } from '../finding';
+import { ManifestIndex, PodTemplate, matches, selectorMatches } from '../manifest-index';
+
+/** Workloads that keep pods running and can be disrupted: Deployments and StatefulSets. */
+function replicated(index: ManifestIndex): PodTemplate[] {
+  return index.pods.filter((p) => p.owner.kind === 'Deployment' || p.owner.kind === 'StatefulSet');
+}
+
+/** Fewest pods a workload runs: the HPA minimum, else spec.replicas (Kubernetes defaults it to 1). */
+function minPods(index: ManifestIndex, w: Manifest): number {
+  return index.autoscalerOf(w)?.spec?.minReplicas ?? w.spec?.replicas ?? 1;
+}
+
+/** Runs several pods at some point: replicas ≥ 2, or autoscaled. */
+function isMultiReplica(index: ManifestIndex, w: Manifest): boolean {
+  return index.autoscalerOf(w) !== undefined || (w.spec?.replicas ?? 1) >= 2;
+}
+
+function pdbsSelecting(index: ManifestIndex, pod: PodTemplate): Manifest[] {
+  return index.ofKind('PodDisruptionBudget').filter((pdb) =>
+    pdb.metadata?.namespace === pod.owner.metadata?.namespace && selectorMatches(pdb.spec?.selector, pod.labels));
+}
+
+function rule(id: string, requires: string, fix: string, check: (index: ManifestIndex) => Finding[]): Rule {
+  return { id, requires, fix, check };
+}
+
+export const WORKLOAD_RULES: Rule[] = [
+  rule('pdb-covers-workload', 'Deployments and StatefulSets with ≥ 2 replicas (or an HPA) are covered by a PodDisruptionBudget.',
+    'Add a PodDisruptionBudget (maxUnavailable: 1) selecting the pods; Microservice does this.',
+    (index) => replicated(index).filter((p) => isMultiReplica(index, p.owner) && pdbsSelecting(index, p).length === 0)
+      .map((p) => finding('pdb-covers-workload', p.owner, 'spec.selector', 'no PodDisruptionBudget selects these pods'))),
+
+  rule('pdb-allows-eviction', 'PodDisruptionBudgets select pods, never block every eviction, and set unhealthyPodEvictionPolicy.',
+    'Use maxUnavailable: 1 with matchLabels and unhealthyPodEvictionPolicy: AlwaysAllow.',
+    (index) => index.ofKind('PodDisruptionBudget').flatMap((pdb) => {
+      const found: Finding[] = [];
+      const add = (path: string, message: string) => found.push(finding('pdb-allows-eviction', pdb, path, message));
+      const spec = pdb.spec ?? {};
+      const selector = spec.selector ?? {};
+      if (!selector.matchLabels && !selector.matchExpressions) add('spec.selector', 'empty: it would select every pod in the namespace');
+      if (spec.maxUnavailable === undefined && spec.minAvailable === undefined) add('spec', 'sets neither maxUnavailable nor minAvailable');
+      if (spec.maxUnavailable === 0 || spec.maxUnavailable === '0%') add('spec.maxUnavailable', 'is 0: no pod can ever be evicted (drains hang)');
+      if (spec.minAvailable !== undefined) {
+        const covered = index.pods.filter((p) => p.owner.metadata?.namespace === pdb.metadata?.namespace && selectorMatches(selector, p.labels));
+        const pods = covered.reduce((n, p) => n + minPods(index, p.owner), 0);
+        if (spec.minAvailable === '100%' || (typeof spec.minAvailable === 'number' && spec.minAvailable >= pods)) {
+          add('spec.minAvailable', `${spec.minAvailable} leaves no pod evictable (the selected workloads run ${pods} at minimum)`);
+        }
+      }
+      if (!spec.unhealthyPodEvictionPolicy) add('spec.unhealthyPodEvictionPolicy', 'not set (expected AlwaysAllow or IfHealthyBudget)');
+      return found;
+    })),
+
+  rule('spread-or-anti-affinity', 'Multi-replica workloads spread their pods (topology spread constraints or pod anti-affinity).',
+    'Add topologySpreadConstraints over zones and hosts (whenUnsatisfiable: ScheduleAnyway) and a preferred anti-affinity on hostname.',
+    (index) => replicated(index).filter((p) => isMultiReplica(index, p.owner)
+      && !(p.spec.topologySpreadConstraints ?? []).length && !p.spec.affinity?.podAntiAffinity)
+      .map((p) => finding('spread-or-anti-affinity', p.owner, `${p.specPath}.topologySpreadConstraints`, 'pods of this workload may all land on one node'))),
+
+  rule('hpa-target-exists', 'Every HorizontalPodAutoscaler targets a workload in the output.',
+    'Point scaleTargetRef at an existing Deployment or StatefulSet, or remove the HPA.',
+    (index) => index.ofKind('HorizontalPodAutoscaler').filter((h) =>
+      !index.find(h.spec?.scaleTargetRef?.kind, h.metadata?.namespace, h.spec?.scaleTargetRef?.name))
+      .map((h) => finding('hpa-target-exists', h, 'spec.scaleTargetRef', `${h.spec?.scaleTargetRef?.kind}/${h.spec?.scaleTargetRef?.name} is not in the output`))),
+
+  rule('hpa-replica-bounds', 'HPAs scale between distinct bounds, with minReplicas ≥ 2 in a production namespace.',
+    'Set maxReplicas > minReplicas, and minReplicas ≥ 2 where the namespace is annotated pronto.io/tier: production.',
+    (index) => index.ofKind('HorizontalPodAutoscaler').flatMap((h) => {
+      const { minReplicas = 1, maxReplicas } = h.spec ?? {};
+      const found: Finding[] = [];
+      if (!(maxReplicas > minReplicas)) found.push(finding('hpa-replica-bounds', h, 'spec.maxReplicas', `${maxReplicas} is not greater than minReplicas ${minReplicas}`));
+      if (index.isProduction(h.metadata?.namespace) && minReplicas < 2) {
+        found.push(finding('hpa-replica-bounds', h, 'spec.minReplicas', `${minReplicas} in a production namespace (expected ≥ 2)`));
+      }
+      return found;
+    })),
+
+  rule('hpa-target-has-no-replicas', 'A workload scaled by an HPA leaves spec.replicas unset.',
+    'Remove spec.replicas; otherwise every apply resets the count the HPA chose.',
+    (index) => index.ofKind('HorizontalPodAutoscaler').flatMap((h) => {
+      const target = index.find(h.spec?.scaleTargetRef?.kind, h.metadata?.namespace, h.spec?.scaleTargetRef?.name);
+      return target?.spec?.replicas !== undefined
+        ? [finding('hpa-target-has-no-replicas', target, 'spec.replicas', `set to ${target.spec.replicas} although HorizontalPodAutoscaler ${h.metadata.name} scales it`)] : [];
+    })),
+
+  rule('rolling-update', 'Deployments roll with RollingUpdate and maxUnavailable: 0.',
+    'Set strategy.type: RollingUpdate, rollingUpdate.maxUnavailable: 0 and a maxSurge ≥ 1.',
+    (index) => index.ofKind('Deployment').flatMap((d) => {
+      const strategy = d.spec?.strategy ?? {};
+      if (strategy.type !== 'RollingUpdate') return [finding('rolling-update', d, 'spec.strategy.type', `expected RollingUpdate, found ${strategy.type}`)];
+      const unavailable = strategy.rollingUpdate?.maxUnavailable;
+      return unavailable === 0 || unavailable === '0%' ? []
+        : [finding('rolling-update', d, 'spec.strategy.rollingUpdate.maxUnavailable', `expected 0, found ${unavailable ?? 'unset (25%)'}`)];
+    })),
+
+  rule('statefulset-headless-service', 'StatefulSets name a headless Service that selects their pods.',
+    'Create a Service with clusterIP: None selecting the pods and set spec.serviceName to it.',
+    (index) => replicated(index).filter((p) => p.owner.kind === 'StatefulSet').flatMap((p) => {
+      const svc = index.find('Service', p.owner.metadata?.namespace, p.owner.spec?.serviceName ?? '');
+      return svc && svc.spec?.clusterIP === 'None' && matches(svc.spec?.selector, p.labels) ? []
+        : [finding('statefulset-headless-service', p.owner, 'spec.serviceName', `"${p.owner.spec?.serviceName}" is not a headless Service selecting these pods`)];
+    })),
+
+  rule('cronjob-limits', 'CronJobs set concurrencyPolicy, startingDeadlineSeconds, backoffLimit and activeDeadlineSeconds.',
+    'Set all four, so a stuck or missed run neither piles up nor runs forever.',
+    (index) => index.ofKind('CronJob').flatMap((c) => [
+      ['spec.concurrencyPolicy', c.spec?.concurrencyPolicy],
+      ['spec.startingDeadlineSeconds', c.spec?.startingDeadlineSeconds],
+      ['spec.jobTemplate.spec.backoffLimit', c.spec?.jobTemplate?.spec?.backoffLimit],
+      ['spec.jobTemplate.spec.activeDeadlineSeconds', c.spec?.jobTemplate?.spec?.activeDeadlineSeconds],
+    ].filter(([, value]) => value === undefined).map(([path]) => finding('cronjob-limits', c, path, 'not set')))),
+];

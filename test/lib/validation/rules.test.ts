@@ -1,0 +1,151 @@
+/**
+ * Every rule of the validation gate, on a known-good document set (the prod output plus
+ * a StatefulSet, a CronJob and their companions): one change that breaks the rule makes
+ * exactly that rule fire, at the right object and field; without it the rule is quiet.
+ */
+import { ALL_RULES, Manifest, runGate } from '../../../lib/validation';
+import { environment, synthEnvironment } from '../../helpers';
+
+const NS = 'pronto';
+const restrictedContainer = {
+  name: 'db', image: 'registry.example.com/pronto/postgres:16.4.0', imagePullPolicy: 'IfNotPresent',
+  ports: [{ name: 'postgres', containerPort: 5432, protocol: 'TCP' }],
+  resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+  readinessProbe: { exec: { command: ['pg_isready'] } },
+  livenessProbe: { tcpSocket: { port: 5432 } },
+  securityContext: {
+    allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true,
+    runAsUser: 10001, runAsGroup: 10001, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
+  },
+};
+const podSpec = (extra: object = {}) => ({
+  serviceAccountName: 'db', automountServiceAccountToken: false,
+  securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+  containers: [structuredClone(restrictedContainer)],
+  ...extra,
+});
+const meta = (name: string, extra: object = {}) => ({ name, namespace: NS, ...extra });
+const dbLabels = { 'app.kubernetes.io/name': 'db', 'app.kubernetes.io/instance': 'db' };
+
+/** Objects the prod output lacks, so that every rule has a subject. */
+function extras(): Manifest[] {
+  return [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta('db'), automountServiceAccountToken: false },
+    { apiVersion: 'v1', kind: 'Service', metadata: meta('db'), spec: { clusterIP: 'None', selector: dbLabels, ports: [{ name: 'postgres', port: 5432, targetPort: 'postgres' }] } },
+    {
+      apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: meta('db'),
+      spec: {
+        serviceName: 'db', replicas: 2, selector: { matchLabels: dbLabels },
+        template: { metadata: { labels: dbLabels }, spec: podSpec({ topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: dbLabels } }] }) },
+      },
+    },
+    { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: meta('db'), spec: { maxUnavailable: 1, selector: { matchLabels: dbLabels }, unhealthyPodEvictionPolicy: 'AlwaysAllow' } },
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('backup'), data: { 'backup.sh': 'echo' } },
+    {
+      apiVersion: 'batch/v1', kind: 'CronJob', metadata: meta('backup'),
+      spec: {
+        schedule: '0 3 * * *', concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 300,
+        jobTemplate: { spec: { backoffLimit: 2, activeDeadlineSeconds: 3600, template: { metadata: { labels: { 'app.kubernetes.io/name': 'backup' } },
+          spec: { ...podSpec(), restartPolicy: 'Never', volumes: [{ name: 'scripts', configMap: { name: 'backup' } }],
+            containers: [{ ...structuredClone(restrictedContainer), name: 'backup', ports: undefined, readinessProbe: undefined, livenessProbe: undefined }] } } } },
+      },
+    },
+  ];
+}
+
+let base: Manifest[];
+beforeAll(() => {
+  base = [...synthEnvironment(environment('prod')), ...extras()];
+});
+
+const get = (set: Manifest[], kind: string, name: string) => set.find((m) => m.kind === kind && m.metadata?.name === name)!;
+const deployment = (set: Manifest[]) => get(set, 'Deployment', 'order-service');
+const container = (set: Manifest[]) => deployment(set).spec.template.spec.containers[0];
+const pod = (set: Manifest[]) => deployment(set).spec.template.spec;
+const C = 'spec.template.spec.containers[0]';
+
+/** [rule, what breaks it, the change, the path the finding names, the object it names]. */
+type Case = [string, string, (set: Manifest[]) => Manifest[] | void, string, string?];
+
+const CASES: Case[] = [
+  ['schema', 'an unknown field in a probe', (s) => { container(s).livenessProbe.httpGet.pth = '/x'; }, `${C}.livenessProbe.httpGet.pth`],
+  ['secret-without-data', 'a Secret with data', (s) => [...s, { apiVersion: 'v1', kind: 'Secret', metadata: meta('db-password'), data: { password: 'cGFzcw==' } }], 'data', 'Secret pronto/db-password'],
+  ['namespace-set', 'an object without namespace', (s) => [...s, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'orphan' }, data: {} }], 'metadata.namespace', 'ConfigMap orphan'],
+  ['namespace-guardrails', 'a namespace without restricted enforcement', (s) => { get(s, 'Namespace', NS).metadata.labels['pod-security.kubernetes.io/enforce'] = 'baseline'; }, 'metadata.labels.pod-security.kubernetes.io/enforce', 'Namespace pronto'],
+  ['name-without-hash', 'a hashed name', (s) => { get(s, 'ConfigMap', 'backup').metadata.name = 'backup-c84cba63'; get(s, 'CronJob', 'backup').spec.jobTemplate.spec.template.spec.volumes[0].configMap.name = 'backup-c84cba63'; }, 'metadata.name', 'ConfigMap pronto/backup-c84cba63'],
+  ['resources-set', 'no memory limit', (s) => { delete container(s).resources.limits.memory; }, `${C}.resources.limits.memory`],
+  ['requests-within-limits', 'a request above its limit', (s) => { container(s).resources.requests.cpu = '2'; }, `${C}.resources.requests.cpu`],
+  ['image-pinned', 'the latest tag', (s) => { container(s).image = 'registry.example.com/pronto/order-service:latest'; }, `${C}.image`],
+  ['read-only-root-filesystem', 'a writable root filesystem', (s) => { container(s).securityContext.readOnlyRootFilesystem = false; }, `${C}.securityContext.readOnlyRootFilesystem`],
+  ['run-as-non-root', 'a low user id', (s) => { container(s).securityContext.runAsUser = 1000; pod(s).securityContext.runAsUser = 1000; }, `${C}.securityContext.runAsUser`],
+  ['no-privilege-escalation', 'privilege escalation left unset', (s) => { delete container(s).securityContext.allowPrivilegeEscalation; }, `${C}.securityContext.allowPrivilegeEscalation`],
+  ['not-privileged', 'a privileged container', (s) => { container(s).securityContext.privileged = true; }, `${C}.securityContext.privileged`],
+  ['capabilities-restricted', 'an added capability', (s) => { container(s).securityContext.capabilities.add = ['NET_ADMIN']; }, `${C}.securityContext.capabilities.add`],
+  ['seccomp-profile', 'an unconfined seccomp profile', (s) => { container(s).securityContext.seccompProfile = { type: 'Unconfined' }; }, `${C}.securityContext.seccompProfile.type`],
+  ['no-host-port', 'a host port', (s) => { container(s).ports[0].hostPort = 8080; }, `${C}.ports[0].hostPort`],
+  ['readiness-probe', 'no readiness probe', (s) => { delete container(s).readinessProbe; }, `${C}.readinessProbe`],
+  ['liveness-probe', 'no liveness probe', (s) => { delete container(s).livenessProbe; }, `${C}.livenessProbe`],
+  ['probes-differ', 'identical probes', (s) => { container(s).livenessProbe = structuredClone(container(s).readinessProbe); }, `${C}.livenessProbe`],
+  ['probe-ports-declared', 'a probe on an undeclared port', (s) => { container(s).startupProbe.httpGet.port = 9999; }, `${C}.startupProbe.httpGet.port`],
+  ['unique-env-names', 'a duplicate env name', (s) => { container(s).env = [{ name: 'A', value: '1' }, { name: 'A', value: '2' }]; }, `${C}.env[1].name`],
+  ['port-names', 'an over-long port name', (s) => { container(s).ports.push({ name: 'metrics-endpoint-x', containerPort: 9090, protocol: 'TCP' }); }, `${C}.ports[1].name`],
+  ['no-literal-secrets', 'a literal password in env', (s) => { container(s).env = [{ name: 'DB_PASSWORD', value: 'hunter2' }]; }, `${C}.env[0].value`],
+  ['no-host-namespaces', 'host networking', (s) => { pod(s).hostNetwork = true; }, 'spec.template.spec.hostNetwork'],
+  ['restricted-volume-types', 'a hostPath volume', (s) => { pod(s).volumes.push({ name: 'host', hostPath: { path: '/var/run' } }); }, 'spec.template.spec.volumes[1]'],
+  ['safe-sysctls', 'an unsafe sysctl', (s) => { pod(s).securityContext.sysctls = [{ name: 'net.core.somaxconn', value: '1024' }]; }, 'spec.template.spec.securityContext.sysctls[0].name'],
+  ['dedicated-service-account', 'the default ServiceAccount', (s) => { delete pod(s).serviceAccountName; }, 'spec.template.spec.serviceAccountName'],
+  ['no-service-account-token', 'a mounted token', (s) => { pod(s).automountServiceAccountToken = true; }, 'spec.template.spec.automountServiceAccountToken'],
+  ['pdb-covers-workload', 'a replicated workload without PDB', (s) => s.filter((m) => !(m.kind === 'PodDisruptionBudget' && m.metadata.name === 'order-service')), 'spec.selector'],
+  ['pdb-allows-eviction', 'a PDB that blocks every eviction', (s) => { get(s, 'PodDisruptionBudget', 'order-service').spec.maxUnavailable = 0; }, 'spec.maxUnavailable', 'PodDisruptionBudget pronto/order-service'],
+  ['spread-or-anti-affinity', 'no spread', (s) => { delete pod(s).topologySpreadConstraints; delete pod(s).affinity; }, 'spec.template.spec.topologySpreadConstraints'],
+  ['hpa-target-exists', 'an HPA without target', (s) => { get(s, 'HorizontalPodAutoscaler', 'order-service').spec.scaleTargetRef.name = 'orders'; }, 'spec.scaleTargetRef', 'HorizontalPodAutoscaler pronto/order-service'],
+  ['hpa-replica-bounds', 'one pod minimum in production', (s) => { get(s, 'HorizontalPodAutoscaler', 'order-service').spec.minReplicas = 1; }, 'spec.minReplicas', 'HorizontalPodAutoscaler pronto/order-service'],
+  ['hpa-target-has-no-replicas', 'replicas on an autoscaled Deployment', (s) => { deployment(s).spec.replicas = 3; }, 'spec.replicas'],
+  ['rolling-update', 'a rollout that takes pods down first', (s) => { deployment(s).spec.strategy.rollingUpdate.maxUnavailable = 1; }, 'spec.strategy.rollingUpdate.maxUnavailable'],
+  ['statefulset-headless-service', 'a StatefulSet with a normal Service', (s) => { delete get(s, 'Service', 'db').spec.clusterIP; }, 'spec.serviceName', 'StatefulSet pronto/db'],
+  ['cronjob-limits', 'a CronJob without deadline', (s) => { delete get(s, 'CronJob', 'backup').spec.startingDeadlineSeconds; }, 'spec.startingDeadlineSeconds', 'CronJob pronto/backup'],
+  ['service-selects-pods', 'a Service selecting nothing', (s) => { get(s, 'Service', 'order-service').spec.selector['app.kubernetes.io/name'] = 'orders'; }, 'spec.selector', 'Service pronto/order-service'],
+  ['service-target-ports', 'a Service targeting an undeclared port', (s) => { get(s, 'Service', 'order-service').spec.ports[0].targetPort = 'web'; }, 'spec.ports[0].targetPort', 'Service pronto/order-service'],
+  ['no-node-port', 'a NodePort Service', (s) => { get(s, 'Service', 'order-service').spec.type = 'NodePort'; }, 'spec.type', 'Service pronto/order-service'],
+  ['service-account-exists', 'a missing ServiceAccount', (s) => s.filter((m) => !(m.kind === 'ServiceAccount' && m.metadata.name === 'order-service')), 'spec.template.spec.serviceAccountName'],
+  ['config-map-exists', 'a missing ConfigMap', (s) => s.filter((m) => m.kind !== 'ConfigMap'), 'spec.jobTemplate.spec.template.spec.volumes[0].configMap', 'CronJob pronto/backup'],
+  ['network-policy-coverage', 'a namespace with policies that miss a pod', (s) => [...s, {
+    apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: meta('db'),
+    spec: { podSelector: { matchLabels: dbLabels }, policyTypes: ['Ingress', 'Egress'], ingress: [{}], egress: [{}] },
+  }], 'spec.template.metadata.labels'],
+  ['network-policy-selects-pods', 'a policy selecting no pod', (s) => [...s, {
+    apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: meta('nothing'),
+    spec: { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'ghost' } }, policyTypes: ['Ingress', 'Egress'] },
+  }, {
+    apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: meta('all'),
+    spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'], ingress: [{}], egress: [{}] },
+  }], 'spec.podSelector', 'NetworkPolicy pronto/nothing'],
+  ['waiver-reason', 'a waiver without reason', (s) => { deployment(s).metadata.annotations['pronto.io/waive-rolling-update'] = ' '; }, 'metadata.annotations.pronto.io/waive-rolling-update'],
+];
+
+describe('validation gate rules', () => {
+  test('the known-good document set has no findings', () => {
+    expect(runGate(base).findings).toEqual([]);
+  });
+
+  test('every rule has a case', () => {
+    expect(CASES.map((c) => c[0]).sort()).toEqual(ALL_RULES.map((r) => r.id).sort());
+  });
+
+  test.each(CASES)('%s fires on %s, and only it', (rule, _what, change, path, object = 'Deployment pronto/order-service') => {
+    const set = structuredClone(base);
+    const changed = change(set) ?? set;
+    const findings = runGate(changed).findings;
+    expect(findings.map((f) => f.rule)).toEqual(findings.map(() => rule));
+    expect(findings).toContainEqual(expect.objectContaining({ rule, object, path }));
+  });
+
+  test('every rule states what it requires and how to fix it, under a unique kebab-case id', () => {
+    for (const rule of ALL_RULES) {
+      expect(rule.id).toMatch(/^[a-z]+(-[a-z]+)*$/);
+      expect(rule.requires.length).toBeGreaterThan(10);
+      expect(rule.fix.length).toBeGreaterThan(10);
+    }
+    expect(new Set(ALL_RULES.map((r) => r.id)).size).toBe(ALL_RULES.length);
+  });
+});
