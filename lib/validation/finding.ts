@@ -37,3 +37,8 @@ export function objectRef(m: Manifest): string {
 export function finding(rule: string, m: Manifest, path: string, message: string): Finding {
   return { rule, object: objectRef(m), path, message };
 }
+
+/** A rule from its parts; the rule files read as tables of these. */
+export function rule(id: string, requires: string, fix: string, check: (index: ManifestIndex) => Finding[]): Rule {
+  return { id, requires, fix, check };
+}

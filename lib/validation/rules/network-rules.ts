@@ -1,9 +1,5 @@
-import { Finding, Manifest, Rule, finding } from '../finding';
+import { Finding, Manifest, Rule, finding, rule } from '../finding';
 import { ManifestIndex, PodTemplate, selectorMatches } from '../manifest-index';
-
-function rule(id: string, requires: string, fix: string, check: (index: ManifestIndex) => Finding[]): Rule {
-  return { id, requires, fix, check };
-}
 
 /** Services that route to pods: not ExternalName, with a selector. */
 function selectingServices(index: ManifestIndex): Manifest[] {

@@ -1,10 +1,6 @@
 import { validateSchema } from '../schema-validator';
-import { Finding, Rule, finding } from '../finding';
-import { ManifestIndex, isNamespaced } from '../manifest-index';
-
-function rule(id: string, requires: string, fix: string, check: (index: ManifestIndex) => Finding[]): Rule {
-  return { id, requires, fix, check };
-}
+import { Finding, Rule, finding, rule } from '../finding';
+import { isNamespaced } from '../manifest-index';
 
 const PSA_MODES = ['enforce', 'audit', 'warn'];
 /** cdk8s appends `-` and 8 hex digits of the construct path hash to names unless told not to. */

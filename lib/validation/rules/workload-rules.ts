@@ -1,4 +1,4 @@
-import { Finding, Manifest, Rule, finding } from '../finding';
+import { Finding, Manifest, Rule, finding, rule } from '../finding';
 import { ManifestIndex, PodTemplate, matches, selectorMatches } from '../manifest-index';
 
 /** Workloads that keep pods running and can be disrupted: Deployments and StatefulSets. */
@@ -19,10 +19,6 @@ function isMultiReplica(index: ManifestIndex, w: Manifest): boolean {
 function pdbsSelecting(index: ManifestIndex, pod: PodTemplate): Manifest[] {
   return index.ofKind('PodDisruptionBudget').filter((pdb) =>
     pdb.metadata?.namespace === pod.owner.metadata?.namespace && selectorMatches(pdb.spec?.selector, pod.labels));
-}
-
-function rule(id: string, requires: string, fix: string, check: (index: ManifestIndex) => Finding[]): Rule {
-  return { id, requires, fix, check };
 }
 
 export const WORKLOAD_RULES: Rule[] = [
