@@ -24,7 +24,6 @@ describe('imports/', () => {
   });
 
   if (!haveCrds) {
-    // eslint-disable-next-line no-console
     console.warn(`\n!!! SKIPPED: crd-schemas.json freshness: ${crd.CRD_DIR} is not here (it is in CI) !!!\n`);
   }
   (haveCrds ? test : test.skip)('crd-schemas.json matches the CRDs in ../shared/crds', () => {

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Manifest } from './finding';
+import { Manifest, objectRef } from './finding';
 import { ALL_RULES, runGate } from './gate';
 
 /** The parts of cdk8s-cli's ValidationContext this plugin uses. */
@@ -33,7 +33,7 @@ export class ProntoPolicy {
     for (const entries of byEnvironment.values()) {
       const result = runGate(entries.map((e) => e.manifest));
       waivers.push(...result.waivers.map((w) => `${w.rule} on ${w.object}: ${w.reason}`));
-      const fileOf = (object: string) => entries.find((e) => `${e.manifest.kind} ${e.manifest.metadata?.namespace ? `${e.manifest.metadata.namespace}/` : ''}${e.manifest.metadata?.name}` === object)?.file ?? '';
+      const fileOf = (object: string) => entries.find((e) => objectRef(e.manifest) === object)?.file ?? '';
       for (const rule of ALL_RULES) {
         const mine = result.findings.filter((f) => f.rule === rule.id);
         if (mine.length === 0) continue;

@@ -19,7 +19,6 @@ const MODULES = { core: '../../imports/k8s-1.28.validators.js', custom: '../../i
 const loaded: Partial<Record<keyof typeof MODULES, Validators>> = {};
 
 function validators(module: keyof typeof MODULES): Validators {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (loaded[module] ??= require(MODULES[module]));
 }
 

@@ -20,7 +20,6 @@ const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 9);
 
 function inProcessSample(gate: boolean): number {
   const out = mkdtempSync(path.join(tmpdir(), 'pronto-bench-'));
-  /* eslint-disable @typescript-eslint/no-require-imports */
   const { synthesizeEnvironment } = require('../../charts/synthesize');
   const { listEnvironments, loadEnvironment } = require('../../config/load');
   const start = performance.now();
