@@ -1,3 +1,4 @@
+import { SEMVER_TAG } from '../../core/image';
 import { bytes, cpuMillis } from '../../core/quantity';
 import { Rule, finding } from '../finding';
 import { ContainerRef } from '../manifest-index';
@@ -24,7 +25,6 @@ function effective(ref: ContainerRef, field: string): any {
   return ref.container.securityContext?.[field] ?? ref.pod.spec.securityContext?.[field];
 }
 
-const SEMVER_TAG = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
 const DIGEST = /@sha256:[a-f0-9]{64}$/;
 const IANA_PORT_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?!-))*[a-z0-9]$|^[a-z]$/;
 const SECRET_LIKE = /(PASSWORD|PASSWD|TOKEN|SECRET|API_?KEY|PRIVATE_?KEY|CREDENTIAL|ACCESS_?KEY)/i;
