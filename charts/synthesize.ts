@@ -47,7 +47,7 @@ export function synthesizeEnvironment(config: EnvironmentConfig, outdir: string,
   buildApp(app, config);
   const manifests: Manifest[] = app.charts.flatMap((chart) => chart.toJson());
   assertCapacity(config, manifests);
-  const gate = options.gate ?? true ? runGate(manifests) : { findings: [], waivers: [] };
+  const gate = (options.gate ?? true) ? runGate(manifests) : { findings: [], waivers: [] };
   if (gate.findings.length > 0) throw new GateError(config.name, formatReport(gate.findings), gate.findings.length);
 
   mkdirSync(outdir, { recursive: true });
