@@ -2,7 +2,7 @@ import { Chart, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { EnvironmentConfig, ResolvedImage, ServiceModel } from '../config/load';
-import { ContainerImage, cpuMillis } from '../lib/core';
+import { ContainerImage, bytes, cpuMillis } from '../lib/core';
 import { Microservice, Release } from '../lib/workload';
 
 /** The five Pronto microservices, one {@link Microservice} per catalog entry. */
@@ -54,10 +54,9 @@ function containerResources(r: ServiceModel['resources']): kplus.ContainerResour
 }
 
 function mebibytes(quantity: string): Size {
-  const amount = Number(quantity.slice(0, -2));
-  return quantity.endsWith('Gi') ? Size.gibibytes(amount) : Size.mebibytes(amount);
+  return Size.mebibytes(bytes(quantity) / 2 ** 20);
 }
 
 function gibibytes(quantity: string): Size {
-  return Size.gibibytes(Number(quantity.slice(0, -2)));
+  return Size.gibibytes(bytes(quantity) / 2 ** 30);
 }

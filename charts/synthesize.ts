@@ -3,8 +3,8 @@ import * as path from 'path';
 import { App, YamlOutputType } from 'cdk8s';
 import { stringify } from 'yaml';
 import { ConfigError, EnvironmentConfig } from '../config/load';
-import { formatBytes, formatCpu } from '../lib/core';
-import { CapacityViolation, Manifest, checkCapacity } from '../lib/namespace';
+import { Manifest, formatBytes, formatCpu } from '../lib/core';
+import { CapacityViolation, checkCapacity } from '../lib/namespace';
 import { Waiver, formatReport, runGate } from '../lib/validation';
 import { buildApp } from './build-app';
 

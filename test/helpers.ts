@@ -1,7 +1,8 @@
 import { Testing } from 'cdk8s';
 import { buildApp } from '../charts/build-app';
 import { EnvironmentConfig, loadEnvironment } from '../config/load';
-import { Manifest } from '../lib/namespace';
+import { Manifest } from '../lib/core';
+import { matches } from '../lib/validation';
 
 export const CONFIG_DIR = `${__dirname}/../config`;
 export const ENVIRONMENTS = ['dev', 'staging', 'prod'];
@@ -37,7 +38,5 @@ export function podTemplates(manifests: Manifest[]): Array<{ owner: string; temp
     .map((m) => ({ owner: `${m.kind}/${m.metadata?.name}`, template: (m.spec as any).template }));
 }
 
-/** True when every label of `selector` is on `labels`. */
-export function selects(selector: Record<string, string>, labels: Record<string, string> = {}): boolean {
-  return Object.entries(selector).every(([k, v]) => labels[k] === v);
-}
+/** True when every label of `selector` is on `labels` (the gate's own matchLabels semantics). */
+export const selects = matches;

@@ -18,6 +18,8 @@ export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const LABEL_SLOT = 'pronto.io/slot';
 /** Git commit the running image was built from. */
 export const ANNOTATION_GIT_SHA = 'pronto.io/git-sha';
+/** Environment tier of a namespace; the validation gate applies production rules to `production`. */
+export const ANNOTATION_TIER = 'pronto.io/tier';
 
 /** The application every object belongs to. */
 export const PART_OF = 'pronto';

@@ -1,8 +1,5 @@
-import { bytes, cpuMillis } from '../core/quantity';
+import { Manifest, bytes, cpuMillis } from '../core';
 import { surgePods } from '../workload';
-
-/** A synthesized Kubernetes object, as plain JSON. */
-export type Manifest = { kind?: string; metadata?: { name?: string; namespace?: string }; spec?: any };
 
 /** What one workload can demand at its peak. */
 export interface WorkloadPeak {

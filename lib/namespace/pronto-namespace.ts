@@ -1,6 +1,6 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { recommendedLabels, resourceName } from '../core';
+import { ANNOTATION_TIER, recommendedLabels, resourceName } from '../core';
 
 /** CPU and memory amounts, as Kubernetes quantities (`500m`, `256Mi`). */
 export interface ComputeAmounts {
@@ -50,9 +50,6 @@ export interface ProntoNamespaceProps {
    */
   readonly tier?: string;
 }
-
-/** Annotation naming the environment tier of a namespace. */
-export const ANNOTATION_TIER = 'pronto.io/tier';
 
 /** Label prefix of Pod Security admission. */
 const PSA = 'pod-security.kubernetes.io';

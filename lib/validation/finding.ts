@@ -1,3 +1,4 @@
+import { Manifest } from '../core/manifest';
 import { ManifestIndex } from './manifest-index';
 
 /** One rule broken by one object, at one field. */
@@ -24,8 +25,7 @@ export interface Rule {
   check(index: ManifestIndex): Finding[];
 }
 
-/** A plain Kubernetes object. */
-export type Manifest = Record<string, any>;
+export type { Manifest } from '../core/manifest';
 
 /** `Deployment pronto/order-service`, or `Namespace pronto` for cluster-scoped objects. */
 export function objectRef(m: Manifest): string {

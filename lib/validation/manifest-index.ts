@@ -1,4 +1,4 @@
-import { Manifest } from './finding';
+import { ANNOTATION_TIER, Manifest } from '../core';
 
 /** Where a workload kind keeps its pod template. */
 const POD_TEMPLATE_PATHS: Record<string, string[]> = {
@@ -74,9 +74,9 @@ export class ManifestIndex {
       && h.spec?.scaleTargetRef?.kind === workload.kind && h.spec?.scaleTargetRef?.name === workload.metadata?.name);
   }
 
-  /** True when the namespace object carries `pronto.io/tier: production`. */
+  /** True when the namespace object carries the tier annotation `production`. */
   public isProduction(namespace: string | undefined): boolean {
-    return this.find('Namespace', undefined, namespace ?? '')?.metadata?.annotations?.['pronto.io/tier'] === 'production';
+    return this.find('Namespace', undefined, namespace ?? '')?.metadata?.annotations?.[ANNOTATION_TIER] === 'production';
   }
 }
 

@@ -1,9 +1,10 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { RunAsIds, recommendedLabels, resourceName, selectorLabels } from '../core';
+import { ContainerImage, RunAsIds, recommendedLabels, resourceName, selectorLabels } from '../core';
 import { AppContainerSpec } from './app-container';
-import { BlueGreenRelease, Release, Slot, idleScaling, otherSlot } from './release';
+import { BlueGreenRelease, Release, SLOTS, Slot, idleScaling, otherSlot } from './release';
 import { RollingUpdateSpec } from './rolling-update';
+import { Scaling } from './scaling';
 import { ServiceWorkload } from './service-workload';
 
 export interface MicroserviceProps {
@@ -69,14 +70,13 @@ export class Microservice extends Construct {
   private addSlots(release: BlueGreenRelease): void {
     const idle = otherSlot(release.activeSlot);
     const scalingOf = (slot: Slot) => (slot === idle ? idleScaling(release) : release.scaling);
-    for (const slot of ['blue', 'green'] as const) {
+    for (const slot of SLOTS) {
       const id = slot === 'blue' ? 'Blue' : 'Green';
       this.workloads.push(this.addWorkload(id, resourceName(this.props.name, slot), slot, release.images[slot], scalingOf(slot)));
     }
   }
 
-  private addWorkload(id: string, name: string, slot: Slot | undefined,
-    image: BlueGreenRelease['images'][Slot], scaling: BlueGreenRelease['scaling']): ServiceWorkload {
+  private addWorkload(id: string, name: string, slot: Slot | undefined, image: ContainerImage, scaling: Scaling): ServiceWorkload {
     return new ServiceWorkload(this, id, {
       name,
       serviceName: this.props.name,

@@ -50,7 +50,7 @@ export class ServiceWorkload extends Construct {
 
   public constructor(scope: Construct, id: string, props: ServiceWorkloadProps) {
     super(scope, id);
-    validateScaling(props.scaling, `${props.name}`);
+    validateScaling(props.scaling, props.name);
     this.selector = selectorLabels(props.serviceName, props.slot);
     const labels = {
       ...recommendedLabels({ name: props.serviceName, component: props.component, version: props.image.version }),

@@ -1,4 +1,4 @@
-import { SEMVER_TAG } from '../../core/image';
+import { DIGEST, SEMVER_TAG } from '../../core/image';
 import { bytes, cpuMillis } from '../../core/quantity';
 import { Rule, finding } from '../finding';
 import { ContainerRef } from '../manifest-index';
@@ -25,7 +25,6 @@ function effective(ref: ContainerRef, field: string): any {
   return ref.container.securityContext?.[field] ?? ref.pod.spec.securityContext?.[field];
 }
 
-const DIGEST = /@sha256:[a-f0-9]{64}$/;
 const IANA_PORT_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?!-))*[a-z0-9]$|^[a-z]$/;
 const SECRET_LIKE = /(PASSWORD|PASSWD|TOKEN|SECRET|API_?KEY|PRIVATE_?KEY|CREDENTIAL|ACCESS_?KEY)/i;
 const MIN_ID = 10000;
@@ -73,7 +72,7 @@ export const CONTAINER_RULES: Rule[] = [
       const image = String(container.image ?? '');
       const tag = imageTag(image);
       if (tag && SEMVER_TAG.test(tag)) return [];
-      if (!tag && DIGEST.test(image)) return [];
+      if (!tag && DIGEST.test(image.split('@')[1] ?? '')) return [];
       return [['image', `"${image}" is not pinned: expected a semantic version tag${tag ? `, found "${tag}"` : ', found no tag'}`]];
     }),
 

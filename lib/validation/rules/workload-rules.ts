@@ -1,3 +1,4 @@
+import { ANNOTATION_TIER } from '../../core';
 import { Finding, Manifest, Rule, finding, rule } from '../finding';
 import { ManifestIndex, PodTemplate, matches, selectorMatches } from '../manifest-index';
 
@@ -61,7 +62,7 @@ export const WORKLOAD_RULES: Rule[] = [
       .map((h) => finding('hpa-target-exists', h, 'spec.scaleTargetRef', `${h.spec?.scaleTargetRef?.kind}/${h.spec?.scaleTargetRef?.name} is not in the output`))),
 
   rule('hpa-replica-bounds', 'HPAs scale between distinct bounds, with minReplicas ≥ 2 in a production namespace.',
-    'Set maxReplicas > minReplicas, and minReplicas ≥ 2 where the namespace is annotated pronto.io/tier: production.',
+    `Set maxReplicas > minReplicas, and minReplicas ≥ 2 where the namespace is annotated ${ANNOTATION_TIER}: production.`,
     (index) => index.ofKind('HorizontalPodAutoscaler').flatMap((h) => {
       const { minReplicas = 1, maxReplicas } = h.spec ?? {};
       const found: Finding[] = [];

@@ -1,5 +1,6 @@
 import { Testing } from 'cdk8s';
-import { Manifest, ProntoNamespace, checkCapacity, podCompute, workloadPeaks } from '../../../lib/namespace';
+import { Manifest } from '../../../lib/core';
+import { ProntoNamespace, checkCapacity, podCompute, workloadPeaks } from '../../../lib/namespace';
 import { named } from '../../helpers';
 
 const compute = { cpu: '500m', memory: '256Mi' };
