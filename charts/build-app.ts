@@ -1,21 +1,58 @@
-import { App } from 'cdk8s';
+import { App, Chart } from 'cdk8s';
 import { EnvironmentConfig } from '../config/load';
+import { ConnectionGraph, workloadEndpoint } from '../lib/core';
+import { PodExtensionPoint } from '../lib/workload';
+import { CAPABILITIES, Capability, CapabilityContext, CapabilityId, CapabilityUnits } from './capabilities';
+import { addDnsFlows, catalogFlows } from './connections';
 import { NamespaceChart } from './namespace-chart';
 import { ServicesChart } from './services-chart';
 
-/** The charts of one environment, in apply order. */
+/** The charts of one environment, and the connection graph they were built from. */
 export interface ProntoCharts {
   readonly namespace: NamespaceChart;
   readonly services: ServicesChart;
+  /** The charts of the enabled capabilities, in apply order. */
+  readonly capabilities: Chart[];
+  /** Every flow the catalog, the cluster and the enabled capabilities declared. */
+  readonly graph: ConnectionGraph;
 }
 
 /**
- * Composition root: adds every chart of one environment to `app`. Used by `main.ts`
- * and by the tests, so both build exactly the same thing.
+ * Composition root: adds every chart of one environment to `app`. Used by `main.ts` and
+ * by the tests, so both build exactly the same thing. The only place that decides which
+ * capabilities run: those whose section of the environment file is on.
+ *
+ * @param units the capability units; tests pass fixtures, everything else the default
  */
-export function buildApp(app: App, config: EnvironmentConfig): ProntoCharts {
+export function buildApp(app: App, config: EnvironmentConfig, units: CapabilityUnits = CAPABILITIES): ProntoCharts {
+  const enabled = enabledCapabilities(config, units);
+
+  const extensions = new Map(config.services.map((svc) => [svc.name, new PodExtensionPoint(svc.name)]));
+  for (const [cap, section] of enabled) {
+    for (const svc of config.services) cap.extendPod?.(extensions.get(svc.name)!, svc, section as never, config);
+  }
+
+  const graph = new ConnectionGraph();
+  for (const svc of config.services) graph.addWorkload(workloadEndpoint(svc.name, config.namespace.name));
+  for (const flow of catalogFlows(config)) graph.addFlow(flow);
+  for (const [cap, section] of enabled) cap.flows?.(graph, section as never, config);
+  addDnsFlows(graph, config);
+
   const namespace = new NamespaceChart(app, 'namespace', config);
-  const services = new ServicesChart(app, 'services', config);
+  const services = new ServicesChart(app, 'services', config, extensions);
   services.addDependency(namespace);
-  return { namespace, services };
+  const context: CapabilityContext = { config, graph, namespaceChart: namespace, servicesChart: services };
+  const capabilities = enabled.flatMap(([cap, section]) => {
+    const charts = cap.charts?.(app, section as never, context) ?? [];
+    for (const chart of charts) chart.addDependency(namespace);
+    return charts;
+  });
+  return { namespace, services, capabilities, graph };
+}
+
+/** The units whose section is on, with their sections, in registry order. */
+function enabledCapabilities(config: EnvironmentConfig, units: CapabilityUnits): Array<[Capability, unknown]> {
+  return (Object.keys(units) as CapabilityId[])
+    .filter((id) => config.capabilities[id] !== undefined)
+    .map((id) => [units[id] as Capability, config.capabilities[id]]);
 }

@@ -5,7 +5,26 @@
  * alerts and Vault roles from these entries, so adding a service is one entry here
  * plus one block in each environment file.
  */
-import { Catalog } from './schema';
+import { Catalog, DataStore } from './schema';
+
+/** How services reach a data store: the host (a Service name in the Pronto namespace) and port. */
+export interface DataStoreEndpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly description: string;
+}
+
+/**
+ * The data stores services may name in `dataStores`. PostgreSQL is reached through the
+ * PgBouncer pool, never directly: only the backup jobs talk to PostgreSQL itself.
+ */
+export const DATA_STORES: Readonly<Record<DataStore, DataStoreEndpoint>> = {
+  postgres: { host: 'pgbouncer', port: 6432, description: 'PostgreSQL, through the PgBouncer pool' },
+  redis: { host: 'redis', port: 6379, description: 'Redis' },
+};
+
+/** The workload that routes public traffic to the services that declare a `route`. */
+export const GATEWAY = 'gateway';
 
 export const CATALOG: Catalog = {
   'clients-app': {

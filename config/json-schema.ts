@@ -1,9 +1,9 @@
 /**
  * The environment-file schema as JSON Schema, for editors (`# yaml-language-server:
- * $schema=./schema.json` at the top of each file). Generated from the zod schema, so
- * the two cannot drift; a test fails when `config/schema.json` is stale.
+ * $schema=./environment.schema.json` at the top of each file). Generated from the zod schema, so
+ * the two cannot drift; a test fails when `config/environment.schema.json` is stale.
  *
- *   npm run schema     # rewrites config/schema.json
+ *   npm run schema     # rewrites config/environment.schema.json
  */
 import { writeFileSync } from 'fs';
 import * as path from 'path';
@@ -22,7 +22,7 @@ export function environmentJsonSchema(): string {
 }
 
 if (require.main === module) {
-  const file = path.join(__dirname, 'schema.json');
+  const file = path.join(__dirname, 'environment.schema.json');
   writeFileSync(file, environmentJsonSchema());
   console.log(`wrote ${path.relative(process.cwd(), file)}`);
 }

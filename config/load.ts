@@ -4,14 +4,18 @@
  * `<file>:<line>: <field path>: <expected>, found <value>`; nothing is logged and
  * nothing carries on with a half-valid config.
  */
-import { readdirSync, readFileSync } from 'fs';
+import { readdirSync, readFileSync, statSync } from 'fs';
 import * as path from 'path';
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter, isMap, isScalar, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { ImageRef } from '../lib/core/image';
 import { bytes, cpuMillis } from '../lib/core/quantity';
+import { DEFAULT_REPLICAS, PRODUCTION_MIN_PODS, Release, Scaling } from '../lib/core/release';
+import { ComputeResources } from '../lib/core/resources';
 import { CATALOG } from './catalog';
+import { EnabledSections, SECTIONS, SectionSpec } from '../charts/capabilities/sections';
 import {
-  Catalog, EnvironmentFile, ImageConfig, ResolvedCatalogEntry, ServiceConfig, catalogSchema, environmentSchema,
+  Catalog, EnvironmentFile, ImageConfig, ResolvedCatalogEntry, ServiceConfig, catalogSchema, environmentSchema, environmentSchemaFor,
 } from './schema';
 
 /** A configuration that cannot be used; `problems` holds one line per finding. */
@@ -22,38 +26,14 @@ export class ConfigError extends Error {
   }
 }
 
-export type Slot = 'blue' | 'green';
-
-export interface ResolvedImage {
-  readonly repository: string;
-  readonly tag: string;
-  readonly gitSha: string;
-  readonly digest?: string;
-}
-
-export type ScalingModel =
-  | { readonly kind: 'fixed'; readonly replicas: number }
-  | { readonly kind: 'autoscaling'; readonly minReplicas: number; readonly maxReplicas: number;
-    readonly targetCpuUtilizationPercent: number };
-
-interface RolloutTiming {
-  readonly maxSurge: number | string;
-  readonly minReadySeconds: number;
-  readonly progressDeadlineSeconds: number;
-}
-
-export type RolloutModel =
-  | (RolloutTiming & { readonly strategy: 'rolling'; readonly image: ResolvedImage })
-  | (RolloutTiming & { readonly strategy: 'blueGreen'; readonly activeSlot: Slot; readonly idleReplicas: number;
-    readonly images: Readonly<Record<Slot, ResolvedImage>> });
-
 /** One service, catalog and environment merged. */
 export interface ServiceModel {
   readonly name: string;
   readonly catalog: ResolvedCatalogEntry;
-  readonly resources: ServiceConfig['resources'];
-  readonly scaling: ScalingModel;
-  readonly rollout: RolloutModel;
+  /** Requests and limits of the app container. */
+  readonly resources: ComputeResources;
+  /** Images, pod counts and rollout settings. */
+  readonly release: Release;
 }
 
 /** One environment, ready to synthesize. */
@@ -64,64 +44,172 @@ export interface EnvironmentConfig {
   readonly file: string;
   readonly tier: EnvironmentFile['tier'];
   readonly namespace: EnvironmentFile['namespace'];
-  readonly features: EnvironmentFile['features'];
+  /** Cluster facts: where the DNS runs. */
+  readonly cluster: EnvironmentFile['cluster'];
+  /** The sections of the capabilities that are on; a capability that is off is absent. */
+  readonly capabilities: EnabledSections;
+  /**
+   * Namespaces Pronto owns (created with Pod Security labels, quota and limits) and the
+   * ones it only refers to (never created or guarded): the cluster DNS and whatever the
+   * enabled capabilities name.
+   */
+  readonly namespaces: { readonly owned: readonly string[]; readonly foreign: readonly string[] };
   /** Services in catalog order. */
   readonly services: ServiceModel[];
+  /**
+   * 1-based line in {@link file} of the deepest node along `at` that the file writes
+   * (`['services', 'order-service', 'image']`), so that findings about objects built from
+   * a config value can point at it. 1 when nothing along `at` is written.
+   */
+  lineOf(at: readonly PropertyKey[]): number;
 }
 
-/** Replicas a service runs when the environment sets neither replicas nor autoscaling. */
-export const DEFAULT_REPLICAS = 2;
-/** Fewest pods per service in a production-tier environment. */
-export const PRODUCTION_MIN_PODS = 2;
 
-const ENV_NAME = /^[a-z][a-z0-9-]*$/;
-
-/** Environment names found in `configDir` (`*.yaml`), sorted. */
+/** Environment names found in `configDir` (`*.yaml`), sorted. Throws {@link ConfigError} when it is not a readable folder. */
 export function listEnvironments(configDir: string): string[] {
-  return readdirSync(configDir).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -'.yaml'.length)).sort();
+  let entries: string[];
+  try {
+    entries = readdirSync(configDir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a folder' : `cannot be read (${code})`;
+    throw new ConfigError([`${configDir}: the config folder ${why} (expected a folder of <env>.yaml files)`]);
+  }
+  return entries.filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -'.yaml'.length)).sort();
 }
 
 /** Reads and validates `<configDir>/<env>.yaml`. Throws {@link ConfigError}. */
-export function loadEnvironment(configDir: string, env: string, catalog: Catalog = CATALOG): EnvironmentConfig {
-  const file = path.join(configDir, `${env}.yaml`);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    const known = listEnvironments(configDir).join(', ');
-    throw new ConfigError([`${file}: no such environment file (environments: ${known || 'none'})`]);
-  }
-  return parseEnvironment(text, file, catalog);
+export function loadEnvironment(configDir: string, env: string, catalog: Catalog = CATALOG,
+  sections: Readonly<Record<string, SectionSpec>> = SECTIONS): EnvironmentConfig {
+  const { file, text } = readEnvironmentFile(configDir, env);
+  return parseEnvironment(text, file, catalog, sections);
 }
 
+// ---------------------------------------------------------------- reading environment files
+
+/** Environment names: the file name of `config/<env>.yaml`, never a path. */
+export const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]*$/;
+
+const NAME_RULE = 'lower-case letters, digits and "-", starting with a letter';
+
+/** Why `env` cannot name an environment, or undefined when it can. */
+export function environmentNameProblem(env: string): string | undefined {
+  return ENVIRONMENT_NAME.test(env) ? undefined : `expected an environment name (${NAME_RULE}), found ${JSON.stringify(env)}`;
+}
+
+/**
+ * The text of `<configDir>/<env>.yaml`, with one clear {@link ConfigError} for each way
+ * reading it can fail: a name that is not an environment name (refused before the file
+ * system is touched, so `--env ../x` reads nothing), a missing config folder, a missing
+ * file, a folder where the file should be, a file that cannot be read, text that is not
+ * UTF-8 (with its line), and an empty file. A byte order mark is dropped.
+ * Used by main.ts, `npm run promote` and {@link loadEnvironment}.
+ */
+export function readEnvironmentFile(configDir: string, env: string): { file: string; text: string } {
+  const problem = environmentNameProblem(env);
+  if (problem) throw new ConfigError([`--env: ${problem}`]);
+  const file = path.join(configDir, `${env}.yaml`);
+  let data: Buffer;
+  try {
+    if (statSync(file).isDirectory()) throw new ConfigError([`${file}: is a folder, expected an environment file`]);
+    data = readFileSync(file);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      // Throws when the config folder itself is missing or not a folder.
+      const known = listEnvironments(configDir).join(', ');
+      throw new ConfigError([`${file}: no such environment file (environments: ${known || 'none'})`]);
+    }
+    const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : String(code ?? (err as Error).message);
+    throw new ConfigError([`${file}: cannot be read (${why})`]);
+  }
+  const text = decodeUtf8(data, file);
+  if (text.trim() === '') {
+    throw new ConfigError([`${file}:1: (top level): expected the settings of an environment (tier, images, services, ...), found an empty file`]);
+  }
+  return { file, text };
+}
+
+function decodeUtf8(data: Buffer, file: string): string {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  try {
+    return decoder.decode(data);
+  } catch {
+    // Find the line: a newline byte never occurs inside a multi-byte character.
+    let line = 1;
+    for (let start = 0; start <= data.length; line++) {
+      const end = data.indexOf(0x0a, start) === -1 ? data.length : data.indexOf(0x0a, start);
+      try {
+        decoder.decode(data.subarray(start, end));
+      } catch {
+        break;
+      }
+      start = end + 1;
+    }
+    throw new ConfigError([`${file}:${line}: expected UTF-8 text, found bytes that are not UTF-8 (save the file as UTF-8)`]);
+  }
+}
+
+
+
 /** Validates the text of an environment file; `file` names it in messages and gives the environment name. */
-export function parseEnvironment(text: string, file: string, catalog: Catalog = CATALOG): EnvironmentConfig {
+export function parseEnvironment(text: string, file: string, catalog: Catalog = CATALOG,
+  sections: Readonly<Record<string, SectionSpec>> = SECTIONS): EnvironmentConfig {
   const name = path.basename(file, '.yaml');
-  if (!ENV_NAME.test(name)) {
+  if (!ENVIRONMENT_NAME.test(name)) {
     throw new ConfigError([`${file}: environment name "${name}": expected lower-case letters, digits and "-"`]);
   }
   const resolvedCatalog = validateCatalog(catalog);
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((e) => `${file}:${lineCounter.linePos(e.pos[0]).line}: YAML: ${e.message.split('\n')[0]}`));
+  // Silent: the yaml library would print warnings to stderr; they are reported below as problems.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, logLevel: 'silent' });
+  // Warnings count: an unknown tag (`!secret`) is a mistake, not a string.
+  const yamlProblems = [...doc.errors, ...doc.warnings];
+  if (yamlProblems.length > 0) {
+    throw new ConfigError(yamlProblems.map((e) => `${file}:${lineCounter.linePos(e.pos[0]).line}: YAML: ${e.message.split('\n')[0]}`));
   }
-  const locate = (at: PropertyKey[]) => lineOf(doc, lineCounter, at);
-  const parsed = environmentSchema.safeParse(doc.toJS() ?? {}, { reportInput: true });
+  const locate = (at: readonly PropertyKey[]) => lineOf(doc, lineCounter, at);
+  let data: unknown;
+  try {
+    // The yaml library refuses documents whose aliases expand exponentially ("billion laughs").
+    data = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (err) {
+    throw new ConfigError([`${file}:1: YAML: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    throw new ConfigError([`${file}:1: (top level): expected a mapping of settings (tier, images, services, ...), found ${describe(data)}`]);
+  }
+  const schema = sections === SECTIONS ? environmentSchema : environmentSchemaFor(sections);
+  const parsed = schema.safeParse(data, { reportInput: true });
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => formatIssue(file, issue, locate)));
   }
-  const problems = crossCheck(parsed.data, resolvedCatalog)
+  const env = parsed.data as unknown as EnvironmentFile;
+  const enabled = Object.fromEntries(Object.keys(sections)
+    // Absent and `false` both mean off.
+    .filter((id) => ![undefined, false].includes((parsed.data as Record<string, unknown>)[id] as undefined | false))
+    .map((id) => [id, (parsed.data as Record<string, unknown>)[id]])) as EnabledSections;
+  const namespaces = {
+    owned: [env.namespace.name],
+    foreign: [...new Set([env.cluster.dns.namespace, ...Object.entries(enabled).flatMap(([id, section]) =>
+      sections[id].foreignNamespaces?.(section as never) ?? [])])].sort(),
+  };
+  const problems = [...crossCheck(env, resolvedCatalog), ...checkCapabilities(enabled, sections), ...checkNamespaces(env, namespaces)]
     .map(([at, message]) => `${file}:${locate(at)}: ${at.join('.')}: ${message}`);
   if (problems.length > 0) throw new ConfigError(problems);
+  const parsedEnv = env;
   return {
     name,
     file,
-    tier: parsed.data.tier,
-    namespace: parsed.data.namespace,
-    features: parsed.data.features,
+    tier: parsedEnv.tier,
+    namespace: parsedEnv.namespace,
+    cluster: parsedEnv.cluster,
+    capabilities: enabled,
+    namespaces,
     services: Object.keys(resolvedCatalog).map((svc) =>
-      resolveService(svc, resolvedCatalog[svc], parsed.data.services[svc], parsed.data.images.registry)),
+      resolveService(svc, resolvedCatalog[svc], parsedEnv.services[svc], parsedEnv.images.registry)),
+    lineOf: (at) => Number(locate(at)),
   };
 }
 
@@ -148,6 +236,19 @@ function validateCatalog(catalog: Catalog): Record<string, ResolvedCatalogEntry>
 }
 
 type Finding = [PropertyKey[], string];
+
+/** Cross-capability rules: a capability that needs another (backups need the database). */
+function checkCapabilities(enabled: EnabledSections, sections: Readonly<Record<string, SectionSpec>>): Finding[] {
+  return Object.keys(enabled).flatMap((id) => (sections[id].requires ?? [])
+    .filter((needed) => !(needed in enabled))
+    .map((needed): Finding => [[id], `expected the "${needed}" capability to be on too (${id} needs ${needed}), found no "${needed}" section`]));
+}
+
+/** A namespace is either ours or someone else's, never both. */
+function checkNamespaces(env: EnvironmentFile, namespaces: EnvironmentConfig['namespaces']): Finding[] {
+  return namespaces.foreign.filter((ns) => namespaces.owned.includes(ns)).map((ns): Finding => [['namespace', 'name'],
+    `expected a namespace other than those Pronto only refers to (${namespaces.foreign.join(', ')}), found "${ns}"${ns === env.cluster.dns.namespace ? ' (the cluster DNS namespace)' : ''}`]);
+}
 
 function crossCheck(env: EnvironmentFile, catalog: Record<string, ResolvedCatalogEntry>): Finding[] {
   const findings: Finding[] = [];
@@ -204,26 +305,26 @@ function checkLimitRange(env: EnvironmentFile, svc: string, config: ServiceConfi
 }
 
 function resolveService(name: string, catalog: ResolvedCatalogEntry, config: ServiceConfig, registry: string): ServiceModel {
-  const image = (i: ImageConfig | undefined): ResolvedImage => {
+  const image = (i: ImageConfig | undefined): ImageRef => {
     if (!i) throw new Error(`unreachable: ${name} image was validated`);
     return { repository: i.repository ?? `${registry}/${name}`, tag: i.tag, gitSha: i.gitSha, ...(i.digest ? { digest: i.digest } : {}) };
   };
-  const scaling: ScalingModel = config.autoscaling
+  const scaling: Scaling = config.autoscaling
     ? { kind: 'autoscaling', minReplicas: config.autoscaling.minReplicas, maxReplicas: config.autoscaling.maxReplicas,
       targetCpuUtilizationPercent: config.autoscaling.targetCPUUtilizationPercentage }
     : { kind: 'fixed', replicas: config.replicas ?? DEFAULT_REPLICAS };
   const r = config.rollout;
-  const timing = { maxSurge: r.maxSurge, minReadySeconds: r.minReadySeconds, progressDeadlineSeconds: r.progressDeadlineSeconds };
-  const rollout: RolloutModel = r.strategy === 'rolling'
-    ? { strategy: 'rolling', ...timing, image: image(config.image) }
-    : { strategy: 'blueGreen', ...timing, activeSlot: r.activeSlot, idleReplicas: r.idleReplicas,
+  const rollingUpdate = { maxSurge: r.maxSurge, minReadySeconds: r.minReadySeconds, progressDeadlineSeconds: r.progressDeadlineSeconds };
+  const release: Release = r.strategy === 'rolling'
+    ? { strategy: 'rolling', image: image(config.image), scaling, rollingUpdate }
+    : { strategy: 'blueGreen', activeSlot: r.activeSlot, idleReplicas: r.idleReplicas, scaling, rollingUpdate,
       images: { blue: image(r.slots.blue.image), green: image(r.slots.green.image) } };
-  return { name, catalog, resources: config.resources, scaling, rollout };
+  return { name, catalog, resources: config.resources, release };
 }
 
 // ---------------------------------------------------------------- messages
 
-function formatIssue(file: string, issue: z.core.$ZodIssue, locate: (at: PropertyKey[]) => string): string {
+function formatIssue(file: string, issue: z.core.$ZodIssue, locate: (at: readonly PropertyKey[]) => string): string {
   const at = issue.path;
   const where = at.length > 0 ? at.join('.') : '(top level)';
   // An unknown key is best pointed at where the key itself is written.
@@ -231,7 +332,7 @@ function formatIssue(file: string, issue: z.core.$ZodIssue, locate: (at: Propert
   const prefix = line ? `${file}:${line}: ${where}` : `${file}: ${where}`;
   if (issue.code === 'unrecognized_keys') {
     return `${prefix}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` +
-      ` (expected only the documented keys; see config/schema.json)`;
+      ` (expected only the documented keys; see config/environment.schema.json)`;
   }
   if (issue.code === 'invalid_type' && issue.input === undefined) {
     return `${prefix}: missing: ${expectation(issue)}`;
@@ -259,6 +360,9 @@ function expectation(issue: z.core.$ZodIssue): string {
 function foundValue(issue: z.core.$ZodIssue): unknown {
   const input = (issue as { input?: unknown }).input;
   const field = issue.path[issue.path.length - 1];
+  // A discriminated union receives the whole object; what is wrong is its discriminator, present or not.
+  const discriminator = (issue as { discriminator?: string }).discriminator;
+  if (discriminator && input !== null && typeof input === 'object') return (input as Record<string, unknown>)[discriminator];
   if (input !== null && typeof input === 'object' && !Array.isArray(input) && field !== undefined && field in input) {
     return (input as Record<PropertyKey, unknown>)[field];
   }
@@ -272,8 +376,13 @@ function describe(value: unknown): string {
 }
 
 /** 1-based line of the deepest node along `at` that exists in the document. */
-function lineOf(doc: ReturnType<typeof parseDocument>, counter: LineCounter, at: PropertyKey[]): string {
+function lineOf(doc: ReturnType<typeof parseDocument>, counter: LineCounter, at: readonly PropertyKey[]): string {
   for (let depth = at.length; depth >= 0; depth--) {
+    // The key's own line reads best (`services.order-service:`), else the value's.
+    const parent = depth > 0 ? doc.getIn(at.slice(0, depth - 1) as unknown[], true) : undefined;
+    const pair = isMap(parent) ? parent.items.find((p) => isScalar(p.key) && p.key.value === at[depth - 1]) : undefined;
+    const keyRange = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
+    if (keyRange) return String(counter.linePos(keyRange[0]).line);
     const node = doc.getIn(at.slice(0, depth) as unknown[], true) as { range?: [number, number, number] } | undefined;
     if (node && node.range) return String(counter.linePos(node.range[0]).line);
   }

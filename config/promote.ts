@@ -5,10 +5,11 @@
  *
  *   npm run promote -- <service> --env <env> [--config <dir>]
  */
-import { readFileSync, writeFileSync } from 'fs';
-import * as path from 'path';
-import { isScalar, parseDocument } from 'yaml';
-import { ConfigError, RolloutModel, Slot, parseEnvironment } from './load';
+import { writeFileSync } from 'fs';
+import { parseArgs } from 'util';
+import { isMap, isScalar, parseDocument } from 'yaml';
+import { Release, Slot } from '../lib/core/release';
+import { ConfigError, parseEnvironment, readEnvironmentFile } from './load';
 
 /** Why a promotion was refused. */
 export class PromotionError extends Error {
@@ -29,11 +30,18 @@ export interface Promotion {
 
 /** Flips the active slot of `service` in the environment file text `text` (named `file`). */
 export function promote(text: string, file: string, service: string): Promotion {
-  const { from, to } = checkPromotable(text, file, service);
-  const next = setActiveSlot(text, service, to);
-  let after: RolloutModel;
+  let from: Slot;
+  let to: Slot;
   try {
-    after = parseEnvironment(next, file).services.find((s) => s.name === service)!.rollout;
+    ({ from, to } = checkPromotable(text, file, service));
+  } catch (err) {
+    if (err instanceof ConfigError) throw new PromotionError(`${file}: the config is invalid, fix it first:\n  ${err.problems.join('\n  ')}`);
+    throw err;
+  }
+  const next = setActiveSlot(text, service, to);
+  let after: Release;
+  try {
+    after = parseEnvironment(next, file).services.find((s) => s.name === service)!.release;
   } catch (err) {
     if (err instanceof ConfigError) throw new PromotionError(`${file}: the promoted config would be invalid:\n  ${err.problems.join('\n  ')}`);
     throw err;
@@ -56,10 +64,13 @@ export function promote(text: string, file: string, service: string): Promotion 
  */
 function checkPromotable(text: string, file: string, service: string): { from: Slot; to: Slot } {
   const doc = parseDocument(text);
+  // A file that is not YAML gets the loader's messages (file:line for each error).
+  if (doc.errors.length > 0) parseEnvironment(text, file);
   const at = (...rest: string[]) => ['services', service, ...rest];
   if (!doc.hasIn(at())) {
-    const known = Object.keys((doc.toJS() ?? {}).services ?? {}).join(', ');
-    throw new PromotionError(`${file}: services.${service}: no such service (services: ${known})`);
+    const services = doc.get('services', true);
+    const known = isMap(services) ? services.items.map((item) => String(isScalar(item.key) ? item.key.value : item.key)).join(', ') : '';
+    throw new PromotionError(`${file}: services.${service}: no such service (services: ${known || 'none'})`);
   }
   const strategy = doc.getIn(at('rollout', 'strategy')) ?? 'rolling';
   if (strategy !== 'blueGreen') {
@@ -97,36 +108,85 @@ function lineDiff(before: string, after: string): string[] {
   return diff;
 }
 
-function parseArgs(argv: string[]): { service: string; env: string; configDir: string } {
-  let env: string | undefined;
-  let configDir = 'config';
-  const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--env') env = argv[++i];
-    else if (argv[i] === '--config') configDir = argv[++i];
-    else positional.push(argv[i]);
-  }
-  if (positional.length !== 1 || !env) {
-    throw new PromotionError('usage: npm run promote -- <service> --env <environment> [--config <dir>]');
-  }
-  return { service: positional[0], env, configDir };
+// ---------------------------------------------------------------- command line
+
+/** Where the command writes: stdout and stderr, one message per call. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
 }
 
-function main(): number {
+export const USAGE = 'usage: npm run promote -- <service> --env <environment> [--config <dir>]';
+
+class UsageError extends Error {}
+
+function parseCommandLine(argv: readonly string[]): { service: string; env: string; configDir: string } | 'help' {
+  let parsed;
   try {
-    const { service, env, configDir } = parseArgs(process.argv.slice(2));
-    const file = path.join(configDir, `${env}.yaml`);
-    const result = promote(readFileSync(file, 'utf8'), file, service);
-    writeFileSync(file, result.text);
-    console.log([result.summary, ...result.diff.map((d) => `  ${d}`), 'Next: npm run synth, review the diff, commit.'].join('\n'));
+    parsed = parseArgs({
+      args: [...argv],
+      options: { env: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+      tokens: true,
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message.split('\n')[0]);
+  }
+  const { values, positionals, tokens } = parsed;
+  for (const name of ['env', 'config']) {
+    if (tokens.filter((t) => t.kind === 'option' && t.name === name).length > 1) throw new UsageError(`--${name} given more than once`);
+  }
+  if (values.help) return 'help';
+  if (positionals.length !== 1) {
+    throw new UsageError(positionals.length === 0 ? 'expected the service to promote' : `expected one service, found ${positionals.length}: ${positionals.join(', ')}`);
+  }
+  if (values.env === undefined) throw new UsageError('--env is required: the environment to promote in');
+  if (values.config === '') throw new UsageError('--config: expected a folder, found an empty value');
+  return { service: positionals[0], env: values.env, configDir: values.config ?? 'config' };
+}
+
+/**
+ * `npm run promote`: returns the exit code (0 promoted, 1 refused or a usage error) and
+ * writes messages through `io`. Never throws for a user's mistake.
+ */
+export function run(argv: readonly string[], io: Io): number {
+  try {
+    const args = parseCommandLine(argv);
+    if (args === 'help') {
+      io.out(`${USAGE}\n\nFlips services.<service>.rollout.activeSlot in <config>/<environment>.yaml (default config/), ` +
+        'changing nothing else in the file, after checking that the idle slot has an image and pods.');
+      return 0;
+    }
+    const { file, text } = readEnvironmentFile(args.configDir, args.env);
+    const result = promote(text, file, args.service);
+    try {
+      writeFileSync(file, result.text);
+    } catch (err) {
+      throw new PromotionError(`${file}: cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    io.out([result.summary, ...result.diff.map((d) => `  ${d}`), 'Next: npm run synth, review the diff, commit.'].join('\n'));
     return 0;
   } catch (err) {
-    if (err instanceof PromotionError || err instanceof ConfigError) {
-      console.error(`promote refused: ${err.message}`);
+    if (err instanceof UsageError) {
+      io.err(`promote: ${err.message}\n${USAGE}`);
+      return 1;
+    }
+    if (err instanceof PromotionError) {
+      io.err(`promote refused: ${err.message}`);
+      return 1;
+    }
+    if (err instanceof ConfigError) {
+      io.err(`promote refused:\n${err.problems.map((p) => `  ${p}`).join('\n')}`);
       return 1;
     }
     throw err;
   }
 }
 
-if (require.main === module) process.exitCode = main();
+if (require.main === module) {
+  process.exitCode = run(process.argv.slice(2), {
+    out: (text) => process.stdout.write(`${text}\n`),
+    err: (text) => process.stderr.write(`${text}\n`),
+  });
+}

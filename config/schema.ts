@@ -1,15 +1,21 @@
 /**
  * The one definition of the configuration's shape: the service catalog and the
  * per-environment files. Every object is strict (an unknown key is an error, so typos
- * never pass silently) and every default is visible here and in `config/schema.json`.
+ * never pass silently) and every default is visible here and in `config/environment.schema.json`.
  */
 import { z } from 'zod';
-import { DIGEST, GIT_SHA, REPOSITORY, SEMVER_TAG } from '../lib/core/image';
-import { bytes, cpuMillis, isByteQuantity, isCpuQuantity } from '../lib/core/quantity';
+import { SECTIONS, SectionSpec } from '../charts/capabilities/sections';
+import { DIGEST, GIT_SHA, REPOSITORY, SEMVER_TAG, versionLabelProblem } from '../lib/core/image';
+import { DEFAULT_POD_SECURITY_VERSION, RESERVED_NAMESPACES, isReservedNamespace } from '../lib/core/namespaces';
+import { DEFAULT_DRAIN_SECONDS, DEFAULT_TARGET_CPU_PERCENT, ROLLOUT_DEFAULTS } from '../lib/core/release';
+import { cpuMillis, isByteQuantity, isCpuQuantity } from '../lib/core/quantity';
+import { ComputeField, requestExceedsLimit } from '../lib/core/resources';
 
 // ---------------------------------------------------------------- catalog
 
 const SERVICE_NAME = /^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$/;
+const DATA_STORE = z.enum(['postgres', 'redis']);
+export type DataStore = z.infer<typeof DATA_STORE>;
 
 export const catalogEntrySchema = z.strictObject({
   description: z.string().min(1),
@@ -20,10 +26,10 @@ export const catalogEntrySchema = z.strictObject({
     longLivedConnections: z.boolean().default(false),
   }).optional().describe('Public route through the gateway; absent for internal services'),
   calls: z.array(z.string()).describe('Catalog services this one calls'),
-  dataStores: z.array(z.enum(['postgres', 'redis'])),
+  dataStores: z.array(DATA_STORE).describe('Data stores the service uses (see DATA_STORES in config/catalog.ts)'),
   externalHosts: z.array(z.string().regex(/^[a-z0-9.-]+:\d+$/)).default([]).describe('host:port outside the cluster'),
   secrets: z.array(z.string().regex(/^[a-z0-9-]+\/[a-z0-9-]+$/)).describe('Vault KV paths, <service>/<name>'),
-  drainSeconds: z.int().min(1).max(600).default(30).describe('Seconds to finish in-flight requests after SIGTERM'),
+  drainSeconds: z.int().min(1).max(600).default(DEFAULT_DRAIN_SECONDS).describe('Seconds to finish in-flight requests after SIGTERM'),
 });
 
 export const catalogSchema = z.record(z.string().regex(SERVICE_NAME), catalogEntrySchema);
@@ -54,7 +60,11 @@ const imageSchema = z.strictObject({
   repository: z.string().regex(REPOSITORY, { error: 'expected registry/repository such as registry.example.com/pronto/app, without a tag' })
     .optional().describe('Full repository. Default: <images.registry>/<service>'),
   tag: z.string({ error: 'expected a semantic version tag such as 1.4.2 or v1.4.2' })
-    .regex(SEMVER_TAG, { error: 'expected a semantic version tag such as 1.4.2 or v1.4.2 (never "latest")' }),
+    .regex(SEMVER_TAG, { error: 'expected a semantic version tag such as 1.4.2 or v1.4.2 (never "latest")', abort: true })
+    .superRefine((tag, ctx) => {
+      const problem = versionLabelProblem(tag);
+      if (problem) ctx.addIssue({ code: 'custom', input: tag, message: `expected a tag usable as the app.kubernetes.io/version label (${problem})` });
+    }),
   digest: z.string().regex(DIGEST, { error: 'expected sha256:<64 lower-case hex characters>' })
     .optional().describe('Pins the image content; the tag stays for humans'),
   gitSha: z.string({
@@ -76,12 +86,11 @@ const resourcesSchema = z.strictObject({
   requests: computeSchema('100m', '128Mi', '1Gi').prefault({}),
   limits: computeSchema('500m', '256Mi', '2Gi').prefault({}),
 }).superRefine((r, ctx) => {
-  const checks: Array<[keyof typeof r.limits, (q: string) => number, (q: string) => boolean]> =
-    [['cpu', cpuMillis, isCpuQuantity], ['memory', bytes, isByteQuantity], ['ephemeralStorage', bytes, isByteQuantity]];
-  for (const [field, parse, valid] of checks) {
+  const checks: Array<[ComputeField, (q: string) => boolean]> = [['cpu', isCpuQuantity], ['memory', isByteQuantity], ['ephemeralStorage', isByteQuantity]];
+  for (const [field, valid] of checks) {
     // A malformed quantity is already reported by its own field.
     if (!valid(String(r.limits[field])) || !valid(String(r.requests[field]))) continue;
-    if (parse(r.limits[field]) < parse(r.requests[field])) {
+    if (requestExceedsLimit(field, r.requests[field], r.limits[field])) {
       ctx.addIssue({
         code: 'custom', path: ['limits', field], input: r.limits[field],
         message: `expected a limit ≥ the request (${r.requests[field]})`,
@@ -93,7 +102,7 @@ const resourcesSchema = z.strictObject({
 const autoscalingSchema = z.strictObject({
   minReplicas: z.int().min(1),
   maxReplicas: z.int().min(2),
-  targetCPUUtilizationPercentage: z.int().min(10).max(100).default(70),
+  targetCPUUtilizationPercentage: z.int().min(10).max(100).default(DEFAULT_TARGET_CPU_PERCENT),
 }).refine((a) => a.maxReplicas > a.minReplicas, {
   error: (iss) => `expected maxReplicas greater than minReplicas (${(iss.input as any).minReplicas})`,
   path: ['maxReplicas'],
@@ -101,10 +110,10 @@ const autoscalingSchema = z.strictObject({
 
 const rolloutTiming = {
   maxSurge: z.union([z.int().min(1), z.string().regex(/^([1-9]\d?|100)%$/)],
-    { error: 'expected a pod count ≥ 1 or a percentage such as 25%' }).default(1)
+    { error: 'expected a pod count ≥ 1 or a percentage such as 25%' }).default(ROLLOUT_DEFAULTS.maxSurge)
     .describe('Extra pods during a rollout; maxUnavailable is always 0'),
-  minReadySeconds: z.int().min(0).default(10),
-  progressDeadlineSeconds: z.int().min(1).default(600),
+  minReadySeconds: z.int().min(0).default(ROLLOUT_DEFAULTS.minReadySeconds),
+  progressDeadlineSeconds: z.int().min(1).default(ROLLOUT_DEFAULTS.progressDeadlineSeconds),
 };
 
 const rollingSchema = z.strictObject({
@@ -167,11 +176,22 @@ const compute = (cpuDefault: string, memoryDefault: string) => z.strictObject({
 });
 
 const namespaceSchema = z.strictObject({
-  name: z.string().regex(SERVICE_NAME).default('pronto'),
-  podSecurityVersion: z.string().regex(/^v1\.\d+$/, { error: 'expected a pinned version such as v1.28' }).default('v1.28')
+  name: z.string().regex(SERVICE_NAME, { error: 'expected a DNS label: lower-case letters, digits and "-", at most 32 characters' })
+    .refine((name) => !isReservedNamespace(name), {
+      error: `expected a namespace Pronto owns, never one Kubernetes runs (${RESERVED_NAMESPACES.join(', ')})`,
+    })
+    .default('pronto')
+    .describe('The namespace Pronto owns: created with Pod Security labels, quota and limits'),
+  podSecurityVersion: z.string().regex(/^v1\.\d+$/, { error: 'expected a pinned version such as v1.28' }).default(DEFAULT_POD_SECURITY_VERSION)
     .describe('Pod Security Standards version pinned in the admission labels'),
   quota: z.strictObject({
-    requests: compute('8', '16Gi').prefault({}),
+    requests: z.strictObject({
+      cpu: cpu.default('8'),
+      memory: anyMemory.default('16Gi'),
+      storage: z.string({ error: 'expected a storage quantity such as 100Gi' })
+        .refine(isByteQuantity, { error: 'expected a storage quantity such as 100Gi' }).default('100Gi')
+        .describe('Sum of all PersistentVolumeClaim storage requests'),
+    }).prefault({}),
     limits: compute('16', '32Gi').prefault({}),
     pods: z.int().min(1).default(100),
     persistentVolumeClaims: z.int().min(0).default(10),
@@ -183,33 +203,50 @@ const namespaceSchema = z.strictObject({
   }).prefault({}).describe('LimitRange for containers'),
 });
 
-const notYet = (capability: string) => z.literal(false, {
-  error: `expected false: the ${capability} capability is not built yet, so it cannot be switched on`,
-}).default(false).describe(`Switches on ${capability} once that capability lands`);
+/** A capability's section: absent or `false` (off), or its own shape (on). */
+function sectionField(id: string, spec: SectionSpec): z.ZodType {
+  if (!spec.schema) {
+    return z.literal(false, { error: `expected false or no "${id}" section: the ${spec.description} capability is not built yet, so it cannot be switched on` })
+      .optional().describe(`${spec.description} (not built yet: only false)`);
+  }
+  // `false` reads as absent, so an object is checked against the section alone and its errors stay precise.
+  return z.preprocess((v) => (v === false ? undefined : v), spec.schema.optional()).describe(spec.description);
+}
 
-const featuresSchema = z.strictObject({
-  networkPolicies: notYet('network policy'),
-  metrics: notYet('metrics (Prometheus)'),
-  logs: notYet('centralized logs (Loki)'),
-  tracing: notYet('tracing (OpenTelemetry)'),
-  vaultSecrets: notYet('Vault secret injection'),
-  gateway: notYet('nginx gateway'),
-  database: notYet('PostgreSQL/PgBouncer'),
-  backups: notYet('WAL-G backup'),
-});
+const LABEL_MAP = z.record(z.string().min(1), z.string());
 
-export const environmentSchema = z.strictObject({
-  tier: z.enum(['development', 'staging', 'production'])
-    .describe('production requires at least 2 pods per service (replicas or HPA minimum)'),
-  namespace: namespaceSchema.prefault({}),
-  images: z.strictObject({
-    registry: z.string().regex(REPOSITORY, { error: 'expected registry/path such as registry.example.com/pronto' }),
-  }),
-  features: featuresSchema.prefault({}),
-  services: z.record(z.string(), serviceConfigSchema),
-});
+const clusterSchema = z.strictObject({
+  dns: z.strictObject({
+    namespace: z.string().regex(SERVICE_NAME).default('kube-system').describe('Namespace of the cluster DNS (not ours)'),
+    podLabels: LABEL_MAP.default({ 'k8s-app': 'kube-dns' }).describe('Labels of the cluster DNS pods'),
+  }).prefault({}),
+}).prefault({}).describe('Facts about the cluster Pronto runs in; namespaces named here are referred to, never created');
+
+/** The environment-file schema with one field per capability section of `sections`. */
+export function environmentSchemaFor(sections: Readonly<Record<string, SectionSpec>>) {
+  return z.strictObject({
+    tier: z.enum(['development', 'staging', 'production'])
+      .describe('production requires at least 2 pods per service (replicas or HPA minimum)'),
+    namespace: namespaceSchema.prefault({}),
+    cluster: clusterSchema,
+    images: z.strictObject({
+      registry: z.string().regex(REPOSITORY, { error: 'expected registry/path such as registry.example.com/pronto' }),
+    }),
+    services: z.record(z.string(), serviceConfigSchema),
+    ...Object.fromEntries(Object.entries(sections).map(([id, spec]) => [id, sectionField(id, spec)])),
+  });
+}
+
+export const environmentSchema = environmentSchemaFor(SECTIONS);
 
 export type EnvironmentInput = z.input<typeof environmentSchema>;
-export type EnvironmentFile = z.output<typeof environmentSchema>;
+/** The environment file as validated, capability sections aside (they are typed by charts/capabilities/sections.ts). */
+export type EnvironmentFile = {
+  readonly tier: 'development' | 'staging' | 'production';
+  readonly namespace: z.output<typeof namespaceSchema>;
+  readonly cluster: z.output<typeof clusterSchema>;
+  readonly images: { readonly registry: string };
+  readonly services: Record<string, ServiceConfig>;
+};
 export type ServiceConfig = z.output<typeof serviceConfigSchema>;
 export type ImageConfig = z.output<typeof imageSchema>;

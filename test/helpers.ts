@@ -2,7 +2,8 @@ import { Testing } from 'cdk8s';
 import { buildApp } from '../charts/build-app';
 import { EnvironmentConfig, loadEnvironment } from '../config/load';
 import { Manifest } from '../lib/core';
-import { matches } from '../lib/validation';
+import { ProntoNamespace } from '../lib/namespace';
+import { matches, runGate } from '../lib/validation';
 
 export const CONFIG_DIR = `${__dirname}/../config`;
 export const ENVIRONMENTS = ['dev', 'staging', 'prod'];
@@ -40,3 +41,19 @@ export function podTemplates(manifests: Manifest[]): Array<{ owner: string; temp
 
 /** True when every label of `selector` is on `labels` (the gate's own matchLabels semantics). */
 export const selects = matches;
+
+/**
+ * Findings of the whole validation gate over `manifests` synthesized into the namespace
+ * `pronto`, with that namespace and its guardrails added (as the namespace chart does),
+ * so construct tests can assert their output passes every rule.
+ */
+export function gateFindingsInNamespace(manifests: Manifest[]): string[] {
+  const chart = Testing.chart();
+  new ProntoNamespace(chart, 'ns', {
+    name: 'pronto',
+    quota: { requests: { cpu: '100', memory: '100Gi', storage: '1Ti' }, limits: { cpu: '100', memory: '100Gi' }, pods: 500, persistentVolumeClaims: 50 },
+    limitRange: { default: { cpu: '500m', memory: '256Mi' }, defaultRequest: { cpu: '100m', memory: '128Mi' }, max: { cpu: '4', memory: '4Gi' } },
+  });
+  const all = [...Testing.synth(chart), ...manifests.map((m) => ({ ...m, metadata: { ...m.metadata, namespace: 'pronto' } }))];
+  return runGate(all).findings.map((f) => `${f.rule} ${f.object} ${f.path}: ${f.message}`);
+}

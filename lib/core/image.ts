@@ -1,3 +1,5 @@
+import { ANNOTATION_GIT_SHA, labelValueProblem } from './labels';
+
 /**
  * Container image references. Pronto images are tagged with a semantic version and
  * built from a known git commit; a digest may pin the exact bytes.
@@ -9,8 +11,46 @@ export const SEMVER_TAG = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za
 export const DIGEST = /^sha256:[a-f0-9]{64}$/;
 /** A git commit id, abbreviated (7) or full (40). */
 export const GIT_SHA = /^[a-f0-9]{7,40}$/;
+/**
+ * An upstream release tag: a version of at least `major.minor`, optionally with a
+ * variant suffix (`16.4`, `1.23.1`, `v0.110.0`, `1.27.3-alpine`, `16.4-bookworm`).
+ * Floating tags (`latest`, `stable`, `16`) are refused: they change under a running cluster.
+ */
+export const VERSION_TAG = /^v?\d+(\.\d+)+([-_.][0-9A-Za-z][-0-9A-Za-z_.]*)?$/;
 /** `registry.example.com[:port]/path/name`, lower case, no tag. */
 export const REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+$/;
+
+/**
+ * Why `tag` cannot become the `app.kubernetes.io/version` label (the tag without a
+ * leading `v`), or undefined when it can. Semver allows 128-character tags and a
+ * trailing `-`; a label allows neither, and the API server would reject the object.
+ */
+export function versionLabelProblem(tag: string): string | undefined {
+  const problem = labelValueProblem(tag.replace(/^v/, ''));
+  return problem && `the version after a leading "v" is ${problem}`;
+}
+
+/** An image as config states it: where it is and which version. */
+export interface ImageRef {
+  /** Registry and repository, e.g. `registry.pronto.example.com/pronto/order-service`. */
+  readonly repository: string;
+  /** Version tag. */
+  readonly tag: string;
+  /** Git commit the image was built from (Pronto's own images). @default - not recorded */
+  readonly gitSha?: string;
+  /** Content digest that pins the image. @default - the tag alone identifies the image */
+  readonly digest?: string;
+}
+
+/** What a container needs from an image: the reference to run and the version to label. */
+export interface PinnedImage {
+  /** `repo:tag` or `repo:tag@sha256:…`. */
+  readonly reference: string;
+  /** `app.kubernetes.io/version` of what runs. */
+  readonly version: string;
+  /** Annotations that identify the build (`pronto.io/git-sha`). */
+  readonly annotations: Readonly<Record<string, string>>;
+}
 
 export interface ContainerImageProps {
   /** Registry and repository, e.g. `registry.pronto.example.com/pronto/order-service`. */
@@ -23,21 +63,23 @@ export interface ContainerImageProps {
   readonly digest?: string;
 }
 
-/** A validated, pinned image reference. */
-export class ContainerImage {
+/**
+ * What both kinds of image share: a repository, a tag its kind accepts (checked also as a
+ * future version label), an optional digest, and the reference and version derived from them.
+ */
+abstract class TaggedImage implements PinnedImage {
   public readonly repository: string;
   public readonly tag: string;
-  public readonly gitSha: string;
   public readonly digest?: string;
 
-  public constructor(props: ContainerImageProps) {
+  protected constructor(props: UpstreamImageProps, tagPattern: RegExp, tagExpected: string) {
     check(props.repository, REPOSITORY, 'repository', 'a registry/repository such as registry.example.com/pronto/app');
-    check(props.tag, SEMVER_TAG, 'tag', 'a semantic version such as 1.4.2 or v1.4.2');
-    check(props.gitSha, GIT_SHA, 'gitSha', '7 to 40 lower-case hex characters');
+    check(props.tag, tagPattern, 'tag', tagExpected);
     if (props.digest !== undefined) check(props.digest, DIGEST, 'digest', 'sha256:<64 hex characters>');
+    const labelProblem = versionLabelProblem(props.tag);
+    if (labelProblem) throw new Error(`image tag: expected a value usable as the version label (${labelProblem}), found "${props.tag}"`);
     this.repository = props.repository;
     this.tag = props.tag;
-    this.gitSha = props.gitSha;
     this.digest = props.digest;
   }
 
@@ -49,6 +91,47 @@ export class ContainerImage {
   /** The version label value: the tag without a leading `v`. */
   public get version(): string {
     return this.tag.replace(/^v/, '');
+  }
+
+  public abstract get annotations(): Readonly<Record<string, string>>;
+}
+
+/** A validated, pinned image of Pronto's own: semantic version tag plus the git commit it was built from. */
+export class ContainerImage extends TaggedImage {
+  public readonly gitSha: string;
+
+  public constructor(props: ContainerImageProps) {
+    super(props, SEMVER_TAG, 'a semantic version such as 1.4.2 or v1.4.2');
+    check(props.gitSha, GIT_SHA, 'gitSha', '7 to 40 lower-case hex characters');
+    this.gitSha = props.gitSha;
+  }
+
+  public get annotations(): Readonly<Record<string, string>> {
+    return { [ANNOTATION_GIT_SHA]: this.gitSha };
+  }
+}
+
+export interface UpstreamImageProps {
+  /** Registry and repository, e.g. `docker.io/bitnami/pgbouncer`. */
+  readonly repository: string;
+  /** The upstream release tag, e.g. `1.23.1` or `16.4-bookworm`; never a floating tag. */
+  readonly tag: string;
+  /** Content digest that pins the image. @default - the tag alone identifies the image */
+  readonly digest?: string;
+}
+
+/**
+ * A third-party image (nginx, PgBouncer, PostgreSQL, the OpenTelemetry collector),
+ * pinned by its upstream version tag and, when config gives one, a digest. It carries
+ * no git SHA: the upstream tag is the version.
+ */
+export class UpstreamImage extends TaggedImage {
+  public constructor(props: UpstreamImageProps) {
+    super(props, VERSION_TAG, 'an upstream version tag such as 1.27.3 or 16.4-bookworm (never latest or a major-only tag)');
+  }
+
+  public get annotations(): Readonly<Record<string, string>> {
+    return {};
   }
 }
 

@@ -8,6 +8,8 @@
  * @see https://kubernetes.io/docs/concepts/overview/working-with-objects/common-labels/
  */
 
+import { dnsNameProblem } from './naming';
+
 export const LABEL_NAME = 'app.kubernetes.io/name';
 export const LABEL_INSTANCE = 'app.kubernetes.io/instance';
 export const LABEL_VERSION = 'app.kubernetes.io/version';
@@ -20,6 +22,12 @@ export const LABEL_SLOT = 'pronto.io/slot';
 export const ANNOTATION_GIT_SHA = 'pronto.io/git-sha';
 /** Environment tier of a namespace; the validation gate applies production rules to `production`. */
 export const ANNOTATION_TIER = 'pronto.io/tier';
+/**
+ * Marks an object that Pronto emits into a namespace it does not own (monitoring, Vault,
+ * Argo CD, kube-system …). The value says who owns that namespace, e.g.
+ * `kube-prometheus-stack`; the validation gate requires it to be non-empty.
+ */
+export const ANNOTATION_FOREIGN_NAMESPACE = 'pronto.io/foreign-namespace';
 
 /** The application every object belongs to. */
 export const PART_OF = 'pronto';
@@ -55,4 +63,51 @@ export function recommendedLabels(options: LabelOptions): Record<string, string>
     [LABEL_PART_OF]: PART_OF,
     [LABEL_MANAGED_BY]: MANAGED_BY,
   };
+}
+
+/** Longest label value, and longest name part of a label or annotation key. */
+export const MAX_LABEL_VALUE_LENGTH = 63;
+/** Label values and the name part of keys: alphanumerics, `-`, `_`, `.`, starting and ending alphanumeric. */
+const NAME_PART = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const NAME_PART_EXPECTED = 'letters, digits, "-", "_" and ".", starting and ending with a letter or digit';
+
+/**
+ * Why `key` is not a qualified name (the syntax of label and annotation keys: an optional
+ * DNS-1123 subdomain prefix and `/`, then a name of at most 63 characters), or undefined
+ * when it is one.
+ */
+export function qualifiedNameProblem(key: string): string | undefined {
+  if (typeof key !== 'string' || key.length === 0) return 'empty';
+  const parts = key.split('/');
+  if (parts.length > 2) return `bad characters (${parts.length - 1} "/": expected at most one, between the prefix and the name)`;
+  const name = parts[parts.length - 1];
+  if (parts.length === 2) {
+    const prefixProblem = dnsNameProblem(parts[0], 'dns-1123-subdomain');
+    if (prefixProblem) return `prefix "${parts[0]}" is not a DNS-1123 subdomain: ${prefixProblem}`;
+  }
+  if (name.length === 0) return 'empty name after the prefix';
+  if (name.length > MAX_LABEL_VALUE_LENGTH) {
+    return `too long (${name.length} characters${parts.length === 2 ? ' after the prefix' : ''}, at most ${MAX_LABEL_VALUE_LENGTH})`;
+  }
+  if (!NAME_PART.test(name)) return `bad characters (expected ${NAME_PART_EXPECTED}${parts.length === 2 ? ' after the prefix' : ''})`;
+  return undefined;
+}
+
+/** Why `value` is not a valid label value (empty, or at most 63 characters of the name syntax), or undefined. */
+export function labelValueProblem(value: string): string | undefined {
+  if (typeof value !== 'string') return 'not a string';
+  if (value.length === 0) return undefined;
+  if (value.length > MAX_LABEL_VALUE_LENGTH) return `too long (${value.length} characters, at most ${MAX_LABEL_VALUE_LENGTH})`;
+  if (!NAME_PART.test(value)) return `bad characters (expected ${NAME_PART_EXPECTED})`;
+  return undefined;
+}
+
+/** A label or annotation key: `[<DNS-1123 subdomain>/]<name>`, the name at most 63 characters. */
+export function isQualifiedName(key: string): boolean {
+  return qualifiedNameProblem(key) === undefined;
+}
+
+/** A label value: empty, or at most 63 letters, digits, `-`, `_`, `.`, starting and ending alphanumeric. */
+export function isLabelValue(value: string): boolean {
+  return labelValueProblem(value) === undefined;
 }

@@ -1,19 +1,22 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { ANNOTATION_TIER, recommendedLabels, resourceName } from '../core';
+import { ANNOTATION_TIER, DEFAULT_POD_SECURITY_VERSION, recommendedLabels, resourceName } from '../core';
 
 /** CPU and memory amounts, as Kubernetes quantities (`500m`, `256Mi`). */
-export interface ComputeAmounts {
+export interface QuotaAmounts {
   readonly cpu: string;
   readonly memory: string;
 }
 
 /** Totals the namespace may not exceed. */
 export interface NamespaceQuota {
-  /** Sum of container requests. */
-  readonly requests: ComputeAmounts;
+  /** Sum of container requests, and of PersistentVolumeClaim storage requests. */
+  readonly requests: QuotaAmounts & {
+    /** Sum of the storage all claims request. @default - not limited (no `requests.storage` line) */
+    readonly storage?: string;
+  };
   /** Sum of container limits. */
-  readonly limits: ComputeAmounts;
+  readonly limits: QuotaAmounts;
   /** Pods, counting every replica, slot and surge pod. */
   readonly pods: number;
   /** PersistentVolumeClaims. */
@@ -23,11 +26,11 @@ export interface NamespaceQuota {
 /** Per-container defaults and bounds, enforced at admission. */
 export interface ContainerLimitRange {
   /** Limits given to a container that sets none. */
-  readonly default: ComputeAmounts;
+  readonly default: QuotaAmounts;
   /** Requests given to a container that sets none. */
-  readonly defaultRequest: ComputeAmounts;
+  readonly defaultRequest: QuotaAmounts;
   /** Largest limit a container may set. */
-  readonly max: ComputeAmounts;
+  readonly max: QuotaAmounts;
 }
 
 export interface ProntoNamespaceProps {
@@ -66,7 +69,7 @@ export class ProntoNamespace extends Construct {
   public constructor(scope: Construct, id: string, props: ProntoNamespaceProps) {
     super(scope, id);
     this.name = resourceName(props.name);
-    this.podSecurityVersion = props.podSecurityVersion ?? 'v1.28';
+    this.podSecurityVersion = props.podSecurityVersion ?? DEFAULT_POD_SECURITY_VERSION;
     const labels = recommendedLabels({ name: this.name, component: 'namespace' });
 
     // The L1 object: cdk8s-plus's Namespace renders an empty `spec: {}`.
@@ -104,7 +107,7 @@ export class ProntoNamespace extends Construct {
   }
 }
 
-function quantities(amounts: ComputeAmounts): Record<string, kplus.k8s.Quantity> {
+function quantities(amounts: QuotaAmounts): Record<string, kplus.k8s.Quantity> {
   return { cpu: kplus.k8s.Quantity.fromString(amounts.cpu), memory: kplus.k8s.Quantity.fromString(amounts.memory) };
 }
 
@@ -116,5 +119,6 @@ function quotaHard(quota: NamespaceQuota): Record<string, kplus.k8s.Quantity> {
     'limits.memory': kplus.k8s.Quantity.fromString(quota.limits.memory),
     'pods': kplus.k8s.Quantity.fromNumber(quota.pods),
     'persistentvolumeclaims': kplus.k8s.Quantity.fromNumber(quota.persistentVolumeClaims),
+    ...(quota.requests.storage ? { 'requests.storage': kplus.k8s.Quantity.fromString(quota.requests.storage) } : {}),
   };
 }

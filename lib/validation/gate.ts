@@ -22,6 +22,9 @@ export interface GateResult {
   readonly waivers: Array<Waiver & { readonly waived: number }>;
 }
 
+/** Ids of the rules a waiver may name. */
+const RULE_IDS = new Set(RULES.map((r) => r.id));
+
 /** Waivers must name a rule and say why; a bare annotation would be a blanket switch. */
 export const WAIVER_RULE: Rule = {
   id: 'waiver-reason',
@@ -29,7 +32,7 @@ export const WAIVER_RULE: Rule = {
   fix: `Write the reason as the annotation value, e.g. ${WAIVER_PREFIX}no-service-account-token: "Vault agent authenticates with the pod's token".`,
   check: (index) => index.manifests.flatMap((m) => waiverAnnotations(m).flatMap(([key, rule, reason]) => {
     const path = `metadata.annotations.${key}`;
-    if (!RULES.some((r) => r.id === rule)) return [finding('waiver-reason', m, path, `names no rule ("${rule}")`)];
+    if (!RULE_IDS.has(rule)) return [finding('waiver-reason', m, path, `names no rule ("${rule}")`)];
     return reason ? [] : [finding('waiver-reason', m, path, 'has no reason')];
   })),
 };
@@ -39,26 +42,39 @@ export const ALL_RULES: Rule[] = [...RULES, WAIVER_RULE];
 
 /**
  * Runs every rule over one document set (all charts of one environment together, so that
- * cross-object rules see every PodDisruptionBudget, Service and NetworkPolicy).
+ * cross-object rules see every PodDisruptionBudget, Service and NetworkPolicy). Pass a
+ * {@link ManifestIndex} instead of the manifests to read its work counters afterwards
+ * (the scaling test and the benchmark do).
  */
-export function runGate(manifests: Manifest[]): GateResult {
-  const index = new ManifestIndex(manifests);
-  const waivers = manifests.flatMap((m) => waiverAnnotations(m)
-    .filter(([, rule, reason]) => reason && RULES.some((r) => r.id === rule))
+export function runGate(input: Manifest[] | ManifestIndex): GateResult {
+  const index = input instanceof ManifestIndex ? input : new ManifestIndex(input);
+  const waivers = index.manifests.flatMap((m) => waiverAnnotations(m)
+    .filter(([, rule, reason]) => reason && RULE_IDS.has(rule))
     .map(([, rule, reason]) => ({ rule, object: objectRef(m), reason })));
-  const isWaived = (f: Finding) => waivers.some((w) => w.rule === f.rule && w.object === f.object);
+  const key = (rule: string, object: string) => `${rule}\u0000${object}`;
+  const waived = new Map(waivers.map((w) => [key(w.rule, w.object), 0]));
   const all = ALL_RULES.flatMap((rule) => rule.check(index));
-  return {
-    findings: all.filter((f) => !isWaived(f)),
-    waivers: waivers.map((w) => ({ ...w, waived: all.filter((f) => f.rule === w.rule && f.object === w.object).length })),
-  };
+  const findings = all.filter((f) => {
+    const k = key(f.rule, f.object);
+    const count = waived.get(k);
+    if (count === undefined) return true;
+    waived.set(k, count + 1);
+    return false;
+  });
+  return { findings, waivers: waivers.map((w) => ({ ...w, waived: waived.get(key(w.rule, w.object))! })) };
 }
 
 /** The findings as a report grouped by rule, each group with what the rule requires and how to fix it. */
 export function formatReport(findings: Finding[]): string {
+  const byRule = new Map<string, Finding[]>();
+  for (const f of findings) {
+    const mine = byRule.get(f.rule);
+    if (mine) mine.push(f);
+    else byRule.set(f.rule, [f]);
+  }
   const lines: string[] = [];
   for (const rule of ALL_RULES) {
-    const mine = findings.filter((f) => f.rule === rule.id);
+    const mine = byRule.get(rule.id) ?? [];
     if (mine.length === 0) continue;
     lines.push(`[${rule.id}] ${rule.requires} (${mine.length})`);
     for (const f of mine) lines.push(`  ${f.object}: ${f.path}: ${f.message}`);

@@ -1,5 +1,6 @@
-import { Duration } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-28';
+import { ComputeResources, DEFAULT_DRAIN_SECONDS, PinnedImage } from '../core';
+import { ContainerPortSpec, ContainerProbes, ContainerSpec } from './container';
+import { PodVolumeSpec } from './pod-extension';
 
 /**
  * What every pod of one Pronto service runs, whatever its Deployment or slot:
@@ -8,24 +9,14 @@ import * as kplus from 'cdk8s-plus-28';
 export interface AppContainerSpec {
   /** Named container port the app listens on. */
   readonly port: ContainerPortSpec;
-  /**
-   * CPU, memory and ephemeral-storage requests and limits. Every field is required:
-   * cdk8s-plus would otherwise fill in its own 1000m/512Mi defaults.
-   */
-  readonly resources: kplus.ContainerResources;
-  /** Probe paths and timings. @default - see {@link ProbeSpec} */
-  readonly probes?: ProbeSpec;
+  /** CPU, memory and ephemeral-storage requests and limits; every field is required. */
+  readonly resources: ComputeResources;
+  /** Probe paths and timings. @default - see {@link AppProbeSpec} */
+  readonly probes?: AppProbeSpec;
   /** Graceful-shutdown timing. @default - see {@link ShutdownSpec} */
   readonly shutdown?: ShutdownSpec;
   /** Plain (non-secret) environment variables. @default - none */
   readonly env?: Record<string, string>;
-}
-
-export interface ContainerPortSpec {
-  /** IANA-style port name (≤ 15 characters), referenced by the Service's targetPort. */
-  readonly name: string;
-  /** Port number inside the container. */
-  readonly number: number;
 }
 
 /**
@@ -33,7 +24,7 @@ export interface ContainerPortSpec {
  * service's dependencies (database, Redis), so a dependency outage takes pods out of
  * rotation without restarting them.
  */
-export interface ProbeSpec {
+export interface AppProbeSpec {
   /** Liveness and startup path. @default '/health/live' */
   readonly livenessPath?: string;
   /** Readiness path. @default '/health/ready' */
@@ -55,7 +46,7 @@ export interface ShutdownSpec {
 }
 
 /** Resolved probe settings. */
-export function resolveProbes(spec: ProbeSpec = {}): Required<ProbeSpec> {
+export function resolveProbes(spec: AppProbeSpec = {}): Required<AppProbeSpec> {
   return {
     livenessPath: spec.livenessPath ?? '/health/live',
     readinessPath: spec.readinessPath ?? '/health/ready',
@@ -67,29 +58,48 @@ export function resolveProbes(spec: ProbeSpec = {}): Required<ProbeSpec> {
 export function resolveShutdown(spec: ShutdownSpec = {}): Required<ShutdownSpec> {
   return {
     preStopSleepSeconds: spec.preStopSleepSeconds ?? 10,
-    drainSeconds: spec.drainSeconds ?? 30,
+    drainSeconds: spec.drainSeconds ?? DEFAULT_DRAIN_SECONDS,
   };
 }
 
 /** Seconds between startup-probe attempts. */
 const STARTUP_PERIOD_SECONDS = 5;
+/** Writable scratch space: the root filesystem is read-only and gunicorn needs `/tmp`. */
+const TMP_SIZE_LIMIT = '64Mi';
 
 /**
  * The three probes of the app container. They are never identical: liveness and
  * startup hit the liveness path, readiness the readiness path, all on the declared port.
  */
-export function appProbes(port: number, spec: Required<ProbeSpec>): Pick<kplus.ContainerProps, 'startup' | 'liveness' | 'readiness'> {
-  const timing = (periodSeconds: number, failureThreshold: number): kplus.HttpGetProbeOptions => ({
-    port,
-    periodSeconds: Duration.seconds(periodSeconds),
-    timeoutSeconds: Duration.seconds(2),
-    failureThreshold,
-    successThreshold: 1,
-  });
+export function appProbes(port: number, spec: Required<AppProbeSpec>): ContainerProbes {
   return {
-    startup: kplus.Probe.fromHttpGet(spec.livenessPath,
-      timing(STARTUP_PERIOD_SECONDS, Math.ceil(spec.startupSeconds / STARTUP_PERIOD_SECONDS))),
-    liveness: kplus.Probe.fromHttpGet(spec.livenessPath, timing(10, 3)),
-    readiness: kplus.Probe.fromHttpGet(spec.readinessPath, timing(5, 3)),
+    startup: { httpGet: { path: spec.livenessPath, port }, periodSeconds: STARTUP_PERIOD_SECONDS,
+      failureThreshold: Math.ceil(spec.startupSeconds / STARTUP_PERIOD_SECONDS) },
+    liveness: { httpGet: { path: spec.livenessPath, port }, periodSeconds: 10, failureThreshold: 3 },
+    readiness: { httpGet: { path: spec.readinessPath, port }, periodSeconds: 5, failureThreshold: 3 },
   };
+}
+
+/** The `/tmp` volume every Pronto service pod gets. */
+export const APP_TMP_VOLUME: PodVolumeSpec = { name: 'tmp', emptyDir: { sizeLimit: TMP_SIZE_LIMIT } };
+
+/** The app container of a Pronto service pod: named after the service, probes on the Flask health paths. */
+export function appContainer(name: string, image: PinnedImage, spec: AppContainerSpec): ContainerSpec {
+  const shutdown = resolveShutdown(spec.shutdown);
+  return {
+    name,
+    image,
+    resources: spec.resources,
+    ports: [{ name: spec.port.name, number: spec.port.number }],
+    env: Object.entries(spec.env ?? {}).map(([key, value]) => ({ name: key, value })),
+    mounts: [{ volume: APP_TMP_VOLUME.name, path: '/tmp' }],
+    probes: appProbes(spec.port.number, resolveProbes(spec.probes)),
+    preStopSleepSeconds: shutdown.preStopSleepSeconds,
+  };
+}
+
+/** Seconds the pod needs to stop gracefully: the preStop pause plus the drain. */
+export function gracePeriodSeconds(spec: AppContainerSpec): number {
+  const shutdown = resolveShutdown(spec.shutdown);
+  return shutdown.preStopSleepSeconds + shutdown.drainSeconds;
 }

@@ -1,11 +1,12 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { ContainerImage, RunAsIds, recommendedLabels, resourceName, selectorLabels } from '../core';
-import { AppContainerSpec } from './app-container';
-import { BlueGreenRelease, Release, SLOTS, Slot, idleScaling, otherSlot } from './release';
-import { RollingUpdateSpec } from './rolling-update';
-import { Scaling } from './scaling';
-import { ServiceWorkload } from './service-workload';
+import {
+  BlueGreenRelease, ContainerImage, ImageRef, Release, RunAsIds, SLOTS, Scaling, Slot, activeImage, idleScaling, otherSlot,
+  recommendedLabels, resourceName, selectorLabels,
+} from '../core';
+import { APP_TMP_VOLUME, AppContainerSpec, appContainer, gracePeriodSeconds } from './app-container';
+import { PodExtensionPoint } from './pod-extension';
+import { Workload } from './workload';
 
 export interface MicroserviceProps {
   /** Service name: the DNS name other services call, e.g. `order-service`. */
@@ -14,14 +15,18 @@ export interface MicroserviceProps {
   readonly component: string;
   /** The app container every pod runs. */
   readonly container: AppContainerSpec;
-  /** Rolling or blue-green, with images and pod counts. */
+  /** Rolling or blue-green, with images (semantic version and git SHA), pod counts and rollout settings. */
   readonly release: Release;
-  /** Rollout settings of every Deployment. @default - see {@link RollingUpdateSpec} */
-  readonly rollingUpdate?: RollingUpdateSpec;
   /** Port the Service listens on; it forwards to the container port by name. @default 80 */
   readonly servicePort?: number;
   /** Numeric identity of the containers. @default - see {@link RunAsIds} */
   readonly runAs?: RunAsIds;
+  /**
+   * What capabilities add to the pods (sidecars, volumes, env, ports, annotations,
+   * injected containers), applied identically to every blue-green slot. Ports added here
+   * also become ports of the Service(s). @default - nothing
+   */
+  readonly extension?: PodExtensionPoint;
 }
 
 /**
@@ -34,25 +39,29 @@ export class Microservice extends Construct {
   public readonly service: kplus.k8s.KubeService;
   /** Selects the idle slot of a blue-green service. */
   public readonly previewService?: kplus.k8s.KubeService;
-  public readonly serviceAccount: kplus.ServiceAccount;
+  /** Name of the ServiceAccount every slot runs as. */
+  public readonly serviceAccountName: string;
   /** Every Deployment of the service (one, or one per slot). */
-  public readonly workloads: ServiceWorkload[] = [];
+  public readonly workloads: Workload[] = [];
   /** Port the Service listens on. */
   public readonly servicePort: number;
+  /** What capabilities added to the pods. */
+  public readonly extension: PodExtensionPoint;
 
-  private readonly props: Omit<MicroserviceProps, 'release'>;
+  private readonly props: MicroserviceProps;
 
   public constructor(scope: Construct, id: string, props: MicroserviceProps) {
     super(scope, id);
     this.props = props;
     this.servicePort = props.servicePort ?? 80;
+    this.extension = props.extension ?? new PodExtensionPoint(props.name);
     const release = props.release;
-    const activeVersion = release.strategy === 'rolling'
-      ? release.image.version : release.images[release.activeSlot].version;
+    const activeVersion = ourImage(activeImage(release)).version;
 
-    this.serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {
-      metadata: { name: resourceName(props.name), labels: this.labels(activeVersion) },
-      automountToken: false,
+    this.serviceAccountName = resourceName(props.name);
+    new kplus.k8s.KubeServiceAccount(this, 'ServiceAccount', {
+      metadata: { name: this.serviceAccountName, labels: this.labels(activeVersion) },
+      automountServiceAccountToken: false,
     });
 
     if (release.strategy === 'rolling') {
@@ -64,7 +73,7 @@ export class Microservice extends Construct {
     const idle = otherSlot(release.activeSlot);
     this.service = this.addService('Service', props.name, selectorLabels(props.name, release.activeSlot), activeVersion);
     this.previewService = this.addService('PreviewService', resourceName(props.name, 'preview'),
-      selectorLabels(props.name, idle), release.images[idle].version);
+      selectorLabels(props.name, idle), ourImage(release.images[idle]).version);
   }
 
   private addSlots(release: BlueGreenRelease): void {
@@ -76,35 +85,36 @@ export class Microservice extends Construct {
     }
   }
 
-  private addWorkload(id: string, name: string, slot: Slot | undefined, image: ContainerImage, scaling: Scaling): ServiceWorkload {
-    return new ServiceWorkload(this, id, {
+  private addWorkload(id: string, name: string, slot: Slot | undefined, image: ImageRef, scaling: Scaling): Workload {
+    return new Workload(this, id, {
       name,
-      serviceName: this.props.name,
+      appName: this.props.name,
       slot,
       component: this.props.component,
-      image,
-      serviceAccount: this.serviceAccount,
-      container: this.props.container,
+      containers: [appContainer(this.props.name, ourImage(image), this.props.container)],
+      volumes: [APP_TMP_VOLUME],
+      extension: this.extension,
       scaling,
-      rollingUpdate: this.props.rollingUpdate,
+      rollingUpdate: this.props.release.rollingUpdate,
+      serviceAccountName: this.serviceAccountName,
       runAs: this.props.runAs,
+      terminationGracePeriodSeconds: gracePeriodSeconds(this.props.container),
     });
   }
 
-  /** A ClusterIP Service forwarding the service port to the container port, by name. */
+  /** A ClusterIP Service forwarding the service port (and every extension port) to the container ports, by name. */
   private addService(id: string, name: string, selector: Record<string, string>, version: string): kplus.k8s.KubeService {
     const port = this.props.container.port;
+    const ports = [
+      { name: port.name, port: this.servicePort },
+      ...this.extension.appPorts.map((p) => ({ name: p.name, port: p.servicePort ?? p.number })),
+    ];
     return new kplus.k8s.KubeService(this, id, {
       metadata: { name, labels: this.labels(version) },
       spec: {
         type: 'ClusterIP',
         selector,
-        ports: [{
-          name: port.name,
-          port: this.servicePort,
-          targetPort: kplus.k8s.IntOrString.fromString(port.name),
-          protocol: 'TCP',
-        }],
+        ports: ports.map((p) => ({ name: p.name, port: p.port, targetPort: kplus.k8s.IntOrString.fromString(p.name), protocol: 'TCP' })),
       },
     });
   }
@@ -112,4 +122,10 @@ export class Microservice extends Construct {
   private labels(version: string): Record<string, string> {
     return recommendedLabels({ name: this.props.name, component: this.props.component, version });
   }
+}
+
+/** A Pronto image: validated semantic version tag and the git SHA it was built from. */
+function ourImage(ref: ImageRef): ContainerImage {
+  if (!ref.gitSha) throw new Error(`image ${ref.repository}:${ref.tag}: a Pronto service image needs the gitSha it was built from`);
+  return new ContainerImage({ repository: ref.repository, tag: ref.tag, gitSha: ref.gitSha, digest: ref.digest });
 }

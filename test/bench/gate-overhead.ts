@@ -8,6 +8,9 @@
  *
  *   in-process: building and writing all three environments, with and without the gate
  *   whole command: `tsx main.ts` end to end (node and tsx start-up included)
+ *   scaling: the gate alone over 1×, 4× and 16× copies of the prod output (copies renamed
+ *            so that names and selector labels stay unique); linear cost keeps the time
+ *            ratios near 4 and 16. `npm run bench -- --scaling` runs only this part.
  */
 import { spawnSync } from 'child_process';
 import { mkdtempSync, rmSync } from 'fs';
@@ -57,7 +60,64 @@ function compare(label: string, sample: (gate: boolean) => number): void {
     `gate adds ${(b - a).toFixed(0)} ms (+${(((b - a) / a) * 100).toFixed(1)}%)  [median of ${SAMPLES}]`);
 }
 
-if (process.argv[2] === '--sample') {
+/** The name-like fields of an object, suffixed so that a copy neither collides with nor selects the original. */
+function renamed(m: any, suffix: string): any {
+  const walk = (node: any): any => {
+    if (Array.isArray(node)) return node.map(walk);
+    if (typeof node !== 'object' || node === null) return node;
+    return Object.fromEntries(Object.entries(node).map(([key, value]) => {
+      const selectorLabel = key === 'app.kubernetes.io/name' || key === 'app.kubernetes.io/instance';
+      const reference = key === 'serviceAccountName';
+      return [key, (selectorLabel || reference) && typeof value === 'string' ? `${value}${suffix}` : walk(value)];
+    }));
+  };
+  const copy = walk(m);
+  copy.metadata.name = `${copy.metadata.name}${suffix}`;
+  if (copy.spec?.scaleTargetRef?.name) copy.spec.scaleTargetRef.name = `${copy.spec.scaleTargetRef.name}${suffix}`;
+  return copy;
+}
+
+/** The prod output with `copies` copies of every application object (one namespace and its guardrails). */
+function scaledProd(prod: any[], copies: number): any[] {
+  const shared = new Set(['Namespace', 'ResourceQuota', 'LimitRange']);
+  const app = prod.filter((m) => !shared.has(m.kind));
+  return [...prod.filter((m) => shared.has(m.kind)),
+    ...Array.from({ length: copies }, (_, i) => (i === 0 ? app : app.map((m) => renamed(m, `-c${i}`)))).flat()];
+}
+
+function scaling(): void {
+  const { environment, synthEnvironment } = require('../helpers');
+  const { ManifestIndex, runGate } = require('../../lib/validation');
+  const prod = synthEnvironment(environment('prod'));
+  const sizes = [1, 4, 16].map((copies) => ({ copies, set: scaledProd(prod, copies), ms: [] as number[], examined: 0 }));
+  for (const size of sizes) {
+    const index = new ManifestIndex(size.set);
+    const findings = runGate(index).findings; // also warms up
+    if (findings.length > 0) throw new Error(`${size.copies}× prod: the copies are not valid: ${JSON.stringify(findings.slice(0, 3))}`);
+    size.examined = index.stats.podsExamined;
+  }
+  // Sizes alternate within each round, so that machine noise hits them alike.
+  for (let i = 0; i < SAMPLES; i++) {
+    for (const size of sizes) {
+      const start = performance.now();
+      runGate(size.set);
+      size.ms.push(performance.now() - start);
+    }
+  }
+  sizes.forEach((size, i) => {
+    const ms = median(size.ms);
+    const previous = sizes[Math.max(0, i - 1)];
+    const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+    console.log(`gate over ${String(size.copies).padStart(2)}× prod (${String(size.set.length).padStart(3)} objects): ${ms.toFixed(1)} ms, ` +
+      `${((ms / size.set.length) * 1000).toFixed(0)} µs/object; pod templates examined by selectors: ${size.examined}` +
+      (i === 0 ? `  [median of ${SAMPLES}]` : `; vs ${previous.copies}×: objects ${ratio(size.set.length, previous.set.length)}, ` +
+        `time ${ratio(ms, median(previous.ms))}, examined ${ratio(size.examined, previous.examined)}`));
+  });
+}
+
+if (process.argv[2] === '--scaling') {
+  scaling();
+} else if (process.argv[2] === '--sample') {
   console.log(inProcessSample(process.argv[3] === 'gate').toFixed(1));
 } else {
   compare('in-process synth of all environments', (gate) =>
@@ -67,4 +127,5 @@ if (process.argv[2] === '--sample') {
   compare('whole `tsx main.ts` command', (gate) =>
     spawnSample(['main.ts', '--outdir', out], gate ? {} : { CDK8S_RECORD_CONSTRUCT_METADATA: 'true' }));
   rmSync(out, { recursive: true, force: true });
+  scaling();
 }

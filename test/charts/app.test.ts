@@ -5,6 +5,7 @@
 import { stringify } from 'yaml';
 import { CATALOG } from '../../config/catalog';
 import { EnvironmentConfig } from '../../config/load';
+import { SLOTS, otherSlot } from '../../lib/core';
 import { ENVIRONMENTS, environment, named, ofKind, podTemplates, selects, synthEnvironment } from '../helpers';
 
 const RECOMMENDED = ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/component',
@@ -173,36 +174,54 @@ describe.each(ENVIRONMENTS)('environment %s', (env) => {
     }
     const quota = named(manifests, 'ResourceQuota', 'pronto-quota');
     expect(Object.keys(quota.spec.hard).sort()).toEqual(
-      ['limits.cpu', 'limits.memory', 'persistentvolumeclaims', 'pods', 'requests.cpu', 'requests.memory']);
+      ['limits.cpu', 'limits.memory', 'persistentvolumeclaims', 'pods', 'requests.cpu', 'requests.memory', 'requests.storage']);
+    expect(quota.spec.hard['requests.storage']).toBe(config.namespace.quota.requests.storage);
     expect(quota.spec.hard['requests.cpu']).toBe(config.namespace.quota.requests.cpu);
     const limits = named(manifests, 'LimitRange', 'pronto-limits');
     expect(limits.spec.limits[0]).toMatchObject({ type: 'Container', max: config.namespace.limitRange.max });
   });
 });
 
-describe('blue-green in the shipped configs', () => {
-  test('staging and prod run clients-app blue-green, everything else rolling', () => {
-    for (const env of ['staging', 'prod']) {
-      const manifests = synthEnvironment(environment(env));
-      const names = ofKind(manifests, 'Deployment').map((d) => d.metadata.name).sort();
-      expect(names).toEqual(['clients-app-blue', 'clients-app-green', 'employees-app', 'kitchen-display', 'order-service', 'payment-gateway']);
-      expect(named(manifests, 'Service', 'clients-app').spec.selector['pronto.io/slot']).toBe('blue');
-      expect(named(manifests, 'Service', 'clients-app-preview').spec.selector['pronto.io/slot']).toBe('green');
+describe.each(ENVIRONMENTS)('releases in %s, derived from its config', (env) => {
+  const config = environment(env);
+  const manifests = synthEnvironment(config);
+
+  test('a rolling service has one Deployment named after it; a blue-green one a Deployment per slot', () => {
+    const expected = config.services.flatMap((s) => (s.release.strategy === 'rolling' ? [s.name] : SLOTS.map((slot) => `${s.name}-${slot}`)));
+    expect(ofKind(manifests, 'Deployment').map((d) => d.metadata.name).sort()).toEqual(expected.sort());
+  });
+
+  test('the Service selects the active slot and -preview the idle one, each running its configured image', () => {
+    for (const svc of config.services) {
+      const r = svc.release;
+      if (r.strategy !== 'blueGreen') {
+        expect(manifests.some((m) => m.kind === 'Service' && m.metadata.name === `${svc.name}-preview`)).toBe(false);
+        continue;
+      }
+      const idle = otherSlot(r.activeSlot);
+      expect(named(manifests, 'Service', svc.name).spec.selector['pronto.io/slot']).toBe(r.activeSlot);
+      expect(named(manifests, 'Service', `${svc.name}-preview`).spec.selector['pronto.io/slot']).toBe(idle);
+      for (const slot of SLOTS) {
+        const image = r.images[slot];
+        expect(named(manifests, 'Deployment', `${svc.name}-${slot}`).spec.template.spec.containers[0].image)
+          .toBe(`${image.repository}:${image.tag}${image.digest ? `@${image.digest}` : ''}`);
+      }
     }
   });
 
-  test('dev runs every service rolling with one Deployment named after it', () => {
-    const names = ofKind(synthEnvironment(environment('dev')), 'Deployment').map((d) => d.metadata.name);
-    expect(names.sort()).toEqual(Object.keys(CATALOG).sort());
-  });
-
-  test('prod parks the idle slot at 0 pods with no HPA; staging keeps it warm with its own HPA', () => {
-    const prod = synthEnvironment(environment('prod'));
-    expect(named(prod, 'Deployment', 'clients-app-green').spec.replicas).toBe(0);
-    expect(prod.find((m) => m.kind === 'HorizontalPodAutoscaler' && m.metadata?.name === 'clients-app-green')).toBeUndefined();
-    const staging = synthEnvironment(environment('staging'));
-    expect(named(staging, 'HorizontalPodAutoscaler', 'clients-app-green').spec).toMatchObject({ minReplicas: 2, maxReplicas: 4 });
-    expect(named(staging, 'Deployment', 'clients-app-green').spec.template.spec.containers[0].image)
-      .toBe('registry.pronto.example.com/pronto/clients-app:1.5.0-rc.1');
+  test('an idle slot at 0 pods has replicas 0 and no HPA; a warm one scales from idleReplicas (own HPA when autoscaled)', () => {
+    for (const svc of config.services) {
+      const r = svc.release;
+      if (r.strategy !== 'blueGreen') continue;
+      const name = `${svc.name}-${otherSlot(r.activeSlot)}`;
+      const hpa = manifests.find((m) => m.kind === 'HorizontalPodAutoscaler' && m.metadata.name === name);
+      if (r.idleReplicas === 0 || r.scaling.kind === 'fixed') {
+        expect(named(manifests, 'Deployment', name).spec.replicas).toBe(r.idleReplicas);
+        expect(hpa).toBeUndefined();
+      } else {
+        expect(hpa?.spec).toMatchObject({ minReplicas: r.idleReplicas, maxReplicas: r.scaling.maxReplicas });
+        expect(named(manifests, 'Deployment', name).spec.replicas).toBeUndefined();
+      }
+    }
   });
 });

@@ -1,22 +1,16 @@
-import { mkdtempSync, rmSync } from 'fs';
-import { tmpdir } from 'os';
-import * as path from 'path';
-import { synthesizeEnvironment } from '../../charts/synthesize';
+import { renderEnvironment } from '../../charts/synthesize';
 import { CATALOG } from '../../config/catalog';
-import { ConfigError, DEFAULT_REPLICAS, parseEnvironment } from '../../config/load';
+import { ConfigError, parseEnvironment } from '../../config/load';
+import { DEFAULT_REPLICAS } from '../../lib/core/release';
 import { BAD_CASES, VALID_ENV } from '../fixtures/environments';
 import { ENVIRONMENTS, environment } from '../helpers';
 
 const FILE = 'config/test.yaml';
 
-/** Loads and synthesizes into a throw-away folder: the whole validation a synth does. */
+/** Loads and renders in memory: the whole validation a synth does (config, capacity, gate). */
 function validate(text: string): void {
-  const dir = mkdtempSync(path.join(tmpdir(), 'pronto-load-'));
-  try {
-    synthesizeEnvironment(parseEnvironment(text, FILE), dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const rendered = renderEnvironment(parseEnvironment(text, FILE));
+  if (rendered.findings.length > 0) throw new Error(`unexpected policy findings:\n${rendered.report}`);
 }
 
 function problemsOf(text: string): string[] {
@@ -45,25 +39,27 @@ describe('environment config', () => {
     expect(config.namespace.podSecurityVersion).toBe('v1.28');
     expect(config.namespace.quota.pods).toBe(100);
     expect(config.namespace.limitRange.max).toEqual({ cpu: '4', memory: '4Gi' });
-    expect(Object.values(config.features).every((on) => on === false)).toBe(true);
+    expect(config.capabilities).toEqual({});
     const employees = config.services.find((s) => s.name === 'employees-app')!;
-    expect(employees.scaling).toEqual({ kind: 'fixed', replicas: DEFAULT_REPLICAS });
     expect(employees.resources).toEqual({
       requests: { cpu: '100m', memory: '128Mi', ephemeralStorage: '1Gi' },
       limits: { cpu: '500m', memory: '256Mi', ephemeralStorage: '2Gi' },
     });
-    expect(employees.rollout).toMatchObject({ strategy: 'rolling', maxSurge: 1, minReadySeconds: 10, progressDeadlineSeconds: 600 });
-    expect(employees.rollout.strategy === 'rolling' && employees.rollout.image.repository)
-      .toBe('registry.example.com/pronto/employees-app');
+    expect(employees.release).toMatchObject({
+      strategy: 'rolling',
+      scaling: { kind: 'fixed', replicas: DEFAULT_REPLICAS },
+      rollingUpdate: { maxSurge: 1, minReadySeconds: 10, progressDeadlineSeconds: 600 },
+      image: { repository: 'registry.example.com/pronto/employees-app' },
+    });
     const clients = config.services.find((s) => s.name === 'clients-app')!;
-    expect(clients.scaling).toEqual({ kind: 'autoscaling', minReplicas: 2, maxReplicas: 4, targetCpuUtilizationPercent: 70 });
+    expect(clients.release.scaling).toEqual({ kind: 'autoscaling', minReplicas: 2, maxReplicas: 4, targetCpuUtilizationPercent: 70 });
   });
 
   test('accepts v-prefixed and pre-release tags, digests and a repository override', () => {
     const text = VALID_ENV.replace('{ tag: 1.3.0, gitSha: 51aa0f2 }',
       `{ tag: v1.3.0-rc.2, gitSha: 51aa0f2c51aa0f2c51aa0f2c51aa0f2c51aa0f2c, repository: mirror.example.com:5000/staff/app, digest: "sha256:${'a'.repeat(64)}" }`);
     const svc = parseEnvironment(text, FILE).services.find((s) => s.name === 'employees-app')!;
-    expect(svc.rollout.strategy === 'rolling' && svc.rollout.image).toEqual({
+    expect(svc.release.strategy === 'rolling' && svc.release.image).toEqual({
       repository: 'mirror.example.com:5000/staff/app', tag: 'v1.3.0-rc.2',
       gitSha: '51aa0f2c51aa0f2c51aa0f2c51aa0f2c51aa0f2c', digest: `sha256:${'a'.repeat(64)}`,
     });

@@ -1,4 +1,7 @@
-import { PromotionError, promote } from '../../config/promote';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { PromotionError, promote, run } from '../../config/promote';
 import { VALID_ENV } from '../fixtures/environments';
 
 const FILE = 'config/test.yaml';
@@ -42,5 +45,44 @@ describe('promote', () => {
   test('refuses a file that is invalid before promotion', () => {
     const text = VALID_ENV.replace('tag: 1.3.0', 'tag: latest');
     expect(() => promote(text, FILE, 'clients-app')).toThrow('services.employees-app.image.tag');
+  });
+
+  test('refuses a file whose aliases would expand without bound, with a message', () => {
+    const bomb = `${VALID_ENV}x: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n${'bcdef'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcde'[i]}`).join(', ')}]`).join('\n')}\n`;
+    expect(() => promote(bomb, FILE, 'clients-app')).toThrow(PromotionError);
+    expect(() => promote(bomb, FILE, 'clients-app')).toThrow('config/test.yaml:1: YAML:');
+  });
+});
+
+// Every bad command line is in test/fixtures/inputs.ts (run by test/main.test.ts).
+describe('npm run promote', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'pronto-promote-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  function promoteCommand(...argv: string[]) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const status = run(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
+    return { status, stdout: out.join('\n'), stderr: err.join('\n') };
+  }
+
+  test('rewrites the environment file, changing only activeSlot, and prints the change', () => {
+    const file = path.join(dir, 'test.yaml');
+    writeFileSync(file, VALID_ENV);
+    const result = promoteCommand('clients-app', '--env', 'test', '--config', dir);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(promote(VALID_ENV, file, 'clients-app').text);
+    expect(result.stdout).toContain(`${file}: clients-app active slot blue → green`);
+    expect(result.stdout).toContain('Next: npm run synth, review the diff, commit.');
+  });
+
+  test('--help prints the usage and exits 0', () => {
+    const result = promoteCommand('--help');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^usage: npm run promote -- <service> --env <environment> \[--config <dir>\]/);
   });
 });

@@ -4,10 +4,10 @@
  * CI installs kubectl (.ci/run); elsewhere this skips with a loud notice.
  */
 import { spawnSync } from 'child_process';
-import { mkdtempSync, rmSync } from 'fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { synthesizeEnvironment } from '../../charts/synthesize';
 import { ENVIRONMENTS, environment, synthEnvironment } from '../helpers';
 
@@ -23,7 +23,11 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 (haveKubectl ? describe : describe.skip)('kubectl kustomize dist/<env>', () => {
   test.each(ENVIRONMENTS)('%s builds into exactly the synthesized objects', (env) => {
-    synthesizeEnvironment(environment(env), path.join(out, env));
+    const summary = synthesizeEnvironment(environment(env), path.join(out, env));
+    // Every file written is in the kustomization, so nothing synthesized is left out of an apply.
+    const resources = parse(readFileSync(path.join(out, env, 'kustomization.yaml'), 'utf8')).resources;
+    expect([...resources, 'kustomization.yaml'].sort()).toEqual(readdirSync(path.join(out, env)).sort());
+    expect([...resources, 'kustomization.yaml']).toEqual(summary.files);
     const run = spawnSync('kubectl', ['kustomize', path.join(out, env)], { encoding: 'utf8' });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);

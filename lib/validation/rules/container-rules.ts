@@ -1,5 +1,6 @@
-import { DIGEST, SEMVER_TAG } from '../../core/image';
-import { bytes, cpuMillis } from '../../core/quantity';
+import { DIGEST, VERSION_TAG } from '../../core/image';
+import { isIanaPortName } from '../../core/naming';
+import { ComputeField, requestExceedsLimit } from '../../core/resources';
 import { Rule, finding } from '../finding';
 import { ContainerRef } from '../manifest-index';
 
@@ -25,7 +26,6 @@ function effective(ref: ContainerRef, field: string): any {
   return ref.container.securityContext?.[field] ?? ref.pod.spec.securityContext?.[field];
 }
 
-const IANA_PORT_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?!-))*[a-z0-9]$|^[a-z]$/;
 const SECRET_LIKE = /(PASSWORD|PASSWD|TOKEN|SECRET|API_?KEY|PRIVATE_?KEY|CREDENTIAL|ACCESS_?KEY)/i;
 const MIN_ID = 10000;
 
@@ -54,26 +54,26 @@ export const CONTAINER_RULES: Rule[] = [
       .map((field): Problem => [`resources.${field}`, 'not set (or zero)'])),
 
   containerRule('requests-within-limits', 'No request exceeds its limit.', 'Lower the request or raise the limit.',
-    ({ container }) => (['cpu', 'memory'] as const).flatMap((name): Problem[] => {
-      const request = container.resources?.requests?.[name];
-      const limit = container.resources?.limits?.[name];
-      if (request === undefined || limit === undefined) return [];
-      const parse = name === 'cpu' ? cpuMillis : bytes;
-      try {
-        return parse(String(request)) > parse(String(limit)) ? [[`resources.requests.${name}`, `request ${request} exceeds limit ${limit}`]] : [];
-      } catch {
-        return [];
-      }
-    })),
+    ({ container }) => ([['cpu', 'cpu'], ['memory', 'memory'], ['ephemeral-storage', 'ephemeralStorage']] as Array<[string, ComputeField]>)
+      .flatMap(([key, field]): Problem[] => {
+        const request = container.resources?.requests?.[key];
+        const limit = container.resources?.limits?.[key];
+        if (request === undefined || limit === undefined) return [];
+        try {
+          return requestExceedsLimit(field, String(request), String(limit)) ? [[`resources.requests.${key}`, `request ${request} exceeds limit ${limit}`]] : [];
+        } catch {
+          return []; // a malformed quantity is the schema rule's finding
+        }
+      })),
 
-  containerRule('image-pinned', 'Images are pinned to a semantic version tag (never latest), optionally with a digest.',
-    'Use <repository>:<semver>[@sha256:<digest>] (config: services.<svc>.image.tag).',
+  containerRule('image-pinned', 'Images are pinned to a version tag (never latest or a major-only tag), optionally with a digest.',
+    'Use <repository>:<version>[@sha256:<digest>]: a semantic version for Pronto images (config: services.<svc>.image.tag), the upstream release tag for others.',
     ({ container }) => {
       const image = String(container.image ?? '');
       const tag = imageTag(image);
-      if (tag && SEMVER_TAG.test(tag)) return [];
+      if (tag && VERSION_TAG.test(tag)) return [];
       if (!tag && DIGEST.test(image.split('@')[1] ?? '')) return [];
-      return [['image', `"${image}" is not pinned: expected a semantic version tag${tag ? `, found "${tag}"` : ', found no tag'}`]];
+      return [['image', `"${image}" is not pinned: expected a version tag${tag ? `, found "${tag}"` : ', found no tag'}`]];
     }),
 
   containerRule('read-only-root-filesystem', 'Containers run with a read-only root filesystem.',
@@ -175,7 +175,7 @@ export const CONTAINER_RULES: Rule[] = [
       return (container.ports ?? []).flatMap((p: any, i: number): Problem[] => {
         const name = p.name;
         if (name === undefined) return (container.ports.length > 1) ? [[`ports[${i}].name`, 'missing on a container with several ports']] : [];
-        if (name.length > 15 || !IANA_PORT_NAME.test(name)) return [[`ports[${i}].name`, `"${name}" is not an IANA service name`]];
+        if (!isIanaPortName(name)) return [[`ports[${i}].name`, `"${name}" is not an IANA service name`]];
         if (seen.has(name)) return [[`ports[${i}].name`, `duplicate name "${name}"`]];
         seen.add(name);
         return [];

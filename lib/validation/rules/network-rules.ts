@@ -1,8 +1,8 @@
 import { Finding, Manifest, Rule, finding, rule } from '../finding';
-import { ManifestIndex, PodTemplate, selectorMatches } from '../manifest-index';
+import { ManifestIndex, PodTemplate } from '../manifest-index';
 
 /** Services that route to pods: not ExternalName, with a selector. */
-function selectingServices(index: ManifestIndex): Manifest[] {
+function selectingServices(index: ManifestIndex): readonly Manifest[] {
   return index.ofKind('Service').filter((s) => s.spec?.type !== 'ExternalName');
 }
 
@@ -17,10 +17,9 @@ function declaresPort(pod: PodTemplate, targetPort: number | string): boolean {
   return containers.some((c: any) => (c.ports ?? []).some((p: any) => p.containerPort === targetPort || p.name === targetPort));
 }
 
-/** Policies of the pod's namespace that select it for `type` (Ingress or Egress). */
-function policiesFor(index: ManifestIndex, pod: PodTemplate, type: 'Ingress' | 'Egress'): Manifest[] {
-  return index.ofKind('NetworkPolicy').filter((np) => np.metadata?.namespace === pod.owner.metadata?.namespace
-    && selectorMatches(np.spec?.podSelector ?? {}, pod.labels) && policyTypes(np).includes(type));
+/** The pod templates a NetworkPolicy selects (an empty podSelector selects its whole namespace). */
+function policyPods(index: ManifestIndex, np: Manifest): PodTemplate[] {
+  return index.selectPods(np.metadata?.namespace, np.spec?.podSelector ?? {});
 }
 
 /** Kubernetes' implicit policyTypes: Ingress, plus Egress when egress rules are present. */
@@ -88,17 +87,26 @@ export const NETWORK_RULES: Rule[] = [
 
   rule('network-policy-coverage', 'Once a namespace has NetworkPolicies, every pod is selected by policies for both ingress and egress.',
     'Add the service\'s NetworkPolicy (both policyTypes, matchLabels on its pods).',
-    (index) => index.pods.flatMap((p) => {
-      const ns = p.owner.metadata?.namespace;
-      if (!index.ofKind('NetworkPolicy').some((np) => np.metadata?.namespace === ns)) return [];
-      return (['Ingress', 'Egress'] as const).filter((type) => policiesFor(index, p, type).length === 0)
-        .map((type) => finding('network-policy-coverage', p.owner, `${p.specPath.replace(/\.spec$/, '')}.metadata.labels`, `no NetworkPolicy covers ${type} of these pods`));
-    })),
+    (index) => {
+      const policies = index.ofKind('NetworkPolicy');
+      const guarded = new Set(policies.map((np) => np.metadata?.namespace));
+      // Mark, policy by policy, the pods each one covers; then report the unmarked.
+      const covered = { Ingress: new Set<PodTemplate>(), Egress: new Set<PodTemplate>() };
+      for (const np of policies) {
+        const types = (['Ingress', 'Egress'] as const).filter((type) => policyTypes(np).includes(type));
+        if (types.length === 0) continue;
+        for (const pod of policyPods(index, np)) for (const type of types) covered[type].add(pod);
+      }
+      return index.pods.flatMap((p) => {
+        if (!guarded.has(p.owner.metadata?.namespace)) return [];
+        return (['Ingress', 'Egress'] as const).filter((type) => !covered[type].has(p))
+          .map((type) => finding('network-policy-coverage', p.owner, `${p.specPath.replace(/\.spec$/, '')}.metadata.labels`, `no NetworkPolicy covers ${type} of these pods`));
+      });
+    }),
 
   rule('network-policy-selects-pods', 'Every NetworkPolicy selects at least one pod template.',
     'Fix the podSelector, or remove the policy.',
-    (index) => index.ofKind('NetworkPolicy').filter((np) =>
-      !index.pods.some((p) => p.owner.metadata?.namespace === np.metadata?.namespace && selectorMatches(np.spec?.podSelector ?? {}, p.labels)))
+    (index) => index.ofKind('NetworkPolicy').filter((np) => policyPods(index, np).length === 0)
       .map((np) => finding('network-policy-selects-pods', np, 'spec.podSelector', 'selects no pod template'))),
 ];
 

@@ -1,6 +1,6 @@
-import { ANNOTATION_TIER } from '../../core';
+import { ANNOTATION_TIER, PRODUCTION_MIN_PODS } from '../../core';
 import { Finding, Manifest, Rule, finding, rule } from '../finding';
-import { ManifestIndex, PodTemplate, matches, selectorMatches } from '../manifest-index';
+import { ManifestIndex, PodTemplate, matches } from '../manifest-index';
 
 /** Workloads that keep pods running and can be disrupted: Deployments and StatefulSets. */
 function replicated(index: ManifestIndex): PodTemplate[] {
@@ -17,16 +17,23 @@ function isMultiReplica(index: ManifestIndex, w: Manifest): boolean {
   return index.autoscalerOf(w) !== undefined || (w.spec?.replicas ?? 1) >= 2;
 }
 
-function pdbsSelecting(index: ManifestIndex, pod: PodTemplate): Manifest[] {
-  return index.ofKind('PodDisruptionBudget').filter((pdb) =>
-    pdb.metadata?.namespace === pod.owner.metadata?.namespace && selectorMatches(pdb.spec?.selector, pod.labels));
+/** The pod templates some PodDisruptionBudget selects: each PDB marks its pods. */
+function pdbCovered(index: ManifestIndex): Set<PodTemplate> {
+  const covered = new Set<PodTemplate>();
+  for (const pdb of index.ofKind('PodDisruptionBudget')) {
+    for (const pod of index.selectPods(pdb.metadata?.namespace, pdb.spec?.selector)) covered.add(pod);
+  }
+  return covered;
 }
 
 export const WORKLOAD_RULES: Rule[] = [
   rule('pdb-covers-workload', 'Deployments and StatefulSets with ≥ 2 replicas (or an HPA) are covered by a PodDisruptionBudget.',
     'Add a PodDisruptionBudget (maxUnavailable: 1) selecting the pods; Microservice does this.',
-    (index) => replicated(index).filter((p) => isMultiReplica(index, p.owner) && pdbsSelecting(index, p).length === 0)
-      .map((p) => finding('pdb-covers-workload', p.owner, 'spec.selector', 'no PodDisruptionBudget selects these pods'))),
+    (index) => {
+      const covered = pdbCovered(index);
+      return replicated(index).filter((p) => isMultiReplica(index, p.owner) && !covered.has(p))
+        .map((p) => finding('pdb-covers-workload', p.owner, 'spec.selector', 'no PodDisruptionBudget selects these pods'));
+    }),
 
   rule('pdb-allows-eviction', 'PodDisruptionBudgets select pods, never block every eviction, and set unhealthyPodEvictionPolicy.',
     'Use maxUnavailable: 1 with matchLabels and unhealthyPodEvictionPolicy: AlwaysAllow.',
@@ -39,7 +46,7 @@ export const WORKLOAD_RULES: Rule[] = [
       if (spec.maxUnavailable === undefined && spec.minAvailable === undefined) add('spec', 'sets neither maxUnavailable nor minAvailable');
       if (spec.maxUnavailable === 0 || spec.maxUnavailable === '0%') add('spec.maxUnavailable', 'is 0: no pod can ever be evicted (drains hang)');
       if (spec.minAvailable !== undefined) {
-        const covered = index.pods.filter((p) => p.owner.metadata?.namespace === pdb.metadata?.namespace && selectorMatches(selector, p.labels));
+        const covered = index.selectPods(pdb.metadata?.namespace, selector);
         const pods = covered.reduce((n, p) => n + minPods(index, p.owner), 0);
         if (spec.minAvailable === '100%' || (typeof spec.minAvailable === 'number' && spec.minAvailable >= pods)) {
           add('spec.minAvailable', `${spec.minAvailable} leaves no pod evictable (the selected workloads run ${pods} at minimum)`);
@@ -61,14 +68,14 @@ export const WORKLOAD_RULES: Rule[] = [
       !index.find(h.spec?.scaleTargetRef?.kind, h.metadata?.namespace, h.spec?.scaleTargetRef?.name))
       .map((h) => finding('hpa-target-exists', h, 'spec.scaleTargetRef', `${h.spec?.scaleTargetRef?.kind}/${h.spec?.scaleTargetRef?.name} is not in the output`))),
 
-  rule('hpa-replica-bounds', 'HPAs scale between distinct bounds, with minReplicas ≥ 2 in a production namespace.',
-    `Set maxReplicas > minReplicas, and minReplicas ≥ 2 where the namespace is annotated ${ANNOTATION_TIER}: production.`,
+  rule('hpa-replica-bounds', `HPAs scale between distinct bounds, with minReplicas ≥ ${PRODUCTION_MIN_PODS} in a production namespace.`,
+    `Set maxReplicas > minReplicas, and minReplicas ≥ ${PRODUCTION_MIN_PODS} where the namespace is annotated ${ANNOTATION_TIER}: production.`,
     (index) => index.ofKind('HorizontalPodAutoscaler').flatMap((h) => {
       const { minReplicas = 1, maxReplicas } = h.spec ?? {};
       const found: Finding[] = [];
       if (!(maxReplicas > minReplicas)) found.push(finding('hpa-replica-bounds', h, 'spec.maxReplicas', `${maxReplicas} is not greater than minReplicas ${minReplicas}`));
-      if (index.isProduction(h.metadata?.namespace) && minReplicas < 2) {
-        found.push(finding('hpa-replica-bounds', h, 'spec.minReplicas', `${minReplicas} in a production namespace (expected ≥ 2)`));
+      if (index.isProduction(h.metadata?.namespace) && minReplicas < PRODUCTION_MIN_PODS) {
+        found.push(finding('hpa-replica-bounds', h, 'spec.minReplicas', `${minReplicas} in a production namespace (expected ≥ ${PRODUCTION_MIN_PODS})`));
       }
       return found;
     })),

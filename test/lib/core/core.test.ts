@@ -1,4 +1,7 @@
-import { ContainerImage, bytes, cpuMillis, resourceName, selectorLabels } from '../../../lib/core';
+import {
+  ContainerImage, bytes, cpuMillis, isDns1035Label, isDnsLabel, isDnsSubdomain, isLabelValue, isQualifiedName, labelValueProblem,
+  qualifiedNameProblem, resourceName, selectorLabels,
+} from '../../../lib/core';
 
 describe('quantities', () => {
   test.each([['250m', 250], ['1', 1000], ['1.5', 1500], ['0.1', 100]])('cpu %s = %d millicores', (q, m) => {
@@ -39,5 +42,54 @@ describe('naming and labels', () => {
   test('selector labels come from the service name and slot only', () => {
     expect(selectorLabels('order-service')).toEqual({ 'app.kubernetes.io/instance': 'order-service', 'app.kubernetes.io/name': 'order-service' });
     expect(selectorLabels('clients-app', 'green')['pronto.io/slot']).toBe('green');
+  });
+});
+
+describe('name and label syntax', () => {
+  test.each(['a', 'order-service', '0abc', 'a'.repeat(63)])('%s is a DNS-1123 label', (name) => expect(isDnsLabel(name)).toBe(true));
+  test.each(['', 'Order', 'a.b', '-a', 'a-', 'a_b', 'a'.repeat(64)])('%s is not a DNS-1123 label', (name) => expect(isDnsLabel(name)).toBe(false));
+
+  test('a DNS-1035 label starts with a letter', () => {
+    expect(isDns1035Label('order-service')).toBe(true);
+    expect(isDns1035Label('1order')).toBe(false);
+  });
+
+  test.each(['a', 'a.b-c.d', `${'a'.repeat(63)}.${'b'.repeat(189)}`])('%s is a DNS-1123 subdomain', (name) => expect(isDnsSubdomain(name)).toBe(true));
+  test.each(['', 'a..b', '.a', 'a.', 'A.b', 'a_b', `${'a'.repeat(63)}.${'b'.repeat(190)}`])('%s is not a DNS-1123 subdomain', (name) =>
+    expect(isDnsSubdomain(name)).toBe(false));
+
+  test.each(['app', 'app.kubernetes.io/name', 'example.com/Mixed_Case.name-1', 'a'.repeat(63), `${'a'.repeat(253)}/b`])(
+    '%s is a qualified name', (key) => expect(isQualifiedName(key)).toBe(true));
+  test.each([
+    ['', 'empty'],
+    ['a/b/c', 'bad characters (2 "/"'],
+    ['/a', 'prefix "" is not a DNS-1123 subdomain: empty'],
+    ['a/', 'empty name after the prefix'],
+    ['Example.com/a', 'prefix "Example.com" is not a DNS-1123 subdomain: bad characters'],
+    ['git sha', 'bad characters'],
+    ['a-', 'bad characters'],
+    [`p.io/${'a'.repeat(64)}`, 'too long (64 characters after the prefix, at most 63)'],
+    [`${'a'.repeat(254)}/b`, 'too long (254 characters, at most 253)'],
+  ])('%s is not a qualified name: %s', (key, problem) => {
+    expect(isQualifiedName(key)).toBe(false);
+    expect(qualifiedNameProblem(key)).toContain(problem);
+  });
+
+  test.each(['', 'a', '1.4.2', 'A_b.c-9', 'a'.repeat(63)])('"%s" is a label value', (value) => expect(isLabelValue(value)).toBe(true));
+  test.each([
+    ['a'.repeat(64), 'too long (64 characters, at most 63)'],
+    ['1.4.2-', 'bad characters'],
+    ['_a', 'bad characters'],
+    ['a b', 'bad characters'],
+    ['a/b', 'bad characters'],
+  ])('"%s" is not a label value: %s', (value, problem) => {
+    expect(isLabelValue(value)).toBe(false);
+    expect(labelValueProblem(value)).toContain(problem);
+  });
+
+  test('resourceName accepts exactly the DNS-1123 labels', () => {
+    expect(resourceName('a'.repeat(63))).toBe('a'.repeat(63));
+    expect(() => resourceName('Order')).toThrow('is not a valid object name');
+    expect(() => resourceName('')).toThrow('is not a valid object name');
   });
 });

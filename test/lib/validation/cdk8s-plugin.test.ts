@@ -43,6 +43,6 @@ describe('cdk8s validation plugin', () => {
     expect(run.stdout).toContain('image-pinned');
     expect(run.stdout).toContain('Deployment pronto/order-service');
     expect(run.stdout).toContain('spec.template.spec.containers[0].image');
-    expect(run.stdout).toContain('Use <repository>:<semver>');
+    expect(run.stdout).toContain('Use <repository>:<version>');
   });
 });

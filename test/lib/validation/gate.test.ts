@@ -1,6 +1,8 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
-import { ALL_RULES, WAIVER_PREFIX, formatReport, runGate } from '../../../lib/validation';
+import {
+  ALL_RULES, Manifest, ManifestIndex, PodTemplate, WAIVER_PREFIX, formatReport, matches, runGate, selectorMatches,
+} from '../../../lib/validation';
 import { ENVIRONMENTS, environment, named, synthEnvironment } from '../../helpers';
 
 describe('validation gate', () => {
@@ -53,6 +55,113 @@ describe('validation gate', () => {
       '  Service pronto/order-service: spec.type: NodePort opens a port on every node',
       '  fix: Use ClusterIP and route outside traffic through the gateway.',
     ].join('\n'));
+  });
+});
+
+/**
+ * A synthetic namespace of `services` services, each a ServiceAccount, Deployment (autoscaled),
+ * PodDisruptionBudget, HorizontalPodAutoscaler, Service and NetworkPolicy, plus the
+ * namespace's guardrails and a default-deny policy. Every selector names the shared label
+ * part-of first, so a lookup that walked the selector's labels in order, instead of from
+ * the shortest posting list, would examine every pod of the namespace.
+ */
+function syntheticSet(services: number): Manifest[] {
+  const ns = 'scale';
+  const psa = Object.fromEntries(['enforce', 'audit', 'warn'].map((mode) => [`pod-security.kubernetes.io/${mode}`, 'restricted']));
+  const set: Manifest[] = [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: psa, annotations: { 'pronto.io/tier': 'production' } } },
+    { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'quota', namespace: ns }, spec: { hard: { pods: '10000' } } },
+    { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'limits', namespace: ns }, spec: { limits: [{ type: 'Container', max: { cpu: '4', memory: '4Gi' } }] } },
+    { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'default-deny', namespace: ns }, spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } },
+  ];
+  const ids = { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001 };
+  for (let i = 0; i < services; i++) {
+    const name = `svc-${i}`;
+    const selector = { 'app.kubernetes.io/part-of': 'pronto', 'app.kubernetes.io/name': name, 'app.kubernetes.io/instance': name };
+    const metadata = { name, namespace: ns, labels: selector };
+    set.push(
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata, automountServiceAccountToken: false },
+      {
+        apiVersion: 'apps/v1', kind: 'Deployment', metadata,
+        spec: {
+          selector: { matchLabels: selector },
+          strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+          template: {
+            metadata: { labels: selector },
+            spec: {
+              serviceAccountName: name, automountServiceAccountToken: false,
+              securityContext: { ...ids, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+              topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } }],
+              containers: [{
+                name: 'app', image: 'registry.example.com/pronto/app:1.0.0', ports: [{ name: 'http', containerPort: 8080 }],
+                resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
+                readinessProbe: { httpGet: { path: '/health/ready', port: 'http' } },
+                livenessProbe: { httpGet: { path: '/health/live', port: 'http' } },
+                securityContext: { ...ids, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+              }],
+            },
+          },
+        },
+      },
+      {
+        apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata,
+        spec: { maxUnavailable: 1, selector: { matchLabels: selector }, unhealthyPodEvictionPolicy: 'AlwaysAllow' },
+      },
+      {
+        apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata,
+        spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name }, minReplicas: 2, maxReplicas: 4 },
+      },
+      { apiVersion: 'v1', kind: 'Service', metadata, spec: { selector, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } },
+      {
+        apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata,
+        spec: {
+          podSelector: { matchLabels: selector }, policyTypes: ['Ingress', 'Egress'],
+          ingress: [{ from: [{ podSelector: { matchLabels: { 'app.kubernetes.io/part-of': 'pronto' } } }] }], egress: [{}],
+        },
+      },
+    );
+  }
+  return set;
+}
+
+/** The index as it was before: every selector lookup scans every pod template (quadratic over a document set). */
+class ScanningIndex extends ManifestIndex {
+  public override podsSelectedBy(namespace: string | undefined, selector: Record<string, string> = {}): PodTemplate[] {
+    return this.scanAll((p) => p.owner.metadata?.namespace === namespace && matches(selector, p.labels));
+  }
+
+  public override selectPods(namespace: string | undefined, selector: Record<string, any> | undefined): PodTemplate[] {
+    return this.scanAll((p) => p.owner.metadata?.namespace === namespace && selectorMatches(selector, p.labels));
+  }
+
+  private scanAll(test: (p: PodTemplate) => boolean): PodTemplate[] {
+    this.stats.selections++;
+    this.stats.podsExamined += this.pods.length;
+    return this.pods.filter(test);
+  }
+}
+
+describe('the gate scales linearly with the document set', () => {
+  const N = 10;
+  /** Pod templates the selector lookups of one whole gate run examined, at N and 8N services. */
+  function examined(makeIndex: (set: Manifest[]) => ManifestIndex): [number, number] {
+    return [N, 8 * N].map((services) => {
+      const index = makeIndex(syntheticSet(services));
+      expect(runGate(index).findings).toEqual([]);
+      expect(index.stats.selections).toBeGreaterThanOrEqual(5 * services);
+      return index.stats.podsExamined;
+    }) as [number, number];
+  }
+  const linear = ([small, large]: [number, number]) => small > 0 && large <= 8 * small + 16;
+
+  test('8 times the services examine at most 8 times the pod templates (plus a constant)', () => {
+    const counts = examined((set) => new ManifestIndex(set));
+    expect({ counts, linear: linear(counts) }).toEqual({ counts, linear: true });
+  });
+
+  test('the bound is tight enough to catch an index that scans every pod for every selector', () => {
+    const counts = examined((set) => new ScanningIndex(set));
+    expect({ counts, linear: linear(counts) }).toEqual({ counts, linear: false });
   });
 });
 

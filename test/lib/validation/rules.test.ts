@@ -73,6 +73,7 @@ const CASES: Case[] = [
   ['namespace-set', 'an object without namespace', (s) => [...s, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'orphan' }, data: {} }], 'metadata.namespace', 'ConfigMap orphan'],
   ['namespace-guardrails', 'a namespace without restricted enforcement', (s) => { get(s, 'Namespace', NS).metadata.labels['pod-security.kubernetes.io/enforce'] = 'baseline'; }, 'metadata.labels.pod-security.kubernetes.io/enforce', 'Namespace pronto'],
   ['name-without-hash', 'a hashed name', (s) => { get(s, 'ConfigMap', 'backup').metadata.name = 'backup-c84cba63'; get(s, 'CronJob', 'backup').spec.jobTemplate.spec.template.spec.volumes[0].configMap.name = 'backup-c84cba63'; }, 'metadata.name', 'ConfigMap pronto/backup-c84cba63'],
+  ['object-metadata', 'a 64-character label value', (s) => { deployment(s).metadata.labels['app.kubernetes.io/version'] = `1.0.0-${'a'.repeat(58)}`; }, 'metadata.labels.app.kubernetes.io/version'],
   ['resources-set', 'no memory limit', (s) => { delete container(s).resources.limits.memory; }, `${C}.resources.limits.memory`],
   ['requests-within-limits', 'a request above its limit', (s) => { container(s).resources.requests.cpu = '2'; }, `${C}.resources.requests.cpu`],
   ['image-pinned', 'the latest tag', (s) => { container(s).image = 'registry.example.com/pronto/order-service:latest'; }, `${C}.image`],
@@ -147,5 +148,129 @@ describe('validation gate rules', () => {
       expect(rule.fix.length).toBeGreaterThan(10);
     }
     expect(new Set(ALL_RULES.map((r) => r.id)).size).toBe(ALL_RULES.length);
+  });
+});
+
+/** One change, the one finding it must cause (the same rule only), and part of its message. */
+type DetailedCase = [string, string, (set: Manifest[]) => Manifest[] | void, string, string, string];
+
+/** Runs the gate over a changed copy of the known-good set. */
+function findingsAfter(change: (set: Manifest[]) => Manifest[] | void) {
+  const set = structuredClone(base);
+  return runGate(change(set) ?? set).findings;
+}
+
+const OBJECT_METADATA_CASES: DetailedCase[] = [
+  ['object-metadata', 'a 64-character label value', (s) => { deployment(s).metadata.labels['app.kubernetes.io/version'] = 'a'.repeat(64); },
+    'metadata.labels.app.kubernetes.io/version', 'Deployment pronto/order-service',
+    `label value "${'a'.repeat(64)}" (key "app.kubernetes.io/version") is not a valid label value: too long (64 characters, at most 63)`],
+  ['object-metadata', 'a label value ending in -', (s) => { deployment(s).metadata.labels['app.kubernetes.io/component'] = 'api-'; },
+    'metadata.labels.app.kubernetes.io/component', 'Deployment pronto/order-service',
+    'label value "api-" (key "app.kubernetes.io/component") is not a valid label value: bad characters'],
+  ['object-metadata', 'a label key with two slashes', (s) => { deployment(s).metadata.labels['pronto.io/team/owner'] = 'payments'; },
+    'metadata.labels.pronto.io/team/owner', 'Deployment pronto/order-service',
+    'label key "pronto.io/team/owner" (value "payments") is not a qualified name: bad characters (2 "/"'],
+  ['object-metadata', 'an annotation key with a space', (s) => { deployment(s).metadata.annotations['pronto.io/git sha'] = 'abcdef1'; },
+    'metadata.annotations.pronto.io/git sha', 'Deployment pronto/order-service',
+    'annotation key "pronto.io/git sha" is not a qualified name: bad characters'],
+  ['object-metadata', 'an upper-case Service name', (s) => { get(s, 'Service', 'order-service').metadata.name = 'Order-service'; },
+    'metadata.name', 'Service pronto/Order-service', '"Order-service" is not a DNS-1035 label'],
+  ['object-metadata', 'a Service name starting with a digit', (s) => { get(s, 'Service', 'order-service').metadata.name = '1order-service'; },
+    'metadata.name', 'Service pronto/1order-service', 'starting with a letter'],
+  ['object-metadata', 'a malformed label in a pod template', (s) => { deployment(s).spec.template.metadata.labels['app.kubernetes.io/version'] = '1.0.0_'; },
+    'spec.template.metadata.labels.app.kubernetes.io/version', 'Deployment pronto/order-service', 'label value "1.0.0_"'],
+  ['object-metadata', 'a malformed annotation key in a CronJob\'s pod template', (s) => { get(s, 'CronJob', 'backup').spec.jobTemplate.spec.template.metadata.annotations = { '/backup': 'x' }; },
+    'spec.jobTemplate.spec.template.metadata.annotations./backup', 'CronJob pronto/backup', 'annotation key "/backup" is not a qualified name: prefix "" is not a DNS-1123 subdomain: empty'],
+  ['object-metadata', 'an underscore in a ConfigMap name', (s) => { get(s, 'ConfigMap', 'backup').metadata.name = 'backup_scripts'; get(s, 'CronJob', 'backup').spec.jobTemplate.spec.template.spec.volumes[0].configMap.name = 'backup_scripts'; },
+    'metadata.name', 'ConfigMap pronto/backup_scripts', '"backup_scripts" is not a DNS-1123 subdomain: bad characters'],
+];
+
+describe('object-metadata', () => {
+  test.each(OBJECT_METADATA_CASES)('%s fires on %s, and only it', (rule, _what, change, path, object, message) => {
+    expect(findingsAfter(change)).toEqual([expect.objectContaining({ rule, object, path, message: expect.stringContaining(message) })]);
+  });
+
+  test('accepts what Kubernetes accepts: dotted names, empty and 63-character values, prefixed keys, free-text annotation values', () => {
+    expect(findingsAfter((s) => [...s, {
+      apiVersion: 'v1', kind: 'ConfigMap',
+      metadata: meta(`scripts.v1.${'a'.repeat(230)}`, {
+        labels: { tier: '', 'example.com/Mixed_Case.name': 'A_b.c-9', 'app.kubernetes.io/version': `1.0.0-${'a'.repeat(57)}` },
+        annotations: { note: 'free text: with spaces / slashes', [`${'a'.repeat(63)}.example.com/${'b'.repeat(63)}`]: '' },
+      }),
+      data: {},
+    }])).toEqual([]);
+  });
+});
+
+const FOREIGN = 'pronto.io/foreign-namespace';
+/** A ConfigMap Pronto ships into another team's namespace (Grafana dashboards). */
+const dashboards = (annotations?: Record<string, string>) => ({
+  apiVersion: 'v1', kind: 'ConfigMap',
+  metadata: { name: 'pronto-dashboards', namespace: 'monitoring', ...(annotations ? { annotations } : {}) },
+  data: { 'pronto.json': '{}' },
+});
+
+describe('namespace-guardrails: owned and foreign namespaces', () => {
+  test('(a) an owned namespace in use needs a ResourceQuota and a LimitRange', () => {
+    expect(findingsAfter((s) => s.filter((m) => m.kind !== 'LimitRange'))).toEqual([{
+      rule: 'namespace-guardrails', object: 'Namespace pronto', path: 'metadata.name', message: 'no LimitRange in this namespace',
+    }]);
+    expect(findingsAfter((s) => s.filter((m) => m.kind !== 'ResourceQuota'))).toEqual([expect.objectContaining({
+      rule: 'namespace-guardrails', object: 'Namespace pronto', message: 'no ResourceQuota in this namespace',
+    })]);
+  });
+
+  test('(a) an owned namespace with restricted labels, quota and limits passes', () => {
+    expect(findingsAfter(() => undefined)).toEqual([]);
+  });
+
+  test('(b) an object in a namespace not in the output must be marked foreign', () => {
+    expect(findingsAfter((s) => [...s, dashboards()])).toEqual([{
+      rule: 'namespace-guardrails', object: 'ConfigMap monitoring/pronto-dashboards', path: 'metadata.namespace',
+      message: `namespace "monitoring" is not in the output: either add the Namespace to the output, or mark this object as living in a namespace Pronto does not own with ${FOREIGN}: "<who owns it>"`,
+    }]);
+  });
+
+  test('(b) the foreign-namespace note must say who owns the namespace', () => {
+    expect(findingsAfter((s) => [...s, dashboards({ [FOREIGN]: ' ' })])).toEqual([expect.objectContaining({
+      rule: 'namespace-guardrails', object: 'ConfigMap monitoring/pronto-dashboards', path: `metadata.annotations.${FOREIGN}`,
+      message: expect.stringContaining('(found an empty value)'),
+    })]);
+  });
+
+  test('(b) an object marked as living in another team\'s namespace passes', () => {
+    expect(findingsAfter((s) => [...s, dashboards({ [FOREIGN]: 'kube-prometheus-stack' }), {
+      apiVersion: 'v1', kind: 'ConfigMap',
+      metadata: { name: 'pronto-dns-stub', namespace: 'kube-system', annotations: { [FOREIGN]: 'cluster DNS (platform team)' } },
+      data: {},
+    }])).toEqual([]);
+  });
+
+  test('(c) an object in an owned namespace must not claim the namespace is foreign', () => {
+    expect(findingsAfter((s) => { deployment(s).metadata.annotations[FOREIGN] = 'kube-prometheus-stack'; })).toEqual([{
+      rule: 'namespace-guardrails', object: 'Deployment pronto/order-service', path: `metadata.annotations.${FOREIGN}`,
+      message: 'says namespace "pronto" belongs to someone else ("kube-prometheus-stack"), but Pronto owns it: the Namespace is in the output; remove the annotation, or the Namespace',
+    }]);
+  });
+
+  test('(c) objects in owned namespaces without the annotation pass (the known-good set)', () => {
+    expect(base.filter((m) => m.metadata?.annotations?.[FOREIGN] !== undefined)).toEqual([]);
+    expect(runGate(base).findings).toEqual([]);
+  });
+
+  const restrictedNamespace = (name: string) => ({
+    apiVersion: 'v1', kind: 'Namespace',
+    metadata: { name, labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/audit': 'restricted', 'pod-security.kubernetes.io/warn': 'restricted' } },
+  });
+
+  test.each(['default', 'kube-system', 'kube-public', 'kube-node-lease'])('(d) the output never holds the namespace %s', (name) => {
+    expect(findingsAfter((s) => [...s, restrictedNamespace(name)])).toEqual([{
+      rule: 'namespace-guardrails', object: `Namespace ${name}`, path: 'metadata.name',
+      message: `"${name}" is a namespace Kubernetes runs: never emit it; mark the objects in it with ${FOREIGN} instead`,
+    }]);
+  });
+
+  test('(d) a namespace of our own whose name merely starts with kube- passes', () => {
+    expect(findingsAfter((s) => [...s, restrictedNamespace('kube-systems')])).toEqual([]);
   });
 });

@@ -1,15 +1,13 @@
 import { Testing } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-28';
-import { Size } from 'cdk8s';
-import { ContainerImage } from '../../../lib/core';
-import { Microservice, MicroserviceProps, Release } from '../../../lib/workload';
+import { stringify } from 'yaml';
+import { ComputeResources, ImageRef, Release } from '../../../lib/core';
+import { Microservice, MicroserviceProps, PodExtensionPoint } from '../../../lib/workload';
 import { named, ofKind } from '../../helpers';
 
-const image = (tag: string) => new ContainerImage({ repository: 'registry.example.com/pronto/order-service', tag, gitSha: 'abc1234' });
-const resources: kplus.ContainerResources = {
-  cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(500) },
-  memory: { request: Size.mebibytes(128), limit: Size.mebibytes(256) },
-  ephemeralStorage: { request: Size.gibibytes(1), limit: Size.gibibytes(2) },
+const image = (tag: string): ImageRef => ({ repository: 'registry.example.com/pronto/order-service', tag, gitSha: 'abc1234' });
+const resources: ComputeResources = {
+  requests: { cpu: '100m', memory: '128Mi', ephemeralStorage: '1Gi' },
+  limits: { cpu: '500m', memory: '256Mi', ephemeralStorage: '2Gi' },
 };
 
 function synth(release: Release, extra: Partial<MicroserviceProps> = {}): any[] {
@@ -27,6 +25,7 @@ describe('Microservice', () => {
     const out = synth(rolling);
     expect(out.map((m) => `${m.kind}/${m.metadata.name}`)).toEqual([
       'ServiceAccount/order-service', 'Deployment/order-service', 'PodDisruptionBudget/order-service', 'Service/order-service']);
+    expect(out.map((m) => stringify(m)).join('---\n')).toMatchSnapshot();
   });
 
   test('documented defaults: probe paths and startup budget, preStop 10 s, drain 30 s, port 80, ids 10001, surge 1, minReady 10 s, deadline 600 s', () => {
@@ -47,8 +46,10 @@ describe('Microservice', () => {
     expect(c.env).toBeUndefined();
   });
 
-  test('all props: custom port, probes, shutdown, ids, surge percentage and env reach the YAML', () => {
+  test('all props: custom port, probes, shutdown, ids, surge percentage, env and extension reach the YAML', () => {
     const chart = Testing.chart();
+    const extension = new PodExtensionPoint('order-service');
+    extension.addAppPort({ name: 'metrics', number: 9102 });
     const props: Required<MicroserviceProps> = {
       name: 'order-service', component: 'api',
       container: {
@@ -57,16 +58,16 @@ describe('Microservice', () => {
         shutdown: { preStopSleepSeconds: 5, drainSeconds: 55 },
         env: { LOG_LEVEL: 'info' },
       },
-      release: rolling,
-      rollingUpdate: { maxSurge: '50%', minReadySeconds: 20, progressDeadlineSeconds: 300 },
+      release: { ...rolling, rollingUpdate: { maxSurge: '50%', minReadySeconds: 20, progressDeadlineSeconds: 300 } },
       servicePort: 8080,
       runAs: { user: 20000, group: 20001, fsGroup: 20002 },
+      extension,
     };
     new Microservice(chart, 'svc', props);
     const out = Testing.synth(chart);
     const d = named(out, 'Deployment', 'order-service');
     const c = d.spec.template.spec.containers[0];
-    expect(c.ports).toEqual([{ containerPort: 9090, name: 'api', protocol: 'TCP' }]);
+    expect(c.ports).toEqual([{ containerPort: 9090, name: 'api', protocol: 'TCP' }, { containerPort: 9102, name: 'metrics', protocol: 'TCP' }]);
     expect([c.livenessProbe.httpGet, c.readinessProbe.httpGet]).toEqual([
       { path: '/alive', port: 9090, scheme: 'HTTP' }, { path: '/ready', port: 9090, scheme: 'HTTP' }]);
     expect(c.startupProbe.failureThreshold).toBe(12);
@@ -77,7 +78,8 @@ describe('Microservice', () => {
     expect([d.spec.minReadySeconds, d.spec.progressDeadlineSeconds]).toEqual([20, 300]);
     expect(c.securityContext).toMatchObject({ runAsUser: 20000, runAsGroup: 20001 });
     expect(d.spec.template.spec.securityContext.fsGroup).toBe(20002);
-    expect(named(out, 'Service', 'order-service').spec.ports).toEqual([{ name: 'api', port: 8080, targetPort: 'api', protocol: 'TCP' }]);
+    expect(named(out, 'Service', 'order-service').spec.ports).toEqual([
+      { name: 'api', port: 8080, targetPort: 'api', protocol: 'TCP' }, { name: 'metrics', port: 9102, targetPort: 'metrics', protocol: 'TCP' }]);
   });
 
   test('autoscaling adds an autoscaling/v2 HPA and leaves replicas unset', () => {

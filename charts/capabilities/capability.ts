@@ -1,0 +1,35 @@
+import { App, Chart } from 'cdk8s';
+import { EnvironmentConfig, ServiceModel } from '../../config/load';
+import { ConnectionGraph } from '../../lib/core';
+import { PodExtensionPoint } from '../../lib/workload';
+import { CapabilityId, SectionValue } from './sections';
+
+/** What a capability's charts may build on: the environment, the finished graph, the base charts. */
+export interface CapabilityContext {
+  readonly config: EnvironmentConfig;
+  /** Every flow of the environment, all capabilities' included. */
+  readonly graph: ConnectionGraph;
+  /** The chart of the namespace and its guardrails; capability charts depend on it. */
+  readonly namespaceChart: Chart;
+  /** The chart of the catalog services. */
+  readonly servicesChart: Chart;
+}
+
+/**
+ * One capability as a unit: its section of the environment file (charts/capabilities/
+ * sections.ts), what it adds to every service's pod, its charts, and the flows it needs.
+ * The composition root calls these only for capabilities whose section is on, in this
+ * order: `extendPod` for every service, `flows`, then `charts` (with the finished graph).
+ */
+export interface Capability<K extends CapabilityId = CapabilityId> {
+  readonly id: K;
+  /** Changes every catalog service's pods, identically for every blue-green slot. */
+  extendPod?(pod: PodExtensionPoint, service: ServiceModel, section: SectionValue<K>, config: EnvironmentConfig): void;
+  /** Declares the connections the capability needs (scraping, shipping logs, OTLP, Vault). */
+  flows?(graph: ConnectionGraph, section: SectionValue<K>, config: EnvironmentConfig): void;
+  /** Adds the capability's own charts (one file each) to `app`. */
+  charts?(app: App, section: SectionValue<K>, context: CapabilityContext): Chart[];
+}
+
+/** The unit of every capability, by id; a capability that is not built yet is just its id. */
+export type CapabilityUnits = { readonly [K in CapabilityId]: Capability<K> };

@@ -1,0 +1,21 @@
+import { CapabilityUnits } from './capability';
+
+export * from './capability';
+export * from './sections';
+
+/**
+ * Every capability's unit, in apply order (the order of SECTIONS). A built capability
+ * replaces its `{ id }` with the unit exported by its folder (charts/capabilities/<id>/).
+ */
+export const CAPABILITIES: CapabilityUnits = {
+  metrics: { id: 'metrics' },
+  logs: { id: 'logs' },
+  tracing: { id: 'tracing' },
+  secrets: { id: 'secrets' },
+  networkPolicies: { id: 'networkPolicies' },
+  gateway: { id: 'gateway' },
+  circuitBreakers: { id: 'circuitBreakers' },
+  database: { id: 'database' },
+  backups: { id: 'backups' },
+  gitops: { id: 'gitops' },
+};

@@ -1,0 +1,70 @@
+/**
+ * Every capability's section of the environment file, declared once. `config/` builds the
+ * environment schema from this table, so adding a capability never touches `config/`.
+ * Pure: zod only (the layering lint enforces it), because `config/` imports it.
+ *
+ * A section is absent or `false` when the capability is off, and an object (its schema)
+ * when on. A capability that is not built yet accepts only `false`: switching it on is
+ * an error that says so, never a silent no-op.
+ */
+import { z } from 'zod';
+import { DIGEST, REPOSITORY, VERSION_TAG, versionLabelProblem } from '../../lib/core/image';
+
+/**
+ * A third-party image in a section (nginx, PgBouncer, the collector): pinned by its
+ * upstream release tag, plus a digest when given. Sections use this, so every such image
+ * is validated the same way and its tag can become the version label.
+ */
+export const upstreamImageSchema = z.strictObject({
+  repository: z.string().regex(REPOSITORY, { error: 'expected registry/repository such as docker.io/bitnami/pgbouncer, without a tag' }),
+  tag: z.string().regex(VERSION_TAG, { error: 'expected an upstream release tag such as 1.23.1 or 16.4-bookworm (never latest or a major-only tag)', abort: true })
+    .superRefine((tag, ctx) => {
+      const problem = versionLabelProblem(tag);
+      if (problem) ctx.addIssue({ code: 'custom', input: tag, message: `expected a tag usable as the app.kubernetes.io/version label (${problem})` });
+    }),
+  digest: z.string().regex(DIGEST, { error: 'expected sha256:<64 lower-case hex characters>' }).optional()
+    .describe('Pins the image content; the tag stays for humans'),
+});
+
+/** The section of one capability. */
+export interface SectionSpec<S extends z.ZodType | undefined = z.ZodType | undefined> {
+  /** What the capability delivers, in a few words. */
+  readonly description: string;
+  /** The section's shape when on; `undefined` while the capability is not built yet. */
+  readonly schema: S;
+  /** Capabilities that must be on too, e.g. backups need the database. @default - none */
+  readonly requires?: readonly string[];
+  /**
+   * Namespaces the section refers to without owning them (the monitoring stack's, Vault's,
+   * Argo CD's): never created or guarded by Pronto. @default - none
+   */
+  foreignNamespaces?(section: S extends z.ZodType ? z.output<S> : never): string[];
+}
+
+const planned = (description: string): SectionSpec<undefined> => ({ description, schema: undefined });
+
+/**
+ * The capabilities, in the order their charts are applied. Each will get a folder of its
+ * own under charts/capabilities/ with its section, pod extensions, charts and flows.
+ */
+export const SECTIONS = {
+  metrics: planned('metrics: ServiceMonitors, alert rules and dashboards (Prometheus, Grafana)'),
+  logs: planned('centralized logs: Promtail to Loki'),
+  tracing: planned('traces: OpenTelemetry collector to Jaeger'),
+  secrets: planned('secrets from HashiCorp Vault, injected as files under /run/secrets'),
+  networkPolicies: planned('network policies rendered from the connection graph'),
+  gateway: planned('nginx gateway with ModSecurity (OWASP CRS), rate limiting, HSTS and CSP'),
+  circuitBreakers: planned('circuit breakers between services'),
+  database: { ...planned('PostgreSQL with WAL-G archiving behind PgBouncer, and Redis') },
+  backups: { ...planned('WAL-G base backups, retention and monthly restore tests'), requires: ['database'] },
+  gitops: planned('Argo CD applications and platform add-ons'),
+} satisfies Record<string, SectionSpec>;
+
+export type CapabilityId = keyof typeof SECTIONS;
+
+/** The value of a capability's section when it is on. */
+export type SectionValue<K extends CapabilityId> =
+  typeof SECTIONS[K]['schema'] extends z.ZodType ? z.output<typeof SECTIONS[K]['schema']> : never;
+
+/** The sections that are on in one environment, by capability. */
+export type EnabledSections = { readonly [K in CapabilityId]?: SectionValue<K> };

@@ -1,0 +1,139 @@
+import * as kplus from 'cdk8s-plus-28';
+import { InjectedContainer, LABEL_INSTANCE, LABEL_NAME, LABEL_SLOT, resourcesProblems } from '../core';
+import { ContainerPortSpec, ContainerSpec, EnvEntry, MountSpec, assertContainer, envProblems } from './container';
+
+/**
+ * A pod volume. Exactly one source; only the types Pod Security "restricted" allows, and
+ * no Secret volumes (secrets come from Vault as files).
+ */
+export interface PodVolumeSpec {
+  /** Volume name, unique in the pod. */
+  readonly name: string;
+  /** Scratch space; `medium: 'Memory'` keeps it in RAM (counted against the memory limit). */
+  readonly emptyDir?: { readonly sizeLimit: string; readonly medium?: 'Memory' };
+  /** Files of a ConfigMap. */
+  readonly configMap?: { readonly name: string; readonly items?: ReadonlyArray<{ key: string; path: string }>; readonly defaultMode?: number };
+  /** A projected volume, e.g. an audience-bound service-account token. */
+  readonly projected?: kplus.k8s.ProjectedVolumeSource;
+  /** A claim (StatefulSet claims come from its volume claim templates instead). */
+  readonly persistentVolumeClaim?: { readonly claimName: string; readonly readOnly?: boolean };
+}
+
+/** A container added beside the app container. */
+export interface SidecarSpec extends ContainerSpec {
+  /**
+   * Run as a native sidecar: an init container with `restartPolicy: Always`, started
+   * before the app containers and stopped after them (Kubernetes 1.28 `SidecarContainers`).
+   * @default false (a plain second container)
+   */
+  readonly native?: boolean;
+}
+
+/** A port added to the app container, with the Service port that forwards to it. */
+export interface AppPortSpec extends ContainerPortSpec {
+  /** Port of the matching Service port, which targets this port by name. @default - the container port number */
+  readonly servicePort?: number;
+}
+
+/** Labels that select pods; an extension must never change them. */
+const SELECTOR_KEYS = [LABEL_NAME, LABEL_INSTANCE, LABEL_SLOT];
+
+/**
+ * The one way a capability changes a workload's pods: sidecars, volumes, mounts, env and
+ * ports on the app container, pod annotations and labels, and containers that webhooks
+ * inject at run time. The workload applies the same extension to every pod template it
+ * owns, so every blue-green slot gets identical changes. Each method validates at the call.
+ *
+ * ```ts
+ * pod.addVolume({ name: 'prometheus-multiproc', emptyDir: { sizeLimit: '64Mi' } });
+ * pod.addAppMount({ volume: 'prometheus-multiproc', path: '/run/prometheus' });
+ * pod.addAppEnv({ name: 'PROMETHEUS_MULTIPROC_DIR', value: '/run/prometheus' });
+ * ```
+ */
+export class PodExtensionPoint {
+  private readonly _sidecars: SidecarSpec[] = [];
+  private readonly _volumes: PodVolumeSpec[] = [];
+  private readonly _appMounts: MountSpec[] = [];
+  private readonly _appEnv: EnvEntry[] = [];
+  private readonly _appPorts: AppPortSpec[] = [];
+  private readonly _annotations: Record<string, string> = {};
+  private readonly _labels: Record<string, string> = {};
+  private readonly _injected: InjectedContainer[] = [];
+
+  /** @param owner the workload or service extended, named in error messages */
+  public constructor(public readonly owner: string) {}
+
+  /** Adds a container beside the app container; its resources are required. */
+  public addSidecar(spec: SidecarSpec): void {
+    assertContainer(spec, `${this.owner}/${spec?.name}`);
+    this.unique('container', spec.name, [...this._sidecars.map((s) => s.name), ...this._injected.map((c) => c.name)]);
+    this._sidecars.push(spec);
+  }
+
+  /** Adds a pod volume. */
+  public addVolume(volume: PodVolumeSpec): void {
+    const sources = (['emptyDir', 'configMap', 'projected', 'persistentVolumeClaim'] as const).filter((s) => volume[s] !== undefined);
+    if (sources.length !== 1) {
+      throw new Error(`${this.owner}: volume "${volume.name}": expected exactly one source (emptyDir, configMap, projected, persistentVolumeClaim), found ${sources.length}`);
+    }
+    this.unique('volume', volume.name, this._volumes.map((v) => v.name));
+    this._volumes.push(volume);
+  }
+
+  /** Mounts a pod volume into the app container. */
+  public addAppMount(mount: MountSpec): void {
+    if (!mount.path.startsWith('/')) throw new Error(`${this.owner}: mount of "${mount.volume}": expected an absolute path, found "${mount.path}"`);
+    this.unique('mount path', mount.path, this._appMounts.map((m) => m.path));
+    this._appMounts.push(mount);
+  }
+
+  /** Appends an env entry to the app container; `$(VAR)` may refer to entries added before it. */
+  public addAppEnv(entry: EnvEntry): void {
+    const problems = envProblems([...this._appEnv, entry], this.owner);
+    if (problems.length > 0) throw new Error(problems.join('\n'));
+    this._appEnv.push(entry);
+  }
+
+  /** Adds a named port to the app container and a matching port to the workload's Service. */
+  public addAppPort(port: AppPortSpec): void {
+    this.unique('port', port.name, this._appPorts.map((p) => p.name));
+    this._appPorts.push(port);
+  }
+
+  /** Sets a pod-template annotation. */
+  public addPodAnnotation(key: string, value: string): void {
+    this.unique('pod annotation', key, Object.keys(this._annotations));
+    this._annotations[key] = value;
+  }
+
+  /** Sets a pod-template label; the selector labels cannot be changed. */
+  public addPodLabel(key: string, value: string): void {
+    if (SELECTOR_KEYS.includes(key)) throw new Error(`${this.owner}: pod label "${key}" selects the pods and cannot be set by an extension`);
+    this.unique('pod label', key, Object.keys(this._labels));
+    this._labels[key] = value;
+  }
+
+  /**
+   * Declares a container that an admission webhook injects at run time, with the
+   * resources the webhook is configured to give it, so the capacity guard counts it.
+   */
+  public declareInjected(container: InjectedContainer): void {
+    const problems = resourcesProblems(container.resources, `${this.owner}/${container.name} (injected)`);
+    if (problems.length > 0) throw new Error(problems.join('\n'));
+    this.unique('container', container.name, [...this._sidecars.map((s) => s.name), ...this._injected.map((c) => c.name)]);
+    this._injected.push(container);
+  }
+
+  public get sidecars(): readonly SidecarSpec[] { return [...this._sidecars]; }
+  public get volumes(): readonly PodVolumeSpec[] { return [...this._volumes]; }
+  public get appMounts(): readonly MountSpec[] { return [...this._appMounts]; }
+  public get appEnv(): readonly EnvEntry[] { return [...this._appEnv]; }
+  public get appPorts(): readonly AppPortSpec[] { return [...this._appPorts]; }
+  public get podAnnotations(): Readonly<Record<string, string>> { return { ...this._annotations }; }
+  public get podLabels(): Readonly<Record<string, string>> { return { ...this._labels }; }
+  public get injected(): readonly InjectedContainer[] { return [...this._injected]; }
+
+  private unique(what: string, name: string, existing: string[]): void {
+    if (existing.includes(name)) throw new Error(`${this.owner}: ${what} "${name}" is added twice`);
+  }
+}

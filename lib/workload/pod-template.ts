@@ -1,0 +1,139 @@
+import * as kplus from 'cdk8s-plus-28';
+import { ANNOTATION_INJECTED, POD_SECCOMP_PROFILE, formatInjected } from '../core';
+import { ContainerSpec, assertContainer, envProblems, renderContainer } from './container';
+import { PodExtensionPoint, PodVolumeSpec } from './pod-extension';
+
+const k8s = kplus.k8s;
+
+/** Everything one pod template is made of; the workload constructs fill it in. */
+export interface PodTemplateSpec {
+  /** Names the owner in error messages. */
+  readonly owner: string;
+  /** Pod labels (the selector labels included). */
+  readonly labels: Record<string, string>;
+  /** Pod annotations. */
+  readonly annotations: Record<string, string>;
+  /** ServiceAccount the pods run as. */
+  readonly serviceAccountName: string;
+  /** Containers; the first is the app container that extensions add env, mounts and ports to. */
+  readonly containers: readonly ContainerSpec[];
+  /** Plain init containers, run to completion before the app starts. */
+  readonly initContainers?: readonly ContainerSpec[];
+  /** Volumes. */
+  readonly volumes?: readonly PodVolumeSpec[];
+  /** Names of a StatefulSet's volume claim templates, which containers mount like volumes. */
+  readonly claimNames?: readonly string[];
+  /** What capabilities add. */
+  readonly extension?: PodExtensionPoint;
+  /** UID, GID and fsGroup of every container. */
+  readonly runAs: { readonly user: number; readonly group: number; readonly fsGroup: number };
+  /** Seconds between SIGTERM (after preStop) and SIGKILL. */
+  readonly terminationGracePeriodSeconds: number;
+  /** `Never`/`OnFailure` for Jobs. @default - not emitted (Kubernetes: Always) */
+  readonly restartPolicy?: 'Never' | 'OnFailure';
+  /** Spread pods over zones and hosts and prefer other hosts than their siblings'. @default - no spread */
+  readonly spreadSelector?: Record<string, string>;
+}
+
+/** Zones first, then hosts. `ScheduleAnyway` keeps a one-zone, two-node cluster schedulable. */
+const SPREAD_KEYS = ['topology.kubernetes.io/zone', 'kubernetes.io/hostname'];
+
+/**
+ * The Kubernetes pod template for `spec`, with the restricted security contexts, the
+ * extension applied, and no field left to a library default. Throws on any container
+ * problem (missing resources, probes on undeclared ports, duplicate names).
+ */
+export function renderPodTemplate(spec: PodTemplateSpec): kplus.k8s.PodTemplateSpec {
+  const ext = spec.extension ?? new PodExtensionPoint(spec.owner);
+  const app = withExtension(spec.containers[0], ext);
+  const sidecars = ext.sidecars;
+  const ids = { user: spec.runAs.user, group: spec.runAs.group };
+  for (const c of [app, ...spec.containers.slice(1), ...(spec.initContainers ?? [])]) assertContainer(c, `${spec.owner}/${c.name}`);
+  assertUnique(spec.owner, 'container', [...spec.containers, ...(spec.initContainers ?? []), ...sidecars].map((c) => c.name)
+    .concat(ext.injected.map((c) => c.name)));
+  const volumes = [...(spec.volumes ?? []), ...ext.volumes];
+  assertUnique(spec.owner, 'volume', volumes.map((v) => v.name));
+  assertMountsResolve(spec.owner, [...volumes.map((v) => v.name), ...(spec.claimNames ?? [])], [app, ...spec.containers.slice(1), ...(spec.initContainers ?? []), ...sidecars]);
+
+  const annotations = { ...spec.annotations, ...ext.podAnnotations };
+  if (ext.injected.length > 0) annotations[ANNOTATION_INJECTED] = formatInjected(ext.injected);
+  // Native sidecars come first among the init containers, so plain init containers can use them.
+  const initContainers = [
+    ...sidecars.filter((s) => s.native).map((s) => renderContainer(s, ids, 'Always')),
+    ...(spec.initContainers ?? []).map((c) => renderContainer(c, ids)),
+  ];
+  return {
+    metadata: { labels: { ...spec.labels, ...ext.podLabels }, annotations: Object.keys(annotations).length ? annotations : undefined },
+    spec: {
+      serviceAccountName: spec.serviceAccountName,
+      automountServiceAccountToken: false,
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: spec.runAs.user,
+        runAsGroup: spec.runAs.group,
+        fsGroup: spec.runAs.fsGroup,
+        // Avoids a recursive chown of every volume on each start.
+        fsGroupChangePolicy: 'OnRootMismatch',
+        seccompProfile: POD_SECCOMP_PROFILE,
+      },
+      terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
+      restartPolicy: spec.restartPolicy,
+      initContainers: initContainers.length ? initContainers : undefined,
+      containers: [
+        renderContainer(app, ids),
+        ...spec.containers.slice(1).map((c) => renderContainer(c, ids)),
+        ...sidecars.filter((s) => !s.native).map((s) => renderContainer(s, ids)),
+      ],
+      volumes: volumes.length ? volumes.map(renderVolume) : undefined,
+      topologySpreadConstraints: spec.spreadSelector ? SPREAD_KEYS.map((topologyKey) => ({
+        maxSkew: 1, topologyKey, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: spec.spreadSelector },
+      })) : undefined,
+      // Preferred, never required: kube-score and kube-linter look for it, and it must not block scheduling.
+      affinity: spec.spreadSelector ? {
+        podAntiAffinity: {
+          preferredDuringSchedulingIgnoredDuringExecution: [{
+            weight: 100,
+            podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: spec.spreadSelector } },
+          }],
+        },
+      } : undefined,
+    },
+  };
+}
+
+/** The app container with the extension's env, mounts and ports appended. */
+function withExtension(app: ContainerSpec, ext: PodExtensionPoint): ContainerSpec {
+  const env = [...(app.env ?? []), ...ext.appEnv];
+  const problems = envProblems(env, `${ext.owner}/${app.name}`);
+  if (problems.length > 0) throw new Error(problems.join('\n'));
+  return {
+    ...app,
+    env,
+    mounts: [...(app.mounts ?? []), ...ext.appMounts],
+    ports: [...(app.ports ?? []), ...ext.appPorts.map(({ name, number, protocol }) => ({ name, number, protocol }))],
+  };
+}
+
+function assertUnique(owner: string, what: string, names: string[]): void {
+  const twice = names.filter((n, i) => names.indexOf(n) !== i);
+  if (twice.length > 0) throw new Error(`${owner}: ${what} "${twice[0]}" is defined twice in the pod`);
+}
+
+function assertMountsResolve(owner: string, volumes: readonly string[], containers: readonly ContainerSpec[]): void {
+  const names = new Set(volumes);
+  for (const c of containers) {
+    for (const m of c.mounts ?? []) {
+      if (!names.has(m.volume)) throw new Error(`${owner}/${c.name}: mounts volume "${m.volume}", which the pod does not have (volumes: ${[...names].join(', ') || 'none'})`);
+    }
+  }
+}
+
+function renderVolume(v: PodVolumeSpec): kplus.k8s.Volume {
+  return {
+    name: v.name,
+    emptyDir: v.emptyDir ? { medium: v.emptyDir.medium, sizeLimit: k8s.Quantity.fromString(v.emptyDir.sizeLimit) } : undefined,
+    configMap: v.configMap ? { name: v.configMap.name, items: v.configMap.items?.map((i) => ({ ...i })), defaultMode: v.configMap.defaultMode } : undefined,
+    projected: v.projected,
+    persistentVolumeClaim: v.persistentVolumeClaim,
+  };
+}

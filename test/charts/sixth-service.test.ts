@@ -1,0 +1,78 @@
+/**
+ * Adding a service is its catalog entry plus a block in each environment file, and
+ * nothing else: a sixth service, added to copies of the catalog and the shipped
+ * environment files, gets every object a service gets and passes every gate rule,
+ * and the other services' objects do not change.
+ */
+import { readFileSync } from 'fs';
+import * as path from 'path';
+import { Testing } from 'cdk8s';
+import { buildApp } from '../../charts/build-app';
+import { CATALOG } from '../../config/catalog';
+import { EnvironmentConfig, parseEnvironment } from '../../config/load';
+import { Catalog } from '../../config/schema';
+import { Manifest, workloadEndpoint } from '../../lib/core';
+import { checkCapacity } from '../../lib/namespace';
+import { runGate } from '../../lib/validation';
+import { CONFIG_DIR, ENVIRONMENTS } from '../helpers';
+
+const SIXTH = 'loyalty-service';
+const catalog: Catalog = {
+  ...CATALOG,
+  [SIXTH]: {
+    description: 'Loyalty points: earns and redeems points per order',
+    component: 'api',
+    port: 8080,
+    route: { path: '/loyalty' },
+    calls: ['order-service'],
+    dataStores: ['postgres'],
+    secrets: [`${SIXTH}/database`],
+  },
+};
+const BLOCK = `  ${SIXTH}:\n    image: { tag: 1.0.0, gitSha: 1a2b3c4 }\n`;
+
+/** The shipped environment file with the sixth service's block appended to `services:` (its last section). */
+function withSixth(env: string): string {
+  const text = readFileSync(path.join(CONFIG_DIR, `${env}.yaml`), 'utf8');
+  const lines = text.split('\n');
+  const services = lines.findIndex((l) => l === 'services:');
+  const next = lines.findIndex((l, i) => i > services && /^\S/.test(l));
+  const end = next === -1 ? lines.length - (text.endsWith('\n') ? 1 : 0) : next;
+  return [...lines.slice(0, end), BLOCK.trimEnd(), ...lines.slice(end)].join('\n');
+}
+
+function synth(config: EnvironmentConfig): { manifests: Manifest[]; graph: ReturnType<typeof buildApp>['graph'] } {
+  const app = Testing.app();
+  const { graph } = buildApp(app, config);
+  return { manifests: app.charts.flatMap((c) => c.toJson()), graph };
+}
+
+describe.each(ENVIRONMENTS)('a sixth service in %s', (env) => {
+  const before = synth(parseEnvironment(readFileSync(path.join(CONFIG_DIR, `${env}.yaml`), 'utf8'), `config/${env}.yaml`));
+  const config = parseEnvironment(withSixth(env), `config/${env}.yaml`, catalog);
+  const after = synth(config);
+  const mine = (m: Manifest) => m.metadata?.labels?.['app.kubernetes.io/name'] === SIXTH;
+
+  test('gets a ServiceAccount, a Deployment with its PDB, and a Service named after it, like every service', () => {
+    const kinds = (name: string) => after.manifests.filter((m) => m.metadata?.labels?.['app.kubernetes.io/name'] === name).map((m) => m.kind).sort();
+    const objects = after.manifests.filter(mine);
+    expect(kinds(SIXTH)).toEqual(expect.arrayContaining(['Deployment', 'PodDisruptionBudget', 'Service', 'ServiceAccount']));
+    expect(objects.find((m) => m.kind === 'Service')!.metadata.name).toBe(SIXTH);
+    expect(objects.every((m) => m.metadata.namespace === config.namespace.name)).toBe(true);
+  });
+
+  test('passes every rule of the gate and fits the quota', () => {
+    expect(runGate(after.manifests).findings).toEqual([]);
+    expect(checkCapacity(after.manifests, config.namespace.name)).toEqual([]);
+  });
+
+  test('its catalog edges are in the connection graph', () => {
+    const at = (n: string) => workloadEndpoint(n, config.namespace.name);
+    expect(after.graph.allows(at(SIXTH), at('order-service'), CATALOG['order-service'].port)).toBe(true);
+    expect(after.graph.allows(at('gateway'), at(SIXTH), 8080)).toBe(true);
+  });
+
+  test('leaves every other object exactly as it was', () => {
+    expect(after.manifests.filter((m) => !mine(m))).toEqual(before.manifests);
+  });
+});
