@@ -206,7 +206,7 @@ const namespaceSchema = z.strictObject({
 /** A capability's section: absent or `false` (off), or its own shape (on). */
 function sectionField(id: string, spec: SectionSpec): z.ZodType {
   if (!spec.schema) {
-    return z.literal(false, { error: `expected false or no "${id}" section: the ${spec.description} capability is not built yet, so it cannot be switched on` })
+    return z.literal(false, { error: `expected false or no "${id}" section: the ${id} capability (${spec.description}) is not built yet, so it cannot be switched on` })
       .optional().describe(`${spec.description} (not built yet: only false)`);
   }
   // `false` reads as absent, so an object is checked against the section alone and its errors stay precise.

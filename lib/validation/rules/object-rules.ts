@@ -10,7 +10,7 @@ const PSA_MODES = ['enforce', 'audit', 'warn'];
 const HASH_SUFFIX = /-[0-9a-f]{8}$/;
 
 export const OBJECT_RULES: Rule[] = [
-  rule('schema', 'Every object is valid against the Kubernetes 1.28 API, or its CRD: no unknown fields, right types, required fields set.',
+  rule('schema', 'Every object is valid against the Kubernetes 1.28 API, or its CRD: no unknown fields, right types, values within their enumerations and ranges, required fields set.',
     'Fix the field named; an unknown field is usually a typo or a field at the wrong level.',
     (index) => index.manifests.flatMap((m) => validateSchema(m).map((e) => finding('schema', m, e.path, e.message)))),
 
