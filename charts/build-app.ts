@@ -13,6 +13,8 @@ export interface ProntoCharts {
   readonly services: ServicesChart;
   /** The charts of the enabled capabilities, in apply order. */
   readonly capabilities: Chart[];
+  /** The capability that added each of {@link capabilities}. */
+  readonly capabilityOf: ReadonlyMap<Chart, CapabilityId>;
   /** Every flow the catalog, the cluster and the enabled capabilities declared. */
   readonly graph: ConnectionGraph;
 }
@@ -42,12 +44,14 @@ export function buildApp(app: App, config: EnvironmentConfig, units: CapabilityU
   const services = new ServicesChart(app, 'services', config, extensions);
   services.addDependency(namespace);
   const context: CapabilityContext = { config, graph, namespaceChart: namespace, servicesChart: services };
-  const capabilities = enabled.flatMap(([cap, section]) => {
-    const charts = cap.charts?.(app, section as never, context) ?? [];
-    for (const chart of charts) chart.addDependency(namespace);
-    return charts;
-  });
-  return { namespace, services, capabilities, graph };
+  const capabilityOf = new Map<Chart, CapabilityId>();
+  for (const [cap, section] of enabled) {
+    for (const chart of cap.charts?.(app, section as never, context) ?? []) {
+      chart.addDependency(namespace);
+      capabilityOf.set(chart, cap.id);
+    }
+  }
+  return { namespace, services, capabilities: [...capabilityOf.keys()], capabilityOf, graph };
 }
 
 /** The units whose section is on, with their sections, in registry order. */

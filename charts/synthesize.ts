@@ -3,10 +3,10 @@ import * as path from 'path';
 import { App, Chart, Yaml } from 'cdk8s';
 import { stringify } from 'yaml';
 import { ConfigError, EnvironmentConfig } from '../config/load';
-import { Manifest, formatBytes, formatCpu } from '../lib/core';
+import { ANNOTATION_FOREIGN_NAMESPACE, Manifest, formatBytes, formatCpu } from '../lib/core';
 import { CapacityViolation, checkCapacity, peakDemand } from '../lib/namespace';
-import { Finding, Waiver, formatReport, objectRef, runGate } from '../lib/validation';
-import { buildApp } from './build-app';
+import { Finding, Waiver, formatReport, isNamespaced, objectRef, runGate } from '../lib/validation';
+import { ProntoCharts, buildApp } from './build-app';
 
 /**
  * First line of every `kustomization.yaml` Pronto writes. A folder of the output whose
@@ -97,9 +97,12 @@ export function renderEnvironment(config: EnvironmentConfig, options: Synthesize
   const charts = applyOrder(created);
   const manifests = charts.flatMap((chart) => objects.get(chart)!);
 
-  assertCapacity(config, manifests);
   const gate = (options.gate ?? true) ? runGate(manifests) : { findings: [], waivers: [] };
-  const findings = locate(config, charts, objects, built.namespace, gate.findings);
+  const findings = locate(config, charts, objects, built, gate.findings);
+  const report = formatReport(findings.map(({ where, ...f }) => ({ ...f, object: `${where}: ${f.object}` })));
+  // Capacity and namespaces are config problems; reported with the gate's findings, so one run shows all.
+  const problems = [...capacityProblems(config, manifests), ...namespaceProblems(config, manifests)];
+  if (problems.length > 0) throw new ConfigError([...problems, ...(report ? report.split('\n') : [])]);
 
   const chartFiles = charts.map((chart) => ({ name: fileName(chart), text: Yaml.stringify(...objects.get(chart)!) }));
   const duplicate = chartFiles.find((f, i) => chartFiles.findIndex((g) => g.name === f.name) !== i);
@@ -113,7 +116,7 @@ export function renderEnvironment(config: EnvironmentConfig, options: Synthesize
     waivers: gate.waivers,
     findings,
     // formatReport prints `  <object>: <path>: <message>`; the location goes in front of the object.
-    report: formatReport(findings.map(({ where, ...f }) => ({ ...f, object: `${where}: ${f.object}` }))),
+    report,
   };
 }
 
@@ -177,7 +180,10 @@ function fileName(chart: Chart): string {
 
 /** `kubectl apply -k dist/<env>` applies the files in this order. */
 function kustomization(config: EnvironmentConfig, files: string[]): string {
-  const header = `${GENERATED_HEADER} from ${config.file}. Do not edit: change the config and synthesize.\n`;
+  // The file as given when it is inside the working tree; else only its name, so that no
+  // machine-specific path reaches the GitOps repository.
+  const source = path.isAbsolute(config.file) || config.file.startsWith('..') ? path.basename(config.file) : config.file;
+  const header = `${GENERATED_HEADER} from ${source}. Do not edit: change the config and synthesize.\n`;
   return header + stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: files });
 }
 
@@ -197,7 +203,7 @@ const NAME_LABEL = 'app.kubernetes.io/name';
  * an object of the namespace chart at `namespace`, anything else at the file's first line.
  */
 function locate(
-  config: EnvironmentConfig, charts: Chart[], objects: Map<Chart, Manifest[]>, namespaceChart: Chart, findings: Finding[],
+  config: EnvironmentConfig, charts: Chart[], objects: Map<Chart, Manifest[]>, built: ProntoCharts, findings: Finding[],
 ): LocatedFinding[] {
   const owner = new Map<string, { manifest: Manifest; chart: Chart }>();
   for (const chart of charts) {
@@ -207,10 +213,12 @@ function locate(
   return findings.map((f) => {
     const found = owner.get(f.object);
     const service = found?.manifest.metadata?.labels?.[NAME_LABEL];
+    const capability = found && built.capabilityOf.get(found.chart);
     const line = typeof service === 'string' && services.has(service) ? config.lineOf(['services', service])
       // Not `instanceof NamespaceChart`: cdk8s's Chart answers instanceof for every chart.
-      : found?.chart === namespaceChart ? config.lineOf(['namespace'])
-        : 1;
+      : found?.chart === built.namespace ? config.lineOf(['namespace'])
+        : capability ? config.lineOf([capability])
+          : 1;
     return { ...f, where: `${config.file}:${line}` };
   });
 }
@@ -218,14 +226,25 @@ function locate(
 // ---------------------------------------------------------------- capacity
 
 /** The capacity guard: every workload at peak must fit in the namespace quota. */
-function assertCapacity(config: EnvironmentConfig, manifests: Manifest[]): void {
-  const violations = checkCapacity(manifests, config.namespace.name);
-  if (violations.length > 0) {
-    throw new ConfigError(violations.map((v) => {
-      const at = quotaPath(config, v.resource);
-      return `${config.file}:${config.lineOf(at)}: ${at.join('.')}: ${explain(v)}`;
-    }));
-  }
+function capacityProblems(config: EnvironmentConfig, manifests: Manifest[]): string[] {
+  return checkCapacity(manifests, config.namespace.name).map((v) => {
+    const at = quotaPath(config, v.resource);
+    return `${config.file}:${config.lineOf(at)}: ${at.join('.')}: ${explain(v)}`;
+  });
+}
+
+/**
+ * An object marked as living in someone else's namespace must be in one the environment
+ * names as such (`cluster.dns`, capability sections). The gate (`namespace-guardrails`)
+ * accepts any marked object whose namespace is not in the output; only the config can tell
+ * a foreign namespace from a typo.
+ */
+function namespaceProblems(config: EnvironmentConfig, manifests: Manifest[]): string[] {
+  const { owned, foreign } = config.namespaces;
+  return manifests.filter((m) => isNamespaced(m) && m.metadata?.annotations?.[ANNOTATION_FOREIGN_NAMESPACE] !== undefined
+    && !owned.includes(m.metadata.namespace) && !foreign.includes(m.metadata.namespace))
+    .map((m) => `${config.file}:${config.lineOf(['namespace', 'name'])}: namespace.name: expected an object marked ${ANNOTATION_FOREIGN_NAMESPACE} ` +
+      `to live in a namespace the environment names as someone else's (${foreign.join(', ')}), found ${objectRef(m)} in "${m.metadata.namespace}"`);
 }
 
 /**

@@ -8,11 +8,12 @@
 import { writeFileSync } from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
-import { environmentSchema } from './schema';
+import { SectionSpec } from '../charts/capabilities/sections';
+import { environmentSchema, environmentSchemaFor } from './schema';
 
-/** The JSON Schema text, stable and newline-terminated. */
-export function environmentJsonSchema(): string {
-  const schema = z.toJSONSchema(environmentSchema, { io: 'input', unrepresentable: 'any' });
+/** The JSON Schema text, stable and newline-terminated; `sections` default to the real ones. */
+export function environmentJsonSchema(sections?: Readonly<Record<string, SectionSpec>>): string {
+  const schema = z.toJSONSchema(sections ? environmentSchemaFor(sections) : environmentSchema, { io: 'input', unrepresentable: 'any' });
   const titled = {
     ...schema,
     title: 'Pronto Platform environment',

@@ -12,7 +12,7 @@ import { ImageRef } from '../lib/core/image';
 import { bytes, cpuMillis } from '../lib/core/quantity';
 import { DEFAULT_REPLICAS, PRODUCTION_MIN_PODS, Release, Scaling } from '../lib/core/release';
 import { ComputeResources } from '../lib/core/resources';
-import { CATALOG } from './catalog';
+import { CATALOG, DATA_STORES, GATEWAY } from './catalog';
 import { EnabledSections, SECTIONS, SectionSpec } from '../charts/capabilities/sections';
 import {
   Catalog, EnvironmentFile, ImageConfig, ResolvedCatalogEntry, ServiceConfig, catalogSchema, environmentSchema, environmentSchemaFor,
@@ -185,7 +185,7 @@ export function parseEnvironment(text: string, file: string, catalog: Catalog = 
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => formatIssue(file, issue, locate)));
   }
-  const env = parsed.data as unknown as EnvironmentFile;
+  const env = parsed.data as EnvironmentFile;
   const enabled = Object.fromEntries(Object.keys(sections)
     // Absent and `false` both mean off.
     .filter((id) => ![undefined, false].includes((parsed.data as Record<string, unknown>)[id] as undefined | false))
@@ -198,17 +198,16 @@ export function parseEnvironment(text: string, file: string, catalog: Catalog = 
   const problems = [...crossCheck(env, resolvedCatalog), ...checkCapabilities(enabled, sections), ...checkNamespaces(env, namespaces)]
     .map(([at, message]) => `${file}:${locate(at)}: ${at.join('.')}: ${message}`);
   if (problems.length > 0) throw new ConfigError(problems);
-  const parsedEnv = env;
   return {
     name,
     file,
-    tier: parsedEnv.tier,
-    namespace: parsedEnv.namespace,
-    cluster: parsedEnv.cluster,
+    tier: env.tier,
+    namespace: env.namespace,
+    cluster: env.cluster,
     capabilities: enabled,
     namespaces,
     services: Object.keys(resolvedCatalog).map((svc) =>
-      resolveService(svc, resolvedCatalog[svc], parsedEnv.services[svc], parsedEnv.images.registry)),
+      resolveService(svc, resolvedCatalog[svc], env.services[svc], env.images.registry)),
     lineOf: (at) => Number(locate(at)),
   };
 }
@@ -219,7 +218,10 @@ function validateCatalog(catalog: Catalog): Record<string, ResolvedCatalogEntry>
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => formatIssue(file, i, () => '')));
   const problems: string[] = [];
   const routes = new Map<string, string>();
+  // The platform's own workloads answer at these names; a service of the same name would collide with them.
+  const platform = new Set([GATEWAY, ...Object.values(DATA_STORES).map((d) => d.host)]);
   for (const [svc, entry] of Object.entries(parsed.data)) {
+    if (platform.has(svc)) problems.push(`${file}: ${svc}: expected a service name other than the platform's own workloads (${[...platform].join(', ')}), found "${svc}"`);
     entry.calls.forEach((callee, i) => {
       if (!parsed.data[callee] || callee === svc) {
         problems.push(`${file}: ${svc}.calls.${i}: expected another catalog service (${Object.keys(parsed.data).join(', ')}), found "${callee}"`);
@@ -348,6 +350,8 @@ function expectation(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_value') {
     return issue.message.startsWith('expected') ? issue.message : `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
   }
+  // A record key that fails its own schema: zod nests the key's issues.
+  if (issue.code === 'invalid_key' && issue.issues.length > 0) return issue.issues[0].message;
   if (issue.code === 'too_small') return `expected a value ≥ ${issue.minimum}`;
   if (issue.code === 'too_big') return `expected a value ≤ ${issue.maximum}`;
   return issue.message;

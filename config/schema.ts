@@ -4,10 +4,11 @@
  * never pass silently) and every default is visible here and in `config/environment.schema.json`.
  */
 import { z } from 'zod';
-import { SECTIONS, SectionSpec } from '../charts/capabilities/sections';
-import { DIGEST, GIT_SHA, REPOSITORY, SEMVER_TAG, versionLabelProblem } from '../lib/core/image';
+import { SECTIONS, SectionSpec, imageTagSchema } from '../charts/capabilities/sections';
+import { DIGEST, GIT_SHA, REPOSITORY, SEMVER_TAG } from '../lib/core/image';
+import { labelValueProblem, qualifiedNameProblem } from '../lib/core/labels';
 import { DEFAULT_POD_SECURITY_VERSION, RESERVED_NAMESPACES, isReservedNamespace } from '../lib/core/namespaces';
-import { DEFAULT_DRAIN_SECONDS, DEFAULT_TARGET_CPU_PERCENT, ROLLOUT_DEFAULTS } from '../lib/core/release';
+import { DEFAULT_DRAIN_SECONDS, DEFAULT_REPLICAS, DEFAULT_TARGET_CPU_PERCENT, PRODUCTION_MIN_PODS, ROLLOUT_DEFAULTS } from '../lib/core/release';
 import { cpuMillis, isByteQuantity, isCpuQuantity } from '../lib/core/quantity';
 import { ComputeField, requestExceedsLimit } from '../lib/core/resources';
 
@@ -59,12 +60,7 @@ const anyMemory = z.string({ error: 'expected a memory quantity such as 8Gi' })
 const imageSchema = z.strictObject({
   repository: z.string().regex(REPOSITORY, { error: 'expected registry/repository such as registry.example.com/pronto/app, without a tag' })
     .optional().describe('Full repository. Default: <images.registry>/<service>'),
-  tag: z.string({ error: 'expected a semantic version tag such as 1.4.2 or v1.4.2' })
-    .regex(SEMVER_TAG, { error: 'expected a semantic version tag such as 1.4.2 or v1.4.2 (never "latest")', abort: true })
-    .superRefine((tag, ctx) => {
-      const problem = versionLabelProblem(tag);
-      if (problem) ctx.addIssue({ code: 'custom', input: tag, message: `expected a tag usable as the app.kubernetes.io/version label (${problem})` });
-    }),
+  tag: imageTagSchema(SEMVER_TAG, 'a semantic version tag such as 1.4.2 or v1.4.2 (never "latest")'),
   digest: z.string().regex(DIGEST, { error: 'expected sha256:<64 lower-case hex characters>' })
     .optional().describe('Pins the image content; the tag stays for humans'),
   gitSha: z.string({
@@ -149,7 +145,7 @@ const rolloutSchema = z.discriminatedUnion('strategy', [rollingSchema, blueGreen
 
 export const serviceConfigSchema = z.strictObject({
   image: imageSchema.optional().describe('Image of a rolling service (blue-green services set it per slot)'),
-  replicas: z.int().min(0).optional().describe('Fixed pod count. Default: 2 unless autoscaling is set'),
+  replicas: z.int().min(0).optional().describe(`Fixed pod count. Default: ${DEFAULT_REPLICAS} unless autoscaling is set`),
   autoscaling: autoscalingSchema.optional(),
   resources: resourcesSchema.prefault({}),
   rollout: rolloutSchema.prefault({ strategy: 'rolling' }),
@@ -178,7 +174,7 @@ const compute = (cpuDefault: string, memoryDefault: string) => z.strictObject({
 const namespaceSchema = z.strictObject({
   name: z.string().regex(SERVICE_NAME, { error: 'expected a DNS label: lower-case letters, digits and "-", at most 32 characters' })
     .refine((name) => !isReservedNamespace(name), {
-      error: `expected a namespace Pronto owns, never one Kubernetes runs (${RESERVED_NAMESPACES.join(', ')})`,
+      error: `expected a namespace Pronto owns, never one Kubernetes runs (${RESERVED_NAMESPACES.join(', ')} or any other kube-*)`,
     })
     .default('pronto')
     .describe('The namespace Pronto owns: created with Pod Security labels, quota and limits'),
@@ -209,11 +205,22 @@ function sectionField(id: string, spec: SectionSpec): z.ZodType {
     return z.literal(false, { error: `expected false or no "${id}" section: the ${id} capability (${spec.description}) is not built yet, so it cannot be switched on` })
       .optional().describe(`${spec.description} (not built yet: only false)`);
   }
-  // `false` reads as absent, so an object is checked against the section alone and its errors stay precise.
-  return z.preprocess((v) => (v === false ? undefined : v), spec.schema.optional()).describe(spec.description);
+  // A mapping is checked against the section alone (zod reports that branch's own errors), so messages stay precise.
+  return z.union([z.literal(false), spec.schema], { error: `expected false (off) or the settings of the ${id} capability (a mapping)` })
+    .optional().describe(spec.description);
 }
 
-const LABEL_MAP = z.record(z.string().min(1), z.string());
+/** Pod labels to select by: keys and values with Kubernetes' label syntax. */
+const LABEL_MAP = z.record(
+  z.string().superRefine((key, ctx) => {
+    const problem = qualifiedNameProblem(key);
+    if (problem) ctx.addIssue({ code: 'custom', input: key, message: `expected a label key (${problem})` });
+  }),
+  z.string().superRefine((value, ctx) => {
+    const problem = labelValueProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', input: value, message: `expected a label value (${problem})` });
+  }),
+);
 
 const clusterSchema = z.strictObject({
   dns: z.strictObject({
@@ -223,30 +230,29 @@ const clusterSchema = z.strictObject({
 }).prefault({}).describe('Facts about the cluster Pronto runs in; namespaces named here are referred to, never created');
 
 /** The environment-file schema with one field per capability section of `sections`. */
+/** What every environment file has, whatever capabilities exist. */
+const baseEnvironmentShape = {
+  tier: z.enum(['development', 'staging', 'production'])
+    .describe(`production requires at least ${PRODUCTION_MIN_PODS} pods per service (replicas or HPA minimum)`),
+  namespace: namespaceSchema.prefault({}),
+  cluster: clusterSchema,
+  images: z.strictObject({
+    registry: z.string().regex(REPOSITORY, { error: 'expected registry/path such as registry.example.com/pronto' }),
+  }),
+  services: z.record(z.string(), serviceConfigSchema),
+};
+
+/** The environment-file schema with one field per capability section of `sections`. */
 export function environmentSchemaFor(sections: Readonly<Record<string, SectionSpec>>) {
   return z.strictObject({
-    tier: z.enum(['development', 'staging', 'production'])
-      .describe('production requires at least 2 pods per service (replicas or HPA minimum)'),
-    namespace: namespaceSchema.prefault({}),
-    cluster: clusterSchema,
-    images: z.strictObject({
-      registry: z.string().regex(REPOSITORY, { error: 'expected registry/path such as registry.example.com/pronto' }),
-    }),
-    services: z.record(z.string(), serviceConfigSchema),
+    ...baseEnvironmentShape,
     ...Object.fromEntries(Object.entries(sections).map(([id, spec]) => [id, sectionField(id, spec)])),
   });
 }
 
 export const environmentSchema = environmentSchemaFor(SECTIONS);
 
-export type EnvironmentInput = z.input<typeof environmentSchema>;
-/** The environment file as validated, capability sections aside (they are typed by charts/capabilities/sections.ts). */
-export type EnvironmentFile = {
-  readonly tier: 'development' | 'staging' | 'production';
-  readonly namespace: z.output<typeof namespaceSchema>;
-  readonly cluster: z.output<typeof clusterSchema>;
-  readonly images: { readonly registry: string };
-  readonly services: Record<string, ServiceConfig>;
-};
+/** The environment file as validated, capability sections aside (charts/capabilities/sections.ts types those). */
+export type EnvironmentFile = z.output<z.ZodObject<typeof baseEnvironmentShape>>;
 export type ServiceConfig = z.output<typeof serviceConfigSchema>;
 export type ImageConfig = z.output<typeof imageSchema>;

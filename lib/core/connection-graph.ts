@@ -67,18 +67,22 @@ export class ConnectionGraph {
   private readonly _flows = new Map<string, Flow>();
   private readonly _workloads = new Map<string, WorkloadEndpoint>();
 
-  /** Records pods Pronto runs, so flows every workload needs (DNS) reach them too. */
+  /**
+   * Records pods Pronto runs: a catalog service, or a workload of a capability that is on.
+   * Flows every workload needs (DNS) reach exactly these. A flow may name a workload that
+   * nothing runs in this environment (the gateway, while its capability is off): it is
+   * kept, but that workload is not among {@link workloads}.
+   */
   public addWorkload(endpoint: WorkloadEndpoint): void {
     this._workloads.set(endpointKey(endpoint), endpoint);
   }
 
-  /** Records a flow, and its workload ends. Throws on a flow without ports or a port out of range. */
+  /** Records a flow. Throws on a flow without ports or a port out of range. */
   public addFlow(flow: Flow): void {
     if (flow.ports.length === 0) throw new Error(`flow ${describe(flow)}: expected at least one port`);
     for (const p of flow.ports) {
       if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) throw new Error(`flow ${describe(flow)}: port ${p.port} is not 1-65535`);
     }
-    for (const end of [flow.from, flow.to]) if (end.kind === 'workload') this.addWorkload(end);
     for (const port of flow.ports) {
       const key = `${endpointKey(flow.from)}>${endpointKey(flow.to)}:${port.port}/${port.protocol}`;
       if (!this._flows.has(key)) this._flows.set(key, { ...flow, ports: [port] });
@@ -90,7 +94,7 @@ export class ConnectionGraph {
     return [...this._flows.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, f]) => f);
   }
 
-  /** Every workload Pronto runs that any flow or declaration names, sorted. */
+  /** Every workload Pronto runs in this environment ({@link addWorkload}), sorted. */
   public get workloads(): WorkloadEndpoint[] {
     return [...this._workloads.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, w]) => w);
   }

@@ -5,9 +5,9 @@
  */
 export const RESERVED_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
-/** True for a namespace Pronto must never own. */
+/** True for a namespace Pronto must never own: `default` and every `kube-*` one Kubernetes keeps for itself. */
 export function isReservedNamespace(name: string): boolean {
-  return RESERVED_NAMESPACES.includes(name);
+  return RESERVED_NAMESPACES.includes(name) || name.startsWith('kube-');
 }
 
 /** Pod Security Standards version pinned in the admission labels unless config says otherwise. */

@@ -37,34 +37,34 @@ export function resolveRunAsIds(ids: RunAsIds = {}): Required<RunAsIds> {
   return resolved;
 }
 
+/** The seccomp profile of every pod and container: the runtime's default filter. */
+const RUNTIME_DEFAULT_SECCOMP = { type: 'RuntimeDefault' };
+
 /** Container security context: non-root, read-only root, no privilege, all capabilities dropped. */
-export function restrictedContainerSecurityContext(ids: Required<RunAsIds>): kplus.ContainerSecurityContextProps {
+export function restrictedContainerSecurityContext(ids: { readonly user: number; readonly group: number }): kplus.k8s.SecurityContext {
   return {
-    ensureNonRoot: true,
-    user: ids.user,
-    group: ids.group,
+    runAsNonRoot: true,
+    runAsUser: ids.user,
+    runAsGroup: ids.group,
     privileged: false,
     allowPrivilegeEscalation: false,
     readOnlyRootFilesystem: true,
-    capabilities: { drop: [kplus.Capability.ALL] },
-    seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
+    capabilities: { drop: ['ALL'] },
+    seccompProfile: RUNTIME_DEFAULT_SECCOMP,
   };
 }
 
 /**
- * Pod security context. `OnRootMismatch` avoids a recursive chown of every volume
- * on each start; the pod-level seccomp profile is added by {@link POD_SECCOMP_PATCH}
- * because cdk8s-plus-28 has no prop for it.
+ * Pod security context. `OnRootMismatch` avoids a recursive chown of every volume on
+ * each start; the pod-level seccomp profile covers containers that webhooks inject.
  */
-export function restrictedPodSecurityContext(ids: Required<RunAsIds>): kplus.PodSecurityContextProps {
+export function restrictedPodSecurityContext(ids: Required<RunAsIds>): kplus.k8s.PodSecurityContext {
   return {
-    ensureNonRoot: true,
-    user: ids.user,
-    group: ids.group,
+    runAsNonRoot: true,
+    runAsUser: ids.user,
+    runAsGroup: ids.group,
     fsGroup: ids.fsGroup,
-    fsGroupChangePolicy: kplus.FsGroupChangePolicy.ON_ROOT_MISMATCH,
+    fsGroupChangePolicy: 'OnRootMismatch',
+    seccompProfile: RUNTIME_DEFAULT_SECCOMP,
   };
 }
-
-/** Pod-level seccomp profile, as a value for `spec.securityContext.seccompProfile`. */
-export const POD_SECCOMP_PROFILE = { type: 'RuntimeDefault' };

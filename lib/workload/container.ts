@@ -102,7 +102,8 @@ export interface ContainerIdentity {
   readonly group: number;
 }
 
-const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+/** An environment variable name Kubernetes accepts. */
+export const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 const VAR_REFERENCE = /\$\(([-._a-zA-Z][-._a-zA-Z0-9]*)\)/g;
 
 /** Every reason `spec` is not a valid container; `where` names it (`order-service/metrics-exporter`). */
@@ -180,7 +181,7 @@ export function renderContainer(spec: ContainerSpec, ids: ContainerIdentity, res
     ports: spec.ports?.length ? spec.ports.map((p) => ({ name: p.name, containerPort: p.number, protocol: p.protocol ?? 'TCP' })) : undefined,
     env: spec.env?.length ? spec.env.map(renderEnv) : undefined,
     resources: { requests: quantities(resources.requests), limits: quantities(resources.limits) },
-    securityContext: securityContext(ids),
+    securityContext: restrictedContainerSecurityContext(ids),
     startupProbe: renderProbe(spec.probes?.startup),
     livenessProbe: renderProbe(spec.probes?.liveness),
     readinessProbe: renderProbe(spec.probes?.readiness),
@@ -189,20 +190,6 @@ export function renderContainer(spec: ContainerSpec, ids: ContainerIdentity, res
     volumeMounts: spec.mounts?.length ? spec.mounts.map((m) => ({
       name: m.volume, mountPath: m.path, readOnly: m.readOnly, subPath: m.subPath,
     })) : undefined,
-  };
-}
-
-function securityContext(ids: ContainerIdentity): kplus.k8s.SecurityContext {
-  const sc = restrictedContainerSecurityContext({ user: ids.user, group: ids.group, fsGroup: ids.group });
-  return {
-    runAsNonRoot: sc.ensureNonRoot,
-    runAsUser: sc.user,
-    runAsGroup: sc.group,
-    privileged: sc.privileged,
-    allowPrivilegeEscalation: sc.allowPrivilegeEscalation,
-    readOnlyRootFilesystem: sc.readOnlyRootFilesystem,
-    capabilities: { drop: ['ALL'] },
-    seccompProfile: { type: 'RuntimeDefault' },
   };
 }
 

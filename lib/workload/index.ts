@@ -4,4 +4,5 @@ export * from './microservice';
 export * from './pod-extension';
 export * from './pod-template';
 export * from './scheduled-job';
+export * from './service-ports';
 export * from './workload';

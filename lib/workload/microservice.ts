@@ -6,6 +6,7 @@ import {
 } from '../core';
 import { APP_TMP_VOLUME, AppContainerSpec, appContainer, gracePeriodSeconds } from './app-container';
 import { PodExtensionPoint } from './pod-extension';
+import { renderServicePorts } from './service-ports';
 import { Workload } from './workload';
 
 export interface MicroserviceProps {
@@ -106,16 +107,12 @@ export class Microservice extends Construct {
   private addService(id: string, name: string, selector: Record<string, string>, version: string): kplus.k8s.KubeService {
     const port = this.props.container.port;
     const ports = [
-      { name: port.name, port: this.servicePort },
-      ...this.extension.appPorts.map((p) => ({ name: p.name, port: p.servicePort ?? p.number })),
+      { name: port.name, port: this.servicePort, protocol: 'TCP' as const },
+      ...this.extension.appPorts.map((p) => ({ name: p.name, port: p.servicePort ?? p.number, protocol: p.protocol ?? 'TCP' })),
     ];
     return new kplus.k8s.KubeService(this, id, {
       metadata: { name, labels: this.labels(version) },
-      spec: {
-        type: 'ClusterIP',
-        selector,
-        ports: ports.map((p) => ({ name: p.name, port: p.port, targetPort: kplus.k8s.IntOrString.fromString(p.name), protocol: 'TCP' })),
-      },
+      spec: { type: 'ClusterIP', selector, ports: renderServicePorts(name, ports) },
     });
   }
 

@@ -1,6 +1,8 @@
 import * as kplus from 'cdk8s-plus-28';
-import { InjectedContainer, LABEL_INSTANCE, LABEL_NAME, LABEL_SLOT, resourcesProblems } from '../core';
-import { ContainerPortSpec, ContainerSpec, EnvEntry, MountSpec, assertContainer, envProblems } from './container';
+import {
+  ANNOTATION_INJECTED, InjectedContainer, LABEL_INSTANCE, LABEL_NAME, LABEL_SLOT, labelValueProblem, qualifiedNameProblem, resourcesProblems,
+} from '../core';
+import { ContainerPortSpec, ContainerSpec, ENV_NAME, EnvEntry, MountSpec, assertContainer } from './container';
 
 /**
  * A pod volume. Exactly one source; only the types Pod Security "restricted" allows, and
@@ -76,6 +78,10 @@ export class PodExtensionPoint {
     if (sources.length !== 1) {
       throw new Error(`${this.owner}: volume "${volume.name}": expected exactly one source (emptyDir, configMap, projected, persistentVolumeClaim), found ${sources.length}`);
     }
+    // Secrets reach pods from Vault, as files the agent renders; never from a Secret object.
+    if (volume.projected?.sources?.some((s) => s.secret !== undefined)) {
+      throw new Error(`${this.owner}: volume "${volume.name}": a projected volume may not include a Secret (secrets come from Vault)`);
+    }
     this.unique('volume', volume.name, this._volumes.map((v) => v.name));
     this._volumes.push(volume);
   }
@@ -87,10 +93,13 @@ export class PodExtensionPoint {
     this._appMounts.push(mount);
   }
 
-  /** Appends an env entry to the app container; `$(VAR)` may refer to entries added before it. */
+  /**
+   * Appends an env entry to the app container. `$(VAR)` may refer to the app's own
+   * entries and to entries added before it; the workload checks that when it renders the pod.
+   */
   public addAppEnv(entry: EnvEntry): void {
-    const problems = envProblems([...this._appEnv, entry], this.owner);
-    if (problems.length > 0) throw new Error(problems.join('\n'));
+    if (!ENV_NAME.test(entry.name)) throw new Error(`${this.owner}: env "${entry.name}": expected a C identifier-like name`);
+    this.unique('env', entry.name, this._appEnv.map((e) => e.name));
     this._appEnv.push(entry);
   }
 
@@ -100,15 +109,20 @@ export class PodExtensionPoint {
     this._appPorts.push(port);
   }
 
-  /** Sets a pod-template annotation. */
+  /** Sets a pod-template annotation; the workload's own annotations cannot be replaced. */
   public addPodAnnotation(key: string, value: string): void {
+    const problem = qualifiedNameProblem(key);
+    if (problem) throw new Error(`${this.owner}: pod annotation "${key}": expected a qualified name (${problem})`);
+    if (key === ANNOTATION_INJECTED) throw new Error(`${this.owner}: pod annotation "${key}" is written from declareInjected(), not set directly`);
     this.unique('pod annotation', key, Object.keys(this._annotations));
     this._annotations[key] = value;
   }
 
-  /** Sets a pod-template label; the selector labels cannot be changed. */
+  /** Sets a pod-template label; the selector labels and the workload's own labels cannot be changed. */
   public addPodLabel(key: string, value: string): void {
     if (SELECTOR_KEYS.includes(key)) throw new Error(`${this.owner}: pod label "${key}" selects the pods and cannot be set by an extension`);
+    const problem = qualifiedNameProblem(key) ?? labelValueProblem(value);
+    if (problem) throw new Error(`${this.owner}: pod label ${key}=${value}: ${problem}`);
     this.unique('pod label', key, Object.keys(this._labels));
     this._labels[key] = value;
   }

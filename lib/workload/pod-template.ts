@@ -1,5 +1,5 @@
 import * as kplus from 'cdk8s-plus-28';
-import { ANNOTATION_INJECTED, POD_SECCOMP_PROFILE, formatInjected } from '../core';
+import { ANNOTATION_INJECTED, formatInjected, restrictedPodSecurityContext } from '../core';
 import { ContainerSpec, assertContainer, envProblems, renderContainer } from './container';
 import { PodExtensionPoint, PodVolumeSpec } from './pod-extension';
 
@@ -35,6 +35,9 @@ export interface PodTemplateSpec {
   readonly spreadSelector?: Record<string, string>;
 }
 
+/** Seconds Kubernetes would give anyway; stated so nothing in the output is implicit. */
+export const DEFAULT_TERMINATION_GRACE_SECONDS = 30;
+
 /** Zones first, then hosts. `ScheduleAnyway` keeps a one-zone, two-node cluster schedulable. */
 const SPREAD_KEYS = ['topology.kubernetes.io/zone', 'kubernetes.io/hostname'];
 
@@ -55,6 +58,8 @@ export function renderPodTemplate(spec: PodTemplateSpec): kplus.k8s.PodTemplateS
   assertUnique(spec.owner, 'volume', volumes.map((v) => v.name));
   assertMountsResolve(spec.owner, [...volumes.map((v) => v.name), ...(spec.claimNames ?? [])], [app, ...spec.containers.slice(1), ...(spec.initContainers ?? []), ...sidecars]);
 
+  assertNotReplaced(spec.owner, 'annotation', spec.annotations, ext.podAnnotations);
+  assertNotReplaced(spec.owner, 'label', spec.labels, ext.podLabels);
   const annotations = { ...spec.annotations, ...ext.podAnnotations };
   if (ext.injected.length > 0) annotations[ANNOTATION_INJECTED] = formatInjected(ext.injected);
   // Native sidecars come first among the init containers, so plain init containers can use them.
@@ -67,15 +72,7 @@ export function renderPodTemplate(spec: PodTemplateSpec): kplus.k8s.PodTemplateS
     spec: {
       serviceAccountName: spec.serviceAccountName,
       automountServiceAccountToken: false,
-      securityContext: {
-        runAsNonRoot: true,
-        runAsUser: spec.runAs.user,
-        runAsGroup: spec.runAs.group,
-        fsGroup: spec.runAs.fsGroup,
-        // Avoids a recursive chown of every volume on each start.
-        fsGroupChangePolicy: 'OnRootMismatch',
-        seccompProfile: POD_SECCOMP_PROFILE,
-      },
+      securityContext: restrictedPodSecurityContext(spec.runAs),
       terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
       restartPolicy: spec.restartPolicy,
       initContainers: initContainers.length ? initContainers : undefined,
@@ -112,6 +109,12 @@ function withExtension(app: ContainerSpec, ext: PodExtensionPoint): ContainerSpe
     mounts: [...(app.mounts ?? []), ...ext.appMounts],
     ports: [...(app.ports ?? []), ...ext.appPorts.map(({ name, number, protocol }) => ({ name, number, protocol }))],
   };
+}
+
+/** An extension adds metadata; it never replaces what the workload states (version, git SHA, component). */
+function assertNotReplaced(owner: string, what: string, own: Record<string, string>, added: Readonly<Record<string, string>>): void {
+  const replaced = Object.keys(added).find((key) => key in own);
+  if (replaced) throw new Error(`${owner}: pod ${what} "${replaced}" is the workload's own and cannot be replaced by an extension`);
 }
 
 function assertUnique(owner: string, what: string, names: string[]): void {

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { RunAsIds, recommendedLabels, resolveRunAsIds, resourceName, selectorLabels } from '../core';
 import { ContainerSpec } from './container';
 import { PodExtensionPoint, PodVolumeSpec } from './pod-extension';
-import { renderPodTemplate } from './pod-template';
+import { DEFAULT_TERMINATION_GRACE_SECONDS, renderPodTemplate } from './pod-template';
 
 export interface ScheduledJobProps {
   /** Object name of the CronJob (at most 52 characters: Kubernetes appends 11 to its Jobs). */
@@ -85,7 +85,7 @@ export class ScheduledJob extends Construct {
       volumes: props.volumes,
       extension: props.extension,
       runAs: resolveRunAsIds(props.runAs),
-      terminationGracePeriodSeconds: props.terminationGracePeriodSeconds ?? 30,
+      terminationGracePeriodSeconds: props.terminationGracePeriodSeconds ?? DEFAULT_TERMINATION_GRACE_SECONDS,
       restartPolicy: 'Never',
     });
     this.cronJob = new kplus.k8s.KubeCronJob(this, 'Resource', {

@@ -7,7 +7,8 @@ import {
 } from '../core';
 import { ContainerSpec } from './container';
 import { PodExtensionPoint, PodVolumeSpec } from './pod-extension';
-import { renderPodTemplate } from './pod-template';
+import { DEFAULT_TERMINATION_GRACE_SECONDS, renderPodTemplate } from './pod-template';
+import { renderServicePorts } from './service-ports';
 
 const k8s = kplus.k8s;
 
@@ -71,9 +72,6 @@ export interface WorkloadProps {
   readonly volumeClaimTemplates?: readonly VolumeClaimTemplateSpec[];
 }
 
-/** Seconds Kubernetes would give anyway; stated so nothing in the output is implicit. */
-const DEFAULT_GRACE_SECONDS = 30;
-
 /**
  * A long-running workload with Pronto's discipline, for anything that is not a catalog
  * service (the gateway, the OpenTelemetry collector, PgBouncer, PostgreSQL, Redis) and
@@ -130,7 +128,7 @@ export class Workload extends Construct {
       claimNames: props.volumeClaimTemplates?.map((c) => c.name),
       extension: props.extension,
       runAs: ids,
-      terminationGracePeriodSeconds: props.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS,
+      terminationGracePeriodSeconds: props.terminationGracePeriodSeconds ?? DEFAULT_TERMINATION_GRACE_SECONDS,
       spreadSelector: this.selector,
     });
     const metadata = { name, labels: this.labels, annotations: Object.keys(annotations).length ? annotations : undefined };
@@ -152,15 +150,16 @@ export class Workload extends Construct {
    * name. Throws when a port names no container port of the pods.
    */
   public addService(id: string, props: WorkloadServiceProps): kplus.k8s.KubeService {
-    const declared = new Map((this.podTemplate.spec?.containers ?? []).flatMap((c) => c.ports ?? []).map((p) => [p.name, p.containerPort]));
+    const declared = new Map((this.podTemplate.spec?.containers ?? []).flatMap((c) => c.ports ?? []).map((p) => [p.name, p]));
     const ports = props.ports.map((p) => {
-      const number = declared.get(p.targetPort);
-      if (number === undefined) throw new Error(`${this.props.name}: Service port targets "${p.targetPort}", not a port of the pods (${[...declared.keys()].join(', ')})`);
-      return { name: p.targetPort, port: p.port ?? number, targetPort: k8s.IntOrString.fromString(p.targetPort), protocol: 'TCP' };
+      const target = declared.get(p.targetPort);
+      if (!target) throw new Error(`${this.props.name}: Service port targets "${p.targetPort}", not a port of the pods (${[...declared.keys()].join(', ')})`);
+      return { name: p.targetPort, port: p.port ?? target.containerPort, protocol: (target.protocol ?? 'TCP') as 'TCP' | 'UDP' };
     });
+    const name = resourceName(props.name ?? this.appName);
     return new k8s.KubeService(this, id, {
-      metadata: { name: resourceName(props.name ?? this.appName), labels: this.labels },
-      spec: { type: 'ClusterIP', clusterIp: props.headless ? 'None' : undefined, selector: this.selector, ports },
+      metadata: { name, labels: this.labels },
+      spec: { type: 'ClusterIP', clusterIp: props.headless ? 'None' : undefined, selector: this.selector, ports: renderServicePorts(name, ports) },
     });
   }
 

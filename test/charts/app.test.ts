@@ -182,6 +182,13 @@ describe.each(ENVIRONMENTS)('environment %s', (env) => {
   });
 });
 
+test('the shipped environments exercise every release shape: rolling, a parked idle slot and a warm autoscaled one', () => {
+  const releases = ENVIRONMENTS.flatMap((env) => environment(env).services.map((s) => s.release));
+  expect(releases.some((r) => r.strategy === 'rolling')).toBe(true);
+  expect(releases.some((r) => r.strategy === 'blueGreen' && r.idleReplicas === 0)).toBe(true);
+  expect(releases.some((r) => r.strategy === 'blueGreen' && r.idleReplicas > 0 && r.scaling.kind === 'autoscaling')).toBe(true);
+});
+
 describe.each(ENVIRONMENTS)('releases in %s, derived from its config', (env) => {
   const config = environment(env);
   const manifests = synthEnvironment(config);

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { environmentJsonSchema } from '../../config/json-schema';
+import { FIXTURE_SECTIONS } from '../fixtures/capabilities';
 import { CONFIG_DIR, ENVIRONMENTS } from '../helpers';
 
 describe('config/environment.schema.json', () => {
@@ -13,6 +14,11 @@ describe('config/environment.schema.json', () => {
     expect(schema.additionalProperties).toBe(false);
     expect(schema.required).toEqual(['tier', 'images', 'services']);
     expect(schema.properties.namespace.properties.podSecurityVersion.default).toBe('v1.28');
+  });
+
+  test('a built capability section accepts false or its settings, as the loader does', () => {
+    const audit = JSON.parse(environmentJsonSchema(FIXTURE_SECTIONS)).properties.audit;
+    expect(audit.anyOf).toEqual([{ type: 'boolean', const: false }, expect.objectContaining({ type: 'object', additionalProperties: false })]);
   });
 
   test.each(ENVIRONMENTS)('%s.yaml points editors at it', (env) => {

@@ -91,3 +91,19 @@ describe('environment config', () => {
     expect(problemsOf(text)).toHaveLength(2);
   });
 });
+
+describe('catalog cross-checks', () => {
+  test('fails on a service named like a platform workload (the gateway, a data store host)', () => {
+    const catalog = { ...CATALOG, redis: { ...CATALOG['order-service'] } };
+    expect(() => parseEnvironment(VALID_ENV, 'config/test.yaml', catalog))
+      .toThrow('config/catalog.ts: redis: expected a service name other than the platform\'s own workloads (gateway, pgbouncer, redis), found "redis"');
+  });
+
+  test('fails on owning a kube-* namespace, and on DNS pod labels that are not labels', () => {
+    const owned = VALID_ENV.replace('namespace:\n', 'namespace:\n  name: kube-extra\n');
+    expect(() => parseEnvironment(owned, 'config/test.yaml')).toThrow('namespace.name: expected a namespace Pronto owns, never one Kubernetes runs');
+    const labels = (podLabels: string) => `${VALID_ENV}cluster:\n  dns:\n    podLabels: ${podLabels}\n`;
+    expect(() => parseEnvironment(labels('{ "k8s app": kube-dns }'), 'config/test.yaml')).toThrow('cluster.dns.podLabels.k8s app: expected a label key (');
+    expect(() => parseEnvironment(labels('{ k8s-app: "kube dns!" }'), 'config/test.yaml')).toThrow('cluster.dns.podLabels.k8s-app: expected a label value (bad characters');
+  });
+});

@@ -26,7 +26,7 @@ export const OBJECT_RULES: Rule[] = [
       .map((m) => finding('namespace-set', m, 'metadata.namespace', `expected the application namespace, found ${m.metadata?.namespace ?? 'none'}`))),
 
   rule('namespace-guardrails', 'Each namespace used is ours (in the output, with Pod Security "restricted" labels, a ResourceQuota and a LimitRange) '
-    + `or another team's (not in the output, and every object in it carries ${ANNOTATION_FOREIGN_NAMESPACE}); ${RESERVED_NAMESPACES.join(', ')} are never in the output.`,
+    + `or another team's (not in the output, and every object in it carries ${ANNOTATION_FOREIGN_NAMESPACE}); ${RESERVED_NAMESPACES.join(', ')} and every other kube-* namespace are never in the output.`,
     `Synthesize the namespace chart with the rest (ProntoNamespace creates all three); for a namespace another team runs, leave the Namespace out and annotate the object ${ANNOTATION_FOREIGN_NAMESPACE}: "<who owns it>".`,
     namespaceGuardrails),
 

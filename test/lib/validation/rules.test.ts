@@ -270,7 +270,9 @@ describe('namespace-guardrails: owned and foreign namespaces', () => {
     }]);
   });
 
-  test('(d) a namespace of our own whose name merely starts with kube- passes', () => {
-    expect(findingsAfter((s) => [...s, restrictedNamespace('kube-systems')])).toEqual([]);
+  test('(d) every kube-* namespace is Kubernetes\' own, not only the well-known ones', () => {
+    expect(findingsAfter((s) => [...s, restrictedNamespace('kube-systems')]).map((f) => [f.rule, f.object, f.path]))
+      .toEqual([['namespace-guardrails', 'Namespace kube-systems', 'metadata.name']]);
+    expect(findingsAfter((s) => [...s, restrictedNamespace('kubernetes-tools')])).toEqual([]);
   });
 });

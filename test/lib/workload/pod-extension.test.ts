@@ -106,6 +106,9 @@ describe('PodExtensionPoint', () => {
   });
 
   test('no cdk8s-plus default reaches the output', () => {
+    for (const d of out.filter((m) => m.kind === 'Deployment')) {
+      for (const field of ['restartPolicy', 'dnsPolicy', 'hostNetwork', 'setHostnameAsFQDN']) expect([field, d.spec.template.spec[field]]).toEqual([field, undefined]);
+    }
     const text = JSON.stringify(out);
     for (const leaked of ['dnsPolicy', 'hostNetwork', 'setHostnameAsFQDN', '"1500m"', '"2048Mi"', '"1000m"', '"512Mi"', 'cdk8s.io/metadata.addr', '"name":"main"']) {
       expect([leaked, text.includes(leaked)]).toEqual([leaked, false]);
@@ -139,9 +142,42 @@ describe('PodExtensionPoint', () => {
     expect(() => blueGreen((pod) => { pod.addSidecar(sidecar); pod.addSidecar(sidecar); })).toThrow('container "exporter" is added twice');
     expect(() => blueGreen((pod) => { pod.addVolume({ name: 'v', emptyDir: { sizeLimit: '1Mi' } }); pod.addVolume({ name: 'v', emptyDir: { sizeLimit: '1Mi' } }); }))
       .toThrow('volume "v" is added twice');
-    expect(() => blueGreen((pod) => { pod.addAppEnv({ name: 'A', value: '1' }); pod.addAppEnv({ name: 'A', value: '2' }); })).toThrow('env "A" is defined twice');
+    expect(() => blueGreen((pod) => { pod.addAppEnv({ name: 'A', value: '1' }); pod.addAppEnv({ name: 'A', value: '2' }); })).toThrow('env "A" is added twice');
     expect(() => blueGreen((pod) => pod.addAppPort({ name: 'http', number: 9000 }))).toThrow('port http is declared twice');
     expect(() => blueGreen((pod) => { pod.addPodAnnotation('a', '1'); pod.addPodAnnotation('a', '2'); })).toThrow('pod annotation "a" is added twice');
+  });
+
+  test('a $(VAR) may refer to the app container\'s own env', () => {
+    const chart = Testing.chart();
+    const extension = new PodExtensionPoint('order-service');
+    extension.addAppEnv({ name: 'URL', value: 'http://localhost:$(PORT)/' });
+    new Microservice(chart, 'order-service', { ...serviceProps, container: { ...serviceProps.container, env: { PORT: '8080' } }, extension });
+    expect(named(Testing.synth(chart), 'Deployment', 'order-service-blue').spec.template.spec.containers[0].env)
+      .toEqual([{ name: 'PORT', value: '8080' }, { name: 'URL', value: 'http://localhost:$(PORT)/' }]);
+  });
+
+  test('a UDP port keeps its protocol on the container and the Service', () => {
+    const out2 = blueGreen((pod) => pod.addAppPort({ name: 'statsd', number: 9125, protocol: 'UDP' }));
+    expect(named(out2, 'Service', 'order-service').spec.ports[1]).toEqual({ name: 'statsd', port: 9125, targetPort: 'statsd', protocol: 'UDP' });
+    expect(named(out2, 'Deployment', 'order-service-blue').spec.template.spec.containers[0].ports[1]).toEqual({ name: 'statsd', containerPort: 9125, protocol: 'UDP' });
+  });
+
+  test('fails on a Service port number used twice', () => {
+    expect(() => blueGreen((pod) => pod.addAppPort({ name: 'metrics', number: 9100, servicePort: 80 })))
+      .toThrow('order-service: Service port 80/TCP is used twice (by "http" and "metrics")');
+  });
+
+  test('fails on replacing the workload\'s own metadata, on malformed keys, and on writing the injected annotation by hand', () => {
+    expect(() => blueGreen((pod) => pod.addPodAnnotation('pronto.io/git-sha', 'deadbeef'))).toThrow('pod annotation "pronto.io/git-sha" is the workload\'s own and cannot be replaced');
+    expect(() => blueGreen((pod) => pod.addPodLabel('app.kubernetes.io/version', '9.9.9'))).toThrow('pod label "app.kubernetes.io/version" is the workload\'s own');
+    expect(() => blueGreen((pod) => pod.addPodAnnotation('bad key', 'x'))).toThrow('pod annotation "bad key": expected a qualified name');
+    expect(() => blueGreen((pod) => pod.addPodLabel('team', 'orders!'))).toThrow('pod label team=orders!: bad characters');
+    expect(() => blueGreen((pod) => pod.addPodAnnotation(ANNOTATION_INJECTED, '{}'))).toThrow('is written from declareInjected()');
+  });
+
+  test('fails on a projected volume that includes a Secret', () => {
+    expect(() => blueGreen((pod) => pod.addVolume({ name: 'p', projected: { sources: [{ secret: { name: 'db' } }] } })))
+      .toThrow('volume "p": a projected volume may not include a Secret (secrets come from Vault)');
   });
 
   test('fails on a label that would change the selector, and on a mount of a missing volume', () => {
