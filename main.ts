@@ -21,14 +21,11 @@ import { Dirent, accessSync, constants, lstatSync, mkdirSync, mkdtempSync, readF
 import * as path from 'path';
 import { parseArgs } from 'util';
 import { GENERATED_HEADER, RenderedEnvironment, renderEnvironment, summaryOf, writeEnvironment } from './charts/synthesize';
+import { Io as CommandIo } from './config/promote';
 import { ConfigError, EnvironmentConfig, environmentNameProblem, listEnvironments, parseEnvironment, readEnvironmentFile } from './config/load';
 
-/** Where {@link run} reports, and how it learns about signals. */
-export interface Io {
-  /** Standard output: one message per call. */
-  out(text: string): void;
-  /** Standard error: one message per call. */
-  err(text: string): void;
+/** Where {@link run} reports (as `npm run promote` does), and how it learns about signals. */
+export interface Io extends CommandIo {
   /**
    * The signal received so far, if any. Checked before each environment and before the
    * output is swapped in, so an interrupted synth changes nothing.

@@ -18,30 +18,20 @@ import {
 } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { App, ApiObject, Chart, Testing } from 'cdk8s';
+import { ApiObject, Chart, Testing } from 'cdk8s';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { GENERATED_HEADER, renderEnvironment } from '../charts/synthesize';
 import { EnvironmentConfig, listEnvironments, parseEnvironment } from '../config/load';
 import { run as promote } from '../config/promote';
 import { ProntoPolicy } from '../lib/validation/cdk8s-plugin';
 import { run as synth } from '../main';
+import { setBuildHook } from './fixtures/build-app-hook';
 import { BAD_CASES, VALID_ENV } from './fixtures/environments';
 import { FOLDER, INPUT_CASES, InputCase } from './fixtures/inputs';
 import { environment, synthEnvironment } from './helpers';
 
 // buildApp, with a hook through which a test adds charts or objects (a policy finding, a chart inserted).
-let mockExtension: ((app: App, config: EnvironmentConfig, charts: { namespace: Chart; services: Chart }) => void) | undefined;
-jest.mock('../charts/build-app', () => {
-  const actual = jest.requireActual('../charts/build-app');
-  return {
-    ...actual,
-    buildApp: (app: App, config: EnvironmentConfig, ...rest: unknown[]) => {
-      const charts = actual.buildApp(app, config, ...rest);
-      mockExtension?.(app, config, charts);
-      return charts;
-    },
-  };
-});
+jest.mock('../charts/build-app', () => require('./fixtures/build-app-hook').passThrough());
 
 const ROOT = path.resolve(__dirname, '..');
 const CONFIG = path.join(ROOT, 'config');
@@ -139,7 +129,7 @@ beforeAll(() => {
   work = mkdtempSync(path.join(tmpdir(), 'pronto-main-'));
 });
 afterAll(() => {
-  mockExtension = undefined;
+  setBuildHook(undefined);
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -405,7 +395,7 @@ describe('the output folder (in process)', () => {
 
 describe('under the cdk8s CLI (in process)', () => {
   afterEach(() => {
-    mockExtension = undefined;
+    setBuildHook(undefined);
   });
 
   test('delivers to dist/ as npm run synth does, copies the files to CDK8S_OUTDIR, and reports on stderr', async () => {
@@ -440,7 +430,7 @@ describe('under the cdk8s CLI (in process)', () => {
 
   /** A Deployment of order-service with a `latest` image, and a Secret with data in the namespace chart. */
   function addPolicyFindings(): void {
-    mockExtension = (app, config, charts) => {
+    setBuildHook((app, config, charts) => {
       new ApiObject(charts.services, 'rogue', {
         apiVersion: 'v1', kind: 'ConfigMap',
         metadata: { name: 'rogue', namespace: config.namespace.name, labels: { 'app.kubernetes.io/name': 'order-service' },
@@ -451,7 +441,7 @@ describe('under the cdk8s CLI (in process)', () => {
       });
       const extra = new Chart(app, 'extra');
       new ApiObject(extra, 'default-cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'stray', namespace: 'default' } });
-    };
+    });
   }
 
   test('policy findings: each finding line names the config it comes from (file:line), grouped by rule', async () => {
@@ -512,11 +502,11 @@ describe('under the cdk8s CLI (in process)', () => {
 
   test('a chart inserted keeps every other file as it was; the kustomization puts charts after those they depend on', async () => {
     // Created last, but the namespace chart depends on it: it must be applied first.
-    mockExtension = (app, _config, charts) => {
+    setBuildHook((app, _config, charts) => {
       const crds = new Chart(app, 'crds');
       new ApiObject(crds, 'cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'crds', namespace: 'pronto' } });
       charts.namespace.addDependency(crds);
-    };
+    });
     const dirs = caseFolder();
     const env = listEnvironments(dirs.config)[0];
     const before = readdirSync(path.join(dirs.out, env)).filter((f) => f !== 'kustomization.yaml');

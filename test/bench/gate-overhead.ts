@@ -7,7 +7,7 @@
  * the two modes so that machine noise hits both alike.
  *
  *   in-process: building and writing all three environments, with and without the gate
- *   whole command: `tsx main.ts` end to end (node and tsx start-up included)
+ *   whole command: `npm run synth` end to end (node and tsx start-up included, gate always on)
  *   scaling: the gate alone over 1×, 4× and 16× copies of the prod output (copies renamed
  *            so that names and selector labels stay unique); linear cost keeps the time
  *            ratios near 4 and 16. `npm run bench -- --scaling` runs only this part.

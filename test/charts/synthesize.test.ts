@@ -3,28 +3,15 @@
  * pointing at the config it comes from. Objects are injected after the real build (the
  * schema keeps such objects out of any valid config), through a pass-through mock.
  */
-import { App, Chart, JsonPatch } from 'cdk8s';
+import { Chart, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { ProntoCharts } from '../../charts/build-app';
 import { renderEnvironment } from '../../charts/synthesize';
-import { ConfigError, EnvironmentConfig, parseEnvironment } from '../../config/load';
+import { ConfigError, parseEnvironment } from '../../config/load';
+import { setBuildHook } from '../fixtures/build-app-hook';
 import { VALID_ENV } from '../fixtures/environments';
 
-let inject: ((app: App, config: EnvironmentConfig, charts: ProntoCharts) => void) | undefined;
-jest.mock('../../charts/build-app', () => {
-  const actual = jest.requireActual('../../charts/build-app');
-  return {
-    ...actual,
-    buildApp: (app: App, config: EnvironmentConfig, ...rest: unknown[]) => {
-      const charts = actual.buildApp(app, config, ...rest);
-      inject?.(app, config, charts);
-      return charts;
-    },
-  };
-});
-afterEach(() => {
-  inject = undefined;
-});
+jest.mock('../../charts/build-app', () => require('../fixtures/build-app-hook').passThrough());
+afterEach(() => setBuildHook(undefined));
 
 const FILE = 'config/test.yaml';
 const problemsOf = (text: string): string[] => {
@@ -40,9 +27,9 @@ const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) 
 
 describe('renderEnvironment', () => {
   test('a capacity problem does not hide the gate findings: both are reported in one run', () => {
-    inject = (_app, _config, charts) => {
+    setBuildHook((_app, _config, charts) => {
       charts.services.services.get('order-service')!.workloads[0].resource.addJsonPatch(JsonPatch.add('/spec/template/spec/hostNetwork', true));
-    };
+    });
     const text = VALID_ENV.replace('requests: { cpu: "4", memory: 8Gi }', 'requests: { cpu: "1", memory: 8Gi }');
     const problems = problemsOf(text).join('\n');
     expect(problems).toContain(`${FILE}:${lineOf(text, '    requests:')}: namespace.quota.requests.cpu: expected the quota to hold every workload`);
@@ -51,20 +38,20 @@ describe('renderEnvironment', () => {
   });
 
   test('an object marked foreign in a namespace the environment does not name as foreign is a config problem', () => {
-    inject = (app) => {
+    setBuildHook((app) => {
       const chart = new Chart(app, 'stray', { namespace: 'elsewhere', disableResourceNameHashes: true });
       new kplus.k8s.KubeConfigMap(chart, 'C', { metadata: { name: 'stray', annotations: { 'pronto.io/foreign-namespace': 'nobody' } }, data: { a: 'b' } });
-    };
+    });
     expect(problemsOf(VALID_ENV).join('\n')).toContain(
       'namespace.name: expected an object marked pronto.io/foreign-namespace to live in a namespace the environment names as someone else\'s (kube-system), found ConfigMap elsewhere/stray in "elsewhere"');
   });
 
   test('a finding on an object of a capability\'s chart points at that capability\'s section', () => {
-    inject = (app, _config, charts) => {
+    setBuildHook((app, _config, charts) => {
       const chart = new Chart(app, 'audit', { namespace: 'pronto', disableResourceNameHashes: true });
       new kplus.k8s.KubeService(chart, 'S', { metadata: { name: 'orphan', labels: { 'app.kubernetes.io/name': 'orphan' } }, spec: { selector: { app: 'none' }, ports: [{ port: 80 }] } });
       (charts.capabilityOf as Map<Chart, string>).set(chart, 'gateway');
-    };
+    });
     const text = `${VALID_ENV}gateway: false\n`;
     const rendered = renderEnvironment(parseEnvironment(text, FILE));
     expect(rendered.findings.map((f) => [f.rule, f.where])).toContainEqual(['service-selects-pods', `${FILE}:${lineOf(text, 'gateway:')}`]);
