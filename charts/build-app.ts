@@ -14,7 +14,7 @@ export interface ProntoCharts {
   /** The charts of the enabled capabilities, in apply order. */
   readonly capabilities: Chart[];
   /** The capability that added each of {@link capabilities}. */
-  readonly capabilityOf: ReadonlyMap<Chart, CapabilityId>;
+  readonly capabilityOf: ReadonlyMap<Chart, string>;
   /** Every flow the catalog, the cluster and the enabled capabilities declared. */
   readonly graph: ConnectionGraph;
 }
@@ -31,22 +31,22 @@ export function buildApp(app: App, config: EnvironmentConfig, units: CapabilityU
 
   const extensions = new Map(config.services.map((svc) => [svc.name, new PodExtensionPoint(svc.name)]));
   for (const [cap, section] of enabled) {
-    for (const svc of config.services) cap.extendPod?.(extensions.get(svc.name)!, svc, section as never, config);
+    for (const svc of config.services) cap.extendPod?.(extensions.get(svc.name)!, svc, section, config);
   }
 
   const graph = new ConnectionGraph();
   for (const svc of config.services) graph.addWorkload(workloadEndpoint(svc.name, config.namespace.name));
   for (const flow of catalogFlows(config)) graph.addFlow(flow);
-  for (const [cap, section] of enabled) cap.flows?.(graph, section as never, config);
+  for (const [cap, section] of enabled) cap.flows?.(graph, section, config);
   addDnsFlows(graph, config);
 
   const namespace = new NamespaceChart(app, 'namespace', config);
   const services = new ServicesChart(app, 'services', config, extensions);
   services.addDependency(namespace);
   const context: CapabilityContext = { config, graph, namespaceChart: namespace, servicesChart: services };
-  const capabilityOf = new Map<Chart, CapabilityId>();
+  const capabilityOf = new Map<Chart, string>();
   for (const [cap, section] of enabled) {
-    for (const chart of cap.charts?.(app, section as never, context) ?? []) {
+    for (const chart of cap.charts?.(app, section, context) ?? []) {
       chart.addDependency(namespace);
       capabilityOf.set(chart, cap.id);
     }
@@ -58,5 +58,5 @@ export function buildApp(app: App, config: EnvironmentConfig, units: CapabilityU
 function enabledCapabilities(config: EnvironmentConfig, units: CapabilityUnits): Array<[Capability, unknown]> {
   return (Object.keys(units) as CapabilityId[])
     .filter((id) => config.capabilities[id] !== undefined)
-    .map((id) => [units[id] as Capability, config.capabilities[id]]);
+    .map((id) => [units[id] as Capability<unknown>, config.capabilities[id]]);
 }

@@ -21,15 +21,16 @@ export interface CapabilityContext {
  * The composition root calls these only for capabilities whose section is on, in this
  * order: `extendPod` for every service, `flows`, then `charts` (with the finished graph).
  */
-export interface Capability<K extends CapabilityId = CapabilityId> {
-  readonly id: K;
+export interface Capability<S = unknown> {
+  /** Its key in SECTIONS and in the environment file. */
+  readonly id: string;
   /** Changes every catalog service's pods, identically for every blue-green slot. */
-  extendPod?(pod: PodExtensionPoint, service: ServiceModel, section: SectionValue<K>, config: EnvironmentConfig): void;
+  extendPod?(pod: PodExtensionPoint, service: ServiceModel, section: S, config: EnvironmentConfig): void;
   /** Declares the connections the capability needs (scraping, shipping logs, OTLP, Vault). */
-  flows?(graph: ConnectionGraph, section: SectionValue<K>, config: EnvironmentConfig): void;
+  flows?(graph: ConnectionGraph, section: S, config: EnvironmentConfig): void;
   /** Adds the capability's own charts (one file each) to `app`. */
-  charts?(app: App, section: SectionValue<K>, context: CapabilityContext): Chart[];
+  charts?(app: App, section: S, context: CapabilityContext): Chart[];
 }
 
-/** The unit of every capability, by id; a capability that is not built yet is just its id. */
-export type CapabilityUnits = { readonly [K in CapabilityId]: Capability<K> };
+/** The unit of every capability, by id, typed by its section; a capability that is not built yet is just its id. */
+export type CapabilityUnits = { readonly [K in CapabilityId]: Capability<SectionValue<K>> & { readonly id: K } };
