@@ -2,7 +2,7 @@ import { App, Chart } from 'cdk8s';
 import { EnvironmentConfig } from '../config/load';
 import { ConnectionGraph, workloadEndpoint } from '../lib/core';
 import { PodExtensionPoint } from '../lib/workload';
-import { CAPABILITIES, Capability, CapabilityContext, CapabilityId, CapabilityUnits } from './capabilities';
+import { CAPABILITIES, Capability, CapabilityContext, CapabilityFile, CapabilityId, CapabilityUnits } from './capabilities';
 import { addDnsFlows, catalogFlows } from './connections';
 import { NamespaceChart } from './namespace-chart';
 import { ServicesChart } from './services-chart';
@@ -17,6 +17,8 @@ export interface ProntoCharts {
   readonly capabilityOf: ReadonlyMap<Chart, string>;
   /** Every flow the catalog, the cluster and the enabled capabilities declared. */
   readonly graph: ConnectionGraph;
+  /** Files the enabled capabilities write beside the manifests (not applied). */
+  readonly files: readonly CapabilityFile[];
 }
 
 /**
@@ -51,7 +53,8 @@ export function buildApp(app: App, config: EnvironmentConfig, units: CapabilityU
       capabilityOf.set(chart, cap.id);
     }
   }
-  return { namespace, services, capabilities: [...capabilityOf.keys()], capabilityOf, graph };
+  const files = enabled.flatMap(([cap, section]) => cap.files?.(section, config) ?? []);
+  return { namespace, services, capabilities: [...capabilityOf.keys()], capabilityOf, graph, files };
 }
 
 /** The units whose section is on, with their sections, in registry order. */

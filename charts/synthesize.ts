@@ -105,12 +105,15 @@ export function renderEnvironment(config: EnvironmentConfig, options: Synthesize
   if (problems.length > 0) throw new ConfigError([...problems, ...(report ? report.split('\n') : [])]);
 
   const chartFiles = charts.map((chart) => ({ name: fileName(chart), text: Yaml.stringify(...objects.get(chart)!) }));
-  const duplicate = chartFiles.find((f, i) => chartFiles.findIndex((g) => g.name === f.name) !== i);
-  if (duplicate) throw new Error(`two charts would write ${duplicate.name}: chart ids name the output files and must be unique`);
+  const extraFiles = built.files.map((f) => ({ name: extraFileName(f.path), text: f.text }));
+  const all = [...chartFiles, ...extraFiles];
+  const duplicate = all.find((f, i) => all.findIndex((g) => g.name === f.name) !== i);
+  if (duplicate) throw new Error(`two charts or capabilities would write ${duplicate.name}: output file names must be unique`);
   return {
     environment: config.name,
     file: config.file,
-    files: [...chartFiles, { name: 'kustomization.yaml', text: kustomization(config, chartFiles.map((f) => f.name)) }],
+    // Capability files sit in folders of their own; the kustomization lists the charts only.
+    files: [...chartFiles, ...extraFiles, { name: 'kustomization.yaml', text: kustomization(config, chartFiles.map((f) => f.name)) }],
     manifests,
     kinds: countKinds(manifests),
     waivers: gate.waivers,
@@ -120,10 +123,14 @@ export function renderEnvironment(config: EnvironmentConfig, options: Synthesize
   };
 }
 
-/** Writes the files of `rendered` into `dir` (created when missing). */
+/** Writes the files of `rendered` into `dir` (created when missing, like the folders of capability files). */
 export function writeEnvironment(rendered: RenderedEnvironment, dir: string): void {
   mkdirSync(dir, { recursive: true });
-  for (const file of rendered.files) writeFileSync(path.join(dir, file.name), file.text);
+  for (const file of rendered.files) {
+    const target = path.join(dir, file.name);
+    mkdirSync(path.dirname(target), { recursive: true });
+    writeFileSync(target, file.text);
+  }
 }
 
 /**
@@ -176,6 +183,18 @@ function fileName(chart: Chart): string {
     throw new Error(`chart id "${id}" cannot name an output file: expected a DNS label such as "services" (not "kustomization")`);
   }
   return `${id}.k8s.yaml`;
+}
+
+/**
+ * A capability file's path inside the environment folder: relative, in a folder of its
+ * own (so it can never be taken for a chart file or the kustomization), no `..`.
+ */
+function extraFileName(file: string): string {
+  const parts = file.split('/');
+  if (parts.length < 2 || parts.some((p) => !/^[a-z0-9][-a-z0-9_.]*$/.test(p) || p === '..')) {
+    throw new Error(`capability file "${file}": expected a relative path in a folder of its own, such as vault/policies/x.hcl`);
+  }
+  return parts.join(path.sep);
 }
 
 /** `kubectl apply -k dist/<env>` applies the files in this order. */

@@ -2,29 +2,68 @@
  * The Pronto service catalog: every microservice, declared once. Environment files
  * (`config/<env>.yaml`) add what varies per environment: images, scale, resources,
  * rollout. Later capabilities derive network policies, gateway routes, dashboards,
- * alerts and Vault roles from these entries, so adding a service is one entry here
+ * alerts and Vault roles and policies from these entries, so adding a service is one entry here
  * plus one block in each environment file.
  */
-import { Catalog, DataStore } from './schema';
+import { Catalog, CatalogSecret, DataStore, ResolvedCatalogEntry } from './schema';
 
 /** How services reach a data store: the host (a Service name in the Pronto namespace) and port. */
 export interface DataStoreEndpoint {
   readonly host: string;
   readonly port: number;
   readonly description: string;
+  /**
+   * The credentials of every service that uses the store, as a Vault secret: the KV path
+   * below `<service>/` (each service has its own entry), the file under /run/secrets, the
+   * env var with its path, and the template of the file's exact content.
+   */
+  readonly secret: { readonly name: string } & Omit<CatalogSecret, 'path'>;
 }
+
+const PGBOUNCER = { host: 'pgbouncer', port: 6432 };
+const REDIS = { host: 'redis', port: 6379 };
 
 /**
  * The data stores services may name in `dataStores`. PostgreSQL is reached through the
  * PgBouncer pool, never directly: only the backup jobs talk to PostgreSQL itself.
  */
 export const DATA_STORES: Readonly<Record<DataStore, DataStoreEndpoint>> = {
-  postgres: { host: 'pgbouncer', port: 6432, description: 'PostgreSQL, through the PgBouncer pool' },
-  redis: { host: 'redis', port: 6379, description: 'Redis' },
+  postgres: {
+    ...PGBOUNCER, description: 'PostgreSQL, through the PgBouncer pool',
+    // KV fields: username, password, database. The URL goes to SQLAlchemy; urlquery percent-encodes the credentials.
+    secret: {
+      name: 'database', file: 'db', env: 'DATABASE_URL_FILE',
+      template: `postgresql://{{ .Data.data.username | urlquery }}:{{ .Data.data.password | urlquery }}@${PGBOUNCER.host}:${PGBOUNCER.port}/{{ .Data.data.database }}`,
+    },
+  },
+  redis: {
+    ...REDIS, description: 'Redis',
+    // KV field: password (Redis AUTH). The URL goes to redis-py's from_url.
+    secret: { name: 'redis', file: 'redis', env: 'REDIS_URL_FILE', template: `redis://:{{ .Data.data.password | urlquery }}@${REDIS.host}:${REDIS.port}/0` },
+  },
 };
+
+/**
+ * Every Vault secret of a service, in a stable order: one per data store it uses (in
+ * `dataStores` order, at `<service>/<store secret name>`), then the ones it declares.
+ */
+export function secretsOf(service: string, entry: Pick<ResolvedCatalogEntry, 'dataStores' | 'secrets'>): CatalogSecret[] {
+  return [
+    ...entry.dataStores.map((store): CatalogSecret => {
+      const { name, ...secret } = DATA_STORES[store].secret;
+      return { path: `${service}/${name}`, ...secret };
+    }),
+    ...entry.secrets,
+  ];
+}
 
 /** The workload that routes public traffic to the services that declare a `route`. */
 export const GATEWAY = 'gateway';
+
+/** The Flask session signing key (Flask's SECRET_KEY) of a web app; KV field: key. The file holds the key alone. */
+const FLASK_SIGNING_KEY = (service: string): CatalogSecret => ({
+  path: `${service}/flask`, file: 'flask-signing-key', env: 'FLASK_SIGNING_KEY_FILE', template: '{{ .Data.data.key }}',
+});
 
 export const CATALOG: Catalog = {
   'clients-app': {
@@ -34,7 +73,7 @@ export const CATALOG: Catalog = {
     route: { path: '/' },
     calls: ['order-service', 'payment-gateway'],
     dataStores: ['redis'],
-    secrets: ['clients-app/flask-secret-key'],
+    secrets: [FLASK_SIGNING_KEY('clients-app')],
   },
   'employees-app': {
     description: 'Staff web app: orders, tables, menu administration',
@@ -43,7 +82,7 @@ export const CATALOG: Catalog = {
     route: { path: '/staff' },
     calls: ['order-service'],
     dataStores: ['postgres', 'redis'],
-    secrets: ['employees-app/flask-secret-key', 'employees-app/database'],
+    secrets: [FLASK_SIGNING_KEY('employees-app')],
   },
   'order-service': {
     description: 'Order API: creates orders and tracks their state',
@@ -51,7 +90,6 @@ export const CATALOG: Catalog = {
     port: 8080,
     calls: ['kitchen-display', 'payment-gateway'],
     dataStores: ['postgres', 'redis'],
-    secrets: ['order-service/database'],
   },
   'kitchen-display': {
     description: 'Kitchen screens: live order queue over long-lived connections',
@@ -60,7 +98,7 @@ export const CATALOG: Catalog = {
     route: { path: '/kitchen', longLivedConnections: true },
     calls: ['order-service'],
     dataStores: ['redis'],
-    secrets: ['kitchen-display/flask-secret-key'],
+    secrets: [FLASK_SIGNING_KEY('kitchen-display')],
     // Screens hold connections open; give them time to reconnect elsewhere.
     drainSeconds: 60,
   },
@@ -71,6 +109,9 @@ export const CATALOG: Catalog = {
     calls: [],
     dataStores: ['postgres'],
     externalHosts: ['api.stripe.com:443'],
-    secrets: ['payment-gateway/stripe-api-key', 'payment-gateway/database'],
+    secrets: [{
+      // KV field: api_key (Stripe's restricted or secret key). The file holds the key alone.
+      path: 'payment-gateway/stripe', file: 'stripe-key', env: 'STRIPE_KEY_FILE', template: '{{ .Data.data.api_key }}',
+    }],
   },
 };

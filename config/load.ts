@@ -12,7 +12,7 @@ import { ImageRef } from '../lib/core/image';
 import { bytes, cpuMillis } from '../lib/core/quantity';
 import { DEFAULT_REPLICAS, PRODUCTION_MIN_PODS, Release, Scaling } from '../lib/core/release';
 import { ComputeResources } from '../lib/core/resources';
-import { CATALOG, DATA_STORES, GATEWAY } from './catalog';
+import { CATALOG, DATA_STORES, GATEWAY, secretsOf } from './catalog';
 import { EnabledSections, SECTIONS, SectionSpec } from '../charts/capabilities/sections';
 import {
   Catalog, EnvironmentFile, ImageConfig, ResolvedCatalogEntry, ServiceConfig, catalogSchema, environmentSchema, environmentSchemaFor,
@@ -227,6 +227,7 @@ function validateCatalog(catalog: Catalog): Record<string, ResolvedCatalogEntry>
         problems.push(`${file}: ${svc}.calls.${i}: expected another catalog service (${Object.keys(parsed.data).join(', ')}), found "${callee}"`);
       }
     });
+    problems.push(...secretProblems(file, svc, entry));
     if (entry.route) {
       const owner = routes.get(entry.route.path);
       if (owner) problems.push(`${file}: ${svc}.route.path: expected a path no other service uses, found "${entry.route.path}" (also ${owner})`);
@@ -235,6 +236,29 @@ function validateCatalog(catalog: Catalog): Record<string, ResolvedCatalogEntry>
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return parsed.data;
+}
+
+/**
+ * A service reads only its own Vault paths (`<service>/...`), and its secrets (declared, and
+ * derived from its data stores) never share a path, a file or an env var.
+ */
+function secretProblems(file: string, svc: string, entry: ResolvedCatalogEntry): string[] {
+  const problems: string[] = [];
+  const all = secretsOf(svc, entry);
+  const derived = all.length - entry.secrets.length;
+  const where = (i: number) => (i < derived ? `${svc}.dataStores.${i} (its derived secret)` : `${svc}.secrets.${i - derived}`);
+  all.forEach((secret, i) => {
+    if (!secret.path.startsWith(`${svc}/`)) {
+      problems.push(`${file}: ${where(i)}.path: expected a path below the service's own "${svc}/" (each service reads only its own secrets), found "${secret.path}"`);
+    }
+    for (const field of ['path', 'file', 'env'] as const) {
+      const first = all.findIndex((s) => s[field] === secret[field]);
+      if (first < i) {
+        problems.push(`${file}: ${where(i)}.${field}: expected a ${field} no other secret of ${svc} uses, found "${secret[field]}" (also ${where(first)})`);
+      }
+    }
+  });
+  return problems;
 }
 
 type Finding = [PropertyKey[], string];

@@ -18,6 +18,28 @@ const SERVICE_NAME = /^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$/;
 const DATA_STORE = z.enum(['postgres', 'redis']);
 export type DataStore = z.infer<typeof DATA_STORE>;
 
+/** A Vault secret file name: a DNS label short enough for the injector's annotation names, lower-case (the injector lower-cases it). */
+export const SECRET_FILE = /^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/;
+/** The env var that carries a secret file's path: upper-case, ending in `_FILE`, so it can never hold the value itself. */
+export const SECRET_ENV = /^[A-Z][A-Z0-9_]*_FILE$/;
+
+/**
+ * One secret a service reads: a Vault KV entry, rendered by the Vault agent into one file
+ * under /run/secrets, whose path the app finds in one env var.
+ */
+export const catalogSecretSchema = z.strictObject({
+  path: z.string().regex(/^[a-z0-9-]+(\/[a-z0-9-]+)+$/, { error: 'expected a KV path <service>/<name> below the environment\'s KV prefix' })
+    .describe('KV path below secrets.kv.prefix; starts with the service\'s own name (each service reads only its own paths)'),
+  file: z.string().regex(SECRET_FILE, { error: 'expected a file name of 1 to 40 lower-case letters, digits and "-"' })
+    .describe('File name under /run/secrets'),
+  env: z.string().regex(SECRET_ENV, { error: 'expected an upper-case env var name ending in _FILE, such as DATABASE_URL_FILE' })
+    .describe('Env var of the app container that carries the file\'s path'),
+  template: z.string().min(1).refine((t) => t.includes('.Data.data.') && !t.includes('with secret'), {
+    error: 'expected a template body reading fields as {{ .Data.data.<field> }} (the agent wraps it in {{ with secret "<path>" }})',
+  }).describe('Vault agent template of the file\'s exact content; fields of the KV entry are {{ .Data.data.<field> }}'),
+});
+export type CatalogSecret = z.output<typeof catalogSecretSchema>;
+
 export const catalogEntrySchema = z.strictObject({
   description: z.string().min(1),
   component: z.enum(['web', 'api']).describe('app.kubernetes.io/component of the service'),
@@ -29,7 +51,8 @@ export const catalogEntrySchema = z.strictObject({
   calls: z.array(z.string()).describe('Catalog services this one calls'),
   dataStores: z.array(DATA_STORE).describe('Data stores the service uses (see DATA_STORES in config/catalog.ts)'),
   externalHosts: z.array(z.string().regex(/^[a-z0-9.-]+:\d+$/)).default([]).describe('host:port outside the cluster'),
-  secrets: z.array(z.string().regex(/^[a-z0-9-]+\/[a-z0-9-]+$/)).describe('Vault KV paths, <service>/<name>'),
+  secrets: z.array(catalogSecretSchema).default([])
+    .describe('Vault secrets the service reads besides those of its data stores (derived from dataStores, see DATA_STORES)'),
   drainSeconds: z.int().min(1).max(600).default(DEFAULT_DRAIN_SECONDS).describe('Seconds to finish in-flight requests after SIGTERM'),
 });
 

@@ -30,6 +30,18 @@ export interface Capability<S = unknown> {
   flows?(graph: ConnectionGraph, section: S, config: EnvironmentConfig): void;
   /** Adds the capability's own charts (one file each) to `app`. */
   charts?(app: App, section: S, context: CapabilityContext): Chart[];
+  /**
+   * Files for people outside the cluster (the Vault administrators' policies), written
+   * under `dist/<env>/` at the relative `path` given, and never applied by kustomize.
+   */
+  files?(section: S, config: EnvironmentConfig): readonly CapabilityFile[];
+}
+
+/** A file a capability writes beside the manifests. */
+export interface CapabilityFile {
+  /** Relative path under `dist/<env>/`, e.g. `vault/policies/pronto-order-service.hcl`. */
+  readonly path: string;
+  readonly text: string;
 }
 
 /** The unit of every capability, by id, typed by its section; a capability that is not built yet is just its id. */

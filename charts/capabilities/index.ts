@@ -1,4 +1,7 @@
 import { CapabilityUnits } from './capability';
+import { gateway } from './gateway';
+import { secrets } from './secrets';
+import { networkPolicies } from './network-policies';
 
 export * from './capability';
 export * from './sections';
@@ -11,9 +14,9 @@ export const CAPABILITIES: CapabilityUnits = {
   metrics: { id: 'metrics' },
   logs: { id: 'logs' },
   tracing: { id: 'tracing' },
-  secrets: { id: 'secrets' },
-  networkPolicies: { id: 'networkPolicies' },
-  gateway: { id: 'gateway' },
+  secrets,
+  networkPolicies,
+  gateway,
   circuitBreakers: { id: 'circuitBreakers' },
   database: { id: 'database' },
   backups: { id: 'backups' },

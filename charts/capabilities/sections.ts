@@ -9,6 +9,9 @@
  */
 import { z } from 'zod';
 import { DIGEST, REPOSITORY, VERSION_TAG, versionLabelProblem } from '../../lib/core/image';
+import { gatewaySectionSchema } from './gateway/config';
+import { SecretsSection, secretsSectionSchema } from './secrets/config';
+import { networkPoliciesSection } from './network-policies/config';
 
 /**
  * An image tag: matches `pattern` (described by `expected`) and can become the
@@ -60,9 +63,9 @@ export const SECTIONS = {
   metrics: planned('metrics: ServiceMonitors, alert rules and dashboards (Prometheus, Grafana)'),
   logs: planned('centralized logs: Promtail to Loki'),
   tracing: planned('traces: OpenTelemetry collector to Jaeger'),
-  secrets: planned('secrets from HashiCorp Vault, injected as files under /run/secrets'),
-  networkPolicies: planned('network policies rendered from the connection graph'),
-  gateway: planned('nginx gateway with ModSecurity (OWASP CRS), rate limiting, HSTS and CSP'),
+  secrets: { description: 'secrets from HashiCorp Vault, injected as files under /run/secrets', schema: secretsSectionSchema, foreignNamespaces: (s: SecretsSection) => [s.server.namespace] },
+  networkPolicies: { description: 'network policies rendered from the connection graph', schema: networkPoliciesSection },
+  gateway: { description: 'nginx gateway with ModSecurity (OWASP CRS), rate limiting, HSTS and CSP', schema: gatewaySectionSchema(upstreamImageSchema) },
   circuitBreakers: planned('circuit breakers between services'),
   database: planned('PostgreSQL with WAL-G archiving behind PgBouncer, and Redis'),
   backups: { ...planned('WAL-G base backups, retention and monthly restore tests'), requires: ['database'] },

@@ -26,7 +26,8 @@ const catalog: Catalog = {
     route: { path: '/loyalty' },
     calls: ['order-service'],
     dataStores: ['postgres'],
-    secrets: [`${SIXTH}/database`],
+    // Its database credentials are derived from dataStores; it declares no other secret.
+    secrets: [],
   },
 };
 const BLOCK = `  ${SIXTH}:\n    image: { tag: 1.0.0, gitSha: 1a2b3c4 }\n`;

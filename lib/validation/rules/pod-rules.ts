@@ -15,6 +15,10 @@ const RESTRICTED_VOLUME_TYPES = new Set(['configMap', 'csi', 'downwardAPI', 'emp
   'persistentVolumeClaim', 'projected', 'secret', 'image']);
 
 /** Sysctls the Pod Security Standard "baseline" calls safe (policy v1.28). */
+/** The Vault Agent Injector's switch, and the annotation naming the projected token volume its agent authenticates with. */
+const VAULT_INJECT_ANNOTATION = 'vault.hashicorp.com/agent-inject';
+const VAULT_TOKEN_VOLUME_ANNOTATION = 'vault.hashicorp.com/agent-service-account-token-volume-name';
+
 const SAFE_SYSCTLS = new Set(['kernel.shm_rmid_forced', 'net.ipv4.ip_local_port_range', 'net.ipv4.ip_unprivileged_port_start',
   'net.ipv4.tcp_syncookies', 'net.ipv4.ping_group_range', 'net.ipv4.ip_local_reserved_ports', 'net.ipv4.tcp_keepalive_time',
   'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_keepalive_intvl', 'net.ipv4.tcp_keepalive_probes']);
@@ -43,8 +47,36 @@ export const POD_RULES: Rule[] = [
       return sa && sa !== 'default' ? [] : [['serviceAccountName', `expected a dedicated ServiceAccount, found ${sa ?? 'none (default)'}`]];
     }),
 
-  podRule('no-service-account-token', 'Pods do not mount a ServiceAccount token unless they need one.',
-    'Set automountServiceAccountToken: false; a pod that needs a token (the Vault agent) waives this rule with its reason.',
-    (pod) => (pod.spec.automountServiceAccountToken === false ? []
-      : [['automountServiceAccountToken', `expected false, found ${pod.spec.automountServiceAccountToken}`]])),
+  podRule('no-service-account-token',
+    'Pods mount no ServiceAccount token, except an audience-bound projected token that only the injected Vault agent reads.',
+    'Set automountServiceAccountToken: false. A pod whose Vault agent needs a token gets it in a projected volume with an audience, named in '
+    + `${VAULT_TOKEN_VOLUME_ANNOTATION} (with ${VAULT_INJECT_ANNOTATION}: "true") and mounted into no container of the manifest.`,
+    (pod) => {
+      const problems: Array<[string, string]> = [];
+      if (pod.spec.automountServiceAccountToken !== false) {
+        problems.push(['automountServiceAccountToken', `expected false, found ${pod.spec.automountServiceAccountToken}`]);
+      }
+      const annotations = pod.metadata.annotations ?? {};
+      // The one token a pod may hold: the Vault agent's, recognizable from the injector's annotations.
+      const vaultVolume = annotations[VAULT_INJECT_ANNOTATION] === 'true' ? annotations[VAULT_TOKEN_VOLUME_ANNOTATION] : undefined;
+      (pod.spec.volumes ?? []).forEach((v: any, i: number) => {
+        const sources: any[] = v.projected?.sources ?? [];
+        const tokens = sources.filter((s) => s.serviceAccountToken !== undefined);
+        if (tokens.length === 0) return;
+        if (v.name !== vaultVolume) {
+          problems.push([`volumes[${i}]`, `volume "${v.name}" projects a ServiceAccount token that no Vault agent claims (${VAULT_TOKEN_VOLUME_ANNOTATION} with ${VAULT_INJECT_ANNOTATION}: "true")`]);
+          return;
+        }
+        if (sources.length !== 1) problems.push([`volumes[${i}].projected.sources`, `expected the Vault agent's token as the volume's only source, found ${sources.length} sources`]);
+        if (!tokens[0].serviceAccountToken.audience) {
+          problems.push([`volumes[${i}].projected.sources[${sources.indexOf(tokens[0])}].serviceAccountToken.audience`, 'expected an audience (the Vault role accepts only it), found none']);
+        }
+        for (const list of ['containers', 'initContainers', 'ephemeralContainers']) {
+          (pod.spec[list] ?? []).forEach((c: any, j: number) => (c.volumeMounts ?? []).forEach((m: any, k: number) => {
+            if (m.name === v.name) problems.push([`${list}[${j}].volumeMounts[${k}]`, `container "${c.name}" mounts the Vault agent's token volume "${v.name}": only the injected agent may read it`]);
+          }));
+        }
+      });
+      return problems;
+    }),
 ];

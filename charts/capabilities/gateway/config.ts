@@ -1,0 +1,130 @@
+/**
+ * The `gateway` section of the environment file: nginx with ModSecurity and the OWASP CRS
+ * in front of the services that declare a public route. Pure: zod and the pure lib/core
+ * files only (config/ imports it). The routes themselves come from the catalog; this
+ * section holds what varies per environment.
+ */
+import { z } from 'zod';
+import { cpuMillis, isByteQuantity, isCpuQuantity } from '../../../lib/core/quantity';
+import { requestExceedsLimit } from '../../../lib/core/resources';
+
+/** IPv4 `a.b.c.d/n` or IPv6 `x:…/n`. */
+const IPV4_CIDR = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/(3[0-2]|[12]?\d)$/;
+const IPV6_CIDR = /^(?=.*:)[0-9a-fA-F:]{2,39}(\/(12[0-8]|1[01]\d|[1-9]?\d))$/;
+export const cidrSchema = z.string({ error: 'expected a CIDR such as 10.0.0.0/8 or fd00::/8' })
+  .refine((v) => IPV4_CIDR.test(v) || (IPV6_CIDR.test(v) && (v.match(/::/g) ?? []).length <= 1), { error: 'expected a CIDR such as 10.0.0.0/8 or fd00::/8 (an address with its prefix length)' });
+
+/** A header value written into nginx.conf between double quotes. */
+const headerValue = (what: string) => z.string({ error: `expected ${what}` })
+  // Not aborting: zod reports an aborted branch of the section's union as the union's own, vaguer error.
+  .refine((v) => v.trim() !== '', { error: `expected ${what}, found an empty value` })
+  // eslint-disable-next-line no-control-regex
+  .refine((v) => !/["\\$\x00-\x1f\x7f]/.test(v), { error: `expected ${what} without double quotes, backslashes, $ or control characters` });
+
+/** A strict Content-Security-Policy: non-empty, with frame-ancestors, and no unsafe-inline/unsafe-eval scripts. */
+export const cspSchema = headerValue('a Content-Security-Policy such as "default-src \'self\'; frame-ancestors \'none\'"')
+  .refine((v) => v.trim() === '' || /(^|;)\s*frame-ancestors\s/.test(v), { error: 'expected a Content-Security-Policy with a frame-ancestors directive (clickjacking)' })
+  .refine((v) => !/'unsafe-(inline|eval)'/.test(v), { error: 'expected a strict Content-Security-Policy: no \'unsafe-inline\' or \'unsafe-eval\'' });
+
+const PATH = /^\/([-a-z0-9]+(\/[-a-z0-9]+)*)?$/;
+const SERVICE = /^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+const cpu = z.union([z.string(), z.number()], { error: 'expected a CPU quantity such as 250m or 1.5' }).transform((v) => String(v))
+  .refine(isCpuQuantity, { error: 'expected a CPU quantity such as 250m or 1.5', abort: true })
+  .refine((v) => cpuMillis(v) > 0, { error: 'expected a CPU quantity greater than 0' });
+const memory = z.string({ error: 'expected a memory quantity in whole Mi or Gi' }).regex(/^[1-9]\d*(Mi|Gi)$/, { error: 'expected a memory quantity in whole Mi or Gi, such as 256Mi' });
+const storage = z.string({ error: 'expected a quantity in whole Mi or Gi' }).regex(/^[1-9]\d*(Mi|Gi)$/, { error: 'expected a quantity in whole Mi or Gi, such as 1Gi' })
+  .refine(isByteQuantity);
+const compute = (c: string, m: string, s: string) => z.strictObject({ cpu: cpu.default(c), memory: memory.default(m), ephemeralStorage: storage.default(s) });
+
+/** Gateway pods: at least 2 everywhere, so a drain or a rollout never leaves the site without an entry point. */
+export const GATEWAY_MIN_PODS = 2;
+
+const autoscaling = z.strictObject({
+  minReplicas: z.int().min(GATEWAY_MIN_PODS, { error: `expected at least ${GATEWAY_MIN_PODS} gateway pods` }),
+  maxReplicas: z.int().min(GATEWAY_MIN_PODS + 1),
+  targetCPUUtilizationPercentage: z.int().min(10).max(100).default(70),
+}).refine((a) => a.maxReplicas > a.minReplicas, {
+  error: (iss) => `expected maxReplicas greater than minReplicas (${(iss.input as { minReplicas: number }).minReplicas})`, path: ['maxReplicas'],
+});
+
+const tls = z.discriminatedUnion('mode', [
+  z.strictObject({ mode: z.literal('loadBalancer').describe('TLS ends at the load balancer; X-Forwarded-Proto is believed from trustedProxies only') }),
+  z.strictObject({
+    mode: z.literal('gateway').describe('TLS ends at the gateway (HTTPS on the Service\'s port 443, HTTP redirected)'),
+    certificateSecret: z.string().regex(DNS_SUBDOMAIN, { error: 'expected the name of a kubernetes.io/tls Secret managed outside Git' })
+      .describe('Secret with tls.crt and tls.key, managed outside Git (cert-manager or the SREs)'),
+  }),
+], { error: 'expected mode "loadBalancer" or "gateway"' });
+
+/** The gateway section, given the shared upstream-image schema (sections.ts owns it). */
+export function gatewaySectionSchema<I extends z.ZodType>(image: I) {
+  return z.strictObject({
+    image: image.describe('nginx with ModSecurity v3 and the OWASP CRS, e.g. docker.io/owasp/modsecurity-crs tag 4.18.0-nginx-202509051009'),
+    replicas: z.int().min(GATEWAY_MIN_PODS, { error: `expected at least ${GATEWAY_MIN_PODS} gateway pods` }).optional()
+      .describe(`Fixed pod count (at least ${GATEWAY_MIN_PODS}). Default: ${GATEWAY_MIN_PODS} unless autoscaling is set`),
+    autoscaling: autoscaling.optional(),
+    resources: z.strictObject({
+      requests: compute('200m', '256Mi', '1Gi').prefault({}),
+      limits: compute('1', '512Mi', '2Gi').prefault({}),
+    }).prefault({}).superRefine((r, ctx) => {
+      for (const field of ['cpu', 'memory', 'ephemeralStorage'] as const) {
+        if (requestExceedsLimit(field, r.requests[field], r.limits[field])) {
+          ctx.addIssue({ code: 'custom', path: ['limits', field], input: r.limits[field], message: `expected a limit ≥ the request (${r.requests[field]})` });
+        }
+      }
+    }),
+    tls: tls.prefault({ mode: 'loadBalancer' }),
+    trustedProxies: z.array(cidrSchema).default([])
+      .describe('CIDRs of the load balancers/proxies whose client-IP header and X-Forwarded-Proto are believed'),
+    realIpHeader: z.enum(['X-Forwarded-For', 'X-Real-IP']).default('X-Forwarded-For').describe('Header the trusted proxies put the client IP in'),
+    service: z.strictObject({
+      externalTrafficPolicy: z.enum(['Local', 'Cluster']).default('Local').describe('Local keeps the client address'),
+      annotations: z.record(z.string(), z.string()).default({}).describe('For the cloud\'s load-balancer controller'),
+      loadBalancerSourceRanges: z.array(cidrSchema).default([]).describe('Clients admitted by the load balancer; empty: all'),
+    }).prefault({}),
+    rateLimit: z.strictObject({
+      requestsPerSecond: z.int().min(1, { error: 'expected at least 1 request per second (0 would refuse every client)' }).default(20),
+      burst: z.int().min(0).default(40).describe('Requests above the rate accepted at once before 429'),
+      loginAndPayment: z.strictObject({
+        requestsPerMinute: z.int().min(1, { error: 'expected at least 1 request per minute (0 would refuse every login)' }).default(10),
+        burst: z.int().min(0).default(5),
+        paths: z.array(z.string().regex(PATH, { error: 'expected a path such as /login (no trailing slash)' })).min(1).default(['/checkout', '/login', '/payment', '/staff/login'])
+          .describe('Path prefixes of login and payment endpoints: stricter per-client limit'),
+      }).prefault({}),
+      connectionsPerClient: z.int().min(1, { error: 'expected at least 1 connection per client' }).default(50),
+      zoneSizeMi: z.int().min(1).max(256).default(10).describe('Shared memory per zone (1Mi ≈ 16 000 clients)'),
+    }).prefault({}),
+    modsecurity: z.strictObject({
+      paranoiaLevel: z.int().min(1).max(4).default(1),
+      inboundAnomalyThreshold: z.int().min(1).default(5),
+      outboundAnomalyThreshold: z.int().min(1).default(4),
+      requestBodyLimitMi: z.int().min(1).max(1024).default(10),
+    }).prefault({}),
+    headers: z.strictObject({
+      hstsMaxAgeSeconds: z.int().min(31536000, { error: 'expected an HSTS max-age of at least one year (31536000)' }).default(31536000),
+      hstsPreload: z.boolean().default(false),
+      contentSecurityPolicy: cspSchema.default("default-src 'self'; base-uri 'self'; object-src 'none'; frame-ancestors 'none'; form-action 'self'")
+        .describe('Default Content-Security-Policy'),
+      routeContentSecurityPolicy: z.record(z.string().regex(SERVICE, { error: 'expected a catalog service name' }), cspSchema).default({})
+        .describe('Per routed service (catalog name), replacing the default'),
+      frameOptions: z.enum(['DENY', 'SAMEORIGIN']).default('DENY'),
+      referrerPolicy: z.enum(['no-referrer', 'same-origin', 'strict-origin', 'strict-origin-when-cross-origin']).default('strict-origin-when-cross-origin'),
+      permissionsPolicy: headerValue('a Permissions-Policy').default('camera=(), microphone=(), geolocation=(), usb=()'),
+    }).prefault({}),
+    timeouts: z.strictObject({
+      connectSeconds: z.int().min(1).max(75).default(5),
+      readSeconds: z.int().min(1).default(60),
+      longLivedSeconds: z.int().min(60).default(3600).describe('Idle time on long-lived routes (WebSocket, SSE)'),
+    }).prefault({}),
+  }).superRefine((s, ctx) => {
+    if (s.replicas !== undefined && s.autoscaling) {
+      ctx.addIssue({ code: 'custom', path: ['replicas'], input: s.replicas, message: 'expected either replicas or autoscaling, not both (an HPA owns the replica count)' });
+    }
+    if (s.tls.mode === 'loadBalancer' && s.trustedProxies.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['trustedProxies'], input: s.trustedProxies,
+        message: 'expected the CIDRs of the load balancer when TLS ends there (X-Forwarded-Proto and the client IP are believed from them only)' });
+    }
+  });
+}

@@ -1,0 +1,135 @@
+/**
+ * The gateway capability: nginx with ModSecurity and the OWASP CRS in front of every
+ * catalog service that declares a public route. Wires the catalog's routes and the
+ * environment's `gateway` section into the model lib/gateway renders.
+ */
+import { Chart } from 'cdk8s';
+import { GATEWAY } from '../../../config/catalog';
+import { ConfigError, EnvironmentConfig } from '../../../config/load';
+import { Scaling, UpstreamImage, cpuMillis, workloadEndpoint } from '../../../lib/core';
+import { GATEWAY_TLS_DIR, Gateway, GatewayModel, GatewayProps, IMAGE_PATHS } from '../../../lib/gateway';
+import { Capability } from '../capability';
+import { SectionValue } from '../sections';
+
+type GatewaySection = SectionValue<'gateway'>;
+
+/** Container ports (unprivileged) and the Service ports of the load balancer. */
+export const GATEWAY_PORTS = { http: 8080, https: 8443, health: 8081 } as const;
+const SERVICE_PORTS = { http: 80, https: 443 } as const;
+/** Port every catalog Service listens on (Microservice's default); it forwards to the container port by name. */
+const CATALOG_SERVICE_PORT = 80;
+/** The ExternalEndpoint public traffic comes from, in the connection graph. */
+export const CLIENTS = 'clients';
+const PRE_STOP_SECONDS = 5;
+/** Methods the CRS lets through: its default lacks PUT, PATCH and DELETE, which the APIs use. */
+const ALLOWED_METHODS = ['GET', 'HEAD', 'POST', 'OPTIONS', 'PUT', 'PATCH', 'DELETE'];
+
+/** `tx.crs_setup_version` of a CRS release tag: 4.18.0-nginx-… → 4180, 3.3.4 → 334. */
+export function crsSetupVersion(tag: string): number {
+  const m = /^v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(tag);
+  if (!m) throw new Error(`gateway image tag "${tag}": expected it to start with the CRS release, such as 4.18.0-nginx-202509051009`);
+  return Number(`${m[1]}${m[2]}${m[3] ?? '0'}`);
+}
+
+/** The routed services: catalog services with a public route, in catalog order. */
+function routed(config: EnvironmentConfig) {
+  return config.services.filter((s) => s.catalog.route);
+}
+
+/** Config problems only the catalog can reveal: a per-route CSP for a service that is unknown or not routed. */
+function checkSection(section: GatewaySection, config: EnvironmentConfig): void {
+  const names = routed(config).map((s) => s.name);
+  const problems = Object.keys(section.headers.routeContentSecurityPolicy).filter((svc) => !names.includes(svc)).map((svc) => {
+    const at = ['gateway', 'headers', 'routeContentSecurityPolicy', svc];
+    const known = config.services.some((s) => s.name === svc);
+    return `${config.file}:${config.lineOf(at)}: ${at.join('.')}: expected a catalog service with a public route (${names.join(', ')}), ` +
+      `found "${svc}"${known ? ' (an internal service: it has no route through the gateway)' : ''}`;
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+}
+
+/** The model nginx.conf and modsecurity.conf are rendered from. */
+export function gatewayModel(section: GatewaySection, config: EnvironmentConfig): GatewayModel {
+  checkSection(section, config);
+  const ns = config.namespace.name;
+  const h = section.headers;
+  const r = section.rateLimit;
+  return {
+    routes: routed(config).map((svc) => ({
+      path: svc.catalog.route!.path,
+      service: svc.name,
+      host: `${svc.name}.${ns}.svc.cluster.local`,
+      port: CATALOG_SERVICE_PORT,
+      longLivedConnections: svc.catalog.route!.longLivedConnections,
+      contentSecurityPolicy: h.routeContentSecurityPolicy[svc.name] ?? h.contentSecurityPolicy,
+    })),
+    ports: GATEWAY_PORTS,
+    tls: section.tls.mode === 'gateway'
+      ? { mode: 'gateway', certificateFile: `${GATEWAY_TLS_DIR}/tls.crt`, keyFile: `${GATEWAY_TLS_DIR}/tls.key` }
+      : { mode: 'loadBalancer' },
+    trustedProxies: section.trustedProxies,
+    realIpHeader: section.realIpHeader,
+    rateLimits: {
+      requestsPerSecond: r.requestsPerSecond, burst: r.burst,
+      strictRequestsPerMinute: r.loginAndPayment.requestsPerMinute, strictBurst: r.loginAndPayment.burst, strictPaths: r.loginAndPayment.paths,
+      connectionsPerClient: r.connectionsPerClient, zoneSizeMi: r.zoneSizeMi,
+    },
+    headers: {
+      hstsMaxAgeSeconds: h.hstsMaxAgeSeconds, hstsIncludeSubDomains: true, hstsPreload: h.hstsPreload,
+      defaultContentSecurityPolicy: h.contentSecurityPolicy, frameOptions: h.frameOptions, referrerPolicy: h.referrerPolicy, permissionsPolicy: h.permissionsPolicy,
+    },
+    waf: {
+      paranoiaLevel: section.modsecurity.paranoiaLevel,
+      inboundAnomalyThreshold: section.modsecurity.inboundAnomalyThreshold,
+      outboundAnomalyThreshold: section.modsecurity.outboundAnomalyThreshold,
+      allowedMethods: ALLOWED_METHODS,
+      requestBodyLimitBytes: section.modsecurity.requestBodyLimitMi * 1024 * 1024,
+      crsSetupVersion: crsSetupVersion(section.image.tag),
+    },
+    timeouts: { connectSeconds: section.timeouts.connectSeconds, readSeconds: section.timeouts.readSeconds, longLivedSeconds: section.timeouts.longLivedSeconds },
+    drainSeconds: Math.max(...routed(config).map((s) => s.catalog.drainSeconds)),
+    workerProcesses: Math.max(1, Math.ceil(cpuMillis(section.resources.limits.cpu) / 1000)),
+    workerConnections: 1024,
+    paths: IMAGE_PATHS,
+  };
+}
+
+/** Everything the Gateway construct is built from. */
+export function gatewayProps(section: GatewaySection, config: EnvironmentConfig): GatewayProps {
+  const model = gatewayModel(section, config);
+  const scaling: Scaling = section.autoscaling
+    ? { kind: 'autoscaling', minReplicas: section.autoscaling.minReplicas, maxReplicas: section.autoscaling.maxReplicas,
+      targetCpuUtilizationPercent: section.autoscaling.targetCPUUtilizationPercentage }
+    : { kind: 'fixed', replicas: section.replicas ?? 2 };
+  return {
+    name: GATEWAY,
+    image: new UpstreamImage({ repository: section.image.repository, tag: section.image.tag, ...(section.image.digest ? { digest: section.image.digest } : {}) }),
+    resources: section.resources,
+    scaling,
+    model,
+    service: { externalTrafficPolicy: section.service.externalTrafficPolicy, httpPort: SERVICE_PORTS.http, httpsPort: SERVICE_PORTS.https,
+      annotations: section.service.annotations, loadBalancerSourceRanges: section.service.loadBalancerSourceRanges },
+    writableSize: '64Mi',
+    tlsSecretName: section.tls.mode === 'gateway' ? section.tls.certificateSecret : undefined,
+    preStopSleepSeconds: PRE_STOP_SECONDS,
+    // preStop, then nginx's graceful quit, bounded by worker_shutdown_timeout (the longest drain of a routed service).
+    terminationGracePeriodSeconds: PRE_STOP_SECONDS + model.drainSeconds + 5,
+  };
+}
+
+export const gateway: Capability<GatewaySection> & { readonly id: 'gateway' } = {
+  id: 'gateway',
+  flows(graph, section, config) {
+    checkSection(section, config);
+    const to = workloadEndpoint(GATEWAY, config.namespace.name);
+    graph.addWorkload(to);
+    const ports = section.tls.mode === 'gateway' ? [GATEWAY_PORTS.https, GATEWAY_PORTS.http] : [GATEWAY_PORTS.http];
+    graph.addFlow({ from: { kind: 'external', name: CLIENTS }, to, ports: ports.map((port) => ({ port, protocol: 'TCP' })),
+      purpose: 'public traffic through the load balancer', declaredBy: 'gateway' });
+  },
+  charts(app, section, context) {
+    const chart = new Chart(app, 'gateway', { namespace: context.config.namespace.name, disableResourceNameHashes: true });
+    new Gateway(chart, 'Gateway', gatewayProps(section, context.config));
+    return [chart];
+  },
+};

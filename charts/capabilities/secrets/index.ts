@@ -1,0 +1,114 @@
+/**
+ * The `secrets` capability: every service that has secrets (its data stores' credentials
+ * and those it declares in config/catalog.ts) gets them from HashiCorp Vault, rendered by
+ * the injected Vault agent into in-memory files under /run/secrets; the app finds each file
+ * through an env var. The Vault administrators get, per environment, the matching
+ * policies and Kubernetes-auth roles ({@link vaultAdminFiles}).
+ */
+import { secretsOf } from '../../../config/catalog';
+import { EnvironmentConfig } from '../../../config/load';
+import { CatalogSecret } from '../../../config/schema';
+import { ForeignEndpoint, resourceName, workloadEndpoint } from '../../../lib/core';
+import { VaultAuthOptions, VaultClient, VaultFile, addVaultAgent, kvReadPath, vaultFiles } from '../../../lib/secrets';
+import { PodExtensionPoint } from '../../../lib/workload';
+import { Capability } from '../capability';
+import { SectionValue } from '../sections';
+
+type Section = SectionValue<'secrets'>;
+
+/** A workload that reads Vault secrets: a catalog service, or a capability's own workload or ScheduledJob. */
+export interface VaultReader {
+  /** Workload name (`app.kubernetes.io/name`); names its Vault role and policy. */
+  readonly name: string;
+  /** ServiceAccount its pods run as; the Vault role is bound to it. */
+  readonly serviceAccount: string;
+  /** Container that reads the files. */
+  readonly appContainer: string;
+  /** Its secrets; paths are below the environment's KV prefix and start with `<name>/`. */
+  readonly secrets: readonly CatalogSecret[];
+}
+
+/** Name of the Vault role and policy of `workload`: the KV prefix with "-" for "/", then the workload, e.g. `pronto-order-service`. */
+export function vaultRoleName(section: Section, workload: string): string {
+  return `${section.kv.prefix.replace(/\//g, '-')}-${workload}`;
+}
+
+/**
+ * Adds the Vault agent to the pods of `reader`. A later capability calls it for its own
+ * workloads; for a ScheduledJob (or any pod that runs to completion) pass
+ * `runsToCompletion: true`, so the agent only pre-populates the files
+ * (`agent-pre-populate-only: "true"`) and the Job can complete. Include the reader in
+ * {@link vaultAdminFiles} so that its role and policy exist.
+ */
+export function addVaultSecrets(pod: PodExtensionPoint, reader: VaultReader, section: Section, runsToCompletion = false): void {
+  const { kv, agent, kubernetesAuth } = section;
+  addVaultAgent(pod, {
+    role: vaultRoleName(section, reader.name),
+    address: section.address,
+    authPath: kubernetesAuth.path,
+    appContainer: reader.appContainer,
+    secrets: reader.secrets.map((s) => ({ file: s.file, env: s.env, template: s.template, vaultPath: kvReadPath(kv.mount, kv.prefix, s.path) })),
+    resources: agent.resources,
+    runAs: { user: agent.runAsUser, group: agent.runAsGroup },
+    tokenAudience: kubernetesAuth.audience,
+    tokenExpirationSeconds: kubernetesAuth.tokenExpirationSeconds,
+    runsToCompletion,
+  });
+}
+
+/** The catalog services that read secrets, as Vault readers. */
+export function catalogReaders(config: EnvironmentConfig): VaultReader[] {
+  return config.services
+    .map((svc) => ({ name: svc.name, serviceAccount: resourceName(svc.name), appContainer: svc.name, secrets: secretsOf(svc.name, svc.catalog) }))
+    .filter((reader) => reader.secrets.length > 0);
+}
+
+/**
+ * The files the Vault administrators apply for this environment, paths relative to
+ * `dist/<env>/`: `vault/policies/<role>.hcl`, `vault/roles/<role>.json` and `vault/apply.sh`.
+ * None when the capability is off. `extra` adds the readers of other capabilities.
+ */
+export function vaultAdminFiles(config: EnvironmentConfig, extra: readonly VaultReader[] = []): VaultFile[] {
+  const section = config.capabilities.secrets;
+  if (!section) return [];
+  const clients: VaultClient[] = [...catalogReaders(config), ...extra].map((reader) => ({
+    name: vaultRoleName(section, reader.name),
+    workload: reader.name,
+    serviceAccount: reader.serviceAccount,
+    namespace: config.namespace.name,
+    paths: reader.secrets.map((s) => kvReadPath(section.kv.mount, section.kv.prefix, s.path)),
+  }));
+  const auth: VaultAuthOptions = {
+    authPath: section.kubernetesAuth.path,
+    audience: section.kubernetesAuth.audience,
+    tokenTtlSeconds: section.kubernetesAuth.tokenTtlSeconds,
+    tokenMaxTtlSeconds: section.kubernetesAuth.tokenMaxTtlSeconds,
+  };
+  return vaultFiles(clients, auth).map((f) => ({ path: `vault/${f.path}`, text: f.text }));
+}
+
+/** The Vault server pods, in their own namespace. */
+export function vaultServer(section: Section): ForeignEndpoint {
+  return { kind: 'foreign', name: 'vault', namespace: section.server.namespace, podLabels: section.server.podLabels };
+}
+
+export const secrets: Capability<Section> & { readonly id: 'secrets' } = {
+  id: 'secrets',
+  files(_section, config) {
+    return vaultAdminFiles(config);
+  },
+  extendPod(pod, service, section) {
+    const secretList = secretsOf(service.name, service.catalog);
+    if (secretList.length === 0) return;
+    addVaultSecrets(pod, { name: service.name, serviceAccount: resourceName(service.name), appContainer: service.name, secrets: secretList }, section);
+  },
+  flows(graph, section, config) {
+    const to = vaultServer(section);
+    for (const reader of catalogReaders(config)) {
+      graph.addFlow({
+        from: workloadEndpoint(reader.name, config.namespace.name), to, ports: [{ port: section.server.port, protocol: 'TCP' }],
+        purpose: 'reads its secrets from Vault (the injected agent)', declaredBy: 'secrets',
+      });
+    }
+  },
+};

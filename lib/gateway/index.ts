@@ -1,0 +1,4 @@
+export * from './gateway';
+export * from './model';
+export * from './render';
+export * from './sha256';

@@ -1,0 +1,2 @@
+export * from './vault-agent';
+export * from './vault-policy';

@@ -1,0 +1,128 @@
+import { ComputeResources, InjectedContainer, isDnsLabel } from '../core';
+import { PodExtensionPoint } from '../workload';
+
+/** Prefix of every Vault Agent Injector annotation. */
+export const VAULT_ANNOTATION_PREFIX = 'vault.hashicorp.com/';
+/** Pod annotation stating why the pod holds a ServiceAccount token at all. */
+export const ANNOTATION_TOKEN_REASON = 'pronto.io/service-account-token';
+/** The projected volume that holds the agent's ServiceAccount token. */
+export const VAULT_TOKEN_VOLUME = 'vault-token';
+/** Where the rendered files appear in the app container (the injector's own default is /vault/secrets). */
+export const DEFAULT_SECRET_VOLUME_PATH = '/run/secrets';
+/** File mode of each rendered file: owner (the agent) and group (the pod's fsGroup, so the app) read, nobody writes. */
+export const DEFAULT_SECRET_FILE_MODE = '0440';
+/** Names the injector gives its init container and its sidecar. */
+export const VAULT_AGENT_CONTAINERS = { init: 'vault-agent-init', sidecar: 'vault-agent' } as const;
+
+/** One file the agent renders from one Vault secret. */
+export interface VaultSecretFile {
+  /** File name under the secret volume path; also names the injector's annotations for it (lower-case DNS label, ≤ 40 characters). */
+  readonly file: string;
+  /** Vault API path read, e.g. `secret/data/pronto/order-service/database` (KV version 2 reads go through `<mount>/data/`). */
+  readonly vaultPath: string;
+  /**
+   * Body of the agent template: the exact content of the file, reading the secret's fields
+   * as `{{ .Data.data.<field> }}`. It is wrapped in `{{- with secret "<vaultPath>" -}}`, so
+   * the file has no added whitespace.
+   */
+  readonly template: string;
+  /** Env var of the app container that carries the file's path, e.g. `DATABASE_URL_FILE`. */
+  readonly env: string;
+}
+
+export interface VaultAgentProps {
+  /** Vault role of the Kubernetes auth method, bound to the pod's ServiceAccount. */
+  readonly role: string;
+  /** Vault address, e.g. `https://vault.vault.svc:8200` (`vault.hashicorp.com/service`). */
+  readonly address: string;
+  /** Mount path of the Kubernetes auth method, e.g. `auth/kubernetes`. */
+  readonly authPath: string;
+  /** The container that reads the files (the only one that gets the secret volume). */
+  readonly appContainer: string;
+  /** The files to render; at least one. */
+  readonly secrets: readonly VaultSecretFile[];
+  /** Requests and limits of each agent container (init and sidecar); declared as injected overhead. */
+  readonly resources: ComputeResources;
+  /** UID and GID of the agent containers, both ≥ 10000 (Pod Security restricted and the gate's run-as-non-root). */
+  readonly runAs: { readonly user: number; readonly group: number };
+  /** Audience of the projected ServiceAccount token; the Vault role must accept exactly this one. */
+  readonly tokenAudience: string;
+  /** Lifetime of the projected token, in seconds (600 to 86400; Kubernetes refreshes it at 80 %). */
+  readonly tokenExpirationSeconds: number;
+  /**
+   * The pod runs to completion (a Job or CronJob): the agent only pre-populates the files in
+   * its init container and runs no sidecar, which would keep the pod from ever completing.
+   * @default false
+   */
+  readonly runsToCompletion?: boolean;
+  /** Mount path of the in-memory secret volume in the app container. @default '/run/secrets' */
+  readonly secretVolumePath?: string;
+  /** Mode of each rendered file. @default '0440' */
+  readonly fileMode?: string;
+}
+
+/**
+ * Has the Vault Agent Injector render `props.secrets` as files in an in-memory volume of
+ * the app container, and gives the app each file's path in its env var: the pod-template
+ * annotations the injector reads, an audience-bound projected ServiceAccount token that
+ * only the injected agent mounts (the pod mounts no other token), and the agent's
+ * containers declared as injected overhead for the capacity guard. Nothing else in the pod
+ * sees a credential: no Secret object, no value in env.
+ */
+export function addVaultAgent(pod: PodExtensionPoint, props: VaultAgentProps): void {
+  const where = `${pod.owner}: Vault agent`;
+  if (props.secrets.length === 0) throw new Error(`${where}: expected at least one secret to render`);
+  for (const id of [props.runAs.user, props.runAs.group]) {
+    if (!Number.isInteger(id) || id < 10000) throw new Error(`${where}: runAs: expected UID and GID ≥ 10000, found ${id}`);
+  }
+  if (!(props.tokenExpirationSeconds >= 600 && props.tokenExpirationSeconds <= 86400)) {
+    throw new Error(`${where}: tokenExpirationSeconds: expected 600 to 86400, found ${props.tokenExpirationSeconds}`);
+  }
+  const volumePath = props.secretVolumePath ?? DEFAULT_SECRET_VOLUME_PATH;
+  const mode = props.fileMode ?? DEFAULT_SECRET_FILE_MODE;
+  const a = (key: string, value: string) => pod.addPodAnnotation(`${VAULT_ANNOTATION_PREFIX}${key}`, value);
+  const r = props.resources;
+
+  a('agent-inject', 'true');
+  a('service', props.address);
+  a('auth-type', 'kubernetes');
+  a('auth-path', props.authPath);
+  a('role', props.role);
+  a('agent-service-account-token-volume-name', VAULT_TOKEN_VOLUME);
+  a('agent-inject-containers', props.appContainer);
+  a('secret-volume-path', volumePath);
+  a('agent-pre-populate', 'true');
+  a('agent-pre-populate-only', props.runsToCompletion ? 'true' : 'false');
+  a('agent-run-as-user', String(props.runAs.user));
+  a('agent-run-as-group', String(props.runAs.group));
+  a('agent-set-security-context', 'true');
+  a('agent-requests-cpu', r.requests.cpu);
+  a('agent-requests-mem', r.requests.memory);
+  a('agent-requests-ephemeral', r.requests.ephemeralStorage);
+  a('agent-limits-cpu', r.limits.cpu);
+  a('agent-limits-mem', r.limits.memory);
+  a('agent-limits-ephemeral', r.limits.ephemeralStorage);
+  for (const s of props.secrets) {
+    if (!isDnsLabel(s.file) || s.file.length > 40) throw new Error(`${where}: file "${s.file}": expected a lower-case DNS label of at most 40 characters`);
+    if (s.template.includes('with secret')) throw new Error(`${where}: file "${s.file}": the template body must not contain its own {{ with secret }}`);
+    a(`agent-inject-secret-${s.file}`, s.vaultPath);
+    a(`agent-inject-template-${s.file}`, `{{- with secret ${JSON.stringify(s.vaultPath)} -}}${s.template}{{- end }}`);
+    a(`agent-inject-file-${s.file}`, s.file);
+    a(`agent-inject-perms-${s.file}`, mode);
+    pod.addAppEnv({ name: s.env, value: `${volumePath}/${s.file}` });
+  }
+  pod.addPodAnnotation(ANNOTATION_TOKEN_REASON,
+    `${VAULT_TOKEN_VOLUME}: audience-bound (${props.tokenAudience}) projected token for the Vault agent's Kubernetes auth; mounted into no app container`);
+
+  pod.addVolume({
+    name: VAULT_TOKEN_VOLUME,
+    projected: {
+      defaultMode: 0o440,
+      sources: [{ serviceAccountToken: { audience: props.tokenAudience, expirationSeconds: props.tokenExpirationSeconds, path: 'token' } }],
+    },
+  });
+
+  const containers: InjectedContainer[] = [{ name: VAULT_AGENT_CONTAINERS.init, kind: 'init', resources: r }];
+  if (!props.runsToCompletion) containers.push({ name: VAULT_AGENT_CONTAINERS.sidecar, kind: 'sidecar', resources: r });
+  for (const c of containers) pod.declareInjected(c);
+}

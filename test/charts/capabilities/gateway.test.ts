@@ -1,0 +1,151 @@
+/**
+ * The gateway capability: its section, the routes it takes from the catalog, its flows,
+ * and its objects in every shipped environment (gate and capacity guard), on and off.
+ */
+import { readFileSync } from 'fs';
+import { Testing } from 'cdk8s';
+import { stringify } from 'yaml';
+import { buildApp } from '../../../charts/build-app';
+import { CLIENTS, GATEWAY_PORTS } from '../../../charts/capabilities/gateway';
+import { renderEnvironment } from '../../../charts/synthesize';
+import { CATALOG, GATEWAY } from '../../../config/catalog';
+import { ConfigError, EnvironmentConfig, parseEnvironment } from '../../../config/load';
+import { Manifest } from '../../../lib/core';
+import { ANNOTATION_CONFIG_CHECKSUM } from '../../../lib/gateway';
+import { runGate } from '../../../lib/validation';
+import { VALID_ENV } from '../../fixtures/environments';
+import { CONFIG_DIR, ENVIRONMENTS } from '../../helpers';
+
+const FILE = 'config/test.yaml';
+const IMAGE = '  image: { repository: docker.io/owasp/modsecurity-crs, tag: 4.18.0-nginx-202509051009 }\n';
+const SECTION = `gateway:\n${IMAGE}  trustedProxies: [10.0.0.0/8]\n`;
+const ROUTED = Object.keys(CATALOG).filter((s) => CATALOG[s].route);
+const INTERNAL = Object.keys(CATALOG).filter((s) => !CATALOG[s].route);
+
+const load = (text: string) => parseEnvironment(text, FILE);
+const synth = (config: EnvironmentConfig) => {
+  const app = Testing.app();
+  const charts = buildApp(app, config);
+  return { charts, manifests: app.charts.flatMap((c) => c.toJson()) as Manifest[] };
+};
+const problems = (run: () => unknown): string => {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.join('\n');
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+};
+const find = (manifests: Manifest[], kind: string) => manifests.find((m) => m.kind === kind && m.metadata?.name === GATEWAY) as any;
+const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+
+describe('the gateway capability', () => {
+  const on = synth(load(`${VALID_ENV}${SECTION}`));
+  const conf = find(on.manifests, 'ConfigMap').data['nginx.conf'] as string;
+
+  test('its section is defaulted', () => {
+    const section = load(`${VALID_ENV}${SECTION}`).capabilities.gateway!;
+    expect(section.tls).toEqual({ mode: 'loadBalancer' });
+    expect(section.rateLimit).toMatchObject({ requestsPerSecond: 20, burst: 40, connectionsPerClient: 50 });
+    expect(section.modsecurity).toEqual({ paranoiaLevel: 1, inboundAnomalyThreshold: 5, outboundAnomalyThreshold: 4, requestBodyLimitMi: 10 });
+    expect(section.headers.hstsMaxAgeSeconds).toBe(31536000);
+  });
+
+  test('a workload named GATEWAY with ≥ 2 pods, a PDB, a LoadBalancer Service and its ConfigMap, in a chart of its own', () => {
+    expect(on.charts.capabilities.map((c) => c.node.id)).toEqual(['gateway']);
+    const deployment = find(on.manifests, 'Deployment');
+    expect(deployment.spec.replicas).toBeGreaterThanOrEqual(2);
+    expect(find(on.manifests, 'PodDisruptionBudget')).toBeDefined();
+    expect(find(on.manifests, 'Service').spec.type).toBe('LoadBalancer');
+    expect(deployment.spec.template.metadata.annotations[ANNOTATION_CONFIG_CHECKSUM]).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(deployment.spec.template.spec.volumes).toContainEqual({ name: 'config', configMap: { name: GATEWAY, defaultMode: 0o444 } });
+    const autoscaled = synth(load(`${VALID_ENV}${SECTION}  autoscaling: { minReplicas: 2, maxReplicas: 6 }\n`));
+    expect(find(autoscaled.manifests, 'HorizontalPodAutoscaler').spec).toMatchObject({ minReplicas: 2, maxReplicas: 6 });
+  });
+
+  test('routes come from the catalog: every public route to its Service, internal services nowhere', () => {
+    for (const svc of ROUTED) {
+      expect(conf).toContain(`server ${svc}.pronto.svc.cluster.local:80;`);
+      const path = CATALOG[svc].route!.path;
+      expect(conf).toContain(path === '/' ? 'location / {' : `location ${path}/ {`);
+    }
+    for (const svc of INTERNAL) expect(conf).not.toContain(svc);
+    const longLived = ROUTED.filter((s) => CATALOG[s].route!.longLivedConnections);
+    expect(conf.match(/proxy_set_header Upgrade/g)?.length ?? 0).toBe(longLived.length * 2);
+  });
+
+  test('a change of the section changes the checksum, so the pods roll', () => {
+    const other = synth(load(`${VALID_ENV}${SECTION}  rateLimit: { requestsPerSecond: 30 }\n`));
+    expect(find(other.manifests, 'Deployment').spec.template.metadata.annotations[ANNOTATION_CONFIG_CHECKSUM])
+      .not.toBe(find(on.manifests, 'Deployment').spec.template.metadata.annotations[ANNOTATION_CONFIG_CHECKSUM]);
+  });
+
+  test('flows: clients outside the cluster reach the gateway on its listening port; it gets DNS; the catalog routes it', () => {
+    const flows = on.charts.graph.flows;
+    expect(flows).toContainEqual(expect.objectContaining({ from: { kind: 'external', name: CLIENTS }, to: expect.objectContaining({ name: GATEWAY }),
+      ports: [{ port: GATEWAY_PORTS.http, protocol: 'TCP' }], declaredBy: 'gateway' }));
+    expect(on.charts.graph.workloads.map((w) => w.name)).toContain(GATEWAY);
+    expect(flows.some((f) => f.from.name === GATEWAY && f.to.name === 'kube-dns')).toBe(true);
+    for (const svc of ROUTED) expect(flows.some((f) => f.from.name === GATEWAY && f.to.name === svc)).toBe(true);
+  });
+
+  test('TLS at the gateway: the Service serves 443 from the certificate Secret, and everything passes the gate', () => {
+    const tls = synth(load(`${VALID_ENV}gateway:\n${IMAGE}  tls: { mode: gateway, certificateSecret: shop-tls }\n`));
+    expect(find(tls.manifests, 'Service').spec.ports.map((p: any) => p.port)).toEqual([80, 443]);
+    expect(tls.charts.graph.flows.filter((f) => f.from.name === CLIENTS).flatMap((f) => f.ports.map((p) => p.port)).sort()).toEqual([GATEWAY_PORTS.http, GATEWAY_PORTS.https].sort());
+    expect(runGate(tls.manifests).findings).toEqual([]);
+  });
+
+  test.each(ENVIRONMENTS)('on in the shipped %s: every object passes the gate and the capacity guard', (env) => {
+    const text = `${readFileSync(`${CONFIG_DIR}/${env}.yaml`, 'utf8')}\n${SECTION}`;
+    const rendered = renderEnvironment(parseEnvironment(text, `config/${env}.yaml`));
+    expect(rendered.findings).toEqual([]);
+    expect(rendered.files.map((f) => f.name)).toContain('gateway.k8s.yaml');
+  });
+
+  test('off (absent or false): the output is byte-identical to the output without it', () => {
+    const render = (text: string) => synth(load(text)).manifests.map((m) => stringify(m)).join('---\n');
+    const without = render(VALID_ENV);
+    expect(render(`${VALID_ENV}gateway: false\n`)).toBe(without);
+    expect(without).not.toContain('modsecurity');
+  });
+});
+
+describe('gateway config errors name file:line, field, expected and found', () => {
+  const bad = (extra: string) => `${VALID_ENV}${SECTION}${extra}`;
+  const at = (text: string, needle: string) => `${FILE}:${lineOf(text, needle)}: `;
+
+  test.each([
+    ['a rate limit of zero', '  rateLimit: { requestsPerSecond: 0 }\n', 'gateway.rateLimit.requestsPerSecond: expected a value ≥ 1', 'found 0'],
+    ['a login rate of zero', '  rateLimit: { loginAndPayment: { requestsPerMinute: 0 } }\n', 'gateway.rateLimit.loginAndPayment.requestsPerMinute: expected a value ≥ 1', 'found 0'],
+    ['an empty CSP', '  headers: { contentSecurityPolicy: "" }\n', 'gateway.headers.contentSecurityPolicy: expected a Content-Security-Policy', 'found ""'],
+    ['a CSP without frame-ancestors', '  headers: { contentSecurityPolicy: "default-src \'self\'" }\n', 'gateway.headers.contentSecurityPolicy: expected a Content-Security-Policy with a frame-ancestors directive', 'found "default-src'],
+    ['a CSP with unsafe-inline', '  headers: { contentSecurityPolicy: "default-src \'self\' \'unsafe-inline\'; frame-ancestors \'none\'" }\n', 'gateway.headers.contentSecurityPolicy: expected a strict Content-Security-Policy: no \'unsafe-inline\'', 'found'],
+    ['an HSTS max-age below a year', '  headers: { hstsMaxAgeSeconds: 86400 }\n', 'gateway.headers.hstsMaxAgeSeconds: expected a value ≥ 31536000', 'found 86400'],
+    ['one gateway pod', '  replicas: 1\n', 'gateway.replicas: expected a value ≥ 2', 'found 1'],
+  ])('%s', (_name, extra, message, found) => {
+    const text = bad(extra);
+    const got = problems(() => load(text));
+    expect(got).toContain(`${at(text, extra.trim().split(':')[0])}${message}`);
+    expect(got).toContain(found);
+  });
+
+  test('a trusted proxy that is not a CIDR', () => {
+    const text = `${VALID_ENV}gateway:\n${IMAGE}  trustedProxies:\n    - 10.0.0.0/8\n    - 10.1.2.3\n`;
+    expect(problems(() => load(text))).toContain(`${FILE}:${lineOf(text, '10.1.2.3')}: gateway.trustedProxies.1: expected a CIDR such as 10.0.0.0/8 or fd00::/8 (an address with its prefix length), found "10.1.2.3"`);
+  });
+
+  test('TLS at the load balancer without trusted proxies', () => {
+    const text = `${VALID_ENV}gateway:\n${IMAGE}`;
+    expect(problems(() => load(text))).toContain('gateway.trustedProxies: expected the CIDRs of the load balancer when TLS ends there');
+  });
+
+  test('a per-route CSP for an unknown service, or an internal one (routes come from the catalog)', () => {
+    const unknown = bad('  headers:\n    routeContentSecurityPolicy:\n      menu-app: "default-src \'self\'; frame-ancestors \'none\'"\n');
+    const message = problems(() => synth(load(unknown)));
+    expect(message).toContain(`${FILE}:${lineOf(unknown, 'menu-app')}: gateway.headers.routeContentSecurityPolicy.menu-app: expected a catalog service with a public route (${ROUTED.join(', ')}), found "menu-app"`);
+    const internal = bad(`  headers:\n    routeContentSecurityPolicy:\n      ${INTERNAL[0]}: "default-src 'self'; frame-ancestors 'none'"\n`);
+    expect(problems(() => synth(load(internal)))).toContain(`found "${INTERNAL[0]}" (an internal service: it has no route through the gateway)`);
+  });
+});

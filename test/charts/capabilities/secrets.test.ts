@@ -1,0 +1,292 @@
+/**
+ * The secrets capability: Vault agent injection for every catalog service that has
+ * secrets, the flows to the Vault server, the Vault policies and roles for the
+ * administrators, and nothing that carries a credential anywhere in the output.
+ * Expectations derive from the catalog and the config, never from a list of services.
+ */
+import { readFileSync } from 'fs';
+import * as path from 'path';
+import { Testing } from 'cdk8s';
+import { stringify } from 'yaml';
+import { buildApp } from '../../../charts/build-app';
+import { addVaultSecrets, catalogReaders, vaultAdminFiles, vaultRoleName } from '../../../charts/capabilities/secrets';
+import { DEFAULT_AGENT_RESOURCES } from '../../../charts/capabilities/secrets/config';
+import { renderEnvironment } from '../../../charts/synthesize';
+import { CATALOG, secretsOf } from '../../../config/catalog';
+import { ConfigError, EnvironmentConfig, parseEnvironment } from '../../../config/load';
+import { Catalog } from '../../../config/schema';
+import { ANNOTATION_INJECTED, ContainerImage, Manifest, parseInjected } from '../../../lib/core';
+import { checkCapacity } from '../../../lib/namespace';
+import { runGate } from '../../../lib/validation';
+import { PodExtensionPoint, ScheduledJob } from '../../../lib/workload';
+import { VALID_ENV } from '../../fixtures/environments';
+import { CONFIG_DIR, ENVIRONMENTS } from '../../helpers';
+
+const FILE = 'config/test.yaml';
+const SECTION = 'secrets:\n  kv: { prefix: pronto/test }\n';
+const ON = `${VALID_ENV}${SECTION}`;
+const load = (text: string, catalog: Catalog = CATALOG) => parseEnvironment(text, FILE, catalog);
+const synth = (config: EnvironmentConfig) => {
+  const app = Testing.app();
+  const charts = buildApp(app, config);
+  return { charts, manifests: app.charts.flatMap((c) => c.toJson()) as Manifest[] };
+};
+const problems = (text: string, catalog: Catalog = CATALOG): string => {
+  try {
+    load(text, catalog);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.join('\n');
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+};
+const lineOfSection = VALID_ENV.split('\n').length;
+
+/** The pod templates of a catalog service's Deployments (one per blue-green slot). */
+const servicePods = (manifests: Manifest[], service: string): any[] => manifests
+  .filter((m) => m.kind === 'Deployment' && m.metadata.labels?.['app.kubernetes.io/name'] === service)
+  .map((m) => (m.spec as any).template);
+
+/** A shipped environment file with the section appended. */
+const shippedWithSection = (env: string): string =>
+  `${readFileSync(path.join(CONFIG_DIR, `${env}.yaml`), 'utf8').replace(/\n*$/, '\n')}secrets:\n  kv: { prefix: pronto/${env} }\n`;
+
+describe('the secrets section', () => {
+  test('defaults every value, and names the Vault server\'s namespace as foreign', () => {
+    const config = load(`${VALID_ENV}secrets: {}\n`);
+    expect(config.capabilities.secrets).toEqual({
+      address: 'https://vault.vault.svc:8200',
+      server: { namespace: 'vault', podLabels: { 'app.kubernetes.io/name': 'vault', component: 'server' }, port: 8200 },
+      kubernetesAuth: { path: 'auth/kubernetes', audience: 'vault', tokenExpirationSeconds: 3600, tokenTtlSeconds: 3600, tokenMaxTtlSeconds: 86400 },
+      kv: { mount: 'secret', prefix: 'pronto' },
+      agent: { runAsUser: 10100, runAsGroup: 10001, resources: DEFAULT_AGENT_RESOURCES },
+    });
+    expect(config.namespaces.foreign).toContain('vault');
+  });
+
+  test.each<[string, string, string[]]>([
+    ['an address with a path', 'secrets:\n  address: https://vault.example.com/v1\n', [`:${lineOfSection + 1}: secrets.address`, 'expected a URL such as https://vault.vault.svc:8200', 'found "https://vault.example.com/v1"']],
+    ['an in-cluster address outside the server namespace', 'secrets:\n  address: http://vault.secrets.svc:8200\n', [`:${lineOfSection + 1}: secrets.address`, "expected an in-cluster address in the Vault server's namespace (server.namespace: vault)"]],
+    ['an agent UID below 10000', 'secrets:\n  agent:\n    runAsUser: 100\n', [`:${lineOfSection + 2}: secrets.agent.runAsUser`, 'expected a value ≥ 10000', 'found 100']],
+    ['an agent limit below its request', 'secrets:\n  agent:\n    resources:\n      limits: { memory: 32Mi }\n', ['secrets.agent.resources.limits.memory', 'expected a limit ≥ the request (64Mi)', 'found "32Mi"']],
+    ['a malformed KV prefix', 'secrets:\n  kv: { prefix: /pronto/ }\n', ['secrets.kv.prefix', 'expected a path such as pronto or pronto/prod', 'found "/pronto/"']],
+    ['a token lifetime Kubernetes refuses', 'secrets:\n  kubernetesAuth: { tokenExpirationSeconds: 60 }\n', ['secrets.kubernetesAuth.tokenExpirationSeconds', 'expected a value ≥ 600', 'found 60']],
+    ['an unknown key', 'secrets:\n  adress: https://vault.vault.svc:8200\n', ['secrets: unknown key "adress"']],
+    ['the server namespace being Pronto\'s own', 'secrets:\n  address: https://vault.pronto.svc:8200\n  server: { namespace: pronto }\n', ['namespace.name: expected a namespace other than those Pronto only refers to', 'found "pronto"']],
+  ])('fails on %s with file, line, field, expectation and what was found', (_name, section, expected) => {
+    const message = problems(`${VALID_ENV}${section}`);
+    for (const part of [FILE, ...expected]) expect(message).toContain(part);
+  });
+});
+
+describe('the catalog\'s secrets', () => {
+  test('every data store a service uses gives it its own credentials, below its own path', () => {
+    for (const [svc, entry] of Object.entries(CATALOG)) {
+      const all = secretsOf(svc, { dataStores: entry.dataStores, secrets: entry.secrets ?? [] });
+      expect(all.length).toBe(entry.dataStores.length + (entry.secrets ?? []).length);
+      for (const s of all) expect(s.path.startsWith(`${svc}/`)).toBe(true);
+    }
+  });
+
+  const withSecrets = (svc: string, secrets: unknown[]): Catalog => ({ ...CATALOG, [svc]: { ...CATALOG[svc], secrets } as never });
+  const someService = Object.keys(CATALOG).find((s) => CATALOG[s].dataStores.includes('postgres'))!;
+  const other = Object.keys(CATALOG).find((s) => s !== someService)!;
+  const valid = { path: `${someService}/extra`, file: 'extra', env: 'EXTRA_FILE', template: '{{ .Data.data.value }}' };
+
+  test.each<[string, unknown, string]>([
+    ['a path of another service', { ...valid, path: `${other}/extra` }, `${someService}.secrets.0.path: expected a path below the service's own "${someService}/"`],
+    ['a file its data store already renders', { ...valid, file: 'db' }, `${someService}.secrets.0.file: expected a file no other secret of ${someService} uses, found "db"`],
+    ['an env var its data store already sets', { ...valid, env: 'DATABASE_URL_FILE' }, 'expected a env no other secret'],
+    ['an env var that would carry the value', { ...valid, env: 'EXTRA_SECRET' }, 'expected an upper-case env var name ending in _FILE'],
+    ['a template without a field', { ...valid, template: 'hunter2' }, 'expected a template body reading fields as {{ .Data.data.<field> }}'],
+  ])('fails on %s', (_name, secret, message) => {
+    const found = problems(ON, withSecrets(someService, [secret]));
+    expect(found).toContain('config/catalog.ts');
+    expect(found).toContain(message);
+  });
+});
+
+describe('the secrets capability, on', () => {
+  const config = load(ON);
+  const section = config.capabilities.secrets!;
+  const { charts, manifests } = synth(config);
+
+  test('every catalog service with secrets gets the Vault agent in every slot, rendering exactly its secrets', () => {
+    for (const svc of config.services) {
+      const secrets = secretsOf(svc.name, svc.catalog);
+      const pods = servicePods(manifests, svc.name);
+      expect(pods.length).toBeGreaterThan(0);
+      for (const pod of pods) {
+        const a = pod.metadata.annotations;
+        if (secrets.length === 0) {
+          expect(Object.keys(a).filter((k) => k.startsWith('vault.hashicorp.com/'))).toEqual([]);
+          continue;
+        }
+        expect(a['vault.hashicorp.com/agent-inject']).toBe('true');
+        expect(a['vault.hashicorp.com/role']).toBe(vaultRoleName(section, svc.name));
+        expect(a['vault.hashicorp.com/agent-inject-containers']).toBe(pod.spec.containers[0].name);
+        expect(pod.spec.containers[0].name).toBe(svc.name);
+        expect(a['vault.hashicorp.com/secret-volume-path']).toBe('/run/secrets');
+        expect(a['vault.hashicorp.com/service']).toBe(section.address);
+        expect(a['vault.hashicorp.com/auth-path']).toBe(section.kubernetesAuth.path);
+        expect(a['vault.hashicorp.com/agent-pre-populate-only']).toBe('false');
+        expect(Number(a['vault.hashicorp.com/agent-run-as-user'])).toBeGreaterThanOrEqual(10000);
+        expect(Number(a['vault.hashicorp.com/agent-run-as-group'])).toBeGreaterThanOrEqual(10000);
+        const injected = Object.keys(a).filter((k) => k.startsWith('vault.hashicorp.com/agent-inject-secret-'))
+          .map((k) => [k.slice('vault.hashicorp.com/agent-inject-secret-'.length), a[k]]);
+        expect(injected.sort()).toEqual(secrets.map((s) => [s.file, `${section.kv.mount}/data/${section.kv.prefix}/${s.path}`]).sort());
+        for (const s of secrets) {
+          expect(a[`vault.hashicorp.com/agent-inject-template-${s.file}`])
+            .toBe(`{{- with secret "${section.kv.mount}/data/${section.kv.prefix}/${s.path}" -}}${s.template}{{- end }}`);
+          expect(pod.spec.containers[0].env).toContainEqual({ name: s.env, value: `/run/secrets/${s.file}` });
+        }
+        expect(parseInjected(a[ANNOTATION_INJECTED])).toEqual(expect.arrayContaining([
+          { name: 'vault-agent-init', kind: 'init', resources: section.agent.resources },
+          { name: 'vault-agent', kind: 'sidecar', resources: section.agent.resources },
+        ]));
+      }
+    }
+  });
+
+  test('every pod that reads secrets authenticates with an audience-bound token that no container of the manifest mounts', () => {
+    for (const reader of catalogReaders(config)) {
+      for (const pod of servicePods(manifests, reader.name)) {
+        expect(pod.spec.automountServiceAccountToken).toBe(false);
+        const volume = pod.spec.volumes.find((v: any) => v.name === pod.metadata.annotations['vault.hashicorp.com/agent-service-account-token-volume-name']);
+        expect(volume.projected.sources).toEqual([{ serviceAccountToken: { audience: section.kubernetesAuth.audience, expirationSeconds: 3600, path: 'token' } }]);
+        for (const c of pod.spec.containers) expect((c.volumeMounts ?? []).map((m: any) => m.name)).not.toContain(volume.name);
+      }
+    }
+  });
+
+  test('every service with secrets may reach the Vault server pods on their port', () => {
+    const flows = charts.graph.flows.filter((f) => f.declaredBy === 'secrets');
+    expect(flows.map((f) => f.from.name).sort()).toEqual(catalogReaders(config).map((r) => r.name).sort());
+    for (const f of flows) {
+      expect(f.to).toEqual({ kind: 'foreign', name: 'vault', namespace: section.server.namespace, podLabels: section.server.podLabels });
+      expect(f.ports).toEqual([{ port: 8200, protocol: 'TCP' }]);
+    }
+  });
+
+  test('the Vault files: one read-only policy per service on exactly its paths, one role bound to its ServiceAccount and namespace', () => {
+    const files = vaultAdminFiles(config);
+    const readers = catalogReaders(config);
+    expect(files.filter((f) => f.path.startsWith('vault/policies/')).length).toBe(readers.length);
+    for (const reader of readers) {
+      const name = vaultRoleName(section, reader.name);
+      const policy = files.find((f) => f.path === `vault/policies/${name}.hcl`)!.text;
+      const granted = [...policy.matchAll(/^path "([^"]+)" \{\n {2}capabilities = \["read"\]\n\}$/gm)].map((m) => m[1]);
+      expect(granted).toEqual(secretsOf(reader.name, config.services.find((s) => s.name === reader.name)!.catalog)
+        .map((s) => `secret/data/pronto/test/${s.path}`).sort());
+      expect(policy.match(/capabilities/g)!.length).toBe(granted.length);
+      const role = JSON.parse(files.find((f) => f.path === `vault/roles/${name}.json`)!.text);
+      expect(role.bound_service_account_names).toEqual([reader.name]);
+      expect(role.bound_service_account_namespaces).toEqual([config.namespace.name]);
+      expect(role.token_policies).toEqual([name]);
+      expect(role.audience).toBe(section.kubernetesAuth.audience);
+    }
+    expect(files.map((f) => f.path)).toContain('vault/apply.sh');
+  });
+
+  test('a ScheduledJob reading secrets gets only the agent\'s init container (agent-pre-populate-only), and passes the gate', () => {
+    const chart = Testing.chart();
+    const pod = new PodExtensionPoint('nightly-report');
+    addVaultSecrets(pod, {
+      name: 'nightly-report', serviceAccount: 'nightly-report', appContainer: 'report',
+      secrets: [{ path: 'nightly-report/database', file: 'db', env: 'DATABASE_URL_FILE', template: '{{ .Data.data.url }}' }],
+    }, section, true);
+    new ScheduledJob(chart, 'Report', {
+      name: 'nightly-report', component: 'report', schedule: '0 4 * * *', activeDeadlineSeconds: 600, extension: pod,
+      containers: [{ name: 'report', image: new ContainerImage({ repository: 'registry.example.com/pronto/report', tag: '1.0.0', gitSha: 'abcdef1' }),
+        resources: DEFAULT_AGENT_RESOURCES }],
+    });
+    const cron = Testing.synth(chart).find((m) => m.kind === 'CronJob') as any;
+    const a = cron.spec.jobTemplate.spec.template.metadata.annotations;
+    expect(a['vault.hashicorp.com/agent-pre-populate-only']).toBe('true');
+    expect(parseInjected(a[ANNOTATION_INJECTED])).toEqual([{ name: 'vault-agent-init', kind: 'init', resources: section.agent.resources }]);
+  });
+
+  test('passes the whole gate and the capacity guard', () => {
+    expect(runGate(manifests).findings).toEqual([]);
+    expect(checkCapacity(manifests, config.namespace.name)).toEqual([]);
+  });
+});
+
+describe('the shipped environments with the section on', () => {
+  test.each(ENVIRONMENTS.map((env) => [env]))('%s: every object passes the gate and the capacity guard', (env) => {
+    const config = parseEnvironment(shippedWithSection(env), `config/${env}.yaml`);
+    const rendered = renderEnvironment(config);
+    expect(rendered.findings).toEqual([]);
+    expect(checkCapacity(rendered.manifests, config.namespace.name)).toEqual([]);
+    expect(vaultAdminFiles(config).length).toBeGreaterThan(0);
+  });
+
+  test.each(ENVIRONMENTS.map((env) => [env]))('%s: no Secret with data and no literal credential in any file written', (env) => {
+    const config = parseEnvironment(shippedWithSection(env), `config/${env}.yaml`);
+    const rendered = renderEnvironment(config);
+    expect(rendered.manifests.filter((m) => m.kind === 'Secret')).toEqual([]);
+    const files = [...rendered.files.map((f) => ({ path: f.name, text: f.text })), ...vaultAdminFiles(config)];
+    expect(files.flatMap((f) => credentialsIn(f.text).map((c) => `${f.path}: ${c}`))).toEqual([]);
+  });
+});
+
+describe('the secrets capability, off', () => {
+  test('absent or false: the output is byte-identical to the output without it, and no Vault file is written', () => {
+    const render = (text: string) => synth(load(text)).manifests.map((m) => stringify(m)).join('---\n');
+    const without = render(VALID_ENV);
+    expect(render(`${VALID_ENV}secrets: false\n`)).toBe(without);
+    expect(without).not.toContain('vault.hashicorp.com');
+    expect(vaultAdminFiles(load(VALID_ENV))).toEqual([]);
+    expect(vaultAdminFiles(load(`${VALID_ENV}secrets: false\n`))).toEqual([]);
+  });
+});
+
+describe('the credential scan', () => {
+  test.each([
+    ['password: hunter2'],
+    ['  STRIPE_API_KEY: sk_live_abcdefghijklmnop'],
+    ['value: postgresql://app:s3cret@pgbouncer:6432/orders'],
+    ['-----BEGIN RSA PRIVATE KEY-----'],
+    ['- name: DB_PASSWORD\n  value: hunter2'],
+    ['kind: Secret\ndata:\n  password: aHVudGVyMg=='],
+  ])('finds %s', (text) => {
+    expect(credentialsIn(text)).not.toEqual([]);
+  });
+
+  test('accepts file paths, Vault paths and templates', () => {
+    expect(credentialsIn([
+      '- name: DATABASE_URL_FILE\n  value: /run/secrets/db',
+      'vault.hashicorp.com/agent-inject-template-db: \'{{- with secret "secret/data/pronto/x/database" -}}postgresql://{{ .Data.data.username | urlquery }}:{{ .Data.data.password | urlquery }}@pgbouncer:6432/x{{- end }}\'',
+      'path "secret/data/pronto/x/stripe" {',
+    ].join('\n'))).toEqual([]);
+  });
+});
+
+/** What in `text` looks like a credential: secret-like keys with literal values, inline URL credentials, known key formats, Secret data. */
+function credentialsIn(text: string): string[] {
+  const found: string[] = [];
+  const SECRET_KEY = /(PASSWORD|PASSWD|TOKEN|SECRET|API_?KEY|PRIVATE_?KEY|CREDENTIAL|ACCESS_?KEY)/i;
+  const lines = text.split('\n');
+  lines.forEach((line, i) => {
+    // `key: value`, skipping annotation keys and values that are paths, templates or references.
+    const kv = /^\s*-?\s*"?([A-Za-z0-9_.\-/]+)"?\s*:\s*(.+)$/.exec(line);
+    if (kv && SECRET_KEY.test(kv[1]) && !kv[1].includes('/') && !isHarmless(kv[2])) found.push(`line ${i + 1}: ${kv[1]} has a literal value`);
+    // An env entry whose name is secret-like and whose value is literal.
+    const name = /^\s*-?\s*name:\s*"?([A-Z0-9_]+)"?\s*$/.exec(line);
+    const value = /^\s*value:\s*(.+)$/.exec(lines[i + 1] ?? '');
+    if (name && SECRET_KEY.test(name[1]) && !name[1].endsWith('_FILE') && value && !isHarmless(value[1])) found.push(`line ${i + 2}: ${name[1]} has a literal value`);
+    // Credentials inside a URL that are not template expressions.
+    for (const m of line.matchAll(/[a-z][a-z0-9+.-]*:\/\/([^\s/@'"{}]*):([^\s/@'"{}]+)@/gi)) found.push(`line ${i + 1}: URL with inline credentials (${m[1]}:…)`);
+    if (/sk_(live|test)_[0-9a-zA-Z]{8,}|rk_(live|test)_[0-9a-zA-Z]{8,}|AKIA[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/.test(line)) {
+      found.push(`line ${i + 1}: a known credential format`);
+    }
+  });
+  if (/^kind: Secret$/m.test(text) && /^(data|stringData):/m.test(text)) found.push('a Secret with data');
+  return found;
+}
+
+function isHarmless(value: string): boolean {
+  const v = value.trim().replace(/,$/, '').replace(/^["']|["']$/g, '');
+  // Empty, a path, a template, a reference, a scalar that is no secret, or the opening of a nested value.
+  return v === '' || v.startsWith('/') || v.startsWith('{{') || v.startsWith('$(') || /^(true|false|\d+|null|\{\}|\[\]|\{|\[|\||>)$/.test(v);
+}

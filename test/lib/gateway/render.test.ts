@@ -1,0 +1,89 @@
+import { GatewayModel, IMAGE_PATHS, gatewayModelProblems, renderModSecurityConf, renderNginxConf, sha256Hex } from '../../../lib/gateway';
+import { MODEL } from './fixture';
+
+/** The body of each `location` block of the public server (not the probes' server), by matcher. */
+function locations(conf: string): Map<string, string> {
+  return new Map([...conf.split('# Probes only')[0].matchAll(/location ([^{]+?) \{\n([\s\S]*?)\n\s*\}/g)].map((m) => [m[1], m[2]]));
+}
+
+describe('renderNginxConf', () => {
+  const conf = renderNginxConf(MODEL);
+
+  test('is deterministic and states what SREs look for', () => {
+    expect(renderNginxConf(MODEL)).toBe(conf);
+    for (const line of ['server_tokens off;', 'limit_req_status 429;', 'limit_conn_status 429;', 'real_ip_header X-Forwarded-For;', 'real_ip_recursive on;',
+      'modsecurity on;', 'daemon off;', 'worker_shutdown_timeout 60s;', 'access_log /dev/stdout pronto_json;', `pid ${IMAGE_PATHS.writableDir}/nginx.pid;`]) {
+      expect(conf).toContain(line);
+    }
+    for (const cidr of MODEL.trustedProxies) expect(conf).toContain(`set_real_ip_from ${cidr};`);
+    expect(conf).toMatch(/log_format pronto_json escape=json/);
+    expect(conf).toContain('https "max-age=31536000; includeSubDomains";');
+  });
+
+  test('every location repeats every security header with always, and the rate limits', () => {
+    const locs = locations(conf);
+    const proxied = [...locs].filter(([, body]) => body.includes('proxy_pass'));
+    expect(proxied.length).toBe(MODEL.routes.filter((r) => r.path !== '/').length * 2 + 1 + MODEL.rateLimits.strictPaths.length);
+    for (const [matcher, body] of proxied) {
+      for (const header of ['Strict-Transport-Security', 'Content-Security-Policy', 'X-Content-Type-Options', 'X-Frame-Options', 'Referrer-Policy', 'Permissions-Policy']) {
+        expect([matcher, body]).toEqual([matcher, expect.stringMatching(new RegExp(`add_header ${header} .* always;`))]);
+      }
+      expect(body).toContain('limit_req zone=pronto_per_client burst=40 nodelay;');
+      expect(body).toContain('limit_conn pronto_connections 50;');
+      expect(body).toContain('proxy_set_header traceparent $pronto_traceparent;');
+      expect(body).toContain('proxy_set_header X-Request-ID $pronto_request_id;');
+    }
+    expect(locs.get('/login')).toContain('limit_req zone=pronto_login_payment burst=5 nodelay;');
+    expect(locs.get('/login')).toContain('proxy_pass http://svc_web;');
+  });
+
+  test('routes: per-route CSP, and upgrade headers and long timeouts on long-lived routes only', () => {
+    const locs = locations(conf);
+    expect(locs.get('/live/')).toContain("connect-src 'self' wss:");
+    expect(locs.get('/live/')).toContain('proxy_set_header Upgrade $http_upgrade;');
+    expect(locs.get('/live/')).toContain('proxy_read_timeout 3600s;');
+    expect(locs.get('/')).not.toContain('Upgrade');
+    expect(locs.get('/')).toContain('proxy_read_timeout 60s;');
+    expect(conf).toContain('server web.shop.svc.cluster.local:80;');
+  });
+
+  test('TLS at the gateway: HTTPS listener with the certificate, HTTP only redirects', () => {
+    const tls = renderNginxConf({ ...MODEL, tls: { mode: 'gateway', certificateFile: '/tls/tls.crt', keyFile: '/tls/tls.key' } });
+    expect(tls).toContain('listen 8443 ssl;');
+    expect(tls).toContain('ssl_certificate /tls/tls.crt;');
+    expect(tls).toContain('return 308 https://$host$request_uri;');
+  });
+});
+
+describe('renderModSecurityConf', () => {
+  const conf = renderModSecurityConf(MODEL);
+  test('blocks (never DetectionOnly), with the CRS and its setup from the model', () => {
+    expect(conf).toMatch(/^SecRuleEngine On$/m);
+    expect(conf).not.toMatch(/^SecRuleEngine DetectionOnly/m);
+    expect(conf).toContain("setvar:'tx.allowed_methods=GET HEAD POST OPTIONS PUT PATCH DELETE'");
+    expect(conf).toContain('setvar:tx.blocking_paranoia_level=2');
+    expect(conf).toContain('setvar:tx.inbound_anomaly_score_threshold=7');
+    expect(conf).toContain('setvar:tx.crs_setup_version=4180');
+    expect(conf).toContain(`Include ${IMAGE_PATHS.crsRules}/*.conf`);
+  });
+});
+
+describe('gatewayModelProblems', () => {
+  test.each<[string, Partial<GatewayModel>, string]>([
+    ['an empty CSP', { headers: { ...MODEL.headers, defaultContentSecurityPolicy: ' ' } }, 'default Content-Security-Policy: expected a value'],
+    ['a CSP with a variable', { routes: [{ ...MODEL.routes[0], contentSecurityPolicy: "default-src $host" }] }, 'expected no double quote, backslash, $'],
+    ['a rate of zero', { rateLimits: { ...MODEL.rateLimits, requestsPerSecond: 0 } }, 'requestsPerSecond: expected an integer ≥ 1, found 0'],
+    ['no routes', { routes: [] }, 'expected at least one public route'],
+    ['a strict path under no route', { routes: [MODEL.routes[1]] }, 'strict path /login: expected a path under a public route'],
+  ])('%s', (_name, change, message) => {
+    expect(gatewayModelProblems({ ...MODEL, ...change }).join('\n')).toContain(message);
+    expect(() => renderNginxConf({ ...MODEL, ...change })).toThrow(message);
+  });
+  test('a valid model has none', () => expect(gatewayModelProblems(MODEL)).toEqual([]));
+});
+
+test('sha256Hex matches the standard test vectors', () => {
+  expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  expect(sha256Hex('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+  expect(sha256Hex('a'.repeat(1000))).toBe('41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3');
+});

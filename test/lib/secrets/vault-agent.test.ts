@@ -1,0 +1,168 @@
+import { Testing } from 'cdk8s';
+import { ANNOTATION_INJECTED, ContainerImage, Manifest, parseInjected } from '../../../lib/core';
+import {
+  ANNOTATION_TOKEN_REASON, DEFAULT_SECRET_VOLUME_PATH, VAULT_AGENT_CONTAINERS, VAULT_TOKEN_VOLUME, VaultAgentProps, addVaultAgent,
+} from '../../../lib/secrets';
+import { PodExtensionPoint, ScheduledJob, Workload } from '../../../lib/workload';
+import { gateFindingsInNamespace } from '../../helpers';
+
+const resources = {
+  requests: { cpu: '25m', memory: '64Mi', ephemeralStorage: '64Mi' },
+  limits: { cpu: '100m', memory: '128Mi', ephemeralStorage: '128Mi' },
+};
+const PROPS: VaultAgentProps = {
+  role: 'pronto-billing',
+  address: 'https://vault.vault.svc:8200',
+  authPath: 'auth/kubernetes',
+  appContainer: 'billing',
+  secrets: [
+    { file: 'db', env: 'DATABASE_URL_FILE', vaultPath: 'secret/data/pronto/billing/database', template: 'postgresql://{{ .Data.data.username }}@pgbouncer:6432/x' },
+    { file: 'stripe-key', env: 'STRIPE_KEY_FILE', vaultPath: 'secret/data/pronto/billing/stripe', template: '{{ .Data.data.api_key }}' },
+  ],
+  resources,
+  runAs: { user: 10100, group: 10001 },
+  tokenAudience: 'vault',
+  tokenExpirationSeconds: 3600,
+};
+const image = new ContainerImage({ repository: 'registry.example.com/pronto/billing', tag: '1.0.0', gitSha: 'abcdef1' });
+const container = {
+  name: 'billing', image, resources,
+  ports: [{ name: 'http', number: 8080 }],
+  probes: { liveness: { httpGet: { path: '/health/live', port: 'http' } }, readiness: { httpGet: { path: '/health/ready', port: 'http' } } },
+};
+
+function workload(props: Partial<VaultAgentProps> = {}): { manifests: Manifest[]; pod: any } {
+  const chart = Testing.chart();
+  const ext = new PodExtensionPoint('billing');
+  addVaultAgent(ext, { ...PROPS, ...props });
+  new Workload(chart, 'Billing', { name: 'billing', component: 'api', scaling: { kind: 'fixed', replicas: 2 }, containers: [container], extension: ext });
+  const manifests = Testing.synth(chart) as Manifest[];
+  return { manifests, pod: (manifests.find((m) => m.kind === 'Deployment') as any).spec.template };
+}
+
+describe('addVaultAgent', () => {
+  const { manifests, pod } = workload();
+  const a = pod.metadata.annotations;
+
+  test('annotates the pod template for the injector, rendering exactly the files the app reads', () => {
+    expect(a['vault.hashicorp.com/agent-inject']).toBe('true');
+    expect(a['vault.hashicorp.com/role']).toBe('pronto-billing');
+    expect(a['vault.hashicorp.com/service']).toBe('https://vault.vault.svc:8200');
+    expect(a['vault.hashicorp.com/auth-path']).toBe('auth/kubernetes');
+    expect(a['vault.hashicorp.com/secret-volume-path']).toBe('/run/secrets');
+    expect(a['vault.hashicorp.com/agent-inject-containers']).toBe('billing');
+    expect(a['vault.hashicorp.com/agent-pre-populate-only']).toBe('false');
+    expect(a['vault.hashicorp.com/agent-run-as-user']).toBe('10100');
+    expect(a['vault.hashicorp.com/agent-run-as-group']).toBe('10001');
+    expect(a['vault.hashicorp.com/agent-set-security-context']).toBe('true');
+    for (const s of PROPS.secrets) {
+      expect(a[`vault.hashicorp.com/agent-inject-secret-${s.file}`]).toBe(s.vaultPath);
+      expect(a[`vault.hashicorp.com/agent-inject-template-${s.file}`]).toBe(`{{- with secret "${s.vaultPath}" -}}${s.template}{{- end }}`);
+      expect(a[`vault.hashicorp.com/agent-inject-file-${s.file}`]).toBe(s.file);
+      expect(a[`vault.hashicorp.com/agent-inject-perms-${s.file}`]).toBe('0440');
+    }
+  });
+
+  test('states the agent resources and declares the init container and the sidecar as injected overhead', () => {
+    expect(a['vault.hashicorp.com/agent-requests-cpu']).toBe('25m');
+    expect(a['vault.hashicorp.com/agent-requests-mem']).toBe('64Mi');
+    expect(a['vault.hashicorp.com/agent-requests-ephemeral']).toBe('64Mi');
+    expect(a['vault.hashicorp.com/agent-limits-cpu']).toBe('100m');
+    expect(a['vault.hashicorp.com/agent-limits-mem']).toBe('128Mi');
+    expect(a['vault.hashicorp.com/agent-limits-ephemeral']).toBe('128Mi');
+    expect(parseInjected(a[ANNOTATION_INJECTED])).toEqual([
+      { name: VAULT_AGENT_CONTAINERS.sidecar, kind: 'sidecar', resources },
+      { name: VAULT_AGENT_CONTAINERS.init, kind: 'init', resources },
+    ]);
+  });
+
+  test('gives the app file paths, never values, and mounts the token into no container', () => {
+    const app = pod.spec.containers[0];
+    for (const s of PROPS.secrets) expect(app.env).toContainEqual({ name: s.env, value: `${DEFAULT_SECRET_VOLUME_PATH}/${s.file}` });
+    expect(pod.spec.automountServiceAccountToken).toBe(false);
+    expect(pod.spec.volumes).toContainEqual({
+      name: VAULT_TOKEN_VOLUME,
+      projected: { defaultMode: 0o440, sources: [{ serviceAccountToken: { audience: 'vault', expirationSeconds: 3600, path: 'token' } }] },
+    });
+    expect(a['vault.hashicorp.com/agent-service-account-token-volume-name']).toBe(VAULT_TOKEN_VOLUME);
+    expect(a[ANNOTATION_TOKEN_REASON]).toContain('Vault agent');
+    for (const c of pod.spec.containers) expect((c.volumeMounts ?? []).map((m: any) => m.name)).not.toContain(VAULT_TOKEN_VOLUME);
+  });
+
+  test('passes the whole validation gate', () => {
+    expect(gateFindingsInNamespace(manifests)).toEqual([]);
+  });
+
+  test('a pod that runs to completion gets only the init container (agent-pre-populate-only)', () => {
+    const chart = Testing.chart();
+    const ext = new PodExtensionPoint('billing-report');
+    addVaultAgent(ext, { ...PROPS, appContainer: 'report', runsToCompletion: true });
+    new ScheduledJob(chart, 'Report', {
+      name: 'billing-report', component: 'report', schedule: '0 4 * * *', activeDeadlineSeconds: 600, extension: ext,
+      containers: [{ name: 'report', image, resources }],
+    });
+    const manifests = Testing.synth(chart) as Manifest[];
+    const template = (manifests.find((m) => m.kind === 'CronJob') as any).spec.jobTemplate.spec.template;
+    expect(template.metadata.annotations['vault.hashicorp.com/agent-pre-populate-only']).toBe('true');
+    expect(parseInjected(template.metadata.annotations[ANNOTATION_INJECTED]).map((c) => c.kind)).toEqual(['init']);
+    expect(gateFindingsInNamespace(manifests)).toEqual([]);
+  });
+
+  test.each<[string, Partial<VaultAgentProps>, string]>([
+    ['no secret', { secrets: [] }, 'expected at least one secret'],
+    ['a root-range agent UID', { runAs: { user: 100, group: 10001 } }, 'expected UID and GID ≥ 10000, found 100'],
+    ['a token lifetime Kubernetes refuses', { tokenExpirationSeconds: 60 }, 'expected 600 to 86400, found 60'],
+    ['an upper-case file name', { secrets: [{ ...PROPS.secrets[0], file: 'DB' }] }, 'file "DB": expected a lower-case DNS label'],
+    ['a template with its own with-secret', { secrets: [{ ...PROPS.secrets[0], template: '{{ with secret "x" }}{{ end }}' }] }, 'must not contain its own'],
+  ])('refuses %s', (_name, props, message) => {
+    expect(() => addVaultAgent(new PodExtensionPoint('billing'), { ...PROPS, ...props })).toThrow(message);
+  });
+
+  test('refuses agent resources without ephemeral storage (the capacity guard needs every value)', () => {
+    const broken = { ...resources, limits: { cpu: '100m', memory: '128Mi' } } as any;
+    expect(() => addVaultAgent(new PodExtensionPoint('billing'), { ...PROPS, resources: broken })).toThrow('ephemeralStorage');
+  });
+
+  test('snapshot of the pod template', () => {
+    expect(pod).toMatchSnapshot();
+  });
+});
+
+describe('the gate rule no-service-account-token', () => {
+  const findings = (mutate: (pod: any) => void): string[] => {
+    const { manifests } = workload();
+    mutate((manifests.find((m) => m.kind === 'Deployment') as any).spec.template);
+    return gateFindingsInNamespace(manifests).filter((f) => f.startsWith('no-service-account-token'));
+  };
+  const P = 'Deployment pronto/billing spec.template.spec';
+
+  test('passes a pod whose only token is the Vault agent\'s: projected, audience-bound, mounted into no container', () => {
+    expect(findings(() => undefined)).toEqual([]);
+  });
+
+  test('fails the same token volume when no Vault agent claims it', () => {
+    expect(findings((pod) => { delete pod.metadata.annotations['vault.hashicorp.com/agent-service-account-token-volume-name']; }))
+      .toEqual([expect.stringContaining(`${P}.volumes[0]: volume "vault-token" projects a ServiceAccount token that no Vault agent claims`)]);
+    expect(findings((pod) => { pod.metadata.annotations['vault.hashicorp.com/agent-inject'] = 'false'; }))
+      .toEqual([expect.stringContaining(`${P}.volumes[0]: volume "vault-token" projects a ServiceAccount token that no Vault agent claims`)]);
+  });
+
+  test('fails the Vault agent\'s token when an app container mounts it', () => {
+    expect(findings((pod) => { (pod.spec.containers[0].volumeMounts ??= []).push({ name: 'vault-token', mountPath: '/var/run/secrets/tokens' }); }))
+      .toEqual([expect.stringContaining(`${P}.containers[0].volumeMounts[0]: container "billing" mounts the Vault agent's token volume "vault-token"`)]);
+  });
+
+  test('fails a token without an audience, or sharing its volume with other sources', () => {
+    expect(findings((pod) => { delete pod.spec.volumes[0].projected.sources[0].serviceAccountToken.audience; }))
+      .toEqual([expect.stringContaining(`${P}.volumes[0].projected.sources[0].serviceAccountToken.audience: expected an audience`)]);
+    expect(findings((pod) => { pod.spec.volumes[0].projected.sources.push({ downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] } }); }))
+      .toEqual([expect.stringContaining(`${P}.volumes[0].projected.sources: expected the Vault agent's token as the volume's only source`)]);
+  });
+
+  test('fails any other token: the automounted one (even with Vault annotations), or a second projected one', () => {
+    expect(findings((pod) => { pod.spec.automountServiceAccountToken = true; }))
+      .toEqual([expect.stringContaining(`${P}.automountServiceAccountToken: expected false, found true`)]);
+    expect(findings((pod) => { pod.spec.volumes.push({ name: 'api-token', projected: { sources: [{ serviceAccountToken: { audience: 'api', path: 'token' } }] } }); }))
+      .toEqual([expect.stringContaining(`${P}.volumes[1]: volume "api-token" projects a ServiceAccount token that no Vault agent claims`)]);
+  });
+});

@@ -1,0 +1,310 @@
+/**
+ * The gateway's synthesized nginx.conf and modsecurity.conf, run in real nginx with the
+ * ModSecurity module and the OWASP CRS (Debian: nginx, libnginx-mod-http-modsecurity,
+ * modsecurity-crs; CI installs them, .ci/run). Only the image's paths are rewritten to
+ * the Debian layout, the writable folder and ports to a temporary folder and free ports,
+ * and the Service DNS names to stub services (Node http servers) on 127.0.0.1.
+ * Elsewhere this skips with a loud notice.
+ */
+import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import * as http from 'http';
+import { AddressInfo, createServer } from 'net';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { Testing } from 'cdk8s';
+import { buildApp } from '../../charts/build-app';
+import { CATALOG } from '../../config/catalog';
+import { parseEnvironment } from '../../config/load';
+import { IMAGE_PATHS, MODSECURITY_CONF, NGINX_CONF } from '../../lib/gateway';
+import { VALID_ENV } from '../fixtures/environments';
+
+const DEBIAN = { modsecurityModule: '/usr/lib/nginx/modules/ngx_http_modsecurity_module.so', crsRules: '/usr/share/modsecurity-crs/rules' };
+const nginxVersion = spawnSync('nginx', ['-v'], { encoding: 'utf8' });
+const missing = [
+  ...(nginxVersion.status === 0 ? [] : ['nginx']),
+  ...(existsSync(DEBIAN.modsecurityModule) ? [] : ['libnginx-mod-http-modsecurity']),
+  ...(existsSync(DEBIAN.crsRules) ? [] : ['modsecurity-crs']),
+];
+if (missing.length > 0) {
+  console.warn(`\n!!! SKIPPED: the gateway in real nginx + ModSecurity + CRS: missing ${missing.join(', ')} (CI installs them: .ci/run) !!!\n`);
+}
+
+// Small limits so a burst is quick to provoke; the trusted proxy is the test client at 127.0.0.1.
+const SECTION = `gateway:
+  image: { repository: docker.io/owasp/modsecurity-crs, tag: 4.18.0-nginx-202509051009 }
+  trustedProxies: [127.0.0.1/32, 10.0.0.0/8]
+  rateLimit:
+    requestsPerSecond: 5
+    burst: 5
+    loginAndPayment: { requestsPerMinute: 6, burst: 1 }
+  resources:
+    limits: { cpu: 500m }
+`;
+const HOST = 'shop.pronto.example';
+const SERVICES = Object.keys(CATALOG);
+const ROUTED = SERVICES.filter((s) => CATALOG[s].route);
+const INTERNAL = SERVICES.filter((s) => !CATALOG[s].route);
+/** A path under a route: `/` + rest, or `/staff/` + rest. */
+const under = (svc: string, rest: string) => `${CATALOG[svc].route!.path.replace(/\/$/, '')}/${rest}`;
+
+interface Seen { method: string; url: string; headers: http.IncomingHttpHeaders }
+const seen = new Map<string, Seen[]>();
+const stubs: http.Server[] = [];
+let nginx: ChildProcess | undefined;
+let stderr = '';
+let dir = '';
+let port = 0;
+let config = '';
+
+const freePort = () => new Promise<number>((resolve, reject) => {
+  const s = createServer();
+  s.on('error', reject);
+  s.listen(0, '127.0.0.1', () => {
+    const p = (s.address() as AddressInfo).port;
+    s.close(() => resolve(p));
+  });
+});
+
+interface Reply { status: number; headers: http.IncomingHttpHeaders; body: string }
+/** One request to the gateway; `from` is the peer address (127.0.0.1 is the trusted proxy), `client` the X-Forwarded-For it reports. */
+function request(pathAndQuery: string, options: { method?: string; client?: string; from?: string; body?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: '127.0.0.1', port, path: pathAndQuery, method: options.method ?? 'GET', localAddress: options.from ?? '127.0.0.1', agent: false,
+      headers: {
+        Host: HOST, Accept: 'application/json', 'User-Agent': 'pronto-gateway-test/1.0', 'X-Forwarded-Proto': 'https',
+        ...(options.client ? { 'X-Forwarded-For': options.client } : {}),
+        ...(options.body !== undefined ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(options.body)) } : {}),
+        ...options.headers,
+      },
+    }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => { body += c; });
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+    });
+    req.setTimeout(5000, () => req.destroy(new Error(`timeout: ${pathAndQuery}`)));
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitReady(healthPort: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (nginx?.exitCode !== null) throw new Error(`nginx exited (${nginx?.exitCode}):\n${stderr}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      http.get({ host: '127.0.0.1', port: healthPort, path: '/readyz', agent: false }, (res) => { res.resume(); resolve(res.statusCode === 200); })
+        .on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await sleep(50);
+  }
+  throw new Error(`nginx did not become ready:\n${stderr}`);
+}
+
+(missing.length === 0 ? describe : describe.skip)('the gateway in real nginx with ModSecurity and the CRS', () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'pronto-gateway-'));
+    // Workers of a root master run as nobody (CI runs as root): they must reach the folder.
+    chmodSync(dir, 0o755);
+    const app = Testing.app();
+    buildApp(app, parseEnvironment(`${VALID_ENV}${SECTION}`, 'config/test.yaml'));
+    const configMap = app.charts.flatMap((c) => c.toJson()).find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'gateway');
+    const files = configMap.data as Record<string, string>;
+
+    const upstreamPorts = new Map<string, number>();
+    for (const svc of SERVICES) {
+      seen.set(svc, []);
+      const stub = http.createServer((req, res) => {
+        let body = '';
+        req.on('data', (c) => { body += c; });
+        req.on('end', () => {
+          seen.get(svc)!.push({ method: req.method!, url: req.url!, headers: req.headers });
+          const status = req.url!.includes('/missing') ? 404 : 200;
+          // A service's own security headers are replaced by the gateway's.
+          res.writeHead(status, { 'Content-Type': 'application/json', 'X-Frame-Options': 'ALLOWALL' });
+          res.end(JSON.stringify({ service: svc, method: req.method, url: req.url, body }));
+        });
+      });
+      stub.on('upgrade', (req, socket) => {
+        seen.get(svc)!.push({ method: req.method!, url: req.url!, headers: req.headers });
+        socket.end('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+      });
+      await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve));
+      stubs.push(stub);
+      upstreamPorts.set(svc, (stub.address() as AddressInfo).port);
+    }
+    port = await freePort();
+    const healthPort = await freePort();
+
+    const rewrite = (text: string) => {
+      // The writable folder first: the temporary folder is itself under /tmp.
+      let out = text
+        .replace(new RegExp(`(\\s)${IMAGE_PATHS.writableDir}(?=[/;\\s])`, 'g'), `$1${dir}`)
+        .split(IMAGE_PATHS.modsecurityModule).join(DEBIAN.modsecurityModule)
+        .split(`${IMAGE_PATHS.crsRules}/`).join(`${DEBIAN.crsRules}/`)
+        .split(`${IMAGE_PATHS.configDir}/`).join(`${dir}/`)
+        .replace(/listen 8080;/, `listen 127.0.0.1:${port};`)
+        .replace(/listen 8081;/, `listen 127.0.0.1:${healthPort};`)
+        .replace(/server ([a-z0-9-]+)\.pronto\.svc\.cluster\.local:80;/g, (_, svc: string) => `server 127.0.0.1:${upstreamPorts.get(svc)};`);
+      if (process.getuid?.() === 0) out = out.replace(/^(load_module .*\n)/m, '$1user nobody nogroup;\n');
+      return out;
+    };
+    config = rewrite(files[NGINX_CONF]);
+    writeFileSync(path.join(dir, NGINX_CONF), config);
+    writeFileSync(path.join(dir, MODSECURITY_CONF), rewrite(files[MODSECURITY_CONF]));
+    nginx = spawn('nginx', ['-c', path.join(dir, NGINX_CONF), '-e', 'stderr'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    nginx.stderr!.on('data', (c) => { stderr += String(c); });
+    await waitReady(healthPort);
+  }, 20000);
+
+  afterAll(async () => {
+    if (nginx && nginx.exitCode === null) {
+      const exited = new Promise((resolve) => nginx!.once('exit', resolve));
+      nginx.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((resolve) => { timer = setTimeout(resolve, 3000); })]);
+      clearTimeout(timer);
+      if (nginx.exitCode === null) nginx.kill('SIGKILL');
+    }
+    // nginx keeps upstream connections alive; close them, or the servers never finish closing.
+    await Promise.all(stubs.map((s) => new Promise((resolve) => { s.close(resolve); s.closeAllConnections(); })));
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Every security header, on any response. */
+  const expectSecurityHeaders = (reply: Reply) => {
+    expect(reply.headers['strict-transport-security']).toMatch(/^max-age=(\d+); includeSubDomains/);
+    expect(Number(/max-age=(\d+)/.exec(String(reply.headers['strict-transport-security']))![1])).toBeGreaterThanOrEqual(31536000);
+    expect(reply.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(reply.headers['x-content-type-options']).toBe('nosniff');
+    expect(reply.headers['x-frame-options']).toBe('DENY');
+    expect(reply.headers['referrer-policy']).toBe('strict-origin-when-cross-origin');
+    expect(reply.headers['permissions-policy']).toContain('camera=()');
+    expect(reply.headers['x-request-id']).toMatch(/^[A-Za-z0-9._-]+$/);
+    expect(reply.headers.server).toBe('nginx');
+  };
+
+  test('every public route reaches its own service, with request id and traceparent passed upstream', async () => {
+    for (const svc of ROUTED) {
+      const before = seen.get(svc)!.length;
+      const reply = await request(under(svc, 'menu?page=2'), { client: '198.51.100.1' });
+      expect(reply.status).toBe(200);
+      expect(JSON.parse(reply.body).service).toBe(svc);
+      expectSecurityHeaders(reply);
+      const got = seen.get(svc)![before];
+      expect(got.headers['x-request-id']).toBe(reply.headers['x-request-id']);
+      expect(got.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+      expect(got.headers['x-real-ip']).toBe('198.51.100.1');
+      expect(got.headers['x-forwarded-proto']).toBe('https');
+    }
+    // A caller's well-formed ids are kept.
+    const trace = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const svc = ROUTED[0];
+    await request(under(svc, 'x'), { client: '198.51.100.1', headers: { traceparent: trace, 'X-Request-ID': 'abc-123' } });
+    const last = seen.get(svc)!.at(-1)!;
+    expect(last.headers.traceparent).toBe(trace);
+    expect(last.headers['x-request-id']).toBe('abc-123');
+  });
+
+  test('a route prefix matches whole path segments only', async () => {
+    const prefixed = ROUTED.filter((s) => CATALOG[s].route!.path !== '/');
+    const root = ROUTED.find((s) => CATALOG[s].route!.path === '/');
+    for (const svc of prefixed) {
+      const exact = await request(CATALOG[svc].route!.path, { client: '198.51.100.2' });
+      expect(JSON.parse(exact.body).service).toBe(svc);
+      if (root) expect(JSON.parse((await request(`${CATALOG[svc].route!.path}ing`, { client: '198.51.100.2' })).body).service).toBe(root);
+    }
+  });
+
+  test('long-lived routes upgrade to WebSocket', async () => {
+    for (const svc of ROUTED.filter((s) => CATALOG[s].route!.longLivedConnections)) {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port, path: under(svc, 'live'), agent: false,
+          headers: { Host: HOST, Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'X-Forwarded-For': '198.51.100.3' } });
+        req.on('upgrade', (res, socket) => { socket.destroy(); resolve(res.statusCode!); });
+        req.on('response', (res) => { res.resume(); resolve(res.statusCode!); });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(status).toBe(101);
+      expect(seen.get(svc)!.at(-1)!.headers.upgrade).toBe('websocket');
+    }
+  });
+
+  test.each([
+    ['SQL injection in the query', "/?id=1%27%20OR%20%271%27%3D%271", undefined],
+    ['SQL injection with UNION SELECT', '/search?q=1%20UNION%20SELECT%20password%20FROM%20users--', undefined],
+    ['XSS in the query', '/?q=%3Cscript%3Ealert(document.cookie)%3C%2Fscript%3E', undefined],
+    ['XSS in a JSON body', '/api/comments', JSON.stringify({ comment: '<script>alert(1)</script>' })],
+  ])('%s is refused with 403, with the security headers', async (_name, url, body) => {
+    const before = SERVICES.map((s) => seen.get(s)!.length);
+    const reply = await request(url, { client: '198.51.100.4', method: body ? 'POST' : 'GET', body });
+    expect(reply.status).toBe(403);
+    expectSecurityHeaders(reply);
+    expect(SERVICES.map((s) => seen.get(s)!.length)).toEqual(before);
+  });
+
+  test('PUT, PATCH and DELETE on API paths pass ModSecurity and reach the service', async () => {
+    let client = 10;
+    for (const svc of ROUTED) {
+      for (const method of ['PUT', 'PATCH', 'DELETE']) {
+        // A client of its own per request, so that the rate limit stays out of this test.
+        const reply = await request(under(svc, 'api/orders/42'), { method, client: `198.51.100.${client++}`, body: method === 'DELETE' ? undefined : JSON.stringify({ status: 'ready', table: 7 }) });
+        expect([method, reply.status]).toEqual([method, 200]);
+        expect(JSON.parse(reply.body)).toMatchObject({ service: svc, method });
+      }
+    }
+  });
+
+  test('a 404 from a service carries the gateway\'s security headers (and not the service\'s own)', async () => {
+    const reply = await request(under(ROUTED[0], 'missing/page'), { client: '198.51.100.6' });
+    expect(reply.status).toBe(404);
+    expectSecurityHeaders(reply);
+  });
+
+  test('a burst over the limit gets 429 with the security headers; a paced client does not', async () => {
+    const burst = await Promise.all(Array.from({ length: 20 }, () => request('/menu', { client: '203.0.113.10' })));
+    const statuses = burst.map((r) => r.status);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0);
+    expectSecurityHeaders(burst.find((r) => r.status === 429)!);
+    // Another client is not affected, and one that keeps to the rate (4/s under 5/s) is never refused.
+    for (let i = 0; i < 6; i++) {
+      expect((await request('/menu', { client: '203.0.113.11' })).status).toBe(200);
+      await sleep(250);
+    }
+  });
+
+  test('login and payment paths have the stricter limit', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await request('/login', { method: 'POST', client: '203.0.113.12', body: JSON.stringify({ user: 'ana' }) })).status);
+    expect(statuses.slice(0, 2)).toEqual([200, 200]);
+    expect(statuses.slice(2)).toContain(429);
+  });
+
+  test('the client IP comes from trusted proxies only; HSTS only over HTTPS', async () => {
+    const svc = ROUTED[0];
+    // From an untrusted peer (127.0.0.2): its X-Forwarded-For and X-Forwarded-Proto are ignored.
+    const untrusted = await request(under(svc, 'who'), { from: '127.0.0.2', client: '192.0.2.99' });
+    expect(untrusted.status).toBe(200);
+    expect(seen.get(svc)!.at(-1)!.headers['x-real-ip']).toBe('127.0.0.2');
+    expect(seen.get(svc)!.at(-1)!.headers['x-forwarded-proto']).toBe('http');
+    expect(untrusted.headers['strict-transport-security']).toBeUndefined();
+    expect(untrusted.headers['content-security-policy']).toBeDefined();
+    const plain = await request(under(svc, 'who'), { client: '198.51.100.7', headers: { 'X-Forwarded-Proto': 'http' } });
+    expect(plain.headers['strict-transport-security']).toBeUndefined();
+  });
+
+  test('internal services are not reachable through the gateway', async () => {
+    expect(INTERNAL.length).toBeGreaterThan(0);
+    for (const svc of INTERNAL) {
+      expect(config).not.toContain(svc.replace(/-/g, '_'));
+      for (const url of [`/${svc}/api/orders`, `/api/${svc}`]) await request(url, { client: '198.51.100.8', headers: { Host: `${svc}.pronto.svc.cluster.local` } });
+    }
+    for (const svc of INTERNAL) expect([svc, seen.get(svc)!.length]).toEqual([svc, 0]);
+  });
+});
