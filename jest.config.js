@@ -7,4 +7,6 @@ module.exports = {
   // Snapshots live in the top-level __snapshots__/ folder, mirroring test/.
   snapshotResolver: '<rootDir>/test/snapshot-resolver.js',
   testTimeout: 60000,
+  // Two workers on this 2-core machine: jest's default (cores - 1) runs every suite one after another.
+  maxWorkers: 2,
 };

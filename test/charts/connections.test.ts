@@ -8,7 +8,7 @@ import { buildApp } from '../../charts/build-app';
 import { DATA_STORES, GATEWAY } from '../../config/catalog';
 import { EnvironmentConfig } from '../../config/load';
 import { ConnectionGraph, Endpoint, workloadEndpoint } from '../../lib/core';
-import { ENVIRONMENTS, environment } from '../helpers';
+import { ENVIRONMENTS, environment, synthEnvironment } from '../helpers';
 
 const graphOf = (config: EnvironmentConfig): ConnectionGraph => buildApp(Testing.app(), config).graph;
 
@@ -32,9 +32,10 @@ describe.each(ENVIRONMENTS)('connection graph of %s', (env) => {
 
   test('every workload Pronto runs resolves names through the cluster DNS over UDP and TCP, and only DNS is declared by the cluster', () => {
     const dns: Endpoint = { kind: 'foreign', name: 'kube-dns', namespace: config.cluster.dns.namespace, podLabels: config.cluster.dns.podLabels };
-    // No capability is on in the shipped environments: the workloads are the catalog services.
-    expect(Object.keys(config.capabilities)).toEqual([]);
-    expect(graph.workloads.map((w) => w.name)).toEqual(config.services.map((s) => s.name).sort());
+    // Exactly the workloads whose pods the environment runs: the catalog services and the capabilities' workloads.
+    const running = new Set(synthEnvironment(config).filter((m) => ['Deployment', 'StatefulSet'].includes(m.kind))
+      .map((m) => m.metadata.labels['app.kubernetes.io/name']));
+    expect(graph.workloads.map((w) => w.name)).toEqual([...running].sort());
     for (const w of graph.workloads) {
       expect([w.name, graph.allows(w, dns, 53, 'UDP'), graph.allows(w, dns, 53, 'TCP')]).toEqual([w.name, true, true]);
     }

@@ -73,7 +73,24 @@ describe.each(ENVIRONMENTS)('a sixth service in %s', (env) => {
     expect(after.graph.allows(at('gateway'), at(SIXTH), 8080)).toBe(true);
   });
 
-  test('leaves every other object exactly as it was', () => {
-    expect(after.manifests.filter((m) => !mine(m))).toEqual(before.manifests);
+  test('leaves every other service\'s objects exactly as they were', () => {
+    // A NetworkPolicy of a service it calls gains it as a caller; the gateway gains its route.
+    const others = (list: Manifest[]) => list.filter((m) => !mine(m) && m.kind !== 'NetworkPolicy'
+      && config.services.some((s) => s.name === m.metadata?.labels?.['app.kubernetes.io/name']));
+    expect(others(after.manifests)).toEqual(others(before.manifests));
+    expect(others(before.manifests).length).toBeGreaterThan(0);
+  });
+
+  test('the capabilities that are on take it in: a network policy of its own, callees that accept it, the gateway\'s route', () => {
+    const policy = (name: string) => after.manifests.find((m) => m.kind === 'NetworkPolicy' && m.metadata.name === name);
+    if (config.capabilities.networkPolicies) {
+      expect(policy(SIXTH)).toBeDefined();
+      const from = policy('order-service')!.spec.ingress.flatMap((r: any) => r.from).map((p: any) => p.podSelector?.matchLabels?.['app.kubernetes.io/name']);
+      expect(from).toContain(SIXTH);
+    }
+    if (config.capabilities.gateway) {
+      const conf = after.manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'gateway')!.data['nginx.conf'];
+      expect(conf).toContain('location = /loyalty');
+    }
   });
 });

@@ -24,10 +24,11 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 (haveKubectl ? describe : describe.skip)('kubectl kustomize dist/<env>', () => {
   test.each(ENVIRONMENTS)('%s builds into exactly the synthesized objects', (env) => {
     const summary = synthesizeEnvironment(environment(env), path.join(out, env));
-    // Every file written is in the kustomization, so nothing synthesized is left out of an apply.
+    // Every manifest file written is in the kustomization, so nothing synthesized is left out of an
+    // apply; capability files (vault/) sit in folders of their own that kustomize never reads.
     const resources = parse(readFileSync(path.join(out, env, 'kustomization.yaml'), 'utf8')).resources;
-    expect([...resources, 'kustomization.yaml'].sort()).toEqual(readdirSync(path.join(out, env)).sort());
-    expect([...resources, 'kustomization.yaml']).toEqual(summary.files);
+    expect([...resources, 'kustomization.yaml'].sort()).toEqual(readdirSync(path.join(out, env)).filter((f) => f.endsWith('.yaml')).sort());
+    expect([...resources, 'kustomization.yaml']).toEqual(summary.files.filter((f) => !f.includes(path.sep)));
     const run = spawnSync('kubectl', ['kustomize', path.join(out, env)], { encoding: 'utf8' });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);

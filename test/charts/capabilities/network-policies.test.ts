@@ -372,9 +372,14 @@ describe.each(ENVS)('on, in $name', ({ file, text }) => {
       expect(names(spec.ingress, 'from')).toEqual([...callers, ...routed].sort());
       for (const rule of spec.ingress) expect(rule.ports).toEqual([{ protocol: 'TCP', port: svc.catalog.port }]);
       const stores = svc.catalog.dataStores.map((d) => ({ postgres: 'pgbouncer', redis: 'redis' })[d]).filter((h) => running.has(h));
-      expect(names(spec.egress, 'to')).toEqual([...svc.catalog.calls, ...stores].sort());
+      // Besides the catalog's edges: the pods the enabled capabilities declared (Vault, a collector).
+      const declared = charts.graph.flows.filter((f) => f.from.name === svc.name && !['catalog', 'cluster'].includes(f.declaredBy))
+        .map((f) => (f.to.kind === 'workload' ? f.to.name : f.to.kind === 'foreign' ? f.to.podLabels['app.kubernetes.io/name'] : undefined))
+        .filter((n): n is string => n !== undefined && (running.has(n) || !charts.graph.workloads.some((w) => w.name === n)));
+      expect(names(spec.egress, 'to')).toEqual([...new Set([...svc.catalog.calls, ...stores, ...declared])].sort());
       const cidrs = spec.egress.flatMap((r: any) => r.to).filter((p: any) => p.ipBlock).map((p: any) => p.ipBlock.cidr).sort();
-      expect(cidrs).toEqual(svc.catalog.externalHosts.map((h) => HOST_BLOCKS[h.split(':')[0]]).sort());
+      const blocks = config.capabilities.networkPolicies!.externalHosts as Record<string, Array<{ cidr: string }>>;
+      expect(cidrs).toEqual(svc.catalog.externalHosts.flatMap((h) => blocks[h.split(':')[0]].map((b) => b.cidr)).sort());
       expect(spec.egress).toContainEqual({
         to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': config.cluster.dns.namespace } }, podSelector: { matchLabels: config.cluster.dns.podLabels } }],
         ports: [{ protocol: 'TCP', port: 53 }, { protocol: 'UDP', port: 53 }],
@@ -383,7 +388,9 @@ describe.each(ENVS)('on, in $name', ({ file, text }) => {
   });
 
   test('no selector uses the blue-green slot, and no rule names a workload that does not run here', () => {
-    const running = new Set(charts.graph.workloads.map((w) => w.name));
+    // What runs: Pronto's workloads, and the pods of foreign namespaces the graph names.
+    const foreign = charts.graph.flows.flatMap((f) => [f.from, f.to]).flatMap((e) => (e.kind === 'foreign' ? [e.podLabels['app.kubernetes.io/name']] : []));
+    const running = new Set([...charts.graph.workloads.map((w) => w.name), ...foreign]);
     const selectors = policies.flatMap((p) => [p.spec.podSelector, ...[...p.spec.ingress.flatMap((r: any) => r.from), ...p.spec.egress.flatMap((r: any) => r.to)].map((peer: any) => peer.podSelector)]);
     expect(selectors.filter((s) => s && 'pronto.io/slot' in (s.matchLabels ?? {}))).toEqual([]);
     const named = new Set(selectors.map((s) => s?.matchLabels?.['app.kubernetes.io/name']).filter(Boolean));

@@ -47,9 +47,11 @@ const servicePods = (manifests: Manifest[], service: string): any[] => manifests
   .filter((m) => m.kind === 'Deployment' && m.metadata.labels?.['app.kubernetes.io/name'] === service)
   .map((m) => (m.spec as any).template);
 
-/** A shipped environment file with the section appended. */
-const shippedWithSection = (env: string): string =>
-  `${readFileSync(path.join(CONFIG_DIR, `${env}.yaml`), 'utf8').replace(/\n*$/, '\n')}secrets:\n  kv: { prefix: pronto/${env} }\n`;
+/** A shipped environment file, with the section appended unless it has one. */
+const shippedWithSection = (env: string): string => {
+  const text = readFileSync(path.join(CONFIG_DIR, `${env}.yaml`), 'utf8');
+  return /^secrets:/m.test(text) ? text : `${text.replace(/\n*$/, '\n')}secrets:\n  kv: { prefix: pronto/${env} }\n`;
+};
 
 describe('the secrets section', () => {
   test('defaults every value, and names the Vault server\'s namespace as foreign', () => {
