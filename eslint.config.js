@@ -34,7 +34,7 @@ const withNodePrefix = (names) => names.flatMap((name) => [name, `node:${name}`]
 
 const PURE_CORE_FILES = PURE_CORE.map((name) => file(`lib/core/${name}.ts`));
 /** Capability config sections (zod schemas) that config/ assembles into the environment schema. */
-const SECTIONS = [file('charts/capabilities/sections.ts'), at('charts/capabilities/*/config.ts')];
+const SECTIONS = [file('charts/capabilities/sections.ts'), file('charts/capabilities/schemas.ts'), at('charts/capabilities/*/config.ts')];
 const CDK8S = ['cdk8s', 'cdk8s-plus-28', 'constructs'].map((name) => at(`node_modules/${name}/**`));
 /** Every file of ours (not node_modules/), and the same without tests. */
 const OURS = [at('*'), at('!(node_modules)/**')];

@@ -4,9 +4,8 @@
  * never pass silently) and every default is visible here and in `config/environment.schema.json`.
  */
 import { z } from 'zod';
-import { SECTIONS, SectionSpec, imageTagSchema } from '../charts/capabilities/sections';
+import { SECTIONS, SectionSpec, imageTagSchema, labelMapSchema } from '../charts/capabilities/sections';
 import { DIGEST, GIT_SHA, REPOSITORY, SEMVER_TAG } from '../lib/core/image';
-import { labelValueProblem, qualifiedNameProblem } from '../lib/core/labels';
 import { DEFAULT_POD_SECURITY_VERSION, RESERVED_NAMESPACES, isReservedNamespace } from '../lib/core/namespaces';
 import { DEFAULT_DRAIN_SECONDS, DEFAULT_REPLICAS, DEFAULT_TARGET_CPU_PERCENT, PRODUCTION_MIN_PODS, ROLLOUT_DEFAULTS } from '../lib/core/release';
 import { cpuMillis, isByteQuantity, isCpuQuantity } from '../lib/core/quantity';
@@ -233,22 +232,10 @@ function sectionField(id: string, spec: SectionSpec): z.ZodType {
     .optional().describe(spec.description);
 }
 
-/** Pod labels to select by: keys and values with Kubernetes' label syntax. */
-const LABEL_MAP = z.record(
-  z.string().superRefine((key, ctx) => {
-    const problem = qualifiedNameProblem(key);
-    if (problem) ctx.addIssue({ code: 'custom', input: key, message: `expected a label key (${problem})` });
-  }),
-  z.string().superRefine((value, ctx) => {
-    const problem = labelValueProblem(value);
-    if (problem) ctx.addIssue({ code: 'custom', input: value, message: `expected a label value (${problem})` });
-  }),
-);
-
 const clusterSchema = z.strictObject({
   dns: z.strictObject({
     namespace: z.string().regex(SERVICE_NAME).default('kube-system').describe('Namespace of the cluster DNS (not ours)'),
-    podLabels: LABEL_MAP.default({ 'k8s-app': 'kube-dns' }).describe('Labels of the cluster DNS pods'),
+    podLabels: labelMapSchema.default({ 'k8s-app': 'kube-dns' }).describe('Labels of the cluster DNS pods'),
   }).prefault({}),
 }).prefault({}).describe('Facts about the cluster Pronto runs in; namespaces named here are referred to, never created');
 

@@ -4,7 +4,7 @@
  * Pure: zod and the pure lib/core files only (config/ imports it).
  */
 import { z } from 'zod';
-import { labelValueProblem, qualifiedNameProblem } from '../../../lib/core/labels';
+import { labelMapSchema } from '../schemas';
 import { isDnsLabel } from '../../../lib/core/naming';
 import { cpuMillis, isByteQuantity, isCpuQuantity } from '../../../lib/core/quantity';
 import { ComputeField, requestExceedsLimit } from '../../../lib/core/resources';
@@ -41,16 +41,7 @@ const agentResources = z.strictObject({
 
 const dnsLabel = (what: string) => z.string().refine(isDnsLabel, { error: `expected ${what}: a DNS label (lower-case letters, digits and "-")` });
 
-const podLabels = z.record(
-  z.string().superRefine((key, ctx) => {
-    const problem = qualifiedNameProblem(key);
-    if (problem) ctx.addIssue({ code: 'custom', input: key, message: `expected a label key (${problem})` });
-  }),
-  z.string().superRefine((value, ctx) => {
-    const problem = labelValueProblem(value);
-    if (problem) ctx.addIssue({ code: 'custom', input: value, message: `expected a label value (${problem})` });
-  }),
-).refine((labels) => Object.keys(labels).length > 0, { error: 'expected at least one label that selects the Vault server pods' });
+const podLabels = labelMapSchema.refine((labels) => Object.keys(labels).length > 0, { error: 'expected at least one label that selects the Vault server pods' });
 
 /** A KV path segment list: `pronto` or `pronto/prod`. */
 const KV_PATH = /^[a-z0-9][-a-z0-9]*(\/[a-z0-9][-a-z0-9]*)*$/;
