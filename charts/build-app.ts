@@ -42,7 +42,8 @@ export function buildApp(app: App, config: EnvironmentConfig, units: CapabilityU
   for (const [cap, section] of enabled) cap.flows?.(graph, section, config);
   addDnsFlows(graph, config);
 
-  const namespace = new NamespaceChart(app, 'namespace', config);
+  const namespaceLabels = Object.assign({}, ...enabled.map(([cap, section]) => cap.namespaceLabels?.(section, config) ?? {}));
+  const namespace = new NamespaceChart(app, 'namespace', config, namespaceLabels);
   const services = new ServicesChart(app, 'services', config, extensions);
   services.addDependency(namespace);
   const context: CapabilityContext = { config, graph, namespaceChart: namespace, servicesChart: services };

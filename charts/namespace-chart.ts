@@ -1,13 +1,16 @@
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { EnvironmentConfig } from '../config/load';
-import { ProntoNamespace } from '../lib/namespace';
+import { AdmissionPolicies, ProntoNamespace } from '../lib/namespace';
 
-/** The namespace and its guardrails; applied before everything that lives in it. */
+/** The namespace and its guardrails (and, when on, its admission policies); applied before everything that lives in it. */
 export class NamespaceChart extends Chart {
   public readonly prontoNamespace: ProntoNamespace;
+  /** The namespace's admission guardrails, when `namespace.admissionPolicies` is on. */
+  public readonly admissionPolicies?: AdmissionPolicies;
 
-  public constructor(scope: Construct, id: string, config: EnvironmentConfig) {
+  /** @param extraLabels labels the enabled capabilities need on the namespace (an Istio data plane) */
+  public constructor(scope: Construct, id: string, config: EnvironmentConfig, extraLabels: Readonly<Record<string, string>> = {}) {
     super(scope, id, { disableResourceNameHashes: true });
     const ns = config.namespace;
     this.prontoNamespace = new ProntoNamespace(this, 'Namespace', {
@@ -16,6 +19,12 @@ export class NamespaceChart extends Chart {
       tier: config.tier,
       quota: ns.quota,
       limitRange: ns.limitRange,
+      extraLabels,
     });
+    if (ns.admissionPolicies) {
+      this.admissionPolicies = new AdmissionPolicies(this, 'AdmissionPolicies', {
+        namespace: ns.name, enforcement: ns.admissionPolicies.enforcement,
+      });
+    }
   }
 }

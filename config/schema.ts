@@ -219,6 +219,19 @@ const namespaceSchema = z.strictObject({
     defaultRequest: compute('100m', '128Mi').prefault({}),
     max: compute('4', '4Gi').prefault({}),
   }).prefault({}).describe('LimitRange for containers'),
+  admissionPolicies: z.union([
+    z.literal(false),
+    z.strictObject({
+      // A refinement, not z.enum: its issue does not abort, so the union reports this field's own line and message.
+      enforcement: z.string({ error: 'expected Deny (reject), Warn (admit with a warning) or Audit (audit log only)' })
+        .refine((v) => ['Deny', 'Warn', 'Audit'].includes(v), { error: 'expected Deny (reject), Warn (admit with a warning) or Audit (audit log only)' })
+        .default('Deny').transform((v) => v as 'Deny' | 'Warn' | 'Audit')
+        .meta({ enum: ['Deny', 'Warn', 'Audit'] }).describe('validationActions of the bindings: Deny rejects the request, Warn admits it with a warning, Audit only records it'),
+    }),
+  ], { error: 'expected false (off) or the admission policy settings (a mapping, e.g. { enforcement: Deny })' }).optional()
+    .describe('ValidatingAdmissionPolicies (CEL) that hold every pod and workload applied in the namespace to the gate\'s rules '
+      + '(resources, pinned images, not privileged, not root); needs Kubernetes ≥ 1.30, or 1.28–1.29 with the ValidatingAdmissionPolicy '
+      + 'feature gate and admissionregistration.k8s.io/v1beta1 enabled. Absent or false: off'),
 });
 
 /** A capability's section: absent or `false` (off), or its own shape (on). */

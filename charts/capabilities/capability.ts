@@ -30,6 +30,8 @@ export interface Capability<S = unknown> {
   flows?(graph: ConnectionGraph, section: S, config: EnvironmentConfig): void;
   /** Adds the capability's own charts (one file each) to `app`. */
   charts?(app: App, section: S, context: CapabilityContext): Chart[];
+  /** Labels the capability needs on the namespace Pronto owns (e.g. an Istio data plane). */
+  namespaceLabels?(section: S, config: EnvironmentConfig): Readonly<Record<string, string>>;
   /**
    * Files for people outside the cluster (the Vault administrators' policies), written
    * under `dist/<env>/` at the relative `path` given, and never applied by kustomize.

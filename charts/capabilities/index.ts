@@ -2,6 +2,7 @@ import { CapabilityUnits } from './capability';
 import { gateway } from './gateway';
 import { secrets } from './secrets';
 import { networkPolicies } from './network-policies';
+import { circuitBreakers } from './circuit-breakers';
 
 export * from './capability';
 export * from './sections';
@@ -17,7 +18,7 @@ export const CAPABILITIES: CapabilityUnits = {
   secrets,
   networkPolicies,
   gateway,
-  circuitBreakers: { id: 'circuitBreakers' },
+  circuitBreakers,
   database: { id: 'database' },
   backups: { id: 'backups' },
   gitops: { id: 'gitops' },

@@ -14,6 +14,7 @@ import { upstreamImageSchema } from './schemas';
 import { gatewaySectionSchema } from './gateway/config';
 import { SecretsSection, secretsSectionSchema } from './secrets/config';
 import { networkPoliciesSection } from './network-policies/config';
+import { circuitBreakersForeignNamespaces, circuitBreakersSectionSchema } from './circuit-breakers/config';
 
 /** The section of one capability. */
 export interface SectionSpec<S extends z.ZodType | undefined = z.ZodType | undefined> {
@@ -43,7 +44,7 @@ export const SECTIONS = {
   secrets: { description: 'secrets from HashiCorp Vault, injected as files under /run/secrets', schema: secretsSectionSchema, foreignNamespaces: (s: SecretsSection) => [s.server.namespace] },
   networkPolicies: { description: 'network policies rendered from the connection graph', schema: networkPoliciesSection },
   gateway: { description: 'nginx gateway with ModSecurity (OWASP CRS), rate limiting, HSTS and CSP', schema: gatewaySectionSchema(upstreamImageSchema) },
-  circuitBreakers: planned('circuit breakers between services'),
+  circuitBreakers: { description: 'circuit breakers on every catalog dependency: Istio DestinationRules (ambient or CNI), or in-process from env', schema: circuitBreakersSectionSchema, foreignNamespaces: circuitBreakersForeignNamespaces },
   database: planned('PostgreSQL with WAL-G archiving behind PgBouncer, and Redis'),
   backups: { ...planned('WAL-G base backups, retention and monthly restore tests'), requires: ['database'] },
   gitops: planned('Argo CD applications and platform add-ons'),

@@ -1,2 +1,3 @@
+export * from './admission-policies';
 export * from './capacity';
 export * from './pronto-namespace';

@@ -52,6 +52,12 @@ export interface ProntoNamespaceProps {
    * @default - no tier annotation
    */
   readonly tier?: string;
+  /**
+   * Labels a capability needs on the namespace, e.g. `istio.io/dataplane-mode: ambient`.
+   * They may not change the Pod Security labels or the recommended ones.
+   * @default - none
+   */
+  readonly extraLabels?: Readonly<Record<string, string>>;
 }
 
 /** Label prefix of Pod Security admission. */
@@ -76,7 +82,7 @@ export class ProntoNamespace extends Construct {
     this.namespace = new kplus.k8s.KubeNamespace(this, 'Resource', {
       metadata: {
         name: this.name,
-        labels: { ...labels, ...this.podSecurityLabels() },
+        labels: { ...labels, ...this.podSecurityLabels(), ...this.extraLabels(props.extraLabels ?? {}, labels) },
         annotations: props.tier ? { [ANNOTATION_TIER]: props.tier } : undefined,
       },
     });
@@ -95,6 +101,14 @@ export class ProntoNamespace extends Construct {
         }],
       },
     });
+  }
+
+  /** `extra`, refused where it would replace a label this construct sets: the profile is never weakened. */
+  private extraLabels(extra: Readonly<Record<string, string>>, own: Record<string, string>): Record<string, string> {
+    const fixed = { ...own, ...this.podSecurityLabels() };
+    const replaced = Object.keys(extra).find((key) => key in fixed);
+    if (replaced) throw new Error(`${this.name}: namespace label "${replaced}" is set by ProntoNamespace and cannot be replaced`);
+    return { ...extra };
   }
 
   private podSecurityLabels(): Record<string, string> {

@@ -40,3 +40,13 @@ describe('ProntoNamespace', () => {
     expect(named(Testing.synth(chart), 'Namespace', 'pronto').metadata.labels['pod-security.kubernetes.io/warn-version']).toBe('v1.30');
   });
 });
+
+describe('ProntoNamespace extra labels', () => {
+  test('adds the labels a capability needs, and refuses to replace its own', () => {
+    const chart = Testing.chart();
+    new ProntoNamespace(chart, 'ns', { ...props, extraLabels: { 'istio.io/dataplane-mode': 'ambient' } });
+    expect(named(Testing.synth(chart), 'Namespace', 'pronto').metadata.labels['istio.io/dataplane-mode']).toBe('ambient');
+    expect(() => new ProntoNamespace(Testing.chart(), 'ns', { ...props, extraLabels: { 'pod-security.kubernetes.io/enforce': 'privileged' } }))
+      .toThrow('namespace label "pod-security.kubernetes.io/enforce" is set by ProntoNamespace and cannot be replaced');
+  });
+});

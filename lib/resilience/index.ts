@@ -1,0 +1,3 @@
+export * from './breaker';
+export * from './circuit-breaker-rule';
+export * from './istio-proxy';

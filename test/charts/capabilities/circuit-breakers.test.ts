@@ -1,0 +1,320 @@
+/**
+ * The circuitBreakers capability: every dependency edge of the catalog gets breaker
+ * settings (payment-gateway's the strictest), as env vars without a mesh and as Istio
+ * DestinationRules with one (ambient or CNI), the config errors, and the shipped
+ * environments through the gate and the capacity guard, on and off. Expectations derive
+ * from the catalog, never from a list of services.
+ */
+import { readFileSync } from 'fs';
+import { Testing } from 'cdk8s';
+import { stringify } from 'yaml';
+import { buildApp } from '../../../charts/build-app';
+import { calledServices } from '../../../charts/capabilities/circuit-breakers';
+import {
+  BreakerSettings, CLASSIC_SIDECAR_REFUSED, DEFAULT_BREAKER, DEFAULT_PROXY_RESOURCES, SHIPPED_CALLEE_OVERRIDES, breakerSettings,
+} from '../../../charts/capabilities/circuit-breakers/config';
+import { renderEnvironment } from '../../../charts/synthesize';
+import { CATALOG } from '../../../config/catalog';
+import { ConfigError, EnvironmentConfig, parseEnvironment } from '../../../config/load';
+import { ANNOTATION_INJECTED, Manifest, parseInjected } from '../../../lib/core';
+import { checkCapacity } from '../../../lib/namespace';
+import { BREAKER_ENV_SUFFIXES, ISTIO_PROXY_ANNOTATIONS, LABEL_ISTIO_INJECT, breakerEnvName } from '../../../lib/resilience';
+import { runGate } from '../../../lib/validation';
+import { VALID_ENV } from '../../fixtures/environments';
+import { CONFIG_DIR, ENVIRONMENTS, synthEnvironment } from '../../helpers';
+
+const FILE = 'config/test.yaml';
+const NO_MESH = 'circuitBreakers: {}\n';
+const AMBIENT = 'circuitBreakers:\n  mesh: { type: istio, dataPlane: ambient }\n';
+const CNI = 'circuitBreakers:\n  mesh: { type: istio, dataPlane: cni }\n';
+/**
+ * CNI in the shipped environments: staging's quota (20 CPU of limits) holds the injected
+ * proxies at 100m CPU limit each, not at the 200m default (22.2 CPU); dev and prod hold 200m.
+ */
+const CNI_SHIPPED = 'circuitBreakers:\n  mesh:\n    type: istio\n    dataPlane: cni\n    proxy:\n      resources:\n        limits: { cpu: 100m }\n';
+const MODES: Array<[string, string]> = [['no mesh', NO_MESH], ['ambient', AMBIENT], ['cni', CNI_SHIPPED]];
+
+const load = (text: string) => parseEnvironment(text, FILE);
+const synth = (config: EnvironmentConfig) => {
+  const app = Testing.app();
+  const charts = buildApp(app, config);
+  return { charts, manifests: app.charts.flatMap((c) => c.toJson()) as Manifest[] };
+};
+const problems = (run: () => unknown): string => {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.join('\n');
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+};
+const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+const servicePods = (manifests: Manifest[], service: string): any[] => manifests
+  .filter((m) => m.kind === 'Deployment' && m.metadata.labels?.['app.kubernetes.io/name'] === service)
+  .map((m) => (m.spec as any).template);
+const appEnv = (pod: any): Array<{ name: string; value?: string }> => pod.spec.containers[0].env ?? [];
+const EDGES = Object.entries(CATALOG).flatMap(([caller, entry]) => entry.calls.map((callee) => ({ caller, callee })));
+const CALLEES = [...new Set(EDGES.map((e) => e.callee))];
+const FIELDS = Object.keys(DEFAULT_BREAKER) as Array<keyof BreakerSettings>;
+/** Lower is stricter for these; for the others (ejection time) higher is. */
+const HIGHER_IS_STRICTER: Array<keyof BreakerSettings> = ['ejectionSeconds'];
+
+describe('the circuitBreakers section', () => {
+  test('defaults every value; payment-gateway ships stricter settings', () => {
+    const section = load(`${VALID_ENV}${NO_MESH}`).capabilities.circuitBreakers!;
+    expect(section.defaults).toEqual(DEFAULT_BREAKER);
+    expect(section.callees).toEqual({});
+    expect(section.mesh).toBeUndefined();
+    expect(breakerSettings(section, 'payment-gateway')).toEqual({ ...DEFAULT_BREAKER, ...SHIPPED_CALLEE_OVERRIDES['payment-gateway'] });
+  });
+
+  test('with a mesh: istiod\'s namespace is foreign, the proxy resources and the waypoint are defaulted', () => {
+    const config = load(`${VALID_ENV}${CNI}`);
+    expect(config.capabilities.circuitBreakers!.mesh).toEqual({
+      type: 'istio', dataPlane: 'cni', waypoint: 'waypoint',
+      controlPlane: { namespace: 'istio-system', podLabels: { app: 'istiod' }, port: 15012 },
+      proxy: { resources: DEFAULT_PROXY_RESOURCES },
+    });
+    expect(config.namespaces.foreign).toContain('istio-system');
+    expect(load(`${VALID_ENV}${NO_MESH}`).namespaces.foreign).not.toContain('istio-system');
+  });
+
+  test('a callee entry replaces only the fields it names, over the shipped override', () => {
+    const section = load(`${VALID_ENV}circuitBreakers:\n  callees:\n    payment-gateway: { maxPendingRequests: 4 }\n`).capabilities.circuitBreakers!;
+    expect(breakerSettings(section, 'payment-gateway')).toEqual({ ...DEFAULT_BREAKER, ...SHIPPED_CALLEE_OVERRIDES['payment-gateway'], maxPendingRequests: 4 });
+  });
+});
+
+describe('the catalog\'s dependency edges', () => {
+  const section = load(`${VALID_ENV}${NO_MESH}`).capabilities.circuitBreakers!;
+
+  test('every edge of `calls` has complete, usable settings', () => {
+    expect(EDGES.length).toBeGreaterThan(0);
+    for (const { callee } of EDGES) {
+      const s = breakerSettings(section, callee);
+      expect(Object.keys(s).sort()).toEqual([...FIELDS].sort());
+      for (const f of FIELDS) expect(s[f]).toBeGreaterThanOrEqual(1);
+      expect(s.connectTimeoutMs).toBeLessThanOrEqual(s.requestTimeoutMs);
+    }
+  });
+
+  test('the shipped overrides name only called catalog services', () => {
+    for (const callee of Object.keys(SHIPPED_CALLEE_OVERRIDES)) expect(CALLEES).toContain(callee);
+  });
+
+  test('payment-gateway\'s settings are the strictest, field by field, and strictly so where it matters', () => {
+    const pg = breakerSettings(section, 'payment-gateway');
+    for (const callee of CALLEES.filter((c) => c !== 'payment-gateway')) {
+      const other = breakerSettings(section, callee);
+      for (const f of FIELDS) {
+        if (HIGHER_IS_STRICTER.includes(f)) expect(pg[f]).toBeGreaterThanOrEqual(other[f]);
+        else expect(pg[f]).toBeLessThanOrEqual(other[f]);
+      }
+      expect(pg.maxPendingRequests).toBeLessThan(other.maxPendingRequests);
+      expect(pg.consecutiveErrors).toBeLessThan(other.consecutiveErrors);
+      expect(pg.requestTimeoutMs).toBeLessThan(other.requestTimeoutMs);
+    }
+  });
+});
+
+describe('without a mesh: the settings reach each calling app as env vars', () => {
+  const config = load(`${VALID_ENV}${NO_MESH}`);
+  const section = config.capabilities.circuitBreakers!;
+  const { charts, manifests } = synth(config);
+
+  test('every caller, in every slot, gets BREAKER_<CALLEE>_<SETTING> for each callee; a service that calls nobody gets nothing', () => {
+    for (const svc of config.services) {
+      const pods = servicePods(manifests, svc.name);
+      expect(pods.length).toBeGreaterThan(0);
+      for (const pod of pods) {
+        const env = appEnv(pod);
+        const breakerVars = env.filter((e) => e.name.startsWith('BREAKER_'));
+        if (svc.catalog.calls.length === 0) {
+          expect(breakerVars).toEqual([]);
+          continue;
+        }
+        expect(env).toContainEqual({ name: 'BREAKER_MODE', value: 'in-process' });
+        expect(env).toContainEqual({ name: 'BREAKER_CALLEES', value: svc.catalog.calls.join(',') });
+        for (const callee of svc.catalog.calls) {
+          const s = breakerSettings(section, callee);
+          for (const [suffix, field] of Object.entries(BREAKER_ENV_SUFFIXES)) {
+            expect(env).toContainEqual({ name: breakerEnvName(callee, suffix as keyof typeof BREAKER_ENV_SUFFIXES), value: String(s[field]) });
+          }
+        }
+        expect(breakerVars.length).toBe(2 + svc.catalog.calls.length * Object.keys(BREAKER_ENV_SUFFIXES).length);
+        expect(pod.metadata.labels[LABEL_ISTIO_INJECT]).toBeUndefined();
+      }
+    }
+  });
+
+  test('no DestinationRule, no chart, no flow', () => {
+    expect(manifests.filter((m) => m.kind === 'DestinationRule')).toEqual([]);
+    expect(charts.capabilities.filter((c) => charts.capabilityOf.get(c) === 'circuitBreakers')).toEqual([]);
+    expect(charts.graph.flows.filter((f) => f.declaredBy === 'circuitBreakers')).toEqual([]);
+  });
+});
+
+describe.each([['ambient', AMBIENT], ['cni', CNI]])('with Istio (%s)', (mode, text) => {
+  const config = load(`${VALID_ENV}${text}`);
+  const section = config.capabilities.circuitBreakers!;
+  const { charts, manifests } = synth(config);
+  const rules = manifests.filter((m) => m.kind === 'DestinationRule') as any[];
+
+  test('one networking.istio.io/v1 DestinationRule per called service, for its cluster host, with its settings', () => {
+    expect(rules.map((r) => r.metadata.name).sort()).toEqual(calledServices(config).sort());
+    expect(rules.map((r) => r.metadata.name).sort()).toEqual([...CALLEES].sort());
+    for (const rule of rules) {
+      const callee = rule.metadata.name;
+      const s = breakerSettings(section, callee);
+      expect(rule.apiVersion).toBe('networking.istio.io/v1');
+      expect(rule.metadata.namespace).toBe(config.namespace.name);
+      expect(rule.spec.host).toBe(`${callee}.${config.namespace.name}.svc.cluster.local`);
+      expect(rule.spec.trafficPolicy.connectionPool.tcp).toEqual({ maxConnections: s.maxConnections, connectTimeout: `${s.connectTimeoutMs}ms` });
+      expect(rule.spec.trafficPolicy.connectionPool.http.http1MaxPendingRequests).toBe(s.maxPendingRequests);
+      expect(rule.spec.trafficPolicy.outlierDetection).toMatchObject({
+        consecutive5xxErrors: s.consecutiveErrors, baseEjectionTime: `${s.ejectionSeconds}s`, interval: `${s.intervalSeconds}s`, maxEjectionPercent: s.maxEjectionPercent,
+      });
+    }
+    const chart = charts.capabilities.find((c) => charts.capabilityOf.get(c) === 'circuitBreakers');
+    expect(chart?.node.id).toBe('circuit-breakers');
+  });
+
+  test('the apps keep only their client timeouts', () => {
+    for (const svc of config.services.filter((s) => s.catalog.calls.length > 0)) {
+      for (const pod of servicePods(manifests, svc.name)) {
+        const names = appEnv(pod).map((e) => e.name).filter((n) => n.startsWith('BREAKER_'));
+        expect(names).toEqual(['BREAKER_MODE', 'BREAKER_CALLEES', ...svc.catalog.calls.flatMap((c) => [breakerEnvName(c, 'CONNECT_TIMEOUT_MS'), breakerEnvName(c, 'REQUEST_TIMEOUT_MS')])]);
+        expect(appEnv(pod)).toContainEqual({ name: 'BREAKER_MODE', value: 'mesh' });
+      }
+    }
+  });
+
+  test('the pods: nothing (ambient), or the injected istio-proxy with the section\'s resources, declared (cni)', () => {
+    for (const svc of config.services) {
+      for (const pod of servicePods(manifests, svc.name)) {
+        const a = pod.metadata.annotations ?? {};
+        if (mode === 'ambient') {
+          expect(pod.metadata.labels[LABEL_ISTIO_INJECT]).toBeUndefined();
+          expect(Object.keys(a).filter((k) => k.startsWith('sidecar.istio.io/'))).toEqual([]);
+          continue;
+        }
+        const r = section.mesh!.proxy.resources;
+        expect(pod.metadata.labels[LABEL_ISTIO_INJECT]).toBe('true');
+        expect(a[ISTIO_PROXY_ANNOTATIONS.cpuRequest]).toBe(r.requests.cpu);
+        expect(a[ISTIO_PROXY_ANNOTATIONS.memoryLimit]).toBe(r.limits.memory);
+        expect(parseInjected(a[ANNOTATION_INJECTED])).toEqual(expect.arrayContaining([{ name: 'istio-proxy', kind: 'sidecar', resources: r }]));
+      }
+    }
+  });
+
+  test('flows: with cni every service reaches istiod; ambient adds none', () => {
+    const flows = charts.graph.flows.filter((f) => f.declaredBy === 'circuitBreakers');
+    if (mode === 'ambient') {
+      expect(flows).toEqual([]);
+      return;
+    }
+    expect(flows.map((f) => f.from.name).sort()).toEqual(config.services.map((s) => s.name).sort());
+    for (const f of flows) {
+      expect(f.to).toEqual({ kind: 'foreign', name: 'istiod', namespace: 'istio-system', podLabels: { app: 'istiod' } });
+      expect(f.ports).toEqual([{ port: 15012, protocol: 'TCP' }]);
+    }
+  });
+
+  test('every object passes the whole gate (the DestinationRules against the CRD schema) and the capacity guard', () => {
+    expect(runGate(manifests).findings).toEqual([]);
+    expect(checkCapacity(manifests, config.namespace.name)).toEqual([]);
+  });
+});
+
+describe('circuitBreakers config errors name file:line, field, expected and found', () => {
+  test.each<[string, string, string, string[]]>([
+    ['the classic sidecar data plane', 'circuitBreakers:\n  mesh: { type: istio, dataPlane: sidecar }\n', 'mesh:',
+      ['circuitBreakers.mesh.dataPlane: expected "ambient" or "cni"', CLASSIC_SIDECAR_REFUSED, 'found "sidecar"']],
+    ['an unknown data plane', 'circuitBreakers:\n  mesh: { type: istio, dataPlane: eBPF }\n', 'mesh:', ['circuitBreakers.mesh.dataPlane: expected "ambient" or "cni"', 'found "eBPF"']],
+    ['a mesh other than Istio', 'circuitBreakers:\n  mesh: { type: linkerd, dataPlane: cni }\n', 'mesh:', ['circuitBreakers.mesh.type: expected "istio"']],
+    ['zero consecutive errors', 'circuitBreakers:\n  defaults:\n    consecutiveErrors: 0\n', 'consecutiveErrors', ['circuitBreakers.defaults.consecutiveErrors: expected a value ≥ 1', 'found 0']],
+    ['a negative ejection time', 'circuitBreakers:\n  callees:\n    order-service: { ejectionSeconds: -5 }\n', 'order-service', ['circuitBreakers.callees.order-service.ejectionSeconds: expected a value ≥ 1', 'found -5']],
+    ['zero pending requests', 'circuitBreakers:\n  callees:\n    payment-gateway: { maxPendingRequests: 0 }\n', 'payment-gateway', ['circuitBreakers.callees.payment-gateway.maxPendingRequests: expected a value ≥ 1', 'found 0']],
+    ['a fractional timeout', 'circuitBreakers:\n  defaults:\n    requestTimeoutMs: 1.5\n', 'requestTimeoutMs', ['circuitBreakers.defaults.requestTimeoutMs', 'expected', 'found 1.5']],
+    ['a default connect timeout above the request timeout', 'circuitBreakers:\n  defaults:\n    connectTimeoutMs: 6000\n', 'connectTimeoutMs',
+      ['circuitBreakers.defaults.connectTimeoutMs: expected a connect timeout ≤ the request timeout (defaults.requestTimeoutMs: 5000)', 'found 6000']],
+    ['a callee connect timeout above its request timeout', 'circuitBreakers:\n  callees:\n    payment-gateway: { connectTimeoutMs: 4500 }\n', 'payment-gateway',
+      ['circuitBreakers.callees.payment-gateway.connectTimeoutMs: expected a connect timeout (4500 ms) ≤ the request timeout (4000 ms) for payment-gateway', 'found 4500']],
+    ['a callee request timeout below its connect timeout', 'circuitBreakers:\n  callees:\n    order-service: { requestTimeoutMs: 200 }\n', 'order-service',
+      ['circuitBreakers.callees.order-service.requestTimeoutMs: expected a connect timeout (1000 ms) ≤ the request timeout (200 ms)', 'found 200']],
+    ['a proxy limit below its request', 'circuitBreakers:\n  mesh:\n    type: istio\n    dataPlane: cni\n    proxy:\n      resources:\n        limits: { memory: 32Mi }\n', 'limits:',
+      ['circuitBreakers.mesh.proxy.resources.limits.memory: expected a limit ≥ the request (64Mi)', 'found "32Mi"']],
+    ['an unknown key', 'circuitBreakers:\n  default: {}\n', 'default:', ['circuitBreakers: unknown key "default"']],
+  ])('%s', (_name, section, needle, expected) => {
+    const text = `${VALID_ENV}${section}`;
+    const got = problems(() => load(text));
+    expect(got).toContain(`${FILE}:${lineOf(text.slice(VALID_ENV.length), needle) + VALID_ENV.split('\n').length - 1}: `);
+    for (const part of expected) expect(got).toContain(part);
+  });
+
+  test.each<[string, string, string]>([
+    ['a service not in the catalog', 'menu-app', '(not in the catalog)'],
+    ['a catalog service nobody calls', Object.keys(CATALOG).find((s) => !CALLEES.includes(s))!, '(no catalog service calls it, so it has no breaker)'],
+  ])('an override for %s', (_name, svc, why) => {
+    const text = `${VALID_ENV}circuitBreakers:\n  callees:\n    ${svc}: { consecutiveErrors: 2 }\n`;
+    const got = problems(() => synth(load(text)));
+    expect(got).toContain(`${FILE}:${lineOf(text, `    ${svc}:`)}: circuitBreakers.callees.${svc}: expected a catalog service that another one calls (${CALLEES.length > 0 ? calledServices(load(VALID_ENV)).join(', ') : ''}), found "${svc}" ${why}`);
+  });
+});
+
+/** A shipped environment file with `section` as its circuitBreakers section. */
+const withSection = (env: string, section: string) => {
+  // The shipped section, if any, is replaced by the one under test (it is the last block of the file).
+  const raw = readFileSync(`${CONFIG_DIR}/${env}.yaml`, 'utf8').replace(/\n(# [^\n]*\n)*circuitBreakers:[^\n]*\n(  [^\n]*\n)*$/, '\n');
+  return `${raw.replace(/\n*$/, '\n')}${section}`;
+};
+
+describe('the shipped environments with the section on', () => {
+
+  test.each(ENVIRONMENTS.flatMap((env) => MODES.map(([mode, section]) => [env, mode, section])))(
+    '%s, %s: every object passes the gate and the capacity guard', (env, _mode, section) => {
+      const config = parseEnvironment(withSection(env, section), `config/${env}.yaml`);
+      const rendered = renderEnvironment(config);
+      expect(rendered.findings).toEqual([]);
+      expect(checkCapacity(rendered.manifests, config.namespace.name)).toEqual([]);
+      const rules = rendered.manifests.filter((m) => m.kind === 'DestinationRule');
+      expect(rules.length).toBe(section === NO_MESH ? 0 : calledServices(config).length);
+    });
+});
+
+describe('the capacity guard counts the injected proxies', () => {
+  test('staging with CNI at the default proxy limits exceeds its CPU-limits quota, and the guard says so', () => {
+    const text = withSection('staging', CNI);
+    expect(problems(() => renderEnvironment(parseEnvironment(text, 'config/staging.yaml')))).toContain('namespace.quota.limits.cpu: expected the quota to hold every workload');
+  });
+});
+
+describe('the circuitBreakers capability, off', () => {
+  test('absent or false: the output is byte-identical to the output without it', () => {
+    const render = (text: string) => synth(load(text)).manifests.map((m) => stringify(m)).join('---\n');
+    const without = render(VALID_ENV);
+    expect(render(`${VALID_ENV}circuitBreakers: false\n`)).toBe(without);
+    expect(without).not.toContain('BREAKER_');
+    expect(without).not.toContain('istio');
+  });
+
+  test.each(ENVIRONMENTS)('%s: the shipped files render identically with `circuitBreakers: false` appended', (env) => {
+    const raw = readFileSync(`${CONFIG_DIR}/${env}.yaml`, 'utf8');
+    if (/^circuitBreakers:/m.test(raw)) return;
+    const render = (text: string) => renderEnvironment(parseEnvironment(text, `config/${env}.yaml`)).files.map((f) => `${f.name}\n${f.text}`).join('\n');
+    expect(render(`${raw.replace(/\n*$/, '\n')}circuitBreakers: false\n`)).toBe(render(raw));
+  });
+});
+
+describe('ambient mode on the namespace', () => {
+  test('labels the namespace for ambient and its waypoint; the Pod Security labels stay', () => {
+    const manifests = synthEnvironment(parseEnvironment(`${VALID_ENV}circuitBreakers:\n  mesh: { type: istio, dataPlane: ambient, waypoint: orders-waypoint }\n`, 'config/test.yaml'));
+    const ns = manifests.find((m: any) => m.kind === 'Namespace');
+    expect(ns?.metadata.labels).toMatchObject({
+      'istio.io/dataplane-mode': 'ambient', 'istio.io/use-waypoint': 'orders-waypoint', 'pod-security.kubernetes.io/enforce': 'restricted',
+    });
+    const cni = synthEnvironment(parseEnvironment(`${VALID_ENV}circuitBreakers:\n  mesh: { type: istio, dataPlane: cni }\n`, 'config/test.yaml'));
+    expect(Object.keys(cni.find((m: any) => m.kind === 'Namespace')!.metadata.labels).filter((k) => k.startsWith('istio.io/'))).toEqual([]);
+  });
+});

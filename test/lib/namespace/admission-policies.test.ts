@@ -1,0 +1,290 @@
+/**
+ * The namespace's admission guardrails (`namespace.admissionPolicies`): the policies and
+ * bindings, their CEL evaluated with a CEL implementation (@bufbuild/cel, with the strings
+ * extension that Kubernetes also loads) against pods and workloads we synthesize (which
+ * must all pass) and broken copies of them (each rejected by exactly the guardrail it
+ * breaks), the whole gate with the setting on, and byte-identical output with it off.
+ */
+import { readFileSync } from 'fs';
+import * as path from 'path';
+import { CelValue, isCelError, run } from '@bufbuild/cel';
+import { strings } from '@bufbuild/cel/ext';
+import { Testing } from 'cdk8s';
+import { stringify } from 'yaml';
+import { buildApp } from '../../../charts/build-app';
+import { renderEnvironment } from '../../../charts/synthesize';
+import { ConfigError, EnvironmentConfig, parseEnvironment } from '../../../config/load';
+import { DIGEST, Manifest, VERSION_TAG } from '../../../lib/core';
+import {
+  AdmissionPolicies, GUARDRAILS, PINNED_IMAGE, POD_SPEC_SHAPES, VERSION_TAG_RE2, checkCapacity,
+} from '../../../lib/namespace';
+import { runGate } from '../../../lib/validation';
+import { imageTag } from '../../../lib/validation/rules/container-rules';
+import { VALID_ENV } from '../../fixtures/environments';
+import { CONFIG_DIR, ENVIRONMENTS } from '../../helpers';
+
+const FILE = 'config/test.yaml';
+const NAMESPACE_LINE = /^namespace:\n/m;
+
+/** `text` with `namespace.admissionPolicies` set to `value` (YAML, indented under it). */
+function withSetting(text: string, value: string): string {
+  if (!NAMESPACE_LINE.test(text)) throw new Error('expected a top-level "namespace:" mapping');
+  return text.replace(NAMESPACE_LINE, `namespace:\n  admissionPolicies:${value}\n`);
+}
+const ON = ' { enforcement: Deny }';
+
+const synth = (config: EnvironmentConfig): Manifest[] => {
+  const app = Testing.app();
+  buildApp(app, config);
+  return app.charts.flatMap((c) => c.toJson()) as Manifest[];
+};
+const yaml = (manifests: Manifest[]) => manifests.map((m) => stringify(m)).join('---\n');
+
+const SOURCES: Array<{ name: string; file: string; text: string }> = [
+  { name: 'VALID_ENV', file: FILE, text: VALID_ENV },
+  ...ENVIRONMENTS.map((env) => ({ name: env, file: `config/${env}.yaml`, text: readFileSync(path.join(CONFIG_DIR, `${env}.yaml`), 'utf8') })),
+];
+
+// ---------------------------------------------------------------- CEL
+
+/** A JSON object as the API server hands it to CEL: integers are CEL ints. */
+function celInput(value: unknown): any {
+  if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value) : value;
+  if (Array.isArray(value)) return value.map(celInput);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, celInput(v)]));
+  return value;
+}
+
+function cel(expression: string, bindings: Record<string, unknown>): CelValue {
+  const result = run(expression, bindings as any, { funcs: strings });
+  if (isCelError(result)) throw new Error(`${expression}: ${result.message}`);
+  return result;
+}
+
+/** The guardrails `policy` rejects `object` for, by id, with their messages (variables evaluated in order, as the API server does). */
+function evaluate(policy: Manifest, object: unknown): Array<{ id: string; message: string }> {
+  const input = celInput(object);
+  const variables: Record<string, unknown> = {};
+  for (const v of policy.spec.variables) variables[v.name] = cel(v.expression, { object: input, variables });
+  return policy.spec.validations.flatMap((v: any, i: number) => {
+    const passed = cel(v.expression, { object: input, variables });
+    if (typeof passed !== 'boolean') throw new Error(`${v.expression}: expected a bool, found ${String(passed)}`);
+    if (passed) return [];
+    const message = cel(v.messageExpression, { object: input, variables });
+    if (typeof message !== 'string') throw new Error(`${v.messageExpression}: expected a string`);
+    return [{ id: GUARDRAILS[i].id, message }];
+  });
+}
+
+/** A pod template as each shape's policy sees it: a Pod, a Deployment, a CronJob. */
+const AS_SHAPE: Record<string, (template: any) => unknown> = {
+  pod: (t) => ({ apiVersion: 'v1', kind: 'Pod', metadata: t.metadata, spec: t.spec }),
+  workload: (t) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'sample' }, spec: { template: t } }),
+  cronjob: (t) => ({ apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'sample' }, spec: { jobTemplate: { spec: { template: t } } } }),
+};
+
+function policiesOf(namespace = 'pronto', enforcement?: 'Deny' | 'Warn' | 'Audit'): Manifest[] {
+  const chart = Testing.chart();
+  new AdmissionPolicies(chart, 'guardrails', { namespace, enforcement });
+  return Testing.synth(chart) as Manifest[];
+}
+const POLICIES = policiesOf().filter((m) => m.kind === 'ValidatingAdmissionPolicy');
+const policyOf = (shape: string) => POLICIES.find((p) => p.metadata.name === `pronto-${shape}-guardrails`)!;
+
+/** Every pod template of every environment's output with the setting on. */
+const GOOD = SOURCES.flatMap((s) => synth(parseEnvironment(withSetting(s.text, ON), s.file))
+  .filter((m) => m.spec?.template?.spec?.containers || m.spec?.jobTemplate)
+  .map((m) => ({ owner: `${s.name} ${m.kind}/${m.metadata.name}`, manifest: m, template: m.spec.jobTemplate?.spec.template ?? m.spec.template })));
+
+const copy = <T>(value: T): T => JSON.parse(JSON.stringify(value));
+const app = (t: any) => t.spec.containers[0];
+const securityContext = (c: any) => (c.securityContext ??= {});
+
+/** Broken copies of a good template, and the one guardrail each must trip. */
+const BAD: Array<[string, string, (t: any) => void]> = [
+  ['no memory limit', 'resources', (t) => { delete app(t).resources.limits.memory; }],
+  ['no memory request', 'resources', (t) => { delete app(t).resources.requests.memory; }],
+  ['no CPU request', 'resources', (t) => { delete app(t).resources.requests.cpu; }],
+  ['a zero memory limit', 'resources', (t) => { app(t).resources.limits.memory = '0'; }],
+  ['no resources on an init container', 'resources', (t) => { t.spec.initContainers = [...(t.spec.initContainers ?? []), { ...copy(app(t)), name: 'setup', resources: undefined }]; }],
+  [':latest', 'image-pinned', (t) => { app(t).image = `${app(t).image.split(/[:@](?=[^/]*$)/)[0]}:latest`; }],
+  ['no tag', 'image-pinned', (t) => { app(t).image = app(t).image.split(/[:@](?=[^/]*$)/)[0]; }],
+  ['a major-only tag', 'image-pinned', (t) => { app(t).image = `${app(t).image.split(/[:@](?=[^/]*$)/)[0]}:1`; }],
+  ['an unpinned ephemeral container', 'image-pinned', (t) => { t.spec.ephemeralContainers = [{ name: 'debug', image: 'docker.io/library/busybox:latest', securityContext: copy(app(t).securityContext) }]; }],
+  ['privileged', 'not-privileged', (t) => { securityContext(app(t)).privileged = true; }],
+  ['runAsUser 0', 'not-root-user', (t) => { securityContext(app(t)).runAsUser = 0; }],
+  ['runAsUser 0 on the pod only', 'not-root-user', (t) => {
+    (t.spec.securityContext ??= {}).runAsUser = 0;
+    for (const c of [...t.spec.containers, ...(t.spec.initContainers ?? [])]) if (c.securityContext) delete c.securityContext.runAsUser;
+  }],
+  ['runAsNonRoot false', 'run-as-non-root', (t) => { securityContext(app(t)).runAsNonRoot = false; }],
+  ['runAsNonRoot unset on pod and container', 'run-as-non-root', (t) => {
+    if (t.spec.securityContext) delete t.spec.securityContext.runAsNonRoot;
+    delete securityContext(app(t)).runAsNonRoot;
+  }],
+];
+
+describe('AdmissionPolicies', () => {
+  test('one policy and one binding of the same name per pod-spec shape, cluster-scoped, labelled, bound to the namespace only', () => {
+    const out = policiesOf('pronto-dev');
+    expect(out.map((m) => `${m.apiVersion}/${m.kind}/${m.metadata.name}`)).toEqual(POD_SPEC_SHAPES.flatMap((s) => [
+      `admissionregistration.k8s.io/v1beta1/ValidatingAdmissionPolicy/pronto-dev-${s.id}-guardrails`,
+      `admissionregistration.k8s.io/v1beta1/ValidatingAdmissionPolicyBinding/pronto-dev-${s.id}-guardrails`,
+    ]));
+    for (const m of out) {
+      expect(m.metadata.namespace).toBeUndefined();
+      expect(m.metadata.labels).toEqual({
+        'app.kubernetes.io/name': m.metadata.name, 'app.kubernetes.io/instance': m.metadata.name, 'app.kubernetes.io/component': 'admission-policy',
+        'app.kubernetes.io/part-of': 'pronto', 'app.kubernetes.io/managed-by': 'cdk8s',
+      });
+    }
+    for (const b of out.filter((m) => m.kind === 'ValidatingAdmissionPolicyBinding')) {
+      expect(b.spec.policyName).toBe(b.metadata.name);
+      expect(b.spec.validationActions).toEqual(['Deny']);
+      expect(b.spec.matchResources.namespaceSelector).toEqual({ matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['pronto-dev'] }] });
+    }
+    for (const p of out.filter((m) => m.kind === 'ValidatingAdmissionPolicy')) {
+      expect(p.spec.failurePolicy).toBe('Fail');
+      expect(p.spec.validations.map((v: any) => v.expression)).toHaveLength(GUARDRAILS.length);
+    }
+    expect(yaml(policiesOf())).toMatchSnapshot();
+  });
+
+  test('covers every kind that carries a pod template, and Pods (with their ephemeral containers)', () => {
+    const matched = POLICIES.flatMap((p) => p.spec.matchConstraints.resourceRules.flatMap((r: any) => r.resources.map((res: string) => `${r.apiGroups[0]}/${res}`)));
+    expect(matched.sort()).toEqual(['/pods', '/pods/ephemeralcontainers', 'apps/daemonsets', 'apps/deployments', 'apps/replicasets',
+      'apps/statefulsets', 'batch/cronjobs', 'batch/jobs'].sort());
+    for (const p of POLICIES) for (const r of p.spec.matchConstraints.resourceRules) expect(r.operations).toEqual(['CREATE', 'UPDATE']);
+  });
+
+  test.each([['Warn'], ['Audit']] as const)('enforcement %s is the bindings\' validationActions', (enforcement) => {
+    for (const b of policiesOf('pronto', enforcement).filter((m) => m.kind === 'ValidatingAdmissionPolicyBinding')) {
+      expect(b.spec.validationActions).toEqual([enforcement]);
+    }
+  });
+
+  test('every message is a plain sentence that fits a single-quoted CEL string, and no expression needs an escape', () => {
+    for (const rule of GUARDRAILS) expect(rule.message).not.toMatch(/['\\]/);
+    for (const p of POLICIES) {
+      for (const e of [...p.spec.variables.map((v: any) => v.expression), ...p.spec.validations.flatMap((v: any) => [v.expression, v.messageExpression])]) {
+        expect(e).not.toContain('\\');
+      }
+    }
+  });
+});
+
+describe('the guardrails in CEL', () => {
+  test('the image pattern is the gate\'s VERSION_TAG, spelled for RE2 without escapes', () => {
+    expect(VERSION_TAG_RE2).not.toContain('\\');
+    const tags = ['1.4.2', 'v1.4.2', '1.5.0-rc.1', '16.4', '16.4-bookworm', '1.27.3-alpine', '4.18.0-nginx-202509051009', 'v0.110.0',
+      'latest', 'stable', '16', 'v1', '1.x', '-1.2', '1.2-', ''];
+    for (const tag of tags) {
+      expect([tag, cel(`t.matches('^${VERSION_TAG_RE2}$')`, { t: tag })]).toEqual([tag, VERSION_TAG.test(tag)]);
+    }
+  });
+
+  test('an image is pinned exactly when the gate\'s image-pinned rule accepts it', () => {
+    const digest = `sha256:${'a'.repeat(64)}`;
+    const images = ['registry.example.com/pronto/app:1.4.2', `registry.example.com/pronto/app:1.4.2@${digest}`, `registry.example.com/pronto/app@${digest}`,
+      'registry.example.com:5000/pronto/app:v2.0.0', 'docker.io/owasp/modsecurity-crs:4.18.0-nginx-202509051009', 'postgres:16.4-bookworm',
+      'registry.example.com/pronto/app', 'registry.example.com/pronto/app:latest', 'registry.example.com:5000/pronto/app', 'app:16',
+      `registry.example.com/pronto/app:latest@${digest}`, 'registry.example.com/pronto/app@sha256:short'];
+    const gateAccepts = (image: string) => {
+      const tag = imageTag(image);
+      return tag ? VERSION_TAG.test(tag) : DIGEST.test(image.split('@')[1] ?? '');
+    };
+    for (const image of images) expect([image, cel(`i.matches('${PINNED_IMAGE}')`, { i: image })]).toEqual([image, gateAccepts(image)]);
+  });
+
+  test('every pod template we synthesize passes every policy, as a Pod, a workload and a CronJob', () => {
+    expect(GOOD.length).toBeGreaterThan(0);
+    for (const { owner, template } of GOOD) {
+      for (const shape of POD_SPEC_SHAPES) expect([owner, shape.id, evaluate(policyOf(shape.id), AS_SHAPE[shape.id](template))]).toEqual([owner, shape.id, []]);
+    }
+  });
+
+  test('every workload we synthesize passes the policy that matches its kind, as the API server sees it', () => {
+    const shapeOf = (kind: string) => (kind === 'CronJob' ? 'cronjob' : 'workload');
+    for (const { owner, manifest } of GOOD) expect([owner, evaluate(policyOf(shapeOf(manifest.kind)), manifest)]).toEqual([owner, []]);
+  });
+
+  const samples = GOOD.filter((g) => g.owner.startsWith('VALID_ENV '));
+  test.each(BAD)('%s is rejected by exactly the %s guardrail, naming the container, in every shape', (_what, id, breakIt) => {
+    expect(samples.length).toBeGreaterThan(0);
+    for (const { owner, template } of samples) {
+      const bad = copy(template);
+      breakIt(bad);
+      for (const shape of POD_SPEC_SHAPES) {
+        const rejected = evaluate(policyOf(shape.id), AS_SHAPE[shape.id](bad));
+        expect([owner, shape.id, rejected.map((r) => r.id)]).toEqual([owner, shape.id, [id]]);
+        const broken = [...bad.spec.containers, ...(bad.spec.initContainers ?? []), ...(bad.spec.ephemeralContainers ?? [])]
+          .filter((c: any) => !template.spec.containers.concat(template.spec.initContainers ?? []).some((g: any) => JSON.stringify(g) === JSON.stringify(c)));
+        for (const c of broken) expect(rejected[0].message).toContain(c.name);
+        expect(rejected[0].message.startsWith(GUARDRAILS.find((g) => g.id === id)!.message)).toBe(true);
+      }
+    }
+  });
+
+  test('a tag with a digest, a digest alone and a registry port are accepted; ephemeral containers need no resources', () => {
+    const digest = `sha256:${'b'.repeat(64)}`;
+    for (const { owner, template } of samples) {
+      const t = copy(template);
+      const repo = app(t).image.split(/[:@](?=[^/]*$)/)[0];
+      t.spec.initContainers = [...(t.spec.initContainers ?? []), { ...copy(app(t)), name: 'by-digest', image: `${repo}@${digest}` }];
+      t.spec.ephemeralContainers = [{ name: 'debug', image: `registry.example.com:5000/tools/debug:1.36.1@${digest}`, securityContext: copy(app(t).securityContext ?? {}) }];
+      if (!t.spec.ephemeralContainers[0].securityContext.runAsNonRoot && !t.spec.securityContext?.runAsNonRoot) t.spec.ephemeralContainers[0].securityContext.runAsNonRoot = true;
+      expect([owner, evaluate(policyOf('pod'), AS_SHAPE.pod(t))]).toEqual([owner, []]);
+    }
+  });
+});
+
+describe('namespace.admissionPolicies in an environment', () => {
+  test.each(SOURCES.map((s) => [s.name, s]))('%s: on, the objects are in the namespace chart and everything passes the whole gate and the capacity guard', (_name, source) => {
+    const config = parseEnvironment(withSetting(source.text, ON), source.file);
+    const manifests = synth(config);
+    const ns = config.namespace.name;
+    const ours = manifests.filter((m) => m.kind.startsWith('ValidatingAdmissionPolicy'));
+    expect(ours.map((m) => m.metadata.name)).toEqual(POD_SPEC_SHAPES.flatMap((s) => [`${ns}-${s.id}-guardrails`, `${ns}-${s.id}-guardrails`]));
+    const rendered = renderEnvironment(config);
+    const namespaceFile = rendered.files.find((f) => f.name === 'namespace.k8s.yaml')!;
+    for (const m of ours) expect(namespaceFile.text).toContain(`name: ${m.metadata.name}`);
+    expect(runGate(manifests).findings).toEqual([]);
+    expect(checkCapacity(manifests, ns)).toEqual([]);
+    expect(rendered.findings).toEqual([]);
+  });
+
+  test.each(SOURCES.map((s) => [s.name, s]))('%s: off (absent or false), the output is byte-identical', (_name, source) => {
+    const expected = yaml(synth(parseEnvironment(source.text, source.file)));
+    expect(expected).not.toContain('ValidatingAdmissionPolicy');
+    expect(yaml(synth(parseEnvironment(withSetting(source.text, ' false'), source.file)))).toBe(expected);
+  });
+
+  test('enforcement defaults to Deny', () => {
+    const config = parseEnvironment(withSetting(VALID_ENV, ' {}'), FILE);
+    expect(config.namespace.admissionPolicies).toEqual({ enforcement: 'Deny' });
+    const warn = synth(parseEnvironment(withSetting(VALID_ENV, '\n    enforcement: Warn'), FILE));
+    for (const b of warn.filter((m) => m.kind === 'ValidatingAdmissionPolicyBinding')) expect(b.spec.validationActions).toEqual(['Warn']);
+  });
+
+  const problems = (text: string): string[] => {
+    try {
+      parseEnvironment(text, FILE);
+    } catch (err) {
+      if (err instanceof ConfigError) return err.problems;
+      throw err;
+    }
+    throw new Error('expected a ConfigError');
+  };
+  const settingLine = VALID_ENV.split('\n').findIndex((l) => l === 'namespace:') + 2;
+
+  test('fails on an unknown enforcement with file:line, field, expected and found', () => {
+    expect(problems(withSetting(VALID_ENV, '\n    enforcement: Block')).join('\n')).toContain(
+      `${FILE}:${settingLine + 1}: namespace.admissionPolicies.enforcement: expected Deny (reject), Warn (admit with a warning) or Audit (audit log only), found "Block"`);
+  });
+
+  test('fails on true and on an unknown key', () => {
+    expect(problems(withSetting(VALID_ENV, ' true')).join('\n')).toContain(
+      `${FILE}:${settingLine}: namespace.admissionPolicies: expected false (off) or the admission policy settings`);
+    expect(problems(withSetting(VALID_ENV, '\n    enforce: Deny')).join('\n')).toContain('namespace.admissionPolicies: unknown key "enforce"');
+  });
+});
