@@ -1,3 +1,4 @@
+export * from './breaker';
 export * from './connection-graph';
 export * from './image';
 export * from './labels';

@@ -2,27 +2,8 @@
  * Circuit-breaker settings of one dependency (a called service), as plain data, and the
  * env vars that hand them to the calling app's in-process breaker when no mesh enforces them.
  */
+import { BreakerLimits } from '../core';
 import { EnvEntry } from '../workload';
-
-/** The breaker settings every caller of one service applies. All values are required; units are in the names. */
-export interface BreakerLimits {
-  /** Consecutive errors (5xx, connect failures, timeouts) that open the breaker / eject a host. */
-  readonly consecutiveErrors: number;
-  /** Seconds an ejected host (an open breaker) stays out before it is tried again. */
-  readonly ejectionSeconds: number;
-  /** Requests queued while waiting for a connection; beyond it, calls fail at once. */
-  readonly maxPendingRequests: number;
-  /** Connections to one host of the callee, per caller pod. */
-  readonly maxConnections: number;
-  /** Milliseconds to establish a connection. */
-  readonly connectTimeoutMs: number;
-  /** Milliseconds for a whole request, connection included. */
-  readonly requestTimeoutMs: number;
-  /** Seconds between two ejection analyses. */
-  readonly intervalSeconds: number;
-  /** Highest share of the callee's hosts ejected at once, in %. */
-  readonly maxEjectionPercent: number;
-}
 
 /** One dependency edge seen from the caller: the service it calls and the limits it applies. */
 export interface Dependency {

@@ -1,7 +1,8 @@
 import { Construct } from 'constructs';
 import { DestinationRule } from '../../imports/networking.istio.io';
 import { recommendedLabels, resourceName } from '../core';
-import { BreakerLimits, assertLimits } from './breaker';
+import { BreakerLimits } from '../core';
+import { assertLimits } from './breaker';
 
 export interface CircuitBreakerRuleProps {
   /** The called service: its Service name, which also names the DestinationRule. */

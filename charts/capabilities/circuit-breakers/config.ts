@@ -6,30 +6,14 @@
  * who calls whom comes from the catalog; the capability checks the overrides against it.
  */
 import { z } from 'zod';
-import { labelValueProblem, qualifiedNameProblem } from '../../../lib/core/labels';
+import { labelMapSchema } from '../schemas';
+import { BreakerLimits } from '../../../lib/core/breaker';
 import { isDnsLabel } from '../../../lib/core/naming';
 import { cpuMillis, isByteQuantity, isCpuQuantity } from '../../../lib/core/quantity';
 import { ComputeField, requestExceedsLimit } from '../../../lib/core/resources';
 
-/** The breaker settings of one callee, as every caller applies them. */
-export interface BreakerSettings {
-  /** Consecutive errors (5xx, connect failures, timeouts) that open the breaker / eject a host. */
-  readonly consecutiveErrors: number;
-  /** Seconds an ejected host (or an open breaker) stays out before it is tried again. */
-  readonly ejectionSeconds: number;
-  /** Requests queued while waiting for a connection; beyond it, calls fail at once. */
-  readonly maxPendingRequests: number;
-  /** Connections (HTTP/1.1) to one host of the callee, per caller pod. */
-  readonly maxConnections: number;
-  /** Milliseconds to establish a connection. */
-  readonly connectTimeoutMs: number;
-  /** Milliseconds for a whole request, connection included; ≥ connectTimeoutMs. */
-  readonly requestTimeoutMs: number;
-  /** Seconds between two ejection analyses. */
-  readonly intervalSeconds: number;
-  /** Highest share of the callee's hosts that may be ejected at once, in %. */
-  readonly maxEjectionPercent: number;
-}
+/** The breaker settings of one callee, as every caller applies them (one type with lib/resilience). */
+export type BreakerSettings = BreakerLimits;
 
 /** Every callee unless the section says otherwise. */
 export const DEFAULT_BREAKER: BreakerSettings = {
@@ -112,16 +96,7 @@ const proxyResources = z.strictObject({
   }
 });
 
-const podLabels = z.record(
-  z.string().superRefine((key, ctx) => {
-    const problem = qualifiedNameProblem(key);
-    if (problem) ctx.addIssue({ code: 'custom', input: key, message: `expected a label key (${problem})` });
-  }),
-  z.string().superRefine((value, ctx) => {
-    const problem = labelValueProblem(value);
-    if (problem) ctx.addIssue({ code: 'custom', input: value, message: `expected a label value (${problem})` });
-  }),
-).refine((labels) => Object.keys(labels).length > 0, { error: 'expected at least one label that selects the istiod pods' });
+const podLabels = labelMapSchema.refine((labels) => Object.keys(labels).length > 0, { error: 'expected at least one label that selects the istiod pods' });
 
 /** Why the classic sidecar data plane is refused; part of the error message. */
 export const CLASSIC_SIDECAR_REFUSED = 'the classic sidecar\'s istio-init container needs NET_ADMIN and NET_RAW, which Pod Security "restricted" rejects ' +

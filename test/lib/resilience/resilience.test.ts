@@ -3,10 +3,10 @@
  * CRD through the gate) and the injected istio-proxy declaration.
  */
 import { Testing } from 'cdk8s';
-import { ANNOTATION_INJECTED, ContainerImage, Manifest, parseInjected } from '../../../lib/core';
+import { ANNOTATION_INJECTED, BreakerLimits, ContainerImage, Manifest, parseInjected } from '../../../lib/core';
 import { checkCapacity } from '../../../lib/namespace';
 import {
-  BREAKER_ENV_SUFFIXES, BreakerLimits, CircuitBreakerRule, ISTIO_PROXY_ANNOTATIONS, ISTIO_PROXY_CONTAINERS, LABEL_ISTIO_INJECT,
+  BREAKER_ENV_SUFFIXES, CircuitBreakerRule, ISTIO_PROXY_ANNOTATIONS, ISTIO_PROXY_CONTAINERS, LABEL_ISTIO_INJECT,
   addIstioProxy, breakerEnv, breakerEnvName,
 } from '../../../lib/resilience';
 import { PodExtensionPoint, Workload } from '../../../lib/workload';
