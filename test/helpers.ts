@@ -1,6 +1,6 @@
 import { Testing } from 'cdk8s';
-import { buildApp } from '../charts/build-app';
-import { EnvironmentConfig, loadEnvironment } from '../config/load';
+import { ProntoCharts, buildApp } from '../charts/build-app';
+import { ConfigError, EnvironmentConfig, loadEnvironment } from '../config/load';
 import { Manifest } from '../lib/core';
 import { ProntoNamespace } from '../lib/namespace';
 import { matches, runGate } from '../lib/validation';
@@ -56,4 +56,22 @@ export function gateFindingsInNamespace(manifests: Manifest[]): string[] {
   });
   const all = [...Testing.synth(chart), ...manifests.map((m) => ({ ...m, metadata: { ...m.metadata, namespace: 'pronto' } }))];
   return runGate(all).findings.map((f) => `${f.rule} ${f.object} ${f.path}: ${f.message}`);
+}
+
+/** One environment built in memory: the charts and graph (buildApp's result) and every object. */
+export function buildEnvironment(config: EnvironmentConfig): { charts: ProntoCharts; manifests: Manifest[] } {
+  const app = Testing.app();
+  const charts = buildApp(app, config);
+  return { charts, manifests: app.charts.flatMap((c) => c.toJson()) };
+}
+
+/** The problems of the ConfigError that `run` throws, one per line; fails the test when it throws none. */
+export function configProblems(run: () => unknown): string {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.join('\n');
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
 }

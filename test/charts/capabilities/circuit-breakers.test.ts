@@ -6,22 +6,20 @@
  * from the catalog, never from a list of services.
  */
 import { readFileSync } from 'fs';
-import { Testing } from 'cdk8s';
 import { stringify } from 'yaml';
-import { buildApp } from '../../../charts/build-app';
 import { calledServices } from '../../../charts/capabilities/circuit-breakers';
 import {
   BreakerSettings, CLASSIC_SIDECAR_REFUSED, DEFAULT_BREAKER, DEFAULT_PROXY_RESOURCES, SHIPPED_CALLEE_OVERRIDES, breakerSettings,
 } from '../../../charts/capabilities/circuit-breakers/config';
 import { renderEnvironment } from '../../../charts/synthesize';
 import { CATALOG } from '../../../config/catalog';
-import { ConfigError, EnvironmentConfig, parseEnvironment } from '../../../config/load';
+import { parseEnvironment } from '../../../config/load';
 import { ANNOTATION_INJECTED, Manifest, parseInjected } from '../../../lib/core';
 import { checkCapacity } from '../../../lib/namespace';
 import { BREAKER_ENV_SUFFIXES, ISTIO_PROXY_ANNOTATIONS, LABEL_ISTIO_INJECT, breakerEnvName } from '../../../lib/resilience';
 import { runGate } from '../../../lib/validation';
 import { VALID_ENV } from '../../fixtures/environments';
-import { CONFIG_DIR, ENVIRONMENTS, synthEnvironment } from '../../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, configProblems, synthEnvironment } from '../../helpers';
 
 const FILE = 'config/test.yaml';
 const NO_MESH = 'circuitBreakers: {}\n';
@@ -35,20 +33,8 @@ const CNI_SHIPPED = 'circuitBreakers:\n  mesh:\n    type: istio\n    dataPlane: 
 const MODES: Array<[string, string]> = [['no mesh', NO_MESH], ['ambient', AMBIENT], ['cni', CNI_SHIPPED]];
 
 const load = (text: string) => parseEnvironment(text, FILE);
-const synth = (config: EnvironmentConfig) => {
-  const app = Testing.app();
-  const charts = buildApp(app, config);
-  return { charts, manifests: app.charts.flatMap((c) => c.toJson()) as Manifest[] };
-};
-const problems = (run: () => unknown): string => {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems.join('\n');
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-};
+const synth = buildEnvironment;
+const problems = configProblems;
 const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
 const servicePods = (manifests: Manifest[], service: string): any[] => manifests
   .filter((m) => m.kind === 'Deployment' && m.metadata.labels?.['app.kubernetes.io/name'] === service)

@@ -3,18 +3,16 @@
  * and its objects in every shipped environment (gate and capacity guard), on and off.
  */
 import { readFileSync } from 'fs';
-import { Testing } from 'cdk8s';
 import { stringify } from 'yaml';
-import { buildApp } from '../../../charts/build-app';
 import { CLIENTS, GATEWAY_PORTS } from '../../../charts/capabilities/gateway';
 import { renderEnvironment } from '../../../charts/synthesize';
 import { CATALOG, GATEWAY } from '../../../config/catalog';
-import { ConfigError, EnvironmentConfig, parseEnvironment } from '../../../config/load';
+import { parseEnvironment } from '../../../config/load';
 import { Manifest } from '../../../lib/core';
 import { ANNOTATION_CONFIG_CHECKSUM } from '../../../lib/gateway';
 import { runGate } from '../../../lib/validation';
 import { VALID_ENV } from '../../fixtures/environments';
-import { CONFIG_DIR, ENVIRONMENTS } from '../../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, configProblems } from '../../helpers';
 
 const FILE = 'config/test.yaml';
 const IMAGE = '  image: { repository: docker.io/owasp/modsecurity-crs, tag: 4.18.0-nginx-202509051009 }\n';
@@ -23,20 +21,8 @@ const ROUTED = Object.keys(CATALOG).filter((s) => CATALOG[s].route);
 const INTERNAL = Object.keys(CATALOG).filter((s) => !CATALOG[s].route);
 
 const load = (text: string) => parseEnvironment(text, FILE);
-const synth = (config: EnvironmentConfig) => {
-  const app = Testing.app();
-  const charts = buildApp(app, config);
-  return { charts, manifests: app.charts.flatMap((c) => c.toJson()) as Manifest[] };
-};
-const problems = (run: () => unknown): string => {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems.join('\n');
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-};
+const synth = buildEnvironment;
+const problems = configProblems;
 const find = (manifests: Manifest[], kind: string) => manifests.find((m) => m.kind === kind && m.metadata?.name === GATEWAY) as any;
 const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
 

@@ -5,41 +5,28 @@
  * Expectations derive from the catalog and the config, never from a list of services.
  */
 import { readFileSync } from 'fs';
-import * as path from 'path';
 import { Testing } from 'cdk8s';
+import * as path from 'path';
 import { stringify } from 'yaml';
-import { buildApp } from '../../../charts/build-app';
 import { addVaultSecrets, catalogReaders, vaultAdminFiles, vaultRoleName } from '../../../charts/capabilities/secrets';
 import { DEFAULT_AGENT_RESOURCES } from '../../../charts/capabilities/secrets/config';
 import { renderEnvironment } from '../../../charts/synthesize';
 import { CATALOG, secretsOf } from '../../../config/catalog';
-import { ConfigError, EnvironmentConfig, parseEnvironment } from '../../../config/load';
+import { parseEnvironment } from '../../../config/load';
 import { Catalog } from '../../../config/schema';
 import { ANNOTATION_INJECTED, ContainerImage, Manifest, parseInjected } from '../../../lib/core';
 import { checkCapacity } from '../../../lib/namespace';
 import { runGate } from '../../../lib/validation';
 import { PodExtensionPoint, ScheduledJob } from '../../../lib/workload';
 import { VALID_ENV } from '../../fixtures/environments';
-import { CONFIG_DIR, ENVIRONMENTS } from '../../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, configProblems } from '../../helpers';
 
 const FILE = 'config/test.yaml';
 const SECTION = 'secrets:\n  kv: { prefix: pronto/test }\n';
 const ON = `${VALID_ENV}${SECTION}`;
 const load = (text: string, catalog: Catalog = CATALOG) => parseEnvironment(text, FILE, catalog);
-const synth = (config: EnvironmentConfig) => {
-  const app = Testing.app();
-  const charts = buildApp(app, config);
-  return { charts, manifests: app.charts.flatMap((c) => c.toJson()) as Manifest[] };
-};
-const problems = (text: string, catalog: Catalog = CATALOG): string => {
-  try {
-    load(text, catalog);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems.join('\n');
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-};
+const synth = buildEnvironment;
+const problems = (text: string, catalog: Catalog = CATALOG): string => configProblems(() => load(text, catalog));
 const lineOfSection = VALID_ENV.split('\n').length;
 
 /** The pod templates of a catalog service's Deployments (one per blue-green slot). */
