@@ -9,9 +9,18 @@ export interface BreakerLimits {
   readonly consecutiveErrors: number;
   /** Seconds an ejected host (an open breaker) stays out before it is tried again. */
   readonly ejectionSeconds: number;
-  /** Requests queued while waiting for a connection; beyond it, calls fail at once. */
+  /**
+   * Requests queued while waiting for a connection; beyond it, calls fail at once. Where it
+   * counts: see {@link BreakerLimits.maxConnections}.
+   */
   readonly maxPendingRequests: number;
-  /** Connections to one host of the callee, per caller pod. */
+  /**
+   * Connections to the callee. Where the limit is counted depends on who enforces it:
+   * without a mesh, per caller pod and per callee (the app's in-process breaker); with Istio's
+   * CNI data plane, per Envoy proxy (so per caller pod) and per destination service, all its
+   * hosts together; with ambient, in the namespace's shared waypoint, so all callers
+   * together share one budget per destination service (per waypoint replica).
+   */
   readonly maxConnections: number;
   /** Milliseconds to establish a connection. */
   readonly connectTimeoutMs: number;

@@ -10,3 +10,4 @@ export * from './quantity';
 export * from './release';
 export * from './resources';
 export * from './security';
+export * from './service-host';

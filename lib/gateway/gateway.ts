@@ -1,6 +1,6 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { ComputeResources, PinnedImage, RollingUpdateSpec, RunAsIds, Scaling, recommendedLabels, resourceName } from '../core';
+import { ComputeResources, PinnedImage, RollingUpdateSpec, RunAsIds, Scaling, bytes, recommendedLabels, resourceName } from '../core';
 import { ContainerPortSpec, PodExtensionPoint, PodVolumeSpec, Workload, renderServicePorts } from '../workload';
 import { GatewayModel, MODSECURITY_CONF, NGINX_CONF } from './model';
 import { renderModSecurityConf, renderNginxConf } from './render';
@@ -40,7 +40,10 @@ export interface GatewayProps {
   /** What nginx.conf and modsecurity.conf are rendered from. */
   readonly model: GatewayModel;
   readonly service: GatewayServiceProps;
-  /** Size of the writable emptyDir at `model.paths.writableDir` (pid, temp files), e.g. `64Mi`. */
+  /**
+   * Size of the writable emptyDir at `model.paths.writableDir` (pid, request-body temp files, ModSecurity), e.g. `564Mi`;
+   * below the container's ephemeral-storage limit, which the emptyDir counts against (over it, the pod is evicted).
+   */
   readonly writableSize: string;
   /** Name of the TLS Secret (managed outside Git), required when `model.tls.mode` is `gateway`. @default - none */
   readonly tlsSecretName?: string;
@@ -75,6 +78,10 @@ export class Gateway extends Construct {
     if (!tls && props.tlsSecretName) throw new Error(`${name}: tlsSecretName is given but TLS ends at the load balancer`);
     if (tls && model.tls.mode === 'gateway' && (!model.tls.certificateFile.startsWith(`${GATEWAY_TLS_DIR}/`) || !model.tls.keyFile.startsWith(`${GATEWAY_TLS_DIR}/`))) {
       throw new Error(`${name}: the certificate and key must be files of ${GATEWAY_TLS_DIR}, where the Secret is mounted`);
+    }
+    const storageLimit = props.resources.limits.ephemeralStorage;
+    if (bytes(props.writableSize) >= bytes(storageLimit)) {
+      throw new Error(`${name}: the writable emptyDir (${props.writableSize}) must fit under the container's ephemeral-storage limit (${storageLimit}), with room for the logs`);
     }
     this.files = { [NGINX_CONF]: renderNginxConf(model), [MODSECURITY_CONF]: renderModSecurityConf(model) };
     const checksum = sha256Hex(Object.entries(this.files).map(([file, text]) => `${file}\n${text}`).join('\0'));

@@ -13,7 +13,7 @@ export interface GatewayRoute {
   readonly service: string;
   /** DNS name of the service's Service, e.g. `employees-app.pronto.svc.cluster.local`. */
   readonly host: string;
-  /** Port of the Service (80 for catalog services), which forwards to the container port by name. */
+  /** Port of the Service (a catalog Service's is the Microservice default), which forwards to the container port by name. */
   readonly port: number;
   /** WebSocket/SSE upgrade headers, no response buffering and {@link GatewayTimeouts.longLivedSeconds}. */
   readonly longLivedConnections: boolean;
@@ -67,6 +67,8 @@ export interface GatewayWaf {
   readonly allowedMethods: readonly string[];
   /** Largest request body ModSecurity accepts, in bytes (also nginx's `client_max_body_size`). */
   readonly requestBodyLimitBytes: number;
+  /** Largest request body without files (JSON, forms) ModSecurity accepts, in bytes (`SecRequestBodyNoFilesLimit`); at most {@link requestBodyLimitBytes}. */
+  readonly requestBodyNoFilesLimitBytes: number;
   /** `tx.crs_setup_version`: the CRS release of the image as an integer, e.g. 4180 for 4.18. */
   readonly crsSetupVersion: number;
 }
@@ -112,7 +114,7 @@ export interface GatewayPaths {
   readonly mimeTypes: string;
   /** Where the ConfigMap (nginx.conf, modsecurity.conf) is mounted. */
   readonly configDir: string;
-  /** A writable emptyDir: pid file, nginx temp files, ModSecurity temp and data. */
+  /** A writable emptyDir: pid file, nginx's request-body temp files, ModSecurity temp and data (responses are never spooled to disk). */
   readonly writableDir: string;
 }
 

@@ -29,8 +29,12 @@ export function gatewayModelProblems(model: GatewayModel): string[] {
     ['Permissions-Policy', h.permissionsPolicy]] as const) problems.push(...headerValueProblems(`gateway ${what}`, value));
   const positive: Array<[string, number]> = [['requestsPerSecond', model.rateLimits.requestsPerSecond], ['strictRequestsPerMinute', model.rateLimits.strictRequestsPerMinute],
     ['connectionsPerClient', model.rateLimits.connectionsPerClient], ['zoneSizeMi', model.rateLimits.zoneSizeMi], ['hstsMaxAgeSeconds', h.hstsMaxAgeSeconds],
-    ['workerProcesses', model.workerProcesses], ['drainSeconds', model.drainSeconds], ['workerConnections', model.workerConnections], ['requestBodyLimitBytes', model.waf.requestBodyLimitBytes]];
+    ['workerProcesses', model.workerProcesses], ['drainSeconds', model.drainSeconds], ['workerConnections', model.workerConnections], ['requestBodyLimitBytes', model.waf.requestBodyLimitBytes],
+    ['requestBodyNoFilesLimitBytes', model.waf.requestBodyNoFilesLimitBytes]];
   for (const [what, value] of positive) if (!Number.isInteger(value) || value < 1) problems.push(`gateway ${what}: expected an integer ≥ 1, found ${value}`);
+  if (model.waf.requestBodyNoFilesLimitBytes > model.waf.requestBodyLimitBytes) {
+    problems.push(`gateway requestBodyNoFilesLimitBytes: expected at most requestBodyLimitBytes (${model.waf.requestBodyLimitBytes}), found ${model.waf.requestBodyNoFilesLimitBytes}`);
+  }
   if (!Number.isInteger(model.waf.paranoiaLevel) || model.waf.paranoiaLevel < 1 || model.waf.paranoiaLevel > 4) problems.push(`gateway paranoiaLevel: expected 1-4, found ${model.waf.paranoiaLevel}`);
   for (const p of model.rateLimits.strictPaths) if (!owningRoute(model.routes, p)) problems.push(`gateway strict path ${p}: expected a path under a public route, found none`);
   return problems;
@@ -114,18 +118,26 @@ function location(matcher: string, model: GatewayModel, route: GatewayRoute, str
   ];
 }
 
-/** The locations of the public server: per route `= /p` and `/p/` (so `/staffing` is not `/staff`), then the strict paths. */
+/**
+ * The locations of the public server. Per route `= /p` and `/p/` (so `/staffing` is not
+ * `/staff`); per strict path the same pair (so `/loginfoo` is not `/login`), proxied to the
+ * route that owns it and limited by the strict zone too. A strict path that is a route's
+ * own path makes that route's two locations strict (nginx refuses a location twice).
+ */
 function locations(model: GatewayModel): string[] {
   const routes = [...model.routes].sort((a, b) => a.path.localeCompare(b.path));
+  const strictPaths = [...new Set(model.rateLimits.strictPaths)].sort();
   const out: string[] = [];
   for (const route of routes) {
-    const what = `${route.path} → ${route.service}${route.longLivedConnections ? ' (long-lived connections)' : ''}`;
-    if (route.path === '/') out.push(...location('/', model, route, false, what), '');
-    else out.push(...location(`= ${route.path}`, model, route, false, what), ...location(`${route.path}/`, model, route, false, `${route.path}/… → ${route.service}`), '');
+    const strict = strictPaths.includes(route.path);
+    const what = `${route.path} → ${route.service}${route.longLivedConnections ? ' (long-lived connections)' : ''}${strict ? ': login or payment, stricter rate limit' : ''}`;
+    if (route.path === '/') out.push(...location('/', model, route, strict, what), '');
+    else out.push(...location(`= ${route.path}`, model, route, strict, what), ...location(`${route.path}/`, model, route, strict, `${route.path}/… → ${route.service}`), '');
   }
-  for (const path of [...model.rateLimits.strictPaths].sort()) {
+  for (const path of strictPaths.filter((p) => !routes.some((r) => r.path === p))) {
     const route = owningRoute(model.routes, path)!;
-    out.push(...location(path, model, route, true, `${path} → ${route.service}: login or payment, stricter rate limit`), '');
+    const what = `${path} → ${route.service}: login or payment, stricter rate limit`;
+    out.push(...location(`= ${path}`, model, route, true, what), ...location(`${path}/`, model, route, true, `${path}/… → ${route.service}`), '');
   }
   return out;
 }
@@ -204,6 +216,8 @@ export function renderNginxConf(model: GatewayModel): string {
       `client_max_body_size ${model.waf.requestBodyLimitBytes};`,
       `client_body_temp_path ${p.writableDir}/nginx-client-body;`,
       `proxy_temp_path ${p.writableDir}/nginx-proxy;`,
+      '# Responses larger than the proxy buffers are streamed to the client, never spooled to the emptyDir (nginx\'s default: up to 1 GiB each).',
+      'proxy_max_temp_file_size 0;',
       `fastcgi_temp_path ${p.writableDir}/nginx-fastcgi;`,
       `uwsgi_temp_path ${p.writableDir}/nginx-uwsgi;`,
       `scgi_temp_path ${p.writableDir}/nginx-scgi;`,
@@ -311,7 +325,7 @@ export function renderModSecurityConf(model: GatewayModel): string {
     'SecRuleEngine On',
     'SecRequestBodyAccess On',
     `SecRequestBodyLimit ${w.requestBodyLimitBytes}`,
-    `SecRequestBodyNoFilesLimit ${Math.min(w.requestBodyLimitBytes, 131072)}`,
+    `SecRequestBodyNoFilesLimit ${w.requestBodyNoFilesLimitBytes}`,
     'SecRequestBodyLimitAction Reject',
     'SecResponseBodyAccess Off',
     'SecPcreMatchLimit 100000',
@@ -322,10 +336,12 @@ export function renderModSecurityConf(model: GatewayModel): string {
     'SecCookieFormat 0',
     'SecStatusEngine Off',
     '',
-    '# Audit log: JSON on stdout, for blocked and failed requests only (404s aside).',
+    '# Audit log: JSON on stdout, for blocked and failed requests only (404s aside). Parts A (transaction: time, id,',
+    '# client, method, URI, status), H (matched rules) and Z only: no request headers (B: cookies, Authorization) or',
+    '# bodies (C, I, J), no response headers (F: Set-Cookie) or body (E).',
     'SecAuditEngine RelevantOnly',
     'SecAuditLogRelevantStatus "^(?:5|4(?!04))"',
-    'SecAuditLogParts ABIJDEFHZ',
+    'SecAuditLogParts AHZ',
     'SecAuditLogType Serial',
     'SecAuditLogFormat JSON',
     'SecAuditLog /dev/stdout',
@@ -334,6 +350,12 @@ export function renderModSecurityConf(model: GatewayModel): string {
     'SecRule REQUEST_HEADERS:Content-Type "^(?:application(?:/soap\\+|/)|text/)xml" "id:200000,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=XML"',
     'SecRule REQUEST_HEADERS:Content-Type "^application/json" "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"',
     'SecRule REQBODY_ERROR "!@eq 0" "id:200002,phase:2,t:none,log,deny,status:400,msg:\'Failed to parse request body.\'"',
+    // As modsecurity.conf-recommended: a multipart body that parses only loosely (data before or after the parts,
+    // quoted or whitespace boundaries, bare LF lines, folded or invalid part headers) is refused too.
+    'SecRule MULTIPART_STRICT_ERROR "!@eq 0" "id:200003,phase:2,t:none,log,deny,status:400,msg:\'Multipart request body failed strict validation: ' +
+      'PE %{REQBODY_PROCESSOR_ERROR}, BQ %{MULTIPART_BOUNDARY_QUOTED}, BW %{MULTIPART_BOUNDARY_WHITESPACE}, DB %{MULTIPART_DATA_BEFORE}, ' +
+      'DA %{MULTIPART_DATA_AFTER}, HF %{MULTIPART_HEADER_FOLDING}, LF %{MULTIPART_LF_LINE}, SM %{MULTIPART_MISSING_SEMICOLON}, ' +
+      'IQ %{MULTIPART_INVALID_QUOTING}, IP %{MULTIPART_INVALID_PART}, IH %{MULTIPART_INVALID_HEADER_FOLDING}, FL %{MULTIPART_FILE_LIMIT_EXCEEDED}\'"',
     '',
     '# CRS setup (what crs-setup.conf would say): anomaly scoring, blocking.',
     'SecDefaultAction "phase:1,log,auditlog,pass"',

@@ -154,6 +154,11 @@ export function validation(rule: Guardrail): kplus.k8s.ValidationV1Beta1 {
   };
 }
 
+/** CEL: a CREATE, or an UPDATE whose pod spec (`object.…`) differs from the old object's. */
+export function podSpecChanged(podSpec: string): string {
+  return `request.operation != 'UPDATE' || ${podSpec} != ${podSpec.replace(/^object\./, 'oldObject.')}`;
+}
+
 /**
  * The guardrails of the namespace Pronto owns: for each place a pod spec sits (Pods;
  * Deployments, StatefulSets, DaemonSets, ReplicaSets and Jobs; CronJobs), one
@@ -184,6 +189,9 @@ export class AdmissionPolicies extends Construct {
               apiGroups: [r.apiGroup], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: [...r.resources], scope: 'Namespaced',
             })),
           },
+          // An UPDATE is checked only when the pod spec changes: a controller scaling an old
+          // ReplicaSet down, or relabelling an old pod, must never be refused for what it left alone.
+          matchConditions: [{ name: 'pod-spec-created-or-changed', expression: podSpecChanged(shape.podSpec) }],
           variables: policyVariables(shape),
           validations: GUARDRAILS.map(validation),
         },

@@ -31,6 +31,8 @@ export const BREAKER_ENV_SUFFIXES = {
   MAX_CONNECTIONS: 'maxConnections',
   CONNECT_TIMEOUT_MS: 'connectTimeoutMs',
   REQUEST_TIMEOUT_MS: 'requestTimeoutMs',
+  INTERVAL_SECONDS: 'intervalSeconds',
+  MAX_EJECTION_PERCENT: 'maxEjectionPercent',
 } as const satisfies Record<string, keyof BreakerLimits>;
 
 /** The suffixes a mesh leaves to the app: its client timeouts. */

@@ -1,7 +1,6 @@
 import { Construct } from 'constructs';
 import { DestinationRule } from '../../imports/networking.istio.io';
-import { recommendedLabels, resourceName } from '../core';
-import { BreakerLimits } from '../core';
+import { BreakerLimits, recommendedLabels, resourceName, serviceHost } from '../core';
 import { assertLimits } from './breaker';
 
 export interface CircuitBreakerRuleProps {
@@ -30,7 +29,7 @@ export class CircuitBreakerRule extends Construct {
     const { service, namespace, limits } = props;
     assertLimits({ callee: service, limits });
     const name = resourceName(service);
-    this.host = `${service}.${namespace}.svc.cluster.local`;
+    this.host = serviceHost(service, namespace);
     this.rule = new DestinationRule(this, 'Resource', {
       metadata: { name, namespace, labels: recommendedLabels({ name, component: 'circuit-breaker' }) },
       spec: {

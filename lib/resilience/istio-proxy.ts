@@ -13,6 +13,9 @@ export const ISTIO_PROXY_ANNOTATIONS = {
   memoryLimit: 'sidecar.istio.io/proxyMemoryLimit',
 } as const;
 
+/** Pod annotation listing outbound ports the Istio CNI plugin does not redirect to the proxy (comma-separated). */
+export const ANNOTATION_EXCLUDE_OUTBOUND_PORTS = 'traffic.sidecar.istio.io/excludeOutboundPorts';
+
 export interface IstioProxyProps {
   /**
    * Requests and limits of the injected istio-proxy, which the injector also gives its
@@ -21,6 +24,13 @@ export interface IstioProxyProps {
    * so that amount is only declared (the capacity guard does not count it).
    */
   readonly resources: ComputeResources;
+  /**
+   * Outbound ports left out of the redirection (`traffic.sidecar.istio.io/excludeOutboundPorts`).
+   * The CNI plugin redirects the init containers' traffic too, to an istio-proxy that has not
+   * started yet: an init container that must reach a service (the Vault agent's, on Vault's
+   * port) needs its port here. None by default.
+   */
+  readonly excludeOutboundPorts?: readonly number[];
 }
 
 /**
@@ -33,7 +43,11 @@ export function addIstioProxy(pod: PodExtensionPoint, props: IstioProxyProps): v
   const problems = resourcesProblems(props.resources, `${pod.owner}/${ISTIO_PROXY_CONTAINERS.sidecar} (injected)`);
   if (problems.length > 0) throw new Error(problems.join('\n'));
   const { requests, limits } = props.resources;
+  const excluded = [...new Set(props.excludeOutboundPorts ?? [])];
+  const badPort = excluded.find((p) => !Number.isInteger(p) || p < 1 || p > 65535);
+  if (badPort !== undefined) throw new Error(`${pod.owner}: excludeOutboundPorts: expected ports 1 to 65535, found ${badPort}`);
   pod.addPodLabel(LABEL_ISTIO_INJECT, 'true');
+  if (excluded.length > 0) pod.addPodAnnotation(ANNOTATION_EXCLUDE_OUTBOUND_PORTS, excluded.sort((a, b) => a - b).join(','));
   pod.addPodAnnotation(ISTIO_PROXY_ANNOTATIONS.cpuRequest, `${cpuMillis(requests.cpu)}m`);
   pod.addPodAnnotation(ISTIO_PROXY_ANNOTATIONS.cpuLimit, `${cpuMillis(limits.cpu)}m`);
   pod.addPodAnnotation(ISTIO_PROXY_ANNOTATIONS.memoryRequest, requests.memory);

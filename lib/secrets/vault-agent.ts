@@ -1,4 +1,4 @@
-import { ComputeResources, InjectedContainer, isDnsLabel } from '../core';
+import { ComputeResources, InjectedContainer, isDnsLabel, isDnsSubdomain } from '../core';
 import { PodExtensionPoint } from '../workload';
 
 /** Prefix of every Vault Agent Injector annotation. */
@@ -30,11 +30,28 @@ export interface VaultSecretFile {
   readonly env: string;
 }
 
+/** Where the agent finds the CA that signed Vault's certificate. */
+export interface VaultTls {
+  /** Path, in the agent containers, of the CA certificate it trusts (`vault.hashicorp.com/ca-cert`), e.g. `/vault/tls/ca.crt`. */
+  readonly caCertPath?: string;
+  /** Secret of the pod's namespace the injector mounts into the agent containers at `/vault/tls` (`vault.hashicorp.com/tls-secret`); managed outside Git. */
+  readonly tlsSecret?: string;
+}
+
 export interface VaultAgentProps {
   /** Vault role of the Kubernetes auth method, bound to the pod's ServiceAccount. */
   readonly role: string;
-  /** Vault address, e.g. `https://vault.vault.svc:8200` (`vault.hashicorp.com/service`). */
+  /**
+   * Vault address, e.g. `https://vault.vault.svc:8200` (`vault.hashicorp.com/service`).
+   * Over HTTPS the agent must trust the server's certificate: it verifies it against
+   * {@link VaultAgentProps.tls}, or, without it, against the CA the injector is configured
+   * with (its `-vault-cacert-bytes` / `AGENT_INJECT_VAULT_CACERT_BYTES`, else the agent
+   * image's system roots). Nothing here checks that this CA signed Vault's certificate: a
+   * mismatch shows as the agent's TLS error and pods that never start.
+   */
   readonly address: string;
+  /** How the agent trusts Vault's HTTPS certificate. @default the injector's configured CA */
+  readonly tls?: VaultTls;
   /** Mount path of the Kubernetes auth method, e.g. `auth/kubernetes`. */
   readonly authPath: string;
   /** The container that reads the files (the only one that gets the secret volume). */
@@ -78,6 +95,11 @@ export function addVaultAgent(pod: PodExtensionPoint, props: VaultAgentProps): v
   if (!(props.tokenExpirationSeconds >= 600 && props.tokenExpirationSeconds <= 86400)) {
     throw new Error(`${where}: tokenExpirationSeconds: expected 600 to 86400, found ${props.tokenExpirationSeconds}`);
   }
+  const tls = props.tls ?? {};
+  if (tls.caCertPath !== undefined && !/^\/[-_.a-zA-Z0-9/]*[^/]$/.test(tls.caCertPath)) {
+    throw new Error(`${where}: tls.caCertPath: expected an absolute file path, found "${tls.caCertPath}"`);
+  }
+  if (tls.tlsSecret !== undefined && !isDnsSubdomain(tls.tlsSecret)) throw new Error(`${where}: tls.tlsSecret: expected a Secret name, found "${tls.tlsSecret}"`);
   const volumePath = props.secretVolumePath ?? DEFAULT_SECRET_VOLUME_PATH;
   const mode = props.fileMode ?? DEFAULT_SECRET_FILE_MODE;
   const a = (key: string, value: string) => pod.addPodAnnotation(`${VAULT_ANNOTATION_PREFIX}${key}`, value);
@@ -85,6 +107,9 @@ export function addVaultAgent(pod: PodExtensionPoint, props: VaultAgentProps): v
 
   a('agent-inject', 'true');
   a('service', props.address);
+  // Absent: the agent trusts the CA the injector is configured with.
+  if (tls.caCertPath !== undefined) a('ca-cert', tls.caCertPath);
+  if (tls.tlsSecret !== undefined) a('tls-secret', tls.tlsSecret);
   a('auth-type', 'kubernetes');
   a('auth-path', props.authPath);
   a('role', props.role);

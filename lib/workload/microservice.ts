@@ -9,6 +9,9 @@ import { PodExtensionPoint } from './pod-extension';
 import { renderServicePorts } from './service-ports';
 import { Workload } from './workload';
 
+/** Port a Microservice's Service listens on unless `servicePort` says otherwise; it forwards to the container port by name. */
+export const DEFAULT_SERVICE_PORT = 80;
+
 export interface MicroserviceProps {
   /** Service name: the DNS name other services call, e.g. `order-service`. */
   readonly name: string;
@@ -54,7 +57,7 @@ export class Microservice extends Construct {
   public constructor(scope: Construct, id: string, props: MicroserviceProps) {
     super(scope, id);
     this.props = props;
-    this.servicePort = props.servicePort ?? 80;
+    this.servicePort = props.servicePort ?? DEFAULT_SERVICE_PORT;
     this.extension = props.extension ?? new PodExtensionPoint(props.name);
     const release = props.release;
     const activeVersion = ourImage(activeImage(release)).version;

@@ -7,7 +7,7 @@
  * Elsewhere this skips with a loud notice.
  */
 import { ChildProcess, spawn, spawnSync } from 'child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import * as http from 'http';
 import { AddressInfo, createServer } from 'net';
 import { tmpdir } from 'os';
@@ -53,6 +53,9 @@ const seen = new Map<string, Seen[]>();
 const stubs: http.Server[] = [];
 let nginx: ChildProcess | undefined;
 let stderr = '';
+/** nginx's stdout (access log and ModSecurity audit log): a file, since nginx opens /dev/stdout, which a pipe (a socket) does not allow. */
+let stdoutFile = '';
+const stdout = () => readFileSync(stdoutFile, 'utf8');
 let dir = '';
 let port = 0;
 let config = '';
@@ -84,7 +87,7 @@ function request(pathAndQuery: string, options: { method?: string; client?: stri
       res.on('data', (c) => { body += c; });
       res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
     });
-    req.setTimeout(5000, () => req.destroy(new Error(`timeout: ${pathAndQuery}`)));
+    req.setTimeout(10000, () => req.destroy(new Error(`timeout: ${pathAndQuery}`)));
     req.on('error', reject);
     req.end(options.body);
   });
@@ -156,7 +159,10 @@ async function waitReady(healthPort: number): Promise<void> {
     config = rewrite(files[NGINX_CONF]);
     writeFileSync(path.join(dir, NGINX_CONF), config);
     writeFileSync(path.join(dir, MODSECURITY_CONF), rewrite(files[MODSECURITY_CONF]));
-    nginx = spawn('nginx', ['-c', path.join(dir, NGINX_CONF), '-e', 'stderr'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    stdoutFile = path.join(dir, 'stdout.log');
+    const out = openSync(stdoutFile, 'a', 0o644);
+    nginx = spawn('nginx', ['-c', path.join(dir, NGINX_CONF), '-e', 'stderr'], { stdio: ['ignore', out, 'pipe'] });
+    closeSync(out);
     nginx.stderr!.on('data', (c) => { stderr += String(c); });
     await waitReady(healthPort);
   }, 20000);
@@ -299,12 +305,92 @@ async function waitReady(healthPort: number): Promise<void> {
     expect(plain.headers['strict-transport-security']).toBeUndefined();
   });
 
-  test('internal services are not reachable through the gateway', async () => {
+  /** The routed service whose path owns `url` (longest prefix on a segment boundary), as nginx picks it. */
+  const owner = (url: string) => {
+    const p = url.split('?')[0];
+    return ROUTED.filter((s) => { const r = CATALOG[s].route!.path; return r === '/' || p === r || p.startsWith(`${r}/`); })
+      .sort((a, b) => CATALOG[b].route!.path.length - CATALOG[a].route!.path.length)[0];
+  };
+
+  test('internal services are not reachable through the gateway: neither their Host name nor a path guess routes to them', async () => {
     expect(INTERNAL.length).toBeGreaterThan(0);
+    let client = 20;
     for (const svc of INTERNAL) {
       expect(config).not.toContain(svc.replace(/-/g, '_'));
-      for (const url of [`/${svc}/api/orders`, `/api/${svc}`]) await request(url, { client: '198.51.100.8', headers: { Host: `${svc}.pronto.svc.cluster.local` } });
+      expect(config).not.toContain(svc);
+      for (const url of [`/${svc}/api/orders`, `/api/${svc}`, `/${svc}`]) {
+        for (const host of [`${svc}.pronto.svc.cluster.local`, svc, HOST]) {
+          const before = SERVICES.map((s) => seen.get(s)!.length);
+          const reply = await request(url, { client: `198.51.100.${client++}`, headers: { Host: host } });
+          const expected = owner(url);
+          // Routing is by path only: the request reaches the route that owns the path (or nothing: 404), whatever the Host.
+          const reached = SERVICES.filter((s, i) => seen.get(s)!.length > before[i]);
+          expect([svc, url, host, reached]).toEqual([svc, url, host, expected ? [expected] : []]);
+          if (expected) expect(JSON.parse(reply.body).service).toBe(expected);
+          else expect(reply.status).toBe(404);
+          expect(reached).not.toContain(svc);
+        }
+      }
     }
-    for (const svc of INTERNAL) expect([svc, seen.get(svc)!.length]).toEqual([svc, 0]);
+  });
+
+  test('a JSON body up to the no-files limit (1024 KiB by default) passes; a larger one is refused', async () => {
+    const svc = owner('/api/orders')!;
+    const json = (size: number) => JSON.stringify({ note: 'lorem ipsum dolor sit amet '.repeat(Math.ceil(size / 27)).slice(0, size) });
+    const small = await request('/api/orders', { method: 'POST', client: '198.51.100.60', body: json(200_000) });
+    expect(small.status).toBe(200);
+    expect(JSON.parse(small.body)).toMatchObject({ service: svc, method: 'POST' });
+    expect(JSON.parse(JSON.parse(small.body).body).note.length).toBe(200_000);
+    // Just under the limit still passes: the refusal below is the limit's, not the size's alone.
+    expect((await request('/api/orders', { method: 'POST', client: '198.51.100.60', body: json(1000 * 1024) })).status).toBe(200);
+    const before = seen.get(svc)!.length;
+    // libmodsecurity 3.0 stops reading at the limit, so the JSON does not parse: 400 (rule 200002); 413 where the limit rejects outright.
+    const large = await request('/api/orders', { method: 'POST', client: '198.51.100.61', body: json(1100 * 1024) });
+    expect([400, 413]).toContain(large.status);
+    expectSecurityHeaders(large);
+    expect(seen.get(svc)!.length).toBe(before);
+  });
+
+  test('strict paths match whole path segments: /loginfoo is an ordinary path of its route, /login/… is strict', async () => {
+    const root = owner('/loginfoo')!;
+    // 6/min with burst 1: the third request on a strict path is refused; here all four pass, from the route.
+    for (let i = 0; i < 4; i++) {
+      const reply = await request('/loginfoo', { method: 'POST', client: '203.0.113.20', body: JSON.stringify({ user: 'ana' }) });
+      expect([i, reply.status, JSON.parse(reply.body).service]).toEqual([i, 200, root]);
+    }
+    const staff = owner('/staff/login')!;
+    for (let i = 0; i < 4; i++) expect((await request('/staff/loginx', { client: '203.0.113.21' })).status).toBe(200);
+    expect(JSON.parse((await request('/staff/loginx', { client: '203.0.113.21' })).body).service).toBe(staff);
+    const sub: number[] = [];
+    for (let i = 0; i < 4; i++) sub.push((await request('/login/otp', { method: 'POST', client: '203.0.113.22', body: JSON.stringify({ code: '123456' }) })).status);
+    expect(sub.slice(0, 2)).toEqual([200, 200]);
+    expect(sub.slice(2)).toContain(429);
+  });
+
+  test('a multipart body that fails strict validation is refused (rule 200003)', async () => {
+    const before = SERVICES.map((s) => seen.get(s)!.length);
+    // Bare LF line endings: the parser reads it, strict validation does not accept it.
+    const body = '--b0und4ry\nContent-Disposition: form-data; name="note"\n\nhello\n--b0und4ry--\n';
+    const reply = await request('/api/notes', { method: 'POST', client: '198.51.100.62', body, headers: { 'Content-Type': 'multipart/form-data; boundary=b0und4ry' } });
+    expect(reply.status).toBe(400);
+    expect(stderr).toContain('[id "200003"]');
+    expect(SERVICES.map((s) => seen.get(s)!.length)).toEqual(before);
+    const good = '--b0und4ry\r\nContent-Disposition: form-data; name="note"\r\n\r\nhello\r\n--b0und4ry--\r\n';
+    expect((await request('/api/notes', { method: 'POST', client: '198.51.100.63', body: good, headers: { 'Content-Type': 'multipart/form-data; boundary=b0und4ry' } })).status).toBe(200);
+  });
+
+  test('the audit log records a blocked request without its headers or body (no cookies, no Authorization)', async () => {
+    const mark = 'auditmark' + Date.now();
+    const reply = await request(`/search?${mark}=1%27%20OR%20%271%27%3D%271`, { client: '198.51.100.64',
+      headers: { Cookie: 'session=SECRET-COOKIE-VALUE', Authorization: 'Bearer SECRET-TOKEN-VALUE' } });
+    expect(reply.status).toBe(403);
+    for (let i = 0; i < 40 && !stdout().includes(`"uri":"/search?${mark}`); i++) await sleep(50);
+    const record = stdout().split('\n').find((l) => l.includes(mark) && l.includes('"transaction"'));
+    expect(record).toBeDefined();
+    const entry = JSON.parse(record!).transaction;
+    expect(entry.messages.length).toBeGreaterThan(0);
+    expect(entry.request.headers).toBeUndefined();
+    expect(entry.response.headers).toBeUndefined();
+    expect(stdout()).not.toContain('SECRET-');
   });
 });

@@ -59,8 +59,9 @@ const positive = (what: string) => z.number({ error: `expected a whole number of
 const settingsShape = {
   consecutiveErrors: positive('errors').describe('Consecutive errors (5xx, connect failures, timeouts) that open the breaker / eject a host'),
   ejectionSeconds: positive('seconds').describe('Seconds an ejected host or an open breaker stays out before it is tried again'),
-  maxPendingRequests: positive('requests').describe('Requests queued while waiting for a connection; beyond it, calls fail at once'),
-  maxConnections: positive('connections').describe('Connections to one host of the callee, per caller pod'),
+  maxPendingRequests: positive('requests').describe('Requests queued while waiting for a connection; beyond it, calls fail at once. Counted like maxConnections'),
+  maxConnections: positive('connections').describe('Connections to the callee: without a mesh per caller pod and callee; with cni per Envoy proxy (caller pod) and destination service, ' +
+    'all its hosts together; with ambient in the shared waypoint, so one budget for all callers together'),
   connectTimeoutMs: positive('milliseconds').describe('Milliseconds to establish a connection'),
   requestTimeoutMs: positive('milliseconds').describe('Milliseconds for a whole request; at least connectTimeoutMs'),
   intervalSeconds: positive('seconds').describe('Seconds between two ejection analyses'),

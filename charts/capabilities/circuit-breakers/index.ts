@@ -36,8 +36,20 @@ export function checkSection(section: Section, config: EnvironmentConfig): void 
     return `${config.file}:${config.lineOf(at)}: ${at.join('.')}: expected a catalog service that another one calls (${called.join(', ')}), ` +
       `found "${svc}"${known ? ' (no catalog service calls it, so it has no breaker)' : ' (not in the catalog)'}`;
   });
+  // Ambient under default-deny policies: ztunnel wraps pod-to-pod traffic in HBONE (TCP 15008), the kubelet's probes
+  // arrive from the SNAT address 169.254.7.127, and L7 traffic goes through the waypoint, which the mesh team runs:
+  // the policies allow none of these yet, so every pod would fail its probes and every call.
+  if (section.mesh?.dataPlane === 'ambient' && config.capabilities.networkPolicies) {
+    const at = ['circuitBreakers', 'mesh', 'dataPlane'];
+    problems.push(`${config.file}:${config.lineOf(at)}: ${at.join('.')}: "ambient" together with the networkPolicies capability is not supported yet: ` +
+      `${AMBIENT_POLICIES_MISSING}; use "cni", or turn networkPolicies off`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 }
+
+/** What the network policies would have to allow for the ambient data plane; part of the error message. */
+export const AMBIENT_POLICIES_MISSING = 'the network policies do not allow HBONE (TCP 15008) between the pods, the kubelet\'s probes from the ambient ' +
+  'SNAT address 169.254.7.127/32, nor the traffic to and from the namespace\'s waypoint (run by the mesh team, not by Pronto)';
 
 /** The istiod pods, in their own namespace. */
 export function istiod(mesh: NonNullable<Section['mesh']>): ForeignEndpoint {
@@ -53,7 +65,12 @@ export const circuitBreakers: Capability<Section> & { readonly id: 'circuitBreak
   },
   extendPod(pod, service, section, config) {
     checkSection(section, config);
-    if (section.mesh?.dataPlane === 'cni') addIstioProxy(pod, { resources: section.mesh.proxy.resources });
+    if (section.mesh?.dataPlane === 'cni') {
+      // The CNI plugin also redirects the init containers' traffic, to an istio-proxy that has not started yet:
+      // vault-agent-init would never reach Vault, so Vault's port bypasses the proxy (the agent speaks TLS to it itself).
+      const vault = config.capabilities.secrets;
+      addIstioProxy(pod, { resources: section.mesh.proxy.resources, excludeOutboundPorts: vault ? [vault.server.port] : [] });
+    }
     for (const entry of breakerEnv(dependenciesOf(service, section), section.mesh ? 'mesh' : 'in-process')) pod.addAppEnv(entry);
   },
   flows(graph, section, config) {

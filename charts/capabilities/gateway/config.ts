@@ -5,14 +5,9 @@
  * section holds what varies per environment.
  */
 import { z } from 'zod';
-import { cpuMillis, isByteQuantity, isCpuQuantity } from '../../../lib/core/quantity';
+import { bytes, cpuMillis, isByteQuantity, isCpuQuantity } from '../../../lib/core/quantity';
 import { requestExceedsLimit } from '../../../lib/core/resources';
-
-/** IPv4 `a.b.c.d/n` or IPv6 `x:…/n`. */
-const IPV4_CIDR = /^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/(3[0-2]|[12]?\d)$/;
-const IPV6_CIDR = /^(?=.*:)[0-9a-fA-F:]{2,39}(\/(12[0-8]|1[01]\d|[1-9]?\d))$/;
-export const cidrSchema = z.string({ error: 'expected a CIDR such as 10.0.0.0/8 or fd00::/8' })
-  .refine((v) => IPV4_CIDR.test(v) || (IPV6_CIDR.test(v) && (v.match(/::/g) ?? []).length <= 1), { error: 'expected a CIDR such as 10.0.0.0/8 or fd00::/8 (an address with its prefix length)' });
+import { cidrBlockSchema } from '../schemas';
 
 /** A header value written into nginx.conf between double quotes. */
 const headerValue = (what: string) => z.string({ error: `expected ${what}` })
@@ -37,6 +32,33 @@ const memory = z.string({ error: 'expected a memory quantity in whole Mi or Gi' 
 const storage = z.string({ error: 'expected a quantity in whole Mi or Gi' }).regex(/^[1-9]\d*(Mi|Gi)$/, { error: 'expected a quantity in whole Mi or Gi, such as 1Gi' })
   .refine(isByteQuantity);
 const compute = (c: string, m: string, s: string) => z.strictObject({ cpu: cpu.default(c), memory: memory.default(m), ephemeralStorage: storage.default(s) });
+
+/**
+ * The writable emptyDir at /tmp holds nginx's client_body_temp (every request body over
+ * client_body_buffer_size, 16k, is spooled there until it has been sent upstream),
+ * ModSecurity's tmp and data, and the pid file; responses are streamed, never spooled
+ * (`proxy_max_temp_file_size 0`). An emptyDir over its sizeLimit gets the pod evicted, and
+ * so does the pod's disk use (emptyDirs, logs, writable layer) over the containers'
+ * ephemeral-storage limits. So:
+ *
+ *   size = {@link WRITABLE_BASE_MI} + body limit × connectionsPerClient
+ *          (one client at its connection limit, every connection uploading a body at the
+ *          limit, cannot evict a pod), capped at the ephemeral-storage limit minus
+ *          {@link LOG_HEADROOM_MI} (the container's logs and writable layer count too).
+ *
+ * The section refuses an ephemeral-storage limit below base + one full body + headroom.
+ */
+export const WRITABLE_BASE_MI = 64;
+/** Room left in the ephemeral-storage limit for the container's logs (kubelet rotation) and its writable layer. */
+export const LOG_HEADROOM_MI = 128;
+
+/** MiB of an ephemeral-storage quantity (whole Mi or Gi, as the section accepts). */
+const mebibytes = (quantity: string) => Math.floor(bytes(quantity) / (1024 * 1024));
+
+/** The size of the writable emptyDir, in MiB: see {@link WRITABLE_BASE_MI}. */
+export function writableSizeMi(requestBodyLimitMi: number, connectionsPerClient: number, ephemeralStorageLimit: string): number {
+  return Math.min(WRITABLE_BASE_MI + requestBodyLimitMi * connectionsPerClient, mebibytes(ephemeralStorageLimit) - LOG_HEADROOM_MI);
+}
 
 /** Gateway pods: at least 2 everywhere, so a drain or a rollout never leaves the site without an entry point. */
 export const GATEWAY_MIN_PODS = 2;
@@ -76,13 +98,13 @@ export function gatewaySectionSchema<I extends z.ZodType>(image: I) {
       }
     }),
     tls: tls.prefault({ mode: 'loadBalancer' }),
-    trustedProxies: z.array(cidrSchema).default([])
+    trustedProxies: z.array(cidrBlockSchema).default([])
       .describe('CIDRs of the load balancers/proxies whose client-IP header and X-Forwarded-Proto are believed'),
     realIpHeader: z.enum(['X-Forwarded-For', 'X-Real-IP']).default('X-Forwarded-For').describe('Header the trusted proxies put the client IP in'),
     service: z.strictObject({
       externalTrafficPolicy: z.enum(['Local', 'Cluster']).default('Local').describe('Local keeps the client address'),
       annotations: z.record(z.string(), z.string()).default({}).describe('For the cloud\'s load-balancer controller'),
-      loadBalancerSourceRanges: z.array(cidrSchema).default([]).describe('Clients admitted by the load balancer; empty: all'),
+      loadBalancerSourceRanges: z.array(cidrBlockSchema).default([]).describe('Clients admitted by the load balancer; empty: all'),
     }).prefault({}),
     rateLimit: z.strictObject({
       requestsPerSecond: z.int().min(1, { error: 'expected at least 1 request per second (0 would refuse every client)' }).default(20),
@@ -100,8 +122,15 @@ export function gatewaySectionSchema<I extends z.ZodType>(image: I) {
       paranoiaLevel: z.int().min(1).max(4).default(1),
       inboundAnomalyThreshold: z.int().min(1).default(5),
       outboundAnomalyThreshold: z.int().min(1).default(4),
-      requestBodyLimitMi: z.int().min(1).max(1024).default(10),
-    }).prefault({}),
+      requestBodyLimitMi: z.int().min(1).max(1024).default(10).describe('Largest request body (nginx client_max_body_size and SecRequestBodyLimit)'),
+      requestBodyNoFilesLimitKi: z.int().min(1).default(1024)
+        .describe('Largest request body without files (JSON, forms: SecRequestBodyNoFilesLimit), at most the body limit; over it: 413'),
+    }).prefault({}).superRefine((m, ctx) => {
+      if (m.requestBodyNoFilesLimitKi > m.requestBodyLimitMi * 1024) {
+        ctx.addIssue({ code: 'custom', path: ['requestBodyNoFilesLimitKi'], input: m.requestBodyNoFilesLimitKi,
+          message: `expected at most the body limit (requestBodyLimitMi ${m.requestBodyLimitMi} = ${m.requestBodyLimitMi * 1024} KiB)` });
+      }
+    }),
     headers: z.strictObject({
       hstsMaxAgeSeconds: z.int().min(31536000, { error: 'expected an HSTS max-age of at least one year (31536000)' }).default(31536000),
       hstsPreload: z.boolean().default(false),
@@ -125,6 +154,12 @@ export function gatewaySectionSchema<I extends z.ZodType>(image: I) {
     if (s.tls.mode === 'loadBalancer' && s.trustedProxies.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['trustedProxies'], input: s.trustedProxies,
         message: 'expected the CIDRs of the load balancer when TLS ends there (X-Forwarded-Proto and the client IP are believed from them only)' });
+    }
+    const storage = s.resources.limits.ephemeralStorage;
+    const needed = WRITABLE_BASE_MI + s.modsecurity.requestBodyLimitMi + LOG_HEADROOM_MI;
+    if (mebibytes(storage) < needed) {
+      ctx.addIssue({ code: 'custom', path: ['resources', 'limits', 'ephemeralStorage'], input: storage,
+        message: `expected at least ${needed}Mi: /tmp needs ${WRITABLE_BASE_MI}Mi plus one request body at the limit (${s.modsecurity.requestBodyLimitMi}Mi), and the logs ${LOG_HEADROOM_MI}Mi` });
     }
   });
 }

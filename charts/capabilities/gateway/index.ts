@@ -6,18 +6,18 @@
 import { Chart } from 'cdk8s';
 import { GATEWAY } from '../../../config/catalog';
 import { ConfigError, EnvironmentConfig } from '../../../config/load';
-import { Scaling, UpstreamImage, cpuMillis, workloadEndpoint } from '../../../lib/core';
+import { Scaling, UpstreamImage, cpuMillis, serviceHost, workloadEndpoint } from '../../../lib/core';
 import { GATEWAY_TLS_DIR, Gateway, GatewayModel, GatewayProps, IMAGE_PATHS } from '../../../lib/gateway';
+import { DEFAULT_SERVICE_PORT } from '../../../lib/workload';
 import { Capability } from '../capability';
 import { SectionValue } from '../sections';
+import { writableSizeMi } from './config';
 
 type GatewaySection = SectionValue<'gateway'>;
 
 /** Container ports (unprivileged) and the Service ports of the load balancer. */
 export const GATEWAY_PORTS = { http: 8080, https: 8443, health: 8081 } as const;
 const SERVICE_PORTS = { http: 80, https: 443 } as const;
-/** Port every catalog Service listens on (Microservice's default); it forwards to the container port by name. */
-const CATALOG_SERVICE_PORT = 80;
 /** The ExternalEndpoint public traffic comes from, in the connection graph. */
 export const CLIENTS = 'clients';
 const PRE_STOP_SECONDS = 5;
@@ -58,8 +58,9 @@ export function gatewayModel(section: GatewaySection, config: EnvironmentConfig)
     routes: routed(config).map((svc) => ({
       path: svc.catalog.route!.path,
       service: svc.name,
-      host: `${svc.name}.${ns}.svc.cluster.local`,
-      port: CATALOG_SERVICE_PORT,
+      host: serviceHost(svc.name, ns),
+      // Catalog services are Microservices with the default Service port.
+      port: DEFAULT_SERVICE_PORT,
       longLivedConnections: svc.catalog.route!.longLivedConnections,
       contentSecurityPolicy: h.routeContentSecurityPolicy[svc.name] ?? h.contentSecurityPolicy,
     })),
@@ -84,6 +85,7 @@ export function gatewayModel(section: GatewaySection, config: EnvironmentConfig)
       outboundAnomalyThreshold: section.modsecurity.outboundAnomalyThreshold,
       allowedMethods: ALLOWED_METHODS,
       requestBodyLimitBytes: section.modsecurity.requestBodyLimitMi * 1024 * 1024,
+      requestBodyNoFilesLimitBytes: section.modsecurity.requestBodyNoFilesLimitKi * 1024,
       crsSetupVersion: crsSetupVersion(section.image.tag),
     },
     timeouts: { connectSeconds: section.timeouts.connectSeconds, readSeconds: section.timeouts.readSeconds, longLivedSeconds: section.timeouts.longLivedSeconds },
@@ -109,7 +111,8 @@ export function gatewayProps(section: GatewaySection, config: EnvironmentConfig)
     model,
     service: { externalTrafficPolicy: section.service.externalTrafficPolicy, httpPort: SERVICE_PORTS.http, httpsPort: SERVICE_PORTS.https,
       annotations: section.service.annotations, loadBalancerSourceRanges: section.service.loadBalancerSourceRanges },
-    writableSize: '64Mi',
+    // Sized from the body limit and the connections per client, within the ephemeral-storage limit: see WRITABLE_BASE_MI.
+    writableSize: `${writableSizeMi(section.modsecurity.requestBodyLimitMi, section.rateLimit.connectionsPerClient, section.resources.limits.ephemeralStorage)}Mi`,
     tlsSecretName: section.tls.mode === 'gateway' ? section.tls.certificateSecret : undefined,
     preStopSleepSeconds: PRE_STOP_SECONDS,
     // preStop, then nginx's graceful quit, bounded by worker_shutdown_timeout (the longest drain of a routed service).

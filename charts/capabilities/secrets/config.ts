@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { labelMapSchema } from '../schemas';
-import { isDnsLabel } from '../../../lib/core/naming';
+import { isDnsLabel, isDnsSubdomain } from '../../../lib/core/naming';
 import { cpuMillis, isByteQuantity, isCpuQuantity } from '../../../lib/core/quantity';
 import { ComputeField, requestExceedsLimit } from '../../../lib/core/resources';
 
@@ -51,7 +51,8 @@ const MIN_ID = 10000;
 export const secretsSectionSchema = z.strictObject({
   address: z.string().regex(/^https?:\/\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?$/, { error: 'expected a URL such as https://vault.vault.svc:8200, without a path' })
     .default('https://vault.vault.svc:8200')
-    .describe('Vault address the agent talks to (vault.hashicorp.com/service)'),
+    .describe('Vault address the agent talks to (vault.hashicorp.com/service): a Service of server.namespace (<name>.<namespace>[.svc[.cluster.local]]) on server.port; ' +
+      'an external Vault is not supported yet. Over HTTPS the agent must trust the server\'s certificate: see tls'),
   server: z.strictObject({
     namespace: dnsLabel('the namespace of the Vault server').default('vault')
       .describe('Namespace of the Vault server (run by another team; never created or guarded)'),
@@ -84,14 +85,44 @@ export const secretsSectionSchema = z.strictObject({
       .describe('GID of the injected agent containers; the app reads the rendered files (mode 0440) through this group'),
     resources: agentResources.prefault({}).describe('Requests and limits of each agent container (init and sidecar); counted by the capacity guard'),
   }).prefault({}),
+  // Over HTTPS the agent verifies Vault's certificate: by default against the CA the injector
+  // is configured with (its AGENT_INJECT_VAULT_CACERT_BYTES / -vault-cacert-bytes, or the
+  // system roots of the agent image). A Vault whose certificate another CA signed needs these.
+  tls: z.strictObject({
+    caCertPath: z.string().regex(/^\/[-_.a-zA-Z0-9/]*[^/]$/, { error: 'expected an absolute file path in the agent containers, such as /vault/tls/ca.crt' }).optional()
+      .describe('CA certificate the agent trusts for the Vault address, a path in the agent containers (vault.hashicorp.com/ca-cert), e.g. /vault/tls/ca.crt from tlsSecret'),
+    tlsSecret: z.string().refine(isDnsSubdomain, { error: 'expected the name of a Secret in the namespace (a DNS subdomain)' }).optional()
+      .describe('Secret (managed outside Git, in the namespace) the injector mounts into the agent containers at /vault/tls (vault.hashicorp.com/tls-secret)'),
+  }).optional().describe('How the agent trusts Vault\'s HTTPS certificate; absent: the CA the injector is configured with'),
 }).superRefine((s, ctx) => {
-  // An in-cluster address names the server's namespace; a mismatch would send the agent elsewhere than the flow allows.
-  const host = /^https?:\/\/([^:/]+)/.exec(s.address)?.[1] ?? '';
-  const inCluster = /^[^.]+\.([^.]+)\.svc(\.|$)/.exec(host);
-  if (inCluster && inCluster[1] !== s.server.namespace) {
-    ctx.addIssue({ code: 'custom', path: ['address'], input: s.address,
-      message: `expected an in-cluster address in the Vault server's namespace (server.namespace: ${s.server.namespace})` });
-  }
+  // The flow (and so the NetworkPolicy egress) goes to the server.namespace pods on server.port: the address must name exactly those.
+  const problem = addressProblem(s.address, s.server.namespace, s.server.port);
+  if (problem) ctx.addIssue({ code: 'custom', path: ['address'], input: s.address, message: problem });
 });
+
+/**
+ * Why `address` does not reach the Vault server pods the flow allows, or undefined: its host
+ * must be a Service of `namespace` (`<name>.<namespace>`, `<name>.<namespace>.svc` or
+ * `<name>.<namespace>.svc.cluster.local`) and its port (443 or 80 when absent) must be `port`.
+ * An external Vault would need its address blocks in the egress policies: not supported yet.
+ */
+export function addressProblem(address: string, namespace: string, port: number): string | undefined {
+  const url = /^(https?):\/\/([^:/]+)(?::(\d+))?$/.exec(address);
+  if (!url) return 'expected a URL such as https://vault.vault.svc:8200, without a path';
+  const [, scheme, host, given] = url;
+  const labels = host.split('.');
+  const suffix = labels.slice(2).join('.');
+  const inNamespace = labels.length >= 2 && labels[1] === namespace && isDnsLabel(labels[0]) && ['', 'svc', 'svc.cluster.local'].includes(suffix);
+  if (!inNamespace) {
+    return `expected a Service of the Vault server's namespace (server.namespace: ${namespace}): <name>.${namespace}, <name>.${namespace}.svc or ` +
+      `<name>.${namespace}.svc.cluster.local; an external Vault (or one elsewhere in the cluster) is not supported yet: the agent's egress would need its address blocks`;
+  }
+  const actual = given !== undefined ? Number(given) : scheme === 'https' ? 443 : 80;
+  if (actual !== port) {
+    return `expected the port the Vault server pods listen on (server.port: ${port}), found ${actual}${given === undefined ? ` (the ${scheme} default)` : ''}: ` +
+      'the egress to Vault allows only server.port (a Service whose port differs from its target port is not supported yet)';
+  }
+  return undefined;
+}
 
 export type SecretsSection = z.output<typeof secretsSectionSchema>;

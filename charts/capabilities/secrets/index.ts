@@ -45,6 +45,7 @@ export function addVaultSecrets(pod: PodExtensionPoint, reader: VaultReader, sec
   addVaultAgent(pod, {
     role: vaultRoleName(section, reader.name),
     address: section.address,
+    ...(section.tls ? { tls: section.tls } : {}),
     authPath: kubernetesAuth.path,
     appContainer: reader.appContainer,
     secrets: reader.secrets.map((s) => ({ file: s.file, env: s.env, template: s.template, vaultPath: kvReadPath(kv.mount, kv.prefix, s.path) })),

@@ -14,14 +14,17 @@ function podRule(id: string, requires: string, fix: string, check: (pod: PodTemp
 const RESTRICTED_VOLUME_TYPES = new Set(['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral',
   'persistentVolumeClaim', 'projected', 'secret', 'image']);
 
-/** Sysctls the Pod Security Standard "baseline" calls safe (policy v1.28). */
 /** The Vault Agent Injector's switch, and the annotation naming the projected token volume its agent authenticates with. */
 const VAULT_INJECT_ANNOTATION = 'vault.hashicorp.com/agent-inject';
 const VAULT_TOKEN_VOLUME_ANNOTATION = 'vault.hashicorp.com/agent-service-account-token-volume-name';
 
+/**
+ * Sysctls the Pod Security Standard "baseline" calls safe in policy v1.28, the version our
+ * namespaces pin. The tcp_keepalive_* and tcp_fin_timeout ones became safe only in v1.29:
+ * a pod using them would pass here and be rejected at admission.
+ */
 const SAFE_SYSCTLS = new Set(['kernel.shm_rmid_forced', 'net.ipv4.ip_local_port_range', 'net.ipv4.ip_unprivileged_port_start',
-  'net.ipv4.tcp_syncookies', 'net.ipv4.ping_group_range', 'net.ipv4.ip_local_reserved_ports', 'net.ipv4.tcp_keepalive_time',
-  'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_keepalive_intvl', 'net.ipv4.tcp_keepalive_probes']);
+  'net.ipv4.tcp_syncookies', 'net.ipv4.ping_group_range', 'net.ipv4.ip_local_reserved_ports']);
 
 export const POD_RULES: Rule[] = [
   podRule('no-host-namespaces', 'Pods share no host namespace (network, PID, IPC).',

@@ -6,8 +6,11 @@
  * from the catalog, never from a list of services.
  */
 import { readFileSync } from 'fs';
+import { Testing } from 'cdk8s';
 import { stringify } from 'yaml';
-import { calledServices } from '../../../charts/capabilities/circuit-breakers';
+import { buildApp } from '../../../charts/build-app';
+import { CAPABILITIES, CapabilityUnits } from '../../../charts/capabilities';
+import { AMBIENT_POLICIES_MISSING, calledServices } from '../../../charts/capabilities/circuit-breakers';
 import {
   BreakerSettings, CLASSIC_SIDECAR_REFUSED, DEFAULT_BREAKER, DEFAULT_PROXY_RESOURCES, SHIPPED_CALLEE_OVERRIDES, breakerSettings,
 } from '../../../charts/capabilities/circuit-breakers/config';
@@ -16,7 +19,7 @@ import { CATALOG } from '../../../config/catalog';
 import { parseEnvironment } from '../../../config/load';
 import { ANNOTATION_INJECTED, Manifest, parseInjected } from '../../../lib/core';
 import { checkCapacity } from '../../../lib/namespace';
-import { BREAKER_ENV_SUFFIXES, ISTIO_PROXY_ANNOTATIONS, LABEL_ISTIO_INJECT, breakerEnvName } from '../../../lib/resilience';
+import { ANNOTATION_EXCLUDE_OUTBOUND_PORTS, BREAKER_ENV_SUFFIXES, ISTIO_PROXY_ANNOTATIONS, LABEL_ISTIO_INJECT, breakerEnvName } from '../../../lib/resilience';
 import { runGate } from '../../../lib/validation';
 import { VALID_ENV } from '../../fixtures/environments';
 import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, configProblems, synthEnvironment } from '../../helpers';
@@ -128,9 +131,29 @@ describe('without a mesh: the settings reach each calling app as env vars', () =
             expect(env).toContainEqual({ name: breakerEnvName(callee, suffix as keyof typeof BREAKER_ENV_SUFFIXES), value: String(s[field]) });
           }
         }
+        for (const callee of svc.catalog.calls) {
+          // The ejection analysis settings reach the app too, not only the mesh.
+          expect(env).toContainEqual({ name: breakerEnvName(callee, 'INTERVAL_SECONDS'), value: String(breakerSettings(section, callee).intervalSeconds) });
+          expect(env).toContainEqual({ name: breakerEnvName(callee, 'MAX_EJECTION_PERCENT'), value: String(breakerSettings(section, callee).maxEjectionPercent) });
+        }
         expect(breakerVars.length).toBe(2 + svc.catalog.calls.length * Object.keys(BREAKER_ENV_SUFFIXES).length);
         expect(pod.metadata.labels[LABEL_ISTIO_INJECT]).toBeUndefined();
       }
+    }
+  });
+
+  test('intervalSeconds and maxEjectionPercent set in the section reach the callers\' env', () => {
+    const own = load(`${VALID_ENV}circuitBreakers:\n  defaults: { intervalSeconds: 7, maxEjectionPercent: 50 }\n  callees:\n    payment-gateway: { maxEjectionPercent: 34 }\n`);
+    const edge = EDGES.find((e) => e.callee === 'payment-gateway')!;
+    const other = EDGES.find((e) => e.callee !== 'payment-gateway')!;
+    const envOf = (caller: string) => servicePods(synth(own).manifests, caller).map(appEnv);
+    for (const env of envOf(edge.caller)) {
+      expect(env).toContainEqual({ name: 'BREAKER_PAYMENT_GATEWAY_INTERVAL_SECONDS', value: String(SHIPPED_CALLEE_OVERRIDES['payment-gateway'].intervalSeconds) });
+      expect(env).toContainEqual({ name: 'BREAKER_PAYMENT_GATEWAY_MAX_EJECTION_PERCENT', value: '34' });
+    }
+    for (const env of envOf(other.caller)) {
+      expect(env).toContainEqual({ name: breakerEnvName(other.callee, 'INTERVAL_SECONDS'), value: '7' });
+      expect(env).toContainEqual({ name: breakerEnvName(other.callee, 'MAX_EJECTION_PERCENT'), value: '50' });
     }
   });
 
@@ -213,6 +236,42 @@ describe.each([['ambient', AMBIENT], ['cni', CNI]])('with Istio (%s)', (mode, te
   });
 });
 
+describe('cni with the secrets capability: Vault\'s port bypasses the not-yet-started proxy', () => {
+  const podsOf = (text: string) => {
+    const config = load(text);
+    return config.services.flatMap((svc) => servicePods(synth(config).manifests, svc.name));
+  };
+
+  test.each<[string, string, string]>([
+    ['the default server.port', 'secrets:\n  kv: { prefix: pronto/test }\n', '8200'],
+    ['another server.port', 'secrets:\n  address: https://vault.vault.svc:8300\n  server: { port: 8300 }\n', '8300'],
+  ])('%s: every pod excludes it from the outbound redirection', (_name, secrets, port) => {
+    const pods = podsOf(`${VALID_ENV}${secrets}${CNI}`);
+    expect(pods.length).toBeGreaterThan(0);
+    for (const pod of pods) expect(pod.metadata.annotations[ANNOTATION_EXCLUDE_OUTBOUND_PORTS]).toBe(port);
+  });
+
+  test('without secrets (or with ambient), nothing is excluded', () => {
+    for (const pod of podsOf(`${VALID_ENV}${CNI}`)) expect(pod.metadata.annotations?.[ANNOTATION_EXCLUDE_OUTBOUND_PORTS]).toBeUndefined();
+    for (const pod of podsOf(`${VALID_ENV}secrets: {}\n${AMBIENT}`)) expect(pod.metadata.annotations?.[ANNOTATION_EXCLUDE_OUTBOUND_PORTS]).toBeUndefined();
+  });
+});
+
+describe('ambient with the networkPolicies capability is refused', () => {
+  test('with file:line at circuitBreakers.mesh.dataPlane, naming what the policies lack', () => {
+    const text = withSection('staging', 'circuitBreakers:\n  mesh:\n    type: istio\n    dataPlane: ambient\n');
+    expect(text).toMatch(/^networkPolicies:/m);
+    const got = problems(() => renderEnvironment(parseEnvironment(text, 'config/staging.yaml')));
+    expect(got).toContain(`config/staging.yaml:${lineOf(text, 'dataPlane: ambient')}: circuitBreakers.mesh.dataPlane: "ambient" together with the networkPolicies capability is not supported yet`);
+    for (const part of [AMBIENT_POLICIES_MISSING, 'HBONE (TCP 15008)', '169.254.7.127', 'waypoint', 'use "cni", or turn networkPolicies off']) expect(got).toContain(part);
+  });
+
+  test('cni with networkPolicies, and ambient without them, are accepted', () => {
+    expect(renderEnvironment(parseEnvironment(withSection('staging', CNI_SHIPPED), 'config/staging.yaml')).findings).toEqual([]);
+    expect(renderEnvironment(parseEnvironment(stripSection(withSection('staging', AMBIENT), 'networkPolicies'), 'config/staging.yaml')).findings).toEqual([]);
+  });
+});
+
 describe('circuitBreakers config errors name file:line, field, expected and found', () => {
   test.each<[string, string, string, string[]]>([
     ['the classic sidecar data plane', 'circuitBreakers:\n  mesh: { type: istio, dataPlane: sidecar }\n', 'mesh:',
@@ -249,23 +308,53 @@ describe('circuitBreakers config errors name file:line, field, expected and foun
   });
 });
 
-/** A shipped environment file with `section` as its circuitBreakers section. */
-const withSection = (env: string, section: string) => {
-  // The shipped section, if any, is replaced by the one under test (it is the last block of the file).
-  const raw = readFileSync(`${CONFIG_DIR}/${env}.yaml`, 'utf8').replace(/\n(# [^\n]*\n)*circuitBreakers:[^\n]*\n(  [^\n]*\n)*$/, '\n');
-  return `${raw.replace(/\n*$/, '\n')}${section}`;
-};
+/**
+ * `text` without its top-level `key:` section and without the comment lines right above it
+ * (config/*.yaml introduce each section with some): the section's own lines are the key's
+ * line and every indented line after it, blank and comment lines included when more of the
+ * section follows them.
+ */
+function stripSection(text: string, key: string): string {
+  const lines = text.split('\n');
+  const start = lines.findIndex((l) => l.startsWith(`${key}:`));
+  if (start < 0) return text;
+  const indented = (i: number) => i < lines.length && /^\s+\S/.test(lines[i]);
+  const filler = (i: number) => i < lines.length && !indented(i) && (lines[i].trim() === '' || lines[i].startsWith('#'));
+  let end = start + 1;
+  for (;;) {
+    if (indented(end)) { end++; continue; }
+    let next = end;
+    while (filler(next)) next++;
+    if (next > end && indented(next)) { end = next; continue; }
+    break;
+  }
+  let from = start;
+  while (from > 0 && lines[from - 1].startsWith('#') && !lines[from - 1].startsWith('# yaml-language-server')) from--;
+  return [...lines.slice(0, from), ...lines.slice(end)].join('\n').replace(/\n*$/, '\n');
+}
+
+/** A shipped environment file with `section` as its circuitBreakers section (the shipped one, if any, removed). */
+const withSection = (env: string, section: string) => `${stripSection(readFileSync(`${CONFIG_DIR}/${env}.yaml`, 'utf8'), 'circuitBreakers')}${section}`;
 
 describe('the shipped environments with the section on', () => {
 
   test.each(ENVIRONMENTS.flatMap((env) => MODES.map(([mode, section]) => [env, mode, section])))(
     '%s, %s: every object passes the gate and the capacity guard', (env, _mode, section) => {
-      const config = parseEnvironment(withSection(env, section), `config/${env}.yaml`);
+      // Ambient under the shipped network policies is refused (see below): the ambient case runs without them.
+      const text = section === AMBIENT ? stripSection(withSection(env, section), 'networkPolicies') : withSection(env, section);
+      const config = parseEnvironment(text, `config/${env}.yaml`);
       const rendered = renderEnvironment(config);
       expect(rendered.findings).toEqual([]);
       expect(checkCapacity(rendered.manifests, config.namespace.name)).toEqual([]);
       const rules = rendered.manifests.filter((m) => m.kind === 'DestinationRule');
       expect(rules.length).toBe(section === NO_MESH ? 0 : calledServices(config).length);
+      if (section === CNI_SHIPPED && config.capabilities.secrets) {
+        for (const svc of config.services) {
+          for (const pod of servicePods(rendered.manifests, svc.name)) {
+            expect(pod.metadata.annotations[ANNOTATION_EXCLUDE_OUTBOUND_PORTS]).toBe(String(config.capabilities.secrets.server.port));
+          }
+        }
+      }
     });
 });
 
@@ -285,11 +374,48 @@ describe('the circuitBreakers capability, off', () => {
     expect(without).not.toContain('istio');
   });
 
-  test.each(ENVIRONMENTS)('%s: the shipped files render identically with `circuitBreakers: false` appended', (env) => {
+  /** Every object and every extra file, as text; `units` replaces capabilities by their bare id to render without them. */
+  const renderWith = (text: string, file: string, units: CapabilityUnits = CAPABILITIES) => {
+    const app = Testing.app();
+    const built = buildApp(app, parseEnvironment(text, file), units);
+    return [...app.charts.flatMap((c) => c.toJson()).map((m) => stringify(m)), ...built.files.map((f) => `${f.path}\n${f.text}`)].join('---\n');
+  };
+  const WITHOUT = { ...CAPABILITIES, circuitBreakers: { id: 'circuitBreakers' } } as CapabilityUnits;
+
+  test.each(ENVIRONMENTS)('%s: the shipped file without its section, or with `circuitBreakers: false`, renders as with the capability removed', (env) => {
+    const file = `config/${env}.yaml`;
     const raw = readFileSync(`${CONFIG_DIR}/${env}.yaml`, 'utf8');
-    if (/^circuitBreakers:/m.test(raw)) return;
-    const render = (text: string) => renderEnvironment(parseEnvironment(text, `config/${env}.yaml`)).files.map((f) => `${f.name}\n${f.text}`).join('\n');
-    expect(render(`${raw.replace(/\n*$/, '\n')}circuitBreakers: false\n`)).toBe(render(raw));
+    const full = /^circuitBreakers:/m.test(raw) ? raw : `${raw.replace(/\n*$/, '\n')}${NO_MESH}`;
+    const stripped = stripSection(full, 'circuitBreakers');
+    expect(stripped).not.toMatch(/^circuitBreakers:/m);
+    expect(stripped).not.toContain('BREAKER_');
+    expect(parseEnvironment(stripped, file).capabilities.circuitBreakers).toBeFalsy();
+    const expected = renderWith(full, file, WITHOUT);
+    // The section does change the output, so the comparisons below can fail.
+    expect(renderWith(full, file)).not.toBe(expected);
+    expect(renderWith(stripped, file)).toBe(expected);
+    expect(renderWith(`${stripped}circuitBreakers: false\n`, file)).toBe(expected);
+  });
+});
+
+describe('stripSection, which the tests of the shipped files rely on', () => {
+  const text = '# yaml-language-server: x\ntier: dev\n\n# about a\n# more about a\na:\n  b: 1\n\n  # inside a\n  c: [1]\n# about d\nd: {}\ne: 2\n';
+  test('removes the section, its comments above and inside, and nothing else', () => {
+    expect(stripSection(text, 'a')).toBe('# yaml-language-server: x\ntier: dev\n\n# about d\nd: {}\ne: 2\n');
+    expect(stripSection(text, 'd')).toBe('# yaml-language-server: x\ntier: dev\n\n# about a\n# more about a\na:\n  b: 1\n\n  # inside a\n  c: [1]\ne: 2\n');
+    expect(stripSection(text, 'e')).toBe('# yaml-language-server: x\ntier: dev\n\n# about a\n# more about a\na:\n  b: 1\n\n  # inside a\n  c: [1]\n# about d\nd: {}\n');
+    expect(stripSection(text, 'z')).toBe(text);
+  });
+
+  test.each(ENVIRONMENTS)('%s: removes exactly the shipped sections', (env) => {
+    const raw = readFileSync(`${CONFIG_DIR}/${env}.yaml`, 'utf8');
+    for (const key of ['circuitBreakers', 'networkPolicies']) {
+      const config = parseEnvironment(stripSection(raw, key), `config/${env}.yaml`);
+      expect(config.capabilities[key as 'circuitBreakers' | 'networkPolicies']).toBeFalsy();
+      const before = parseEnvironment(raw, `config/${env}.yaml`);
+      expect(Object.keys(config.capabilities).filter((k) => k !== key && (config.capabilities as any)[k]).sort())
+        .toEqual(Object.keys(before.capabilities).filter((k) => k !== key && (before.capabilities as any)[k]).sort());
+    }
   });
 });
 

@@ -5,12 +5,14 @@
 import { readFileSync } from 'fs';
 import { stringify } from 'yaml';
 import { CLIENTS, GATEWAY_PORTS } from '../../../charts/capabilities/gateway';
+import { LOG_HEADROOM_MI, WRITABLE_BASE_MI, writableSizeMi } from '../../../charts/capabilities/gateway/config';
 import { renderEnvironment } from '../../../charts/synthesize';
 import { CATALOG, GATEWAY } from '../../../config/catalog';
 import { parseEnvironment } from '../../../config/load';
-import { Manifest } from '../../../lib/core';
+import { Manifest, bytes, serviceHost } from '../../../lib/core';
 import { ANNOTATION_CONFIG_CHECKSUM } from '../../../lib/gateway';
 import { runGate } from '../../../lib/validation';
+import { DEFAULT_SERVICE_PORT } from '../../../lib/workload';
 import { VALID_ENV } from '../../fixtures/environments';
 import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, configProblems } from '../../helpers';
 
@@ -34,7 +36,7 @@ describe('the gateway capability', () => {
     const section = load(`${VALID_ENV}${SECTION}`).capabilities.gateway!;
     expect(section.tls).toEqual({ mode: 'loadBalancer' });
     expect(section.rateLimit).toMatchObject({ requestsPerSecond: 20, burst: 40, connectionsPerClient: 50 });
-    expect(section.modsecurity).toEqual({ paranoiaLevel: 1, inboundAnomalyThreshold: 5, outboundAnomalyThreshold: 4, requestBodyLimitMi: 10 });
+    expect(section.modsecurity).toEqual({ paranoiaLevel: 1, inboundAnomalyThreshold: 5, outboundAnomalyThreshold: 4, requestBodyLimitMi: 10, requestBodyNoFilesLimitKi: 1024 });
     expect(section.headers.hstsMaxAgeSeconds).toBe(31536000);
   });
 
@@ -53,12 +55,37 @@ describe('the gateway capability', () => {
   test('routes come from the catalog: every public route to its Service, internal services nowhere', () => {
     for (const svc of ROUTED) {
       expect(conf).toContain(`server ${svc}.pronto.svc.cluster.local:80;`);
+      expect(conf).toContain(`server ${serviceHost(svc, 'pronto')}:${DEFAULT_SERVICE_PORT};`);
       const path = CATALOG[svc].route!.path;
       expect(conf).toContain(path === '/' ? 'location / {' : `location ${path}/ {`);
     }
     for (const svc of INTERNAL) expect(conf).not.toContain(svc);
     const longLived = ROUTED.filter((s) => CATALOG[s].route!.longLivedConnections);
     expect(conf.match(/proxy_set_header Upgrade/g)?.length ?? 0).toBe(longLived.length * 2);
+  });
+
+  test('the body limits: 10 MiB in all, 1024 KiB without files (JSON, forms), each settable', () => {
+    const modsec = find(on.manifests, 'ConfigMap').data['modsecurity.conf'] as string;
+    expect(modsec).toMatch(/^SecRequestBodyLimit 10485760$/m);
+    expect(modsec).toMatch(/^SecRequestBodyNoFilesLimit 1048576$/m);
+    expect(conf).toContain('client_max_body_size 10485760;');
+    const set = synth(load(`${VALID_ENV}${SECTION}  modsecurity: { requestBodyLimitMi: 4, requestBodyNoFilesLimitKi: 4096 }\n`));
+    expect(find(set.manifests, 'ConfigMap').data['modsecurity.conf']).toMatch(/^SecRequestBodyNoFilesLimit 4194304$/m);
+  });
+
+  test('the /tmp emptyDir is sized from the body limit and the connections per client, within the ephemeral-storage limit', () => {
+    const pod = (manifests: Manifest[]) => find(manifests, 'Deployment').spec.template.spec;
+    const writable = (manifests: Manifest[]) => pod(manifests).volumes.find((v: any) => v.name === 'writable').emptyDir.sizeLimit;
+    // 64Mi + 10Mi × 50 connections: one client at its connection limit uploading full bodies cannot evict a pod.
+    expect(writable(on.manifests)).toBe('564Mi');
+    expect(writableSizeMi(10, 50, '2Gi')).toBe(WRITABLE_BASE_MI + 500);
+    const limit = pod(on.manifests).containers[0].resources.limits['ephemeral-storage'];
+    expect(bytes(writable(on.manifests)) + LOG_HEADROOM_MI * 1024 * 1024).toBeLessThanOrEqual(bytes(limit));
+    // Capped at the limit minus the logs' headroom.
+    const big = synth(load(`${VALID_ENV}${SECTION}  modsecurity: { requestBodyLimitMi: 100 }\n`));
+    expect(writable(big.manifests)).toBe(`${2048 - LOG_HEADROOM_MI}Mi`);
+    const small = synth(load(`${VALID_ENV}${SECTION}  rateLimit: { connectionsPerClient: 4 }\n`));
+    expect(writable(small.manifests)).toBe('104Mi');
   });
 
   test('a change of the section changes the checksum, so the pods roll', () => {
@@ -118,9 +145,35 @@ describe('gateway config errors name file:line, field, expected and found', () =
     expect(got).toContain(found);
   });
 
-  test('a trusted proxy that is not a CIDR', () => {
-    const text = `${VALID_ENV}gateway:\n${IMAGE}  trustedProxies:\n    - 10.0.0.0/8\n    - 10.1.2.3\n`;
-    expect(problems(() => load(text))).toContain(`${FILE}:${lineOf(text, '10.1.2.3')}: gateway.trustedProxies.1: expected a CIDR such as 10.0.0.0/8 or fd00::/8 (an address with its prefix length), found "10.1.2.3"`);
+  test.each([
+    ['a no-files body limit over the body limit', '  modsecurity: { requestBodyLimitMi: 2, requestBodyNoFilesLimitKi: 4096 }\n', 'requestBodyNoFilesLimitKi: 4096',
+      'gateway.modsecurity.requestBodyNoFilesLimitKi: expected at most the body limit (requestBodyLimitMi 2 = 2048 KiB), found 4096'],
+    ['an ephemeral-storage limit too small for /tmp', '  resources:\n    requests: { ephemeralStorage: 100Mi }\n    limits: { ephemeralStorage: 200Mi }\n', 'ephemeralStorage: 200Mi',
+      'gateway.resources.limits.ephemeralStorage: expected at least 202Mi: /tmp needs 64Mi plus one request body at the limit (10Mi), and the logs 128Mi, found "200Mi"'],
+  ])('%s', (_name, extra, needle, message) => {
+    const text = bad(extra);
+    expect(problems(() => load(text))).toContain(`${at(text, needle)}${message}`);
+  });
+
+  test.each([
+    ['an address without a prefix', '10.1.2.3', 'expected a CIDR block such as 203.0.113.0/24 or 2001:db8::/32'],
+    ['host bits set', '10.1.2.3/8', 'expected the network address of the block (host bits zero), such as 10.0.0.0/8'],
+    ['a bogus IPv6 address', '1:2:3/64', 'expected a CIDR block such as 203.0.113.0/24 or 2001:db8::/32'],
+    ['IPv6 host bits set', 'fd00::1/8', 'expected the network address of the block (host bits zero), such as fd00:0:0:0:0:0:0:0/8'],
+    ['a prefix too long', '10.0.0.0/33', 'expected a prefix length of at most 32 for an IPv4 block'],
+  ])('a trusted proxy that is not a CIDR block: %s', (_name, cidr, message) => {
+    const text = `${VALID_ENV}gateway:\n${IMAGE}  trustedProxies:\n    - 10.0.0.0/8\n    - ${cidr}\n`;
+    expect(problems(() => load(text))).toContain(`${FILE}:${lineOf(text, `- ${cidr}`)}: gateway.trustedProxies.1: ${message}, found "${cidr}"`);
+  });
+
+  test('a load-balancer source range with host bits set', () => {
+    const text = `${VALID_ENV}${SECTION}  service:\n    loadBalancerSourceRanges: [192.168.1.1/16]\n`;
+    expect(problems(() => load(text))).toContain(`${FILE}:${lineOf(text, '192.168.1.1/16')}: gateway.service.loadBalancerSourceRanges.0: expected the network address of the block (host bits zero), such as 192.168.0.0/16, found "192.168.1.1/16"`);
+  });
+
+  test('valid blocks pass: IPv4, IPv6 with ::, a single host', () => {
+    const section = load(`${VALID_ENV}gateway:\n${IMAGE}  trustedProxies: [10.0.0.0/8, 'fd00::/8', 203.0.113.7/32, '2001:db8::1/128']\n`).capabilities.gateway!;
+    expect(section.trustedProxies).toEqual(['10.0.0.0/8', 'fd00::/8', '203.0.113.7/32', '2001:db8::1/128']);
   });
 
   test('TLS at the load balancer without trusted proxies', () => {

@@ -43,6 +43,31 @@ function shipped(env: string): { file: string; text: string } {
   return { file: `config/${env}.yaml`, text: /^networkPolicies:/m.test(text) ? text : `${text.endsWith('\n') ? text : `${text}\n`}${SECTION}` };
 }
 
+/**
+ * `text` without its top-level `key:` section and without the comment lines right above it
+ * (config/*.yaml introduce each section with some): the section's own lines are the key's
+ * line and every indented line after it, blank and comment lines included when more of the
+ * section follows them.
+ */
+function stripSection(text: string, key: string): string {
+  const lines = text.split('\n');
+  const start = lines.findIndex((l) => l.startsWith(`${key}:`));
+  if (start < 0) return text;
+  const indented = (i: number) => i < lines.length && /^\s+\S/.test(lines[i]);
+  const filler = (i: number) => i < lines.length && !indented(i) && (lines[i].trim() === '' || lines[i].startsWith('#'));
+  let end = start + 1;
+  for (;;) {
+    if (indented(end)) { end++; continue; }
+    let next = end;
+    while (filler(next)) next++;
+    if (next > end && indented(next)) { end = next; continue; }
+    break;
+  }
+  let from = start;
+  while (from > 0 && lines[from - 1].startsWith('#') && !lines[from - 1].startsWith('# yaml-language-server')) from--;
+  return [...lines.slice(0, from), ...lines.slice(end)].join('\n').replace(/\n*$/, '\n');
+}
+
 const ENVS: Array<{ name: string; file: string; text: string }> = [
   { name: 'VALID_ENV', file: FILE, text: `${VALID_ENV}${SECTION}` },
   ...ENVIRONMENTS.map((env) => ({ name: env, ...shipped(env) })),
@@ -479,12 +504,24 @@ describe('off (absent or false)', () => {
   const WITHOUT = { ...CAPABILITIES, networkPolicies: { id: 'networkPolicies' } } as CapabilityUnits;
   const yaml = (manifests: Manifest[]) => manifests.map((m) => stringify(m)).join('---\n');
 
-  test.each([['VALID_ENV', FILE, VALID_ENV], ...ENVIRONMENTS.map((env) => [env, `config/${env}.yaml`, readFileSync(path.join(CONFIG_DIR, `${env}.yaml`), 'utf8')])])(
-    '%s: the output is byte-identical to the output without the capability', (_name, file, text) => {
-      if (/^networkPolicies:/m.test(text)) return;
-      const expected = yaml(synth(parseEnvironment(text, file), WITHOUT).manifests);
-      expect(yaml(synth(parseEnvironment(text, file)).manifests)).toBe(expected);
-      expect(yaml(synth(parseEnvironment(`${text}networkPolicies: false\n`, file)).manifests)).toBe(expected);
-      expect(synth(parseEnvironment(text, file)).charts.capabilities.map((c) => c.node.id)).not.toContain('network-policies');
-    });
+  test('VALID_ENV: the output is byte-identical to the output without the capability', () => {
+    const expected = yaml(synth(parseEnvironment(`${VALID_ENV}${SECTION}`, FILE), WITHOUT).manifests);
+    expect(yaml(synth(parseEnvironment(`${VALID_ENV}${SECTION}`, FILE)).manifests)).not.toBe(expected);
+    expect(yaml(synth(parseEnvironment(VALID_ENV, FILE)).manifests)).toBe(expected);
+    expect(yaml(synth(parseEnvironment(`${VALID_ENV}networkPolicies: false\n`, FILE)).manifests)).toBe(expected);
+  });
+
+  test.each(ENVIRONMENTS)('%s: the shipped file without its section, or with `networkPolicies: false`, renders as with the capability removed', (env) => {
+    const { file, text } = shipped(env);
+    const stripped = stripSection(text, 'networkPolicies');
+    expect(stripped).not.toMatch(/^networkPolicies:/m);
+    expect(stripped).not.toContain('externalHosts');
+    expect(parseEnvironment(stripped, file).capabilities.networkPolicies).toBeFalsy();
+    const expected = yaml(synth(parseEnvironment(text, file), WITHOUT).manifests);
+    // The section does change the output, so the comparisons below can fail.
+    expect(yaml(synth(parseEnvironment(text, file)).manifests)).not.toBe(expected);
+    expect(yaml(synth(parseEnvironment(stripped, file)).manifests)).toBe(expected);
+    expect(yaml(synth(parseEnvironment(`${stripped}networkPolicies: false\n`, file)).manifests)).toBe(expected);
+    expect(synth(parseEnvironment(stripped, file)).charts.capabilities.map((c) => c.node.id)).not.toContain('network-policies');
+  });
 });

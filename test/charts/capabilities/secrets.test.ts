@@ -55,7 +55,17 @@ describe('the secrets section', () => {
 
   test.each<[string, string, string[]]>([
     ['an address with a path', 'secrets:\n  address: https://vault.example.com/v1\n', [`:${lineOfSection + 1}: secrets.address`, 'expected a URL such as https://vault.vault.svc:8200', 'found "https://vault.example.com/v1"']],
-    ['an in-cluster address outside the server namespace', 'secrets:\n  address: http://vault.secrets.svc:8200\n', [`:${lineOfSection + 1}: secrets.address`, "expected an in-cluster address in the Vault server's namespace (server.namespace: vault)"]],
+    ['an in-cluster address outside the server namespace', 'secrets:\n  address: http://vault.secrets.svc:8200\n', [`:${lineOfSection + 1}: secrets.address`, "expected a Service of the Vault server's namespace (server.namespace: vault)", 'found "http://vault.secrets.svc:8200"']],
+    ['an external Vault', 'secrets:\n  address: https://vault.example.com:8200\n', [`:${lineOfSection + 1}: secrets.address`, 'an external Vault (or one elsewhere in the cluster) is not supported yet', "the agent's egress would need its address blocks", 'found "https://vault.example.com:8200"']],
+    ['an external Vault whose host ends like the namespace', 'secrets:\n  address: https://vault.vault.example.com:8200\n', [`:${lineOfSection + 1}: secrets.address`, 'an external Vault (or one elsewhere in the cluster) is not supported yet']],
+    ['a bare host name', 'secrets:\n  address: https://vault:8200\n', [`:${lineOfSection + 1}: secrets.address`, '<name>.vault, <name>.vault.svc or <name>.vault.svc.cluster.local']],
+    ['another cluster domain', 'secrets:\n  address: https://vault.vault.svc.example.internal:8200\n', [`:${lineOfSection + 1}: secrets.address`, 'is not supported yet']],
+    ['an address in the namespace of another server.namespace', 'secrets:\n  address: https://vault-active.vault:8200\n  server: { namespace: hashicorp }\n', [`:${lineOfSection + 1}: secrets.address`, '(server.namespace: hashicorp)']],
+    ['a port other than server.port', 'secrets:\n  address: https://vault-active.vault.svc:443\n', [`:${lineOfSection + 1}: secrets.address`, 'expected the port the Vault server pods listen on (server.port: 8200), found 443']],
+    ['no port, the scheme\'s default differing from server.port', 'secrets:\n  address: https://vault.vault.svc\n', [`:${lineOfSection + 1}: secrets.address`, 'found 443 (the https default)']],
+    ['a relative CA path', 'secrets:\n  tls: { caCertPath: vault/ca.crt }\n', [`:${lineOfSection + 1}: secrets.tls.caCertPath`, 'expected an absolute file path', 'found "vault/ca.crt"']],
+    ['a TLS Secret name that is no name', 'secrets:\n  tls: { tlsSecret: Vault_CA }\n', [`:${lineOfSection + 1}: secrets.tls.tlsSecret`, 'expected the name of a Secret', 'found "Vault_CA"']],
+    ['an unknown TLS key', 'secrets:\n  tls: { caCert: /vault/tls/ca.crt }\n', ['secrets.tls: unknown key "caCert"']],
     ['an agent UID below 10000', 'secrets:\n  agent:\n    runAsUser: 100\n', [`:${lineOfSection + 2}: secrets.agent.runAsUser`, 'expected a value ≥ 10000', 'found 100']],
     ['an agent limit below its request', 'secrets:\n  agent:\n    resources:\n      limits: { memory: 32Mi }\n', ['secrets.agent.resources.limits.memory', 'expected a limit ≥ the request (64Mi)', 'found "32Mi"']],
     ['a malformed KV prefix', 'secrets:\n  kv: { prefix: /pronto/ }\n', ['secrets.kv.prefix', 'expected a path such as pronto or pronto/prod', 'found "/pronto/"']],
@@ -65,6 +75,70 @@ describe('the secrets section', () => {
   ])('fails on %s with file, line, field, expectation and what was found', (_name, section, expected) => {
     const message = problems(`${VALID_ENV}${section}`);
     for (const part of [FILE, ...expected]) expect(message).toContain(part);
+  });
+});
+
+describe('the Vault address names the server pods the flow goes to', () => {
+  test.each([
+    ['https://vault.vault:8200', 'vault', 8200],
+    ['https://vault-active.vault:8200', 'vault', 8200],
+    ['https://vault.vault.svc:8200', 'vault', 8200],
+    ['https://vault-active.vault.svc.cluster.local:8200', 'vault', 8200],
+    ['https://vault.hashicorp.svc:8200', 'hashicorp', 8200],
+    ['https://vault.vault.svc', 'vault', 443],
+    ['http://vault.vault.svc:8200', 'vault', 8200],
+  ] as Array<[string, string, number]>)('accepts %s (server.namespace %s, server.port %s)', (address, namespace, port) => {
+    const config = load(`${VALID_ENV}secrets:\n  address: ${address}\n  server: { namespace: ${namespace}, port: ${port} }\n`);
+    expect(config.capabilities.secrets!.address).toBe(address);
+    const flows = synth(config).charts.graph.flows.filter((f) => f.declaredBy === 'secrets');
+    expect(flows.length).toBeGreaterThan(0);
+    for (const f of flows) {
+      expect(f.to).toMatchObject({ kind: 'foreign', namespace });
+      expect(f.ports).toEqual([{ port, protocol: 'TCP' }]);
+    }
+  });
+});
+
+describe('how the agent trusts Vault\'s certificate (tls)', () => {
+  const annotationsOf = (text: string) => {
+    const config = load(text);
+    const reader = catalogReaders(config)[0];
+    return servicePods(synth(config).manifests, reader.name).map((pod) => pod.metadata.annotations);
+  };
+
+  test('absent: no ca-cert nor tls-secret annotation, the injector\'s configured CA applies', () => {
+    expect(load(ON).capabilities.secrets!.tls).toBeUndefined();
+    for (const a of annotationsOf(ON)) {
+      expect(a['vault.hashicorp.com/ca-cert']).toBeUndefined();
+      expect(a['vault.hashicorp.com/tls-secret']).toBeUndefined();
+    }
+  });
+
+  test('caCertPath and tlsSecret reach every reading pod as vault.hashicorp.com/ca-cert and tls-secret', () => {
+    const all = annotationsOf(`${ON}  tls: { caCertPath: /vault/tls/ca.crt, tlsSecret: vault-ca }\n`);
+    expect(all.length).toBeGreaterThan(0);
+    for (const a of all) {
+      expect(a['vault.hashicorp.com/ca-cert']).toBe('/vault/tls/ca.crt');
+      expect(a['vault.hashicorp.com/tls-secret']).toBe('vault-ca');
+    }
+  });
+
+  test('each alone: only its own annotation', () => {
+    for (const a of annotationsOf(`${ON}  tls: { caCertPath: /etc/ssl/vault-ca.pem }\n`)) {
+      expect(a['vault.hashicorp.com/ca-cert']).toBe('/etc/ssl/vault-ca.pem');
+      expect(a['vault.hashicorp.com/tls-secret']).toBeUndefined();
+    }
+    for (const a of annotationsOf(`${ON}  tls: { tlsSecret: vault-ca }\n`)) {
+      expect(a['vault.hashicorp.com/ca-cert']).toBeUndefined();
+      expect(a['vault.hashicorp.com/tls-secret']).toBe('vault-ca');
+    }
+  });
+
+  test('the pods still pass the whole gate and the capacity guard', () => {
+    const config = load(`${ON}  tls: { caCertPath: /vault/tls/ca.crt, tlsSecret: vault-ca }\n`);
+    const { manifests } = synth(config);
+    expect(runGate(manifests).findings).toEqual([]);
+    expect(checkCapacity(manifests, config.namespace.name)).toEqual([]);
   });
 });
 

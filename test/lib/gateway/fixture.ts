@@ -13,7 +13,7 @@ export const MODEL: GatewayModel = {
   realIpHeader: 'X-Forwarded-For',
   rateLimits: { requestsPerSecond: 20, burst: 40, strictRequestsPerMinute: 10, strictBurst: 5, strictPaths: ['/login'], connectionsPerClient: 50, zoneSizeMi: 10 },
   headers: { hstsMaxAgeSeconds: 31536000, hstsIncludeSubDomains: true, hstsPreload: false, defaultContentSecurityPolicy: CSP, frameOptions: 'DENY', referrerPolicy: 'no-referrer', permissionsPolicy: 'camera=()' },
-  waf: { paranoiaLevel: 2, inboundAnomalyThreshold: 7, outboundAnomalyThreshold: 4, allowedMethods: ['GET', 'HEAD', 'POST', 'OPTIONS', 'PUT', 'PATCH', 'DELETE'], requestBodyLimitBytes: 1048576, crsSetupVersion: 4180 },
+  waf: { paranoiaLevel: 2, inboundAnomalyThreshold: 7, outboundAnomalyThreshold: 4, allowedMethods: ['GET', 'HEAD', 'POST', 'OPTIONS', 'PUT', 'PATCH', 'DELETE'], requestBodyLimitBytes: 1048576, requestBodyNoFilesLimitBytes: 262144, crsSetupVersion: 4180 },
   timeouts: { connectSeconds: 5, readSeconds: 60, longLivedSeconds: 3600 },
   drainSeconds: 60,
   workerProcesses: 1,

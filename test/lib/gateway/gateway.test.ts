@@ -60,4 +60,9 @@ describe('Gateway', () => {
     expect(() => synth({ ...PROPS, model: { ...MODEL, tls: { mode: 'gateway', certificateFile: `${GATEWAY_TLS_DIR}/tls.crt`, keyFile: `${GATEWAY_TLS_DIR}/tls.key` } } }))
       .toThrow('TLS at the gateway needs tlsSecretName');
   });
+
+  test('the writable emptyDir must fit under the ephemeral-storage limit (it counts against it)', () => {
+    expect(() => synth({ ...PROPS, writableSize: '2Gi' })).toThrow('the writable emptyDir (2Gi) must fit under the container\'s ephemeral-storage limit (2Gi)');
+    expect(() => synth({ ...PROPS, writableSize: '1920Mi' })).not.toThrow();
+  });
 });

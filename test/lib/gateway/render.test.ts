@@ -23,7 +23,7 @@ describe('renderNginxConf', () => {
   test('every location repeats every security header with always, and the rate limits', () => {
     const locs = locations(conf);
     const proxied = [...locs].filter(([, body]) => body.includes('proxy_pass'));
-    expect(proxied.length).toBe(MODEL.routes.filter((r) => r.path !== '/').length * 2 + 1 + MODEL.rateLimits.strictPaths.length);
+    expect(proxied.length).toBe(MODEL.routes.filter((r) => r.path !== '/').length * 2 + 1 + MODEL.rateLimits.strictPaths.length * 2);
     for (const [matcher, body] of proxied) {
       for (const header of ['Strict-Transport-Security', 'Content-Security-Policy', 'X-Content-Type-Options', 'X-Frame-Options', 'Referrer-Policy', 'Permissions-Policy']) {
         expect([matcher, body]).toEqual([matcher, expect.stringMatching(new RegExp(`add_header ${header} .* always;`))]);
@@ -33,8 +33,37 @@ describe('renderNginxConf', () => {
       expect(body).toContain('proxy_set_header traceparent $pronto_traceparent;');
       expect(body).toContain('proxy_set_header X-Request-ID $pronto_request_id;');
     }
-    expect(locs.get('/login')).toContain('limit_req zone=pronto_login_payment burst=5 nodelay;');
-    expect(locs.get('/login')).toContain('proxy_pass http://svc_web;');
+    for (const matcher of ['= /login', '/login/']) {
+      expect(locs.get(matcher)).toContain('limit_req zone=pronto_login_payment burst=5 nodelay;');
+      expect(locs.get(matcher)).toContain('proxy_pass http://svc_web;');
+    }
+    for (const matcher of ['/', '= /live', '/live/']) expect(locs.get(matcher)).not.toContain('pronto_login_payment');
+  });
+
+  test('strict paths match whole path segments: /loginfoo is not /login', () => {
+    // A bare prefix `location /login` would also take /loginfoo.
+    expect(conf).not.toMatch(/location \/login \{/);
+    expect(conf).toContain('location = /login {');
+    expect(conf).toContain('location /login/ {');
+  });
+
+  test('a strict path that is a route\'s own path makes that route\'s locations strict, without a second pair', () => {
+    const both = renderNginxConf({ ...MODEL, rateLimits: { ...MODEL.rateLimits, strictPaths: ['/login', '/live', '/live/pay'] } });
+    const matchers = [...both.split('# Probes only')[0].matchAll(/location ([^{]+?) \{/g)].map((m) => m[1]);
+    expect(matchers).toEqual(['/', '= /live', '/live/', '= /live/pay', '/live/pay/', '= /login', '/login/']);
+    const locs = locations(both);
+    for (const matcher of ['= /live', '/live/', '= /live/pay', '/live/pay/']) {
+      expect(locs.get(matcher)).toContain('limit_req zone=pronto_login_payment burst=5 nodelay;');
+      expect(locs.get(matcher)).toContain('proxy_pass http://svc_live;');
+      expect(locs.get(matcher)).toContain('proxy_set_header Upgrade $http_upgrade;');
+    }
+    expect(locs.get('/')).not.toContain('pronto_login_payment');
+  });
+
+  test('responses are streamed, never spooled to the emptyDir; request bodies spool there', () => {
+    expect(conf).toContain('proxy_max_temp_file_size 0;');
+    expect(conf).toContain(`client_body_temp_path ${IMAGE_PATHS.writableDir}/nginx-client-body;`);
+    expect(conf).toContain('client_max_body_size 1048576;');
   });
 
   test('routes: per-route CSP, and upgrade headers and long timeouts on long-lived routes only', () => {
@@ -66,6 +95,24 @@ describe('renderModSecurityConf', () => {
     expect(conf).toContain('setvar:tx.crs_setup_version=4180');
     expect(conf).toContain(`Include ${IMAGE_PATHS.crsRules}/*.conf`);
   });
+
+  test('body limits: the whole body and the body without files (JSON, forms) each from the model', () => {
+    expect(conf).toMatch(/^SecRequestBodyLimit 1048576$/m);
+    expect(conf).toMatch(/^SecRequestBodyNoFilesLimit 262144$/m);
+    const big = renderModSecurityConf({ ...MODEL, waf: { ...MODEL.waf, requestBodyLimitBytes: 10485760, requestBodyNoFilesLimitBytes: 1048576 } });
+    expect(big).toMatch(/^SecRequestBodyNoFilesLimit 1048576$/m);
+  });
+
+  test('the audit log names the transaction and the matched rules, never request headers or bodies', () => {
+    expect(conf).toMatch(/^SecAuditLogParts AHZ$/m);
+    const parts = /^SecAuditLogParts (\w+)$/m.exec(conf)![1];
+    for (const part of ['B', 'C', 'E', 'F', 'I', 'J', 'K']) expect([part, parts]).toEqual([part, expect.not.stringContaining(part)]);
+  });
+
+  test('bodies that do not parse, strictly, are refused (as modsecurity.conf-recommended)', () => {
+    expect(conf).toMatch(/^SecRule REQBODY_ERROR "!@eq 0" "id:200002,phase:2,.*deny,status:400/m);
+    expect(conf).toMatch(/^SecRule MULTIPART_STRICT_ERROR "!@eq 0" "id:200003,phase:2,.*deny,status:400,msg:'Multipart request body failed strict validation: .*FL %\{MULTIPART_FILE_LIMIT_EXCEEDED\}'"$/m);
+  });
 });
 
 describe('gatewayModelProblems', () => {
@@ -75,6 +122,7 @@ describe('gatewayModelProblems', () => {
     ['a rate of zero', { rateLimits: { ...MODEL.rateLimits, requestsPerSecond: 0 } }, 'requestsPerSecond: expected an integer ≥ 1, found 0'],
     ['no routes', { routes: [] }, 'expected at least one public route'],
     ['a strict path under no route', { routes: [MODEL.routes[1]] }, 'strict path /login: expected a path under a public route'],
+    ['a no-files limit over the body limit', { waf: { ...MODEL.waf, requestBodyNoFilesLimitBytes: 2097152 } }, 'requestBodyNoFilesLimitBytes: expected at most requestBodyLimitBytes (1048576), found 2097152'],
   ])('%s', (_name, change, message) => {
     expect(gatewayModelProblems({ ...MODEL, ...change }).join('\n')).toContain(message);
     expect(() => renderNginxConf({ ...MODEL, ...change })).toThrow(message);

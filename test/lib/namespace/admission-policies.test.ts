@@ -288,3 +288,21 @@ describe('namespace.admissionPolicies in an environment', () => {
     expect(problems(withSetting(VALID_ENV, '\n    enforce: Deny')).join('\n')).toContain('namespace.admissionPolicies: unknown key "enforce"');
   });
 });
+
+describe('which requests the policies look at', () => {
+  const condition = (shape: string) => policyOf(shape).spec.matchConditions[0].expression;
+  const run = (shape: string, operation: string, object: unknown, oldObject: unknown) =>
+    cel(condition(shape), { request: { operation }, object: celInput(object), oldObject: celInput(oldObject) });
+
+  test('every CREATE, and an UPDATE only when the pod spec changes (a controller scaling an old ReplicaSet is let through)', () => {
+    const template = GOOD[0].template;
+    const rs = (replicas: number, t: any) => ({ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'old' }, spec: { replicas, template: t } });
+    const latest = copy(template);
+    app(latest).image = 'registry.example.com/x:latest';
+    expect(run('workload', 'CREATE', rs(2, latest), null)).toBe(true);
+    expect(run('workload', 'UPDATE', rs(0, latest), rs(2, latest))).toBe(false);
+    expect(run('workload', 'UPDATE', rs(2, latest), rs(2, template))).toBe(true);
+    const pod = (labels: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { labels }, spec: latest.spec });
+    expect(run('pod', 'UPDATE', pod({ a: 'b' }), pod({}))).toBe(false);
+  });
+});

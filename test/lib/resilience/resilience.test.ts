@@ -6,7 +6,7 @@ import { Testing } from 'cdk8s';
 import { ANNOTATION_INJECTED, BreakerLimits, ContainerImage, Manifest, parseInjected } from '../../../lib/core';
 import { checkCapacity } from '../../../lib/namespace';
 import {
-  BREAKER_ENV_SUFFIXES, CircuitBreakerRule, ISTIO_PROXY_ANNOTATIONS, ISTIO_PROXY_CONTAINERS, LABEL_ISTIO_INJECT,
+  ANNOTATION_EXCLUDE_OUTBOUND_PORTS, BREAKER_ENV_SUFFIXES, CircuitBreakerRule, ISTIO_PROXY_ANNOTATIONS, ISTIO_PROXY_CONTAINERS, LABEL_ISTIO_INJECT,
   addIstioProxy, breakerEnv, breakerEnvName,
 } from '../../../lib/resilience';
 import { PodExtensionPoint, Workload } from '../../../lib/workload';
@@ -34,6 +34,10 @@ describe('breakerEnv', () => {
     }
     expect(env.length).toBe(2 + deps.length * Object.keys(BREAKER_ENV_SUFFIXES).length);
     expect(env).toContainEqual({ name: 'BREAKER_PAYMENT_GATEWAY_MAX_PENDING', value: '8' });
+    // Every limit reaches the app: none is left without its env var.
+    expect(Object.values(BREAKER_ENV_SUFFIXES).sort()).toEqual(Object.keys(LIMITS).sort());
+    expect(env).toContainEqual({ name: 'BREAKER_PAYMENT_GATEWAY_INTERVAL_SECONDS', value: '5' });
+    expect(env).toContainEqual({ name: 'BREAKER_ORDER_SERVICE_MAX_EJECTION_PERCENT', value: '100' });
   });
 
   test('with a mesh: only the client timeouts', () => {
@@ -111,10 +115,10 @@ describe('addIstioProxy', () => {
     ports: [{ name: 'http', number: 8080 }],
     probes: { liveness: { httpGet: { path: '/health/live', port: 'http' } }, readiness: { httpGet: { path: '/health/ready', port: 'http' } } },
   };
-  const build = () => {
+  const build = (excludeOutboundPorts?: number[]) => {
     const chart = Testing.chart();
     const ext = new PodExtensionPoint('billing');
-    addIstioProxy(ext, { resources });
+    addIstioProxy(ext, { resources, excludeOutboundPorts });
     new Workload(chart, 'Billing', { name: 'billing', component: 'api', scaling: { kind: 'fixed', replicas: 2 }, containers: [container], extension: ext });
     const manifests = Testing.synth(chart) as Manifest[];
     return { manifests, pod: (manifests.find((m) => m.kind === 'Deployment') as any).spec.template };
@@ -146,6 +150,15 @@ describe('addIstioProxy', () => {
     expect(checkCapacity([quota as Manifest, ...inNs], 'pronto')).toEqual([]);
     const tight = { ...quota, spec: { hard: { ...quota.spec.hard, 'requests.cpu': '299m' } } };
     expect(checkCapacity([tight as Manifest, ...inNs], 'pronto')).not.toEqual([]);
+  });
+
+  test('excludes the outbound ports given from the redirection, and none by default', () => {
+    expect(build().pod.metadata.annotations[ANNOTATION_EXCLUDE_OUTBOUND_PORTS]).toBeUndefined();
+    expect(build([]).pod.metadata.annotations[ANNOTATION_EXCLUDE_OUTBOUND_PORTS]).toBeUndefined();
+    expect(build([8200]).pod.metadata.annotations[ANNOTATION_EXCLUDE_OUTBOUND_PORTS]).toBe('8200');
+    expect(build([8300, 8200, 8300]).pod.metadata.annotations[ANNOTATION_EXCLUDE_OUTBOUND_PORTS]).toBe('8200,8300');
+    expect(gateFindingsInNamespace(build([8200]).manifests)).toEqual([]);
+    expect(() => addIstioProxy(new PodExtensionPoint('x'), { resources, excludeOutboundPorts: [0] })).toThrow('excludeOutboundPorts: expected ports 1 to 65535, found 0');
   });
 
   test('refuses incomplete resources', () => {

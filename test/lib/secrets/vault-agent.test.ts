@@ -113,9 +113,20 @@ describe('addVaultAgent', () => {
     ['a root-range agent UID', { runAs: { user: 100, group: 10001 } }, 'expected UID and GID ≥ 10000, found 100'],
     ['a token lifetime Kubernetes refuses', { tokenExpirationSeconds: 60 }, 'expected 600 to 86400, found 60'],
     ['an upper-case file name', { secrets: [{ ...PROPS.secrets[0], file: 'DB' }] }, 'file "DB": expected a lower-case DNS label'],
+    ['a relative CA path', { tls: { caCertPath: 'ca.crt' } }, 'tls.caCertPath: expected an absolute file path, found "ca.crt"'],
+    ['a TLS Secret name that is no name', { tls: { tlsSecret: 'Vault CA' } }, 'tls.tlsSecret: expected a Secret name, found "Vault CA"'],
     ['a template with its own with-secret', { secrets: [{ ...PROPS.secrets[0], template: '{{ with secret "x" }}{{ end }}' }] }, 'must not contain its own'],
   ])('refuses %s', (_name, props, message) => {
     expect(() => addVaultAgent(new PodExtensionPoint('billing'), { ...PROPS, ...props })).toThrow(message);
+  });
+
+  test('without tls, leaves the CA to the injector\'s configuration; with it, names the CA file and the Secret that holds it', () => {
+    expect(a['vault.hashicorp.com/ca-cert']).toBeUndefined();
+    expect(a['vault.hashicorp.com/tls-secret']).toBeUndefined();
+    const withTls = workload({ tls: { caCertPath: '/vault/tls/ca.crt', tlsSecret: 'vault-ca' } });
+    expect(withTls.pod.metadata.annotations['vault.hashicorp.com/ca-cert']).toBe('/vault/tls/ca.crt');
+    expect(withTls.pod.metadata.annotations['vault.hashicorp.com/tls-secret']).toBe('vault-ca');
+    expect(gateFindingsInNamespace(withTls.manifests)).toEqual([]);
   });
 
   test('refuses agent resources without ephemeral storage (the capacity guard needs every value)', () => {
