@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { DIGEST, REPOSITORY, VERSION_TAG, versionLabelProblem } from '../../lib/core/image';
 import { labelValueProblem, qualifiedNameProblem } from '../../lib/core/labels';
+import { cpuMillis, isByteQuantity, isCpuQuantity } from '../../lib/core/quantity';
+import { ComputeAmounts, ComputeField, ComputeResources, requestExceedsLimit } from '../../lib/core/resources';
 
 /**
  * An image tag: matches `pattern` (described by `expected`) and can become the
@@ -116,3 +118,31 @@ export const cidrBlockSchema = z.string({ error: 'expected a CIDR block such as 
   const block = parseCidrBlock(text);
   if (typeof block === 'string') ctx.addIssue({ code: 'custom', input: text, message: block });
 });
+
+const sectionCpu = z.union([z.string(), z.number()], { error: 'expected a CPU quantity such as 50m' })
+  .transform((v) => String(v))
+  .refine((v) => isCpuQuantity(v) && cpuMillis(v) > 0, { error: 'expected a CPU quantity above zero, such as 50m' });
+const sectionBytes = z.string({ error: 'expected a quantity such as 64Mi' })
+  .regex(/^[1-9]\d*(Mi|Gi)$/, { error: 'expected a quantity in whole Mi or Gi, such as 64Mi' })
+  .refine(isByteQuantity);
+
+/**
+ * Requests and limits of a container a section adds or declares (the Vault agent, the
+ * Istio proxy), with `defaults` for every value: CPU above zero, memory and ephemeral
+ * storage in whole Mi or Gi, and no request above its limit.
+ */
+export function computeResourcesSchema(defaults: ComputeResources) {
+  const amounts = (d: ComputeAmounts) => z.strictObject({
+    cpu: sectionCpu.default(d.cpu), memory: sectionBytes.default(d.memory), ephemeralStorage: sectionBytes.default(d.ephemeralStorage),
+  });
+  return z.strictObject({
+    requests: amounts(defaults.requests).prefault({}),
+    limits: amounts(defaults.limits).prefault({}),
+  }).superRefine((r, ctx) => {
+    for (const field of ['cpu', 'memory', 'ephemeralStorage'] as ComputeField[]) {
+      if (requestExceedsLimit(field, r.requests[field], r.limits[field])) {
+        ctx.addIssue({ code: 'custom', path: ['limits', field], input: r.limits[field], message: `expected a limit ≥ the request (${r.requests[field]})` });
+      }
+    }
+  });
+}

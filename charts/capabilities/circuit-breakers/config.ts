@@ -6,11 +6,9 @@
  * who calls whom comes from the catalog; the capability checks the overrides against it.
  */
 import { z } from 'zod';
-import { labelMapSchema } from '../schemas';
+import { computeResourcesSchema, labelMapSchema } from '../schemas';
 import { BreakerLimits } from '../../../lib/core/breaker';
 import { isDnsLabel } from '../../../lib/core/naming';
-import { cpuMillis, isByteQuantity, isCpuQuantity } from '../../../lib/core/quantity';
-import { ComputeField, requestExceedsLimit } from '../../../lib/core/resources';
 
 /** The breaker settings of one callee, as every caller applies them (one type with lib/resilience). */
 export type BreakerSettings = BreakerLimits;
@@ -77,25 +75,7 @@ const override = z.strictObject(Object.fromEntries(
   Object.entries(settingsShape).map(([k, v]) => [k, v.optional()]),
 ) as { [K in keyof typeof settingsShape]: z.ZodOptional<typeof settingsShape[K]> });
 
-const cpu = z.union([z.string(), z.number()], { error: 'expected a CPU quantity such as 50m' })
-  .transform((v) => String(v))
-  .refine((v) => isCpuQuantity(v) && cpuMillis(v) > 0, { error: 'expected a CPU quantity above zero, such as 50m' });
-const bytes = z.string({ error: 'expected a quantity such as 64Mi' })
-  .regex(/^[1-9]\d*(Mi|Gi)$/, { error: 'expected a quantity in whole Mi or Gi, such as 64Mi' })
-  .refine(isByteQuantity);
-const amounts = (d: { cpu: string; memory: string; ephemeralStorage: string }) => z.strictObject({
-  cpu: cpu.default(d.cpu), memory: bytes.default(d.memory), ephemeralStorage: bytes.default(d.ephemeralStorage),
-});
-const proxyResources = z.strictObject({
-  requests: amounts(DEFAULT_PROXY_RESOURCES.requests).prefault({}),
-  limits: amounts(DEFAULT_PROXY_RESOURCES.limits).prefault({}),
-}).superRefine((r, ctx) => {
-  for (const field of ['cpu', 'memory', 'ephemeralStorage'] as ComputeField[]) {
-    if (requestExceedsLimit(field, r.requests[field], r.limits[field])) {
-      ctx.addIssue({ code: 'custom', path: ['limits', field], input: r.limits[field], message: `expected a limit ≥ the request (${r.requests[field]})` });
-    }
-  }
-});
+const proxyResources = computeResourcesSchema(DEFAULT_PROXY_RESOURCES);
 
 const podLabels = labelMapSchema.refine((labels) => Object.keys(labels).length > 0, { error: 'expected at least one label that selects the istiod pods' });
 

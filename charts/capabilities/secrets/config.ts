@@ -4,10 +4,8 @@
  * Pure: zod and the pure lib/core files only (config/ imports it).
  */
 import { z } from 'zod';
-import { labelMapSchema } from '../schemas';
+import { computeResourcesSchema, labelMapSchema } from '../schemas';
 import { isDnsLabel, isDnsSubdomain } from '../../../lib/core/naming';
-import { cpuMillis, isByteQuantity, isCpuQuantity } from '../../../lib/core/quantity';
-import { ComputeField, requestExceedsLimit } from '../../../lib/core/resources';
 
 /** What the agent (its init container and its sidecar, each) requests and may use, unless the section says otherwise. */
 export const DEFAULT_AGENT_RESOURCES = {
@@ -15,29 +13,7 @@ export const DEFAULT_AGENT_RESOURCES = {
   limits: { cpu: '100m', memory: '128Mi', ephemeralStorage: '128Mi' },
 } as const;
 
-const cpu = z.union([z.string(), z.number()], { error: 'expected a CPU quantity such as 25m' })
-  .transform((v) => String(v))
-  .refine((v) => isCpuQuantity(v) && cpuMillis(v) > 0, { error: 'expected a CPU quantity above zero, such as 25m' });
-const bytes = (example: string) => z.string({ error: `expected a quantity such as ${example}` })
-  .regex(/^[1-9]\d*(Mi|Gi)$/, { error: `expected a quantity in whole Mi or Gi, such as ${example}` })
-  .refine(isByteQuantity);
-
-const amounts = (d: { cpu: string; memory: string; ephemeralStorage: string }) => z.strictObject({
-  cpu: cpu.default(d.cpu),
-  memory: bytes('64Mi').default(d.memory),
-  ephemeralStorage: bytes('64Mi').default(d.ephemeralStorage),
-});
-
-const agentResources = z.strictObject({
-  requests: amounts(DEFAULT_AGENT_RESOURCES.requests).prefault({}),
-  limits: amounts(DEFAULT_AGENT_RESOURCES.limits).prefault({}),
-}).superRefine((r, ctx) => {
-  for (const field of ['cpu', 'memory', 'ephemeralStorage'] as ComputeField[]) {
-    if (requestExceedsLimit(field, r.requests[field], r.limits[field])) {
-      ctx.addIssue({ code: 'custom', path: ['limits', field], input: r.limits[field], message: `expected a limit ≥ the request (${r.requests[field]})` });
-    }
-  }
-});
+const agentResources = computeResourcesSchema(DEFAULT_AGENT_RESOURCES);
 
 const dnsLabel = (what: string) => z.string().refine(isDnsLabel, { error: `expected ${what}: a DNS label (lower-case letters, digits and "-")` });
 
