@@ -373,6 +373,8 @@ async function waitReady(healthPort: number): Promise<void> {
     const body = '--b0und4ry\nContent-Disposition: form-data; name="note"\n\nhello\n--b0und4ry--\n';
     const reply = await request('/api/notes', { method: 'POST', client: '198.51.100.62', body, headers: { 'Content-Type': 'multipart/form-data; boundary=b0und4ry' } });
     expect(reply.status).toBe(400);
+    // nginx writes the error log after it answers: wait for the line (bounded), then check it.
+    for (let i = 0; i < 40 && !stderr.includes('[id "200003"]'); i++) await sleep(50);
     expect(stderr).toContain('[id "200003"]');
     expect(SERVICES.map((s) => seen.get(s)!.length)).toEqual(before);
     const good = '--b0und4ry\r\nContent-Disposition: form-data; name="note"\r\n\r\nhello\r\n--b0und4ry--\r\n';
