@@ -243,7 +243,8 @@ describe('npm run synth (child process)', () => {
       cpSync(first, path.join(base, 'dist'), { recursive: true });
       writeFileSync(path.join(base, 'config', 'test.yaml'), c.text);
       const before = fingerprint(base);
-      const run = synthProcess('--config', path.join(base, 'config'), '--outdir', path.join(base, 'dist'));
+      // The bad environment only: the in-process cases cover reporting every environment at once.
+      const run = synthProcess('--config', path.join(base, 'config'), '--outdir', path.join(base, 'dist'), '--env', 'test');
       expect(run.status).toBe(1);
       expect(run.stdout).toBe('');
       expect(run.stderr).toContain(`synth failed, ${path.join(base, 'dist')}/ left unchanged`);
