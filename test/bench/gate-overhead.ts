@@ -79,9 +79,12 @@ function renamed(m: any, suffix: string): any {
 
 /** The prod output with `copies` copies of every application object (one namespace and its guardrails). */
 function scaledProd(prod: any[], copies: number): any[] {
-  const shared = new Set(['Namespace', 'ResourceQuota', 'LimitRange']);
-  const app = prod.filter((m) => !shared.has(m.kind));
-  return [...prod.filter((m) => shared.has(m.kind)),
+  // Namespace-wide objects exist once however many services run: the namespace, its guardrails,
+  // and a policy selecting every pod (default-deny). Copying those would make the set itself quadratic.
+  const isShared = (m: any) => ['Namespace', 'ResourceQuota', 'LimitRange'].includes(m.kind)
+    || (m.kind === 'NetworkPolicy' && Object.keys(m.spec?.podSelector?.matchLabels ?? {}).length === 0 && !m.spec?.podSelector?.matchExpressions);
+  const app = prod.filter((m) => !isShared(m));
+  return [...prod.filter(isShared),
     ...Array.from({ length: copies }, (_, i) => (i === 0 ? app : app.map((m) => renamed(m, `-c${i}`)))).flat()];
 }
 
