@@ -75,3 +75,28 @@ export function configProblems(run: () => unknown): string {
   }
   throw new Error('expected a ConfigError');
 }
+
+/**
+ * `text` without its top-level `key:` section and without the comment lines right above it
+ * (config/*.yaml introduce each section with some): the section's own lines are the key's
+ * line and every indented line after it, blank and comment lines included when more of the
+ * section follows them.
+ */
+export function stripSection(text: string, key: string): string {
+  const lines = text.split('\n');
+  const start = lines.findIndex((l) => l.startsWith(`${key}:`));
+  if (start < 0) return text;
+  const indented = (i: number) => i < lines.length && /^\s+\S/.test(lines[i]);
+  const filler = (i: number) => i < lines.length && !indented(i) && (lines[i].trim() === '' || lines[i].startsWith('#'));
+  let end = start + 1;
+  for (;;) {
+    if (indented(end)) { end++; continue; }
+    let next = end;
+    while (filler(next)) next++;
+    if (next > end && indented(next)) { end = next; continue; }
+    break;
+  }
+  let from = start;
+  while (from > 0 && lines[from - 1].startsWith('#') && !lines[from - 1].startsWith('# yaml-language-server')) from--;
+  return [...lines.slice(0, from), ...lines.slice(end)].join('\n').replace(/\n*$/, '\n');
+}

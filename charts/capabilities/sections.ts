@@ -10,7 +10,6 @@
 import { z } from 'zod';
 
 export * from './schemas';
-import { upstreamImageSchema } from './schemas';
 import { gatewaySectionSchema } from './gateway/config';
 import { SecretsSection, secretsSectionSchema } from './secrets/config';
 import { networkPoliciesSection } from './network-policies/config';
@@ -43,7 +42,7 @@ export const SECTIONS = {
   tracing: planned('traces: OpenTelemetry collector to Jaeger'),
   secrets: { description: 'secrets from HashiCorp Vault, injected as files under /run/secrets', schema: secretsSectionSchema, foreignNamespaces: (s: SecretsSection) => [s.server.namespace] },
   networkPolicies: { description: 'network policies rendered from the connection graph', schema: networkPoliciesSection },
-  gateway: { description: 'nginx gateway with ModSecurity (OWASP CRS), rate limiting, HSTS and CSP', schema: gatewaySectionSchema(upstreamImageSchema) },
+  gateway: { description: 'nginx gateway with ModSecurity (OWASP CRS), rate limiting, HSTS and CSP', schema: gatewaySectionSchema },
   circuitBreakers: { description: 'circuit breakers on every catalog dependency: Istio DestinationRules (ambient or CNI), or in-process from env', schema: circuitBreakersSectionSchema, foreignNamespaces: circuitBreakersForeignNamespaces },
   database: planned('PostgreSQL with WAL-G archiving behind PgBouncer, and Redis'),
   backups: { ...planned('WAL-G base backups, retention and monthly restore tests'), requires: ['database'] },

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { bytes, cpuMillis, isByteQuantity, isCpuQuantity } from '../../../lib/core/quantity';
 import { requestExceedsLimit } from '../../../lib/core/resources';
-import { cidrBlockSchema } from '../schemas';
+import { cidrBlockSchema, upstreamImageSchema } from '../schemas';
 
 /** A header value written into nginx.conf between double quotes. */
 const headerValue = (what: string) => z.string({ error: `expected ${what}` })
@@ -80,86 +80,84 @@ const tls = z.discriminatedUnion('mode', [
   }),
 ], { error: 'expected mode "loadBalancer" or "gateway"' });
 
-/** The gateway section, given the shared upstream-image schema (sections.ts owns it). */
-export function gatewaySectionSchema<I extends z.ZodType>(image: I) {
-  return z.strictObject({
-    image: image.describe('nginx with ModSecurity v3 and the OWASP CRS, e.g. docker.io/owasp/modsecurity-crs tag 4.18.0-nginx-202509051009'),
-    replicas: z.int().min(GATEWAY_MIN_PODS, { error: `expected at least ${GATEWAY_MIN_PODS} gateway pods` }).optional()
-      .describe(`Fixed pod count (at least ${GATEWAY_MIN_PODS}). Default: ${GATEWAY_MIN_PODS} unless autoscaling is set`),
-    autoscaling: autoscaling.optional(),
-    resources: z.strictObject({
-      requests: compute('200m', '256Mi', '1Gi').prefault({}),
-      limits: compute('1', '512Mi', '2Gi').prefault({}),
-    }).prefault({}).superRefine((r, ctx) => {
-      for (const field of ['cpu', 'memory', 'ephemeralStorage'] as const) {
-        if (requestExceedsLimit(field, r.requests[field], r.limits[field])) {
-          ctx.addIssue({ code: 'custom', path: ['limits', field], input: r.limits[field], message: `expected a limit ≥ the request (${r.requests[field]})` });
-        }
+/** The gateway section. */
+export const gatewaySectionSchema = z.strictObject({
+  image: upstreamImageSchema.describe('nginx with ModSecurity v3 and the OWASP CRS, e.g. docker.io/owasp/modsecurity-crs tag 4.18.0-nginx-202509051009'),
+  replicas: z.int().min(GATEWAY_MIN_PODS, { error: `expected at least ${GATEWAY_MIN_PODS} gateway pods` }).optional()
+    .describe(`Fixed pod count (at least ${GATEWAY_MIN_PODS}). Default: ${GATEWAY_MIN_PODS} unless autoscaling is set`),
+  autoscaling: autoscaling.optional(),
+  resources: z.strictObject({
+    requests: compute('200m', '256Mi', '1Gi').prefault({}),
+    limits: compute('1', '512Mi', '2Gi').prefault({}),
+  }).prefault({}).superRefine((r, ctx) => {
+    for (const field of ['cpu', 'memory', 'ephemeralStorage'] as const) {
+      if (requestExceedsLimit(field, r.requests[field], r.limits[field])) {
+        ctx.addIssue({ code: 'custom', path: ['limits', field], input: r.limits[field], message: `expected a limit ≥ the request (${r.requests[field]})` });
       }
-    }),
-    tls: tls.prefault({ mode: 'loadBalancer' }),
-    trustedProxies: z.array(cidrBlockSchema).default([])
-      .describe('CIDRs of the load balancers/proxies whose client-IP header and X-Forwarded-Proto are believed'),
-    realIpHeader: z.enum(['X-Forwarded-For', 'X-Real-IP']).default('X-Forwarded-For').describe('Header the trusted proxies put the client IP in'),
-    service: z.strictObject({
-      externalTrafficPolicy: z.enum(['Local', 'Cluster']).default('Local').describe('Local keeps the client address'),
-      annotations: z.record(z.string(), z.string()).default({}).describe('For the cloud\'s load-balancer controller'),
-      loadBalancerSourceRanges: z.array(cidrBlockSchema).default([]).describe('Clients admitted by the load balancer; empty: all'),
-    }).prefault({}),
-    rateLimit: z.strictObject({
-      requestsPerSecond: z.int().min(1, { error: 'expected at least 1 request per second (0 would refuse every client)' }).default(20),
-      burst: z.int().min(0).default(40).describe('Requests above the rate accepted at once before 429'),
-      loginAndPayment: z.strictObject({
-        requestsPerMinute: z.int().min(1, { error: 'expected at least 1 request per minute (0 would refuse every login)' }).default(10),
-        burst: z.int().min(0).default(5),
-        paths: z.array(z.string().regex(PATH, { error: 'expected a path such as /login (no trailing slash)' })).min(1).default(['/checkout', '/login', '/payment', '/staff/login'])
-          .describe('Path prefixes of login and payment endpoints: stricter per-client limit'),
-      }).prefault({}),
-      connectionsPerClient: z.int().min(1, { error: 'expected at least 1 connection per client' }).default(50),
-      zoneSizeMi: z.int().min(1).max(256).default(10).describe('Shared memory per zone (1Mi ≈ 16 000 clients)'),
-    }).prefault({}),
-    modsecurity: z.strictObject({
-      paranoiaLevel: z.int().min(1).max(4).default(1),
-      inboundAnomalyThreshold: z.int().min(1).default(5),
-      outboundAnomalyThreshold: z.int().min(1).default(4),
-      requestBodyLimitMi: z.int().min(1).max(1024).default(10).describe('Largest request body (nginx client_max_body_size and SecRequestBodyLimit)'),
-      requestBodyNoFilesLimitKi: z.int().min(1).default(1024)
-        .describe('Largest request body without files (JSON, forms: SecRequestBodyNoFilesLimit), at most the body limit; over it: 413'),
-    }).prefault({}).superRefine((m, ctx) => {
-      if (m.requestBodyNoFilesLimitKi > m.requestBodyLimitMi * 1024) {
-        ctx.addIssue({ code: 'custom', path: ['requestBodyNoFilesLimitKi'], input: m.requestBodyNoFilesLimitKi,
-          message: `expected at most the body limit (requestBodyLimitMi ${m.requestBodyLimitMi} = ${m.requestBodyLimitMi * 1024} KiB)` });
-      }
-    }),
-    headers: z.strictObject({
-      hstsMaxAgeSeconds: z.int().min(31536000, { error: 'expected an HSTS max-age of at least one year (31536000)' }).default(31536000),
-      hstsPreload: z.boolean().default(false),
-      contentSecurityPolicy: cspSchema.default("default-src 'self'; base-uri 'self'; object-src 'none'; frame-ancestors 'none'; form-action 'self'")
-        .describe('Default Content-Security-Policy'),
-      routeContentSecurityPolicy: z.record(z.string().regex(SERVICE, { error: 'expected a catalog service name' }), cspSchema).default({})
-        .describe('Per routed service (catalog name), replacing the default'),
-      frameOptions: z.enum(['DENY', 'SAMEORIGIN']).default('DENY'),
-      referrerPolicy: z.enum(['no-referrer', 'same-origin', 'strict-origin', 'strict-origin-when-cross-origin']).default('strict-origin-when-cross-origin'),
-      permissionsPolicy: headerValue('a Permissions-Policy').default('camera=(), microphone=(), geolocation=(), usb=()'),
-    }).prefault({}),
-    timeouts: z.strictObject({
-      connectSeconds: z.int().min(1).max(75).default(5),
-      readSeconds: z.int().min(1).default(60),
-      longLivedSeconds: z.int().min(60).default(3600).describe('Idle time on long-lived routes (WebSocket, SSE)'),
-    }).prefault({}),
-  }).superRefine((s, ctx) => {
-    if (s.replicas !== undefined && s.autoscaling) {
-      ctx.addIssue({ code: 'custom', path: ['replicas'], input: s.replicas, message: 'expected either replicas or autoscaling, not both (an HPA owns the replica count)' });
     }
-    if (s.tls.mode === 'loadBalancer' && s.trustedProxies.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['trustedProxies'], input: s.trustedProxies,
-        message: 'expected the CIDRs of the load balancer when TLS ends there (X-Forwarded-Proto and the client IP are believed from them only)' });
+  }),
+  tls: tls.prefault({ mode: 'loadBalancer' }),
+  trustedProxies: z.array(cidrBlockSchema).default([])
+    .describe('CIDRs of the load balancers/proxies whose client-IP header and X-Forwarded-Proto are believed'),
+  realIpHeader: z.enum(['X-Forwarded-For', 'X-Real-IP']).default('X-Forwarded-For').describe('Header the trusted proxies put the client IP in'),
+  service: z.strictObject({
+    externalTrafficPolicy: z.enum(['Local', 'Cluster']).default('Local').describe('Local keeps the client address'),
+    annotations: z.record(z.string(), z.string()).default({}).describe('For the cloud\'s load-balancer controller'),
+    loadBalancerSourceRanges: z.array(cidrBlockSchema).default([]).describe('Clients admitted by the load balancer; empty: all'),
+  }).prefault({}),
+  rateLimit: z.strictObject({
+    requestsPerSecond: z.int().min(1, { error: 'expected at least 1 request per second (0 would refuse every client)' }).default(20),
+    burst: z.int().min(0).default(40).describe('Requests above the rate accepted at once before 429'),
+    loginAndPayment: z.strictObject({
+      requestsPerMinute: z.int().min(1, { error: 'expected at least 1 request per minute (0 would refuse every login)' }).default(10),
+      burst: z.int().min(0).default(5),
+      paths: z.array(z.string().regex(PATH, { error: 'expected a path such as /login (no trailing slash)' })).min(1).default(['/checkout', '/login', '/payment', '/staff/login'])
+        .describe('Path prefixes of login and payment endpoints: stricter per-client limit'),
+    }).prefault({}),
+    connectionsPerClient: z.int().min(1, { error: 'expected at least 1 connection per client' }).default(50),
+    zoneSizeMi: z.int().min(1).max(256).default(10).describe('Shared memory per zone (1Mi ≈ 16 000 clients)'),
+  }).prefault({}),
+  modsecurity: z.strictObject({
+    paranoiaLevel: z.int().min(1).max(4).default(1),
+    inboundAnomalyThreshold: z.int().min(1).default(5),
+    outboundAnomalyThreshold: z.int().min(1).default(4),
+    requestBodyLimitMi: z.int().min(1).max(1024).default(10).describe('Largest request body (nginx client_max_body_size and SecRequestBodyLimit)'),
+    requestBodyNoFilesLimitKi: z.int().min(1).default(1024)
+      .describe('Largest request body without files (JSON, forms: SecRequestBodyNoFilesLimit), at most the body limit; over it: 413'),
+  }).prefault({}).superRefine((m, ctx) => {
+    if (m.requestBodyNoFilesLimitKi > m.requestBodyLimitMi * 1024) {
+      ctx.addIssue({ code: 'custom', path: ['requestBodyNoFilesLimitKi'], input: m.requestBodyNoFilesLimitKi,
+        message: `expected at most the body limit (requestBodyLimitMi ${m.requestBodyLimitMi} = ${m.requestBodyLimitMi * 1024} KiB)` });
     }
-    const storage = s.resources.limits.ephemeralStorage;
-    const needed = WRITABLE_BASE_MI + s.modsecurity.requestBodyLimitMi + LOG_HEADROOM_MI;
-    if (mebibytes(storage) < needed) {
-      ctx.addIssue({ code: 'custom', path: ['resources', 'limits', 'ephemeralStorage'], input: storage,
-        message: `expected at least ${needed}Mi: /tmp needs ${WRITABLE_BASE_MI}Mi plus one request body at the limit (${s.modsecurity.requestBodyLimitMi}Mi), and the logs ${LOG_HEADROOM_MI}Mi` });
-    }
-  });
-}
+  }),
+  headers: z.strictObject({
+    hstsMaxAgeSeconds: z.int().min(31536000, { error: 'expected an HSTS max-age of at least one year (31536000)' }).default(31536000),
+    hstsPreload: z.boolean().default(false),
+    contentSecurityPolicy: cspSchema.default("default-src 'self'; base-uri 'self'; object-src 'none'; frame-ancestors 'none'; form-action 'self'")
+      .describe('Default Content-Security-Policy'),
+    routeContentSecurityPolicy: z.record(z.string().regex(SERVICE, { error: 'expected a catalog service name' }), cspSchema).default({})
+      .describe('Per routed service (catalog name), replacing the default'),
+    frameOptions: z.enum(['DENY', 'SAMEORIGIN']).default('DENY'),
+    referrerPolicy: z.enum(['no-referrer', 'same-origin', 'strict-origin', 'strict-origin-when-cross-origin']).default('strict-origin-when-cross-origin'),
+    permissionsPolicy: headerValue('a Permissions-Policy').default('camera=(), microphone=(), geolocation=(), usb=()'),
+  }).prefault({}),
+  timeouts: z.strictObject({
+    connectSeconds: z.int().min(1).max(75).default(5),
+    readSeconds: z.int().min(1).default(60),
+    longLivedSeconds: z.int().min(60).default(3600).describe('Idle time on long-lived routes (WebSocket, SSE)'),
+  }).prefault({}),
+}).superRefine((s, ctx) => {
+  if (s.replicas !== undefined && s.autoscaling) {
+    ctx.addIssue({ code: 'custom', path: ['replicas'], input: s.replicas, message: 'expected either replicas or autoscaling, not both (an HPA owns the replica count)' });
+  }
+  if (s.tls.mode === 'loadBalancer' && s.trustedProxies.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['trustedProxies'], input: s.trustedProxies,
+      message: 'expected the CIDRs of the load balancer when TLS ends there (X-Forwarded-Proto and the client IP are believed from them only)' });
+  }
+  const storage = s.resources.limits.ephemeralStorage;
+  const needed = WRITABLE_BASE_MI + s.modsecurity.requestBodyLimitMi + LOG_HEADROOM_MI;
+  if (mebibytes(storage) < needed) {
+    ctx.addIssue({ code: 'custom', path: ['resources', 'limits', 'ephemeralStorage'], input: storage,
+      message: `expected at least ${needed}Mi: /tmp needs ${WRITABLE_BASE_MI}Mi plus one request body at the limit (${s.modsecurity.requestBodyLimitMi}Mi), and the logs ${LOG_HEADROOM_MI}Mi` });
+  }
+});

@@ -22,7 +22,7 @@ import { checkCapacity } from '../../../lib/namespace';
 import { ANNOTATION_EXCLUDE_OUTBOUND_PORTS, BREAKER_ENV_SUFFIXES, ISTIO_PROXY_ANNOTATIONS, LABEL_ISTIO_INJECT, breakerEnvName } from '../../../lib/resilience';
 import { runGate } from '../../../lib/validation';
 import { VALID_ENV } from '../../fixtures/environments';
-import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, configProblems, synthEnvironment } from '../../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, configProblems, stripSection, synthEnvironment } from '../../helpers';
 
 const FILE = 'config/test.yaml';
 const NO_MESH = 'circuitBreakers: {}\n';
@@ -308,30 +308,6 @@ describe('circuitBreakers config errors name file:line, field, expected and foun
   });
 });
 
-/**
- * `text` without its top-level `key:` section and without the comment lines right above it
- * (config/*.yaml introduce each section with some): the section's own lines are the key's
- * line and every indented line after it, blank and comment lines included when more of the
- * section follows them.
- */
-function stripSection(text: string, key: string): string {
-  const lines = text.split('\n');
-  const start = lines.findIndex((l) => l.startsWith(`${key}:`));
-  if (start < 0) return text;
-  const indented = (i: number) => i < lines.length && /^\s+\S/.test(lines[i]);
-  const filler = (i: number) => i < lines.length && !indented(i) && (lines[i].trim() === '' || lines[i].startsWith('#'));
-  let end = start + 1;
-  for (;;) {
-    if (indented(end)) { end++; continue; }
-    let next = end;
-    while (filler(next)) next++;
-    if (next > end && indented(next)) { end = next; continue; }
-    break;
-  }
-  let from = start;
-  while (from > 0 && lines[from - 1].startsWith('#') && !lines[from - 1].startsWith('# yaml-language-server')) from--;
-  return [...lines.slice(0, from), ...lines.slice(end)].join('\n').replace(/\n*$/, '\n');
-}
 
 /** A shipped environment file with `section` as its circuitBreakers section (the shipped one, if any, removed). */
 const withSection = (env: string, section: string) => `${stripSection(readFileSync(`${CONFIG_DIR}/${env}.yaml`, 'utf8'), 'circuitBreakers')}${section}`;

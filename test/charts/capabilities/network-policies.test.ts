@@ -24,7 +24,7 @@ import { checkCapacity } from '../../../lib/namespace';
 import { runGate } from '../../../lib/validation';
 import { FIXTURE_SECTIONS, FIXTURE_UNITS } from '../../fixtures/capabilities';
 import { VALID_ENV } from '../../fixtures/environments';
-import { CONFIG_DIR, ENVIRONMENTS } from '../../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, stripSection } from '../../helpers';
 
 const FILE = 'config/test.yaml';
 
@@ -43,30 +43,6 @@ function shipped(env: string): { file: string; text: string } {
   return { file: `config/${env}.yaml`, text: /^networkPolicies:/m.test(text) ? text : `${text.endsWith('\n') ? text : `${text}\n`}${SECTION}` };
 }
 
-/**
- * `text` without its top-level `key:` section and without the comment lines right above it
- * (config/*.yaml introduce each section with some): the section's own lines are the key's
- * line and every indented line after it, blank and comment lines included when more of the
- * section follows them.
- */
-function stripSection(text: string, key: string): string {
-  const lines = text.split('\n');
-  const start = lines.findIndex((l) => l.startsWith(`${key}:`));
-  if (start < 0) return text;
-  const indented = (i: number) => i < lines.length && /^\s+\S/.test(lines[i]);
-  const filler = (i: number) => i < lines.length && !indented(i) && (lines[i].trim() === '' || lines[i].startsWith('#'));
-  let end = start + 1;
-  for (;;) {
-    if (indented(end)) { end++; continue; }
-    let next = end;
-    while (filler(next)) next++;
-    if (next > end && indented(next)) { end = next; continue; }
-    break;
-  }
-  let from = start;
-  while (from > 0 && lines[from - 1].startsWith('#') && !lines[from - 1].startsWith('# yaml-language-server')) from--;
-  return [...lines.slice(0, from), ...lines.slice(end)].join('\n').replace(/\n*$/, '\n');
-}
 
 const ENVS: Array<{ name: string; file: string; text: string }> = [
   { name: 'VALID_ENV', file: FILE, text: `${VALID_ENV}${SECTION}` },
