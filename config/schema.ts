@@ -39,6 +39,9 @@ export const catalogSecretSchema = z.strictObject({
 });
 export type CatalogSecret = z.output<typeof catalogSecretSchema>;
 
+/** What every Pronto image runs unless its catalog entry says otherwise: gunicorn with the image's config. */
+export const DEFAULT_COMMAND = ['gunicorn', '--config', '/app/gunicorn.conf.py', 'app:app'] as const;
+
 export const catalogEntrySchema = z.strictObject({
   description: z.string().min(1),
   component: z.enum(['web', 'api']).describe('app.kubernetes.io/component of the service'),
@@ -53,6 +56,8 @@ export const catalogEntrySchema = z.strictObject({
   secrets: z.array(catalogSecretSchema).default([])
     .describe('Vault secrets the service reads besides those of its data stores (derived from dataStores, see DATA_STORES)'),
   drainSeconds: z.int().min(1).max(600).default(DEFAULT_DRAIN_SECONDS).describe('Seconds to finish in-flight requests after SIGTERM'),
+  command: z.array(z.string().min(1)).min(1).default([...DEFAULT_COMMAND])
+    .describe('What the image runs (its entrypoint and arguments). Stated so a capability can wrap it (the logs capability\'s stdout capture); the image must keep it in sync'),
 });
 
 export const catalogSchema = z.record(z.string().regex(SERVICE_NAME), catalogEntrySchema);

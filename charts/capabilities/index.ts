@@ -3,6 +3,11 @@ import { gateway } from './gateway';
 import { secrets } from './secrets';
 import { networkPolicies } from './network-policies';
 import { circuitBreakers } from './circuit-breakers';
+import { metrics } from './metrics';
+import { logs } from './logs';
+import { tracing } from './tracing';
+import { database } from './database';
+import { backups } from './backups';
 
 export * from './capability';
 export * from './sections';
@@ -12,14 +17,14 @@ export * from './sections';
  * replaces its `{ id }` with the unit exported by its folder (charts/capabilities/<id>/).
  */
 export const CAPABILITIES: CapabilityUnits = {
-  metrics: { id: 'metrics' },
-  logs: { id: 'logs' },
-  tracing: { id: 'tracing' },
+  metrics,
+  logs,
+  tracing,
   secrets,
   networkPolicies,
   gateway,
   circuitBreakers,
-  database: { id: 'database' },
-  backups: { id: 'backups' },
+  database,
+  backups,
   gitops: { id: 'gitops' },
 };

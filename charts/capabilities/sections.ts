@@ -14,6 +14,11 @@ import { gatewaySectionSchema } from './gateway/config';
 import { SecretsSection, secretsSectionSchema } from './secrets/config';
 import { networkPoliciesSection } from './network-policies/config';
 import { circuitBreakersForeignNamespaces, circuitBreakersSectionSchema } from './circuit-breakers/config';
+import { MetricsSection, metricsSectionSchema } from './metrics/config';
+import { logsSectionSchema } from './logs/config';
+import { tracingSectionSchema } from './tracing/config';
+import { databaseSectionSchema } from './database/config';
+import { backupsSectionSchema } from './backups/config';
 
 /** The section of one capability. */
 export interface SectionSpec<S extends z.ZodType | undefined = z.ZodType | undefined> {
@@ -37,15 +42,16 @@ const planned = (description: string): SectionSpec<undefined> => ({ description,
  * own under charts/capabilities/ with its section, pod extensions, charts and flows.
  */
 export const SECTIONS = {
-  metrics: planned('metrics: ServiceMonitors, alert rules and dashboards (Prometheus, Grafana)'),
-  logs: planned('centralized logs: Promtail to Loki'),
-  tracing: planned('traces: OpenTelemetry collector to Jaeger'),
+  metrics: { description: 'metrics: ServiceMonitors, alert rules and dashboards (Prometheus, Grafana)', schema: metricsSectionSchema,
+    foreignNamespaces: (s: MetricsSection) => [s.prometheus.namespace] },
+  logs: { description: 'centralized logs: a Promtail (or Alloy) sidecar shipping to Loki', schema: logsSectionSchema },
+  tracing: { description: 'traces: OpenTelemetry collector to Jaeger', schema: tracingSectionSchema },
   secrets: { description: 'secrets from HashiCorp Vault, injected as files under /run/secrets', schema: secretsSectionSchema, foreignNamespaces: (s: SecretsSection) => [s.server.namespace] },
   networkPolicies: { description: 'network policies rendered from the connection graph', schema: networkPoliciesSection },
   gateway: { description: 'nginx gateway with ModSecurity (OWASP CRS), rate limiting, HSTS and CSP', schema: gatewaySectionSchema },
   circuitBreakers: { description: 'circuit breakers on every catalog dependency: Istio DestinationRules (ambient or CNI), or in-process from env', schema: circuitBreakersSectionSchema, foreignNamespaces: circuitBreakersForeignNamespaces },
-  database: planned('PostgreSQL with WAL-G archiving behind PgBouncer, and Redis'),
-  backups: { ...planned('WAL-G base backups, retention and monthly restore tests'), requires: ['database'] },
+  database: { description: 'PostgreSQL with WAL-G archiving behind PgBouncer, and Redis', schema: databaseSectionSchema },
+  backups: { description: 'WAL-G base backups, retention, WAL integrity and monthly restore tests', schema: backupsSectionSchema, requires: ['database'] },
   gitops: planned('Argo CD applications and platform add-ons'),
 } satisfies Record<string, SectionSpec>;
 

@@ -1,0 +1,3 @@
+export * from './rules';
+export * from './prometheus-rule';
+export * from './service-monitor';
