@@ -2,7 +2,7 @@ import { App, Chart } from 'cdk8s';
 import { EnvironmentConfig } from '../config/load';
 import { ConnectionGraph, workloadEndpoint } from '../lib/core';
 import { PodExtensionPoint } from '../lib/workload';
-import { CAPABILITIES, Capability, CapabilityContext, CapabilityFile, CapabilityId, CapabilityUnits } from './capabilities';
+import { CAPABILITIES, Capability, CapabilityContext, CapabilityExtras, CapabilityFile, CapabilityId, CapabilityUnits } from './capabilities';
 import { addDnsFlows, catalogFlows } from './connections';
 import { NamespaceChart } from './namespace-chart';
 import { ServicesChart } from './services-chart';
@@ -36,10 +36,12 @@ export function buildApp(app: App, config: EnvironmentConfig, units: CapabilityU
     for (const svc of config.services) cap.extendPod?.(extensions.get(svc.name)!, svc, section, config);
   }
 
+  const extras: CapabilityExtras = { vaultReaders: enabled.flatMap(([cap, section]) => cap.vaultReaders?.(section, config) ?? []) };
+
   const graph = new ConnectionGraph();
   for (const svc of config.services) graph.addWorkload(workloadEndpoint(svc.name, config.namespace.name));
   for (const flow of catalogFlows(config)) graph.addFlow(flow);
-  for (const [cap, section] of enabled) cap.flows?.(graph, section, config);
+  for (const [cap, section] of enabled) cap.flows?.(graph, section, config, extras);
   addDnsFlows(graph, config);
 
   const namespaceLabels = Object.assign({}, ...enabled.map(([cap, section]) => cap.namespaceLabels?.(section, config) ?? {}));
@@ -54,7 +56,7 @@ export function buildApp(app: App, config: EnvironmentConfig, units: CapabilityU
       capabilityOf.set(chart, cap.id);
     }
   }
-  const files = enabled.flatMap(([cap, section]) => cap.files?.(section, config) ?? []);
+  const files = enabled.flatMap(([cap, section]) => cap.files?.(section, config, extras) ?? []);
   return { namespace, services, capabilities: [...capabilityOf.keys()], capabilityOf, graph, files };
 }
 

@@ -1,5 +1,6 @@
 import { App, Chart } from 'cdk8s';
 import { EnvironmentConfig, ServiceModel } from '../../config/load';
+import { CatalogSecret } from '../../config/schema';
 import { ConnectionGraph } from '../../lib/core';
 import { PodExtensionPoint } from '../../lib/workload';
 import { CapabilityId, SectionValue } from './sections';
@@ -15,6 +16,24 @@ export interface CapabilityContext {
   readonly servicesChart: Chart;
 }
 
+/** A workload that reads Vault secrets: a catalog service, or a capability's own workload or ScheduledJob. */
+export interface VaultReader {
+  /** Workload name (`app.kubernetes.io/name`); names its Vault role and policy. */
+  readonly name: string;
+  /** ServiceAccount its pods run as; the Vault role is bound to it. */
+  readonly serviceAccount: string;
+  /** Container that reads the files. */
+  readonly appContainer: string;
+  /** Its secrets; paths are below the environment's KV prefix and start with `<name>/`. */
+  readonly secrets: readonly CatalogSecret[];
+}
+
+/** What every capability's `flows` and `files` learn of the others. */
+export interface CapabilityExtras {
+  /** The Vault readers the enabled capabilities declared ({@link Capability.vaultReaders}), in apply order. */
+  readonly vaultReaders: readonly VaultReader[];
+}
+
 /**
  * One capability as a unit: its section of the environment file (charts/capabilities/
  * sections.ts), what it adds to every service's pod, its charts, and the flows it needs.
@@ -27,7 +46,7 @@ export interface Capability<S = unknown> {
   /** Changes every catalog service's pods, identically for every blue-green slot. */
   extendPod?(pod: PodExtensionPoint, service: ServiceModel, section: S, config: EnvironmentConfig): void;
   /** Declares the connections the capability needs (scraping, shipping logs, OTLP, Vault). */
-  flows?(graph: ConnectionGraph, section: S, config: EnvironmentConfig): void;
+  flows?(graph: ConnectionGraph, section: S, config: EnvironmentConfig, extras: CapabilityExtras): void;
   /** Adds the capability's own charts (one file each) to `app`. */
   charts?(app: App, section: S, context: CapabilityContext): Chart[];
   /** Labels the capability needs on the namespace Pronto owns (e.g. an Istio data plane). */
@@ -36,7 +55,13 @@ export interface Capability<S = unknown> {
    * Files for people outside the cluster (the Vault administrators' policies), written
    * under `dist/<env>/` at the relative `path` given, and never applied by kustomize.
    */
-  files?(section: S, config: EnvironmentConfig): readonly CapabilityFile[];
+  files?(section: S, config: EnvironmentConfig, extras: CapabilityExtras): readonly CapabilityFile[];
+  /**
+   * The capability's own workloads that read Vault secrets (through `addVaultSecrets` of
+   * the secrets capability). The secrets capability gives each a Vault role and policy
+   * and a flow to Vault; a reader declared while secrets is off is a config error.
+   */
+  vaultReaders?(section: S, config: EnvironmentConfig): readonly VaultReader[];
 }
 
 /** A file a capability writes beside the manifests. */

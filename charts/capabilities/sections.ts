@@ -50,8 +50,8 @@ export const SECTIONS = {
   networkPolicies: { description: 'network policies rendered from the connection graph', schema: networkPoliciesSection },
   gateway: { description: 'nginx gateway with ModSecurity (OWASP CRS), rate limiting, HSTS and CSP', schema: gatewaySectionSchema },
   circuitBreakers: { description: 'circuit breakers on every catalog dependency: Istio DestinationRules (ambient or CNI), or in-process from env', schema: circuitBreakersSectionSchema, foreignNamespaces: circuitBreakersForeignNamespaces },
-  database: { description: 'PostgreSQL with WAL-G archiving behind PgBouncer, and Redis', schema: databaseSectionSchema },
-  backups: { description: 'WAL-G base backups, retention, WAL integrity and monthly restore tests', schema: backupsSectionSchema, requires: ['database'] },
+  database: { description: 'PostgreSQL with WAL-G archiving behind PgBouncer, and Redis', schema: databaseSectionSchema, requires: ['secrets'] },
+  backups: { description: 'WAL-G base backups, retention, WAL integrity and monthly restore tests', schema: backupsSectionSchema, requires: ['database', 'secrets'] },
   gitops: planned('Argo CD applications and platform add-ons'),
 } satisfies Record<string, SectionSpec>;
 

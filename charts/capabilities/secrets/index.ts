@@ -7,26 +7,15 @@
  */
 import { secretsOf } from '../../../config/catalog';
 import { EnvironmentConfig } from '../../../config/load';
-import { CatalogSecret } from '../../../config/schema';
 import { ForeignEndpoint, resourceName, workloadEndpoint } from '../../../lib/core';
 import { VaultAuthOptions, VaultClient, VaultFile, addVaultAgent, kvReadPath, vaultFiles } from '../../../lib/secrets';
 import { PodExtensionPoint } from '../../../lib/workload';
-import { Capability } from '../capability';
+import { Capability, VaultReader } from '../capability';
+
+export type { VaultReader } from '../capability';
 import { SectionValue } from '../sections';
 
 type Section = SectionValue<'secrets'>;
-
-/** A workload that reads Vault secrets: a catalog service, or a capability's own workload or ScheduledJob. */
-export interface VaultReader {
-  /** Workload name (`app.kubernetes.io/name`); names its Vault role and policy. */
-  readonly name: string;
-  /** ServiceAccount its pods run as; the Vault role is bound to it. */
-  readonly serviceAccount: string;
-  /** Container that reads the files. */
-  readonly appContainer: string;
-  /** Its secrets; paths are below the environment's KV prefix and start with `<name>/`. */
-  readonly secrets: readonly CatalogSecret[];
-}
 
 /** Name of the Vault role and policy of `workload`: the KV prefix with "-" for "/", then the workload, e.g. `pronto-order-service`. */
 export function vaultRoleName(section: Section, workload: string): string {
@@ -95,17 +84,17 @@ export function vaultServer(section: Section): ForeignEndpoint {
 
 export const secrets: Capability<Section> & { readonly id: 'secrets' } = {
   id: 'secrets',
-  files(_section, config) {
-    return vaultAdminFiles(config);
+  files(_section, config, extras) {
+    return vaultAdminFiles(config, extras.vaultReaders);
   },
   extendPod(pod, service, section) {
     const secretList = secretsOf(service.name, service.catalog);
     if (secretList.length === 0) return;
     addVaultSecrets(pod, { name: service.name, serviceAccount: resourceName(service.name), appContainer: service.name, secrets: secretList }, section);
   },
-  flows(graph, section, config) {
+  flows(graph, section, config, extras) {
     const to = vaultServer(section);
-    for (const reader of catalogReaders(config)) {
+    for (const reader of [...catalogReaders(config), ...extras.vaultReaders]) {
       graph.addFlow({
         from: workloadEndpoint(reader.name, config.namespace.name), to, ports: [{ port: section.server.port, protocol: 'TCP' }],
         purpose: 'reads its secrets from Vault (the injected agent)', declaredBy: 'secrets',
