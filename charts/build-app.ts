@@ -3,6 +3,7 @@ import { EnvironmentConfig } from '../config/load';
 import { ConnectionGraph, workloadEndpoint } from '../lib/core';
 import { PodExtensionPoint } from '../lib/workload';
 import { CAPABILITIES, Capability, CapabilityContext, CapabilityExtras, CapabilityFile, CapabilityId, CapabilityUnits } from './capabilities';
+import { assignSyncWaves } from './capabilities/gitops/sync-waves';
 import { addDnsFlows, catalogFlows } from './connections';
 import { NamespaceChart } from './namespace-chart';
 import { ServicesChart } from './services-chart';
@@ -56,6 +57,8 @@ export function buildApp(app: App, config: EnvironmentConfig, units: CapabilityU
       capabilityOf.set(chart, cap.id);
     }
   }
+  // Argo CD applies the objects wave by wave; without GitOps no object carries a wave.
+  if (config.capabilities.gitops !== undefined) assignSyncWaves({ namespace, services, capabilityOf });
   const files = enabled.flatMap(([cap, section]) => cap.files?.(section, config, extras) ?? []);
   return { namespace, services, capabilities: [...capabilityOf.keys()], capabilityOf, graph, files };
 }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { SECTIONS, SectionSpec, imageTagSchema, labelMapSchema } from '../charts/capabilities/sections';
+import { sloSchema } from '../charts/capabilities/metrics/config';
 import { DIGEST, GIT_SHA, REPOSITORY, SEMVER_TAG } from '../lib/core/image';
 import { DEFAULT_POD_SECURITY_VERSION, RESERVED_NAMESPACES, isReservedNamespace } from '../lib/core/namespaces';
 import { DEFAULT_DRAIN_SECONDS, DEFAULT_REPLICAS, DEFAULT_TARGET_CPU_PERCENT, PRODUCTION_MIN_PODS, ROLLOUT_DEFAULTS } from '../lib/core/release';
@@ -58,6 +59,8 @@ export const catalogEntrySchema = z.strictObject({
   drainSeconds: z.int().min(1).max(600).default(DEFAULT_DRAIN_SECONDS).describe('Seconds to finish in-flight requests after SIGTERM'),
   command: z.array(z.string().min(1)).min(1).default([...DEFAULT_COMMAND])
     .describe('What the image runs (its entrypoint and arguments). Stated so a capability can wrap it (the logs capability\'s stdout capture); the image must keep it in sync'),
+  slo: sloSchema.prefault({})
+    .describe('Availability and latency objectives (the metrics capability\'s recording rules and burn-rate alerts); an environment may override them (metrics.slo)'),
 });
 
 export const catalogSchema = z.record(z.string().regex(SERVICE_NAME), catalogEntrySchema);

@@ -100,3 +100,17 @@ export function stripSection(text: string, key: string): string {
   while (from > 0 && lines[from - 1].startsWith('#') && !lines[from - 1].startsWith('# yaml-language-server')) from--;
   return [...lines.slice(0, from), ...lines.slice(end)].join('\n').replace(/\n*$/, '\n');
 }
+
+/**
+ * `fn` with its results kept by argument (compared as JSON), for a suite that builds or renders
+ * the same environment more than once: the first call computes, later calls return the same
+ * object, so callers must not change what they get.
+ */
+export function cached<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+  const results = new Map<string, R>();
+  return (...args: A) => {
+    const key = JSON.stringify(args);
+    if (!results.has(key)) results.set(key, fn(...args));
+    return results.get(key)!;
+  };
+}

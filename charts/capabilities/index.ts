@@ -8,6 +8,7 @@ import { logs } from './logs';
 import { tracing } from './tracing';
 import { database } from './database';
 import { backups } from './backups';
+import { gitops } from './gitops';
 
 export * from './capability';
 export * from './sections';
@@ -26,5 +27,5 @@ export const CAPABILITIES: CapabilityUnits = {
   circuitBreakers,
   database,
   backups,
-  gitops: { id: 'gitops' },
+  gitops,
 };

@@ -15,10 +15,11 @@ import { SecretsSection, secretsSectionSchema } from './secrets/config';
 import { networkPoliciesSection } from './network-policies/config';
 import { circuitBreakersForeignNamespaces, circuitBreakersSectionSchema } from './circuit-breakers/config';
 import { MetricsSection, metricsSectionSchema } from './metrics/config';
-import { logsSectionSchema } from './logs/config';
-import { tracingSectionSchema } from './tracing/config';
+import { logsForeignNamespaces, logsSectionSchema } from './logs/config';
+import { TracingSection, tracingSectionSchema } from './tracing/config';
 import { databaseSectionSchema } from './database/config';
-import { backupsSectionSchema } from './backups/config';
+import { backupsForeignNamespaces, backupsSectionSchema } from './backups/config';
+import { gitopsForeignNamespaces, gitopsSectionSchema } from './gitops/config';
 
 /** The section of one capability. */
 export interface SectionSpec<S extends z.ZodType | undefined = z.ZodType | undefined> {
@@ -35,7 +36,8 @@ export interface SectionSpec<S extends z.ZodType | undefined = z.ZodType | undef
   foreignNamespaces?(section: S extends z.ZodType ? z.output<S> : never): string[];
 }
 
-const planned = (description: string): SectionSpec<undefined> => ({ description, schema: undefined });
+/** A capability that is not built yet: its section accepts only `false`. */
+export const planned = (description: string): SectionSpec<undefined> => ({ description, schema: undefined });
 
 /**
  * The capabilities, in the order their charts are applied. Each will get a folder of its
@@ -44,15 +46,16 @@ const planned = (description: string): SectionSpec<undefined> => ({ description,
 export const SECTIONS = {
   metrics: { description: 'metrics: ServiceMonitors, alert rules and dashboards (Prometheus, Grafana)', schema: metricsSectionSchema,
     foreignNamespaces: (s: MetricsSection) => [s.prometheus.namespace] },
-  logs: { description: 'centralized logs: a Promtail (or Alloy) sidecar shipping to Loki', schema: logsSectionSchema },
-  tracing: { description: 'traces: OpenTelemetry collector to Jaeger', schema: tracingSectionSchema },
+  logs: { description: 'centralized logs: a Promtail (or Alloy) sidecar shipping to Loki', schema: logsSectionSchema, foreignNamespaces: logsForeignNamespaces },
+  tracing: { description: 'traces: OpenTelemetry collector to Jaeger', schema: tracingSectionSchema, foreignNamespaces: (s: TracingSection) => [s.jaeger.namespace] },
   secrets: { description: 'secrets from HashiCorp Vault, injected as files under /run/secrets', schema: secretsSectionSchema, foreignNamespaces: (s: SecretsSection) => [s.server.namespace] },
   networkPolicies: { description: 'network policies rendered from the connection graph', schema: networkPoliciesSection },
   gateway: { description: 'nginx gateway with ModSecurity (OWASP CRS), rate limiting, HSTS and CSP', schema: gatewaySectionSchema },
   circuitBreakers: { description: 'circuit breakers on every catalog dependency: Istio DestinationRules (ambient or CNI), or in-process from env', schema: circuitBreakersSectionSchema, foreignNamespaces: circuitBreakersForeignNamespaces },
   database: { description: 'PostgreSQL with WAL-G archiving behind PgBouncer, and Redis', schema: databaseSectionSchema, requires: ['secrets'] },
-  backups: { description: 'WAL-G base backups, retention, WAL integrity and monthly restore tests', schema: backupsSectionSchema, requires: ['database', 'secrets'] },
-  gitops: planned('Argo CD applications and platform add-ons'),
+  backups: { description: 'WAL-G base backups, retention, WAL integrity and monthly restore tests', schema: backupsSectionSchema, requires: ['database', 'secrets'],
+    foreignNamespaces: backupsForeignNamespaces },
+  gitops: { description: 'Argo CD: an AppProject and Applications for Pronto and the platform add-ons, sync waves, kept apart from the workloads', schema: gitopsSectionSchema, foreignNamespaces: gitopsForeignNamespaces },
 } satisfies Record<string, SectionSpec>;
 
 export type CapabilityId = keyof typeof SECTIONS;

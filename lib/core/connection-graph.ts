@@ -28,6 +28,12 @@ export interface ExternalEndpoint {
   readonly kind: 'external';
   /** The host name. */
   readonly name: string;
+  /**
+   * Its address blocks (CIDR), when the capability that declares the flow knows them
+   * (e.g. the object store of the database section). `networkPolicies.externalHosts.<name>`
+   * overrides them. @default - none: the blocks must come from `networkPolicies.externalHosts`
+   */
+  readonly blocks?: readonly string[];
 }
 
 export type Endpoint = WorkloadEndpoint | ForeignEndpoint | ExternalEndpoint;

@@ -3,7 +3,7 @@
  * from every peer that may call it, egress to every peer it may call, each on exactly the
  * ports the graph declares. Pure data; {@link WorkloadNetworkPolicy} renders it.
  */
-import { ConnectionGraph, Endpoint, Flow, FlowPort, WorkloadEndpoint, endpointKey } from '../core';
+import { ConnectionGraph, Endpoint, ExternalEndpoint, Flow, FlowPort, WorkloadEndpoint, endpointKey } from '../core';
 
 /** An address block, as a NetworkPolicy `ipBlock` writes it. */
 export interface IpBlockSpec {
@@ -62,7 +62,7 @@ export function unresolvedExternalHosts(graph: ConnectionGraph,
   const byHost = new Map<string, string[]>();
   for (const flow of graph.flows) {
     for (const [end, other] of [[flow.from, flow.to], [flow.to, flow.from]] as const) {
-      if (end.kind !== 'external' || !running.has(endpointKey(other)) || (externalBlocks[end.name]?.length ?? 0) > 0) continue;
+      if (end.kind !== 'external' || !running.has(endpointKey(other)) || blocksOf(end, externalBlocks).length > 0) continue;
       const list = byHost.get(end.name) ?? [];
       list.push(`${endpointKey(flow.from)} -> ${endpointKey(flow.to)} ${flow.ports.map((p) => `${p.protocol} ${p.port}`).join(', ')} ` +
         `(${flow.purpose}, from ${flow.declaredBy})`);
@@ -124,8 +124,13 @@ function peerOf(end: Endpoint, namespace: string, running: ReadonlySet<string>,
     case 'foreign':
       return { kind: 'pods', namespace: end.namespace, podLabels: end.podLabels };
     case 'external':
-      return { kind: 'ipBlocks', blocks: externalBlocks[end.name] };
+      return { kind: 'ipBlocks', blocks: blocksOf(end, externalBlocks) };
   }
+}
+
+/** The blocks of an external host: the environment's `externalBlocks`, else those its flow carries. */
+function blocksOf(end: ExternalEndpoint, externalBlocks: Readonly<Record<string, readonly IpBlockSpec[]>>): readonly IpBlockSpec[] {
+  return externalBlocks[end.name] ?? (end.blocks ?? []).map((cidr) => ({ cidr }));
 }
 
 function comparePorts(a: FlowPort, b: FlowPort): number {

@@ -37,6 +37,26 @@ export interface AppPortSpec extends ContainerPortSpec {
   readonly servicePort?: number;
 }
 
+/**
+ * The app container's own command run under a wrapper, e.g. a shell that captures its
+ * output. The container then runs `[...wrapper, ...command]`, taken literally: Kubernetes'
+ * `$(VAR)` expansion is escaped (every `$` is written `$$`), so neither a shell script in the
+ * wrapper nor the app's arguments can be changed by it.
+ */
+export interface AppCommandWrapper {
+  /** What wraps the command (a capability id), named when a second wrapper is refused. */
+  readonly by: string;
+  /** The wrapper and its own arguments; it must run the command that follows it, and should `exec` it so the app stays PID 1. */
+  readonly wrapper: readonly string[];
+  /** The app's own command (entrypoint and arguments), as the image would run it. */
+  readonly command: readonly string[];
+}
+
+/** `text` with every `$` doubled, so Kubernetes' `$(VAR)` expansion of command and args leaves it as written. */
+export function escapeExpansion(text: string): string {
+  return text.replace(/\$/g, () => '$$');
+}
+
 /** Labels that select pods; an extension must never change them. */
 const SELECTOR_KEYS = [LABEL_NAME, LABEL_INSTANCE, LABEL_SLOT];
 
@@ -61,6 +81,7 @@ export class PodExtensionPoint {
   private readonly _annotations: Record<string, string> = {};
   private readonly _labels: Record<string, string> = {};
   private readonly _injected: InjectedContainer[] = [];
+  private _appCommand?: AppCommandWrapper;
 
   /** @param owner the workload or service extended, named in error messages */
   public constructor(public readonly owner: string) {}
@@ -138,6 +159,20 @@ export class PodExtensionPoint {
     this._injected.push(container);
   }
 
+  /**
+   * Runs the app container's command under a wrapper (see {@link AppCommandWrapper}). One
+   * wrapper per pod: two would each have to run the other, so a second call throws.
+   */
+  public wrapAppCommand(wrap: AppCommandWrapper): void {
+    if (this._appCommand) {
+      throw new Error(`${this.owner}: the app command is already wrapped by ${this._appCommand.by}; ${wrap.by} cannot wrap it too (one wrapper per pod)`);
+    }
+    if (wrap.wrapper.length === 0 || wrap.command.length === 0 || [...wrap.wrapper, ...wrap.command].some((arg) => typeof arg !== 'string')) {
+      throw new Error(`${this.owner}: the wrapper of ${wrap.by} needs a non-empty wrapper and the app's non-empty command, all strings`);
+    }
+    this._appCommand = { by: wrap.by, wrapper: [...wrap.wrapper], command: [...wrap.command] };
+  }
+
   public get sidecars(): readonly SidecarSpec[] { return [...this._sidecars]; }
   public get volumes(): readonly PodVolumeSpec[] { return [...this._volumes]; }
   public get appMounts(): readonly MountSpec[] { return [...this._appMounts]; }
@@ -146,6 +181,8 @@ export class PodExtensionPoint {
   public get podAnnotations(): Readonly<Record<string, string>> { return { ...this._annotations }; }
   public get podLabels(): Readonly<Record<string, string>> { return { ...this._labels }; }
   public get injected(): readonly InjectedContainer[] { return [...this._injected]; }
+  /** The wrapper of the app command, if any. */
+  public get appCommand(): AppCommandWrapper | undefined { return this._appCommand; }
 
   private unique(what: string, name: string, existing: string[]): void {
     if (existing.includes(name)) throw new Error(`${this.owner}: ${what} "${name}" is added twice`);

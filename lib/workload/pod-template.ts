@@ -1,7 +1,7 @@
 import * as kplus from 'cdk8s-plus-28';
 import { ANNOTATION_INJECTED, formatInjected, restrictedPodSecurityContext } from '../core';
 import { ContainerSpec, assertContainer, envProblems, renderContainer } from './container';
-import { PodExtensionPoint, PodVolumeSpec } from './pod-extension';
+import { AppCommandWrapper, PodExtensionPoint, PodVolumeSpec, escapeExpansion } from './pod-extension';
 
 const k8s = kplus.k8s;
 
@@ -98,17 +98,30 @@ export function renderPodTemplate(spec: PodTemplateSpec): kplus.k8s.PodTemplateS
   };
 }
 
-/** The app container with the extension's env, mounts and ports appended. */
+/** The app container with the extension's env, mounts and ports appended, and its command wrapped. */
 function withExtension(app: ContainerSpec, ext: PodExtensionPoint): ContainerSpec {
   const env = [...(app.env ?? []), ...ext.appEnv];
   const problems = envProblems(env, `${ext.owner}/${app.name}`);
   if (problems.length > 0) throw new Error(problems.join('\n'));
   return {
     ...app,
+    ...(ext.appCommand ? wrappedCommand(app, ext.appCommand, ext.owner) : {}),
     env,
     mounts: [...(app.mounts ?? []), ...ext.appMounts],
     ports: [...(app.ports ?? []), ...ext.appPorts.map(({ name, number, protocol }) => ({ name, number, protocol }))],
   };
+}
+
+/**
+ * The app's command under its wrapper, taken literally (see {@link AppCommandWrapper}). When
+ * the container states its own command, the wrapper must run exactly that one.
+ */
+function wrappedCommand(app: ContainerSpec, wrap: AppCommandWrapper, owner: string): Pick<ContainerSpec, 'command' | 'args'> {
+  const own = [...(app.command ?? []), ...(app.args ?? [])];
+  if (own.length > 0 && JSON.stringify(own) !== JSON.stringify(wrap.command)) {
+    throw new Error(`${owner}/${app.name}: ${wrap.by} wraps the command ${JSON.stringify(wrap.command)}, but the container runs ${JSON.stringify(own)}`);
+  }
+  return { command: [...wrap.wrapper, ...wrap.command].map(escapeExpansion), args: undefined };
 }
 
 /** An extension adds metadata; it never replaces what the workload states (version, git SHA, component). */

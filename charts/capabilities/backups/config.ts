@@ -1,8 +1,233 @@
 /**
- * The `backups` section of the environment file. Pure: zod and the pure lib/core files only
- * (config/ imports it).
+ * The `backups` section of the environment file: when the backup jobs run, how many full
+ * backups are kept, how their deadlines are sized, the optional heartbeat, and what the
+ * monthly restore test checks. Pure: zod and the pure lib/core files only (config/ imports
+ * it). Checks that need the database section (the restore volume against the data volume,
+ * the deadlines against the schedules, the RPO against archive_timeout) run in the
+ * capability (index.ts).
  */
 import { z } from 'zod';
+import { computeResourcesSchema, labelMapSchema } from '../schemas';
 
-export const backupsSectionSchema = z.strictObject({});
+// ---------------------------------------------------------------- cron
+
+/** The fields of a Kubernetes (5-field) cron schedule, with their ranges. */
+const CRON_FIELDS = [
+  { name: 'minute', min: 0, max: 59 },
+  { name: 'hour', min: 0, max: 23 },
+  { name: 'day of month', min: 1, max: 31 },
+  { name: 'month', min: 1, max: 12 },
+  { name: 'day of week', min: 0, max: 7 },
+] as const;
+
+/** A parsed schedule: the allowed values of each field, and whether day-of-month / day-of-week were restricted. */
+export interface CronSchedule {
+  readonly minutes: readonly number[];
+  readonly hours: readonly number[];
+  readonly daysOfMonth: ReadonlySet<number>;
+  readonly months: ReadonlySet<number>;
+  readonly daysOfWeek: ReadonlySet<number>;
+  readonly domRestricted: boolean;
+  readonly dowRestricted: boolean;
+}
+
+/** The schedule `text` writes, or why it is not a 5-field cron schedule of numbers. */
+export function parseCron(text: string): CronSchedule | string {
+  const fields = text.trim().split(/\s+/);
+  if (fields.length !== 5) return `expected a 5-field cron schedule of numbers such as "15 2 * * *" (minute hour day-of-month month day-of-week; no @daily or names), not ${fields.length} field(s)`;
+  const sets: number[][] = [];
+  for (let i = 0; i < 5; i++) {
+    const { name, min, max } = CRON_FIELDS[i];
+    const values = new Set<number>();
+    for (const part of fields[i].split(',')) {
+      const m = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(part);
+      if (!m) return `expected a 5-field cron schedule of numbers such as "15 2 * * *": the ${name} field "${fields[i]}" is not *, n, a-b, a,b or */n`;
+      const from = m[1] === '*' ? min : Number(m[2]);
+      const to = m[1] === '*' ? max : m[3] !== undefined ? Number(m[3]) : m[4] !== undefined ? max : from;
+      const step = m[4] !== undefined ? Number(m[4]) : 1;
+      if (from < min || to > max || from > to || step < 1) return `expected ${name} values within ${min}-${max} (the ${name} field has "${part}")`;
+      for (let v = from; v <= to; v += step) values.add(i === 4 && v === 7 ? 0 : v);
+    }
+    sets.push([...values].sort((a, b) => a - b));
+  }
+  return {
+    minutes: sets[0], hours: sets[1], daysOfMonth: new Set(sets[2]), months: new Set(sets[3]), daysOfWeek: new Set(sets[4]),
+    domRestricted: fields[2] !== '*', dowRestricted: fields[4] !== '*',
+  };
+}
+
+/** How often a schedule runs, measured over the two calendar years 2025-2026 (UTC). */
+export interface CronCadence {
+  /** Runs a year (the average of the two years). */
+  readonly runsPerYear: number;
+  /** Shortest time between two runs, in seconds. */
+  readonly minGapSeconds: number;
+  /** Longest time between two runs (including across the years' boundary), in seconds. */
+  readonly maxGapSeconds: number;
+}
+
+/** The cadence of `schedule` (Kubernetes' cron semantics: day-of-month OR day-of-week when both are restricted). */
+export function cronCadence(schedule: CronSchedule): CronCadence {
+  const start = Date.UTC(2025, 0, 1) / 1000;
+  const days = 730;
+  // The times of day it runs (every matching day runs at all of them), and the matching
+  // days: over the two years, and the two months after so that the gap from the last run
+  // of 2026 to the next is measured, not guessed.
+  const offsets = schedule.hours.flatMap((h) => schedule.minutes.map((m) => h * 3600 + m * 60));
+  const matching: number[] = [];
+  for (let d = 0; d < days + 62; d++) {
+    const day = new Date((start + d * 86_400) * 1000);
+    if (!schedule.months.has(day.getUTCMonth() + 1)) continue;
+    const dom = schedule.daysOfMonth.has(day.getUTCDate());
+    const dow = schedule.daysOfWeek.has(day.getUTCDay());
+    if (schedule.domRestricted && schedule.dowRestricted ? dom || dow : dom && dow) matching.push(d);
+  }
+  const runs = matching.filter((d) => d < days).length * offsets.length;
+  if (runs === 0) return { runsPerYear: 0, minGapSeconds: Infinity, maxGapSeconds: Infinity };
+  let minGap = Infinity;
+  let maxGap = 0;
+  for (let i = 1; i < offsets.length; i++) {
+    minGap = Math.min(minGap, offsets[i] - offsets[i - 1]);
+    maxGap = Math.max(maxGap, offsets[i] - offsets[i - 1]);
+  }
+  const [first, last] = [offsets[0], offsets[offsets.length - 1]];
+  for (let i = 1; i < matching.length; i++) {
+    const gap = (matching[i] - matching[i - 1]) * 86_400 - last + first;
+    minGap = Math.min(minGap, gap);
+    maxGap = Math.max(maxGap, gap);
+  }
+  return { runsPerYear: runs / 2, minGapSeconds: minGap, maxGapSeconds: maxGap === 0 ? Infinity : maxGap };
+}
+
+/** A human reading of a gap in seconds: `90 s`, `15 min`, `26 h`, `31 days`. */
+export function formatSeconds(s: number): string {
+  if (s % 86_400 === 0) return `${s / 86_400} days`;
+  if (s % 3600 === 0) return `${s / 3600} h`;
+  if (s % 60 === 0) return `${s / 60} min`;
+  return `${s} s`;
+}
+
+const cronSchema = z.string({ error: 'expected a 5-field cron schedule such as "15 2 * * *"' }).superRefine((text, ctx) => {
+  const parsed = parseCron(text);
+  if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', input: text, message: parsed });
+  else if (cronCadence(parsed).runsPerYear === 0) ctx.addIssue({ code: 'custom', input: text, message: 'expected a schedule that runs (this one never matches a date)' });
+});
+
+// ---------------------------------------------------------------- section
+
+/** Base backups must run at least this often: the PostgresBaseBackupTooOld alert fires after 26 h. */
+export const MAX_BASE_BACKUP_GAP_SECONDS = 24 * 3600;
+/** Restore tests must run at least this often: the PostgresRestoreTestTooOld alert fires after 33 days. */
+export const MAX_RESTORE_TEST_GAP_SECONDS = 32 * 86_400;
+
+const SIZE = /^[1-9]\d*(Mi|Gi|Ti)$/;
+const sizeSchema = z.string({ error: 'expected a size in whole Mi, Gi or Ti, such as 20Gi' }).regex(SIZE, { error: 'expected a size in whole Mi, Gi or Ti, such as 20Gi' });
+/** `schema.table`, lower case, as PostgreSQL folds unquoted names. */
+const TABLE = /^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$/;
+const tableSchema = z.string().regex(TABLE, { error: 'expected schema.table in lower case, such as public.orders' });
+const identifier = z.string().regex(/^[a-z_][a-z0-9_]*$/, { error: 'expected a lower-case SQL identifier such as beat_at' });
+
+const heartbeatSchema = z.strictObject({
+  schedule: cronSchema.default('* * * * *').describe('When a heartbeat row is written (cron, Etc/UTC): every minute by default'),
+  table: tableSchema.default('ops.heartbeat').describe('Table the heartbeat writes (schema.table; created if missing, rows older than 7 days deleted)'),
+  retentionDays: z.int().min(1).max(365).default(7).describe('Heartbeat rows older than this are deleted, so the table stays small'),
+  resources: computeResourcesSchema({
+    requests: { cpu: '10m', memory: '32Mi', ephemeralStorage: '32Mi' },
+    limits: { cpu: '100m', memory: '64Mi', ephemeralStorage: '64Mi' },
+  }).prefault({}).describe('Requests and limits of the heartbeat container (one psql a minute)'),
+});
+
+const pushgatewaySchema = z.strictObject({
+  url: z.url({ error: 'expected the Pushgateway URL such as http://prometheus-pushgateway.monitoring.svc:9091' })
+    .regex(/^http:\/\/[a-z0-9-]+\.[a-z0-9-]+\.svc(\.cluster\.local)?(:\d+)?\/?$/, {
+      error: 'expected an in-cluster Service URL http://<service>.<namespace>.svc[.cluster.local][:port] (the egress policy allows exactly its pods)',
+    })
+    .describe('Pushgateway the restore test pushes its result to (pg_restore_test_* metrics)'),
+  podLabels: labelMapSchema.default({ 'app.kubernetes.io/name': 'prometheus-pushgateway' })
+    .describe('Labels of the Pushgateway pods (the flow from the restore test to them)'),
+});
+
+const restoreTestSchema = z.strictObject({
+  rpoMinutes: z.int().min(1).max(1440).default(15)
+    .describe('Recovery-point objective: the newest row of the recency table must be at most this old when the test starts'),
+  database: identifier.default('pronto').describe('Database holding the recency table and the critical tables'),
+  superuser: identifier.default('postgres').describe('Superuser of the restored cluster (the one initdb created); the test connects over its private Unix socket'),
+  recency: z.strictObject({
+    table: tableSchema.optional().describe('Table whose newest row must be within the RPO; absent: the heartbeat table'),
+    column: identifier.default('beat_at').describe('Its timestamp column (timestamptz)'),
+  }).prefault({}),
+  criticalTables: z.array(z.strictObject({
+    table: tableSchema.describe('schema.table'),
+    minRows: z.int({ error: 'expected a whole number of rows' }).refine((n) => n >= 1, { error: 'expected a floor of at least 1 row (a floor of 0 checks nothing)' })
+      .describe('Fewest rows the restored table may have'),
+  })).default([]).describe('Tables that must hold at least minRows rows in the restored copy (each is read in full: a damaged page fails the test)'),
+  amcheck: z.union([z.literal(false), z.enum(['database', 'all'])]).default('all')
+    .describe('pg_amcheck of tables and B-tree indexes (with heapallindexed): every database (all), the checked one (database), or false'),
+  volumeSize: sizeSchema.optional()
+    .describe('Size of the ephemeral volume the backup is restored into; absent: database.postgres.storage.size (it must hold the whole database)'),
+  pushgateway: z.union([z.literal(false), pushgatewaySchema]).default(false)
+    .describe('Where the result is pushed as metrics; false: not pushed (the alerts then read kube-state-metrics only)'),
+  resources: computeResourcesSchema({
+    requests: { cpu: '500m', memory: '1Gi', ephemeralStorage: '1Gi' },
+    limits: { cpu: '2', memory: '2Gi', ephemeralStorage: '2Gi' },
+  }).prefault({}).describe('Requests and limits of the restore-test container (the restore volume is added to its ephemeral storage)'),
+});
+
+export const backupsSectionSchema = z.strictObject({
+  schedules: z.strictObject({
+    baseBackup: cronSchema.default('15 2 * * *').describe('Daily base backup (cron, Etc/UTC); at least daily: the staleness alert fires after 26 h'),
+    retention: cronSchema.default('15 5 * * *').describe('Retention run: wal-g delete retain FULL <retainFull>'),
+    walIntegrity: cronSchema.default('45 5 * * *').describe('WAL integrity check: wal-g wal-verify integrity timeline'),
+    restoreTest: cronSchema.default('30 6 1 * *').describe('Restore test, monthly by default (never more often than the base backup)'),
+  }).prefault({}),
+  retainFull: z.int({ error: 'expected a whole number of full backups' })
+    .refine((n) => n >= 2, { error: 'expected at least 2 full backups to keep (with 1, a bad newest backup leaves nothing to restore)' })
+    .default(7).describe('Full backups kept by the retention job (wal-g delete retain FULL <n> --use-sentinel-time)'),
+  sizing: z.strictObject({
+    databaseSize: sizeSchema.optional().describe('Expected size of the database; absent: database.postgres.storage.size. Sizes the jobs\' deadlines'),
+    throughputMiBPerSecond: z.int().min(1).max(10_000).default(25)
+      .describe('Slowest expected transfer between PostgreSQL, the jobs and the object store, in MiB/s'),
+  }).prefault({}).describe('Sizes activeDeadlineSeconds: base backup 30 min + 2 × size / throughput; restore test 1 h + 3 × size / throughput'),
+  heartbeat: z.union([z.literal(false), heartbeatSchema]).prefault({})
+    .describe('A CronJob writing one row a minute through PgBouncer, so the restore test always has a recent row to measure; false: off'),
+  restoreTest: restoreTestSchema.prefault({}),
+  resources: computeResourcesSchema({
+    requests: { cpu: '100m', memory: '256Mi', ephemeralStorage: '256Mi' },
+    limits: { cpu: '1', memory: '512Mi', ephemeralStorage: '1Gi' },
+  }).prefault({}).describe('Requests and limits of the base-backup, retention and WAL-integrity containers'),
+}).superRefine((s, ctx) => {
+  const cadence = (text: string) => {
+    const parsed = parseCron(text);
+    return typeof parsed === 'string' ? undefined : cronCadence(parsed);
+  };
+  const base = cadence(s.schedules.baseBackup);
+  const restore = cadence(s.schedules.restoreTest);
+  if (base && base.maxGapSeconds > MAX_BASE_BACKUP_GAP_SECONDS) {
+    ctx.addIssue({ code: 'custom', path: ['schedules', 'baseBackup'], input: s.schedules.baseBackup,
+      message: `expected a base backup at least daily (runs at most 24 h apart; the PostgresBaseBackupTooOld alert fires after 26 h), but runs can be ${formatSeconds(base.maxGapSeconds)} apart` });
+  }
+  if (restore && restore.maxGapSeconds > MAX_RESTORE_TEST_GAP_SECONDS) {
+    ctx.addIssue({ code: 'custom', path: ['schedules', 'restoreTest'], input: s.schedules.restoreTest,
+      message: `expected a restore test at least monthly (runs at most 32 days apart; the PostgresRestoreTestTooOld alert fires after 33 days), but runs can be ${formatSeconds(restore.maxGapSeconds)} apart` });
+  }
+  if (base && restore && restore.runsPerYear > base.runsPerYear) {
+    ctx.addIssue({ code: 'custom', path: ['schedules', 'restoreTest'], input: s.schedules.restoreTest,
+      message: `expected a restore test no more often than the base backup (schedules.baseBackup "${s.schedules.baseBackup}": ${base.runsPerYear} runs a year): it would test the same backup again, but runs ${restore.runsPerYear} times a year` });
+  }
+  if (s.heartbeat === false && s.restoreTest.recency.table === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['restoreTest', 'recency', 'table'], input: undefined,
+      message: 'expected a table whose newest row the restore test measures (such as public.orders with column created_at): the heartbeat is off, so there is no heartbeat table' });
+  }
+  if (s.heartbeat !== false) {
+    const beat = cadence(s.heartbeat.schedule);
+    if (beat && beat.maxGapSeconds >= s.restoreTest.rpoMinutes * 60) {
+      ctx.addIssue({ code: 'custom', path: ['heartbeat', 'schedule'], input: s.heartbeat.schedule,
+        message: `expected heartbeats closer together than the RPO (restoreTest.rpoMinutes ${s.restoreTest.rpoMinutes}), or the restore test fails with nothing lost, but runs can be ${formatSeconds(beat.maxGapSeconds)} apart` });
+    }
+  }
+});
 export type BackupsSection = z.output<typeof backupsSectionSchema>;
+
+/** The Pushgateway's namespace, when the restore test pushes there: another team's, never created or guarded. */
+export const backupsForeignNamespaces = (s: BackupsSection): string[] =>
+  (s.restoreTest.pushgateway ? [new URL(s.restoreTest.pushgateway.url).hostname.split('.')[1]] : []);

@@ -1,9 +1,300 @@
-/** The `backups` capability. */
-import { Capability } from '../capability';
+/**
+ * The `backups` capability: WAL-G CronJobs beside the database (daily base backup,
+ * retention, WAL integrity, the monthly restore test) and an optional heartbeat, each with
+ * the Vault agent in pre-populate-only mode; their flows; their alerts when metrics are on.
+ * A backup is only real if a restore was tested: the restore test restores the latest
+ * backup into an ephemeral volume, with archiving off and read-only storage credentials,
+ * and checks the copy (lib/backups/restore-test-script.ts).
+ */
+import { Chart } from 'cdk8s';
+import { DATA_STORES } from '../../../config/catalog';
+import { CatalogSecret } from '../../../config/schema';
+import { ConfigError, EnvironmentConfig } from '../../../config/load';
+import { ForeignEndpoint, bytes, workloadEndpoint } from '../../../lib/core';
+import {
+  BACKUP_SCRIPT_ENV, BACKUP_SCRIPT_FILES, BackupJob, BackupScripts, RestoreTestJob, backupRuleGroups,
+} from '../../../lib/backups';
+import { AlertRules } from '../../../lib/metrics';
+import { EnvEntry, PodExtensionPoint } from '../../../lib/workload';
+import { Capability, VaultReader } from '../capability';
+import {
+  DATABASE_ROLES, DATABASE_SECRETS, POSTGRES_SERVICE, POSTGRES_WORKLOAD, objectStore, objectStorePort, postgresImage, walgEnv, walgSecrets,
+} from '../database';
+import { DatabaseSection } from '../database/config';
+import { addVaultSecrets } from '../secrets';
 import { SectionValue } from '../sections';
+import { BackupsSection, cronCadence, formatSeconds, parseCron } from './config';
 
 type Section = SectionValue<'backups'>;
 
+/** The CronJobs (also their ServiceAccounts, Vault roles and `app.kubernetes.io/name`). */
+export const BACKUP_JOBS = {
+  baseBackup: 'pg-base-backup',
+  retention: 'pg-backup-retention',
+  walIntegrity: 'pg-wal-verify',
+  restoreTest: 'pg-restore-test',
+  heartbeat: 'pg-heartbeat',
+} as const;
+
+type JobKey = keyof typeof BACKUP_JOBS;
+
+/** Fixed parts of the deadlines, in seconds. */
+export const DEADLINES = {
+  /** Base backup: connection, checkpoint, the sentinel upload; plus 2 × size / throughput. */
+  baseBackupFixedSeconds: 1800,
+  /** Restore test: start, checks, amcheck of the catalogs; plus 3 × size / throughput (fetch, replay, reading every table). */
+  restoreTestFixedSeconds: 3600,
+  retentionSeconds: 3600,
+  walIntegritySeconds: 3600,
+  heartbeatSeconds: 50,
+} as const;
+
+const MI = 1024 * 1024;
+
+/** The database section (backups require it: sections.ts). */
+function databaseOf(config: EnvironmentConfig): DatabaseSection {
+  return config.capabilities.database!;
+}
+
+/** The size the deadlines are sized from: `sizing.databaseSize`, else the data volume's. */
+export function databaseSize(section: BackupsSection, config: EnvironmentConfig): string {
+  return section.sizing.databaseSize ?? databaseOf(config).postgres.storage.size;
+}
+
+/** The restore volume's size: `restoreTest.volumeSize`, else the data volume's. */
+export function restoreVolumeSize(section: BackupsSection, config: EnvironmentConfig): string {
+  return section.restoreTest.volumeSize ?? databaseOf(config).postgres.storage.size;
+}
+
+/** activeDeadlineSeconds of each job, sized from the database size and the throughput. */
+export function deadlines(section: BackupsSection, config: EnvironmentConfig): Record<JobKey, number> {
+  const transfer = Math.ceil(bytes(databaseSize(section, config)) / (section.sizing.throughputMiBPerSecond * MI));
+  return {
+    baseBackup: DEADLINES.baseBackupFixedSeconds + 2 * transfer,
+    retention: DEADLINES.retentionSeconds,
+    walIntegrity: DEADLINES.walIntegritySeconds,
+    restoreTest: DEADLINES.restoreTestFixedSeconds + 3 * transfer,
+    heartbeat: DEADLINES.heartbeatSeconds,
+  };
+}
+
+/** Config problems the section's schema cannot see: they need the database section. */
+export function checkSection(section: BackupsSection, config: EnvironmentConfig): void {
+  const problems: string[] = [];
+  const at = (path: readonly string[]) => `${config.file}:${config.lineOf(path)}: ${path.join('.')}`;
+  // The line of a defaulted field is its section's nearest written ancestor (lineOf finds it).
+  const db = databaseOf(config);
+  const volume = restoreVolumeSize(section, config);
+  if (bytes(volume) < bytes(db.postgres.storage.size)) {
+    problems.push(`${at(['backups', 'restoreTest', 'volumeSize'])}: expected at least database.postgres.storage.size (${db.postgres.storage.size}): the restore volume must hold the whole database, found "${volume}"`);
+  }
+  const size = databaseSize(section, config);
+  if (bytes(size) > bytes(db.postgres.storage.size)) {
+    problems.push(`${at(['backups', 'sizing', 'databaseSize'])}: expected at most database.postgres.storage.size (${db.postgres.storage.size}): the database cannot outgrow its volume, found "${size}"`);
+  }
+  const limits = deadlines(section, config);
+  const schedules: Array<[JobKey, string | undefined]> = [
+    ['baseBackup', section.schedules.baseBackup], ['retention', section.schedules.retention], ['walIntegrity', section.schedules.walIntegrity],
+    ['restoreTest', section.schedules.restoreTest], ['heartbeat', section.heartbeat === false ? undefined : section.heartbeat.schedule],
+  ];
+  for (const [job, schedule] of schedules) {
+    if (schedule === undefined) continue;
+    const parsed = parseCron(schedule);
+    if (typeof parsed === 'string') continue;
+    const gap = cronCadence(parsed).minGapSeconds;
+    if (limits[job] >= gap) {
+      const path = job === 'heartbeat' ? ['backups', 'heartbeat', 'schedule'] : ['backups', 'schedules', job];
+      const sized = job === 'baseBackup' || job === 'restoreTest'
+        ? ` (sized from sizing.databaseSize ${size} at sizing.throughputMiBPerSecond ${section.sizing.throughputMiBPerSecond})` : '';
+      problems.push(`${at(path)}: expected runs further apart than the job's deadline of ${formatSeconds(limits[job])}${sized}, ` +
+        `or a run could still be going when the next is due, found "${schedule}" (runs ${formatSeconds(gap)} apart)`);
+    }
+  }
+  const rpoSeconds = section.restoreTest.rpoMinutes * 60;
+  const beat = section.heartbeat === false ? 0 : cadenceMax(section.heartbeat.schedule);
+  const floor = db.postgres.archiveTimeoutSeconds + beat;
+  if (rpoSeconds <= floor) {
+    problems.push(`${at(['backups', 'restoreTest', 'rpoMinutes'])}: expected an RPO above database.postgres.archiveTimeoutSeconds (${db.postgres.archiveTimeoutSeconds} s)` +
+      `${beat ? ` plus the heartbeat interval (${beat} s)` : ''}: the archive is always that far behind, found ${section.restoreTest.rpoMinutes} (${rpoSeconds} s)`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+}
+
+function cadenceMax(schedule: string): number {
+  const parsed = parseCron(schedule);
+  return typeof parsed === 'string' ? 0 : cronCadence(parsed).maxGapSeconds;
+}
+
+const secret = (path: string, file: string, env: string, template: string): CatalogSecret => ({ path, file, env, template });
+/** The backup role's password, for the jobs that connect to PostgreSQL. */
+const backupRole = () => secret(DATABASE_SECRETS.backup, 'walg-backup', BACKUP_SCRIPT_ENV.backupRoleFile, '{{ .Data.data.password }}');
+
+/** The heartbeat's own KV entry (fields `username`, `password`), rendered as shell assignments; PostgreSQL creates its role from the same entry (roles.sql). */
+export const HEARTBEAT_SECRET = DATABASE_SECRETS.heartbeat;
+
+/**
+ * The jobs that read Vault secrets. Storage credentials: read-write for the base backup and
+ * the retention (it deletes), read-only for the WAL check and the restore test (a restored
+ * copy must never be able to write into the production archive). Every WAL-G user reads the
+ * one encryption key, so the restore test also proves that key decrypts the backups.
+ */
+export function backupReaders(section: BackupsSection): VaultReader[] {
+  const reader = (job: JobKey, secrets: CatalogSecret[]): VaultReader =>
+    ({ name: BACKUP_JOBS[job], serviceAccount: BACKUP_JOBS[job], appContainer: BACKUP_JOBS[job], secrets });
+  return [
+    reader('baseBackup', [backupRole(), ...walgSecrets('read-write')]),
+    reader('retention', walgSecrets('read-write')),
+    reader('walIntegrity', [backupRole(), ...walgSecrets('read-only')]),
+    reader('restoreTest', walgSecrets('read-only')),
+    ...(section.heartbeat === false ? [] : [reader('heartbeat', [secret(HEARTBEAT_SECRET, 'heartbeat-login', BACKUP_SCRIPT_ENV.heartbeatLoginFile,
+      "PGUSER='{{ .Data.data.username }}'\nPGPASSWORD='{{ .Data.data.password }}'\n")])]),
+  ];
+}
+
+/** The Pushgateway's pods and port, from its in-cluster URL. */
+export function pushgatewayEndpoint(section: BackupsSection): { endpoint: ForeignEndpoint; port: number } | undefined {
+  const p = section.restoreTest.pushgateway;
+  if (p === false) return undefined;
+  const url = new URL(p.url);
+  const [, namespace] = url.hostname.split('.');
+  return { endpoint: { kind: 'foreign', name: 'pushgateway', namespace, podLabels: p.podLabels }, port: url.port ? Number(url.port) : 80 };
+}
+
+/** The Pushgateway grouping path of the restore test's result. */
+export function pushGroup(config: EnvironmentConfig): string {
+  return `job/${BACKUP_JOBS.restoreTest}/namespace/${config.namespace.name}`;
+}
+
+/** The restore test's container resources: the configured ones plus the restore volume in ephemeral storage. */
+function restoreTestResources(section: BackupsSection, config: EnvironmentConfig) {
+  const r = section.restoreTest.resources;
+  const plus = (q: string) => {
+    const mi = Math.ceil((bytes(q) + bytes(restoreVolumeSize(section, config))) / MI);
+    return mi % 1024 === 0 ? `${mi / 1024}Gi` : `${mi}Mi`;
+  };
+  return {
+    requests: { ...r.requests, ephemeralStorage: plus(r.requests.ephemeralStorage) },
+    limits: { ...r.limits, ephemeralStorage: plus(r.limits.ephemeralStorage) },
+  };
+}
+
 export const backups: Capability<Section> & { readonly id: 'backups' } = {
   id: 'backups',
+  vaultReaders: (section) => backupReaders(section),
+  flows(graph, section, config) {
+    checkSection(section, config);
+    const db = databaseOf(config);
+    const ns = config.namespace.name;
+    const tcp = (port: number) => [{ port, protocol: 'TCP' as const }];
+    const job = (key: JobKey) => workloadEndpoint(BACKUP_JOBS[key], ns);
+    const jobs: JobKey[] = ['baseBackup', 'retention', 'walIntegrity', 'restoreTest', ...(section.heartbeat === false ? [] : ['heartbeat' as const])];
+    for (const key of jobs) graph.addWorkload(job(key));
+    const postgres = workloadEndpoint(POSTGRES_WORKLOAD, ns);
+    for (const key of ['baseBackup', 'walIntegrity'] as const) {
+      graph.addFlow({ from: job(key), to: postgres, ports: tcp(POSTGRES_SERVICE.port),
+        purpose: key === 'baseBackup' ? 'streams the base backup (BASE_BACKUP over the replication protocol)' : 'asks for the current WAL segment (wal-verify)', declaredBy: 'backups' });
+    }
+    for (const key of ['baseBackup', 'retention', 'walIntegrity', 'restoreTest'] as const) {
+      graph.addFlow({ from: job(key), to: objectStore(db), ports: tcp(objectStorePort(db)), purpose: 'reads and writes the WAL-G archive', declaredBy: 'backups' });
+    }
+    if (section.heartbeat !== false) {
+      graph.addFlow({ from: job('heartbeat'), to: workloadEndpoint(DATA_STORES.postgres.host, ns), ports: tcp(DATA_STORES.postgres.port),
+        purpose: 'writes a heartbeat row through PgBouncer', declaredBy: 'backups' });
+    }
+    const push = pushgatewayEndpoint(section);
+    if (push) graph.addFlow({ from: job('restoreTest'), to: push.endpoint, ports: tcp(push.port), purpose: 'pushes the restore test\'s result', declaredBy: 'backups' });
+  },
+  charts(app, section, context) {
+    const { config } = context;
+    checkSection(section, config);
+    const db = databaseOf(config);
+    const secretsSection = config.capabilities.secrets!;
+    const ns = config.namespace.name;
+    const chart = new Chart(app, 'backups', { namespace: ns, disableResourceNameHashes: true });
+    const limits = deadlines(section, config);
+    const readers = new Map(backupReaders(section).map((r) => [r.name, r]));
+    const vault = (key: JobKey) => {
+      const pod = new PodExtensionPoint(BACKUP_JOBS[key]);
+      addVaultSecrets(pod, readers.get(BACKUP_JOBS[key])!, secretsSection, true);
+      return pod;
+    };
+    const image = postgresImage(db);
+    const scripts = new BackupScripts(chart, 'Scripts');
+    const primary: EnvEntry[] = [
+      { name: 'PGHOST', value: `${POSTGRES_SERVICE.name}.${ns}.svc.cluster.local` },
+      { name: 'PGPORT', value: String(POSTGRES_SERVICE.port) },
+      { name: 'PGUSER', value: DATABASE_ROLES.backup },
+      { name: 'PGDATABASE', value: 'postgres' },
+    ];
+    const common = (key: JobKey) => ({ name: BACKUP_JOBS[key], schedule: '', image, scripts, resources: section.resources,
+      activeDeadlineSeconds: limits[key], extension: vault(key) });
+
+    new BackupJob(chart, 'BaseBackup', {
+      ...common('baseBackup'), schedule: section.schedules.baseBackup, script: BACKUP_SCRIPT_FILES.baseBackup,
+      env: [...walgEnv(db, { access: 'read-write' }), ...primary],
+    });
+    new BackupJob(chart, 'Retention', {
+      ...common('retention'), schedule: section.schedules.retention, script: BACKUP_SCRIPT_FILES.retention,
+      env: [...walgEnv(db, { access: 'read-write' }), { name: BACKUP_SCRIPT_ENV.retainFull, value: String(section.retainFull) }],
+    });
+    new BackupJob(chart, 'WalIntegrity', {
+      ...common('walIntegrity'), schedule: section.schedules.walIntegrity, script: BACKUP_SCRIPT_FILES.walVerify,
+      env: [...walgEnv(db, { access: 'read-only' }), ...primary],
+    });
+    const rt = section.restoreTest;
+    const push = pushgatewayEndpoint(section);
+    new RestoreTestJob(chart, 'RestoreTest', {
+      name: BACKUP_JOBS.restoreTest,
+      schedule: section.schedules.restoreTest,
+      image,
+      scripts,
+      resources: restoreTestResources(section, config),
+      activeDeadlineSeconds: limits.restoreTest,
+      volumeSize: restoreVolumeSize(section, config),
+      walgEnv: walgEnv(db, { access: 'read-only' }),
+      rpoSeconds: rt.rpoMinutes * 60,
+      database: rt.database,
+      superuser: rt.superuser,
+      recency: { table: rt.recency.table ?? (section.heartbeat === false ? '' : section.heartbeat.table), column: rt.recency.column },
+      rowFloors: rt.criticalTables,
+      amcheck: rt.amcheck,
+      pushgateway: push && rt.pushgateway !== false ? { url: rt.pushgateway.url, group: pushGroup(config) } : undefined,
+      extension: vault('restoreTest'),
+    });
+    if (section.heartbeat !== false) {
+      const [schema, table] = section.heartbeat.table.split('.');
+      new BackupJob(chart, 'Heartbeat', {
+        ...common('heartbeat'), schedule: section.heartbeat.schedule, script: BACKUP_SCRIPT_FILES.heartbeat, resources: section.heartbeat.resources,
+        tmpSize: '16Mi',
+        env: [
+          { name: 'PGHOST', value: `${DATA_STORES.postgres.host}.${ns}.svc.cluster.local` },
+          { name: 'PGPORT', value: String(DATA_STORES.postgres.port) },
+          { name: 'PGDATABASE', value: rt.database },
+          { name: 'PGCONNECT_TIMEOUT', value: '10' },
+          { name: BACKUP_SCRIPT_ENV.heartbeatSchema, value: schema },
+          { name: BACKUP_SCRIPT_ENV.heartbeatTable, value: table },
+          { name: BACKUP_SCRIPT_ENV.heartbeatRetentionDays, value: String(section.heartbeat.retentionDays) },
+        ],
+        // A missed minute is not worth catching up: the next run writes the next row.
+        startingDeadlineSeconds: 30,
+        backoffLimit: 0,
+        successfulJobsHistoryLimit: 1,
+        failedJobsHistoryLimit: 1,
+      });
+    }
+
+    const metrics = config.capabilities.metrics;
+    if (metrics) {
+      new AlertRules(chart, 'Alerts', {
+        name: 'pronto-backups', component: 'backup', selectorLabels: metrics.prometheus.selectorLabels,
+        groups: backupRuleGroups({
+          namespace: ns,
+          cronJobs: { baseBackup: BACKUP_JOBS.baseBackup, walIntegrity: BACKUP_JOBS.walIntegrity, restoreTest: BACKUP_JOBS.restoreTest },
+          pushedLabels: push ? { job: BACKUP_JOBS.restoreTest, namespace: ns } : undefined,
+          runbookBaseUrl: metrics.runbookBaseUrl,
+        }),
+      });
+    }
+    return [chart];
+  },
 };

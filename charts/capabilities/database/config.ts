@@ -1,8 +1,172 @@
 /**
- * The `database` section of the environment file. Pure: zod and the pure lib/core files only
- * (config/ imports it).
+ * The `database` section of the environment file: PostgreSQL (image with WAL-G, storage,
+ * connections, WAL archiving), WAL-G's object store, PgBouncer, the exporters and Redis.
+ * Pure: zod and the pure lib/core files only (config/ imports it). Checks that need the
+ * catalog (pool sizes against max_connections) run in the capability (index.ts).
  */
 import { z } from 'zod';
+import { cidrBlockSchema, computeResourcesSchema, upstreamImageSchema } from '../schemas';
+import { isDnsLabel } from '../../../lib/core/naming';
 
-export const databaseSectionSchema = z.strictObject({});
+/** The first WAL-G release whose remote (streaming) `backup-push` works on PostgreSQL 15+ (PR #2262). */
+export const MIN_WALG_VERSION = '3.0.9';
+/** The oldest PostgreSQL major version supported. */
+export const MIN_POSTGRES_MAJOR = 15;
+
+const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
+
+/** -1, 0 or 1 as `a` is below, equal to or above `b` (both `x.y.z`). */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < 3; i++) if (pa[i] !== pb[i]) return pa[i] < pb[i] ? -1 : 1;
+  return 0;
+}
+
+/** `s3://bucket` or `s3://bucket/path/below`, no trailing slash. */
+export const S3_PREFIX = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[A-Za-z0-9._-]+)*$/;
+
+const dnsLabel = (what: string) => z.string().refine(isDnsLabel, { error: `expected ${what}: a DNS label (lower-case letters, digits and "-")` });
+
+const postgresSchema = z.strictObject({
+  image: upstreamImageSchema.describe('PostgreSQL image that also contains WAL-G (wal-g on the PATH), e.g. a Spilo-like or in-house image; its tag starts with majorVersion'),
+  majorVersion: z.int().min(MIN_POSTGRES_MAJOR, { error: `expected PostgreSQL ${MIN_POSTGRES_MAJOR} or later` }).default(16)
+    .describe('PostgreSQL major version the image runs; names the WAL-G prefix (one prefix per major version) and must start the image tag'),
+  walgVersion: z.string().regex(SEMVER, { error: 'expected the WAL-G release in the image as major.minor.patch, such as 3.0.9' })
+    .describe(`WAL-G release the image contains; at least ${MIN_WALG_VERSION} (the first whose remote backup-push works on PostgreSQL 15+)`),
+  storage: z.strictObject({
+    size: z.string().regex(/^[1-9]\d*(Mi|Gi|Ti)$/, { error: 'expected a size in whole Mi, Gi or Ti, such as 20Gi' }).default('20Gi')
+      .describe('Size of the data volume (PVC per replica): PGDATA and pg_wal'),
+    storageClassName: dnsLabel('a StorageClass name').optional().describe('StorageClass of the data volume; absent: the cluster default'),
+  }).prefault({}),
+  resources: computeResourcesSchema({
+    requests: { cpu: '500m', memory: '1Gi', ephemeralStorage: '1Gi' },
+    limits: { cpu: '2', memory: '2Gi', ephemeralStorage: '2Gi' },
+  }).prefault({}).describe('Requests and limits of the postgres container'),
+  sharedMemoryMi: z.int().min(64).max(4096).default(256)
+    .describe('Size of /dev/shm (in-memory emptyDir, counted against the memory limit): parallel query workers\' shared memory'),
+  maxConnections: z.int().min(20).max(5000).default(100).describe('PostgreSQL max_connections'),
+  reservedConnections: z.strictObject({
+    superuser: z.int().min(1).default(3).describe('superuser_reserved_connections: kept for an administrator'),
+    backup: z.int().min(1).default(2).describe('Sessions kept for the backup jobs (remote backup-push opens one normal session; wal-verify one more)'),
+    monitoring: z.int().min(1).default(2).describe('Sessions kept for postgres_exporter'),
+  }).prefault({}).describe('Connections PgBouncer\'s pools may never take: max_connections minus their sum is the pools\' budget'),
+  maxWalSenders: z.int().min(2).max(32).default(4)
+    .describe('max_wal_senders (not counted in max_connections): the backup job\'s BASE_BACKUP stream, plus a spare and any replica'),
+  archiveTimeoutSeconds: z.int().min(10).max(3600).default(60)
+    .describe('archive_timeout: a WAL segment is switched and archived at least this often, bounding the data lost with the pod'),
+}).superRefine((p, ctx) => {
+  if (!p.image.tag.startsWith(`${p.majorVersion}.`) && !p.image.tag.startsWith(`${p.majorVersion}-`)) {
+    ctx.addIssue({ code: 'custom', path: ['image', 'tag'], input: p.image.tag,
+      message: `expected a tag starting with the major version (majorVersion: ${p.majorVersion}), such as ${p.majorVersion}.4 or ${p.majorVersion}.4-walg3.0.9` });
+  }
+  if (SEMVER.test(p.walgVersion) && compareVersions(p.walgVersion, MIN_WALG_VERSION) < 0) {
+    ctx.addIssue({ code: 'custom', path: ['walgVersion'], input: p.walgVersion,
+      message: `expected WAL-G ${MIN_WALG_VERSION} or later: older releases send the BASE_BACKUP syntax PostgreSQL 15 removed, so the remote backup-push of the backup jobs fails (wal-g#1385, fixed by PR #2262 in ${MIN_WALG_VERSION})` });
+  }
+  const reserved = p.reservedConnections.superuser + p.reservedConnections.backup + p.reservedConnections.monitoring;
+  if (reserved >= p.maxConnections) {
+    ctx.addIssue({ code: 'custom', path: ['reservedConnections'], input: p.reservedConnections,
+      message: `expected reserved connections (${reserved}) below maxConnections (${p.maxConnections})` });
+  }
+});
+
+const walgSchema = z.strictObject({
+  s3Prefix: z.string({ error: 'expected the WAL-G base prefix such as s3://pronto-backups/postgres (required: without it nothing is archived)' })
+    .regex(S3_PREFIX, { error: 'expected s3://<bucket>[/<path>] without a trailing slash, such as s3://pronto-backups/postgres' })
+    // Optional only so the missing prefix is reported here (below) and not as the section's vaguer error.
+    .optional()
+    .describe('Base of WALG_S3_PREFIX; the cluster writes below <s3Prefix>/<clusterName>/<majorVersion>'),
+  region: z.string().regex(/^[a-z0-9-]+$/, { error: 'expected a region such as eu-west-1' }).default('us-east-1')
+    .describe('AWS_REGION of the bucket (S3-compatible stores: any value they accept)'),
+  endpoint: z.url({ error: 'expected the endpoint URL such as https://minio.example.com:9000' }).optional()
+    .describe('AWS_ENDPOINT for an S3-compatible store; absent: AWS S3'),
+  forcePathStyle: z.boolean().default(false).describe('AWS_S3_FORCE_PATH_STYLE: path-style URLs (MinIO, Ceph)'),
+  compression: z.enum(['lz4', 'lzma', 'zstd', 'brotli']).default('lz4').describe('WALG_COMPRESSION_METHOD'),
+  uploadConcurrency: z.int().min(1).max(64).default(16).describe('WALG_UPLOAD_CONCURRENCY'),
+  preventWalOverwrite: z.boolean().default(true)
+    .describe('WALG_PREVENT_WAL_OVERWRITE: refuse to overwrite an archived segment with different content (another cluster writing the same prefix)'),
+  storageCidrs: z.array(cidrBlockSchema, { error: 'expected the address blocks of the object store, such as [52.95.128.0/21]' })
+    .min(1, { error: 'expected at least one address block of the object store (the egress to it is allowed to these only)' })
+    .describe('Address blocks of the object store: the egress of PostgreSQL and the backup jobs is allowed to these only'),
+  storagePort: z.int().min(1).max(65535).optional()
+    .describe('Port of the object store; absent: the endpoint URL\'s port, else 443'),
+}).superRefine((w, ctx) => {
+  if (w.s3Prefix === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['s3Prefix'], input: w,
+      message: 'expected the WAL-G base prefix such as s3://pronto-backups/postgres (required: without it nothing is archived)' });
+  }
+});
+
+const pgbouncerSchema = z.strictObject({
+  image: upstreamImageSchema.describe('PgBouncer image, e.g. docker.io/bitnami/pgbouncer; its tag names the release (≥ 1.25.2 recommended)'),
+  version: z.string().regex(SEMVER, { error: 'expected the PgBouncer release in the image as major.minor.patch, such as 1.25.2' })
+    .describe('PgBouncer release the image runs: settings newer than it are never emitted (auth_dbname 1.19, max_prepared_statements 1.21)'),
+  replicas: z.int().min(2, { error: 'expected at least 2 PgBouncer replicas (one may be drained at a time)' }).default(2)
+    .describe('Replicas at full scale: the pools are sized so that all of them together fit in max_connections'),
+  maxClientConn: z.int().min(10).max(100000).default(1000).describe('max_client_conn per replica'),
+  defaultPoolSize: z.int().min(1).optional().describe('default_pool_size; absent: derived (the per-database budget minus the reserve)'),
+  reservePoolSize: z.int().min(0).optional().describe('reserve_pool_size; absent: derived (a quarter of the per-database budget)'),
+  reservePoolTimeoutSeconds: z.int().min(1).default(3).describe('reserve_pool_timeout'),
+  queryWaitTimeoutSeconds: z.int().min(1).default(30).describe('query_wait_timeout: a client waiting longer for a server connection gets an error'),
+  serverLifetimeSeconds: z.int().min(60).default(3600).describe('server_lifetime'),
+  serverIdleTimeoutSeconds: z.int().min(10).default(600).describe('server_idle_timeout'),
+  idleTransactionTimeoutSeconds: z.int().min(0).default(600).describe('idle_transaction_timeout (0 = off)'),
+  maxPreparedStatements: z.int().min(0).default(200).describe('max_prepared_statements (emitted only for PgBouncer ≥ 1.21)'),
+  appConnectionLifetimeSeconds: z.int().min(0).default(300)
+    .describe('Longest lifetime of an app\'s pooled connection (SQLAlchemy pool_recycle): the grace period is longer, so a draining PgBouncer outlives it'),
+  serverTls: z.strictObject({
+    sslmode: z.enum(['require', 'verify-ca', 'verify-full']).default('verify-full').describe('server_tls_sslmode'),
+    caFile: z.string().regex(/^\/[-_.a-zA-Z0-9/]+$/).default('/etc/ssl/certs/ca-certificates.crt').describe('server_tls_ca_file in the PgBouncer container'),
+  }).optional().describe('TLS from PgBouncer to PostgreSQL; absent: server_tls_sslmode = disable (in-cluster, NetworkPolicy-isolated)'),
+  resources: computeResourcesSchema({
+    requests: { cpu: '100m', memory: '64Mi', ephemeralStorage: '64Mi' },
+    limits: { cpu: '500m', memory: '128Mi', ephemeralStorage: '128Mi' },
+  }).prefault({}),
+});
+
+const exportersSchema = z.strictObject({
+  postgres: z.strictObject({
+    image: upstreamImageSchema.default({ repository: 'quay.io/prometheuscommunity/postgres-exporter', tag: 'v0.17.1' })
+      .describe('postgres_exporter image (a sidecar of PostgreSQL)'),
+    resources: computeResourcesSchema({
+      requests: { cpu: '25m', memory: '32Mi', ephemeralStorage: '32Mi' },
+      limits: { cpu: '100m', memory: '64Mi', ephemeralStorage: '64Mi' },
+    }).prefault({}),
+  }).prefault({}),
+  pgbouncer: z.strictObject({
+    image: upstreamImageSchema.default({ repository: 'quay.io/prometheuscommunity/pgbouncer-exporter', tag: 'v0.11.0' })
+      .describe('pgbouncer_exporter image (a sidecar of PgBouncer)'),
+    resources: computeResourcesSchema({
+      requests: { cpu: '10m', memory: '16Mi', ephemeralStorage: '16Mi' },
+      limits: { cpu: '50m', memory: '32Mi', ephemeralStorage: '32Mi' },
+    }).prefault({}),
+  }).prefault({}),
+}).prefault({}).describe('Prometheus exporters; scraped when the metrics capability is on');
+
+const redisSchema = z.strictObject({
+  image: upstreamImageSchema.describe('Redis image, e.g. docker.io/library/redis:7.4.2-alpine'),
+  persistence: z.union([
+    z.literal(false),
+    z.strictObject({
+      size: z.string().regex(/^[1-9]\d*(Mi|Gi)$/, { error: 'expected a size in whole Mi or Gi, such as 2Gi' }).default('2Gi').describe('Size of the data volume'),
+      storageClassName: dnsLabel('a StorageClass name').optional().describe('StorageClass; absent: the cluster default'),
+    }),
+  ]).default(false).describe('false: a Deployment with an in-memory cache (data lost on restart); an object: a StatefulSet with an append-only file on a PVC'),
+  maxMemoryMi: z.int().min(16).optional().describe('maxmemory; absent: 75 % of the memory limit'),
+  resources: computeResourcesSchema({
+    requests: { cpu: '100m', memory: '128Mi', ephemeralStorage: '64Mi' },
+    limits: { cpu: '500m', memory: '256Mi', ephemeralStorage: '128Mi' },
+  }).prefault({}),
+});
+
+export const databaseSectionSchema = z.strictObject({
+  clusterName: dnsLabel('the cluster name').default('pronto')
+    .describe('Names the WAL-G prefix: <walg.s3Prefix>/<clusterName>/<postgres.majorVersion>; one prefix per cluster and major version'),
+  postgres: postgresSchema,
+  walg: walgSchema,
+  pgbouncer: pgbouncerSchema,
+  exporters: exportersSchema,
+  redis: redisSchema,
+});
 export type DatabaseSection = z.output<typeof databaseSectionSchema>;

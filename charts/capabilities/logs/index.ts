@@ -1,9 +1,85 @@
-/** The `logs` capability. */
+/**
+ * The `logs` capability: every catalog service's pods get a log-shipper sidecar (Promtail,
+ * or Grafana Alloy, its successor) that tails the app's JSON log file on a shared emptyDir
+ * and pushes it to Loki, with low-cardinality labels (service, namespace, environment,
+ * level) and the session, user and trace as structured metadata. The app is unchanged: in
+ * `stdout` mode (the default) its command, from the catalog, is wrapped to copy its output
+ * into the file; in `file` mode it writes the file named by LOG_FILE itself.
+ */
+import { Chart } from 'cdk8s';
+import { ConfigError, EnvironmentConfig, ServiceModel } from '../../../config/load';
+import { ForeignEndpoint, UpstreamImage, resourceName, workloadEndpoint } from '../../../lib/core';
+import { CaptureMode, LogShipperConfig, LogShipperProps, addLogShipper, logShipperFiles } from '../../../lib/logs';
 import { Capability } from '../capability';
 import { SectionValue } from '../sections';
 
 type Section = SectionValue<'logs'>;
 
+/** Bytes in a MiB. */
+const MI = 1024 * 1024;
+
+/** The capture mode of `service`: its override, else the section's mode. */
+export function captureMode(section: Section, service: string): CaptureMode {
+  return section.capture.services[service] ?? section.capture.mode;
+}
+
+/** Name of the ConfigMap of `service`'s log shipper. */
+export function logShipperConfigName(service: string): string {
+  return resourceName(service, 'log-shipper');
+}
+
+/** Loki's pods, in their own namespace. */
+export function lokiEndpoint(section: Section): ForeignEndpoint {
+  return { kind: 'foreign', name: 'loki', namespace: section.loki.namespace, podLabels: section.loki.podLabels };
+}
+
+/** Config problems only the catalog can reveal: a capture override for a service it does not have. */
+function checkSection(section: Section, config: EnvironmentConfig): void {
+  const names = config.services.map((s) => s.name);
+  const problems = Object.entries(section.capture.services).filter(([svc]) => !names.includes(svc)).map(([svc, mode]) => {
+    const at = ['logs', 'capture', 'services', svc];
+    return `${config.file}:${config.lineOf(at)}: ${at.join('.')}: expected a catalog service (${names.join(', ')}), found "${svc}" (set to ${mode})`;
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+}
+
+/** Everything one service's shipper and capture are made of. */
+export function logShipperProps(section: Section, service: ServiceModel, config: EnvironmentConfig): LogShipperProps {
+  const shipper = section[section.logShipper];
+  return {
+    shipper: section.logShipper,
+    image: new UpstreamImage({ repository: shipper.image.repository, tag: shipper.image.tag, ...(shipper.image.digest ? { digest: shipper.image.digest } : {}) }),
+    resources: shipper.resources,
+    capture: captureMode(section, service.name),
+    appCommand: service.catalog.command,
+    rotateBytes: section.capture.rotateAtMi * MI,
+    push: { url: section.loki.url, ...(section.loki.tenant ? { tenant: section.loki.tenant } : {}) },
+    labels: { service: service.name, namespace: config.namespace.name, environment: config.name },
+    configMapName: logShipperConfigName(service.name),
+  };
+}
+
 export const logs: Capability<Section> & { readonly id: 'logs' } = {
   id: 'logs',
+  extendPod(pod, service, section, config) {
+    checkSection(section, config);
+    addLogShipper(pod, logShipperProps(section, service, config));
+  },
+  flows(graph, section, config) {
+    const to = lokiEndpoint(section);
+    for (const svc of config.services) {
+      graph.addFlow({
+        from: workloadEndpoint(svc.name, config.namespace.name), to, ports: [{ port: section.loki.port, protocol: 'TCP' }],
+        purpose: `ships its logs to Loki (the ${section.logShipper} sidecar)`, declaredBy: 'logs',
+      });
+    }
+  },
+  charts(app, section, context) {
+    const chart = new Chart(app, 'logs', { namespace: context.config.namespace.name, disableResourceNameHashes: true });
+    for (const svc of context.config.services) {
+      const props = logShipperProps(section, svc, context.config);
+      new LogShipperConfig(chart, svc.name, { name: props.configMapName, service: svc.name, files: logShipperFiles(props).files });
+    }
+    return [chart];
+  },
 };

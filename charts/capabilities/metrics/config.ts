@@ -7,6 +7,95 @@
 import { z } from 'zod';
 import { labelMapSchema } from '../schemas';
 
+/**
+ * prometheus-flask-exporter's histogram buckets (prometheus_client's defaults, in seconds):
+ * a latency objective's threshold must be one of them, because the SLI counts the requests
+ * of the bucket `le="<threshold>"` and Prometheus has nothing finer to interpolate from.
+ */
+export const FLASK_LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10] as const;
+
+const OBJECTIVE = 'expected an objective in percent above 0 and below 100, such as 99.9 (100 % would leave no error budget)';
+// A refinement of any value, not z.number(): a failed type check inside the section's union would surface as the union's own, vaguer error.
+const objectivePercent = z.any().refine((v) => typeof v === 'number' && v > 0 && v < 100, { error: OBJECTIVE })
+  .transform((v) => v as number).meta({ type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 100 });
+const BUCKET = `expected one of prometheus-flask-exporter's histogram buckets in seconds (${FLASK_LATENCY_BUCKETS.join(', ')})`;
+const thresholdSeconds = z.any().refine((v) => (FLASK_LATENCY_BUCKETS as readonly unknown[]).includes(v), { error: BUCKET })
+  .transform((v) => v as number).meta({ type: 'number', enum: [...FLASK_LATENCY_BUCKETS] });
+
+/** Availability and latency objectives of a service when its catalog entry does not set them. */
+export const DEFAULT_SLO = {
+  availability: { objectivePercent: 99.5 },
+  latency: { thresholdSeconds: 0.5, objectivePercent: 99 },
+} as const;
+
+/**
+ * A service's SLOs, in its catalog entry (config/schema.ts): the share of requests that
+ * must not fail (5xx), and the share that must be answered within a threshold, both over
+ * 30 days. Every field has a default.
+ */
+export const sloSchema = z.strictObject({
+  availability: z.strictObject({
+    objectivePercent: objectivePercent.default(DEFAULT_SLO.availability.objectivePercent)
+      .describe('Share of requests (health probes and /metrics excluded) that must not answer 5xx, in % over 30 days'),
+  }).prefault({}),
+  latency: z.strictObject({
+    thresholdSeconds: thresholdSeconds.default(DEFAULT_SLO.latency.thresholdSeconds)
+      .describe('A request slower than this is an error of the latency SLO; one of prometheus-flask-exporter\'s buckets'),
+    objectivePercent: objectivePercent.default(DEFAULT_SLO.latency.objectivePercent)
+      .describe('Share of requests that must be answered within thresholdSeconds, in % over 30 days'),
+  }).prefault({}),
+});
+export type Slo = z.output<typeof sloSchema>;
+
+/** An environment's override of a service's SLOs (`metrics.slo.<service>`): only the fields it names. */
+export const sloOverrideSchema = z.strictObject({
+  availability: z.strictObject({
+    objectivePercent: objectivePercent.optional().describe('Share of requests that must not answer 5xx, in % over 30 days'),
+  }).optional().describe('Over the catalog entry\'s availability objective'),
+  latency: z.strictObject({
+    thresholdSeconds: thresholdSeconds.optional().describe('A request slower than this is an error of the latency SLO; one of prometheus-flask-exporter\'s buckets'),
+    objectivePercent: objectivePercent.optional().describe('Share of requests that must be answered within thresholdSeconds, in % over 30 days'),
+  }).optional().describe('Over the catalog entry\'s latency objective'),
+});
+export type SloOverride = z.output<typeof sloOverrideSchema>;
+
+/** The SLOs a service runs under: its catalog entry's, then the environment's override, field by field. */
+export function effectiveSlo(catalog: Slo, override: SloOverride | undefined): Slo {
+  return {
+    availability: { ...catalog.availability, ...defined(override?.availability) },
+    latency: { ...catalog.latency, ...defined(override?.latency) },
+  };
+}
+
+function defined<T extends object>(o: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+export type Weekday = typeof WEEKDAYS[number];
+const TIME = 'expected a time of day "HH:MM" in UTC, quoted (such as "10:30")';
+const timeOfDay = z.string({ error: TIME }).regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: TIME });
+
+/** Minutes after midnight of "HH:MM". */
+export function minuteOfDay(time: string): number {
+  const [h, m] = time.split(':').map(Number);
+  return h * 60 + m;
+}
+
+/**
+ * When the restaurants take orders, in UTC: Prometheus has no time zones (hour(),
+ * day_of_week() are UTC), so local hours are stated in UTC and move by an hour with
+ * daylight saving time. `to` before `from` spans midnight.
+ */
+export const openingHoursSchema = z.strictObject({
+  days: z.array(z.string().refine((d) => (WEEKDAYS as readonly string[]).includes(d), { error: `expected a day of the week (${WEEKDAYS.join(', ')})` })
+    .transform((d) => d as Weekday).meta({ enum: [...WEEKDAYS] })).min(1, { error: 'expected at least one day' })
+    .default([...WEEKDAYS]).describe('UTC days of the week on which the restaurants are open (the day of the moment evaluated)'),
+  from: timeOfDay.default('10:00').describe('Opening time, "HH:MM" UTC'),
+  to: timeOfDay.default('22:00').describe('Closing time, "HH:MM" UTC; before `from` when the opening hours span midnight'),
+}).refine((h) => h.from !== h.to, { error: 'expected different opening and closing times (for always open, use "00:00" to "23:59")', path: ['to'] });
+export type OpeningHours = z.output<typeof openingHoursSchema>;
+
 export const metricsSectionSchema = z.strictObject({
   prometheus: z.strictObject({
     namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'expected a DNS label' }).default('monitoring')
@@ -20,14 +109,30 @@ export const metricsSectionSchema = z.strictObject({
   runbookBaseUrl: z.url({ error: 'expected the URL of the README that holds the runbooks' })
     .default('https://git.pronto.example.com/platform/pronto-platform/-/blob/main/README.md')
     .describe('Each alert\'s runbook_url is this URL and #<alert name in lower case>, a heading of the README\'s runbook section'),
+  multiprocessDir: z.strictObject({
+    sizeLimit: z.string().regex(/^[1-9]\d*Mi$/, { error: 'expected a size in whole Mi, such as 128Mi' }).default('128Mi')
+      .describe('sizeLimit of the emptyDir behind PROMETHEUS_MULTIPROC_DIR (counted against the app container\'s ephemeral storage); each gunicorn worker writes a few MiB'),
+  }).prefault({}).describe('The directory where gunicorn\'s workers share their metrics (prometheus_client multiprocess mode)'),
+  slo: z.record(z.string(), sloOverrideSchema).default({})
+    .describe('Per catalog service: SLOs over those of its catalog entry, field by field (config/catalog.ts, slo)'),
+  openingHoursUtc: openingHoursSchema.prefault({})
+    .describe('When the restaurants take orders, in UTC (Prometheus has no time zones): ProntoNoOrders and ProntoTrafficStopped fire only then'),
+  noOrdersMinutes: z.int({ error: 'expected a whole number of minutes' }).min(5).max(1440).default(30)
+    .describe('ProntoNoOrders fires when no order was created for this many minutes during opening hours'),
   // The grafana block is the dashboards' (charts/capabilities/metrics/grafana.ts).
   grafana: z.strictObject({
-    folder: z.string().min(1).default('Pronto').describe('Grafana folder of the dashboards (the sidecar\'s folder annotation)'),
+    folder: z.string().min(1).max(100).default('Pronto')
+      .describe('Grafana folder of the dashboards (the annotation grafana_folder; the sidecar needs folderAnnotation: grafana_folder)'),
     datasources: z.strictObject({
-      prometheus: z.url().default('http://kube-prometheus-stack-prometheus.monitoring.svc:9090').describe('Prometheus, as Grafana reaches it'),
-      loki: z.url().default('http://loki-gateway.loki.svc').describe('Loki, as Grafana reaches it (provisioned when the logs capability is on)'),
-      jaeger: z.url().default('http://jaeger-query.tracing.svc:16686').describe('Jaeger query, as Grafana reaches it (provisioned when the tracing capability is on)'),
+      prometheus: z.url({ protocol: /^https?$/, error: 'expected the http(s) URL of Prometheus as Grafana reaches it' }).default('http://kube-prometheus-stack-prometheus.monitoring.svc:9090')
+        .describe('Prometheus, as Grafana reaches it; the dashboards query it'),
+      loki: z.url({ protocol: /^https?$/, error: 'expected the http(s) URL of Loki as Grafana reaches it' }).default('http://loki-gateway.loki.svc')
+        .describe('Loki, as Grafana reaches it (provisioned when the logs capability is on)'),
+      lokiTenant: z.string().regex(/^[A-Za-z0-9!._*'()-]{1,150}$/, { error: 'expected a Loki tenant id (letters, digits and !-_.*\'())' }).optional()
+        .describe('Tenant Grafana reads logs of (header X-Scope-OrgID); absent: no header (single-tenant Loki, or the gateway sets it)'),
+      jaeger: z.url({ protocol: /^https?$/, error: 'expected the http(s) URL of the Jaeger query service as Grafana reaches it' }).default('http://jaeger-query.tracing.svc:16686')
+        .describe('Jaeger query, as Grafana reaches it (provisioned when the tracing capability is on)'),
     }).prefault({}),
-  }).prefault({}).describe('Dashboards (ConfigMaps labelled grafana_dashboard: "1") and datasources (grafana_datasource: "1") for the Grafana sidecar'),
+  }).prefault({}).describe('Dashboards (ConfigMaps labelled grafana_dashboard: "1") and datasources (grafana_datasource: "1") for the Grafana sidecar, in the Pronto namespace'),
 });
 export type MetricsSection = z.output<typeof metricsSectionSchema>;

@@ -1,12 +1,73 @@
 /**
  * The metrics capability's Grafana objects: dashboards as code and datasources, as
- * ConfigMaps the Grafana sidecar loads.
+ * ConfigMaps the Grafana sidecar of kube-prometheus-stack loads (labels
+ * `grafana_dashboard: "1"` and `grafana_datasource: "1"`).
+ *
+ * They live in the Pronto namespace, beside what they describe: Pronto's Argo CD
+ * application needs no rights in the monitoring namespace, and removing an environment
+ * removes its dashboards. The sidecar must therefore watch this namespace
+ * (`sidecar.dashboards.searchNamespace` and `sidecar.datasources.searchNamespace`:
+ * `ALL` or a list naming it; README, "Dashboards and datasources").
  */
-import { Chart } from 'cdk8s';
+import { App, Chart } from 'cdk8s';
+import {
+  BUSINESS_DASHBOARD, GrafanaDashboard, GrafanaDatasource, GrafanaDatasources, ProntoDashboardProps, RED_DASHBOARD, SATURATION_DASHBOARD,
+  businessDashboard, grafanaUid, jaegerDatasource, lokiDatasource, prometheusDatasource, redDashboard, saturationDashboard,
+} from '../../../lib/dashboards';
 import { CapabilityContext } from '../capability';
 import { MetricsSection } from './config';
 
-/** The chart of the dashboards and datasources ConfigMaps. */
-export function grafanaCharts(_app: unknown, _section: MetricsSection, _context: CapabilityContext): Chart[] {
-  return [];
+/** The dashboards, by key (ConfigMap `grafana-dashboard-<key>`, uid `pronto-<env>-<key>`). */
+const DASHBOARDS = {
+  [RED_DASHBOARD]: redDashboard,
+  [SATURATION_DASHBOARD]: saturationDashboard,
+  [BUSINESS_DASHBOARD]: businessDashboard,
+} as const;
+
+/** The uids of an environment's datasources: stable, and distinct per environment should one Grafana show several. */
+export function datasourceUids(environment: string): { prometheus: string; loki: string; jaeger: string } {
+  return {
+    prometheus: grafanaUid('pronto', environment, 'prometheus'),
+    loki: grafanaUid('pronto', environment, 'loki'),
+    jaeger: grafanaUid('pronto', environment, 'jaeger'),
+  };
+}
+
+/**
+ * The chart `dashboards`: one ConfigMap per dashboard and one of datasources: Prometheus
+ * always, Loki when the logs capability is on, Jaeger when tracing is on, linked both
+ * ways when both are.
+ */
+export function grafanaCharts(app: App, section: MetricsSection, context: CapabilityContext): Chart[] {
+  const { config } = context;
+  const chart = new Chart(app, 'dashboards', { namespace: config.namespace.name, disableResourceNameHashes: true });
+  const uids = datasourceUids(config.name);
+  const name = (what: string) => `Pronto ${what} (${config.name})`;
+  const props: ProntoDashboardProps = {
+    environment: config.name,
+    namespace: config.namespace.name,
+    services: config.services.map((s) => s.name),
+    datasource: { uid: uids.prometheus, name: name('Prometheus') },
+    refresh: section.scrapeInterval,
+  };
+  for (const [key, build] of Object.entries(DASHBOARDS)) {
+    new GrafanaDashboard(chart, key, { name: `grafana-dashboard-${key}`, dashboard: build(props), folder: section.grafana.folder });
+  }
+
+  const urls = section.grafana.datasources;
+  const logs = config.capabilities.logs !== undefined;
+  const tracing = config.capabilities.tracing !== undefined;
+  const datasources: GrafanaDatasource[] = [
+    prometheusDatasource({ name: name('Prometheus'), uid: uids.prometheus, url: urls.prometheus, scrapeInterval: section.scrapeInterval }),
+    ...(logs ? [lokiDatasource({
+      name: name('Loki'), uid: uids.loki, url: urls.loki, tenant: urls.lokiTenant,
+      tracesDatasourceUid: tracing ? uids.jaeger : undefined,
+    })] : []),
+    ...(tracing ? [jaegerDatasource({
+      name: name('Jaeger'), uid: uids.jaeger, url: urls.jaeger,
+      logs: logs ? { datasourceUid: uids.loki, namespace: config.namespace.name } : undefined,
+    })] : []),
+  ];
+  new GrafanaDatasources(chart, 'datasources', { name: 'grafana-datasources', datasources });
+  return [chart];
 }

@@ -1,13 +1,117 @@
-/** The `metrics` capability. */
+/**
+ * The `metrics` capability: every catalog service's pods share their gunicorn workers'
+ * metrics through `PROMETHEUS_MULTIPROC_DIR` (its own bounded emptyDir) and serve
+ * `/metrics` on their HTTP port; one ServiceMonitor per service; Prometheus may reach each
+ * service's port (a flow); PrometheusRules with the seed's alerts, the SLOs' recording
+ * rules and burn-rate alerts, saturation and business alerts (lib/metrics); the Grafana
+ * dashboards and datasources (./grafana).
+ */
+import { Chart } from 'cdk8s';
+import { ConfigError, EnvironmentConfig, ServiceModel } from '../../../config/load';
+import { ForeignEndpoint, workloadEndpoint } from '../../../lib/core';
+import {
+  AlertRules, RuleGroup, ScrapeTarget, UtcWindow, businessAlertGroup, saturationAlertGroup, serviceAlertGroup, sloRuleGroup,
+} from '../../../lib/metrics';
 import { Capability } from '../capability';
 import { SectionValue } from '../sections';
+import { OpeningHours, Slo, WEEKDAYS, effectiveSlo, minuteOfDay } from './config';
 import { grafanaCharts } from './grafana';
 
 type Section = SectionValue<'metrics'>;
 
+/** The volume behind PROMETHEUS_MULTIPROC_DIR, and where the app container sees it. */
+export const MULTIPROC_VOLUME = 'prometheus-multiproc';
+export const MULTIPROC_PATH = '/run/prometheus-multiproc';
+export const MULTIPROC_ENV = 'PROMETHEUS_MULTIPROC_DIR';
+/** The app container's port (services-chart.ts) that serves /metrics, and the Service port of the same name. */
+export const METRICS_PORT_NAME = 'http';
+
+/** Prometheus's pods, in the monitoring namespace. */
+export function prometheus(section: Section): ForeignEndpoint {
+  return { kind: 'foreign', name: 'prometheus', namespace: section.prometheus.namespace, podLabels: section.prometheus.podLabels };
+}
+
+/** The SLOs `service` runs under in this environment: its catalog entry's, then `metrics.slo.<service>`. */
+export function sloOf(section: Section, service: ServiceModel): Slo {
+  return effectiveSlo(service.catalog.slo, section.slo[service.name]);
+}
+
+/** The opening hours as the window the rules evaluate. */
+export function openingWindow(hours: OpeningHours): UtcWindow {
+  return { days: hours.days.map((d) => WEEKDAYS.indexOf(d)), fromMinute: minuteOfDay(hours.from), toMinute: minuteOfDay(hours.to) };
+}
+
+/** Config problems only the catalog reveals: an SLO override for a service that is not in it. */
+export function checkSection(section: Section, config: EnvironmentConfig): void {
+  const known = config.services.map((s) => s.name);
+  const problems = Object.keys(section.slo).filter((svc) => !known.includes(svc)).map((svc) => {
+    const at = ['metrics', 'slo', svc];
+    return `${config.file}:${config.lineOf(at)}: ${at.join('.')}: expected a catalog service (${known.join(', ')}), found "${svc}"`;
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+}
+
+/** Every rule group of the environment, by PrometheusRule name: what the capability emits and promtool checks. */
+export function ruleGroups(section: Section, config: EnvironmentConfig): Record<string, RuleGroup[]> {
+  const namespace = config.namespace.name;
+  const runbookBaseUrl = section.runbookBaseUrl;
+  const openingHours = openingWindow(section.openingHoursUtc);
+  return {
+    'pronto-service-alerts': config.services.map((s) => serviceAlertGroup({ service: s.name, namespace, openingHours, runbookBaseUrl })),
+    'pronto-slo': config.services.map((s) => {
+      const slo = sloOf(section, s);
+      return sloRuleGroup({
+        service: s.name, namespace, runbookBaseUrl,
+        availabilityObjectivePercent: slo.availability.objectivePercent,
+        latencyThresholdSeconds: slo.latency.thresholdSeconds,
+        latencyObjectivePercent: slo.latency.objectivePercent,
+      });
+    }),
+    'pronto-saturation': [saturationAlertGroup({ namespace, runbookBaseUrl })],
+    'pronto-business': [businessAlertGroup({ namespace, openingHours, noOrdersMinutes: section.noOrdersMinutes, runbookBaseUrl })],
+  };
+}
+
 export const metrics: Capability<Section> & { readonly id: 'metrics' } = {
   id: 'metrics',
+  extendPod(pod, _service, section) {
+    // prometheus_client's multiprocess mode: every gunicorn worker writes its samples here, and /metrics sums them.
+    pod.addVolume({ name: MULTIPROC_VOLUME, emptyDir: { sizeLimit: section.multiprocessDir.sizeLimit } });
+    pod.addAppMount({ volume: MULTIPROC_VOLUME, path: MULTIPROC_PATH });
+    pod.addAppEnv({ name: MULTIPROC_ENV, value: MULTIPROC_PATH });
+  },
+  flows(graph, section, config) {
+    checkSection(section, config);
+    const from = prometheus(section);
+    for (const svc of config.services) {
+      graph.addFlow({
+        from, to: workloadEndpoint(svc.name, config.namespace.name), ports: [{ port: svc.catalog.port, protocol: 'TCP' }],
+        purpose: 'Prometheus scrapes /metrics', declaredBy: 'metrics',
+      });
+    }
+  },
   charts(app, section, context) {
-    return [...grafanaCharts(app, section, context)];
+    const { config } = context;
+    checkSection(section, config);
+    const chart = new Chart(app, 'metrics', { namespace: config.namespace.name, disableResourceNameHashes: true });
+    const selectorLabels = section.prometheus.selectorLabels;
+    for (const svc of config.services) {
+      // Selects `<svc>` and, for a blue-green service, `<svc>-preview` (same app.kubernetes.io/name): each pod is an
+      // endpoint of exactly one of them, so none is scraped twice; the idle slot's series carry service="<svc>-preview",
+      // which the per-service alerts and SLOs (service="<svc>") leave out.
+      new ScrapeTarget(chart, `${svc.name}-scrape`, {
+        name: svc.name,
+        serviceSelector: { 'app.kubernetes.io/name': svc.name, 'app.kubernetes.io/instance': svc.name },
+        port: METRICS_PORT_NAME,
+        interval: section.scrapeInterval,
+        // A scrape may not outlast its interval.
+        scrapeTimeout: `${Math.min(10, parseInt(section.scrapeInterval, 10))}s`,
+        selectorLabels,
+      });
+    }
+    for (const [name, groups] of Object.entries(ruleGroups(section, config))) {
+      new AlertRules(chart, name, { name, groups, selectorLabels });
+    }
+    return [chart, ...grafanaCharts(app, section, context)];
   },
 };

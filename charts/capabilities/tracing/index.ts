@@ -1,9 +1,120 @@
-/** The `tracing` capability. */
+/**
+ * The `tracing` capability: an OpenTelemetry collector (contrib) Deployment that receives
+ * OTLP from every catalog service, adds Kubernetes attributes and exports to Jaeger v2;
+ * every service's app container gets the SDK's environment (service name, collector
+ * endpoint, propagators, sampler, resource attributes); optionally the OpenTelemetry
+ * Operator injects Python auto-instrumentation.
+ */
+import { Chart } from 'cdk8s';
+import { EnvironmentConfig } from '../../../config/load';
+import { ForeignEndpoint, Scaling, UpstreamImage, resolveRunAsIds, workloadEndpoint } from '../../../lib/core';
+import {
+  CollectorConfigModel, DEFAULT_BATCH, DEFAULT_COLLECTOR_PORTS, OtelCollector, OtelCollectorProps, PythonInstrumentation, PythonInstrumentationProps, requestPythonInjection, sdkEnv,
+} from '../../../lib/tracing';
 import { Capability } from '../capability';
 import { SectionValue } from '../sections';
+import { COLLECTOR_MIN_PODS } from './config';
 
 type Section = SectionValue<'tracing'>;
 
+/** The collector's workload and Service name. */
+export const COLLECTOR = 'otel-collector';
+/** The Instrumentation resource the pods' inject-python annotation names. */
+export const PYTHON_INSTRUMENTATION = 'python';
+/** The API server, as the connection graph names it: its address blocks are `networkPolicies.externalHosts.kubernetes-api`. */
+export const KUBERNETES_API = 'kubernetes-api';
+
+/** `http://otel-collector.<ns>.svc.cluster.local:4318`: OTLP/HTTP, the protocol the SDK env and the operator's Python agent both use. */
+export function collectorEndpoint(config: EnvironmentConfig): string {
+  return `http://${COLLECTOR}.${config.namespace.name}.svc.cluster.local:${DEFAULT_COLLECTOR_PORTS.otlpHttp}`;
+}
+
+/** The Jaeger pods that receive OTLP, in their own namespace. */
+export function jaegerEndpoint(section: Section): ForeignEndpoint {
+  return { kind: 'foreign', name: 'jaeger', namespace: section.jaeger.namespace, podLabels: section.jaeger.podLabels };
+}
+
+/** The port of the Jaeger endpoint (`host:port`). */
+function jaegerPort(section: Section): number {
+  return Number(section.jaeger.endpoint.split(':').pop());
+}
+
+/** Everything the collector is built from. */
+export function collectorProps(section: Section, config: EnvironmentConfig): OtelCollectorProps {
+  const c = section.collector;
+  const scaling: Scaling = c.autoscaling
+    ? { kind: 'autoscaling', minReplicas: c.autoscaling.minReplicas, maxReplicas: c.autoscaling.maxReplicas, targetCpuUtilizationPercent: c.autoscaling.targetCPUUtilizationPercentage }
+    : { kind: 'fixed', replicas: c.replicas ?? COLLECTOR_MIN_PODS };
+  const model: Omit<CollectorConfigModel, 'memoryLimiter'> = {
+    ports: DEFAULT_COLLECTOR_PORTS,
+    watchNamespace: config.namespace.name,
+    insertAttributes: { 'deployment.environment.name': config.name, 'service.namespace': config.namespace.name },
+    batch: DEFAULT_BATCH,
+    jaeger: { endpoint: section.jaeger.endpoint, insecure: section.jaeger.insecure },
+  };
+  return {
+    name: COLLECTOR,
+    namespace: config.namespace.name,
+    image: new UpstreamImage({ repository: c.image.repository, tag: c.image.tag, ...(c.image.digest ? { digest: c.image.digest } : {}) }),
+    resources: c.resources,
+    scaling,
+    config: model,
+  };
+}
+
+/** The Instrumentation resource's props, when the section asks for it. */
+export function instrumentationProps(section: Section, config: EnvironmentConfig): PythonInstrumentationProps | undefined {
+  const python = section.instrumentation?.python;
+  if (!python) return undefined;
+  const image = python.image ? `${python.image.repository}:${python.image.tag}${python.image.digest ? `@${python.image.digest}` : ''}` : undefined;
+  return {
+    name: PYTHON_INSTRUMENTATION,
+    endpoint: collectorEndpoint(config),
+    sampler: section.sampler,
+    ratio: section.ratio,
+    resources: python.resources,
+    volumeSizeLimit: python.volumeSizeLimit,
+    // Catalog pods run as the default ids (lib/core); the injected copier writes files the app reads.
+    runAs: resolveRunAsIds(),
+    ...(image ? { image } : {}),
+  };
+}
+
 export const tracing: Capability<Section> & { readonly id: 'tracing' } = {
   id: 'tracing',
+  extendPod(pod, service, section, config) {
+    for (const entry of sdkEnv({
+      serviceName: service.name,
+      endpoint: collectorEndpoint(config),
+      sampler: section.sampler,
+      ratio: section.ratio,
+      environment: config.name,
+      namespace: config.namespace.name,
+    })) pod.addAppEnv(entry);
+    const python = instrumentationProps(section, config);
+    if (python) {
+      // The Instrumentation object lives in the tracing chart; the pod only names it and declares what the operator injects.
+      requestPythonInjection(pod, { instrumentation: python.name, container: service.name, resources: python.resources });
+    }
+  },
+  flows(graph, section, config) {
+    const ns = config.namespace.name;
+    const collector = workloadEndpoint(COLLECTOR, ns);
+    graph.addWorkload(collector);
+    const otlp = [DEFAULT_COLLECTOR_PORTS.otlpGrpc, DEFAULT_COLLECTOR_PORTS.otlpHttp].map((port) => ({ port, protocol: 'TCP' as const }));
+    for (const svc of config.services) {
+      graph.addFlow({ from: workloadEndpoint(svc.name, ns), to: collector, ports: otlp, purpose: 'sends its spans over OTLP', declaredBy: 'tracing' });
+    }
+    graph.addFlow({ from: collector, to: jaegerEndpoint(section), ports: [{ port: jaegerPort(section), protocol: 'TCP' }],
+      purpose: 'exports spans to Jaeger over OTLP/gRPC', declaredBy: 'tracing' });
+    graph.addFlow({ from: collector, to: { kind: 'external', name: KUBERNETES_API }, ports: section.apiServer.ports.map((port) => ({ port, protocol: 'TCP' as const })),
+      purpose: 'k8sattributes reads pods, namespaces and replicasets', declaredBy: 'tracing' });
+  },
+  charts(app, section, context) {
+    const chart = new Chart(app, 'tracing', { namespace: context.config.namespace.name, disableResourceNameHashes: true });
+    new OtelCollector(chart, 'Collector', collectorProps(section, context.config));
+    const python = instrumentationProps(section, context.config);
+    if (python) new PythonInstrumentation(chart, 'PythonInstrumentation', python);
+    return [chart];
+  },
 };

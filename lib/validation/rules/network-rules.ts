@@ -1,6 +1,9 @@
 import { Finding, Manifest, Rule, finding, rule } from '../finding';
 import { ManifestIndex, PodTemplate } from '../manifest-index';
 
+/** The API server's CA bundle: root-ca-cert-publisher (GA since Kubernetes 1.21) keeps it in every namespace, so it is never in our output. */
+const KUBERNETES_ROOT_CA = 'kube-root-ca.crt';
+
 /** Services that route to pods: not ExternalName, with a selector. */
 function selectingServices(index: ManifestIndex): readonly Manifest[] {
   return index.ofKind('Service').filter((s) => s.spec?.type !== 'ExternalName');
@@ -79,10 +82,10 @@ export const NETWORK_RULES: Rule[] = [
       && !index.find('ServiceAccount', p.owner.metadata?.namespace, p.spec.serviceAccountName))
       .map((p) => finding('service-account-exists', p.owner, `${p.specPath}.serviceAccountName`, `ServiceAccount "${p.spec.serviceAccountName}" is not in the output`))),
 
-  rule('config-map-exists', 'Every ConfigMap a pod refers to (env, envFrom, volumes) is in the output.',
+  rule('config-map-exists', 'Every ConfigMap a pod refers to (env, envFrom, volumes) is in the output, but the CA bundle Kubernetes publishes in every namespace.',
     'Create the ConfigMap in the same chart set, or mark the reference optional.',
     (index) => index.pods.flatMap((p) => configMapRefs(p)
-      .filter(([name]) => !index.find('ConfigMap', p.owner.metadata?.namespace, name))
+      .filter(([name]) => name !== KUBERNETES_ROOT_CA && !index.find('ConfigMap', p.owner.metadata?.namespace, name))
       .map(([name, at]) => finding('config-map-exists', p.owner, `${p.specPath}.${at}`, `ConfigMap "${name}" is not in the output`)))),
 
   rule('network-policy-coverage', 'Once a namespace has NetworkPolicies, every pod is selected by policies for both ingress and egress.',

@@ -22,7 +22,7 @@ import { checkCapacity } from '../../../lib/namespace';
 import { ANNOTATION_EXCLUDE_OUTBOUND_PORTS, BREAKER_ENV_SUFFIXES, ISTIO_PROXY_ANNOTATIONS, LABEL_ISTIO_INJECT, breakerEnvName } from '../../../lib/resilience';
 import { runGate } from '../../../lib/validation';
 import { VALID_ENV } from '../../fixtures/environments';
-import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, configProblems, stripSection, synthEnvironment } from '../../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, cached, configProblems, stripSection, synthEnvironment } from '../../helpers';
 
 const FILE = 'config/test.yaml';
 const NO_MESH = 'circuitBreakers: {}\n';
@@ -37,6 +37,10 @@ const MODES: Array<[string, string]> = [['no mesh', NO_MESH], ['ambient', AMBIEN
 
 const load = (text: string) => parseEnvironment(text, FILE);
 const synth = buildEnvironment;
+/** One build per environment text, shared by the tests that read the same one (read only). */
+const synthText = cached((text: string) => synth(load(text)));
+/** One render per environment file text, shared likewise. */
+const renderText = cached((text: string, file: string) => renderEnvironment(parseEnvironment(text, file)));
 const problems = configProblems;
 const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
 const servicePods = (manifests: Manifest[], service: string): any[] => manifests
@@ -146,7 +150,8 @@ describe('without a mesh: the settings reach each calling app as env vars', () =
     const own = load(`${VALID_ENV}circuitBreakers:\n  defaults: { intervalSeconds: 7, maxEjectionPercent: 50 }\n  callees:\n    payment-gateway: { maxEjectionPercent: 34 }\n`);
     const edge = EDGES.find((e) => e.callee === 'payment-gateway')!;
     const other = EDGES.find((e) => e.callee !== 'payment-gateway')!;
-    const envOf = (caller: string) => servicePods(synth(own).manifests, caller).map(appEnv);
+    const { manifests: ownManifests } = synth(own);
+    const envOf = (caller: string) => servicePods(ownManifests, caller).map(appEnv);
     for (const env of envOf(edge.caller)) {
       expect(env).toContainEqual({ name: 'BREAKER_PAYMENT_GATEWAY_INTERVAL_SECONDS', value: String(SHIPPED_CALLEE_OVERRIDES['payment-gateway'].intervalSeconds) });
       expect(env).toContainEqual({ name: 'BREAKER_PAYMENT_GATEWAY_MAX_EJECTION_PERCENT', value: '34' });
@@ -167,7 +172,7 @@ describe('without a mesh: the settings reach each calling app as env vars', () =
 describe.each([['ambient', AMBIENT], ['cni', CNI]])('with Istio (%s)', (mode, text) => {
   const config = load(`${VALID_ENV}${text}`);
   const section = config.capabilities.circuitBreakers!;
-  const { charts, manifests } = synth(config);
+  const { charts, manifests } = synthText(`${VALID_ENV}${text}`);
   const rules = manifests.filter((m) => m.kind === 'DestinationRule') as any[];
 
   test('one networking.istio.io/v1 DestinationRule per called service, for its cluster host, with its settings', () => {
@@ -239,7 +244,8 @@ describe.each([['ambient', AMBIENT], ['cni', CNI]])('with Istio (%s)', (mode, te
 describe('cni with the secrets capability: Vault\'s port bypasses the not-yet-started proxy', () => {
   const podsOf = (text: string) => {
     const config = load(text);
-    return config.services.flatMap((svc) => servicePods(synth(config).manifests, svc.name));
+    const { manifests } = synthText(text);
+    return config.services.flatMap((svc) => servicePods(manifests, svc.name));
   };
 
   test.each<[string, string, string]>([
@@ -267,8 +273,8 @@ describe('ambient with the networkPolicies capability is refused', () => {
   });
 
   test('cni with networkPolicies, and ambient without them, are accepted', () => {
-    expect(renderEnvironment(parseEnvironment(withSection('staging', CNI_SHIPPED), 'config/staging.yaml')).findings).toEqual([]);
-    expect(renderEnvironment(parseEnvironment(stripSection(withSection('staging', AMBIENT), 'networkPolicies'), 'config/staging.yaml')).findings).toEqual([]);
+    expect(renderText(withSection('staging', CNI_SHIPPED), 'config/staging.yaml').findings).toEqual([]);
+    expect(renderText(stripSection(withSection('staging', AMBIENT), 'networkPolicies'), 'config/staging.yaml').findings).toEqual([]);
   });
 });
 
@@ -319,7 +325,7 @@ describe('the shipped environments with the section on', () => {
       // Ambient under the shipped network policies is refused (see below): the ambient case runs without them.
       const text = section === AMBIENT ? stripSection(withSection(env, section), 'networkPolicies') : withSection(env, section);
       const config = parseEnvironment(text, `config/${env}.yaml`);
-      const rendered = renderEnvironment(config);
+      const rendered = renderText(text, `config/${env}.yaml`);
       expect(rendered.findings).toEqual([]);
       expect(checkCapacity(rendered.manifests, config.namespace.name)).toEqual([]);
       const rules = rendered.manifests.filter((m) => m.kind === 'DestinationRule');

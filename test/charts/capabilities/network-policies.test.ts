@@ -24,7 +24,7 @@ import { checkCapacity } from '../../../lib/namespace';
 import { runGate } from '../../../lib/validation';
 import { FIXTURE_SECTIONS, FIXTURE_UNITS } from '../../fixtures/capabilities';
 import { VALID_ENV } from '../../fixtures/environments';
-import { CONFIG_DIR, ENVIRONMENTS, stripSection } from '../../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, cached, stripSection } from '../../helpers';
 
 const FILE = 'config/test.yaml';
 
@@ -64,6 +64,11 @@ function synth(config: EnvironmentConfig, units: CapabilityUnits = CAPABILITIES)
   const charts = buildApp(app, config, units);
   return { charts, manifests: app.charts.flatMap((c) => c.toJson()) as Manifest[] };
 }
+
+/** synth() of an environment text with every capability, once per text: the tests that read the same one share it (read only). */
+const synthText = cached((text: string, file: string) => synth(parseEnvironment(text, file)));
+/** renderEnvironment() likewise. */
+const renderText = cached((text: string, file: string) => renderEnvironment(parseEnvironment(text, file)));
 
 // ---------------------------------------------------------------- an independent NetworkPolicy evaluator
 
@@ -279,7 +284,7 @@ describe('the NetworkPolicy evaluator of this test (semantics it must get right)
 
 describe('the matrix check catches a wrong policy', () => {
   const config = parseEnvironment(`${VALID_ENV}${SECTION}`, FILE);
-  const { charts, manifests } = synth(config);
+  const { charts, manifests } = synthText(`${VALID_ENV}${SECTION}`, FILE);
   const blocks = config.capabilities.networkPolicies!.externalHosts as any;
   const edit = (change: (policies: any[]) => void) => {
     const copy = JSON.parse(JSON.stringify(manifests)) as Manifest[];
@@ -344,7 +349,7 @@ describe('the networkPolicies section', () => {
 
 describe.each(ENVS)('on, in $name', ({ file, text }) => {
   const config = parseEnvironment(text, file);
-  const { charts, manifests } = synth(config);
+  const { charts, manifests } = synthText(text, file);
   const policies = manifests.filter((m) => m.kind === 'NetworkPolicy');
   const ns = config.namespace.name;
 
@@ -353,13 +358,13 @@ describe.each(ENVS)('on, in $name', ({ file, text }) => {
     expect(chart.node.dependencies).toContain(charts.namespace);
     expect(chart.toJson().map((m: Manifest) => `${m.kind}/${m.metadata.namespace}/${m.metadata.name}`))
       .toEqual([`NetworkPolicy/${ns}/default-deny`, ...charts.graph.workloads.map((w) => `NetworkPolicy/${ns}/${w.name}`)]);
-    expect(renderEnvironment(config).files.map((f) => f.name)).toEqual(expect.arrayContaining(['network-policies.k8s.yaml']));
+    expect(renderText(text, file).files.map((f) => f.name)).toEqual(expect.arrayContaining(['network-policies.k8s.yaml']));
   });
 
   test('every object of every chart passes the whole gate, and the namespace fits its quota', () => {
     expect(runGate(manifests).findings).toEqual([]);
     expect(checkCapacity(manifests, ns)).toEqual([]);
-    expect(renderEnvironment(config).findings).toEqual([]);
+    expect(renderText(text, file).findings).toEqual([]);
   });
 
   test('each service accepts its callers on its port, and reaches its callees, data stores, hosts and DNS (those that run)', () => {
@@ -482,7 +487,7 @@ describe('off (absent or false)', () => {
 
   test('VALID_ENV: the output is byte-identical to the output without the capability', () => {
     const expected = yaml(synth(parseEnvironment(`${VALID_ENV}${SECTION}`, FILE), WITHOUT).manifests);
-    expect(yaml(synth(parseEnvironment(`${VALID_ENV}${SECTION}`, FILE)).manifests)).not.toBe(expected);
+    expect(yaml(synthText(`${VALID_ENV}${SECTION}`, FILE).manifests)).not.toBe(expected);
     expect(yaml(synth(parseEnvironment(VALID_ENV, FILE)).manifests)).toBe(expected);
     expect(yaml(synth(parseEnvironment(`${VALID_ENV}networkPolicies: false\n`, FILE)).manifests)).toBe(expected);
   });
@@ -495,9 +500,9 @@ describe('off (absent or false)', () => {
     expect(parseEnvironment(stripped, file).capabilities.networkPolicies).toBeFalsy();
     const expected = yaml(synth(parseEnvironment(text, file), WITHOUT).manifests);
     // The section does change the output, so the comparisons below can fail.
-    expect(yaml(synth(parseEnvironment(text, file)).manifests)).not.toBe(expected);
-    expect(yaml(synth(parseEnvironment(stripped, file)).manifests)).toBe(expected);
+    expect(yaml(synthText(text, file).manifests)).not.toBe(expected);
+    expect(yaml(synthText(stripped, file).manifests)).toBe(expected);
     expect(yaml(synth(parseEnvironment(`${stripped}networkPolicies: false\n`, file)).manifests)).toBe(expected);
-    expect(synth(parseEnvironment(stripped, file)).charts.capabilities.map((c) => c.node.id)).not.toContain('network-policies');
+    expect(synthText(stripped, file).charts.capabilities.map((c) => c.node.id)).not.toContain('network-policies');
   });
 });

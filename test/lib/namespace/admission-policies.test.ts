@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'fs';
 import * as path from 'path';
-import { CelValue, isCelError, run } from '@bufbuild/cel';
+import { CelResult, CelValue, celEnv, celError, isCelError, parse, plan } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
 import { Testing } from 'cdk8s';
 import { stringify } from 'yaml';
@@ -21,7 +21,7 @@ import {
 import { runGate } from '../../../lib/validation';
 import { imageTag } from '../../../lib/validation/rules/container-rules';
 import { VALID_ENV } from '../../fixtures/environments';
-import { CONFIG_DIR, ENVIRONMENTS } from '../../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, cached } from '../../helpers';
 
 const FILE = 'config/test.yaml';
 const NAMESPACE_LINE = /^namespace:\n/m;
@@ -38,6 +38,8 @@ const synth = (config: EnvironmentConfig): Manifest[] => {
   buildApp(app, config);
   return app.charts.flatMap((c) => c.toJson()) as Manifest[];
 };
+/** synth() of an environment text, once per text: the pod templates below and the tests with the setting on share it (read only). */
+const synthText = cached((text: string, file: string) => synth(parseEnvironment(text, file)));
 const yaml = (manifests: Manifest[]) => manifests.map((m) => stringify(m)).join('---\n');
 
 const SOURCES: Array<{ name: string; file: string; text: string }> = [
@@ -55,8 +57,22 @@ function celInput(value: unknown): any {
   return value;
 }
 
+/**
+ * What `run(expression, bindings, { funcs: strings })` computes, with each expression parsed
+ * and planned once: run() parses and plans on every call, and the same few dozen expressions
+ * are evaluated thousands of times here. A plan is a reusable evaluation function (see plan()).
+ */
+const CEL_ENV = celEnv({ funcs: strings });
+const PROGRAMS = new Map<string, (bindings: any) => CelResult>();
 function cel(expression: string, bindings: Record<string, unknown>): CelValue {
-  const result = run(expression, bindings as any, { funcs: strings });
+  let result: CelResult;
+  try {
+    let program = PROGRAMS.get(expression);
+    if (!program) PROGRAMS.set(expression, (program = plan(CEL_ENV, parse(expression)) as (bindings: any) => CelResult));
+    result = program(bindings);
+  } catch (e) {
+    result = celError(e);
+  }
   if (isCelError(result)) throw new Error(`${expression}: ${result.message}`);
   return result;
 }
@@ -92,7 +108,7 @@ const POLICIES = policiesOf().filter((m) => m.kind === 'ValidatingAdmissionPolic
 const policyOf = (shape: string) => POLICIES.find((p) => p.metadata.name === `pronto-${shape}-guardrails`)!;
 
 /** Every pod template of every environment's output with the setting on. */
-const GOOD = SOURCES.flatMap((s) => synth(parseEnvironment(withSetting(s.text, ON), s.file))
+const GOOD = SOURCES.flatMap((s) => synthText(withSetting(s.text, ON), s.file)
   .filter((m) => m.spec?.template?.spec?.containers || m.spec?.jobTemplate)
   .map((m) => ({ owner: `${s.name} ${m.kind}/${m.metadata.name}`, manifest: m, template: m.spec.jobTemplate?.spec.template ?? m.spec.template })));
 
@@ -241,7 +257,7 @@ describe('the guardrails in CEL', () => {
 describe('namespace.admissionPolicies in an environment', () => {
   test.each(SOURCES.map((s) => [s.name, s]))('%s: on, the objects are in the namespace chart and everything passes the whole gate and the capacity guard', (_name, source) => {
     const config = parseEnvironment(withSetting(source.text, ON), source.file);
-    const manifests = synth(config);
+    const manifests = synthText(withSetting(source.text, ON), source.file);
     const ns = config.namespace.name;
     const ours = manifests.filter((m) => m.kind.startsWith('ValidatingAdmissionPolicy'));
     expect(ours.map((m) => m.metadata.name)).toEqual(POD_SPEC_SHAPES.flatMap((s) => [`${ns}-${s.id}-guardrails`, `${ns}-${s.id}-guardrails`]));

@@ -1,6 +1,10 @@
 /**
  * The gate as the cdk8s CLI runs it: the validation plugin named in cdk8s.yaml, over the
  * files an app wrote, reported in cdk8s's own format.
+ *
+ * The passing report (status success, no waivers) is checked where the CLI already runs the
+ * plugin over the real output of every environment: test/main/e2e.test.ts, so that this file
+ * starts one CLI process (seconds each), not two.
  */
 import { spawnSync } from 'child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
@@ -27,13 +31,6 @@ function cliSynth(manifests: any[]) {
 }
 
 describe('cdk8s validation plugin', () => {
-  test('passes the synthesized output, reporting no waivers', () => {
-    const run = cliSynth(synthEnvironment(environment('prod')));
-    expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/Status\s+│ success/);
-    expect(run.stdout).toMatch(/waivers\s+│ none/);
-  });
-
   test('fails the synth with a report naming rule, object, field and fix', () => {
     const set = synthEnvironment(environment('prod'));
     named(set, 'Deployment', 'order-service').spec.template.spec.containers[0].image = 'registry.example.com/pronto/order-service:latest';

@@ -5,7 +5,7 @@
 import { Testing } from 'cdk8s';
 import { ANNOTATION_INJECTED, ComputeResources, ImageRef, UpstreamImage, parseInjected } from '../../../lib/core';
 import { checkCapacity } from '../../../lib/namespace';
-import { Microservice, MicroserviceProps, PodExtensionPoint, SidecarSpec } from '../../../lib/workload';
+import { Microservice, MicroserviceProps, PodExtensionPoint, SidecarSpec, escapeExpansion, renderPodTemplate } from '../../../lib/workload';
 import { gateFindingsInNamespace, named } from '../../helpers';
 
 const resources: ComputeResources = {
@@ -193,5 +193,51 @@ describe('PodExtensionPoint', () => {
     const chart = Testing.chart();
     new Microservice(chart, 'order-service', { ...serviceProps, extension: undefined });
     expect(blueGreen(() => undefined)).toEqual(Testing.synth(chart));
+  });
+
+  describe('wrapAppCommand', () => {
+    const wrap = { by: 'logs', wrapper: ['bash', '-c', 'exec "$@" 2>&1', 'capture'], command: ['gunicorn', '--bind', '0.0.0.0:$(PORT)', 'app:app'] };
+    const wrapped = blueGreen((pod) => pod.wrapAppCommand(wrap));
+    const commands = ['order-service-blue', 'order-service-green'].map((n) => named(wrapped, 'Deployment', n).spec.template.spec.containers[0]);
+
+    test('runs the app\'s command under the wrapper, in every slot, with Kubernetes\' $(VAR) expansion escaped', () => {
+      for (const app of commands) {
+        expect(app.command).toEqual(['bash', '-c', 'exec "$$@" 2>&1', 'capture', 'gunicorn', '--bind', '0.0.0.0:$$(PORT)', 'app:app']);
+        expect(app.args).toBeUndefined();
+      }
+      expect(escapeExpansion('a$b$$c$(D)')).toBe('a$$b$$$$c$$(D)');
+    });
+
+    test('only the app container is wrapped; without a wrapper it keeps the image\'s command', () => {
+      for (const d of ['order-service-blue', 'order-service-green']) {
+        const containers = named(blueGreen((pod) => { pod.wrapAppCommand(wrap); pod.addSidecar(sidecar); }), 'Deployment', d).spec.template.spec.containers;
+        expect(containers[1].command).toBeUndefined();
+      }
+      expect(named(blueGreen(() => undefined), 'Deployment', 'order-service-blue').spec.template.spec.containers[0].command).toBeUndefined();
+    });
+
+    test('fails on a second wrapper, naming both', () => {
+      expect(() => blueGreen((pod) => { pod.wrapAppCommand(wrap); pod.wrapAppCommand({ ...wrap, by: 'profiler' }); }))
+        .toThrow('order-service: the app command is already wrapped by logs; profiler cannot wrap it too (one wrapper per pod)');
+    });
+
+    test('fails on an empty wrapper or an empty command', () => {
+      expect(() => blueGreen((pod) => pod.wrapAppCommand({ ...wrap, wrapper: [] }))).toThrow('the wrapper of logs needs a non-empty wrapper and the app\'s non-empty command');
+      expect(() => blueGreen((pod) => pod.wrapAppCommand({ ...wrap, command: [] }))).toThrow('non-empty command');
+    });
+
+    test('a container that states its own command is wrapped only around exactly that command', () => {
+      const spec = (command: string[]) => {
+        const pod = new PodExtensionPoint('gateway');
+        pod.wrapAppCommand({ ...wrap, command });
+        return renderPodTemplate({
+          owner: 'gateway', labels: {}, annotations: {}, serviceAccountName: 'gateway', extension: pod,
+          containers: [{ name: 'nginx', image: exporterImage, resources, command: ['nginx'], args: ['-e', 'stderr'] }],
+          runAs: { user: 10001, group: 10001, fsGroup: 10001 }, terminationGracePeriodSeconds: 30,
+        });
+      };
+      expect(spec(['nginx', '-e', 'stderr']).spec!.containers[0]).toMatchObject({ command: [...wrap.wrapper.map(escapeExpansion), 'nginx', '-e', 'stderr'], args: undefined });
+      expect(() => spec(['nginx'])).toThrow('gateway/nginx: logs wraps the command ["nginx"], but the container runs ["nginx","-e","stderr"]');
+    });
   });
 });

@@ -1,259 +1,35 @@
 /**
- * `npm run synth`, `npm run promote` and `cdk8s synth` as a newcomer runs them.
- *
- * In process, through `run()` (fast): every bad input (test/fixtures/inputs.ts and the bad
- * configs of test/fixtures/environments.ts), the output folder's bookkeeping (stale
- * folders, repeated --env), and the cdk8s CLI modes. Each failure must exit non-zero,
- * say what was wrong and where, print no stack trace, and leave the config folder, the
- * output folder and everything around them byte-identical.
- *
- * In child processes (what only a real process shows): the happy path and determinism,
- * `cdk8s synth` producing the same dist/, a failing `cdk8s synth` leaving dist/ alone,
- * SIGINT in the middle of a synth, and two bad configs end to end.
+ * `npm run synth`, `npm run promote` and the cdk8s CLI modes, in process, through `run()`
+ * (fast): every bad input (test/fixtures/inputs.ts and the bad configs of
+ * test/fixtures/environments.ts), the output folder's bookkeeping (stale folders, repeated
+ * --env), and the cdk8s CLI modes. Each failure must exit non-zero, say what was wrong and
+ * where, print no stack trace, and leave the config folder, the output folder and
+ * everything around them byte-identical. What only a real process shows is in e2e.test.ts.
  */
-import { spawn, spawnSync } from 'child_process';
-import { createHash } from 'crypto';
 import {
-  chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync,
+  chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync,
 } from 'fs';
-import { tmpdir } from 'os';
 import * as path from 'path';
-import { ApiObject, Chart, Testing } from 'cdk8s';
-import { parseAllDocuments, parse as parseYaml } from 'yaml';
-import { GENERATED_HEADER, renderEnvironment } from '../charts/synthesize';
-import { EnvironmentConfig, listEnvironments, parseEnvironment } from '../config/load';
-import { run as promote } from '../config/promote';
-import { ProntoPolicy } from '../lib/validation/cdk8s-plugin';
-import { run as synth } from '../main';
-import { setBuildHook } from './fixtures/build-app-hook';
-import { BAD_CASES, VALID_ENV } from './fixtures/environments';
-import { FOLDER, INPUT_CASES, InputCase } from './fixtures/inputs';
-import { environment, synthEnvironment } from './helpers';
+import { ApiObject, Chart } from 'cdk8s';
+import { parseAllDocuments } from 'yaml';
+import { listEnvironments, parseEnvironment } from '../../config/load';
+import { ProntoPolicy } from '../../lib/validation/cdk8s-plugin';
+import { run as synth } from '../../main';
+import { setBuildHook } from '../fixtures/build-app-hook';
+import { BAD_CASES, VALID_ENV } from '../fixtures/environments';
+import { FOLDER, INPUT_CASES, InputCase } from '../fixtures/inputs';
+import { CONFIG, STACK_FRAME, fingerprint, inProcess, kustomizationOf, scratchFolder } from './harness';
 
 // buildApp, with a hook through which a test adds charts or objects (a policy finding, a chart inserted).
-jest.mock('../charts/build-app', () => require('./fixtures/build-app-hook').passThrough());
-
-const ROOT = path.resolve(__dirname, '..');
-const CONFIG = path.join(ROOT, 'config');
-const PACKAGE = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-const CDK8S_YAML = parseYaml(readFileSync(path.join(ROOT, 'cdk8s.yaml'), 'utf8'));
-const CDK8S = path.join(ROOT, 'node_modules', '.bin', 'cdk8s');
-const STACK_FRAME = /^\s+at /m;
-
-/** `npm run synth -- <args>`, as package.json runs it, with node as this process's node. */
-function synthCommand(...args: string[]): [string, string[]] {
-  const [program, ...rest] = String(PACKAGE.scripts.synth).split(' ');
-  if (program !== 'node') throw new Error(`test expects "synth" to run node, found ${PACKAGE.scripts.synth}`);
-  return [process.execPath, [...rest, ...args]];
-}
-
-function synthProcess(...args: string[]) {
-  const [program, argv] = synthCommand(...args);
-  const child = spawnSync(program, argv, { cwd: ROOT, encoding: 'utf8', env: cleanEnv() });
-  return { status: child.status, stdout: child.stdout, stderr: child.stderr };
-}
-
-/** This process's environment without the cdk8s CLI's variables. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.CDK8S_OUTDIR;
-  delete env.CDK8S_RECORD_CONSTRUCT_METADATA;
-  return env;
-}
-
-/** `cdk8s synth` with cdk8s.yaml's app plus `appArgs`, into the scratch folder `output`. */
-function cdk8sSynth(output: string, ...appArgs: string[]) {
-  const app = [CDK8S_YAML.app, ...appArgs.map((a) => `'${a}'`)].join(' ');
-  const child = spawnSync(CDK8S, ['synth', '--no-check-upgrade', '--app', app, '--output', output], { cwd: ROOT, encoding: 'utf8', env: cleanEnv() });
-  return { status: child.status, stdout: child.stdout, stderr: child.stderr };
-}
-
-/** Runs a command in process; returns its status and what it printed. */
-async function inProcess(command: 'synth' | 'promote', argv: string[], env: Record<string, string> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io = { out: (t: string) => out.push(t), err: (t: string) => err.push(t) };
-  const status = command === 'synth' ? await synth(argv, env, io) : promote(argv, io);
-  return { status, stdout: out.join('\n'), stderr: err.join('\n') };
-}
-
-/** Path → sha256 (files), `folder` or `-> target` (symlinks) for everything under `dir`. */
-function fingerprint(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const entry of readdirSync(d).sort()) {
-      const full = path.join(d, entry);
-      const rel = path.relative(dir, full);
-      const stat = lstatSync(full);
-      if (stat.isDirectory()) {
-        out[rel] = `folder ${(stat.mode & 0o777).toString(8)}`;
-        walk(full);
-      } else {
-        let hash: string;
-        try {
-          hash = createHash('sha256').update(readFileSync(full)).digest('hex');
-        } catch {
-          hash = 'unreadable';
-        }
-        out[rel] = `${hash} ${(stat.mode & 0o777).toString(8)}`;
-      }
-    }
-  };
-  walk(dir);
-  return out;
-}
-
-/**
- * The files an environment's folder must hold (one per chart, named by chart id, and the
- * kustomization), and for each chart file the chart files it depends on.
- */
-function expectedFiles(config: EnvironmentConfig): { files: string[]; charts: string[]; dependsOn: Map<string, string[]> } {
-  const app = Testing.app();
-  // Through the (pass-through) mock, so this is the buildApp main.ts uses.
-  const built = jest.requireMock('../charts/build-app').buildApp(app, config);
-  const charts = app.node.findAll().filter((c): c is Chart => Chart.isChart(c));
-  // Capability files (the Vault administrators' policies) sit in folders of their own.
-  const folders = [...new Set((built.files as Array<{ path: string }>).map((f) => f.path.split('/')[0]))];
-  const file = (c: Chart) => `${c.node.id}.k8s.yaml`;
-  // Rendering resolves the dependencies that constructs imply between charts.
-  for (const chart of charts) chart.toJson();
-  const dependsOn = new Map(charts.map((c) => [file(c), c.node.dependencies.filter((d) => Chart.isChart(d) && d !== c).map((d) => file(d as Chart))]));
-  return { files: [...charts.map(file), ...folders, 'kustomization.yaml'].sort(), charts: charts.map(file), dependsOn };
-}
-
-function kustomizationOf(dir: string): { header: string; resources: string[] } {
-  const text = readFileSync(path.join(dir, 'kustomization.yaml'), 'utf8');
-  return { header: text.split('\n')[0], resources: parseYaml(text).resources };
-}
+jest.mock('../../charts/build-app', () => require('../fixtures/build-app-hook').passThrough());
 
 let work: string;
 beforeAll(() => {
-  work = mkdtempSync(path.join(tmpdir(), 'pronto-main-'));
+  work = scratchFolder('pronto-main-');
 });
 afterAll(() => {
   setBuildHook(undefined);
   rmSync(work, { recursive: true, force: true });
-});
-
-// ---------------------------------------------------------------- end to end
-
-describe('npm run synth (child process)', () => {
-  let first: string;
-
-  test('writes one folder per environment, a file per chart and a kustomization in apply order, and is deterministic', () => {
-    first = path.join(work, 'e2e-a', 'dist');
-    const second = path.join(work, 'e2e-b', 'dist');
-    const a = synthProcess('--outdir', first);
-    expect(a.stderr).toBe('');
-    expect(a.status).toBe(0);
-    const envs = listEnvironments(CONFIG);
-    expect(readdirSync(first).sort()).toEqual(envs);
-    for (const env of envs) {
-      const config = environment(env);
-      const { files, charts, dependsOn } = expectedFiles(config);
-      expect(readdirSync(path.join(first, env)).sort()).toEqual(files);
-      const kustomization = kustomizationOf(path.join(first, env));
-      expect(kustomization.header.startsWith(GENERATED_HEADER)).toBe(true);
-      expect([...kustomization.resources].sort()).toEqual([...charts].sort());
-      for (const [chart, deps] of dependsOn) {
-        for (const dep of deps) {
-          expect(kustomization.resources).toContain(dep);
-          expect(kustomization.resources.indexOf(dep)).toBeLessThan(kustomization.resources.indexOf(chart));
-        }
-      }
-      // The one render of the synth is exactly what the gates saw: file contents included.
-      const rendered = renderEnvironment(parseEnvironment(readFileSync(path.join(CONFIG, `${env}.yaml`), 'utf8'), path.join('config', `${env}.yaml`)));
-      for (const file of rendered.files) expect(readFileSync(path.join(first, env, file.name), 'utf8')).toBe(file.text);
-      const objects = synthEnvironment(config);
-      const written = kustomization.resources.flatMap((f) => parseAllDocuments(readFileSync(path.join(first, env, f), 'utf8')).map((d) => d.toJS()));
-      expect(written).toEqual(objects);
-      expect(a.stdout).toContain(`${env}: ${path.join(first, env)}/ ${rendered.files.length} files, ${objects.length} objects (`);
-    }
-    expect(a.stdout).toContain('  waivers: none');
-
-    const b = synthProcess('--outdir', second);
-    expect(b.status).toBe(0);
-    expect(fingerprint(second)).toEqual(fingerprint(first));
-  });
-
-  test('cdk8s synth (the CLI, with cdk8s.yaml) delivers the same dist/, and a copy to its scratch output', () => {
-    expect(CDK8S_YAML.output).not.toMatch(/^(\.\/)?dist\/?$/);
-    expect(readFileSync(path.join(ROOT, '.gitignore'), 'utf8').split('\n')).toContain(`${String(CDK8S_YAML.output).replace(/\/?$/, '/')}`);
-    const dist = path.join(work, 'cli', 'dist');
-    const scratch = path.join(work, 'cli', 'scratch');
-    const cli = cdk8sSynth(scratch, '--outdir', dist);
-    expect(cli.stderr).not.toMatch(STACK_FRAME);
-    expect(cli.status).toBe(0);
-    expect(cli.stdout).toContain('Validations ended succesfully');
-    expect(fingerprint(dist)).toEqual(fingerprint(first));
-    expect(fingerprint(scratch)).toEqual(fingerprint(first));
-  });
-
-  test('a failing cdk8s synth exits non-zero and leaves dist/ byte-identical', () => {
-    const base = path.join(work, 'cli-fail');
-    const config = path.join(base, 'config');
-    const dist = path.join(base, 'dist');
-    cpSync(CONFIG, config, { recursive: true });
-    cpSync(first, dist, { recursive: true });
-    writeFileSync(path.join(config, 'staging.yaml'), VALID_ENV.replace('tag: 1.3.0', 'tag: latest'));
-    const before = fingerprint(base);
-    const cli = cdk8sSynth(path.join(work, 'cli-fail-scratch'), '--config', config, '--outdir', dist);
-    expect(cli.status).not.toBe(0);
-    // What the app says; the CLI then adds its own "Error: command ... returned a non-zero exit code" and its stack.
-    const ours = cli.stderr.split('Error: command')[0];
-    expect(ours).toContain(`synth failed, ${dist}/ left unchanged`);
-    expect(ours).toContain(`${path.join(config, 'staging.yaml')}:${VALID_ENV.split('\n').findIndex((l) => l.includes('tag: 1.3.0')) + 1}: services.employees-app.image.tag`);
-    expect(ours).not.toMatch(STACK_FRAME);
-    expect(fingerprint(base)).toEqual(before);
-  });
-
-  test('SIGINT in the middle of a synth leaves no staging folder and dist/ unchanged (exit 130)', async () => {
-    const base = path.join(work, 'sigint');
-    const config = path.join(base, 'config');
-    const dist = path.join(base, 'dist');
-    mkdirSync(config, { recursive: true });
-    // Many environments, so that the synth is still running when the signal arrives.
-    for (let i = 0; i < 60; i++) writeFileSync(path.join(config, `env-${i}.yaml`), VALID_ENV);
-    cpSync(first, dist, { recursive: true });
-    const before = fingerprint(base);
-    const [program, argv] = synthCommand('--config', config, '--outdir', dist);
-    const child = spawn(program, argv, { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => { stderr += chunk; });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const staging = () => readdirSync(base).filter((f) => f.startsWith('.pronto-synth-'));
-    // The staging folder exists from before the first environment until the end of the synth.
-    const deadline = Date.now() + 30_000;
-    while (staging().length === 0 && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    expect(staging()).toHaveLength(1);
-    child.kill('SIGINT');
-    expect(await exited).toBe(130);
-    expect(stderr).toContain(`synth interrupted (SIGINT): ${dist}/ left unchanged`);
-    expect(stderr).not.toMatch(STACK_FRAME);
-    expect(staging()).toEqual([]);
-    expect(fingerprint(base)).toEqual(before);
-  });
-
-  // Two of the bad configs end to end; all of them run in process below.
-  describe.each(['unknown key (typo)', 'quota too small for peak scale'])('with a bad config: %s', (name) => {
-    test('exits 1, explains, leaves dist/ byte-identical', () => {
-      const c = BAD_CASES.find((b) => b.name === name)!;
-      const base = path.join(work, `e2e-bad-${BAD_CASES.indexOf(c)}`);
-      cpSync(CONFIG, path.join(base, 'config'), { recursive: true });
-      cpSync(first, path.join(base, 'dist'), { recursive: true });
-      writeFileSync(path.join(base, 'config', 'test.yaml'), c.text);
-      const before = fingerprint(base);
-      // The bad environment only: the in-process cases cover reporting every environment at once.
-      const run = synthProcess('--config', path.join(base, 'config'), '--outdir', path.join(base, 'dist'), '--env', 'test');
-      expect(run.status).toBe(1);
-      expect(run.stdout).toBe('');
-      expect(run.stderr).toContain(`synth failed, ${path.join(base, 'dist')}/ left unchanged`);
-      expect(run.stderr).toContain(path.join(base, 'config', 'test.yaml'));
-      for (const part of c.expect) expect(run.stderr).toContain(part);
-      expect(run.stderr).not.toMatch(STACK_FRAME);
-      expect(fingerprint(base)).toEqual(before);
-    });
-  });
 });
 
 // ---------------------------------------------------------------- in process

@@ -1,0 +1,140 @@
+/**
+ * The `gitops` section of the environment file: the GitOps repository `npm run publish`
+ * writes `dist/<env>/` into, the Argo CD that syncs it, the sync policy, and the platform
+ * add-ons the root application installs (Helm charts, pinned).
+ * Pure: zod and the pure lib/core files only (config/ imports it).
+ */
+import { z } from 'zod';
+import { isDnsLabel } from '../../../lib/core/naming';
+
+const dnsLabel = (what: string) => z.string({ error: `expected ${what}: a DNS label` })
+  .refine(isDnsLabel, { error: `expected ${what}: a DNS label (lower-case letters, digits and "-")` });
+
+/** A folder of the GitOps repository: relative, `/`-separated, no `.` or `..` segments. */
+const REPO_PATH = /^[A-Za-z0-9_][-A-Za-z0-9_.]*(\/[A-Za-z0-9_][-A-Za-z0-9_.]*)*$/;
+const REPO_URL = 'expected the URL of the GitOps repository, such as https://git.example.com/platform/gitops.git';
+const REPO_FOLDER = 'expected the folder of the GitOps repository that holds this environment, such as pronto/prod';
+
+/** An Argo CD duration: a number and a unit (`10s`, `3m`, `1h`). */
+const DURATION = /^\d+(s|m|h)$/;
+
+/** A Helm chart of an add-on: repository, name, and a pinned version (never a range). */
+export const helmChartSchema = z.strictObject({
+  repoURL: z.url({ protocol: /^(https|oci)$/, error: 'expected the https:// (or oci://) URL of the Helm repository' })
+    .describe('Helm repository of the chart'),
+  name: z.string().regex(/^[a-z0-9][-a-z0-9]*$/, { error: 'expected a chart name such as kube-prometheus-stack' }).describe('Chart name'),
+  version: z.string().regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, { error: 'expected an exact chart version such as 77.0.0 (a range or "latest" would move under a running cluster)' })
+    .describe('Chart version, pinned'),
+});
+export type HelmChart = z.output<typeof helmChartSchema>;
+
+/**
+ * The add-ons, their charts at the versions this repository was tested against, and the
+ * namespace each goes into unless the add-on's own settings (or the capability section it
+ * serves) name another. Bump a version here, or per environment with `chart.version`.
+ */
+export const ADDONS = {
+  kubePrometheusStack: {
+    description: 'kube-prometheus-stack: the Prometheus Operator, Prometheus and Grafana (dashboard and datasource sidecars)',
+    chart: { repoURL: 'https://prometheus-community.github.io/helm-charts', name: 'kube-prometheus-stack', version: '77.0.0' },
+    namespace: 'monitoring',
+  },
+  loki: {
+    description: 'Loki 3 (single binary), structured metadata allowed',
+    chart: { repoURL: 'https://grafana.github.io/helm-charts', name: 'loki', version: '6.30.0' },
+    namespace: 'loki',
+  },
+  jaeger: {
+    description: 'Jaeger v2 (all in one)',
+    chart: { repoURL: 'https://jaegertracing.github.io/helm-charts', name: 'jaeger', version: '4.11.1' },
+    namespace: 'tracing',
+  },
+  vaultAgentInjector: {
+    description: 'the Vault Agent Injector (hashicorp/vault chart, injector only; Vault itself runs elsewhere)',
+    chart: { repoURL: 'https://helm.releases.hashicorp.com', name: 'vault', version: '0.30.0' },
+    namespace: 'vault',
+  },
+  opentelemetryOperator: {
+    description: 'the OpenTelemetry Operator (installed only when tracing.instrumentation is on)',
+    chart: { repoURL: 'https://open-telemetry.github.io/opentelemetry-helm-charts', name: 'opentelemetry-operator', version: '0.93.0' },
+    namespace: 'opentelemetry-operator-system',
+  },
+  istio: {
+    description: 'Istio: base, istiod and the CNI plugin, plus ztunnel for ambient (installed only when circuitBreakers.mesh is on)',
+    chart: { repoURL: 'https://istio-release.storage.googleapis.com/charts', name: 'istiod', version: '1.27.0' },
+    namespace: 'istio-system',
+  },
+} as const;
+export type AddonId = keyof typeof ADDONS;
+
+/** One add-on: `false` when the cluster already has it, else its settings (all defaulted). */
+function addonSchema(id: AddonId) {
+  const addon = ADDONS[id];
+  const settings = z.strictObject({
+    chart: z.strictObject({
+      repoURL: helmChartSchema.shape.repoURL.default(addon.chart.repoURL),
+      version: helmChartSchema.shape.version.default(addon.chart.version),
+    }).prefault({}).describe(`Chart ${addon.chart.name} (Istio: every Istio chart at this version); default ${addon.chart.repoURL} ${addon.chart.version}`),
+    namespace: dnsLabel('the namespace the add-on runs in').optional()
+      .describe(`Namespace of the add-on (created by Argo CD); absent: the one the capability section it serves names, else ${addon.namespace}`),
+    values: z.record(z.string(), z.unknown()).default({})
+      .describe('Helm values merged over Pronto\'s (a mapping; yours win): storage, ingress, anything cluster-specific'),
+  });
+  return z.union([z.literal(false), settings], { error: `expected false (the cluster already has it) or the settings of ${id} (a mapping, {} for the defaults)` })
+    .default({ chart: { ...addon.chart }, values: {} })
+    .describe(`${addon.description}; false: the cluster already has it`);
+}
+export type AddonSettings = Exclude<z.output<ReturnType<typeof addonSchema>>, false>;
+
+const automatedSchema = z.strictObject({
+  prune: z.boolean().default(true).describe('Delete objects that are no longer in Git (syncPolicy.automated.prune)'),
+  selfHeal: z.boolean().default(true).describe('Revert changes made in the cluster by hand (syncPolicy.automated.selfHeal)'),
+});
+
+export const gitopsSectionSchema = z.strictObject({
+  repository: z.strictObject({
+    url: z.string({ error: REPO_URL })
+      .regex(/^(https:\/\/|ssh:\/\/|git@)[^\s]+$/, { error: 'expected an https://, ssh:// or git@ URL of the GitOps repository' })
+      .optional().describe('GitOps repository Argo CD reads (spec.source.repoURL); `npm run publish -- --to <checkout>` writes into a checkout of it (required)'),
+    revision: z.string().regex(/^[-A-Za-z0-9_./]+$/, { error: 'expected a branch, tag or commit' }).default('main')
+      .describe('Branch, tag or commit Argo CD follows (spec.source.targetRevision)'),
+    path: z.string({ error: REPO_FOLDER })
+      .regex(REPO_PATH, { error: 'expected a relative folder such as pronto/prod (no leading "/", no "." or ".." segments)' })
+      .optional().describe('Folder of the GitOps repository that holds this environment\'s dist/<env>/ (publish replaces it); the Argo CD objects are in its argocd/ subfolder (required)'),
+  }).superRefine((r, ctx) => {
+    // Required, but checked here rather than by the field's type: a missing field would
+    // otherwise abort the section's `false | settings` union, which reports only its own vaguer error.
+    if (r.url === undefined) ctx.addIssue({ code: 'custom', path: ['url'], input: undefined, message: REPO_URL });
+    if (r.path === undefined) ctx.addIssue({ code: 'custom', path: ['path'], input: undefined, message: REPO_FOLDER });
+  }).transform((r) => r as { url: string; revision: string; path: string })
+    .describe('Where the synthesized environment is published'),
+  argocd: z.strictObject({
+    namespace: dnsLabel('the namespace Argo CD runs in').default('argocd')
+      .describe('Namespace of Argo CD (run by the platform team; never created or guarded): the Applications and AppProjects go there'),
+    destination: z.string().regex(/^https:\/\/[^\s]+$/, { error: 'expected the https:// URL of the cluster API server as Argo CD knows it' })
+      .default('https://kubernetes.default.svc')
+      .describe('Cluster the environment is deployed to (spec.destination.server); the default is the cluster Argo CD runs in'),
+  }).prefault({}),
+  sync: z.strictObject({
+    automated: z.union([z.literal(false), automatedSchema], { error: 'expected false (sync by hand) or { prune, selfHeal }' })
+      .default({ prune: true, selfHeal: true })
+      .describe('Automated sync; false: an operator syncs by hand (a production choice). Production should not prune automatically'),
+    retry: z.strictObject({
+      limit: z.int().min(1).max(20).default(5).describe('Attempts of a failed sync'),
+      backoff: z.strictObject({
+        duration: z.string().regex(DURATION, { error: 'expected a duration such as 10s, 3m or 1h' }).default('10s').describe('First wait'),
+        factor: z.int().min(1).max(10).default(2).describe('Each wait is the previous one times this'),
+        maxDuration: z.string().regex(DURATION, { error: 'expected a duration such as 10s, 3m or 1h' }).default('3m').describe('Longest wait'),
+      }).prefault({}),
+    }).prefault({}).describe('Retry of a failed sync with exponential backoff (syncPolicy.retry)'),
+  }).prefault({}),
+  addons: z.strictObject(Object.fromEntries((Object.keys(ADDONS) as AddonId[]).map((id) => [id, addonSchema(id)])) as {
+    [K in AddonId]: ReturnType<typeof addonSchema>
+  }).prefault({}).describe('Platform add-ons the root Application installs, each a Helm chart at a pinned version; false per add-on when the cluster already has it'),
+});
+export type GitopsSection = z.output<typeof gitopsSectionSchema>;
+
+/** The namespaces the section refers to without owning them: Argo CD's. */
+export function gitopsForeignNamespaces(section: GitopsSection): string[] {
+  return [section.argocd.namespace];
+}

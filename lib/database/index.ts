@@ -1,0 +1,7 @@
+export * from './alerts';
+export * from './checksum';
+export * from './pgbouncer';
+export * from './pgbouncer-config';
+export * from './postgres-cluster';
+export * from './postgres-config';
+export * from './redis';

@@ -1,0 +1,194 @@
+/**
+ * pgbouncer.ini and its hba file as a typed model and pure renderers, plus the pool
+ * arithmetic: how many server connections every PgBouncer replica may open so that all of
+ * them together, at full scale, stay within PostgreSQL's max_connections minus the
+ * connections reserved for others.
+ */
+
+/** Server TLS (PgBouncer → PostgreSQL). */
+export interface PgBouncerServerTls {
+  /** `server_tls_sslmode`. */
+  readonly sslmode: 'require' | 'verify-ca' | 'verify-full';
+  /** `server_tls_ca_file`. */
+  readonly caFile: string;
+}
+
+/** Everything pgbouncer.ini is rendered from. Counts are per PgBouncer process. */
+export interface PgBouncerIniModel {
+  /** PgBouncer release the image runs (`major.minor.patch`): settings added later are not emitted. */
+  readonly version: string;
+  /** PostgreSQL host (a Service name) and port. */
+  readonly serverHost: string;
+  readonly serverPort: number;
+  /** `listen_port`. */
+  readonly listenPort: number;
+  readonly maxClientConn: number;
+  readonly defaultPoolSize: number;
+  readonly reservePoolSize: number;
+  readonly reservePoolTimeoutSeconds: number;
+  /** Per database, all users together. */
+  readonly maxDbConnections: number;
+  readonly queryWaitTimeoutSeconds: number;
+  readonly serverLifetimeSeconds: number;
+  readonly serverIdleTimeoutSeconds: number;
+  readonly idleTransactionTimeoutSeconds: number;
+  /** Emitted from 1.21 only. */
+  readonly maxPreparedStatements: number;
+  /** The role whose password is in `authFile` and that runs `authQuery`. */
+  readonly authUser: string;
+  /** SQL run as `authUser` to look up a client's secret; `$1` is the user name. */
+  readonly authQuery: string;
+  /** Database the auth query runs in (`auth_dbname`, emitted from 1.19 only; before, it runs in the client's database). */
+  readonly authDbname: string;
+  /** File with `"user" "password"` lines (rendered by Vault). */
+  readonly authFile: string;
+  /** File with the hba rules (`auth_hba_file`). */
+  readonly hbaFile: string;
+  readonly adminUsers: readonly string[];
+  readonly statsUsers: readonly string[];
+  /** `unix_socket_dir`, `pidfile` live here (a writable emptyDir). */
+  readonly runDir: string;
+  readonly serverTls?: PgBouncerServerTls;
+}
+
+/**
+ * Settings newer than PgBouncer 1.18, with the release that added each. The renderer emits a
+ * setting only when the configured version has it; the real-PgBouncer test (Debian ships
+ * 1.18) drops exactly these and nothing else.
+ */
+export const VERSION_GATED_SETTINGS: Readonly<Record<string, string>> = {
+  auth_dbname: '1.19.0',
+  max_prepared_statements: '1.21.0',
+};
+
+/** True when `version` (`x.y.z`) is at least `since`. */
+export function versionAtLeast(version: string, since: string): boolean {
+  const a = version.split('.').map(Number);
+  const b = since.split('.').map(Number);
+  for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+  return true;
+}
+
+/** What PostgreSQL's connections must cover, and what the pools may use. */
+export interface PoolBudgetInput {
+  /** PostgreSQL `max_connections`. */
+  readonly maxConnections: number;
+  /** Connections others need (superuser reserve, backup jobs, exporter). */
+  readonly reservedConnections: number;
+  /** PgBouncer replicas at full scale. */
+  readonly replicas: number;
+  /** Databases pooled (one app user each). */
+  readonly databases: number;
+  /** Explicit `default_pool_size`. @default - derived */
+  readonly defaultPoolSize?: number;
+  /** Explicit `reserve_pool_size`. @default - derived */
+  readonly reservePoolSize?: number;
+}
+
+/** The pool sizes of one replica, or why they cannot fit. */
+export interface PoolSizes {
+  /** Server connections the pools may use together: max_connections − reserved. */
+  readonly budget: number;
+  /** `max_db_connections` per replica: budget ÷ (replicas × databases), rounded down. */
+  readonly maxDbConnections: number;
+  readonly defaultPoolSize: number;
+  readonly reservePoolSize: number;
+  /** Server connections all replicas can open at once: replicas × databases × maxDbConnections. */
+  readonly peakServerConnections: number;
+  /** Set when the pools at full scale would exceed the budget. */
+  readonly problem?: string;
+}
+
+/**
+ * Derives the pool sizes: every database of every replica gets an equal share of the
+ * budget as `max_db_connections` (the hard cap, the auth user's lookups included); the
+ * reserve is a quarter of it, the default pool the rest. Explicit sizes must fit the share.
+ */
+export function poolSizes(input: PoolBudgetInput): PoolSizes {
+  const budget = input.maxConnections - input.reservedConnections;
+  const share = Math.floor(budget / (input.replicas * Math.max(1, input.databases)));
+  const reserve = input.reservePoolSize ?? Math.floor(share / 4);
+  const pool = input.defaultPoolSize ?? share - reserve;
+  const perDb = pool + reserve;
+  const peak = input.replicas * Math.max(1, input.databases) * perDb;
+  const formula = `${input.replicas} replicas × ${input.databases} databases × (default_pool_size ${pool} + reserve_pool_size ${reserve}) = ${peak}`;
+  let problem: string | undefined;
+  if (share < 2) {
+    problem = `expected max_connections (${input.maxConnections}) minus the reserved connections (${input.reservedConnections}) to leave at least 2 server ` +
+      `connections per database and PgBouncer replica (${input.replicas} replicas × ${input.databases} databases), found ${budget} in all`;
+  } else if (pool < 1 || peak > budget) {
+    problem = `expected the pools at full scale to fit in max_connections (${input.maxConnections}) minus the reserved connections (${input.reservedConnections}) = ${budget}, ` +
+      `found ${formula}`;
+  }
+  return { budget, maxDbConnections: Math.max(perDb, 0), defaultPoolSize: pool, reservePoolSize: reserve, peakServerConnections: peak, ...(problem ? { problem } : {}) };
+}
+
+function line(key: string, value: string | number): string {
+  return `${key} = ${value}`;
+}
+
+/** pgbouncer.ini for `model`; settings newer than `model.version` are left out. */
+export function renderPgBouncerIni(model: PgBouncerIniModel): string {
+  const has = (setting: string) => versionAtLeast(model.version, VERSION_GATED_SETTINGS[setting] ?? '0.0.0');
+  const settings: string[] = [
+    '; Generated by Pronto Platform (lib/database/pgbouncer-config.ts): do not edit.',
+    '[databases]',
+    '; Every database of the server, under its own name: each app has its own (named in its Vault entry),',
+    '; so each gets its own pool, capped by max_db_connections.',
+    `* = host=${model.serverHost} port=${model.serverPort}`,
+    '',
+    '[pgbouncer]',
+    line('listen_addr', '0.0.0.0'),
+    line('listen_port', model.listenPort),
+    line('unix_socket_dir', model.runDir),
+    line('pidfile', `${model.runDir}/pgbouncer.pid`),
+    line('logfile', ''),
+    '; Transaction pooling: a server connection serves one transaction at a time. Apps must not use',
+    '; session state (SET, LISTEN, WITH HOLD cursors, SQL PREPARE, session advisory locks).',
+    line('pool_mode', 'transaction'),
+    line('max_client_conn', model.maxClientConn),
+    line('default_pool_size', model.defaultPoolSize),
+    line('min_pool_size', 0),
+    line('reserve_pool_size', model.reservePoolSize),
+    line('reserve_pool_timeout', model.reservePoolTimeoutSeconds),
+    line('max_db_connections', model.maxDbConnections),
+    line('query_wait_timeout', model.queryWaitTimeoutSeconds),
+    line('server_lifetime', model.serverLifetimeSeconds),
+    line('server_idle_timeout', model.serverIdleTimeoutSeconds),
+    line('idle_transaction_timeout', model.idleTransactionTimeoutSeconds),
+    line('server_reset_query', 'DISCARD ALL'),
+    line('server_reset_query_always', 0),
+    line('ignore_startup_parameters', 'extra_float_digits,options'),
+    ...(has('max_prepared_statements') ? [line('max_prepared_statements', model.maxPreparedStatements)] : []),
+    line('auth_type', 'hba'),
+    line('auth_hba_file', model.hbaFile),
+    line('auth_file', model.authFile),
+    line('auth_user', model.authUser),
+    line('auth_query', model.authQuery),
+    ...(has('auth_dbname') ? [line('auth_dbname', model.authDbname)] : []),
+    line('admin_users', model.adminUsers.join(',')),
+    line('stats_users', model.statsUsers.join(',')),
+    ...(model.serverTls
+      ? [line('server_tls_sslmode', model.serverTls.sslmode), line('server_tls_ca_file', model.serverTls.caFile)]
+      : [line('server_tls_sslmode', 'disable')]),
+    line('log_connections', 0),
+    line('log_disconnections', 0),
+    line('log_pooler_errors', 1),
+    line('stats_period', 60),
+  ];
+  return `${settings.join('\n')}\n`;
+}
+
+/**
+ * The hba rules of PgBouncer's clients: the stats user from the pod itself (the exporter
+ * sidecar, no password to leak: it can only run SHOW), every other user with SCRAM (or MD5
+ * for an MD5 secret) from anywhere the NetworkPolicies let in.
+ */
+export function renderPgBouncerHba(statsUsers: readonly string[]): string {
+  return [
+    '# Generated by Pronto Platform: do not edit.',
+    ...statsUsers.flatMap((u) => [`host pgbouncer ${u} 127.0.0.1/32 trust`, `host all ${u} 0.0.0.0/0 reject`]),
+    'host all all 0.0.0.0/0 md5',
+    '',
+  ].join('\n');
+}

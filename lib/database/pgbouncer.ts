@@ -1,0 +1,107 @@
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { ComputeResources, PinnedImage, RunAsIds, recommendedLabels, resourceName } from '../core';
+import { ContainerSpec, PodExtensionPoint, PodVolumeSpec, Workload } from '../workload';
+import { ANNOTATION_CONFIG_CHECKSUM, configChecksum } from './checksum';
+
+const k8s = kplus.k8s;
+
+/** Where things are in the PgBouncer container. */
+export const PGBOUNCER_PATHS = {
+  /** The ConfigMap: pgbouncer.ini and pg_hba.conf. */
+  configDir: '/etc/pgbouncer',
+  /** pidfile and Unix socket (writable emptyDir). */
+  runDir: '/var/run/pgbouncer',
+} as const;
+
+export const PGBOUNCER_FILES = { ini: 'pgbouncer.ini', hba: 'pg_hba.conf' } as const;
+
+export interface PgBouncerProps {
+  /** Workload and Service name. @default 'pgbouncer' */
+  readonly name?: string;
+  readonly image: PinnedImage;
+  readonly resources: ComputeResources;
+  /** Replicas (at least 2: one may be drained at a time). */
+  readonly replicas: number;
+  /** pgbouncer.ini and pg_hba.conf ({@link PGBOUNCER_FILES}). */
+  readonly files: Readonly<Record<typeof PGBOUNCER_FILES[keyof typeof PGBOUNCER_FILES], string>>;
+  /** `listen_port` of pgbouncer.ini; also the Service port. @default 6432 */
+  readonly port?: number;
+  /** What capabilities add (the Vault agent rendering auth_file). @default - nothing */
+  readonly extension?: PodExtensionPoint;
+  /** Sidecars (pgbouncer_exporter). @default - none */
+  readonly sidecars?: readonly ContainerSpec[];
+  /** Seconds preStop sleeps so the Service endpoints drop the pod before SIGTERM. @default 10 */
+  readonly preStopSleepSeconds?: number;
+  /**
+   * Seconds from SIGTERM to SIGKILL: longer than the apps' pooled connection lifetime, so
+   * clients move to another replica before this one dies.
+   */
+  readonly terminationGracePeriodSeconds: number;
+  readonly runAs?: RunAsIds;
+}
+
+/**
+ * PgBouncer as a Deployment of at least two spread replicas (a {@link Workload}, PDB
+ * `maxUnavailable: 1`), its configuration in a ConfigMap (checksum annotation), a TCP
+ * readiness probe and a liveness probe on the process only (never on PostgreSQL: a database
+ * outage must not restart every pooler), a preStop pause, and the Service `pgbouncer`.
+ */
+export class PgBouncer extends Construct {
+  public readonly workload: Workload;
+  public readonly configMap: kplus.k8s.KubeConfigMap;
+  public readonly service: kplus.k8s.KubeService;
+  public readonly name: string;
+  public readonly port: number;
+  public readonly preStopSleepSeconds: number;
+
+  public constructor(scope: Construct, id: string, props: PgBouncerProps) {
+    super(scope, id);
+    this.name = resourceName(props.name ?? 'pgbouncer');
+    this.port = props.port ?? 6432;
+    this.preStopSleepSeconds = props.preStopSleepSeconds ?? 10;
+    if (!Number.isInteger(props.replicas) || props.replicas < 2) throw new Error(`${this.name}: replicas: expected at least 2, found ${props.replicas}`);
+    if (props.terminationGracePeriodSeconds <= this.preStopSleepSeconds) {
+      throw new Error(`${this.name}: terminationGracePeriodSeconds (${props.terminationGracePeriodSeconds}) must exceed preStopSleepSeconds (${this.preStopSleepSeconds})`);
+    }
+    const files = { [PGBOUNCER_FILES.ini]: props.files[PGBOUNCER_FILES.ini], [PGBOUNCER_FILES.hba]: props.files[PGBOUNCER_FILES.hba] };
+    const extension = props.extension ?? new PodExtensionPoint(this.name);
+    extension.addPodAnnotation(ANNOTATION_CONFIG_CHECKSUM, `sha256:${configChecksum(files)}`);
+    this.configMap = new k8s.KubeConfigMap(this, 'Config', {
+      metadata: { name: this.name, labels: recommendedLabels({ name: this.name, component: 'database', version: props.image.version }) },
+      data: files,
+    });
+    const volumes: PodVolumeSpec[] = [
+      { name: 'config', configMap: { name: this.name, defaultMode: 0o444 } },
+      { name: 'run', emptyDir: { sizeLimit: '16Mi' } },
+    ];
+    this.workload = new Workload(this, 'Workload', {
+      name: this.name,
+      component: 'database',
+      scaling: { kind: 'fixed', replicas: props.replicas },
+      runAs: props.runAs,
+      terminationGracePeriodSeconds: props.terminationGracePeriodSeconds,
+      extension,
+      volumes,
+      containers: [{
+        name: 'pgbouncer',
+        image: props.image,
+        resources: props.resources,
+        command: ['pgbouncer', `${PGBOUNCER_PATHS.configDir}/${PGBOUNCER_FILES.ini}`],
+        ports: [{ name: 'pgbouncer', number: this.port }],
+        mounts: [
+          { volume: 'config', path: PGBOUNCER_PATHS.configDir, readOnly: true },
+          { volume: 'run', path: PGBOUNCER_PATHS.runDir },
+        ],
+        probes: {
+          readiness: { tcpSocket: { port: 'pgbouncer' }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
+          // The process, by its pidfile: never PostgreSQL.
+          liveness: { exec: { command: ['sh', '-c', `kill -0 "$(cat ${PGBOUNCER_PATHS.runDir}/pgbouncer.pid)"`] }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
+        },
+        preStopSleepSeconds: this.preStopSleepSeconds,
+      }, ...(props.sidecars ?? [])],
+    });
+    const sidecarPorts = (props.sidecars ?? []).flatMap((s) => s.ports ?? []).map((p) => ({ targetPort: p.name }));
+    this.service = this.workload.addService('Service', { name: this.name, ports: [{ targetPort: 'pgbouncer' }, ...sidecarPorts] });
+  }
+}

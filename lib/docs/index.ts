@@ -1,0 +1,2 @@
+export * from './architecture';
+export * from './inventory';

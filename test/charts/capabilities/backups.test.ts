@@ -1,0 +1,300 @@
+/**
+ * The backups capability: its CronJobs (policies, Vault pre-populate-only, read-only storage
+ * credentials for the restore test, no credential anywhere), its flows, its alerts, the
+ * shipped environments with it on (gate and capacity guard), off (byte-identical), and the
+ * config errors (file:line, field, expected, found).
+ */
+import { readFileSync } from 'fs';
+import * as path from 'path';
+import { stringify } from 'yaml';
+import { BACKUP_JOBS, DEADLINES, backupReaders, checkSection, deadlines } from '../../../charts/capabilities/backups';
+import { objectStoreHost } from '../../../charts/capabilities/database';
+import { ProntoCharts } from '../../../charts/build-app';
+import { parseEnvironment } from '../../../config/load';
+import { BACKUP_SCRIPT_FILES, RESTORE_TEST_ENV } from '../../../lib/backups';
+import { Manifest, bytes, cpuMillis } from '../../../lib/core';
+import { checkCapacity, peakDemand, workloadPeaks } from '../../../lib/namespace';
+import { runGate } from '../../../lib/validation';
+import { VALID_ENV } from '../../fixtures/environments';
+import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, configProblems } from '../../helpers';
+import { DATABASE_SECTIONS, FILE, load } from '../../lib/backups/fixture';
+
+const BASE = `${VALID_ENV}${DATABASE_SECTIONS}`;
+const ON = `${BASE}backups: {}\n`;
+const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+
+const cronJobs = (manifests: Manifest[]) => manifests.filter((m) => m.kind === 'CronJob') as any[];
+const cronJob = (manifests: Manifest[], name: string) => cronJobs(manifests).find((m) => m.metadata.name === name);
+const podOf = (job: any) => job.spec.jobTemplate.spec.template;
+const envOf = (job: any): Record<string, string> => Object.fromEntries((podOf(job).spec.containers[0].env ?? []).map((e: any) => [e.name, e.value]));
+
+describe('the backups capability', () => {
+  const config = load(ON);
+  const on = buildEnvironment(config);
+  const section = config.capabilities.backups!;
+  const jobs = cronJobs(on.manifests);
+  /** With metrics on and a Pushgateway. */
+  const full = buildEnvironment(load(`${BASE}metrics: {}\nbackups:\n  restoreTest:\n    pushgateway: { url: "http://prometheus-pushgateway.monitoring.svc:9091" }\n`));
+
+  test('its section is defaulted: daily base backup, monthly restore test, 7 full backups, heartbeat every minute', () => {
+    expect(section.schedules).toEqual({ baseBackup: '15 2 * * *', retention: '15 5 * * *', walIntegrity: '45 5 * * *', restoreTest: '30 6 1 * *' });
+    expect(section.retainFull).toBe(7);
+    expect(section.heartbeat).toMatchObject({ schedule: '* * * * *', table: 'ops.heartbeat', retentionDays: 7 });
+    expect(section.restoreTest).toMatchObject({ rpoMinutes: 15, database: 'pronto', amcheck: 'all', pushgateway: false });
+  });
+
+  test('one CronJob per job, in a chart of its own, each Forbid with starting and total deadlines, retries and history limits', () => {
+    expect(on.charts.capabilities.map((c) => c.node.id)).toContain('backups');
+    expect(jobs.map((j) => j.metadata.name).sort()).toEqual(Object.values(BACKUP_JOBS).sort());
+    const limits = deadlines(section, config);
+    for (const job of jobs) {
+      const key = (Object.keys(BACKUP_JOBS) as Array<keyof typeof BACKUP_JOBS>).find((k) => BACKUP_JOBS[k] === job.metadata.name)!;
+      expect(job.spec).toMatchObject({ concurrencyPolicy: 'Forbid', timeZone: 'Etc/UTC' });
+      expect(job.spec.startingDeadlineSeconds).toBeGreaterThan(0);
+      expect(job.spec.successfulJobsHistoryLimit).toBeGreaterThanOrEqual(1);
+      expect(job.spec.failedJobsHistoryLimit).toBeGreaterThanOrEqual(1);
+      expect(job.spec.jobTemplate.spec.activeDeadlineSeconds).toBe(limits[key]);
+      expect(job.spec.jobTemplate.spec.backoffLimit).toBeGreaterThanOrEqual(0);
+      expect(podOf(job).spec.restartPolicy).toBe('Never');
+    }
+    expect(cronJob(on.manifests, BACKUP_JOBS.baseBackup).spec.schedule).toBe(section.schedules.baseBackup);
+    expect(cronJob(on.manifests, BACKUP_JOBS.restoreTest).spec.schedule).toBe(section.schedules.restoreTest);
+    expect(cronJob(on.manifests, BACKUP_JOBS.restoreTest).spec.jobTemplate.spec.backoffLimit).toBe(0);
+  });
+
+  test('deadlines are sized from the database size and the throughput (20Gi at 25 MiB/s: 820 s of transfer)', () => {
+    const transfer = Math.ceil(bytes('20Gi') / (25 * 1024 * 1024));
+    expect(deadlines(section, config)).toMatchObject({
+      baseBackup: DEADLINES.baseBackupFixedSeconds + 2 * transfer, restoreTest: DEADLINES.restoreTestFixedSeconds + 3 * transfer,
+    });
+    const bigger = load(`${BASE}backups:\n  sizing: { databaseSize: 10Gi, throughputMiBPerSecond: 10 }\n`);
+    expect(deadlines(bigger.capabilities.backups!, bigger).baseBackup).toBe(DEADLINES.baseBackupFixedSeconds + 2 * 1024);
+  });
+
+  test('each job runs its script from the checksummed ConfigMap in the PostgreSQL image (it contains WAL-G)', () => {
+    const scripts = on.manifests.find((m) => m.kind === 'ConfigMap' && m.metadata?.name === 'pg-backup-scripts') as any;
+    expect(Object.keys(scripts.data).sort()).toEqual(Object.values(BACKUP_SCRIPT_FILES).sort());
+    const image = config.capabilities.database!.postgres.image;
+    for (const job of jobs) {
+      const pod = podOf(job);
+      expect(pod.spec.containers[0].image).toBe(`${image.repository}:${image.tag}`);
+      expect(pod.spec.containers[0].command[0]).toBe('sh');
+      expect(Object.keys(scripts.data)).toContain(path.basename(pod.spec.containers[0].command[1]));
+      expect(pod.metadata.annotations['pronto.io/config-checksum']).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(pod.spec.volumes).toContainEqual({ name: 'scripts', configMap: { name: 'pg-backup-scripts', defaultMode: 0o444 } });
+    }
+    const base = podOf(cronJob(on.manifests, BACKUP_JOBS.baseBackup)).spec.containers[0];
+    expect(scripts.data[path.basename(base.command[1])]).toMatch(/^exec wal-g backup-push$/m);
+    expect(scripts.data[BACKUP_SCRIPT_FILES.retention]).toContain('wal-g delete retain FULL "$WALG_RETAIN_FULL" --use-sentinel-time --confirm');
+    expect(envOf(cronJob(on.manifests, BACKUP_JOBS.retention)).WALG_RETAIN_FULL).toBe('7');
+    expect(scripts.data[BACKUP_SCRIPT_FILES.walVerify]).toContain('wal-g wal-verify integrity timeline --json');
+  });
+
+  test('the base backup and the WAL check connect to the primary\'s Service, never PgBouncer; the heartbeat goes through PgBouncer', () => {
+    for (const name of [BACKUP_JOBS.baseBackup, BACKUP_JOBS.walIntegrity]) {
+      expect(envOf(cronJob(on.manifests, name))).toMatchObject({ PGHOST: 'postgres.pronto.svc.cluster.local', PGPORT: '5432', PGUSER: 'walg_backup' });
+    }
+    expect(envOf(cronJob(on.manifests, BACKUP_JOBS.heartbeat))).toMatchObject({ PGHOST: 'pgbouncer.pronto.svc.cluster.local', PGPORT: '6432', PGDATABASE: 'pronto' });
+  });
+
+  test('every job gets its Vault secrets from an agent that only pre-populates (the Job can complete), declared as a Vault reader', () => {
+    const readers = backupReaders(section);
+    expect(readers.map((r) => r.name).sort()).toEqual(Object.values(BACKUP_JOBS).sort());
+    for (const job of jobs) {
+      const a = podOf(job).metadata.annotations;
+      expect(a['vault.hashicorp.com/agent-inject']).toBe('true');
+      expect(a['vault.hashicorp.com/agent-pre-populate-only']).toBe('true');
+      expect(a['vault.hashicorp.com/role']).toBe(`pronto-${job.metadata.name}`);
+    }
+    const files = on.charts.files.map((f) => f.path);
+    for (const name of Object.values(BACKUP_JOBS)) expect(files).toContain(`vault/policies/pronto-${name}.hcl`);
+  });
+
+  test('storage credentials: read-write for the base backup and retention, read-only for the WAL check and the restore test', () => {
+    const policy = (name: string) => on.charts.files.find((f) => f.path === `vault/policies/pronto-${name}.hcl`)!.text;
+    for (const name of [BACKUP_JOBS.baseBackup, BACKUP_JOBS.retention]) {
+      expect(policy(name)).toContain('postgres/walg-s3-read-write');
+      expect(policy(name)).not.toContain('walg-s3-read-only');
+    }
+    for (const name of [BACKUP_JOBS.walIntegrity, BACKUP_JOBS.restoreTest]) {
+      expect(policy(name)).toContain('postgres/walg-s3-read-only');
+      expect(policy(name)).not.toContain('walg-s3-read-write');
+    }
+    // Every WAL-G user reads the one encryption key: the restore test proves it decrypts the backups.
+    for (const name of [BACKUP_JOBS.baseBackup, BACKUP_JOBS.restoreTest]) expect(policy(name)).toContain('postgres/walg-encryption');
+    expect(envOf(cronJob(on.manifests, BACKUP_JOBS.restoreTest)).WALG_PREVENT_WAL_OVERWRITE).toBe('true');
+  });
+
+  test('no credential anywhere in the output: env holds file paths only', () => {
+    const text = on.manifests.map((m) => stringify(m)).join('---\n');
+    expect(text).not.toMatch(/aws_secret_access_key\s*=\s*[^{\s]/);
+    expect(text).not.toMatch(/PGPASSWORD: /);
+    for (const job of jobs) {
+      for (const e of podOf(job).spec.containers[0].env ?? []) expect(`${e.name}=${e.value}`).not.toMatch(/(PASSWORD|SECRET|TOKEN|ACCESS_KEY)[A-Z_]*=/);
+    }
+    expect(on.manifests.filter((m) => m.kind === 'Secret')).toEqual([]);
+  });
+
+  test('the restore test: an emptyDir the size of the database volume, its checks as env, the script\'s WAL-G defaults', () => {
+    const job = cronJob(on.manifests, BACKUP_JOBS.restoreTest);
+    const pod = podOf(job).spec;
+    expect(pod.volumes).toContainEqual({ name: 'restore', emptyDir: { sizeLimit: config.capabilities.database!.postgres.storage.size } });
+    expect(pod.volumes).toContainEqual({ name: 'shm', emptyDir: { sizeLimit: '128Mi', medium: 'Memory' } });
+    // The volume is in the container's ephemeral storage, so the scheduler finds a node with the room.
+    expect(bytes(pod.containers[0].resources.requests['ephemeral-storage'])).toBe(bytes('1Gi') + bytes('20Gi'));
+    const env = envOf(job);
+    expect(env).toMatchObject({
+      [RESTORE_TEST_ENV.rpoSeconds]: String(15 * 60), [RESTORE_TEST_ENV.recencyTable]: 'ops.heartbeat', [RESTORE_TEST_ENV.recencyColumn]: 'beat_at',
+      [RESTORE_TEST_ENV.amcheck]: 'all', [RESTORE_TEST_ENV.database]: 'pronto',
+    });
+    // The fetch commands are the script's WAL-G defaults, not set by the job.
+    expect(env[RESTORE_TEST_ENV.fetchCommand]).toBeUndefined();
+    expect(env[RESTORE_TEST_ENV.walFetchCommand]).toBeUndefined();
+    expect(env[RESTORE_TEST_ENV.pushgatewayUrl]).toBeUndefined();
+  });
+
+  test('flows: jobs to PostgreSQL 5432 and to the object store, the heartbeat to PgBouncer, the restore test to the Pushgateway when set', () => {
+    const store = objectStoreHost(config.capabilities.database!);
+    const flows = on.charts.graph.flows.filter((f) => f.declaredBy === 'backups');
+    const has = (from: string, to: string, port: number) => flows.some((f) => f.from.name === from && f.to.name === to && f.ports.some((p) => p.port === port));
+    expect(has(BACKUP_JOBS.baseBackup, 'postgres', 5432)).toBe(true);
+    expect(has(BACKUP_JOBS.walIntegrity, 'postgres', 5432)).toBe(true);
+    expect(flows.some((f) => f.from.name === BACKUP_JOBS.baseBackup && f.to.name === 'pgbouncer')).toBe(false);
+    for (const name of [BACKUP_JOBS.baseBackup, BACKUP_JOBS.retention, BACKUP_JOBS.walIntegrity, BACKUP_JOBS.restoreTest]) expect(has(name, store, 443)).toBe(true);
+    expect(has(BACKUP_JOBS.heartbeat, 'pgbouncer', 6432)).toBe(true);
+    expect(flows.some((f) => f.to.name === 'pushgateway')).toBe(false);
+    expect(full.charts.graph.flows).toContainEqual(expect.objectContaining({
+      from: expect.objectContaining({ name: BACKUP_JOBS.restoreTest }),
+      to: { kind: 'foreign', name: 'pushgateway', namespace: 'monitoring', podLabels: { 'app.kubernetes.io/name': 'prometheus-pushgateway' } },
+      ports: [{ port: 9091, protocol: 'TCP' }],
+    }));
+    for (const name of Object.values(BACKUP_JOBS)) expect(on.charts.graph.flows.some((f) => f.from.name === name && f.to.name === 'kube-dns')).toBe(true);
+  });
+
+  test('without the heartbeat: no heartbeat job, reader or flow; the recency check reads the table given', () => {
+    const off = buildEnvironment(load(`${BASE}backups:\n  heartbeat: false\n  restoreTest:\n    recency: { table: public.orders, column: created_at }\n`));
+    expect(cronJob(off.manifests, BACKUP_JOBS.heartbeat)).toBeUndefined();
+    expect(off.charts.graph.flows.some((f) => f.from.name === BACKUP_JOBS.heartbeat)).toBe(false);
+    expect(envOf(cronJob(off.manifests, BACKUP_JOBS.restoreTest))).toMatchObject({ [RESTORE_TEST_ENV.recencyTable]: 'public.orders', [RESTORE_TEST_ENV.recencyColumn]: 'created_at' });
+  });
+
+  test('alerts only when metrics are on: a PrometheusRule in the backups chart', () => {
+    expect(on.manifests.some((m) => m.kind === 'PrometheusRule' && m.metadata?.name === 'pronto-backups')).toBe(false);
+    expect(full.manifests.some((m) => m.kind === 'PrometheusRule' && m.metadata?.name === 'pronto-backups')).toBe(true);
+  });
+
+  test('everything passes the gate', () => {
+    expect(runGate(on.manifests).findings).toEqual([]);
+  });
+
+  test.each(ENVIRONMENTS)('on in the shipped %s: every object passes the gate, and fits the quota raised by the backups\' peak', (env) => {
+    const file = `config/${env}.yaml`;
+    let text = readFileSync(path.join(CONFIG_DIR, `${env}.yaml`), 'utf8');
+    const added = ['backups'];
+    if (!/^database:/m.test(text)) {
+      added.push('database');
+      // The fixture's database section, and the object store's blocks for the egress policies.
+      text = text.replace(/^networkPolicies:\n {2}externalHosts:\n/m, (m) => `${m}    s3.us-east-1.amazonaws.com: [52.95.128.0/21]\n`);
+      text = `${text.replace(/\n*$/, '\n')}${DATABASE_SECTIONS.replace(/^secrets: \{\}\n/, '')}`;
+    }
+    if (!/^backups:/m.test(text)) text = `${text}backups: {}\n`;
+    const config = parseEnvironment(text, file);
+    const { charts, manifests } = buildEnvironment(config);
+    expect(runGate(manifests).findings).toEqual([]);
+    expect(charts.capabilities.map((c) => c.node.id)).toContain('backups');
+    // The quota grows by exactly what the added sections' workloads take at peak (the README reports the backups').
+    const demand = demandOf(charts, added);
+    expect(demand.pods).toBeGreaterThanOrEqual(Object.keys(BACKUP_JOBS).length);
+    const quota = manifests.find((m) => m.kind === 'ResourceQuota') as any;
+    quota.spec.hard = raised(quota.spec.hard, demand);
+    expect(checkCapacity(manifests, config.namespace.name)).toEqual([]);
+  });
+
+  test('off (absent or false): the output is byte-identical to the output without it', () => {
+    const render = (text: string) => buildEnvironment(load(text)).manifests.map((m) => stringify(m)).join('---\n');
+    const without = render(BASE);
+    expect(render(`${BASE}backups: false\n`)).toBe(without);
+    expect(without).not.toContain('pg-base-backup');
+  });
+});
+
+const QUOTA_LINES = ['requests.cpu', 'requests.memory', 'limits.cpu', 'limits.memory', 'pods'] as const;
+type QuotaLine = typeof QUOTA_LINES[number];
+
+/** What the workloads of the capabilities `ids` take at peak, per quota line (millicores, bytes, pods). */
+function demandOf(charts: ProntoCharts, ids: readonly string[]): Record<QuotaLine, number> {
+  const peaks = workloadPeaks(charts.capabilities.filter((c) => ids.includes(charts.capabilityOf.get(c)!)).flatMap((c) => c.toJson()));
+  return Object.fromEntries(QUOTA_LINES.map((line) => [line, peaks.reduce((sum, p) => sum + peakDemand(p, line), 0)])) as Record<QuotaLine, number>;
+}
+
+/** A ResourceQuota's `hard` with each line raised by `added`. */
+function raised(hard: Record<string, string>, added: Record<QuotaLine, number>): Record<string, string> {
+  const out = { ...hard };
+  for (const line of QUOTA_LINES) {
+    if (out[line] === undefined) continue;
+    if (line === 'pods') out[line] = String(Number(out[line]) + added[line]);
+    else if (line.endsWith('cpu')) out[line] = `${cpuMillis(out[line]) + added[line]}m`;
+    else out[line] = `${Math.ceil((bytes(out[line]) + added[line]) / (1024 * 1024))}Mi`;
+  }
+  return out;
+}
+
+describe('backups config errors name file:line, field, expected and found', () => {
+  /** The schema's problems, else the capability's own checks (which need the database section). */
+  const problems = (text: string) => configProblems(() => {
+    const config = load(text);
+    checkSection(config.capabilities.backups!, config);
+  });
+  const at = (text: string, needle: string) => `${FILE}:${lineOf(text, needle)}: `;
+
+  test.each([
+    ['a retention of 0', '  retainFull: 0\n', 'retainFull',
+      'backups.retainFull: expected at least 2 full backups to keep (with 1, a bad newest backup leaves nothing to restore), found 0'],
+    ['a restore test more often than base backups', '  schedules:\n    baseBackup: "15 2 * * *"\n    restoreTest: "0 */6 * * *"\n', 'restoreTest:',
+      'backups.schedules.restoreTest: expected a restore test no more often than the base backup (schedules.baseBackup "15 2 * * *": 365 runs a year): it would test the same backup again, but runs 1460 times a year, found "0 */6 * * *"'],
+    ['a weekly base backup', '  schedules:\n    baseBackup: "15 2 * * 0"\n', 'baseBackup:',
+      'backups.schedules.baseBackup: expected a base backup at least daily (runs at most 24 h apart; the PostgresBaseBackupTooOld alert fires after 26 h), but runs can be 7 days apart, found "15 2 * * 0"'],
+    ['a restore test every two months', '  schedules:\n    restoreTest: "30 6 1 */2 *"\n', 'restoreTest:',
+      'backups.schedules.restoreTest: expected a restore test at least monthly (runs at most 32 days apart; the PostgresRestoreTestTooOld alert fires after 33 days), but runs can be 62 days apart, found "30 6 1 */2 *"'],
+    ['a schedule that is not cron', '  schedules:\n    retention: "@daily"\n', 'retention:',
+      'backups.schedules.retention: expected a 5-field cron schedule of numbers such as "15 2 * * *" (minute hour day-of-month month day-of-week; no @daily or names), not 1 field(s), found "@daily"'],
+    ['an hour out of range', '  schedules:\n    retention: "0 24 * * *"\n', 'retention:',
+      'backups.schedules.retention: expected hour values within 0-23 (the hour field has "24"), found "0 24 * * *"'],
+    ['a row floor of 0', '  restoreTest:\n    criticalTables:\n      - { table: public.orders, minRows: 0 }\n', 'minRows',
+      'backups.restoreTest.criticalTables.0.minRows: expected a floor of at least 1 row (a floor of 0 checks nothing), found 0'],
+    ['a table without its schema', '  restoreTest:\n    criticalTables:\n      - { table: orders, minRows: 1 }\n', 'table: orders',
+      'backups.restoreTest.criticalTables.0.table: expected schema.table in lower case, such as public.orders, found "orders"'],
+    ['heartbeats further apart than the RPO', '  heartbeat: { schedule: "*/30 * * * *" }\n', 'heartbeat:',
+      'backups.heartbeat.schedule: expected heartbeats closer together than the RPO (restoreTest.rpoMinutes 15), or the restore test fails with nothing lost, but runs can be 30 min apart, found "*/30 * * * *"'],
+    ['no heartbeat and no recency table', '  heartbeat: false\n', 'backups:',
+      'backups.restoreTest.recency.table: expected a table whose newest row the restore test measures (such as public.orders with column created_at): the heartbeat is off, so there is no heartbeat table, found nothing'],
+    ['a Pushgateway outside the cluster', '  restoreTest:\n    pushgateway: { url: "https://push.example.com" }\n', 'pushgateway',
+      'backups.restoreTest.pushgateway.url: expected an in-cluster Service URL http://<service>.<namespace>.svc[.cluster.local][:port] (the egress policy allows exactly its pods), found "https://push.example.com"'],
+  ])('%s', (_name, extra, needle, message) => {
+    const text = `${BASE}backups:\n${extra}`;
+    expect(problems(text)).toContain(`${at(text, needle)}${message}`);
+  });
+
+  test('a restore volume smaller than the database volume', () => {
+    const text = `${BASE}backups:\n  restoreTest:\n    volumeSize: 10Gi\n`;
+    expect(problems(text)).toContain(`${at(text, 'volumeSize')}backups.restoreTest.volumeSize: expected at least database.postgres.storage.size (20Gi): the restore volume must hold the whole database, found "10Gi"`);
+  });
+
+  test('a deadline longer than the schedule\'s interval (a big database at a low throughput)', () => {
+    const text = `${BASE}backups:\n  sizing: { throughputMiBPerSecond: 1 }\n  schedules:\n    baseBackup: "0 */6 * * *"\n`;
+    // 1800 s + 2 × 20 GiB at 1 MiB/s = 42760 s, over the 6 h between runs.
+    expect(problems(text)).toContain(`${at(text, 'baseBackup:')}backups.schedules.baseBackup: expected runs further apart than the job's deadline of 42760 s ` +
+      '(sized from sizing.databaseSize 20Gi at sizing.throughputMiBPerSecond 1), or a run could still be going when the next is due, found "0 */6 * * *" (runs 6 h apart)');
+  });
+
+  test('an RPO no longer than archive_timeout plus the heartbeat interval', () => {
+    const text = `${BASE}backups:\n  restoreTest:\n    rpoMinutes: 2\n`;
+    expect(problems(text)).toContain(`${at(text, 'rpoMinutes')}backups.restoreTest.rpoMinutes: expected an RPO above database.postgres.archiveTimeoutSeconds (60 s) plus the heartbeat interval (60 s): ` +
+      'the archive is always that far behind, found 2 (120 s)');
+  });
+
+  test('backups without the database capability', () => {
+    const text = `${VALID_ENV}secrets: {}\nbackups: {}\n`;
+    expect(configProblems(() => load(text))).toContain('backups: expected the "database" capability to be on too (backups needs database), found no "database" section');
+  });
+});

@@ -1,0 +1,208 @@
+/**
+ * The database capability: PostgreSQL, PgBouncer, the exporters, Redis, their Vault readers
+ * and flows, in every shipped environment (gate and capacity guard), on and off, and the
+ * config errors the section and its cross-checks raise.
+ */
+import { readFileSync } from 'fs';
+import { stringify } from 'yaml';
+import {
+  DATABASE_SECRETS, PGBOUNCER_WORKLOAD, POSTGRES_SERVICE, REDIS_WORKLOAD, objectStoreHost, pgbouncerPools, pooledDatabases, postgresUsers, walgPrefix,
+} from '../../../charts/capabilities/database';
+import { renderEnvironment } from '../../../charts/synthesize';
+import { DATA_STORES } from '../../../config/catalog';
+import { parseEnvironment } from '../../../config/load';
+import { Manifest } from '../../../lib/core';
+import { peakDemand, workloadPeaks } from '../../../lib/namespace/capacity';
+import { ANNOTATION_CONFIG_CHECKSUM, PGBOUNCER_FILES, POSTGRES_FILES, RESTORE_COMMAND_WRAPPER } from '../../../lib/database';
+import { VALID_ENV } from '../../fixtures/environments';
+import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, configProblems, named } from '../../helpers';
+
+const FILE = 'config/test.yaml';
+const STORAGE = '52.95.128.0/21';
+const section = (extra = '') => `database:
+  postgres:
+    image: { repository: registry.example.com/postgres-walg, tag: 16.4-walg3.0.9 }
+    walgVersion: 3.0.9
+    storage: { size: 50Gi, storageClassName: fast-ssd }
+  walg:
+    s3Prefix: s3://pronto-backups/pg
+    region: eu-west-1
+    storageCidrs: [${STORAGE}]
+  pgbouncer:
+    image: { repository: docker.io/bitnami/pgbouncer, tag: 1.25.2 }
+    version: 1.25.2
+  redis:
+    image: { repository: docker.io/library/redis, tag: 7.4.2-alpine }
+${extra}`;
+const BASE = `${VALID_ENV}secrets: {}\n`;
+const load = (text: string) => parseEnvironment(text, FILE);
+const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+
+
+describe('the database capability', () => {
+  const config = load(`${BASE}${section()}`);
+  const on = buildEnvironment(config);
+  const cm = (name: string) => named(on.manifests, 'ConfigMap', name).data as Record<string, string>;
+  const pod = (kind: string, name: string) => named(on.manifests, kind, name).spec.template;
+
+  test('PostgreSQL: a one-replica StatefulSet with a claim from config, restricted, its volumes, probes that tolerate a slow checkpoint', () => {
+    const sts = named(on.manifests, 'StatefulSet', 'postgres');
+    expect(sts.spec.replicas).toBe(1);
+    expect(sts.spec.serviceName).toBe('postgres-headless');
+    expect(sts.spec.volumeClaimTemplates).toEqual([expect.objectContaining({
+      metadata: expect.objectContaining({ name: 'data' }),
+      spec: expect.objectContaining({ storageClassName: 'fast-ssd', resources: { requests: { storage: '50Gi' } } }),
+    })]);
+    const spec = sts.spec.template.spec;
+    expect(spec.volumes).toContainEqual({ name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '256Mi' } });
+    const postgres = spec.containers.find((c: any) => c.name === 'postgres');
+    expect(postgres.securityContext).toMatchObject({ readOnlyRootFilesystem: true, runAsNonRoot: true, allowPrivilegeEscalation: false });
+    expect(postgres.volumeMounts.map((m: any) => m.mountPath)).toEqual(expect.arrayContaining(['/var/lib/postgresql/data', '/var/run/postgresql', '/tmp', '/dev/shm']));
+    expect(postgres.startupProbe.exec.command[0]).toBe('pg_isready');
+    expect(postgres.startupProbe.failureThreshold * postgres.startupProbe.periodSeconds).toBeGreaterThanOrEqual(3600);
+    expect(postgres.readinessProbe.exec.command[0]).toBe('pg_isready');
+    expect(postgres.livenessProbe.tcpSocket).toEqual({ port: 'postgres' });
+    expect(postgres.livenessProbe.failureThreshold * postgres.livenessProbe.periodSeconds).toBeGreaterThanOrEqual(60);
+    expect(sts.spec.template.metadata.annotations[ANNOTATION_CONFIG_CHECKSUM]).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(named(on.manifests, 'Service', POSTGRES_SERVICE.name).spec.ports[0]).toMatchObject({ name: 'postgres', port: POSTGRES_SERVICE.port });
+    expect(named(on.manifests, 'Service', 'postgres-headless').spec.clusterIP).toBe('None');
+  });
+
+  test('WAL archiving with WAL-G, the restore wrapper mapping wal-fetch exit codes, WAL-G env without credentials', () => {
+    const conf = cm('postgres')[POSTGRES_FILES.conf];
+    expect(conf).toMatch(/^archive_mode = 'on'$/m);
+    expect(conf).toMatch(/^archive_command = 'wal-g wal-push %p'$/m);
+    expect(conf).toMatch(/^archive_timeout = 60$/m);
+    expect(conf).toMatch(/^wal_level = 'replica'$/m);
+    expect(conf).toMatch(/^max_wal_senders = 4$/m);
+    expect(conf).toMatch(/^restore_command = '\/etc\/postgresql\/restore-wal.sh %f %p'$/m);
+    expect(cm('postgres')[POSTGRES_FILES.restore]).toBe(RESTORE_COMMAND_WRAPPER);
+    const env = pod('StatefulSet', 'postgres').spec.containers[0].env;
+    expect(env).toContainEqual({ name: 'WALG_S3_PREFIX', value: walgPrefix(config.capabilities.database!) });
+    expect(walgPrefix(config.capabilities.database!)).toBe('s3://pronto-backups/pg/pronto/16');
+    expect(env).toContainEqual({ name: 'AWS_CONFIG_FILE', value: '/run/secrets/walg-aws' });
+    expect(env).toContainEqual({ name: 'WALG_LIBSODIUM_KEY_PATH', value: '/run/secrets/walg-key' });
+    expect(env.map((e: any) => e.name)).not.toContain('AWS_SECRET_ACCESS_KEY');
+  });
+
+  test('PgBouncer: ≥ 2 spread replicas with a PDB, Service on the catalog\'s port, pools derived from max_connections', () => {
+    const d = named(on.manifests, 'Deployment', PGBOUNCER_WORKLOAD);
+    const b = config.capabilities.database!.pgbouncer;
+    expect(d.spec.replicas).toBe(b.replicas);
+    expect(d.spec.template.spec.topologySpreadConstraints).toBeDefined();
+    expect(named(on.manifests, 'PodDisruptionBudget', PGBOUNCER_WORKLOAD)).toBeDefined();
+    expect(named(on.manifests, 'Service', DATA_STORES.postgres.host).spec.ports[0]).toMatchObject({ port: DATA_STORES.postgres.port });
+    const container = d.spec.template.spec.containers[0];
+    expect(container.readinessProbe.tcpSocket).toEqual({ port: 'pgbouncer' });
+    expect(JSON.stringify(container.livenessProbe)).not.toMatch(/5432|postgres/);
+    expect(container.lifecycle.preStop.exec.command).toEqual(['sleep', '10']);
+    expect(d.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(b.appConnectionLifetimeSeconds);
+    const ini = cm(PGBOUNCER_WORKLOAD)[PGBOUNCER_FILES.ini];
+    const pools = pgbouncerPools(config.capabilities.database!, config);
+    const value = (key: string) => new RegExp(`^${key} = (.*)$`, 'm').exec(ini)?.[1];
+    expect(value('pool_mode')).toBe('transaction');
+    expect(Number(value('default_pool_size'))).toBe(pools.defaultPoolSize);
+    expect(Number(value('reserve_pool_size'))).toBe(pools.reservePoolSize);
+    expect(Number(value('max_db_connections'))).toBe(pools.maxDbConnections);
+    expect(value('ignore_startup_parameters')).toBe('extra_float_digits,options');
+    expect(value('server_reset_query')).toBe('DISCARD ALL');
+    const p = config.capabilities.database!.postgres;
+    const reserved = p.reservedConnections.superuser + p.reservedConnections.backup + p.reservedConnections.monitoring;
+    expect(b.replicas * pooledDatabases(config) * Number(value('max_db_connections'))).toBeLessThanOrEqual(p.maxConnections - reserved);
+    expect(pooledDatabases(config)).toBe(postgresUsers(config).length + 1);
+  });
+
+  test('Redis: a Deployment without persistence, a StatefulSet with it; ping with auth from the Vault file', () => {
+    const r = named(on.manifests, 'Deployment', REDIS_WORKLOAD);
+    expect(r.spec.template.spec.containers[0].readinessProbe.exec.command.join(' ')).toContain('redis-cli');
+    expect(named(on.manifests, 'Service', REDIS_WORKLOAD).spec.ports[0].port).toBe(DATA_STORES.redis.port);
+    const persistent = buildEnvironment(load(`${BASE}${section('    persistence: { size: 4Gi }\n')}`));
+    expect(named(persistent.manifests, 'StatefulSet', REDIS_WORKLOAD).spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('4Gi');
+    expect(cm(REDIS_WORKLOAD)['redis.conf']).toContain('include /run/secrets/redis-auth');
+  });
+
+  test('credentials come from Vault files only: the readers\' annotations name their KV paths; nothing in the output holds a value', () => {
+    const ann = pod('StatefulSet', 'postgres').metadata.annotations;
+    expect(ann['vault.hashicorp.com/role']).toBe('pronto-postgres');
+    expect(ann['vault.hashicorp.com/agent-inject-secret-pg-superuser']).toBe(`secret/data/pronto/${DATABASE_SECRETS.superuser}`);
+    expect(ann['vault.hashicorp.com/agent-inject-secret-walg-aws']).toBe('secret/data/pronto/postgres/walg-s3-read-write');
+    expect(pod('Deployment', PGBOUNCER_WORKLOAD).metadata.annotations['vault.hashicorp.com/role']).toBe('pronto-pgbouncer');
+    const text = on.manifests.map((m) => stringify(m)).join('\n');
+    expect(text).not.toMatch(/kind: Secret\b/);
+    for (const c of on.manifests.flatMap((m: any) => m.spec?.template?.spec?.containers ?? [])) {
+      for (const e of c.env ?? []) expect(e.name).not.toMatch(/PASSWORD|SECRET_ACCESS|TOKEN/);
+    }
+    expect(on.charts.files.map((f) => f.path)).toEqual(expect.arrayContaining(['vault/policies/pronto-postgres.hcl', 'vault/policies/pronto-pgbouncer.hcl', 'vault/policies/pronto-redis.hcl']));
+  });
+
+  test('flows: apps → PgBouncer (catalog), PgBouncer → PostgreSQL, PostgreSQL → the object store, all three running workloads', () => {
+    const { graph } = on.charts;
+    expect(graph.workloads.map((w) => w.name)).toEqual(expect.arrayContaining([PGBOUNCER_WORKLOAD, 'postgres', REDIS_WORKLOAD]));
+    for (const app of postgresUsers(config)) expect(graph.flows.some((f) => f.from.name === app && f.to.name === PGBOUNCER_WORKLOAD)).toBe(true);
+    expect(graph.flows.some((f) => f.from.name === PGBOUNCER_WORKLOAD && f.to.name === 'postgres' && f.ports[0].port === POSTGRES_SERVICE.port)).toBe(true);
+    expect(graph.flows).toContainEqual(expect.objectContaining({ from: expect.objectContaining({ name: 'postgres' }),
+      to: { kind: 'external', name: objectStoreHost(config.capabilities.database!) }, ports: [{ port: 443, protocol: 'TCP' }] }));
+    expect(graph.flows.some((f) => f.from.name === 'postgres' && f.to.name === 'vault')).toBe(true);
+  });
+
+  test.each(ENVIRONMENTS)('on in the shipped %s, its CPU limit quota raised by the data tier\'s own peak: every object passes the gate and the capacity guard', (env) => {
+    let raw = readFileSync(`${CONFIG_DIR}/${env}.yaml`, 'utf8');
+    const host = objectStoreHost(load(`${BASE}${section()}`).capabilities.database!);
+    raw = `${raw.replace(/^networkPolicies:\n {2}externalHosts:\n/m, `networkPolicies:\n  externalHosts:\n    ${host}: [${STORAGE}]\n`)}\n${section()}`;
+    // What the data tier's own workloads need at peak (derived, never hard-coded); the report asks for this much more quota.
+    const built = buildEnvironment(parseEnvironment(raw, `config/${env}.yaml`));
+    const ours = workloadPeaks(built.manifests).filter((p) => /\/(postgres|pgbouncer|redis)$/.test(p.workload));
+    expect(ours.length).toBe(3);
+    const extraCpu = Math.ceil(ours.reduce((sum, p) => sum + peakDemand(p, 'limits.cpu'), 0) / 1000);
+    raw = raw.replace(/(quota:\n(?: {4}.*\n)*? {4}limits: \{ cpu: )"(\d+)"/, (_m, head, cpu) => `${head}"${Number(cpu) + extraCpu}"`);
+    const rendered = renderEnvironment(parseEnvironment(raw, `config/${env}.yaml`));
+    expect(rendered.findings).toEqual([]);
+    expect(rendered.files.map((f) => f.name)).toEqual(expect.arrayContaining(['postgres.k8s.yaml', 'pgbouncer.k8s.yaml', 'redis.k8s.yaml']));
+  });
+
+  test('off (absent or false): the output is byte-identical to the output without it', () => {
+    const render = (text: string) => buildEnvironment(load(text)).manifests.map((m: Manifest) => stringify(m)).join('---\n');
+    const without = render(BASE);
+    expect(render(`${BASE}database: false\n`)).toBe(without);
+    expect(without).not.toContain('pgbouncer.ini');
+  });
+});
+
+describe('database config errors name file:line, field, expected and found', () => {
+  test('pools over max_connections minus the reserved connections', () => {
+    const text = `${BASE}${section().replace('    version: 1.25.2\n', '    version: 1.25.2\n    defaultPoolSize: 30\n')}`;
+    const got = configProblems(() => buildEnvironment(load(text)));
+    expect(got).toContain(`${FILE}:${lineOf(text, 'defaultPoolSize: 30')}: database.pgbouncer.defaultPoolSize: expected the pools at full scale to fit in max_connections (100) minus the reserved connections (7) = 93`);
+    expect(got).toMatch(/found 2 replicas × 4 databases × \(default_pool_size 30 \+ reserve_pool_size \d+\) = \d+/);
+  });
+
+  test('max_connections too small for the replicas and databases', () => {
+    const text = `${BASE}${section().replace('    walgVersion: 3.0.9\n', '    walgVersion: 3.0.9\n    maxConnections: 20\n')}`;
+    expect(configProblems(() => buildEnvironment(load(text)))).toContain(`${FILE}:${lineOf(text, 'maxConnections: 20')}: database.postgres.maxConnections: expected max_connections (20) minus the reserved connections (7) to leave at least 2`);
+  });
+
+  test.each([
+    ['WAL-G older than 3.0.9', ['walgVersion: 3.0.9', 'walgVersion: 3.0.8'], 'walgVersion: 3.0.8', 'database.postgres.walgVersion: expected WAL-G 3.0.9 or later', 'found "3.0.8"'],
+    ['an image tag that does not start with majorVersion', ['tag: 16.4-walg3.0.9', 'tag: 15.8-walg3.0.9'], 'tag: 15.8', 'database.postgres.image.tag: expected a tag starting with the major version (majorVersion: 16)', 'found "15.8-walg3.0.9"'],
+    ['a PostgreSQL older than 15', ['walgVersion: 3.0.9', 'walgVersion: 3.0.9\n    majorVersion: 14'], 'majorVersion: 14', 'database.postgres.majorVersion: expected a value ≥ 15', 'found 14'],
+    ['an S3 prefix that is not s3://bucket', ['s3Prefix: s3://pronto-backups/pg', 's3Prefix: pronto-backups/'], 's3Prefix:', 'database.walg.s3Prefix: expected s3://<bucket>[/<path>]', 'found "pronto-backups/"'],
+    ['one PgBouncer replica', ['version: 1.25.2', 'version: 1.25.2\n    replicas: 1'], 'replicas: 1', 'database.pgbouncer.replicas: expected a value ≥ 2', 'found 1'],
+  ])('%s', (_name, [from, to], needle, message, found) => {
+    const text = `${BASE}${section().replace(from, to)}`;
+    const got = configProblems(() => load(text));
+    expect(got).toContain(`${FILE}:${lineOf(text, needle)}: ${message}`);
+    expect(got).toContain(found);
+  });
+
+  test('a missing S3 prefix', () => {
+    const text = `${BASE}${section().replace('    s3Prefix: s3://pronto-backups/pg\n', '')}`;
+    const got = configProblems(() => load(text));
+    expect(got).toContain(`${FILE}:${lineOf(text, '  walg:')}: database.walg.s3Prefix: expected the WAL-G base prefix such as s3://pronto-backups/postgres`);
+  });
+
+  test('the object store\'s blocks missing from networkPolicies.externalHosts', () => {
+    const text = `${BASE}networkPolicies:\n  externalHosts:\n    other.example.com: [10.9.0.0/16]\n${section()}`;
+    const got = configProblems(() => buildEnvironment(load(text)));
+    expect(got).toContain(`networkPolicies.externalHosts.s3.eu-west-1.amazonaws.com: expected the object store's blocks as in database.walg.storageCidrs (${STORAGE}), found none`);
+  });
+});

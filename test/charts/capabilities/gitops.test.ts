@@ -1,0 +1,261 @@
+/**
+ * The gitops capability: the Argo CD objects (valid against the CRD schemas through the
+ * gate, apart from the kustomization), the AppProject fenced to exactly what synth emits,
+ * sync waves in the right order (and none without gitops), the add-ons on and off, and
+ * bad sections reported with file:line.
+ */
+import { readFileSync } from 'fs';
+import { ApiObject, Chart, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { stringify } from 'yaml';
+import { SECTIONS } from '../../../charts/capabilities';
+import { ADDONS, CHART_WAVES, addonApplications, NAMESPACE_KIND_WAVES, ROOT_WAVES, SYNC_WAVES, argoNames, assignSyncWaves, emittedObjects } from '../../../charts/capabilities/gitops';
+import { renderEnvironment } from '../../../charts/synthesize';
+import { parseEnvironment } from '../../../config/load';
+import { Manifest } from '../../../lib/core';
+import { ARGOCD_FOLDER, SYNC_WAVE_ANNOTATION } from '../../../lib/gitops';
+import { isNamespaced, runGate } from '../../../lib/validation';
+import { CONFIG_DIR, ENVIRONMENTS, configProblems } from '../../helpers';
+
+const REPO = 'https://git.example.com/platform/gitops.git';
+const section = (env: string, extra = '') => `gitops:\n  repository:\n    url: ${REPO}\n    path: pronto/${env}\n${extra}`;
+const shipped = (env: string) => readFileSync(`${CONFIG_DIR}/${env}.yaml`, 'utf8');
+/** Renders are memoized: several tests read the same environment. */
+const renders = new Map<string, ReturnType<typeof renderEnvironment>>();
+const render = (text: string, env = 'prod') => {
+  const key = `${env}\n${text}`;
+  if (!renders.has(key)) renders.set(key, renderEnvironment(parseEnvironment(text, `config/${env}.yaml`)));
+  return renders.get(key)!;
+};
+const ofKind = (manifests: Manifest[], kind: string) => manifests.filter((m) => m.kind === kind) as any[];
+const named = (manifests: Manifest[], kind: string, name: string) => {
+  const found = manifests.find((m) => m.kind === kind && m.metadata.name === name) as any;
+  if (!found) throw new Error(`no ${kind}/${name}`);
+  return found;
+};
+const wave = (m: Manifest) => Number(m.metadata.annotations?.[SYNC_WAVE_ANNOTATION]);
+
+describe.each(ENVIRONMENTS)('gitops on in %s', (env) => {
+  const text = `${shipped(env)}${section(env)}`;
+  const rendered = render(text, env);
+  const config = parseEnvironment(text, `config/${env}.yaml`);
+  const names = argoNames(config);
+  const argo = rendered.manifests.filter((m) => m.apiVersion.startsWith('argoproj.io/'));
+  const workloads = rendered.manifests.filter((m) => !m.apiVersion.startsWith('argoproj.io/'));
+
+  test('every object, the Argo CD ones included, passes the whole gate (CRD schemas and policies)', () => {
+    expect(rendered.findings).toEqual([]);
+    expect(argo.map((m) => m.kind).sort()).toEqual(expect.arrayContaining(['AppProject', 'Application']));
+    // The gate really checks them: a misplaced field is a schema finding.
+    const broken = structuredClone(named(argo, 'Application', names.application));
+    broken.spec.syncPolicy.automatic = { prune: true };
+    expect(runGate([...rendered.manifests.filter((m) => m !== named(argo, 'Application', names.application)), broken]).findings.map((f) => f.rule)).toContain('schema');
+  });
+
+  test('the Argo CD objects are written apart: argocd/ with its own kustomization, never in the environment\'s', () => {
+    const kustomization = rendered.files.find((f) => f.name === 'kustomization.yaml')!.text;
+    const argoFiles = rendered.files.filter((f) => f.name.startsWith(`${ARGOCD_FOLDER}/`)).map((f) => f.name);
+    expect(argoFiles).toEqual([`${ARGOCD_FOLDER}/argocd-projects.k8s.yaml`, `${ARGOCD_FOLDER}/argocd-applications.k8s.yaml`, `${ARGOCD_FOLDER}/kustomization.yaml`]);
+    expect(kustomization).not.toContain('argocd');
+    for (const f of argoFiles) expect(kustomization).not.toContain(f);
+    // Every workload object is in a file the kustomization lists; every Argo CD object in argocd/.
+    const listed = rendered.files.filter((f) => kustomization.includes(`- ${f.name}`)).map((f) => f.text).join('---\n');
+    for (const m of workloads) expect(listed).toContain(`name: ${m.metadata.name}`);
+    expect(argo.every((m) => m.metadata.namespace === config.capabilities.gitops!.argocd.namespace)).toBe(true);
+  });
+
+  test('the Pronto AppProject allows exactly the cluster-scoped kinds, namespaced kinds and namespaces synth emits', () => {
+    const project = named(argo, 'AppProject', names.project).spec;
+    const groupKind = (m: Manifest) => ({ group: m.apiVersion.includes('/') ? m.apiVersion.split('/')[0] : '', kind: m.kind });
+    const unique = (list: Array<{ group: string; kind: string }>) => [...new Map(list.map((g) => [`${g.group}/${g.kind}`, g])).entries()]
+      .sort(([a], [b]) => a.localeCompare(b)).map(([, g]) => g);
+    expect(project.clusterResourceWhitelist).toEqual(unique(workloads.filter((m) => !isNamespaced(m)).map(groupKind)));
+    expect(project.clusterResourceWhitelist).toContainEqual({ group: '', kind: 'Namespace' });
+    expect(project.namespaceResourceWhitelist).toEqual(unique(workloads.filter(isNamespaced).map(groupKind)));
+    expect(project.destinations.map((d: any) => d.namespace)).toEqual([...new Set(workloads.filter(isNamespaced).map((m) => m.metadata.namespace))].sort());
+    expect(project.sourceRepos).toEqual([REPO]);
+  });
+
+  test('the Pronto Application: repo, revision and path from config, no namespace creation, retries, HPA replicas ignored', () => {
+    const app = named(argo, 'Application', names.application).spec;
+    expect(app.source).toEqual({ repoURL: REPO, targetRevision: 'main', path: `pronto/${env}` });
+    expect(app.destination).toEqual({ server: 'https://kubernetes.default.svc', namespace: config.namespace.name });
+    expect(app.project).toBe(names.project);
+    expect(app.syncPolicy.syncOptions).toEqual(expect.arrayContaining(['CreateNamespace=false', 'RespectIgnoreDifferences=true']));
+    expect(app.syncPolicy.retry).toEqual({ limit: 5, backoff: { duration: '10s', factor: 2, maxDuration: '3m' } });
+    const targets = ofKind(workloads, 'HorizontalPodAutoscaler').map((h) => `${h.spec.scaleTargetRef.kind}/${h.spec.scaleTargetRef.name}`).sort();
+    expect((app.ignoreDifferences ?? []).map((d: any) => `${d.kind}/${d.name}`).sort()).toEqual(targets);
+    for (const d of app.ignoreDifferences ?? []) expect(d).toMatchObject({ group: 'apps', jsonPointers: ['/spec/replicas'], namespace: config.namespace.name });
+  });
+
+  test('sync waves: namespace, quotas, service accounts and config, then the apps, the gateway last', () => {
+    for (const m of workloads) expect([m.kind, m.metadata.name, Number.isInteger(wave(m))]).toEqual([m.kind, m.metadata.name, true]);
+    const waveOf = (kind: string) => ofKind(workloads, kind).map(wave);
+    const [namespace] = waveOf('Namespace');
+    expect(Math.max(...waveOf('ResourceQuota'), ...waveOf('LimitRange'))).toBeGreaterThan(namespace);
+    const config = [...waveOf('ServiceAccount'), ...waveOf('ConfigMap')];
+    expect(Math.min(...config)).toBeGreaterThan(Math.max(...waveOf('ResourceQuota'), ...waveOf('LimitRange')));
+    const services = ofKind(workloads, 'Deployment').filter((d) => d.metadata.name !== 'gateway').map(wave);
+    expect(Math.min(...services)).toBeGreaterThan(Math.max(...config));
+    if (config.length > 0 && workloads.some((m) => m.kind === 'Deployment' && m.metadata.name === 'gateway')) {
+      expect(wave(named(workloads, 'Deployment', 'gateway'))).toBeGreaterThan(Math.max(...services));
+    }
+    // The root Application: projects, the add-ons, then Pronto.
+    expect(wave(named(argo, 'AppProject', names.project))).toBe(ROOT_WAVES.projects);
+    const addons = ofKind(argo, 'Application').filter((a) => a.spec.source.chart).map(wave);
+    expect(Math.max(...addons)).toBeLessThan(wave(named(argo, 'Application', names.application)));
+  });
+
+  test('the environment\'s objects are the same with gitops on, sync-wave annotations aside', () => {
+    const off = render(shipped(env), env).manifests;
+    const strip = (m: Manifest) => {
+      const copy = structuredClone(m);
+      delete copy.metadata.annotations?.[SYNC_WAVE_ANNOTATION];
+      if (copy.metadata.annotations && Object.keys(copy.metadata.annotations).length === 0) delete copy.metadata.annotations;
+      return stringify(copy);
+    };
+    expect(workloads.map(strip)).toEqual(off.map(strip));
+  });
+});
+
+test('some shipped environment autoscales, so the ignoreDifferences comparison above is not vacuous', () => {
+  expect(ENVIRONMENTS.some((env) => /autoscaling:/.test(shipped(env)))).toBe(true);
+});
+
+describe('gitops off', () => {
+  test.each(ENVIRONMENTS)('%s: no sync wave, no Argo CD object, no argocd/ folder; false is the same as absent', (env) => {
+    const off = render(shipped(env), env);
+    expect(off.manifests.some((m) => m.metadata.annotations?.[SYNC_WAVE_ANNOTATION] !== undefined)).toBe(false);
+    expect(off.files.some((f) => f.name.startsWith(`${ARGOCD_FOLDER}/`))).toBe(false);
+    const disabled = render(`${shipped(env)}gitops: false\n`, env);
+    expect(disabled.files).toEqual(off.files);
+  });
+});
+
+describe('sync-wave table', () => {
+  test('gitops is the last capability, so its charts see every other chart', () => {
+    expect(Object.keys(SECTIONS).at(-1)).toBe('gitops');
+  });
+
+  test('the data tier and the trace collector come before the apps, the gateway after them; every capability has a wave', () => {
+    expect(SYNC_WAVES[CHART_WAVES.database]).toBeLessThan(SYNC_WAVES[CHART_WAVES.services]);
+    expect(SYNC_WAVES[CHART_WAVES.backups]).toBeLessThan(SYNC_WAVES[CHART_WAVES.services]);
+    expect(SYNC_WAVES[CHART_WAVES.gateway]).toBeGreaterThan(SYNC_WAVES[CHART_WAVES.services]);
+    expect(Object.keys(CHART_WAVES).sort()).toEqual([...Object.keys(SECTIONS).filter((id) => id !== 'gitops'), 'services'].sort());
+    expect(SYNC_WAVES[NAMESPACE_KIND_WAVES.Namespace]).toBeLessThan(SYNC_WAVES[NAMESPACE_KIND_WAVES.ResourceQuota]);
+  });
+
+  test('assignSyncWaves puts a data-tier StatefulSet before the apps and their ServiceAccounts in the config wave; fails on an unknown chart', () => {
+    const app = Testing.app();
+    const chart = (id: string) => new Chart(app, id, { namespace: 'pronto' });
+    const [namespace, services, database, mystery] = ['namespace', 'services', 'database', 'mystery'].map(chart);
+    new kplus.k8s.KubeNamespace(namespace, 'ns', { metadata: { name: 'pronto' } });
+    new kplus.k8s.KubeServiceAccount(services, 'sa', { metadata: { name: 'order-service' } });
+    new kplus.k8s.KubeDeployment(services, 'app', { metadata: { name: 'order-service-app' }, spec: { selector: {}, template: {} } });
+    new kplus.k8s.KubeStatefulSet(database, 'pg', { metadata: { name: 'postgres' }, spec: { selector: {}, serviceName: 'postgres-headless', template: {} } });
+    assignSyncWaves({ namespace, services, capabilityOf: new Map([[database, 'database']]) });
+    const waveIn = (c: Chart, name: string) => Number(c.node.findAll().filter(ApiObject.isApiObject).find((o) => o.name === name)!.toJson().metadata.annotations[SYNC_WAVE_ANNOTATION]);
+    expect(waveIn(database, 'postgres')).toBeLessThan(waveIn(services, 'order-service-app'));
+    expect(waveIn(services, 'order-service-app')).toBe(SYNC_WAVES.apps);
+    expect(waveIn(namespace, 'pronto')).toBe(SYNC_WAVES.namespace);
+    expect(waveIn(services, 'order-service')).toBe(SYNC_WAVES.config);
+    expect(waveIn(database, 'postgres')).toBe(SYNC_WAVES.backends);
+    new kplus.k8s.KubeConfigMap(mystery, 'x', { metadata: { name: 'x' } });
+    new kplus.k8s.KubeService(mystery, 'y', { metadata: { name: 'y' } });
+    expect(() => assignSyncWaves({ namespace, services, capabilityOf: new Map([[mystery, 'mystery']]) })).toThrow('no sync wave for chart "mystery"');
+  });
+});
+
+describe('add-ons', () => {
+  const prod = shipped('prod');
+  const applications = (extra = '', base = prod) => render(`${base}${section('prod', extra)}`).manifests.filter((m) => m.kind === 'Application') as any[];
+  const chartOf = (apps: any[], chart: string) => apps.find((a) => a.spec.source.chart === chart);
+
+  test('every add-on is a Helm chart at an exact version; the conditional ones only with what they serve', () => {
+    const apps = applications();
+    const charts = apps.filter((a) => a.spec.source.chart);
+    for (const a of charts) expect(a.spec.source.targetRevision).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(charts.map((a) => a.spec.source.chart).sort()).toEqual(['jaeger', 'kube-prometheus-stack', 'loki', 'vault']);
+    expect(chartOf(apps, 'vault').spec.source.helm.valuesObject).toMatchObject({ server: { enabled: false }, injector: { enabled: true } });
+    expect(chartOf(apps, 'loki').spec.source.helm.valuesObject.loki.limits_config).toEqual({ allow_structured_metadata: true });
+    const grafana = chartOf(apps, 'kube-prometheus-stack').spec.source.helm.valuesObject.grafana.sidecar;
+    expect(grafana.dashboards).toMatchObject({ enabled: true, label: 'grafana_dashboard', labelValue: '1' });
+    expect(grafana.datasources).toMatchObject({ enabled: true, label: 'grafana_datasource', labelValue: '1' });
+    expect(grafana.dashboards.searchNamespace).toContain('pronto');
+  });
+
+  /** The add-ons of prod with its capability sections replaced by `sections` (absent when undefined). */
+  const addonsWith = (sections: Record<string, unknown>) => {
+    const config = parseEnvironment(`${prod}${section('prod')}`, 'config/prod.yaml');
+    const capabilities = Object.fromEntries(Object.entries({ ...config.capabilities, ...sections }).filter(([, v]) => v !== undefined));
+    return addonApplications(config.capabilities.gitops!, { ...config, capabilities } as typeof config);
+  };
+
+  test('with metrics on, Prometheus selects ServiceMonitors and rules by metrics.prometheus.selectorLabels; without, the chart\'s defaults', () => {
+    const selector = { team: 'pronto', release: 'kps' };
+    const kps = addonsWith({ metrics: { prometheus: { namespace: 'observability', selectorLabels: selector } } }).find((a) => a.name === 'kube-prometheus-stack')!;
+    expect((kps.source.values as any).prometheus.prometheusSpec).toMatchObject({ serviceMonitorSelector: { matchLabels: selector }, ruleSelector: { matchLabels: selector } });
+    expect(kps.namespace).toBe('observability');
+    const without = addonsWith({ metrics: undefined }).find((a) => a.name === 'kube-prometheus-stack')!;
+    expect((without.source.values as any).prometheus).toBeUndefined();
+  });
+
+  test('each add-on can be switched off; the OpenTelemetry Operator and Istio come only with what they serve', () => {
+    const off = applications('  addons:\n    loki: false\n    jaeger: false\n    kubePrometheusStack: false\n    vaultAgentInjector: false\n    opentelemetryOperator: false\n');
+    expect(off.filter((a) => a.spec.source.chart)).toEqual([]);
+    const charts = (sections: Record<string, unknown>) => addonsWith(sections).map((a) => a.source.chart).sort();
+    expect(charts({ circuitBreakers: { mesh: { type: 'istio', dataPlane: 'cni', controlPlane: { namespace: 'istio-system' } } } }))
+      .toEqual(expect.arrayContaining(['base', 'cni', 'istiod']));
+    expect(charts({ circuitBreakers: { mesh: { type: 'istio', dataPlane: 'ambient' } } })).toEqual(expect.arrayContaining(['ztunnel']));
+    expect(charts({ circuitBreakers: {} })).not.toContain('istiod');
+    expect(charts({ tracing: { instrumentation: {} } })).toContain('opentelemetry-operator');
+    expect(charts({ tracing: undefined })).not.toContain('opentelemetry-operator');
+    for (const a of addonsWith({ circuitBreakers: { mesh: { type: 'istio', dataPlane: 'cni' } } }).filter((x) => x.addon === 'istio')) {
+      expect(a.source.version).toBe(ADDONS.istio.chart.version);
+    }
+  });
+
+  test('a chart version and values can be set per environment; values merge over ours', () => {
+    const apps = applications('  addons:\n    loki:\n      chart: { version: 6.31.0 }\n      values: { loki: { storage: { type: s3 } } }\n');
+    const loki = chartOf(apps, 'loki').spec.source;
+    expect(loki.targetRevision).toBe('6.31.0');
+    expect(loki.helm.valuesObject.loki.storage).toEqual({ type: 's3' });
+    expect(loki.helm.valuesObject.loki.limits_config).toEqual({ allow_structured_metadata: true });
+  });
+});
+
+describe('sync policy', () => {
+  test('automated prune and self-heal by default; prod can keep self-heal without prune, or sync by hand', () => {
+    const app = (extra: string) => render(`${shipped('prod')}${section('prod', extra)}`).manifests
+      .find((m) => m.kind === 'Application' && m.metadata.name === 'pronto-prod') as any;
+    expect(app('').spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
+    expect(app('  sync:\n    automated: { prune: false }\n').spec.syncPolicy.automated).toEqual({ prune: false, selfHeal: true });
+    expect(app('  sync:\n    automated: false\n').spec.syncPolicy.automated).toBeUndefined();
+  });
+
+  test('emittedObjects asks for server-side apply only for an object too large for client-side apply', () => {
+    const small = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'pronto' }, data: { x: 'y' } };
+    const large = { ...small, data: { x: 'y'.repeat(300 * 1024) } };
+    expect(emittedObjects([small]).needsServerSideApply).toBe(false);
+    expect(emittedObjects([small, large]).needsServerSideApply).toBe(true);
+  });
+});
+
+describe('bad gitops sections', () => {
+  const FILE = 'config/test.yaml';
+  const base = shipped('dev');
+  const line = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+  test.each([
+    ['a missing repository path', '  repository:\n    url: https://git.example.com/x.git\n', 'gitops.repository.path', 'expected the folder of the GitOps repository', '  repository:'],
+    ['a path escaping the repository', '  repository:\n    url: https://git.example.com/x.git\n    path: ../prod\n', 'gitops.repository.path', 'no "." or ".." segments', 'path: ../prod'],
+    ['a chart version range', `  repository:\n    url: ${REPO}\n    path: p\n  addons:\n    loki:\n      chart: { version: "^6.0.0" }\n`, 'gitops.addons.loki.chart.version', 'expected an exact chart version', 'version: "^6.0.0"'],
+    ['an unknown add-on', `  repository:\n    url: ${REPO}\n    path: p\n  addons:\n    grafana: false\n`, 'gitops.addons', 'unknown key "grafana"', 'grafana: false'],
+    ['a bad retry duration', `  repository:\n    url: ${REPO}\n    path: p\n  sync:\n    retry: { backoff: { duration: 10x } }\n`, 'gitops.sync.retry.backoff.duration', 'expected a duration such as 10s', 'retry:'],
+  ])('fails on %s, at file:line', (_name, body, field, expected, needle) => {
+    const text = `${base}gitops:\n${body}`;
+    const message = configProblems(() => parseEnvironment(text, FILE));
+    expect(message).toContain(field);
+    expect(message).toContain(expected);
+    expect(message).toMatch(new RegExp(`${FILE}:${line(text, needle)}: `));
+  });
+});

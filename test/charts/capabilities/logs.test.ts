@@ -1,0 +1,168 @@
+/**
+ * The logs capability: every catalog service gets the shipper sidecar, the shared volume
+ * and its capture; the flow to Loki; on in every shipped environment (gate and capacity
+ * guard), off byte-identical; config errors with file:line, field, expected and found.
+ */
+import { readFileSync } from 'fs';
+import { parse, stringify } from 'yaml';
+import { captureMode, logShipperConfigName } from '../../../charts/capabilities/logs';
+import { renderEnvironment } from '../../../charts/synthesize';
+import { parseEnvironment } from '../../../config/load';
+import { Manifest } from '../../../lib/core';
+import { LOG_DIR, LOG_FILE, LOG_VOLUME, SHIPPERS } from '../../../lib/logs';
+import { VALID_ENV } from '../../fixtures/environments';
+import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, configProblems } from '../../helpers';
+
+const FILE = 'config/test.yaml';
+const URL = 'http://loki-gateway.loki.svc.cluster.local/loki/api/v1/push';
+const SECTION = `logs:\n  loki: { url: ${URL}, tenant: pronto }\n`;
+const load = (text: string, file = FILE) => parseEnvironment(text, file);
+const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+const deployments = (manifests: Manifest[]) => manifests.filter((m) => m.kind === 'Deployment') as any[];
+/** The Deployments of catalog service `svc` (one, or one per blue-green slot). */
+const ofService = (manifests: Manifest[], svc: string) => deployments(manifests).filter((d) => d.spec.template.metadata.labels['app.kubernetes.io/name'] === svc);
+
+describe('the logs capability', () => {
+  const text = `${VALID_ENV}${SECTION}  capture:\n    services: { order-service: file }\n`;
+  const config = load(text);
+  const section = config.capabilities.logs!;
+  const on = buildEnvironment(config);
+
+  test('its section is defaulted: Promtail, stdout capture, 16Mi rotation, the Loki Helm chart\'s gateway pods', () => {
+    const plain = load(`${VALID_ENV}${SECTION}`).capabilities.logs!;
+    expect(plain.logShipper).toBe('promtail');
+    expect(plain.capture).toEqual({ mode: 'stdout', services: {}, rotateAtMi: 16 });
+    expect(plain.loki).toEqual({ url: URL, tenant: 'pronto', namespace: 'loki', podLabels: { 'app.kubernetes.io/name': 'loki', 'app.kubernetes.io/component': 'gateway' }, port: 8080 });
+    expect(plain.promtail.image).toEqual({ repository: 'docker.io/grafana/promtail', tag: '3.6.11' });
+    expect(plain.alloy.image).toEqual({ repository: 'docker.io/grafana/alloy', tag: 'v1.18.1' });
+  });
+
+  test('every catalog service (every slot) has the sidecar, the shared volume mounted in both containers, and its capture', () => {
+    for (const svc of config.services) {
+      const pods = ofService(on.manifests, svc.name).map((d) => d.spec.template.spec);
+      expect(pods.length).toBeGreaterThan(0);
+      for (const pod of pods) {
+        const [app, ...others] = pod.containers;
+        const shipper = others.find((c: any) => c.name === 'promtail');
+        expect(shipper).toBeDefined();
+        expect(pod.volumes.map((v: any) => v.name)).toEqual(expect.arrayContaining([LOG_VOLUME, 'log-shipper-config']));
+        expect(pod.volumes).toContainEqual({ name: 'log-shipper-config', configMap: { name: logShipperConfigName(svc.name), defaultMode: 0o444 } });
+        for (const c of [app, shipper]) expect(c.volumeMounts).toContainEqual({ name: LOG_VOLUME, mountPath: LOG_DIR });
+        const env = (app.env ?? []).map((e: any) => e.name);
+        if (captureMode(section, svc.name) === 'stdout') {
+          expect(app.command.slice(0, 2)).toEqual(['bash', '-c']);
+          expect(app.command.slice(3, 6)).toEqual(['log-capture', LOG_FILE, String(16 * 1024 * 1024)]);
+          expect(app.command.slice(6)).toEqual(svc.catalog.command);
+          expect(env).not.toContain('LOG_FILE');
+        } else {
+          expect(app.command).toBeUndefined();
+          expect(app.env).toEqual(expect.arrayContaining([{ name: 'LOG_FILE', value: LOG_FILE }, { name: 'LOG_FILE_MAX_BYTES', value: String(16 * 1024 * 1024) }]));
+        }
+      }
+    }
+    expect(config.services.filter((s) => captureMode(section, s.name) === 'file').map((s) => s.name)).toEqual(['order-service']);
+  });
+
+  test('one ConfigMap per service in the logs chart: its labels, structured metadata and positions on the shared volume', () => {
+    expect(on.charts.capabilities.map((c) => c.node.id)).toEqual(['logs']);
+    for (const svc of config.services) {
+      const cm = on.manifests.find((m) => m.kind === 'ConfigMap' && m.metadata?.name === logShipperConfigName(svc.name)) as any;
+      const promtail = parse(cm.data['promtail.yaml']);
+      const job = promtail.scrape_configs[0];
+      expect(job.static_configs[0].labels).toEqual({ service: svc.name, namespace: config.namespace.name, environment: config.name, __path__: LOG_FILE });
+      expect(job.pipeline_stages.find((s: any) => s.labels).labels).toEqual({ level: null });
+      expect(job.pipeline_stages.find((s: any) => s.structured_metadata).structured_metadata).toEqual({ session_id: null, user: null, trace_id: null });
+      expect(promtail.positions.filename.startsWith(`${LOG_DIR}/`)).toBe(true);
+      expect(promtail.clients).toEqual([{ url: URL, tenant_id: 'pronto' }]);
+    }
+  });
+
+  test('Alloy: the same pods with the alloy sidecar, the equivalent pipeline, storage on the shared volume; passes the gate', () => {
+    const alloy = buildEnvironment(load(`${VALID_ENV}${SECTION}  logShipper: alloy\n`));
+    for (const d of deployments(alloy.manifests).filter((x) => config.services.some((s) => s.name === x.spec.template.metadata.labels['app.kubernetes.io/name']))) {
+      const sidecar = d.spec.template.spec.containers.find((c: any) => c.name === 'alloy');
+      expect(sidecar.command).toEqual(expect.arrayContaining([`--storage.path=${LOG_DIR}/alloy`, `${SHIPPERS.alloy.configDir}/${SHIPPERS.alloy.configFile}`]));
+      expect(d.spec.template.spec.containers.some((c: any) => c.name === 'promtail')).toBe(false);
+    }
+    const cm = alloy.manifests.find((m) => m.kind === 'ConfigMap' && m.metadata?.name === logShipperConfigName('order-service')) as any;
+    const text = cm.data['config.alloy'] as string;
+    expect(text).toContain('stage.structured_metadata {\n    values = { "session_id" = "", "user" = "", "trace_id" = "" }');
+    expect(text).toContain('"service" = "order-service"');
+    expect(renderEnvironment(load(`${VALID_ENV}${SECTION}  logShipper: alloy\n`)).findings).toEqual([]);
+  });
+
+  test('flows: every service pod to Loki\'s pods on their port', () => {
+    for (const svc of config.services) {
+      expect(on.charts.graph.flows).toContainEqual(expect.objectContaining({
+        from: expect.objectContaining({ kind: 'workload', name: svc.name }),
+        to: { kind: 'foreign', name: 'loki', namespace: 'loki', podLabels: section.loki.podLabels },
+        ports: [{ port: 8080, protocol: 'TCP' }], declaredBy: 'logs',
+      }));
+    }
+  });
+
+  test.each(ENVIRONMENTS)('on in the shipped %s: every object passes the gate and the capacity guard', (env) => {
+    const raw = readFileSync(`${CONFIG_DIR}/${env}.yaml`, 'utf8');
+    const envText = /^logs:/m.test(raw) ? raw : `${raw}\n${SECTION}`;
+    const rendered = renderEnvironment(load(envText, `config/${env}.yaml`));
+    expect(rendered.findings).toEqual([]);
+    expect(rendered.files.map((f) => f.name)).toContain('logs.k8s.yaml');
+  });
+
+  test('Alloy on in the shipped prod (the shipper prod uses): the gate and the capacity guard pass', () => {
+    const raw = readFileSync(`${CONFIG_DIR}/prod.yaml`, 'utf8');
+    const prod = /^logs:/m.test(raw) ? raw : `${raw}\n${SECTION}  logShipper: alloy\n`;
+    expect(load(prod, 'config/prod.yaml').capabilities.logs!.logShipper).toBe('alloy');
+    expect(renderEnvironment(load(prod, 'config/prod.yaml')).findings).toEqual([]);
+  });
+
+  test('off (absent or false): the output is byte-identical to the output without it', () => {
+    const render = (t: string) => buildEnvironment(load(t)).manifests.map((m) => stringify(m)).join('---\n');
+    const without = render(VALID_ENV);
+    expect(render(`${VALID_ENV}logs: false\n`)).toBe(without);
+    expect(without).not.toContain('log-capture');
+    expect(without).not.toContain('promtail');
+  });
+});
+
+describe('logs config errors name file:line, field, expected and found', () => {
+  const problems = configProblems;
+
+  test('an unknown log shipper', () => {
+    const text = `${VALID_ENV}${SECTION}  logShipper: fluentbit\n`;
+    expect(problems(() => load(text))).toContain(`${FILE}:${lineOf(text, 'fluentbit')}: logs.logShipper: expected promtail or alloy (Grafana Alloy is Promtail's successor), found "fluentbit"`);
+  });
+
+  test('logs on without a Loki URL: no loki at all, or loki without url', () => {
+    const none = `${VALID_ENV}logs: {}\n`;
+    expect(problems(() => load(none))).toContain(`${FILE}:${lineOf(none, 'logs:')}: logs.loki.url: expected the URL of Loki's push API, such as ${URL} (required: there is no default Loki), found nothing`);
+    const noUrl = `${VALID_ENV}logs:\n  loki: { tenant: pronto }\n`;
+    expect(problems(() => load(noUrl))).toContain(`${FILE}:${lineOf(noUrl, 'loki:')}: logs.loki.url: expected the URL of Loki's push API, such as ${URL} (required: there is no default Loki), found nothing`);
+  });
+
+  test.each([
+    ['not a URL', 'loki-gateway', 'expected the URL of Loki\'s push API'],
+    ['not the push path', 'http://loki-gateway.loki.svc/api/push', 'expected the path of Loki\'s push API, ending in /loki/api/v1/push'],
+    ['another namespace than loki.namespace', 'http://loki-gateway.monitoring.svc/loki/api/v1/push', 'expected a Service of Loki\'s namespace (loki.namespace: loki)'],
+    ['outside the cluster', 'https://logs.example.com/loki/api/v1/push', 'expected a Service of Loki\'s namespace (loki.namespace: loki): <name>.loki, <name>.loki.svc or <name>.loki.svc.cluster.local; a Loki outside the cluster is not supported yet'],
+  ])('a Loki URL that is %s', (_name, url, message) => {
+    const text = `${VALID_ENV}logs:\n  loki:\n    url: ${url}\n`;
+    const got = problems(() => load(text));
+    expect(got).toContain(`${FILE}:${lineOf(text, 'url:')}: logs.loki.url: ${message}`);
+    expect(got).toContain(`found "${url}"`);
+  });
+
+  test('an unknown service in the capture overrides', () => {
+    const text = `${VALID_ENV}${SECTION}  capture:\n    services:\n      menu-app: file\n`;
+    const names = load(VALID_ENV).services.map((s) => s.name).join(', ');
+    expect(problems(() => buildEnvironment(load(text)))).toContain(
+      `${FILE}:${lineOf(text, 'menu-app')}: logs.capture.services.menu-app: expected a catalog service (${names}), found "menu-app" (set to file)`);
+  });
+
+  test('an unknown capture mode, and a rotation size of zero', () => {
+    const mode = `${VALID_ENV}${SECTION}  capture: { mode: syslog }\n`;
+    expect(problems(() => load(mode))).toContain(`${FILE}:${lineOf(mode, 'syslog')}: logs.capture.mode: expected stdout (the app writes to stdout; its command is wrapped) or file (the app writes LOG_FILE itself), found "syslog"`);
+    const zero = `${VALID_ENV}${SECTION}  capture: { rotateAtMi: 0 }\n`;
+    expect(problems(() => load(zero))).toContain(`${FILE}:${lineOf(zero, 'rotateAtMi')}: logs.capture.rotateAtMi: expected a value ≥ 1, found 0`);
+  });
+});

@@ -1,0 +1,266 @@
+/**
+ * The metrics capability (all but the Grafana objects, tested with the dashboards): the
+ * multiprocess directory every catalog pod gets, one ServiceMonitor per service that selects
+ * its Service(s) by stable labels and scrapes the named port, the flows from Prometheus, the
+ * PrometheusRules (every alert with its severity, summary, description and runbook; the SLO
+ * series the dashboards read), the SLOs from the catalog and their overrides, the config
+ * errors, and the shipped environments through the gate and the capacity guard, on and off.
+ * Expectations derive from the catalog and the config, never from a list of services.
+ * The rules' behaviour is tested in real promtool: test/tools/promtool-rules.test.ts.
+ */
+import { Testing } from 'cdk8s';
+import { stringify } from 'yaml';
+import { buildApp } from '../../../charts/build-app';
+import { CAPABILITIES, CapabilityUnits } from '../../../charts/capabilities';
+import { MULTIPROC_ENV, MULTIPROC_PATH, MULTIPROC_VOLUME, METRICS_PORT_NAME, ruleGroups, sloOf } from '../../../charts/capabilities/metrics';
+import { DEFAULT_SLO, FLASK_LATENCY_BUCKETS } from '../../../charts/capabilities/metrics/config';
+import { renderEnvironment } from '../../../charts/synthesize';
+import { CATALOG } from '../../../config/catalog';
+import { Catalog } from '../../../config/schema';
+import { parseEnvironment } from '../../../config/load';
+import { Manifest } from '../../../lib/core';
+import { SLO_WINDOWS, errorBudget, formatNumber, runbookUrl } from '../../../lib/metrics';
+import { checkCapacity } from '../../../lib/namespace';
+import { VALID_ENV } from '../../fixtures/environments';
+import { ENVIRONMENTS, configProblems, selects } from '../../helpers';
+import { SHIPPED_METRICS, withMetrics } from '../../lib/metrics/fixture';
+
+const FILE = 'config/test.yaml';
+const SECTION = 'metrics: {}\n';
+const load = (text: string, catalog?: Catalog) => parseEnvironment(text, FILE, catalog);
+const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+const deploymentsOf = (manifests: Manifest[], service: string): any[] =>
+  manifests.filter((m) => m.kind === 'Deployment' && m.metadata?.labels?.['app.kubernetes.io/name'] === service);
+const servicesOf = (manifests: Manifest[], service: string): any[] =>
+  manifests.filter((m) => m.kind === 'Service' && m.metadata?.labels?.['app.kubernetes.io/name'] === service);
+
+describe('the metrics section and the SLOs', () => {
+  test('defaults every value', () => {
+    const section = load(`${VALID_ENV}${SECTION}`).capabilities.metrics!;
+    expect(section.multiprocessDir).toEqual({ sizeLimit: '128Mi' });
+    expect(section.slo).toEqual({});
+    expect(section.openingHoursUtc).toEqual({ days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: '10:00', to: '22:00' });
+    expect(section.noOrdersMinutes).toBe(30);
+    expect(section.scrapeInterval).toBe('30s');
+  });
+
+  test('every catalog service has complete SLOs; those the catalog leaves out are the defaults', () => {
+    const config = load(VALID_ENV);
+    expect(config.services.length).toBeGreaterThan(0);
+    for (const svc of config.services) {
+      const slo = svc.catalog.slo;
+      expect(slo.availability.objectivePercent).toBe(CATALOG[svc.name].slo?.availability?.objectivePercent ?? DEFAULT_SLO.availability.objectivePercent);
+      expect(slo.latency).toEqual({ ...DEFAULT_SLO.latency, ...CATALOG[svc.name].slo?.latency });
+      expect(FLASK_LATENCY_BUCKETS).toContain(slo.latency.thresholdSeconds);
+    }
+  });
+
+  test('payment-gateway has the strictest availability objective', () => {
+    const config = load(VALID_ENV);
+    const pg = config.services.find((s) => s.name === 'payment-gateway')!.catalog.slo.availability.objectivePercent;
+    for (const svc of config.services.filter((s) => s.name !== 'payment-gateway')) expect(pg).toBeGreaterThan(svc.catalog.slo.availability.objectivePercent);
+  });
+
+  test('an environment overrides a service\'s SLO field by field', () => {
+    const config = load(`${VALID_ENV}metrics:\n  slo:\n    payment-gateway: { latency: { thresholdSeconds: 5 } }\n`);
+    const pg = config.services.find((s) => s.name === 'payment-gateway')!;
+    expect(sloOf(config.capabilities.metrics!, pg)).toEqual({ availability: pg.catalog.slo.availability, latency: { ...pg.catalog.slo.latency, thresholdSeconds: 5 } });
+    const other = config.services.find((s) => s.name !== 'payment-gateway')!;
+    expect(sloOf(config.capabilities.metrics!, other)).toEqual(other.catalog.slo);
+  });
+});
+
+describe('the metrics capability, on', () => {
+  const config = load(`${VALID_ENV}${SECTION}`);
+  const section = config.capabilities.metrics!;
+  const rendered = renderEnvironment(config);
+  const off = renderEnvironment(load(VALID_ENV));
+  const monitors = rendered.manifests.filter((m) => m.kind === 'ServiceMonitor') as any[];
+
+  test('every pod of every service shares its workers\' metrics through its own bounded emptyDir, and gets no container', () => {
+    for (const svc of config.services) {
+      const deployments = deploymentsOf(rendered.manifests, svc.name);
+      expect(deployments.length).toBeGreaterThan(0);
+      for (const d of deployments) {
+        const pod = d.spec.template.spec;
+        const before = deploymentsOf(off.manifests, svc.name).find((o) => o.metadata.name === d.metadata.name).spec.template.spec;
+        expect(pod.containers.map((c: any) => c.name)).toEqual(before.containers.map((c: any) => c.name));
+        expect(pod.initContainers).toEqual(before.initContainers);
+        expect(pod.volumes).toContainEqual({ name: MULTIPROC_VOLUME, emptyDir: { sizeLimit: section.multiprocessDir.sizeLimit } });
+        const app = pod.containers.find((c: any) => c.name === svc.name);
+        expect(app.volumeMounts).toContainEqual({ name: MULTIPROC_VOLUME, mountPath: MULTIPROC_PATH });
+        expect(app.env).toContainEqual({ name: MULTIPROC_ENV, value: MULTIPROC_PATH });
+        // Only the app container sees it.
+        for (const other of pod.containers.filter((c: any) => c !== app)) expect(other.volumeMounts ?? []).not.toContainEqual(expect.objectContaining({ name: MULTIPROC_VOLUME }));
+      }
+    }
+  });
+
+  test('one ServiceMonitor per service, labelled for the Prometheus Operator, scraping the Service\'s named port', () => {
+    expect(monitors.map((m) => m.metadata.name).sort()).toEqual(config.services.map((s) => s.name).sort());
+    for (const svc of config.services) {
+      const monitor = monitors.find((m) => m.metadata.name === svc.name);
+      expect(monitor.metadata.namespace).toBe(config.namespace.name);
+      expect(monitor.metadata.labels).toMatchObject(section.prometheus.selectorLabels);
+      expect(monitor.spec.endpoints).toEqual([expect.objectContaining({ port: METRICS_PORT_NAME, path: '/metrics', interval: section.scrapeInterval })]);
+      const services = servicesOf(rendered.manifests, svc.name);
+      const selected = rendered.manifests.filter((m) => m.kind === 'Service' && selects(monitor.spec.selector.matchLabels, m.metadata?.labels ?? {})) as any[];
+      expect(selected.map((s) => s.metadata.name).sort()).toEqual(services.map((s) => s.metadata.name).sort());
+      for (const s of selected) {
+        const port = s.spec.ports.find((p: any) => p.name === METRICS_PORT_NAME);
+        expect(port).toBeDefined();
+        // The named port reaches the app container's port that serves /metrics.
+        for (const d of deploymentsOf(rendered.manifests, svc.name)) {
+          const app = d.spec.template.spec.containers.find((c: any) => c.name === svc.name);
+          expect(app.ports).toContainEqual(expect.objectContaining({ name: port.targetPort, containerPort: svc.catalog.port }));
+        }
+      }
+    }
+  });
+
+  test('no pod is scraped twice: each is selected by exactly one of the Services a ServiceMonitor matches', () => {
+    const blueGreen = config.services.filter((s) => s.release.strategy === 'blueGreen');
+    expect(blueGreen.length).toBeGreaterThan(0);
+    for (const monitor of monitors) {
+      const selected = rendered.manifests.filter((m) => m.kind === 'Service' && selects(monitor.spec.selector.matchLabels, m.metadata?.labels ?? {})) as any[];
+      for (const d of deploymentsOf(rendered.manifests, monitor.metadata.name)) {
+        const labels = d.spec.template.metadata.labels;
+        expect(selected.filter((s) => selects(s.spec.selector, labels)).length).toBe(1);
+      }
+    }
+  });
+
+  test('flows: Prometheus reaches every service\'s metrics port from the monitoring namespace', () => {
+    const flows = buildFlows(config);
+    expect(flows.map((f) => f.to.name).sort()).toEqual(config.services.map((s) => s.name).sort());
+    for (const f of flows) {
+      expect(f.from).toEqual({ kind: 'foreign', name: 'prometheus', namespace: section.prometheus.namespace, podLabels: section.prometheus.podLabels });
+      expect(f.ports).toEqual([{ port: config.services.find((s) => s.name === f.to.name)!.catalog.port, protocol: 'TCP' }]);
+    }
+    expect(config.namespaces.foreign).toContain(section.prometheus.namespace);
+  });
+
+  test('PrometheusRules: labelled for the Prometheus Operator; every alert has a severity, a summary, a description and its runbook', () => {
+    const rules = rendered.manifests.filter((m) => m.kind === 'PrometheusRule') as any[];
+    expect(rules.map((r) => r.metadata.name).sort()).toEqual(Object.keys(ruleGroups(section, config)).sort());
+    const alerts = rules.flatMap((r) => r.spec.groups.flatMap((g: any) => g.rules)).filter((r: any) => r.alert);
+    expect(alerts.length).toBeGreaterThan(0);
+    for (const r of rules) expect(r.metadata.labels).toMatchObject(section.prometheus.selectorLabels);
+    for (const a of alerts) {
+      expect(a.alert).toMatch(/^Pronto[A-Z][A-Za-z]+$/);
+      expect(['critical', 'warning']).toContain(a.labels.severity);
+      expect(a.annotations.summary.length).toBeGreaterThan(10);
+      expect(a.annotations.description).toMatch(/Check first/);
+      expect(a.annotations.runbook_url).toBe(runbookUrl(section.runbookBaseUrl, a.alert));
+    }
+  });
+
+  test('the SLO series the dashboards read, per service and SLO, with the objective from the catalog', () => {
+    const slo = rendered.manifests.find((m) => m.kind === 'PrometheusRule' && m.metadata?.name === 'pronto-slo') as any;
+    const records = slo.spec.groups.flatMap((g: any) => g.rules).filter((r: any) => r.record);
+    for (const svc of config.services) {
+      for (const kind of ['availability', 'latency'] as const) {
+        const mine = records.filter((r: any) => r.labels.service === svc.name && r.labels.slo === kind);
+        for (const w of SLO_WINDOWS) expect(mine.map((r: any) => r.record)).toContain(`slo:sli_error:ratio_rate${w}`);
+        for (const r of mine) expect(r.labels.namespace).toBe(config.namespace.name);
+        const objective = sloOf(section, svc)[kind].objectivePercent;
+        expect(mine.find((r: any) => r.record === 'slo:objective:ratio').expr).toBe(`vector(${formatNumber(objective / 100)})`);
+        expect(mine.find((r: any) => r.record === 'slo:error_budget:remaining').expr).toContain(`/ ${errorBudget(objective)}`);
+      }
+      const latency = records.find((r: any) => r.record === 'slo:sli_error:ratio_rate5m' && r.labels.service === svc.name && r.labels.slo === 'latency');
+      const threshold = sloOf(section, svc).latency.thresholdSeconds;
+      expect(latency.expr).toContain(`le="${Number.isInteger(threshold) ? threshold.toFixed(1) : threshold}"`);
+    }
+  });
+
+  test('every object passes the whole gate and the capacity guard', () => {
+    expect(rendered.findings).toEqual([]);
+    expect(checkCapacity(rendered.manifests, config.namespace.name)).toEqual([]);
+  });
+});
+
+function buildFlows(config: ReturnType<typeof load>) {
+  const app = Testing.app();
+  return buildApp(app, config).graph.flows.filter((f) => f.declaredBy === 'metrics');
+}
+
+describe('the shipped environments with the section on', () => {
+  test.each(ENVIRONMENTS)('%s: every object passes the gate and the capacity guard, every service is scraped', (env) => {
+    const config = parseEnvironment(withMetrics(env), `config/${env}.yaml`);
+    const rendered = renderEnvironment(config);
+    expect(rendered.findings).toEqual([]);
+    expect(checkCapacity(rendered.manifests, config.namespace.name)).toEqual([]);
+    expect(rendered.manifests.filter((m) => m.kind === 'ServiceMonitor').map((m) => m.metadata!.name).sort()).toEqual(config.services.map((s) => s.name).sort());
+    if (config.capabilities.networkPolicies) {
+      // The network policies let Prometheus in on every service's port.
+      const policies = rendered.manifests.filter((m) => m.kind === 'NetworkPolicy') as any[];
+      for (const svc of config.services) {
+        const policy = policies.find((p) => p.metadata.name === svc.name);
+        const from = policy.spec.ingress.filter((i: any) => i.from?.some((p: any) => p.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === config.capabilities.metrics!.prometheus.namespace));
+        expect(from.flatMap((i: any) => i.ports.map((p: any) => p.port))).toContain(svc.catalog.port);
+      }
+    }
+  });
+});
+
+describe('the metrics capability, off', () => {
+  const renderWith = (text: string, file: string, units: CapabilityUnits = CAPABILITIES) => {
+    const app = Testing.app();
+    const built = buildApp(app, parseEnvironment(text, file), units);
+    return [...app.charts.flatMap((c) => c.toJson()).map((m) => stringify(m)), ...built.files.map((f) => `${f.path}\n${f.text}`)].join('---\n');
+  };
+  const WITHOUT = { ...CAPABILITIES, metrics: { id: 'metrics' } } as CapabilityUnits;
+
+  test.each(ENVIRONMENTS)('%s: without the section, or with `metrics: false`, the output is byte-identical to the output without the capability', (env) => {
+    const file = `config/${env}.yaml`;
+    const full = withMetrics(env, SHIPPED_METRICS[env]);
+    const stripped = withMetrics(env, '');
+    const expected = renderWith(full, file, WITHOUT);
+    expect(renderWith(full, file)).not.toBe(expected);
+    expect(renderWith(stripped, file)).toBe(expected);
+    expect(renderWith(`${stripped}metrics: false\n`, file)).toBe(expected);
+    expect(expected).not.toContain(MULTIPROC_ENV);
+  });
+});
+
+describe('metrics config errors name file:line, field, expected and found', () => {
+  test.each<[string, string, string, string[]]>([
+    ['an objective of 100 %', 'metrics:\n  slo:\n    order-service:\n      availability: { objectivePercent: 100 }\n', 'availability:',
+      ['metrics.slo.order-service.availability.objectivePercent: expected an objective in percent above 0 and below 100', 'found 100']],
+    ['an objective above 100 %', 'metrics:\n  slo:\n    order-service:\n      latency: { objectivePercent: 100.5 }\n', 'latency:',
+      ['metrics.slo.order-service.latency.objectivePercent: expected an objective in percent above 0 and below 100', 'found 100.5']],
+    ['an objective of 0 %', 'metrics:\n  slo:\n    order-service:\n      availability: { objectivePercent: 0 }\n', 'availability:',
+      ['metrics.slo.order-service.availability.objectivePercent: expected an objective in percent', 'found 0']],
+    ['an objective given as text', 'metrics:\n  slo:\n    order-service:\n      availability: { objectivePercent: "99.9" }\n', 'availability:',
+      ['metrics.slo.order-service.availability.objectivePercent: expected an objective in percent', 'found "99.9"']],
+    ['a latency threshold that is not a bucket', 'metrics:\n  slo:\n    payment-gateway:\n      latency: { thresholdSeconds: 0.3 }\n', 'latency:',
+      ['metrics.slo.payment-gateway.latency.thresholdSeconds: expected one of prometheus-flask-exporter\'s histogram buckets in seconds (0.005, 0.01', 'found 0.3']],
+    ['an unknown SLO kind', 'metrics:\n  slo:\n    order-service:\n      throughput: { objectivePercent: 99 }\n', 'throughput', ['metrics.slo.order-service: unknown key "throughput"']],
+    ['an unquoted or malformed time', 'metrics:\n  openingHoursUtc: { from: "9h" }\n', 'openingHoursUtc', ['metrics.openingHoursUtc.from: expected a time of day "HH:MM" in UTC', 'found "9h"']],
+    ['the same opening and closing time', 'metrics:\n  openingHoursUtc: { from: "10:00", to: "10:00" }\n', 'openingHoursUtc', ['metrics.openingHoursUtc.to: expected different opening and closing times']],
+    ['an unknown day', 'metrics:\n  openingHoursUtc: { days: [mon, funday] }\n', 'openingHoursUtc', ['metrics.openingHoursUtc.days.1: expected a day of the week', 'found "funday"']],
+    ['too few minutes without orders', 'metrics:\n  noOrdersMinutes: 2\n', 'noOrdersMinutes', ['metrics.noOrdersMinutes: expected a value ≥ 5', 'found 2']],
+    ['a multiprocess directory size in Gi', 'metrics:\n  multiprocessDir: { sizeLimit: 1Gi }\n', 'multiprocessDir', ['metrics.multiprocessDir.sizeLimit: expected a size in whole Mi', 'found "1Gi"']],
+  ])('%s', (_name, section, needle, expected) => {
+    const text = `${VALID_ENV}${section}`;
+    const got = configProblems(() => load(text));
+    expect(got).toContain(`${FILE}:${lineOf(text.slice(VALID_ENV.length), needle) + VALID_ENV.split('\n').length - 1}: `);
+    for (const part of expected) expect(got).toContain(part);
+  });
+
+  test('an SLO override for a service that is not in the catalog', () => {
+    const text = `${VALID_ENV}metrics:\n  slo:\n    menu-app: { availability: { objectivePercent: 99 } }\n`;
+    const got = configProblems(() => renderEnvironment(load(text)));
+    expect(got).toContain(`${FILE}:${lineOf(text, '    menu-app:')}: metrics.slo.menu-app: expected a catalog service (${Object.keys(CATALOG).join(', ')}), found "menu-app"`);
+  });
+
+  test.each<[string, object, string]>([
+    ['an objective of 100 %', { availability: { objectivePercent: 100 } }, 'order-service.slo.availability.objectivePercent: expected an objective in percent above 0 and below 100'],
+    ['a latency threshold that is not a bucket', { latency: { thresholdSeconds: 0.2 } }, 'order-service.slo.latency.thresholdSeconds: expected one of prometheus-flask-exporter\'s histogram buckets'],
+  ])('in the catalog: %s', (_name, slo, expected) => {
+    const catalog = { ...CATALOG, 'order-service': { ...CATALOG['order-service'], slo } } as Catalog;
+    const got = configProblems(() => load(VALID_ENV, catalog));
+    expect(got).toContain('config/catalog.ts');
+    expect(got).toContain(expected);
+  });
+});

@@ -1,0 +1,133 @@
+/**
+ * `npm run publish`: against a temporary GitOps checkout. In process; the one child process
+ * is real git, telling a dirty folder apart (everything else gets a stub of `git status`).
+ */
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { GitStatus, diffObjects, formatDiff, gitStatus, run } from '../../charts/publish';
+import { renderEnvironment } from '../../charts/synthesize';
+import { loadEnvironment } from '../../config/load';
+import { CONFIG_DIR } from '../helpers';
+
+const ENV = 'dev';
+const clean: GitStatus = () => '';
+
+let work: string;
+beforeAll(() => {
+  work = mkdtempSync(path.join(tmpdir(), 'pronto-publish-'));
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** Every file under `dir`, path → contents. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (at: string) => {
+    for (const name of readdirSync(at).sort()) {
+      const file = path.join(at, name);
+      if (statSync(file).isDirectory()) walk(file);
+      else out[path.relative(dir, file)] = readFileSync(file, 'utf8');
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+function capture() {
+  const io = { out: [] as string[], err: [] as string[] };
+  return { io, sink: { out: (t: string) => io.out.push(t), err: (t: string) => io.err.push(t) } };
+}
+
+/** A config folder holding a copy of the shipped `env`, edited by `edit`. */
+function configCopy(name: string, edit: (text: string) => string = (t) => t): string {
+  const dir = path.join(work, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, `${ENV}.yaml`), edit(readFileSync(path.join(CONFIG_DIR, `${ENV}.yaml`), 'utf8')));
+  return dir;
+}
+
+describe('npm run publish', () => {
+  const checkout = () => mkdtempSync(path.join(work, 'checkout-'));
+
+  test('writes exactly what synth renders into the environment\'s folder and reports every object as added', () => {
+    const to = checkout();
+    const { io, sink } = capture();
+    expect(run(['--env', ENV, '--to', to, '--config', CONFIG_DIR], sink, clean)).toBe(0);
+    const rendered = renderEnvironment(loadEnvironment(CONFIG_DIR, ENV));
+    const written = snapshot(path.join(to, ENV));
+    expect(Object.keys(written).sort()).toEqual(rendered.files.map((f) => f.name).sort());
+    for (const f of rendered.files) expect(written[f.name]).toBe(f.text);
+    expect(io.out.join('\n')).toContain(`${rendered.manifests.length} added, 0 changed, 0 removed`);
+    // Nothing left beside it: the staging folder is gone.
+    expect(readdirSync(to)).toEqual([ENV]);
+  });
+
+  test('replaces the folder: changed and removed objects are reported by kind and name, stale files disappear', () => {
+    const to = checkout();
+    expect(run(['--env', ENV, '--to', to, '--config', CONFIG_DIR], capture().sink, clean)).toBe(0);
+    // A file of an older publish, with an object synth no longer makes.
+    writeFileSync(path.join(to, ENV, 'old.k8s.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: leftover\n  namespace: pronto\n');
+    const bumped = configCopy('bumped', (t) => t.replace(/(order-service:\n(?:.*\n)*?\s+image: \{ tag: )[^,]+/, '$1 9.9.9'));
+    const { io, sink } = capture();
+    expect(run(['--env', ENV, '--to', to, '--config', bumped], sink, clean)).toBe(0);
+    const out = io.out.join('\n');
+    expect(out).toMatch(/0 added, \d+ changed, 1 removed/);
+    expect(out).toContain('  ConfigMap: -pronto/leftover');
+    expect(out).toMatch(/ {2}Deployment: .*~pronto\/order-service/);
+    expect(readdirSync(path.join(to, ENV))).not.toContain('old.k8s.yaml');
+    expect(readFileSync(path.join(to, ENV, 'services.k8s.yaml'), 'utf8')).toContain('order-service:9.9.9');
+  });
+
+  test('a failed synth or a bad config changes nothing in the checkout', () => {
+    const to = checkout();
+    expect(run(['--env', ENV, '--to', to, '--config', CONFIG_DIR], capture().sink, clean)).toBe(0);
+    const before = snapshot(to);
+    const broken = configCopy('broken', (t) => t.replace(/requests: \{ cpu: "[^"]+"/, 'requests: { cpu: "10m"'));
+    const { io, sink } = capture();
+    expect(run(['--env', ENV, '--to', to, '--config', broken], sink, clean)).toBe(1);
+    expect(io.err.join('\n')).toContain('publish refused, nothing changed');
+    expect(io.err.join('\n')).toMatch(/dev\.yaml:\d+: namespace\.quota/);
+    expect(snapshot(to)).toEqual(before);
+  });
+
+  test('refuses a folder Pronto did not write, and a missing checkout', () => {
+    const to = checkout();
+    mkdirSync(path.join(to, ENV));
+    writeFileSync(path.join(to, ENV, 'README.md'), 'hand-written\n');
+    const { io, sink } = capture();
+    expect(run(['--env', ENV, '--to', to, '--config', CONFIG_DIR], sink, clean)).toBe(1);
+    expect(io.err.join('\n')).toContain('exists and was not written by Pronto');
+    expect(readdirSync(path.join(to, ENV))).toEqual(['README.md']);
+    expect(run(['--env', ENV, '--to', path.join(work, 'nowhere'), '--config', CONFIG_DIR], sink, clean)).toBe(1);
+    expect(run(['--env', ENV], sink, clean)).toBe(1);
+  });
+
+  test('refuses when the folder has uncommitted changes (real git status), and changes nothing', () => {
+    const to = checkout();
+    // An empty repository, made by hand (what git init writes), so git runs only once.
+    mkdirSync(path.join(to, '.git', 'objects'), { recursive: true });
+    mkdirSync(path.join(to, '.git', 'refs', 'heads'), { recursive: true });
+    writeFileSync(path.join(to, '.git', 'HEAD'), 'ref: refs/heads/main\n');
+    writeFileSync(path.join(to, '.git', 'config'), '[core]\n\trepositoryformatversion = 0\n\tbare = false\n');
+    // An earlier publish that was never committed: untracked, so publishing again would lose it.
+    expect(run(['--env', ENV, '--to', to, '--config', CONFIG_DIR], capture().sink, clean)).toBe(0);
+    writeFileSync(path.join(to, ENV, 'services.k8s.yaml'), 'edited by hand\n');
+    const before = snapshot(to);
+    const { io, sink } = capture();
+    expect(run(['--env', ENV, '--to', to, '--config', CONFIG_DIR], sink, gitStatus)).toBe(1);
+    const err = io.err.join('\n');
+    expect(err).toContain('has uncommitted changes');
+    expect(err).toContain(`?? ${ENV}/services.k8s.yaml`);
+    expect(snapshot(to)).toEqual(before);
+  });
+});
+
+describe('the diff summary', () => {
+  const cm = (name: string, data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'pronto' }, data });
+  test('tells added, changed and removed objects apart, by kind', () => {
+    const diff = diffObjects([cm('a', { x: '1' }), cm('b', { x: '1' }), cm('c', {})], [cm('a', { x: '1' }), cm('b', { x: '2' }), cm('d', {})]);
+    expect(diff).toEqual({ added: ['ConfigMap/pronto/d'], changed: ['ConfigMap/pronto/b'], removed: ['ConfigMap/pronto/c'] });
+    expect(formatDiff(diff)).toEqual(['1 added, 1 changed, 1 removed', '  ConfigMap: +pronto/d, ~pronto/b, -pronto/c']);
+    expect(formatDiff(diffObjects([cm('a', {})], [cm('a', {})]))).toEqual(['no object changed']);
+  });
+});

@@ -1,0 +1,54 @@
+/**
+ * Environments with the database and backups capabilities on, for the backups' suites.
+ * The database section is the smallest valid one (the database capability's own suites
+ * test it); the networkPolicies section of VALID_ENV-based texts is absent.
+ */
+import { EnvironmentConfig, parseEnvironment } from '../../../config/load';
+import { BACKUP_SCRIPT_FILES } from '../../../lib/backups';
+import { Manifest } from '../../../lib/core';
+import { VALID_ENV } from '../../fixtures/environments';
+import { buildEnvironment } from '../../helpers';
+
+export const FILE = 'config/test.yaml';
+
+/** secrets + database: what backups require. */
+export const DATABASE_SECTIONS = `secrets: {}
+database:
+  postgres:
+    image: { repository: registry.example.com/postgres-walg, tag: 16.4-walg3.0.9 }
+    walgVersion: 3.0.9
+    storage: { size: 20Gi }
+  walg: { s3Prefix: s3://pronto-backups/pg, storageCidrs: [52.95.128.0/21] }
+  pgbouncer:
+    image: { repository: docker.io/bitnami/pgbouncer, tag: 1.25.2 }
+    version: 1.25.2
+  redis:
+    image: { repository: docker.io/library/redis, tag: 7.4.2-alpine }
+`;
+
+/**
+ * A backups section as the restore-test suite runs it: the tables in the database
+ * `postgres` (a second database would double what every restore copies), the orders floor,
+ * the amcheck of the checked database, a Pushgateway.
+ */
+export const BACKUPS_SECTION = `backups:
+  restoreTest:
+    database: postgres
+    criticalTables:
+      - { table: public.orders, minRows: 2000 }
+    amcheck: database
+    pushgateway: { url: "http://prometheus-pushgateway.monitoring.svc:9091" }
+`;
+
+export const load = (text: string): EnvironmentConfig => parseEnvironment(text, FILE);
+
+/** The restore-test CronJob's container env (literal values) and its script, as synthesized. */
+export function restoreTestFromSynth(text = `${VALID_ENV}${DATABASE_SECTIONS}${BACKUPS_SECTION}`): { script: string; env: Record<string, string>; manifests: Manifest[] } {
+  const { manifests } = buildEnvironment(load(text));
+  const cronJob = manifests.find((m) => m.kind === 'CronJob' && m.metadata?.name === 'pg-restore-test') as any;
+  const configMap = manifests.find((m) => m.kind === 'ConfigMap' && m.metadata?.name === 'pg-backup-scripts') as any;
+  const container = cronJob.spec.jobTemplate.spec.template.spec.containers[0];
+  const env: Record<string, string> = {};
+  for (const e of container.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
+  return { script: configMap.data[BACKUP_SCRIPT_FILES.restoreTest], env, manifests };
+}
