@@ -85,6 +85,15 @@ export interface SynthesizeOptions {
   readonly gate?: boolean;
 }
 
+/**
+ * An output file of `objects`, its YAML formatted on first read and kept: formatting is
+ * about half of a render, and most callers (the gate, the tests) read only the objects.
+ */
+function yamlFile(name: string, objects: readonly Manifest[]): OutputFile {
+  let text: string | undefined;
+  return { name, get text() { return (text ??= Yaml.stringify(...objects)); } };
+}
+
 /** Chart ids become file names, so they must be plain DNS labels. */
 const CHART_ID = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -116,8 +125,8 @@ export function renderEnvironment(config: EnvironmentConfig, options: Synthesize
   // Argo CD's objects live apart from what they sync: `kubectl apply -k dist/<env>` applies the workloads only.
   const applied = charts.filter((chart) => !ArgoCdChart.isArgoCdChart(chart));
   const argocd = charts.filter((chart) => ArgoCdChart.isArgoCdChart(chart));
-  const chartFiles = applied.map((chart) => ({ name: fileName(chart), text: Yaml.stringify(...objects.get(chart)!) }));
-  const argocdFiles = argocd.map((chart) => ({ name: path.join(ARGOCD_FOLDER, fileName(chart)), text: Yaml.stringify(...objects.get(chart)!) }));
+  const chartFiles = applied.map((chart) => yamlFile(fileName(chart), objects.get(chart)!));
+  const argocdFiles = argocd.map((chart) => yamlFile(path.join(ARGOCD_FOLDER, fileName(chart)), objects.get(chart)!));
   if (argocdFiles.length > 0) {
     argocdFiles.push({ name: path.join(ARGOCD_FOLDER, 'kustomization.yaml'), text: kustomization(config, argocd.map(fileName), 'Argo CD objects: kubectl apply -k once to bootstrap; then the root Application keeps them in sync.') });
   }

@@ -24,7 +24,12 @@ export interface VaultReader {
   readonly serviceAccount: string;
   /** Container that reads the files. */
   readonly appContainer: string;
-  /** Its secrets; paths are below the environment's KV prefix and start with `<name>/`. */
+  /**
+   * Its secrets, below the environment's KV prefix. A path starts with `<name>/` (its own),
+   * or names an entry another workload of the same capability owns and shares with it (the
+   * WAL-G key and storage credentials under `postgres/`): each reader's Vault policy lists
+   * exactly the paths given here.
+   */
   readonly secrets: readonly CatalogSecret[];
 }
 

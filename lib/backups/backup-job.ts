@@ -1,6 +1,5 @@
 import { Construct } from 'constructs';
-import { ComputeResources, PinnedImage } from '../core';
-import { ANNOTATION_CONFIG_CHECKSUM } from '../database';
+import { ANNOTATION_CONFIG_CHECKSUM, ComputeResources, PinnedImage } from '../core';
 import { EnvEntry, MountSpec, PodExtensionPoint, PodVolumeSpec, ScheduledJob } from '../workload';
 import { BACKUP_SCRIPTS_DIR, BackupScripts } from './backup-scripts';
 import { BackupScriptFile } from './scripts';

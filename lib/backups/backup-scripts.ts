@@ -1,7 +1,6 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { recommendedLabels, resourceName } from '../core';
-import { configChecksum } from '../database';
+import { recommendedLabels, resourceName, configChecksum } from '../core';
 import { PodVolumeSpec } from '../workload';
 import { BackupScriptFile, backupScriptFiles } from './scripts';
 
@@ -30,7 +29,7 @@ export class BackupScripts extends Construct {
     super(scope, id);
     this.name = resourceName(props.name ?? 'pg-backup-scripts');
     this.files = backupScriptFiles();
-    this.checksum = `sha256:${configChecksum(this.files)}`;
+    this.checksum = configChecksum(this.files);
     this.configMap = new kplus.k8s.KubeConfigMap(this, 'Resource', {
       metadata: { name: this.name, labels: recommendedLabels({ name: this.name, component: 'backup' }) },
       data: { ...this.files },

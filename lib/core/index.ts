@@ -1,4 +1,5 @@
 export * from './breaker';
+export * from './checksum';
 export * from './connection-graph';
 export * from './image';
 export * from './labels';

@@ -1,5 +1,4 @@
 export * from './alerts';
-export * from './checksum';
 export * from './pgbouncer';
 export * from './pgbouncer-config';
 export * from './postgres-cluster';

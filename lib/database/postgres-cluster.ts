@@ -1,8 +1,7 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { ComputeResources, PinnedImage, RunAsIds, recommendedLabels, resourceName } from '../core';
+import { ComputeResources, PinnedImage, RunAsIds, recommendedLabels, resourceName, ANNOTATION_CONFIG_CHECKSUM, configChecksum } from '../core';
 import { ContainerSpec, EnvEntry, PodExtensionPoint, PodVolumeSpec, Workload } from '../workload';
-import { ANNOTATION_CONFIG_CHECKSUM, configChecksum } from './checksum';
 
 const k8s = kplus.k8s;
 
@@ -87,7 +86,7 @@ export class PostgresCluster extends Construct {
     const files = Object.fromEntries(Object.values(POSTGRES_FILES).map((f) => [f, props.files[f]]));
 
     const extension = props.extension ?? new PodExtensionPoint(this.name);
-    extension.addPodAnnotation(ANNOTATION_CONFIG_CHECKSUM, `sha256:${configChecksum(files)}`);
+    extension.addPodAnnotation(ANNOTATION_CONFIG_CHECKSUM, configChecksum(files));
 
     this.configMap = new k8s.KubeConfigMap(this, 'Config', {
       metadata: { name: this.name, labels: recommendedLabels({ name: this.name, component: 'database', version: props.image.version }) },

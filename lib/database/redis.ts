@@ -1,8 +1,7 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { ComputeResources, PinnedImage, RunAsIds, recommendedLabels, resourceName } from '../core';
+import { ComputeResources, PinnedImage, RunAsIds, recommendedLabels, resourceName, ANNOTATION_CONFIG_CHECKSUM, configChecksum } from '../core';
 import { PodExtensionPoint, PodVolumeSpec, Workload } from '../workload';
-import { ANNOTATION_CONFIG_CHECKSUM, configChecksum } from './checksum';
 
 const k8s = kplus.k8s;
 
@@ -63,7 +62,7 @@ export class Redis extends Construct {
       '',
     ].join('\n');
     const extension = props.extension ?? new PodExtensionPoint(this.name);
-    extension.addPodAnnotation(ANNOTATION_CONFIG_CHECKSUM, `sha256:${configChecksum({ 'redis.conf': this.conf })}`);
+    extension.addPodAnnotation(ANNOTATION_CONFIG_CHECKSUM, configChecksum({ 'redis.conf': this.conf }));
     this.configMap = new k8s.KubeConfigMap(this, 'Config', {
       metadata: { name: this.name, labels: recommendedLabels({ name: this.name, component: 'cache', version: props.image.version }) },
       data: { 'redis.conf': this.conf },

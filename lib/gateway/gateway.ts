@@ -1,15 +1,15 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { ComputeResources, PinnedImage, RollingUpdateSpec, RunAsIds, Scaling, bytes, recommendedLabels, resourceName } from '../core';
+import {
+  ComputeResources, PinnedImage, RollingUpdateSpec, RunAsIds, Scaling, bytes, recommendedLabels, resourceName, ANNOTATION_CONFIG_CHECKSUM, configChecksum,
+} from '../core';
 import { ContainerPortSpec, PodExtensionPoint, PodVolumeSpec, Workload, renderServicePorts } from '../workload';
 import { GatewayModel, MODSECURITY_CONF, NGINX_CONF } from './model';
 import { renderModSecurityConf, renderNginxConf } from './render';
-import { sha256Hex } from './sha256';
 
 const k8s = kplus.k8s;
 
 /** Pod annotation holding the checksum of the configuration: a change rolls the pods. */
-export const ANNOTATION_CONFIG_CHECKSUM = 'pronto.io/config-checksum';
 
 /** Where the TLS certificate Secret (`tls.crt`, `tls.key`) is mounted when TLS ends at the gateway. */
 export const GATEWAY_TLS_DIR = '/etc/pronto/gateway-tls';
@@ -84,10 +84,9 @@ export class Gateway extends Construct {
       throw new Error(`${name}: the writable emptyDir (${props.writableSize}) must fit under the container's ephemeral-storage limit (${storageLimit}), with room for the logs`);
     }
     this.files = { [NGINX_CONF]: renderNginxConf(model), [MODSECURITY_CONF]: renderModSecurityConf(model) };
-    const checksum = sha256Hex(Object.entries(this.files).map(([file, text]) => `${file}\n${text}`).join('\0'));
 
     const extension = new PodExtensionPoint(name);
-    extension.addPodAnnotation(ANNOTATION_CONFIG_CHECKSUM, `sha256:${checksum}`);
+    extension.addPodAnnotation(ANNOTATION_CONFIG_CHECKSUM, configChecksum(this.files));
 
     const ports: ContainerPortSpec[] = [
       ...(tls ? [{ name: 'https', number: model.ports.https }] : []),

@@ -1,4 +1,3 @@
 export * from './gateway';
 export * from './model';
 export * from './render';
-export * from './sha256';

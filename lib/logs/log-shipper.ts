@@ -5,8 +5,7 @@
  * path given to the app. The shipper's configuration is rendered here; the caller puts it
  * in the ConfigMap {@link LogShipperProps.configMapName} ({@link LogShipperConfig}).
  */
-import { ComputeResources, PinnedImage } from '../core';
-import { sha256Hex } from '../gateway';
+import { ComputeResources, PinnedImage, configChecksum } from '../core';
 import { PodExtensionPoint, SidecarSpec } from '../workload';
 import { renderAlloyConfig } from './alloy-config';
 import { stdoutCaptureWrapper } from './capture-command';
@@ -104,12 +103,11 @@ export function logShipperFiles(props: Pick<LogShipperProps, 'shipper' | 'push' 
 export function addLogShipper(pod: PodExtensionPoint, props: LogShipperProps): LogShipperFiles {
   const s = SHIPPERS[props.shipper];
   const rendered = logShipperFiles(props);
-  const checksum = sha256Hex(Object.entries(rendered.files).map(([file, text]) => `${file}\n${text}`).join('\0'));
 
   pod.addVolume({ name: LOG_VOLUME, emptyDir: { sizeLimit: `${logVolumeSizeMi(props.rotateBytes)}Mi` } });
   pod.addVolume({ name: LOG_SHIPPER_CONFIG_VOLUME, configMap: { name: props.configMapName, defaultMode: 0o444 } });
   pod.addAppMount({ volume: LOG_VOLUME, path: LOG_DIR });
-  pod.addPodAnnotation(ANNOTATION_LOG_SHIPPER_CHECKSUM, `sha256:${checksum}`);
+  pod.addPodAnnotation(ANNOTATION_LOG_SHIPPER_CHECKSUM, configChecksum(rendered.files));
   if (props.capture === 'stdout') {
     pod.wrapAppCommand({ by: 'logs', wrapper: stdoutCaptureWrapper(LOG_FILE, props.rotateBytes), command: props.appCommand });
   } else {

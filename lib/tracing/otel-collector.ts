@@ -1,7 +1,8 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { ComputeResources, PinnedImage, RollingUpdateSpec, Scaling, bytes, recommendedLabels, resourceName } from '../core';
-import { sha256Hex } from '../gateway';
+import {
+  ComputeResources, PinnedImage, RollingUpdateSpec, Scaling, bytes, recommendedLabels, resourceName, ANNOTATION_CONFIG_CHECKSUM, configChecksum,
+} from '../core';
 import { PodExtensionPoint, PodVolumeSpec, Workload } from '../workload';
 import { CollectorRbac } from './collector-rbac';
 import { COLLECTOR_CONFIG_FILE, CollectorConfigModel, POD_IP_ENV, memoryLimiterFor, renderCollectorConfig } from './collector-config';
@@ -9,7 +10,7 @@ import { COLLECTOR_CONFIG_FILE, CollectorConfigModel, POD_IP_ENV, memoryLimiterF
 const k8s = kplus.k8s;
 
 /** Pod annotation holding the checksum of the configuration: a change rolls the pods. */
-export const ANNOTATION_COLLECTOR_CONFIG_CHECKSUM = 'pronto.io/config-checksum';
+export const ANNOTATION_COLLECTOR_CONFIG_CHECKSUM = ANNOTATION_CONFIG_CHECKSUM;
 
 /** Where the collector finds its ServiceAccount token, the cluster CA and its namespace: client-go's in-cluster path. */
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -80,7 +81,7 @@ export class OtelCollector extends Construct {
     const ports = this.model.ports;
 
     const extension = new PodExtensionPoint(name);
-    extension.addPodAnnotation(ANNOTATION_COLLECTOR_CONFIG_CHECKSUM, `sha256:${sha256Hex(`${COLLECTOR_CONFIG_FILE}\n${this.configText}`)}`);
+    extension.addPodAnnotation(ANNOTATION_COLLECTOR_CONFIG_CHECKSUM, configChecksum({ [COLLECTOR_CONFIG_FILE]: this.configText }));
 
     const volumes: PodVolumeSpec[] = [
       { name: 'config', configMap: { name, defaultMode: 0o444 } },

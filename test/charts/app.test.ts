@@ -2,10 +2,14 @@
  * Every shipped environment, synthesized: one snapshot each for review, and the rules
  * of the foundation asserted directly over every object.
  */
+import { Testing } from 'cdk8s';
 import { stringify } from 'yaml';
+import { buildApp } from '../../charts/build-app';
 import { CATALOG } from '../../config/catalog';
 import { EnvironmentConfig } from '../../config/load';
 import { SLOTS, otherSlot } from '../../lib/core';
+import { ArgoCdChart } from '../../lib/gitops';
+import { isNamespaced } from '../../lib/validation';
 import { ENVIRONMENTS, environment, named, ofKind, podTemplates, selects, synthEnvironment } from '../helpers';
 
 const RECOMMENDED = ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/component',
@@ -14,12 +18,24 @@ const RECOMMENDED = ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'ap
 describe.each(ENVIRONMENTS)('environment %s', (env) => {
   let config: EnvironmentConfig;
   let manifests: any[];
+  /** The objects of Argo CD's charts (synth writes them apart, in argocd/): they live in Argo CD's namespace. */
+  let argocd: Set<unknown>;
   /** A pod template of a catalog service (the foundation's rules), not of a capability's workload. */
   const isService = (p: { template: any } | any): boolean =>
     config.services.some((s) => s.name === (p.template ?? p).metadata.labels['app.kubernetes.io/name']);
+  /** The service's own container in its pod template (capabilities may add sidecars beside it). */
+  const appContainer = (template: any) => {
+    const mine = template.spec.containers.filter((c: any) => c.name === template.metadata.labels['app.kubernetes.io/name']);
+    expect(mine).toHaveLength(1);
+    return mine[0];
+  };
   beforeAll(() => {
     config = environment(env);
-    manifests = synthEnvironment(config);
+    const app = Testing.app();
+    buildApp(app, config);
+    const charts = app.charts.map((c) => ({ argo: ArgoCdChart.isArgoCdChart(c), objects: c.toJson() }));
+    manifests = charts.flatMap((c) => c.objects);
+    argocd = new Set(charts.filter((c) => c.argo).flatMap((c) => c.objects));
   });
 
   test('matches the reviewed snapshot', () => {
@@ -34,16 +50,27 @@ describe.each(ENVIRONMENTS)('environment %s', (env) => {
       expect(labels['app.kubernetes.io/managed-by']).toBe('cdk8s');
       expect(m.metadata.name).toMatch(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
       expect(m.metadata.name).not.toMatch(/-[a-f0-9]{8}$/);
-      if (m.kind !== 'Namespace') expect(m.metadata.namespace).toBe('pronto');
+      // Argo CD's objects go into Argo CD's namespace, cluster-scoped objects (the Namespace, the
+      // collector's ClusterRole and binding) into none, everything else into pronto.
+      const namespace = argocd.has(m) ? config.capabilities.gitops!.argocd.namespace : isNamespaced(m) ? 'pronto' : undefined;
+      expect([m.kind, m.metadata.name, m.metadata.namespace]).toEqual([m.kind, m.metadata.name, namespace]);
     }
+    // Argo CD's charts exactly when gitops is on, and only Argo CD's kinds in them.
+    expect(argocd.size > 0).toBe(config.capabilities.gitops !== undefined);
+    for (const m of argocd) expect((m as any).apiVersion).toMatch(/^argoproj\.io\//);
   });
 
   test('objects of a service carry its name and the version it runs', () => {
     for (const svc of config.services) {
       const objects = manifests.filter((m) => m.metadata.labels['app.kubernetes.io/name'] === svc.name);
       expect(objects.map((m) => m.kind)).toEqual(expect.arrayContaining(['ServiceAccount', 'Deployment', 'PodDisruptionBudget', 'Service']));
-      // Objects that run or route to the service's image; a NetworkPolicy about it runs nothing.
-      for (const m of objects.filter((o) => o.kind !== 'NetworkPolicy')) expect(m.metadata.labels['app.kubernetes.io/version']).toMatch(/^\d+\.\d+\.\d+/);
+      // Objects that run or route to the service's image. Objects about it run nothing of it, and keep
+      // still across releases: a NetworkPolicy (who may talk to it), a ServiceMonitor (how Prometheus
+      // scrapes it), a ConfigMap (its log shipper's pipeline).
+      const about = ['NetworkPolicy', 'ServiceMonitor', 'ConfigMap'];
+      for (const m of objects.filter((o) => !about.includes(o.kind))) {
+        expect([`${m.kind}/${m.metadata.name}`, m.metadata.labels['app.kubernetes.io/version']]).toEqual([`${m.kind}/${m.metadata.name}`, expect.stringMatching(/^\d+\.\d+\.\d+/)]);
+      }
     }
   });
 
@@ -80,21 +107,30 @@ describe.each(ENVIRONMENTS)('environment %s', (env) => {
       }]);
       expect(pod.automountServiceAccountToken).toBe(false);
       expect(pod.serviceAccountName).toBe(template.metadata.labels['app.kubernetes.io/name']);
-      // The app writes only to /tmp (a capability may add volumes of its own, e.g. the Vault token).
-      if (service) expect(pod.volumes).toContainEqual({ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } });
+      // The app writes to /tmp; a capability may add volumes and mounts of its own (the Vault token,
+      // the metrics' multiprocess folder, the log file), never over /tmp.
+      if (service) {
+        expect(pod.volumes).toContainEqual({ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } });
+        const mounts = appContainer(template).volumeMounts;
+        expect(mounts[0]).toEqual({ mountPath: '/tmp', name: 'tmp' });
+        expect(mounts.filter((m: any) => m.name === 'tmp' || m.mountPath === '/tmp')).toHaveLength(1);
+      }
+      // Every mount names a volume of the pod, or a StatefulSet's claim template.
+      const claims = named(manifests, owner.split('/')[0], owner.split('/')[1]).spec.volumeClaimTemplates ?? [];
+      const volumes = [...(pod.volumes ?? []), ...claims.map((t: any) => t.metadata)].map((v: any) => v.name);
       for (const c of pod.containers) {
-        expect(c.securityContext).toEqual({
+        expect([owner, c.name, c.securityContext]).toEqual([owner, c.name, {
           allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, privileged: false, readOnlyRootFilesystem: true,
           runAsGroup: 10001, runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' },
-        });
-        if (service) expect(c.volumeMounts).toEqual([{ mountPath: '/tmp', name: 'tmp' }]);
+        }]);
+        for (const m of c.volumeMounts ?? []) expect([owner, c.name, m.name, volumes.includes(m.name)]).toEqual([owner, c.name, m.name, true]);
       }
     }
   });
 
   test('probes: startup and liveness on /health/live, readiness on /health/ready, on the declared port', () => {
     for (const { template } of podTemplates(manifests).filter(isService)) {
-      for (const c of template.spec.containers) {
+      for (const c of [appContainer(template)]) {
         const port = c.ports[0].containerPort;
         expect(c.startupProbe.httpGet).toEqual({ path: '/health/live', port, scheme: 'HTTP' });
         expect(c.livenessProbe.httpGet).toEqual({ path: '/health/live', port, scheme: 'HTTP' });
@@ -119,8 +155,20 @@ describe.each(ENVIRONMENTS)('environment %s', (env) => {
         limits: { 'cpu': m(r.limits.cpu), 'memory': mi(r.limits.memory), 'ephemeral-storage': r.limits.ephemeralStorage },
       }]);
     }
+    // cdk8s-plus's defaults: a container named main; requests 1000m and 512Mi, limits 1500m and 2048Mi, no
+    // ephemeral storage. 2048Mi alone may be asked for (PostgreSQL's 2Gi limit); 1500m comes only with the rest.
     const text = JSON.stringify(manifests);
-    for (const leaked of ['"1500m"', '"2048Mi"', '"name":"main"']) expect(text).not.toContain(leaked);
+    for (const leaked of ['"1500m"', '"name":"main"']) expect(text).not.toContain(leaked);
+    // Every container of every workload, capabilities' included, has requests and limits on all three.
+    const templates = manifests.flatMap((m) => (m.kind === 'CronJob' ? [m.spec.jobTemplate.spec.template] : m.spec?.template?.spec ? [m.spec.template] : []));
+    expect(templates.length).toBeGreaterThan(0);
+    for (const t of templates) {
+      for (const c of [...(t.spec.initContainers ?? []), ...t.spec.containers]) {
+        for (const side of ['requests', 'limits']) {
+          expect([c.name, side, Object.keys(c.resources?.[side] ?? {}).sort()]).toEqual([c.name, side, ['cpu', 'ephemeral-storage', 'memory']]);
+        }
+      }
+    }
   });
 
   test('graceful shutdown: preStop sleep, and a grace period covering it and the drain', () => {

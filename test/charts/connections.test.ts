@@ -8,13 +8,16 @@ import { buildApp } from '../../charts/build-app';
 import { DATA_STORES, GATEWAY } from '../../config/catalog';
 import { EnvironmentConfig } from '../../config/load';
 import { ConnectionGraph, Endpoint, workloadEndpoint } from '../../lib/core';
-import { ENVIRONMENTS, environment, synthEnvironment } from '../helpers';
+import { ENVIRONMENTS, buildEnvironment, environment } from '../helpers';
 
 const graphOf = (config: EnvironmentConfig): ConnectionGraph => buildApp(Testing.app(), config).graph;
+/** The kinds whose objects run pods (a CronJob's through its Jobs). */
+const POD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'];
 
 describe.each(ENVIRONMENTS)('connection graph of %s', (env) => {
   const config = environment(env);
-  const graph = graphOf(config);
+  const { charts, manifests } = buildEnvironment(config);
+  const graph = charts.graph;
   const ns = config.namespace.name;
   const at = (name: string) => workloadEndpoint(name, ns);
 
@@ -32,9 +35,8 @@ describe.each(ENVIRONMENTS)('connection graph of %s', (env) => {
 
   test('every workload Pronto runs resolves names through the cluster DNS over UDP and TCP, and only DNS is declared by the cluster', () => {
     const dns: Endpoint = { kind: 'foreign', name: 'kube-dns', namespace: config.cluster.dns.namespace, podLabels: config.cluster.dns.podLabels };
-    // Exactly the workloads whose pods the environment runs: the catalog services and the capabilities' workloads.
-    const running = new Set(synthEnvironment(config).filter((m) => ['Deployment', 'StatefulSet'].includes(m.kind))
-      .map((m) => m.metadata.labels['app.kubernetes.io/name']));
+    // Exactly the workloads whose pods the environment runs: the catalog services and the capabilities' workloads, scheduled jobs included.
+    const running = new Set(manifests.filter((m) => POD_KINDS.includes(m.kind)).map((m) => m.metadata!.labels!['app.kubernetes.io/name']));
     expect(graph.workloads.map((w) => w.name)).toEqual([...running].sort());
     for (const w of graph.workloads) {
       expect([w.name, graph.allows(w, dns, 53, 'UDP'), graph.allows(w, dns, 53, 'TCP')]).toEqual([w.name, true, true]);

@@ -8,9 +8,12 @@ import * as path from 'path';
 import { GitStatus, diffObjects, formatDiff, gitStatus, run } from '../../charts/publish';
 import { renderEnvironment } from '../../charts/synthesize';
 import { loadEnvironment } from '../../config/load';
-import { CONFIG_DIR } from '../helpers';
+import { CONFIG_DIR, stripSection } from '../helpers';
 
 const ENV = 'dev';
+const GITOPS = loadEnvironment(CONFIG_DIR, ENV).capabilities.gitops!;
+/** Where the environment is published: its gitops.repository.path (the shipped one has gitops on). */
+const FOLDER = GITOPS.repository.path;
 const clean: GitStatus = () => '';
 
 let work: string;
@@ -54,19 +57,32 @@ describe('npm run publish', () => {
     const { io, sink } = capture();
     expect(run(['--env', ENV, '--to', to, '--config', CONFIG_DIR], sink, clean)).toBe(0);
     const rendered = renderEnvironment(loadEnvironment(CONFIG_DIR, ENV));
-    const written = snapshot(path.join(to, ENV));
+    const written = snapshot(path.join(to, FOLDER));
     expect(Object.keys(written).sort()).toEqual(rendered.files.map((f) => f.name).sort());
     for (const f of rendered.files) expect(written[f.name]).toBe(f.text);
-    expect(io.out.join('\n')).toContain(`${rendered.manifests.length} added, 0 changed, 0 removed`);
+    // Argo CD's objects (argocd/) are published too, and counted.
+    expect(io.out.join('\n')).toContain(`published ${ENV} to ${path.join(to, FOLDER)}/:\n  ${rendered.manifests.length} added, 0 changed, 0 removed`);
+    expect(io.out.join('\n')).toContain(`\n    Application: +${GITOPS.argocd.namespace}/`);
     // Nothing left beside it: the staging folder is gone.
+    expect(readdirSync(to)).toEqual([FOLDER.split('/')[0]]);
+    expect(readdirSync(path.join(to, path.dirname(FOLDER)))).toEqual([path.basename(FOLDER)]);
+  });
+
+  test('without gitops, publishes to the folder named after the environment', () => {
+    const to = checkout();
+    const plain = configCopy('plain', (t) => stripSection(t, 'gitops'));
+    const { io, sink } = capture();
+    expect(run(['--env', ENV, '--to', to, '--config', plain], sink, clean)).toBe(0);
     expect(readdirSync(to)).toEqual([ENV]);
+    expect(io.out.join('\n')).toContain(`published ${ENV} to ${path.join(to, ENV)}/:`);
+    expect(readdirSync(path.join(to, ENV))).not.toContain('argocd');
   });
 
   test('replaces the folder: changed and removed objects are reported by kind and name, stale files disappear', () => {
     const to = checkout();
     expect(run(['--env', ENV, '--to', to, '--config', CONFIG_DIR], capture().sink, clean)).toBe(0);
     // A file of an older publish, with an object synth no longer makes.
-    writeFileSync(path.join(to, ENV, 'old.k8s.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: leftover\n  namespace: pronto\n');
+    writeFileSync(path.join(to, FOLDER, 'old.k8s.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: leftover\n  namespace: pronto\n');
     const bumped = configCopy('bumped', (t) => t.replace(/(order-service:\n(?:.*\n)*?\s+image: \{ tag: )[^,]+/, '$1 9.9.9'));
     const { io, sink } = capture();
     expect(run(['--env', ENV, '--to', to, '--config', bumped], sink, clean)).toBe(0);
@@ -74,8 +90,8 @@ describe('npm run publish', () => {
     expect(out).toMatch(/0 added, \d+ changed, 1 removed/);
     expect(out).toContain('  ConfigMap: -pronto/leftover');
     expect(out).toMatch(/ {2}Deployment: .*~pronto\/order-service/);
-    expect(readdirSync(path.join(to, ENV))).not.toContain('old.k8s.yaml');
-    expect(readFileSync(path.join(to, ENV, 'services.k8s.yaml'), 'utf8')).toContain('order-service:9.9.9');
+    expect(readdirSync(path.join(to, FOLDER))).not.toContain('old.k8s.yaml');
+    expect(readFileSync(path.join(to, FOLDER, 'services.k8s.yaml'), 'utf8')).toContain('order-service:9.9.9');
   });
 
   test('a failed synth or a bad config changes nothing in the checkout', () => {
@@ -92,12 +108,12 @@ describe('npm run publish', () => {
 
   test('refuses a folder Pronto did not write, and a missing checkout', () => {
     const to = checkout();
-    mkdirSync(path.join(to, ENV));
-    writeFileSync(path.join(to, ENV, 'README.md'), 'hand-written\n');
+    mkdirSync(path.join(to, FOLDER), { recursive: true });
+    writeFileSync(path.join(to, FOLDER, 'README.md'), 'hand-written\n');
     const { io, sink } = capture();
     expect(run(['--env', ENV, '--to', to, '--config', CONFIG_DIR], sink, clean)).toBe(1);
     expect(io.err.join('\n')).toContain('exists and was not written by Pronto');
-    expect(readdirSync(path.join(to, ENV))).toEqual(['README.md']);
+    expect(readdirSync(path.join(to, FOLDER))).toEqual(['README.md']);
     expect(run(['--env', ENV, '--to', path.join(work, 'nowhere'), '--config', CONFIG_DIR], sink, clean)).toBe(1);
     expect(run(['--env', ENV], sink, clean)).toBe(1);
   });
@@ -111,13 +127,13 @@ describe('npm run publish', () => {
     writeFileSync(path.join(to, '.git', 'config'), '[core]\n\trepositoryformatversion = 0\n\tbare = false\n');
     // An earlier publish that was never committed: untracked, so publishing again would lose it.
     expect(run(['--env', ENV, '--to', to, '--config', CONFIG_DIR], capture().sink, clean)).toBe(0);
-    writeFileSync(path.join(to, ENV, 'services.k8s.yaml'), 'edited by hand\n');
+    writeFileSync(path.join(to, FOLDER, 'services.k8s.yaml'), 'edited by hand\n');
     const before = snapshot(to);
     const { io, sink } = capture();
     expect(run(['--env', ENV, '--to', to, '--config', CONFIG_DIR], sink, gitStatus)).toBe(1);
     const err = io.err.join('\n');
     expect(err).toContain('has uncommitted changes');
-    expect(err).toContain(`?? ${ENV}/services.k8s.yaml`);
+    expect(err).toContain(`?? ${FOLDER}/services.k8s.yaml`);
     expect(snapshot(to)).toEqual(before);
   });
 });

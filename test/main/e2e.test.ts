@@ -10,10 +10,11 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } f
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
-import { GENERATED_HEADER, renderEnvironment } from '../../charts/synthesize';
+import { GENERATED_HEADER, INVENTORY_FILE, renderEnvironment } from '../../charts/synthesize';
 import { EnvironmentConfig, listEnvironments, parseEnvironment } from '../../config/load';
+import { ARGOCD_FOLDER, ArgoCdChart } from '../../lib/gitops';
 import { BAD_CASES, VALID_ENV } from '../fixtures/environments';
-import { environment, synthEnvironment } from '../helpers';
+import { environment } from '../helpers';
 import { CONFIG, ROOT, STACK_FRAME, fingerprint, kustomizationOf, scratchFolder } from './harness';
 
 // buildApp through the pass-through hook, as in in-process.test.ts.
@@ -52,21 +53,32 @@ function cdk8sSynth(output: string, ...appArgs: string[]) {
 }
 
 /**
- * The files an environment's folder must hold (one per chart, named by chart id, and the
- * kustomization), and for each chart file the chart files it depends on.
+ * The files an environment's folder must hold (one per applied chart, named by chart id, the
+ * capability folders, `argocd/` when there are Argo CD charts, the inventory and the
+ * kustomization), the files of `argocd/`, for each chart file the chart files it depends on,
+ * and the objects of each side, from a build of their own.
  */
-function expectedFiles(config: EnvironmentConfig): { files: string[]; charts: string[]; dependsOn: Map<string, string[]> } {
+function expectedFiles(config: EnvironmentConfig) {
   const app = Testing.app();
   // Through the (pass-through) mock, so this is the buildApp main.ts uses.
   const built = jest.requireMock('../../charts/build-app').buildApp(app, config);
-  const charts = app.node.findAll().filter((c): c is Chart => Chart.isChart(c));
+  const all = app.node.findAll().filter((c): c is Chart => Chart.isChart(c));
+  // Argo CD's charts are written apart, in argocd/ with a kustomization of their own.
+  const charts = all.filter((c) => !ArgoCdChart.isArgoCdChart(c));
+  const argocd = all.filter((c) => ArgoCdChart.isArgoCdChart(c));
   // Capability files (the Vault administrators' policies) sit in folders of their own.
   const folders = [...new Set((built.files as Array<{ path: string }>).map((f) => f.path.split('/')[0]))];
   const file = (c: Chart) => `${c.node.id}.k8s.yaml`;
   // Rendering resolves the dependencies that constructs imply between charts.
-  for (const chart of charts) chart.toJson();
-  const dependsOn = new Map(charts.map((c) => [file(c), c.node.dependencies.filter((d) => Chart.isChart(d) && d !== c).map((d) => file(d as Chart))]));
-  return { files: [...charts.map(file), ...folders, 'kustomization.yaml'].sort(), charts: charts.map(file), dependsOn };
+  const objects = new Map(all.map((c) => [c, c.toJson()]));
+  const dependsOn = new Map(all.map((c) => [file(c), c.node.dependencies.filter((d) => Chart.isChart(d) && d !== c).map((d) => file(d as Chart))]));
+  return {
+    files: [...charts.map(file), ...folders, ...(argocd.length > 0 ? [ARGOCD_FOLDER] : []), INVENTORY_FILE, 'kustomization.yaml'].sort(),
+    charts: charts.map(file),
+    argocd: argocd.map(file),
+    dependsOn,
+    objects: { applied: charts.flatMap((c) => objects.get(c)!), argocd: argocd.flatMap((c) => objects.get(c)!) },
+  };
 }
 
 let work: string;
@@ -79,6 +91,8 @@ afterAll(() => {
 
 describe('npm run synth (child process)', () => {
   let first: string;
+  /** The waivers of every environment, in the order of their folders, as the validation plugin lists them. */
+  const summaryWaivers: string[] = [];
 
   test('writes one folder per environment, a file per chart and a kustomization in apply order', () => {
     first = path.join(work, 'e2e-a', 'dist');
@@ -87,28 +101,44 @@ describe('npm run synth (child process)', () => {
     expect(a.status).toBe(0);
     const envs = listEnvironments(CONFIG);
     expect(readdirSync(first).sort()).toEqual(envs);
+    const lines = a.stdout.split('\n');
     for (const env of envs) {
       const config = environment(env);
-      const { files, charts, dependsOn } = expectedFiles(config);
-      expect(readdirSync(path.join(first, env)).sort()).toEqual(files);
-      const kustomization = kustomizationOf(path.join(first, env));
+      const { files, charts, argocd, dependsOn, objects } = expectedFiles(config);
+      const dir = path.join(first, env);
+      expect(readdirSync(dir).sort()).toEqual(files);
+      const kustomization = kustomizationOf(dir);
       expect(kustomization.header.startsWith(GENERATED_HEADER)).toBe(true);
+      // `kubectl apply -k dist/<env>` applies the workloads only.
       expect([...kustomization.resources].sort()).toEqual([...charts].sort());
+      // Argo CD's objects: argocd/ holds exactly their charts and a kustomization listing them.
+      const argo = argocd.length > 0 ? kustomizationOf(path.join(dir, ARGOCD_FOLDER)) : { header: GENERATED_HEADER, resources: [] };
+      if (argocd.length > 0) expect(readdirSync(path.join(dir, ARGOCD_FOLDER)).sort()).toEqual([...argocd, 'kustomization.yaml'].sort());
+      expect(argo.header.startsWith(GENERATED_HEADER)).toBe(true);
+      expect([...argo.resources].sort()).toEqual([...argocd].sort());
+      // A chart comes after every chart it depends on, in its own kustomization; no applied chart depends on Argo CD's.
       for (const [chart, deps] of dependsOn) {
+        const list = argocd.includes(chart) ? argo.resources : kustomization.resources;
         for (const dep of deps) {
-          expect(kustomization.resources).toContain(dep);
-          expect(kustomization.resources.indexOf(dep)).toBeLessThan(kustomization.resources.indexOf(chart));
+          if (argocd.includes(chart) && !argocd.includes(dep)) continue;
+          expect([chart, dep, list.includes(dep)]).toEqual([chart, dep, true]);
+          expect(list.indexOf(dep)).toBeLessThan(list.indexOf(chart));
         }
       }
       // The one render of the synth is exactly what the gates saw: file contents included.
       const rendered = renderEnvironment(parseEnvironment(readFileSync(path.join(CONFIG, `${env}.yaml`), 'utf8'), path.join('config', `${env}.yaml`)));
-      for (const file of rendered.files) expect(readFileSync(path.join(first, env, file.name), 'utf8')).toBe(file.text);
-      const objects = synthEnvironment(config);
-      const written = kustomization.resources.flatMap((f) => parseAllDocuments(readFileSync(path.join(first, env, f), 'utf8')).map((d) => d.toJS()));
-      expect(written).toEqual(objects);
-      expect(a.stdout).toContain(`${env}: ${path.join(first, env)}/ ${rendered.files.length} files, ${objects.length} objects (`);
+      for (const file of rendered.files) expect(readFileSync(path.join(dir, file.name), 'utf8')).toBe(file.text);
+      const read = (folder: string, list: string[]) => list.flatMap((f) => parseAllDocuments(readFileSync(path.join(folder, f), 'utf8')).map((d) => d.toJS()));
+      expect(read(dir, kustomization.resources)).toEqual(objects.applied);
+      expect(read(path.join(dir, ARGOCD_FOLDER), argo.resources)).toEqual(objects.argocd);
+      expect(a.stdout).toContain(`${env}: ${dir}/ ${rendered.files.length} files, ${objects.applied.length + objects.argocd.length} objects (`);
+      // Under the environment's line, the waivers the gate reported (or "none"), each with its reason.
+      const at = lines.findIndex((l) => l.startsWith(`${env}: ${dir}/ `));
+      const next = lines.findIndex((l, i) => i > at && !l.startsWith('  '));
+      const waived = rendered.waivers.map((w) => `  waived ${w.rule} on ${w.object}: ${w.reason}`);
+      expect(lines.slice(at + 1, next < 0 ? undefined : next)).toEqual(waived.length > 0 ? waived : ['  waivers: none']);
+      summaryWaivers.push(...rendered.waivers.map((w) => `${w.rule} on ${w.object}: ${w.reason}`));
     }
-    expect(a.stdout).toContain('  waivers: none');
   });
 
   // The second process of the determinism check: the CLI runs the same entry point (cdk8s.yaml's
@@ -125,7 +155,9 @@ describe('npm run synth (child process)', () => {
     expect(cli.stderr).not.toMatch(STACK_FRAME);
     expect(cli.status).toBe(0);
     expect(cli.stdout).toMatch(/Status\s+│ success/);
-    expect(cli.stdout).toMatch(/waivers\s+│ none/);
+    // One document set per folder (dist/<env>/ and dist/<env>/argocd/), environments in name order.
+    const waivers = (summaryWaivers.length > 0 ? summaryWaivers.join('; ') : 'none').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    expect(cli.stdout).toMatch(new RegExp(`waivers\\s+│ ${waivers}\\s+║`));
     expect(cli.stdout).toContain('Validations ended succesfully');
     expect(fingerprint(dist)).toEqual(fingerprint(first));
     expect(fingerprint(scratch)).toEqual(fingerprint(first));

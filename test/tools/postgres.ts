@@ -9,9 +9,15 @@
  * owned by that user. Not root: the programs run directly. Each instance listens on a free
  * port on 127.0.0.1 and on a Unix socket inside its folder; {@link RunningPostgres.stop}
  * stops it at once (`pg_ctl -m immediate`) and removes the folder.
+ *
+ * Speed: the folders are in memory (/dev/shm) when it has room, since initdb and
+ * PostgreSQL's I/O on a slow disk are most of these suites' time; initdb runs with
+ * `--no-sync`; the server runs with `fsync=off` given on its command line, so that the
+ * setting never travels in a copy of its data directory (a base backup restored by the
+ * restore test runs with the settings of its own files, as in production).
  */
 import { ChildProcess, SpawnSyncReturns, spawn, spawnSync } from 'child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, appendFileSync } from 'fs';
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, statfsSync, writeFileSync } from 'fs';
 import { createServer } from 'net';
 import { tmpdir } from 'os';
 import * as path from 'path';
@@ -67,9 +73,41 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A folder the `postgres` user owns (when we are root), removed by the caller. */
-export function postgresScratch(prefix = 'pronto-pg-'): string {
-  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+/** Free space in memory a scratch folder asks for by default: one small cluster, its WAL and its log with room to spare. */
+export const SCRATCH_IN_MEMORY_BYTES = 1024 ** 3;
+
+/** The parent of scratch folders: /dev/shm when it exists with `freeBytes` free, else the temporary folder. */
+export function scratchParent(freeBytes = SCRATCH_IN_MEMORY_BYTES): string {
+  try {
+    const shm = '/dev/shm';
+    const fs = statfsSync(shm);
+    if (statSync(shm).isDirectory() && fs.bavail * fs.bsize >= freeBytes) return shm;
+  } catch {
+    // No /dev/shm (macOS, some containers): the temporary folder.
+  }
+  return tmpdir();
+}
+
+/**
+ * Scratch folders not removed yet, each with what removes it (stopping its server first).
+ * A suite that imports this file gets a last afterAll that runs them, should its own
+ * afterAll fail or forget (a folder left in /dev/shm holds memory until the machine restarts).
+ */
+const liveScratch = new Map<string, () => void>();
+if (typeof afterAll === 'function') {
+  afterAll(() => {
+    for (const cleanup of [...liveScratch.values()]) cleanup();
+  });
+}
+
+/**
+ * A folder the `postgres` user owns (when we are root), in memory when there is room
+ * ({@link scratchParent}); the caller removes it with {@link removeScratch} (else it goes
+ * when the suite ends).
+ */
+export function postgresScratch(prefix = 'pronto-pg-', freeBytes = SCRATCH_IN_MEMORY_BYTES): string {
+  const dir = mkdtempSync(path.join(scratchParent(freeBytes), prefix));
+  liveScratch.set(dir, () => removeScratch(dir));
   chmodSync(dir, 0o755);
   if (isRoot()) {
     const uid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim());
@@ -79,9 +117,25 @@ export function postgresScratch(prefix = 'pronto-pg-'): string {
   return dir;
 }
 
+/** Removes a folder of {@link postgresScratch}. Idempotent. */
+export function removeScratch(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  liveScratch.delete(dir);
+}
+
 export interface StartPostgresOptions {
-  /** postgresql.conf settings added after initdb's, e.g. `{ max_connections: 20 }`; strings are quoted. @default - none */
+  /**
+   * postgresql.conf settings added after initdb's, e.g. `{ max_connections: 20 }`; strings
+   * are quoted. They are in the data directory's file, so a base backup carries them.
+   * @default - none
+   */
   readonly settings?: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * Settings for speed given on the server's command line only (never in a copy of its data
+   * directory), for tests whose proof does not depend on them.
+   * @default - `{ fsync: false }`: no test crashes the server and expects its data back
+   */
+  readonly speed?: Readonly<Record<string, string | number | boolean>>;
   /**
    * pg_hba.conf lines, replacing initdb's.
    * @default - `local all all trust` and `host all all 127.0.0.1/32 scram-sha-256`
@@ -153,20 +207,22 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Ru
     if (stopped) return;
     stopped = true;
     if (existsSync(path.join(dataDir, 'postmaster.pid'))) runAsPostgres(bin('pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
-    rmSync(dir, { recursive: true, force: true });
+    removeScratch(dir);
   };
+  liveScratch.set(dir, stop);
   try {
     must('mkdir', runAsPostgres('mkdir', ['-m', '0700', socketDir]));
     must('initdb', runAsPostgres(bin('initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']));
     const settings: Record<string, string | number | boolean> = {
-      listen_addresses: '127.0.0.1', port, unix_socket_directories: socketDir, fsync: false, ...opts.settings,
+      listen_addresses: '127.0.0.1', port, unix_socket_directories: socketDir, ...opts.settings,
     };
+    const speed = Object.entries(opts.speed ?? { fsync: false }).map(([k, v]) => `-c ${k}=${typeof v === 'boolean' ? (v ? 'on' : 'off') : v}`).join(' ');
     appendFileSync(path.join(dataDir, 'postgresql.conf'),
       `\n# test settings\n${Object.entries(settings).map(([k, v]) => `${k} = ${quoteSetting(v)}`).join('\n')}\n`);
     writeFileSync(path.join(dataDir, 'pg_hba.conf'),
       `${(opts.hba ?? ['local all all trust', 'host all all 127.0.0.1/32 scram-sha-256']).join('\n')}\n`);
     if (isRoot()) must('chown', spawnSync('chown', ['postgres:postgres', path.join(dataDir, 'postgresql.conf'), path.join(dataDir, 'pg_hba.conf')], { encoding: 'utf8' }));
-    must('pg_ctl start', runAsPostgres(bin('pg_ctl'), ['-D', dataDir, '-l', logFile, '-w', '-t', '30', 'start']));
+    must('pg_ctl start', runAsPostgres(bin('pg_ctl'), ['-D', dataDir, '-l', logFile, '-w', '-t', '30', ...(speed ? ['-o', speed] : []), 'start']));
   } catch (e) {
     stop();
     throw e;

@@ -94,7 +94,20 @@ export function emittedObjects(manifests: readonly Manifest[]): EmittedObjects {
 function workloadObjects(app: App): Manifest[] {
   return app.node.findAll()
     .filter((c): c is Chart => Chart.isChart(c) && !ArgoCdChart.isArgoCdChart(c))
-    .flatMap((chart) => chart.node.findAll().filter(ApiObject.isApiObject).map((o) => o.toJson() as Manifest));
+    .flatMap((chart) => chart.node.findAll().filter(ApiObject.isApiObject).map(outline));
+}
+
+/**
+ * Kinds whose size grows with the data they carry (dashboards, rules), so only they can
+ * pass the client-side apply limit, and the HPAs, whose targets are read. Rendering just
+ * these keeps the project's derivation from resolving every object twice.
+ */
+const RENDERED_KINDS = new Set(['ConfigMap', 'PrometheusRule', 'HorizontalPodAutoscaler']);
+
+/** An object as {@link emittedObjects} reads it: whole for {@link RENDERED_KINDS}, else its kind, name and namespace. */
+function outline(o: ApiObject): Manifest {
+  if (RENDERED_KINDS.has(o.kind)) return o.toJson() as Manifest;
+  return { apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) } };
 }
 
 function syncPolicy(section: GitopsSection, options: string[]): SyncPolicy {

@@ -82,7 +82,7 @@ export const NETWORK_RULES: Rule[] = [
       && !index.find('ServiceAccount', p.owner.metadata?.namespace, p.spec.serviceAccountName))
       .map((p) => finding('service-account-exists', p.owner, `${p.specPath}.serviceAccountName`, `ServiceAccount "${p.spec.serviceAccountName}" is not in the output`))),
 
-  rule('config-map-exists', 'Every ConfigMap a pod refers to (env, envFrom, volumes) is in the output, but the CA bundle Kubernetes publishes in every namespace.',
+  rule('config-map-exists', 'Every ConfigMap a pod refers to (env, envFrom, volumes) is in the output, except the CA bundle Kubernetes publishes in every namespace.',
     'Create the ConfigMap in the same chart set, or mark the reference optional.',
     (index) => index.pods.flatMap((p) => configMapRefs(p)
       .filter(([name]) => name !== KUBERNETES_ROOT_CA && !index.find('ConfigMap', p.owner.metadata?.namespace, name))

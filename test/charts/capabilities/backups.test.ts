@@ -7,16 +7,17 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { stringify } from 'yaml';
-import { BACKUP_JOBS, DEADLINES, backupReaders, checkSection, deadlines } from '../../../charts/capabilities/backups';
-import { objectStoreHost } from '../../../charts/capabilities/database';
+import { BACKUP_JOBS, DEADLINES, HEARTBEAT_SECRET, backupReaders, checkSection, deadlines } from '../../../charts/capabilities/backups';
+import { DATABASE_SECRETS, databaseReaders, objectStoreHost, postgresFiles } from '../../../charts/capabilities/database';
 import { ProntoCharts } from '../../../charts/build-app';
-import { parseEnvironment } from '../../../config/load';
+import { EnvironmentConfig, parseEnvironment } from '../../../config/load';
 import { BACKUP_SCRIPT_FILES, RESTORE_TEST_ENV } from '../../../lib/backups';
+import { POSTGRES_FILES } from '../../../lib/database';
 import { Manifest, bytes, cpuMillis } from '../../../lib/core';
 import { checkCapacity, peakDemand, workloadPeaks } from '../../../lib/namespace';
 import { runGate } from '../../../lib/validation';
 import { VALID_ENV } from '../../fixtures/environments';
-import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, configProblems } from '../../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, configProblems, named } from '../../helpers';
 import { DATABASE_SECTIONS, FILE, load } from '../../lib/backups/fixture';
 
 const BASE = `${VALID_ENV}${DATABASE_SECTIONS}`;
@@ -176,6 +177,42 @@ describe('the backups capability', () => {
     expect(cronJob(off.manifests, BACKUP_JOBS.heartbeat)).toBeUndefined();
     expect(off.charts.graph.flows.some((f) => f.from.name === BACKUP_JOBS.heartbeat)).toBe(false);
     expect(envOf(cronJob(off.manifests, BACKUP_JOBS.restoreTest))).toMatchObject({ [RESTORE_TEST_ENV.recencyTable]: 'public.orders', [RESTORE_TEST_ENV.recencyColumn]: 'created_at' });
+  });
+
+  test('the heartbeat\'s role: PostgreSQL reads its login (its Vault reader and policy) and roles.sql creates it with CONNECT on the restore test\'s database and its schema', () => {
+    // In-process for the other configs: roles.sql and PostgreSQL's Vault reader (its pod annotations and policy come from it).
+    const roles = (c: EnvironmentConfig) => postgresFiles(c.capabilities.database!, c)[POSTGRES_FILES.roles];
+    const postgresSecrets = (c: EnvironmentConfig) => databaseReaders(c.capabilities.database!, c).find((r) => r.name === 'postgres')!.secrets;
+    const heartbeat = section.heartbeat as Exclude<typeof section.heartbeat, false>;
+    const [schema, table] = heartbeat.table.split('.');
+    const db = section.restoreTest.database;
+    // One Vault entry for the job and for PostgreSQL, so the password cannot drift.
+    expect(HEARTBEAT_SECRET).toBe(DATABASE_SECRETS.heartbeat);
+    expect(on.charts.files.find((f) => f.path === 'vault/policies/pronto-postgres.hcl')!.text).toContain(`path "secret/data/pronto/${HEARTBEAT_SECRET}"`);
+    const ann = named(on.manifests, 'StatefulSet', 'postgres').spec.template.metadata.annotations;
+    expect(ann['vault.hashicorp.com/agent-inject-secret-heartbeat-role']).toBe(`secret/data/pronto/${HEARTBEAT_SECRET}`);
+    expect(ann['vault.hashicorp.com/agent-inject-template-heartbeat-role']).toContain('{{ .Data.data.username }}\n{{ .Data.data.password }}');
+    const sql = named(on.manifests, 'ConfigMap', 'postgres').data[POSTGRES_FILES.roles] as string;
+    expect(sql).toBe(roles(config));
+    expect(sql).toContain('\\set writer_user `sed -n 1p /run/secrets/heartbeat-role`');
+    expect(sql).toContain(`SELECT format('GRANT CONNECT ON DATABASE %I TO %I', '${db}', :'writer_user') \\gexec\n\\connect ${db}\n`);
+    expect(sql).toContain(`SELECT format('CREATE SCHEMA %I AUTHORIZATION %I', '${schema}', :'writer_user')`);
+    expect(sql).toContain(`c.relname = '${table}'`);
+    expect(sql).toContain('ALTER ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS');
+    // Another table and database: the script follows the config.
+    const moved = roles(load(`${BASE}backups:\n  heartbeat: { table: public.beats }\n  restoreTest: { database: orders }\n`));
+    expect(moved).toContain(`'GRANT CONNECT ON DATABASE %I TO %I', 'orders'`);
+    expect(moved).toContain(`CREATE SCHEMA %I AUTHORIZATION %I', 'public'`);
+    // Heartbeat off, or backups off: roles.sql and PostgreSQL's secrets are exactly those without backups.
+    const without = load(BASE);
+    const noBeat = load(`${BASE}backups:\n  heartbeat: false\n  restoreTest:\n    recency: { table: public.orders, column: created_at }\n`);
+    expect(roles(without)).not.toContain('writer_user');
+    expect(roles(noBeat)).toBe(roles(without));
+    expect(postgresSecrets(noBeat)).toEqual(postgresSecrets(without));
+    expect(postgresSecrets(without).map((x) => x.path)).not.toContain(HEARTBEAT_SECRET);
+    expect(postgresSecrets(config).map((x) => x.path)).toContain(HEARTBEAT_SECRET);
+    // On, the heartbeat's part is appended: nothing before it changes.
+    expect(sql.startsWith(roles(without).replace(/\n$/, ''))).toBe(true);
   });
 
   test('alerts only when metrics are on: a PrometheusRule in the backups chart', () => {

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'fs';
 import { Testing } from 'cdk8s';
-import { stringify } from 'yaml';
+import { parseDocument, stringify } from 'yaml';
 import { buildApp } from '../../../charts/build-app';
 import { CAPABILITIES, CapabilityUnits } from '../../../charts/capabilities';
 import { AMBIENT_POLICIES_MISSING, calledServices } from '../../../charts/capabilities/circuit-breakers';
@@ -17,8 +17,8 @@ import {
 import { renderEnvironment } from '../../../charts/synthesize';
 import { CATALOG } from '../../../config/catalog';
 import { parseEnvironment } from '../../../config/load';
-import { ANNOTATION_INJECTED, Manifest, parseInjected } from '../../../lib/core';
-import { checkCapacity } from '../../../lib/namespace';
+import { ANNOTATION_INJECTED, ComputeResources, Manifest, bytes, cpuMillis, parseInjected } from '../../../lib/core';
+import { checkCapacity, peakDemand, workloadPeaks } from '../../../lib/namespace';
 import { ANNOTATION_EXCLUDE_OUTBOUND_PORTS, BREAKER_ENV_SUFFIXES, ISTIO_PROXY_ANNOTATIONS, LABEL_ISTIO_INJECT, breakerEnvName } from '../../../lib/resilience';
 import { runGate } from '../../../lib/validation';
 import { VALID_ENV } from '../../fixtures/environments';
@@ -29,8 +29,9 @@ const NO_MESH = 'circuitBreakers: {}\n';
 const AMBIENT = 'circuitBreakers:\n  mesh: { type: istio, dataPlane: ambient }\n';
 const CNI = 'circuitBreakers:\n  mesh: { type: istio, dataPlane: cni }\n';
 /**
- * CNI in the shipped environments: staging's quota (20 CPU of limits) holds the injected
- * proxies at 100m CPU limit each, not at the 200m default (22.2 CPU); dev and prod hold 200m.
+ * CNI in the shipped environments, with proxies at half the default CPU limit. The shipped
+ * quotas are sized without a mesh: the cases with CNI raise them by what the injected proxies
+ * demand (see {@link withProxyQuota}), as switching the mesh on in a shipped file would.
  */
 const CNI_SHIPPED = 'circuitBreakers:\n  mesh:\n    type: istio\n    dataPlane: cni\n    proxy:\n      resources:\n        limits: { cpu: 100m }\n';
 const MODES: Array<[string, string]> = [['no mesh', NO_MESH], ['ambient', AMBIENT], ['cni', CNI_SHIPPED]];
@@ -273,7 +274,7 @@ describe('ambient with the networkPolicies capability is refused', () => {
   });
 
   test('cni with networkPolicies, and ambient without them, are accepted', () => {
-    expect(renderText(withSection('staging', CNI_SHIPPED), 'config/staging.yaml').findings).toEqual([]);
+    expect(renderText(withProxyQuota(withSection('staging', CNI_SHIPPED), 'config/staging.yaml'), 'config/staging.yaml').findings).toEqual([]);
     expect(renderText(stripSection(withSection('staging', AMBIENT), 'networkPolicies'), 'config/staging.yaml').findings).toEqual([]);
   });
 });
@@ -318,12 +319,64 @@ describe('circuitBreakers config errors name file:line, field, expected and foun
 /** A shipped environment file with `section` as its circuitBreakers section (the shipped one, if any, removed). */
 const withSection = (env: string, section: string) => `${stripSection(readFileSync(`${CONFIG_DIR}/${env}.yaml`, 'utf8'), 'circuitBreakers')}${section}`;
 
+/** The quota lines the injected proxies count against, with how each reads an amount. */
+const COMPUTE_LINES = [
+  { line: 'requests.cpu', path: ['requests', 'cpu'], cpu: true, amount: (r: ComputeResources) => r.requests.cpu },
+  { line: 'requests.memory', path: ['requests', 'memory'], cpu: false, amount: (r: ComputeResources) => r.requests.memory },
+  { line: 'limits.cpu', path: ['limits', 'cpu'], cpu: true, amount: (r: ComputeResources) => r.limits.cpu },
+  { line: 'limits.memory', path: ['limits', 'memory'], cpu: false, amount: (r: ComputeResources) => r.limits.memory },
+] as const;
+const quantity = (cpu: boolean, n: number) => (cpu ? `${n}m` : n % 2 ** 20 === 0 ? `${n / 2 ** 20}Mi` : String(n));
+const parseQuantity = (cpu: boolean, q: string) => (cpu ? cpuMillis(String(q)) : bytes(String(q)));
+/** One build per environment file text, without the gate and the capacity guard (read only). */
+const buildText = cached((text: string, file: string) => buildEnvironment(parseEnvironment(text, file)).manifests);
+/** What every object of an environment demands at peak on a quota line, as the capacity guard counts it. */
+const demandOf = (manifests: Manifest[], line: string) => workloadPeaks(manifests).reduce((sum, p) => sum + peakDemand(p, line), 0);
+
+/**
+ * What the injected proxies of an environment text demand at peak, per compute quota line,
+ * derived without the guard's reading of the pods: every pod labelled for injection × the
+ * proxy's requests or limits from the section.
+ */
+function proxyDemand(text: string, file: string): Record<string, number> {
+  const config = parseEnvironment(text, file);
+  const resources = config.capabilities.circuitBreakers!.mesh!.proxy!.resources as ComputeResources;
+  const manifests = buildText(text, file);
+  const proxied = workloadPeaks(manifests).filter((peak) => {
+    const m = manifests.find((o) => `${o.kind}/${o.metadata?.name}` === peak.workload) as any;
+    const template = m?.kind === 'CronJob' ? m.spec.jobTemplate.spec.template : m?.spec?.template;
+    return template?.metadata?.labels?.[LABEL_ISTIO_INJECT] === 'true';
+  });
+  expect(proxied.length).toBeGreaterThan(0);
+  const pods = proxied.reduce((sum, p) => sum + p.pods, 0);
+  return Object.fromEntries(COMPUTE_LINES.map(({ line, cpu, amount }) => [line, pods * parseQuantity(cpu, amount(resources))]));
+}
+
+/** `text` with each compute line of its quota set by `value(line, shipped amount)` (comments and line numbers kept). */
+function withQuota(text: string, value: (line: string, shipped: number) => number): string {
+  const doc = parseDocument(text);
+  for (const { line, path, cpu } of COMPUTE_LINES) {
+    const shipped = doc.getIn(['namespace', 'quota', ...path]) as string;
+    doc.setIn(['namespace', 'quota', ...path], quantity(cpu, value(line, parseQuantity(cpu, shipped))));
+  }
+  return doc.toString();
+}
+
+/** `text` (with a CNI mesh) with its quota raised by exactly what the injected proxies demand. */
+const withProxyQuota = (text: string, file: string) => {
+  const extra = proxyDemand(text, file);
+  return withQuota(text, (line, shipped) => shipped + extra[line]);
+};
+
 describe('the shipped environments with the section on', () => {
 
   test.each(ENVIRONMENTS.flatMap((env) => MODES.map(([mode, section]) => [env, mode, section])))(
     '%s, %s: every object passes the gate and the capacity guard', (env, _mode, section) => {
       // Ambient under the shipped network policies is refused (see below): the ambient case runs without them.
-      const text = section === AMBIENT ? stripSection(withSection(env, section), 'networkPolicies') : withSection(env, section);
+      // CNI runs with the quota raised by its proxies' demand, and by nothing more.
+      const file = `config/${env}.yaml`;
+      const text = section === AMBIENT ? stripSection(withSection(env, section), 'networkPolicies')
+        : section === CNI_SHIPPED ? withProxyQuota(withSection(env, section), file) : withSection(env, section);
       const config = parseEnvironment(text, `config/${env}.yaml`);
       const rendered = renderText(text, `config/${env}.yaml`);
       expect(rendered.findings).toEqual([]);
@@ -341,9 +394,26 @@ describe('the shipped environments with the section on', () => {
 });
 
 describe('the capacity guard counts the injected proxies', () => {
-  test('staging with CNI at the default proxy limits exceeds its CPU-limits quota, and the guard says so', () => {
-    const text = withSection('staging', CNI);
-    expect(problems(() => renderEnvironment(parseEnvironment(text, 'config/staging.yaml')))).toContain('namespace.quota.limits.cpu: expected the quota to hold every workload');
+  const file = 'config/staging.yaml';
+  const text = withSection('staging', CNI);
+
+  test('staging with CNI at the default proxy limits: the guard counts every injected proxy, at its requests and limits, and nothing more', () => {
+    const noMesh = buildText(withSection('staging', NO_MESH), file);
+    const extra = proxyDemand(text, file);
+    for (const { line } of COMPUTE_LINES) {
+      expect([line, extra[line] > 0]).toEqual([line, true]);
+      expect([line, demandOf(buildText(text, file), line)]).toEqual([line, demandOf(noMesh, line) + extra[line]]);
+    }
+  });
+
+  test('a quota exactly at that demand passes; a millicore of CPU limits less, and the guard says so with file:line', () => {
+    const manifests = buildText(text, file);
+    const exact = withQuota(text, (line) => demandOf(manifests, line));
+    expect(renderText(exact, file).findings).toEqual([]);
+    const short = withQuota(text, (line) => demandOf(manifests, line) - (line === 'limits.cpu' ? 1 : 0));
+    const got = problems(() => renderEnvironment(parseEnvironment(short, file)));
+    expect(got).toContain(`${file}:${lineOf(short, '    limits:')}: namespace.quota.limits.cpu: expected the quota to hold every workload`);
+    expect(got).not.toContain('namespace.quota.requests.cpu');
   });
 });
 

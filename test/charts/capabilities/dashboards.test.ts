@@ -7,12 +7,14 @@ import { readFileSync } from 'fs';
 import { Testing } from 'cdk8s';
 import { parse } from 'yaml';
 import { CapabilityContext } from '../../../charts/capabilities/capability';
+import { SYNC_WAVES } from '../../../charts/capabilities/gitops/sync-waves';
 import { datasourceUids, grafanaCharts } from '../../../charts/capabilities/metrics/grafana';
 import { renderEnvironment } from '../../../charts/synthesize';
 import { CATALOG } from '../../../config/catalog';
 import { EnvironmentConfig, parseEnvironment } from '../../../config/load';
 import { Catalog } from '../../../config/schema';
 import { Manifest } from '../../../lib/core';
+import { SYNC_WAVE_ANNOTATION } from '../../../lib/gitops';
 import {
   DASHBOARD_VARIABLES, GrafanaDashboard, GrafanaDatasources, MAX_GRAFANA_UID_LENGTH, TRACE_ID_MATCHER, grafanaUid, prometheusDatasource, redDashboard,
 } from '../../../lib/dashboards';
@@ -79,7 +81,9 @@ describe.each(ENVIRONMENTS)('the dashboards of the shipped %s, metrics on', (env
     for (const { configMap, file, json } of dashboards.values()) {
       expect(configMap.metadata.namespace).toBe(config.namespace.name);
       expect(configMap.metadata.labels).toMatchObject({ grafana_dashboard: '1', 'app.kubernetes.io/name': configMap.metadata.name, 'app.kubernetes.io/part-of': 'pronto' });
-      expect(configMap.metadata.annotations).toEqual({ grafana_folder: section.grafana.folder });
+      // With GitOps on, Argo CD applies them in the config wave, before the pods (charts/capabilities/gitops/sync-waves.ts).
+      const wave = config.capabilities.gitops !== undefined ? { [SYNC_WAVE_ANNOTATION]: String(SYNC_WAVES.config) } : {};
+      expect(configMap.metadata.annotations).toEqual({ grafana_folder: section.grafana.folder, ...wave });
       expect(file).toBe(`${json.uid}.json`);
       expect(json.id).toBeUndefined();
       expect(json.title).toContain(`(${config.name})`);

@@ -9,8 +9,7 @@ import { LOG_HEADROOM_MI, WRITABLE_BASE_MI, writableSizeMi } from '../../../char
 import { renderEnvironment } from '../../../charts/synthesize';
 import { CATALOG, GATEWAY } from '../../../config/catalog';
 import { parseEnvironment } from '../../../config/load';
-import { Manifest, bytes, serviceHost } from '../../../lib/core';
-import { ANNOTATION_CONFIG_CHECKSUM } from '../../../lib/gateway';
+import { ANNOTATION_CONFIG_CHECKSUM, Manifest, bytes, serviceHost } from '../../../lib/core';
 import { runGate } from '../../../lib/validation';
 import { DEFAULT_SERVICE_PORT } from '../../../lib/workload';
 import { VALID_ENV } from '../../fixtures/environments';

@@ -15,11 +15,13 @@ import { parseEnvironment } from '../../../config/load';
 import { Manifest } from '../../../lib/core';
 import { ARGOCD_FOLDER, SYNC_WAVE_ANNOTATION } from '../../../lib/gitops';
 import { isNamespaced, runGate } from '../../../lib/validation';
-import { CONFIG_DIR, ENVIRONMENTS, configProblems } from '../../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, configProblems, stripSection } from '../../helpers';
 
 const REPO = 'https://git.example.com/platform/gitops.git';
 const section = (env: string, extra = '') => `gitops:\n  repository:\n    url: ${REPO}\n    path: pronto/${env}\n${extra}`;
 const shipped = (env: string) => readFileSync(`${CONFIG_DIR}/${env}.yaml`, 'utf8');
+/** The shipped environment without its gitops section: the base every case adds its own section to. */
+const withoutGitops = (env: string) => stripSection(shipped(env), 'gitops');
 /** Renders are memoized: several tests read the same environment. */
 const renders = new Map<string, ReturnType<typeof renderEnvironment>>();
 const render = (text: string, env = 'prod') => {
@@ -36,7 +38,7 @@ const named = (manifests: Manifest[], kind: string, name: string) => {
 const wave = (m: Manifest) => Number(m.metadata.annotations?.[SYNC_WAVE_ANNOTATION]);
 
 describe.each(ENVIRONMENTS)('gitops on in %s', (env) => {
-  const text = `${shipped(env)}${section(env)}`;
+  const text = `${withoutGitops(env)}${section(env)}`;
   const rendered = render(text, env);
   const config = parseEnvironment(text, `config/${env}.yaml`);
   const names = argoNames(config);
@@ -107,7 +109,7 @@ describe.each(ENVIRONMENTS)('gitops on in %s', (env) => {
   });
 
   test('the environment\'s objects are the same with gitops on, sync-wave annotations aside', () => {
-    const off = render(shipped(env), env).manifests;
+    const off = render(withoutGitops(env), env).manifests;
     const strip = (m: Manifest) => {
       const copy = structuredClone(m);
       delete copy.metadata.annotations?.[SYNC_WAVE_ANNOTATION];
@@ -124,10 +126,10 @@ test('some shipped environment autoscales, so the ignoreDifferences comparison a
 
 describe('gitops off', () => {
   test.each(ENVIRONMENTS)('%s: no sync wave, no Argo CD object, no argocd/ folder; false is the same as absent', (env) => {
-    const off = render(shipped(env), env);
+    const off = render(withoutGitops(env), env);
     expect(off.manifests.some((m) => m.metadata.annotations?.[SYNC_WAVE_ANNOTATION] !== undefined)).toBe(false);
     expect(off.files.some((f) => f.name.startsWith(`${ARGOCD_FOLDER}/`))).toBe(false);
-    const disabled = render(`${shipped(env)}gitops: false\n`, env);
+    const disabled = render(`${withoutGitops(env)}gitops: false\n`, env);
     expect(disabled.files).toEqual(off.files);
   });
 });
@@ -167,7 +169,7 @@ describe('sync-wave table', () => {
 });
 
 describe('add-ons', () => {
-  const prod = shipped('prod');
+  const prod = withoutGitops('prod');
   const applications = (extra = '', base = prod) => render(`${base}${section('prod', extra)}`).manifests.filter((m) => m.kind === 'Application') as any[];
   const chartOf = (apps: any[], chart: string) => apps.find((a) => a.spec.source.chart === chart);
 
@@ -226,7 +228,7 @@ describe('add-ons', () => {
 
 describe('sync policy', () => {
   test('automated prune and self-heal by default; prod can keep self-heal without prune, or sync by hand', () => {
-    const app = (extra: string) => render(`${shipped('prod')}${section('prod', extra)}`).manifests
+    const app = (extra: string) => render(`${withoutGitops('prod')}${section('prod', extra)}`).manifests
       .find((m) => m.kind === 'Application' && m.metadata.name === 'pronto-prod') as any;
     expect(app('').spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
     expect(app('  sync:\n    automated: { prune: false }\n').spec.syncPolicy.automated).toEqual({ prune: false, selfHeal: true });
@@ -243,7 +245,7 @@ describe('sync policy', () => {
 
 describe('bad gitops sections', () => {
   const FILE = 'config/test.yaml';
-  const base = shipped('dev');
+  const base = withoutGitops('dev');
   const line = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
   test.each([
     ['a missing repository path', '  repository:\n    url: https://git.example.com/x.git\n', 'gitops.repository.path', 'expected the folder of the GitOps repository', '  repository:'],

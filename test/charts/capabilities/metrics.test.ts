@@ -11,7 +11,6 @@
 import { Testing } from 'cdk8s';
 import { stringify } from 'yaml';
 import { buildApp } from '../../../charts/build-app';
-import { CAPABILITIES, CapabilityUnits } from '../../../charts/capabilities';
 import { MULTIPROC_ENV, MULTIPROC_PATH, MULTIPROC_VOLUME, METRICS_PORT_NAME, ruleGroups, sloOf } from '../../../charts/capabilities/metrics';
 import { DEFAULT_SLO, FLASK_LATENCY_BUCKETS } from '../../../charts/capabilities/metrics/config';
 import { renderEnvironment } from '../../../charts/synthesize';
@@ -22,8 +21,8 @@ import { Manifest } from '../../../lib/core';
 import { SLO_WINDOWS, errorBudget, formatNumber, runbookUrl } from '../../../lib/metrics';
 import { checkCapacity } from '../../../lib/namespace';
 import { VALID_ENV } from '../../fixtures/environments';
-import { ENVIRONMENTS, configProblems, selects } from '../../helpers';
-import { SHIPPED_METRICS, withMetrics } from '../../lib/metrics/fixture';
+import { ENVIRONMENTS, cached, configProblems, selects } from '../../helpers';
+import { withMetrics } from '../../lib/metrics/fixture';
 
 const FILE = 'config/test.yaml';
 const SECTION = 'metrics: {}\n';
@@ -184,42 +183,83 @@ function buildFlows(config: ReturnType<typeof load>) {
   return buildApp(app, config).graph.flows.filter((f) => f.declaredBy === 'metrics');
 }
 
+/** A shipped environment (with its metrics section, or `section` in its place) rendered through the gate, once per suite. */
+const renderShipped = cached((env: string, section?: string) => renderEnvironment(parseEnvironment(withMetrics(env, section), `config/${env}.yaml`)));
+
+/** The container port a Service's port reaches on the pods of `template` (a number, or a named port resolved). */
+const containerPort = (servicePort: any, template: any): number | undefined => (typeof servicePort.targetPort === 'number'
+  ? servicePort.targetPort
+  : [...template.spec.containers, ...(template.spec.initContainers ?? [])].flatMap((c: any) => c.ports ?? [])
+    .find((p: any) => p.name === (servicePort.targetPort ?? servicePort.name))?.containerPort);
+
 describe('the shipped environments with the section on', () => {
   test.each(ENVIRONMENTS)('%s: every object passes the gate and the capacity guard, every service is scraped', (env) => {
     const config = parseEnvironment(withMetrics(env), `config/${env}.yaml`);
-    const rendered = renderEnvironment(config);
+    const rendered = renderShipped(env);
     expect(rendered.findings).toEqual([]);
     expect(checkCapacity(rendered.manifests, config.namespace.name)).toEqual([]);
-    expect(rendered.manifests.filter((m) => m.kind === 'ServiceMonitor').map((m) => m.metadata!.name).sort()).toEqual(config.services.map((s) => s.name).sort());
-    if (config.capabilities.networkPolicies) {
-      // The network policies let Prometheus in on every service's port.
-      const policies = rendered.manifests.filter((m) => m.kind === 'NetworkPolicy') as any[];
-      for (const svc of config.services) {
-        const policy = policies.find((p) => p.metadata.name === svc.name);
-        const from = policy.spec.ingress.filter((i: any) => i.from?.some((p: any) => p.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === config.capabilities.metrics!.prometheus.namespace));
-        expect(from.flatMap((i: any) => i.ports.map((p: any) => p.port))).toContain(svc.catalog.port);
+    const monitors = rendered.manifests.filter((m) => m.kind === 'ServiceMonitor') as any[];
+    // Every catalog service by the monitor named after it; other capabilities (the data tier) may add their own.
+    expect(monitors.map((m) => m.metadata.name)).toEqual(expect.arrayContaining(config.services.map((s) => s.name)));
+    const policies = rendered.manifests.filter((m) => m.kind === 'NetworkPolicy') as any[];
+    const prometheusNs = config.capabilities.metrics!.prometheus.namespace;
+    const workloads = rendered.manifests.filter((m) => ['Deployment', 'StatefulSet'].includes(m.kind)) as any[];
+    // Every monitor, whoever renders it, scrapes a port that exists, each pod once, and the network policies (when on) let Prometheus in on it.
+    for (const monitor of monitors) {
+      const selected = rendered.manifests.filter((m) => m.kind === 'Service' && selects(monitor.spec.selector.matchLabels, m.metadata?.labels ?? {})) as any[];
+      for (const endpoint of monitor.spec.endpoints) {
+        // The Prometheus Operator scrapes the selected Services that have the named port.
+        const scraped = selected.filter((s) => s.spec.ports.some((p: any) => p.name === endpoint.port));
+        expect([monitor.metadata.name, endpoint.port, scraped.length > 0]).toEqual([monitor.metadata.name, endpoint.port, true]);
+        const pods = workloads.filter((w) => scraped.some((s) => selects(s.spec.selector, w.spec.template.metadata.labels)));
+        expect(pods.length).toBeGreaterThan(0);
+        for (const w of pods) {
+          const labels = w.spec.template.metadata.labels;
+          const via = scraped.filter((s) => selects(s.spec.selector, labels));
+          expect([w.metadata.name, via.length]).toEqual([w.metadata.name, 1]);
+          const number = containerPort(via[0].spec.ports.find((p: any) => p.name === endpoint.port), w.spec.template);
+          expect([w.metadata.name, endpoint.port, number]).toEqual([w.metadata.name, endpoint.port, expect.any(Number)]);
+          if (!config.capabilities.networkPolicies) continue;
+          const admitted = policies.filter((p) => selects(p.spec.podSelector.matchLabels ?? {}, labels))
+            .flatMap((p) => p.spec.ingress)
+            .filter((i: any) => i.from?.some((f: any) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === prometheusNs))
+            .flatMap((i: any) => i.ports.map((p: any) => p.port));
+          expect([w.metadata.name, admitted]).toEqual([w.metadata.name, expect.arrayContaining([number])]);
+        }
       }
     }
   });
 });
 
 describe('the metrics capability, off', () => {
-  const renderWith = (text: string, file: string, units: CapabilityUnits = CAPABILITIES) => {
+  /** Every object (and the whole output as text: objects and extra files) of an environment text. */
+  const build = cached((text: string, file: string) => {
     const app = Testing.app();
-    const built = buildApp(app, parseEnvironment(text, file), units);
-    return [...app.charts.flatMap((c) => c.toJson()).map((m) => stringify(m)), ...built.files.map((f) => `${f.path}\n${f.text}`)].join('---\n');
-  };
-  const WITHOUT = { ...CAPABILITIES, metrics: { id: 'metrics' } } as CapabilityUnits;
+    const built = buildApp(app, parseEnvironment(text, file));
+    const manifests = app.charts.flatMap((c) => c.toJson()) as Manifest[];
+    return { manifests, text: [...manifests.map((m) => stringify(m)), ...built.files.map((f) => `${f.path}\n${f.text}`)].join('---\n') };
+  });
+  const renderWith = (text: string, file: string) => build(text, file).text;
 
-  test.each(ENVIRONMENTS)('%s: without the section, or with `metrics: false`, the output is byte-identical to the output without the capability', (env) => {
+  test.each(ENVIRONMENTS)('%s: without the section, or with `metrics: false`, the output is byte-identical, and no capability renders anything for metrics', (env) => {
     const file = `config/${env}.yaml`;
-    const full = withMetrics(env, SHIPPED_METRICS[env]);
+    const config = parseEnvironment(withMetrics(env), file);
     const stripped = withMetrics(env, '');
-    const expected = renderWith(full, file, WITHOUT);
-    expect(renderWith(full, file)).not.toBe(expected);
-    expect(renderWith(stripped, file)).toBe(expected);
+    expect(stripped).not.toMatch(/^metrics:/m);
+    expect(parseEnvironment(stripped, file).capabilities.metrics).toBeFalsy();
+    const expected = renderWith(stripped, file);
+    // The section does change the output, so the comparisons below can fail.
+    expect(renderWith(withMetrics(env), file)).not.toBe(expected);
     expect(renderWith(`${stripped}metrics: false\n`, file)).toBe(expected);
+    // Nothing of metrics is left, whichever capability would render it (the data tier's exporters' monitors and alerts, the backups' alerts).
+    const manifests = build(stripped, file).manifests as any[];
+    expect(manifests.filter((m) => ['ServiceMonitor', 'PodMonitor', 'PrometheusRule'].includes(m.kind))).toEqual([]);
+    expect(manifests.filter((m) => m.kind === 'ConfigMap' && (m.metadata.labels?.grafana_dashboard || m.metadata.labels?.grafana_datasource))).toEqual([]);
     expect(expected).not.toContain(MULTIPROC_ENV);
+    const prometheus = config.capabilities.metrics!.prometheus;
+    const fromPrometheus = manifests.filter((m) => m.kind === 'NetworkPolicy').flatMap((p) => p.spec.ingress ?? []).flatMap((i: any) => i.from ?? [])
+      .filter((f: any) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === prometheus.namespace && selects(f.podSelector?.matchLabels ?? {}, prometheus.podLabels));
+    expect(fromPrometheus).toEqual([]);
   });
 });
 

@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { buildApp } from '../../../charts/build-app';
 import { CAPABILITIES, Capability, CapabilityUnits, SectionSpec } from '../../../charts/capabilities';
 import { renderEnvironment } from '../../../charts/synthesize';
-import { CATALOG, GATEWAY } from '../../../config/catalog';
+import { CATALOG, DATA_STORES, GATEWAY } from '../../../config/catalog';
 import { Catalog } from '../../../config/schema';
 import { ConfigError, EnvironmentConfig, parseEnvironment } from '../../../config/load';
 import { ConnectionGraph, Endpoint, Manifest, endpointKey, workloadEndpoint } from '../../../lib/core';
@@ -69,6 +69,16 @@ function synth(config: EnvironmentConfig, units: CapabilityUnits = CAPABILITIES)
 const synthText = cached((text: string, file: string) => synth(parseEnvironment(text, file)));
 /** renderEnvironment() likewise. */
 const renderText = cached((text: string, file: string) => renderEnvironment(parseEnvironment(text, file)));
+
+/**
+ * The address blocks of every external host: those of `networkPolicies.externalHosts`, and the
+ * blocks a capability's flow carries itself (the database's object store) for hosts the
+ * section does not name (the section's win).
+ */
+function externalBlocks(config: EnvironmentConfig, graph: ConnectionGraph): Record<string, Array<{ cidr: string; except?: string[] }>> {
+  const carried = graph.flows.flatMap((f) => [f.from, f.to]).flatMap((e) => (e.kind === 'external' && e.blocks ? [[e.name, e.blocks.map((cidr) => ({ cidr }))] as const] : []));
+  return { ...Object.fromEntries(carried), ...(config.capabilities.networkPolicies!.externalHosts as Record<string, Array<{ cidr: string; except?: string[] }>>) };
+}
 
 // ---------------------------------------------------------------- an independent NetworkPolicy evaluator
 
@@ -370,22 +380,36 @@ describe.each(ENVS)('on, in $name', ({ file, text }) => {
   test('each service accepts its callers on its port, and reaches its callees, data stores, hosts and DNS (those that run)', () => {
     const running = new Set(charts.graph.workloads.map((w) => w.name));
     const names = (rules: any[], dir: 'from' | 'to') => rules.flatMap((r) => r[dir]).map((p: any) => p.podSelector?.matchLabels?.['app.kubernetes.io/name']).filter(Boolean).sort();
+    /** The pods a peer of the graph selects by name: a running workload, or a foreign endpoint's pods. */
+    const podName = (e: Endpoint): string | undefined => (e.kind === 'workload' ? (running.has(e.name) ? e.name : undefined)
+      : e.kind === 'foreign' ? e.podLabels['app.kubernetes.io/name'] : undefined);
+    /** Besides the catalog's edges: what the enabled capabilities declared (Vault, a collector, Prometheus…). */
+    const declared = charts.graph.flows.filter((f) => !['catalog', 'cluster'].includes(f.declaredBy));
+    const key = (p: { port: number | string; protocol?: string }) => `${p.protocol ?? 'TCP'}/${p.port}`;
     for (const svc of config.services) {
+      const me = (e: Endpoint) => e.kind === 'workload' && e.name === svc.name;
       const spec = policies.find((p) => p.metadata.name === svc.name)!.spec;
       expect(spec.podSelector).toEqual({ matchLabels: { 'app.kubernetes.io/instance': svc.name, 'app.kubernetes.io/name': svc.name } });
       const callers = config.services.filter((s) => s.catalog.calls.includes(svc.name)).map((s) => s.name);
       const routed = svc.catalog.route && running.has(GATEWAY) ? [GATEWAY] : [];
-      expect(names(spec.ingress, 'from')).toEqual([...callers, ...routed].sort());
-      for (const rule of spec.ingress) expect(rule.ports).toEqual([{ protocol: 'TCP', port: svc.catalog.port }]);
-      const stores = svc.catalog.dataStores.map((d) => ({ postgres: 'pgbouncer', redis: 'redis' })[d]).filter((h) => running.has(h));
-      // Besides the catalog's edges: the pods the enabled capabilities declared (Vault, a collector).
-      const declared = charts.graph.flows.filter((f) => f.from.name === svc.name && !['catalog', 'cluster'].includes(f.declaredBy))
-        .map((f) => (f.to.kind === 'workload' ? f.to.name : f.to.kind === 'foreign' ? f.to.podLabels['app.kubernetes.io/name'] : undefined))
-        .filter((n): n is string => n !== undefined && (running.has(n) || !charts.graph.workloads.some((w) => w.name === n)));
-      expect(names(spec.egress, 'to')).toEqual([...new Set([...svc.catalog.calls, ...stores, ...declared])].sort());
+      const declaredIn = declared.filter((f) => me(f.to)).map((f) => podName(f.from)).filter((n): n is string => n !== undefined);
+      expect(names(spec.ingress, 'from')).toEqual([...new Set([...callers, ...routed, ...declaredIn])].sort());
+      // The catalog's callers (and the gateway) on the service's port; any other peer on the ports its flows name.
+      for (const rule of spec.ingress) {
+        for (const peer of rule.from.map((p: any) => p.podSelector?.matchLabels?.['app.kubernetes.io/name'])) {
+          const ports = [...callers, ...routed].includes(peer) ? [{ protocol: 'TCP', port: svc.catalog.port }]
+            : declared.filter((f) => me(f.to) && podName(f.from) === peer).flatMap((f) => f.ports);
+          expect([peer, rule.ports.map(key).sort()]).toEqual([peer, [...new Set(ports.map(key))].sort()]);
+        }
+      }
+      const stores = svc.catalog.dataStores.map((d) => DATA_STORES[d].host).filter((h) => running.has(h));
+      const declaredOut = declared.filter((f) => me(f.from)).map((f) => podName(f.to)).filter((n): n is string => n !== undefined);
+      expect(names(spec.egress, 'to')).toEqual([...new Set([...svc.catalog.calls, ...stores, ...declaredOut])].sort());
       const cidrs = spec.egress.flatMap((r: any) => r.to).filter((p: any) => p.ipBlock).map((p: any) => p.ipBlock.cidr).sort();
-      const blocks = config.capabilities.networkPolicies!.externalHosts as Record<string, Array<{ cidr: string }>>;
-      expect(cidrs).toEqual(svc.catalog.externalHosts.flatMap((h) => blocks[h.split(':')[0]].map((b) => b.cidr)).sort());
+      const blocks = externalBlocks(config, charts.graph);
+      const hosts = [...svc.catalog.externalHosts.map((h) => h.split(':')[0]),
+        ...declared.filter((f) => me(f.from) && f.to.kind === 'external').map((f) => f.to.name)];
+      expect(cidrs).toEqual([...new Set(hosts)].flatMap((h) => blocks[h].map((b) => b.cidr)).sort());
       expect(spec.egress).toContainEqual({
         to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': config.cluster.dns.namespace } }, podSelector: { matchLabels: config.cluster.dns.podLabels } }],
         ports: [{ protocol: 'TCP', port: 53 }, { protocol: 'UDP', port: 53 }],
@@ -404,7 +428,7 @@ describe.each(ENVS)('on, in $name', ({ file, text }) => {
   });
 
   test('the flows the policies allow are exactly the graph\'s, for every pair of pods, DNS and the external blocks', () => {
-    const m = matrix(manifests, charts.graph, config, config.capabilities.networkPolicies!.externalHosts as any);
+    const m = matrix(manifests, charts.graph, config, externalBlocks(config, charts.graph));
     expect(m.missing).toEqual([]);
     expect(m.extra).toEqual([]);
     expect(m.expected).toBeGreaterThan(0);

@@ -1,7 +1,7 @@
 import { Testing } from 'cdk8s';
 import { stringify } from 'yaml';
-import { UpstreamImage } from '../../../lib/core';
-import { ANNOTATION_CONFIG_CHECKSUM, GATEWAY_TLS_DIR, Gateway, GatewayProps, renderModSecurityConf, renderNginxConf, sha256Hex } from '../../../lib/gateway';
+import { ANNOTATION_CONFIG_CHECKSUM, UpstreamImage, sha256Hex } from '../../../lib/core';
+import { GATEWAY_TLS_DIR, Gateway, GatewayProps, renderModSecurityConf, renderNginxConf } from '../../../lib/gateway';
 import { gateFindingsInNamespace } from '../../helpers';
 import { MODEL } from './fixture';
 

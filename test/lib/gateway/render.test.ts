@@ -1,4 +1,5 @@
-import { GatewayModel, IMAGE_PATHS, gatewayModelProblems, renderModSecurityConf, renderNginxConf, sha256Hex } from '../../../lib/gateway';
+import { sha256Hex } from '../../../lib/core';
+import { GatewayModel, IMAGE_PATHS, gatewayModelProblems, renderModSecurityConf, renderNginxConf } from '../../../lib/gateway';
 import { MODEL } from './fixture';
 
 /** The body of each `location` block of the public server (not the probes' server), by matcher. */

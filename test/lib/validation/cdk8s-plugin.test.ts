@@ -2,9 +2,9 @@
  * The gate as the cdk8s CLI runs it: the validation plugin named in cdk8s.yaml, over the
  * files an app wrote, reported in cdk8s's own format.
  *
- * The passing report (status success, no waivers) is checked where the CLI already runs the
- * plugin over the real output of every environment: test/main/e2e.test.ts, so that this file
- * starts one CLI process (seconds each), not two.
+ * The passing report (status success, and the waivers in force: the gate's, environment by
+ * environment) is checked where the CLI already runs the plugin over the real output of every
+ * environment: test/main/e2e.test.ts, so that this file starts one CLI process (seconds each), not two.
  */
 import { spawnSync } from 'child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';

@@ -1,15 +1,39 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
+import { COLLECTOR } from '../../../charts/capabilities/tracing';
+import { resourceName } from '../../../lib/core';
+import { collectorWaivers } from '../../../lib/tracing';
 import {
-  ALL_RULES, Manifest, ManifestIndex, PodTemplate, WAIVER_PREFIX, formatReport, matches, runGate, selectorMatches,
+  ALL_RULES, Manifest, ManifestIndex, PodTemplate, WAIVER_PREFIX, Waiver, formatReport, matches, runGate, selectorMatches,
 } from '../../../lib/validation';
 import { ENVIRONMENTS, environment, named, synthEnvironment } from '../../helpers';
 
+const README = readFileSync(path.join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+
+/**
+ * The waivers an environment may carry: the ones the README documents ("Validation gate",
+ * "Waivers"), i.e. the OpenTelemetry collector's (tracing on), each with the reason it was
+ * written with, on its Deployment only. Nothing else may be waived.
+ */
+function documentedWaivers(env: string): Waiver[] {
+  const config = environment(env);
+  if (!config.capabilities.tracing) return [];
+  const ns = config.namespace.name;
+  return Object.entries(collectorWaivers(resourceName(ns, COLLECTOR)))
+    .map(([rule, reason]) => ({ rule, object: `Deployment ${ns}/${COLLECTOR}`, reason, waived: 1 }));
+}
+
+const byRuleAndObject = (a: Waiver, b: Waiver) => `${a.rule} ${a.object}`.localeCompare(`${b.rule} ${b.object}`);
+
 describe('validation gate', () => {
-  test.each(ENVIRONMENTS)('the synthesized %s environment passes with zero findings and zero waivers', (env) => {
+  test.each(ENVIRONMENTS)('the synthesized %s environment passes with zero findings and only the documented waivers', (env) => {
     const result = runGate(synthEnvironment(environment(env)));
     expect(result.findings).toEqual([]);
-    expect(result.waivers).toEqual([]);
+    expect(result.waivers).toEqual(documentedWaivers(env));
+  });
+
+  test('the shipped environments carry the collector\'s waiver, so the comparison above is not vacuous', () => {
+    expect(ENVIRONMENTS.some((env) => documentedWaivers(env).length > 0)).toBe(true);
   });
 
   test('a waiver with a reason silences one rule on one object, and is reported', () => {
@@ -20,9 +44,10 @@ describe('validation gate', () => {
     named(set, 'Deployment', 'order-service').metadata.annotations[`${WAIVER_PREFIX}no-service-account-token`] = 'Vault agent authenticates with the token';
     const result = runGate(set);
     expect(result.findings.map((f) => [f.rule, f.object])).toEqual([['no-service-account-token', 'Deployment pronto/payment-gateway']]);
-    expect(result.waivers).toEqual([{
+    // The new waiver, reported beside the shipped ones.
+    expect([...result.waivers].sort(byRuleAndObject)).toEqual([...documentedWaivers('prod'), {
       rule: 'no-service-account-token', object: 'Deployment pronto/order-service', reason: 'Vault agent authenticates with the token', waived: 1,
-    }]);
+    }].sort(byRuleAndObject));
   });
 
   test('a waiver does not silence other rules on the same object', () => {
@@ -38,7 +63,8 @@ describe('validation gate', () => {
     named(set, 'Deployment', 'order-service').metadata.annotations[`${WAIVER_PREFIX}everything`] = 'too strict';
     const result = runGate(set);
     expect(result.findings).toEqual([expect.objectContaining({ rule: 'waiver-reason', message: 'names no rule ("everything")' })]);
-    expect(result.waivers).toEqual([]);
+    // Only the shipped waivers: none for order-service.
+    expect(result.waivers).toEqual(documentedWaivers('prod'));
   });
 
   test('the report groups findings by rule, with what the rule requires and the fix', () => {
@@ -167,7 +193,14 @@ describe('the gate scales linearly with the document set', () => {
 
 describe('README', () => {
   test('lists every rule of the gate with what it requires', () => {
-    const readme = readFileSync(path.join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
-    for (const rule of ALL_RULES) expect(readme).toContain(`| \`${rule.id}\` | ${rule.requires} |`);
+    for (const rule of ALL_RULES) expect(README).toContain(`| \`${rule.id}\` | ${rule.requires} |`);
+  });
+
+  test('its "Waivers" paragraph counts and names the waivers of the shipped environments', () => {
+    const paragraph = README.split('\n\n').find((p) => p.startsWith('**Waivers.**'))!;
+    const waived = [...new Map(ENVIRONMENTS.flatMap(documentedWaivers).map((w) => [`${w.rule} ${w.object}`, w])).values()];
+    const count = ['none', 'one', 'two', 'three'][waived.length];
+    expect(paragraph.replace(/\s+/g, ' ')).toMatch(waived.length === 0 ? /Today there is none/ : new RegExp(`Today there (is|are) ${count}:`));
+    for (const w of waived) expect(paragraph).toContain(`\`${w.rule}\``);
   });
 });

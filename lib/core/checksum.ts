@@ -1,7 +1,16 @@
 /**
- * SHA-256 of a UTF-8 string, in plain TypeScript (lib/ imports no Node built-ins). Used
- * for the checksum annotation that rolls the gateway's pods when its configuration changes.
+ * SHA-256 of a UTF-8 string, in plain TypeScript (lib/ imports no Node built-ins), and the
+ * checksum annotation that rolls a workload's pods when the ConfigMap they read changes
+ * (the gateway, the collector, the log shipper, the data tier, the backup jobs).
  */
+
+/** Pod annotation holding {@link configChecksum} of the ConfigMap the pods read: a change of the files rolls the pods. */
+export const ANNOTATION_CONFIG_CHECKSUM = 'pronto.io/config-checksum';
+
+/** `sha256:<hex>` of a ConfigMap's files: each file's name, a newline and its text, files joined by NUL, in the order given. */
+export function configChecksum(files: Readonly<Record<string, string>>): string {
+  return `sha256:${sha256Hex(Object.entries(files).map(([file, text]) => `${file}\n${text}`).join('\0'))}`;
+}
 const K = new Uint32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
   0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
