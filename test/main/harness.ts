@@ -1,14 +1,16 @@
 /**
- * What test/main/*.test.ts share: the repository's paths, a fingerprint of a folder tree,
- * the kustomization of an environment folder, and `run()` called in process.
+ * What test/main/*.test.ts share: the repository's paths, a light config folder, a
+ * fingerprint of a folder tree, the kustomization of an environment folder, and `run()`
+ * called in process.
  */
 import { createHash } from 'crypto';
-import { lstatSync, mkdtempSync, readdirSync, readFileSync } from 'fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { parse as parseYaml } from 'yaml';
 import { run as promote } from '../../config/promote';
 import { run as synth } from '../../main';
+import { LIGHT_CONFIG } from '../fixtures/environments';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const CONFIG = path.join(ROOT, 'config');
@@ -16,9 +18,10 @@ export const STACK_FRAME = /^\s+at /m;
 
 /**
  * A new scratch folder, in memory (/dev/shm) where the machine has one, else in the temporary
- * folder. The cases copy config/ and a dist/ into a folder each and remove them all at the end:
- * thousands of small files, which take seconds on a disk (a virtual disk mounted with `discard`
- * spends a millisecond on each) and milliseconds in memory. Same file system semantics.
+ * folder. The cases write a config folder and copy a dist/ into a folder each and remove them
+ * all at the end: thousands of small files, which take seconds on a disk (a virtual disk
+ * mounted with `discard` spends a millisecond on each) and milliseconds in memory. Same file
+ * system semantics.
  */
 export function scratchFolder(prefix: string): string {
   try {
@@ -26,6 +29,18 @@ export function scratchFolder(prefix: string): string {
   } catch {
     return mkdtempSync(path.join(tmpdir(), prefix));
   }
+}
+
+/**
+ * Writes the environments of LIGHT_CONFIG (test/fixtures/environments.ts: config/'s
+ * environment names, small valid contents) into `dir`, created if need be; returns `dir`.
+ * For tests about arguments, bad files and the output folder's mechanics, which prove the
+ * same with it as with the shipped config at a fraction of the CPU.
+ */
+export function writeLightConfig(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  for (const [file, text] of Object.entries(LIGHT_CONFIG)) writeFileSync(path.join(dir, file), text);
+  return dir;
 }
 
 /** Runs a command in process; returns its status and what it printed. */

@@ -5,6 +5,12 @@
  * --env), and the cdk8s CLI modes. Each failure must exit non-zero, say what was wrong and
  * where, print no stack trace, and leave the config folder, the output folder and
  * everything around them byte-identical. What only a real process shows is in e2e.test.ts.
+ *
+ * The cases run on a light config folder (LIGHT_CONFIG, test/fixtures/environments.ts:
+ * config/'s environment names, small valid contents, nested output folders included): they
+ * are about arguments, files and the output folder's mechanics, which it proves as well as
+ * the shipped config does at a fraction of the CPU. e2e.test.ts synthesizes the shipped
+ * config/ (twice, in two processes) and checks every file of it.
  */
 import {
   chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync,
@@ -18,7 +24,7 @@ import { run as synth } from '../../main';
 import { setBuildHook } from '../fixtures/build-app-hook';
 import { BAD_CASES, VALID_ENV } from '../fixtures/environments';
 import { FOLDER, INPUT_CASES, InputCase } from '../fixtures/inputs';
-import { CONFIG, STACK_FRAME, fingerprint, inProcess, kustomizationOf, scratchFolder } from './harness';
+import { STACK_FRAME, fingerprint, inProcess, kustomizationOf, scratchFolder, writeLightConfig } from './harness';
 
 // buildApp, with a hook through which a test adds charts or objects (a policy finding, a chart inserted).
 jest.mock('../../charts/build-app', () => require('../fixtures/build-app-hook').passThrough());
@@ -34,24 +40,28 @@ afterAll(() => {
 
 // ---------------------------------------------------------------- in process
 
-/** A fresh `{work}` for one case: a copy of config/ and a successful synth of it in dist/. */
+/** A fresh `{work}` for one case: the light config folder and a successful synth of it in dist/. */
 let reference: string;
 let caseCount = 0;
 function caseFolder(): { base: string; config: string; out: string } {
   const base = path.join(work, `case-${caseCount++}`);
-  const config = path.join(base, 'config');
+  const config = writeLightConfig(path.join(base, 'config'));
   const out = path.join(base, 'dist');
-  mkdirSync(config, { recursive: true });
-  for (const f of readdirSync(CONFIG).filter((f) => f.endsWith('.yaml'))) cpSync(path.join(CONFIG, f), path.join(config, f));
   cpSync(reference, out, { recursive: true });
   return { base, config, out };
 }
 
+/** The environments of the light config, as the loader lists them (`{envs}`). */
+let lightEnvs: string[];
 beforeAll(async () => {
+  const config = writeLightConfig(path.join(work, 'reference-config'));
+  lightEnvs = listEnvironments(config);
   reference = path.join(work, 'reference');
-  const { status, stderr } = await inProcess('synth', ['--outdir', reference]);
+  const { status, stderr } = await inProcess('synth', ['--config', config, '--outdir', reference]);
   expect(stderr).toBe('');
   expect(status).toBe(0);
+  // Nested output folders (vault/, argocd/), so that the copies and swaps below move folder trees.
+  expect(readdirSync(reference, { recursive: true }).filter((f) => String(f).split(path.sep).length > 2)).not.toEqual([]);
 });
 
 describe('bad input (in process)', () => {
@@ -61,7 +71,7 @@ describe('bad input (in process)', () => {
 
   const substitute = (text: string, dirs: { base: string; config: string; out: string }) => text
     .replaceAll('{config}', dirs.config).replaceAll('{out}', dirs.out).replaceAll('{work}', dirs.base)
-    .replaceAll('{envs}', listEnvironments(CONFIG).join(', '));
+    .replaceAll('{envs}', lightEnvs.join(', '));
 
   test.each(INPUT_CASES.map((c) => [`${c.command}: ${c.name}`, c] as const))('%s', async (_, c: InputCase) => {
     const reason = c.skip?.();

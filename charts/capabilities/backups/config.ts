@@ -66,8 +66,19 @@ export interface CronCadence {
   readonly maxGapSeconds: number;
 }
 
+/** Cadences already computed, by schedule: every environment file names the same few schedules, and each costs a two-year walk. */
+const CADENCES = new Map<string, CronCadence>();
+
 /** The cadence of `schedule` (Kubernetes' cron semantics: day-of-month OR day-of-week when both are restricted). */
 export function cronCadence(schedule: CronSchedule): CronCadence {
+  const key = [schedule.minutes, schedule.hours, [...schedule.daysOfMonth], [...schedule.months], [...schedule.daysOfWeek],
+    [schedule.domRestricted, schedule.dowRestricted]].map((values) => values.join(',')).join(' ');
+  let cadence = CADENCES.get(key);
+  if (!cadence) CADENCES.set(key, cadence = walkCadence(schedule));
+  return cadence;
+}
+
+function walkCadence(schedule: CronSchedule): CronCadence {
   const start = Date.UTC(2025, 0, 1) / 1000;
   const days = 730;
   // The times of day it runs (every matching day runs at all of them), and the matching

@@ -6,7 +6,11 @@ import { collectorWaivers } from '../../../lib/tracing';
 import {
   ALL_RULES, Manifest, ManifestIndex, PodTemplate, WAIVER_PREFIX, Waiver, formatReport, matches, runGate, selectorMatches,
 } from '../../../lib/validation';
-import { ENVIRONMENTS, environment, named, synthEnvironment } from '../../helpers';
+import { ENVIRONMENTS, cached, environment, named, synthEnvironment } from '../../helpers';
+
+/** Each environment synthesized once; the tests that change objects change a copy. */
+const synthOf = cached((env: string) => synthEnvironment(environment(env)));
+const copyOf = (env: string) => structuredClone(synthOf(env));
 
 const README = readFileSync(path.join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
 
@@ -27,7 +31,7 @@ const byRuleAndObject = (a: Waiver, b: Waiver) => `${a.rule} ${a.object}`.locale
 
 describe('validation gate', () => {
   test.each(ENVIRONMENTS)('the synthesized %s environment passes with zero findings and only the documented waivers', (env) => {
-    const result = runGate(synthEnvironment(environment(env)));
+    const result = runGate(synthOf(env));
     expect(result.findings).toEqual([]);
     expect(result.waivers).toEqual(documentedWaivers(env));
   });
@@ -37,7 +41,7 @@ describe('validation gate', () => {
   });
 
   test('a waiver with a reason silences one rule on one object, and is reported', () => {
-    const set = synthEnvironment(environment('prod'));
+    const set = copyOf('prod');
     for (const name of ['order-service', 'payment-gateway']) {
       named(set, 'Deployment', name).spec.template.spec.automountServiceAccountToken = true;
     }
@@ -51,7 +55,7 @@ describe('validation gate', () => {
   });
 
   test('a waiver does not silence other rules on the same object', () => {
-    const set = synthEnvironment(environment('prod'));
+    const set = copyOf('prod');
     const d = named(set, 'Deployment', 'order-service');
     d.metadata.annotations[`${WAIVER_PREFIX}no-service-account-token`] = 'Vault agent';
     d.spec.template.spec.hostNetwork = true;
@@ -59,7 +63,7 @@ describe('validation gate', () => {
   });
 
   test('a waiver naming no rule is a finding, and waives nothing', () => {
-    const set = synthEnvironment(environment('prod'));
+    const set = copyOf('prod');
     named(set, 'Deployment', 'order-service').metadata.annotations[`${WAIVER_PREFIX}everything`] = 'too strict';
     const result = runGate(set);
     expect(result.findings).toEqual([expect.objectContaining({ rule: 'waiver-reason', message: 'names no rule ("everything")' })]);
@@ -68,7 +72,7 @@ describe('validation gate', () => {
   });
 
   test('the report groups findings by rule, with what the rule requires and the fix', () => {
-    const set = synthEnvironment(environment('prod'));
+    const set = copyOf('prod');
     for (const name of ['order-service', 'payment-gateway']) named(set, 'Deployment', name).spec.template.spec.hostPID = true;
     named(set, 'Service', 'order-service').spec.type = 'NodePort';
     const report = formatReport(runGate(set).findings);

@@ -1,8 +1,10 @@
 import { validateSchema } from '../../../lib/validation';
-import { ENVIRONMENTS, environment, named, synthEnvironment } from '../../helpers';
+import { ENVIRONMENTS, cached, environment, named, synthEnvironment } from '../../helpers';
 
-const deployment = () => structuredClone(named(synthEnvironment(environment('dev')), 'Deployment', 'order-service'));
-const service = () => structuredClone(named(synthEnvironment(environment('dev')), 'Service', 'order-service'));
+/** Each environment synthesized once (read only: the tests below change copies). */
+const synthOf = cached((env: string) => synthEnvironment(environment(env)));
+const deployment = () => structuredClone(named(synthOf('dev'), 'Deployment', 'order-service'));
+const service = () => structuredClone(named(synthOf('dev'), 'Service', 'order-service'));
 const C = 'spec.template.spec.containers[0]';
 
 const serviceMonitor = () => ({
@@ -18,7 +20,7 @@ const instrumentation = () => ({
 
 describe('schema validation (Kubernetes 1.28 and CRDs)', () => {
   test.each(ENVIRONMENTS)('accepts everything %s synthesizes', (env) => {
-    for (const m of synthEnvironment(environment(env))) expect([m.kind, m.metadata?.name, validateSchema(m)]).toEqual([m.kind, m.metadata?.name, []]);
+    for (const m of synthOf(env)) expect([m.kind, m.metadata?.name, validateSchema(m)]).toEqual([m.kind, m.metadata?.name, []]);
   });
 
   test('accepts well-formed custom resources', () => {
@@ -80,7 +82,7 @@ describe('schema validation (Kubernetes 1.28 and CRDs)', () => {
       ['minReplicas of 0', (h: any) => { h.spec.minReplicas = 0; }, 'spec.minReplicas', 'expected a value ≥ 1, found 0'],
       ['a utilization target of 0', (h: any) => { h.spec.metrics[0].resource.target.averageUtilization = 0; }, 'spec.metrics[0].resource.target.averageUtilization', 'expected a value ≥ 1, found 0'],
     ])('catches %s (HorizontalPodAutoscaler)', (_, change, path, message) => {
-      const h = structuredClone(synthEnvironment(environment('prod')).find((m) => m.kind === 'HorizontalPodAutoscaler')) as any;
+      const h = structuredClone(synthOf('prod').find((m) => m.kind === 'HorizontalPodAutoscaler')) as any;
       change(h);
       expect(validateSchema(h)).toEqual([{ path, message }]);
     });

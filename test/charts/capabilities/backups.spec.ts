@@ -248,7 +248,8 @@ describe('the backups capability', () => {
   });
 
   test('off (absent or false): the output is byte-identical to the output without it', () => {
-    const render = (text: string) => buildEnvironment(load(text)).manifests.map((m) => stringify(m)).join('---\n');
+    // Objects as JSON: equal text for equal objects, key order included, at a fraction of YAML's cost.
+    const render = (text: string) => buildEnvironment(load(text)).manifests.map((m) => JSON.stringify(m)).join('---\n');
     const without = render(BASE);
     expect(render(`${BASE}backups: false\n`)).toBe(without);
     expect(without).not.toContain('pg-base-backup');

@@ -1,0 +1,13 @@
+/**
+ * Small suites of config/ and charts/, run in one jest module registry. Every suite loads the whole stack (cdk8s,
+ * cdk8s-plus, every capability: about 1.3 s of CPU), so small suites run apart would cost
+ * more to load than to run. Each `*.spec.ts` keeps its own scope: its hooks, its state and
+ * its test names (prefixed with its path).
+ */
+describe('charts/capabilities', () => { require('./charts/capabilities.spec'); });
+describe('charts/connections', () => { require('./charts/connections.spec'); });
+describe('charts/sixth-service', () => { require('./charts/sixth-service.spec'); });
+describe('config/json-schema', () => { require('./config/json-schema.spec'); });
+describe('config/load', () => { require('./config/load.spec'); });
+describe('config/promote', () => { require('./config/promote.spec'); });
+describe('readme', () => { require('./readme.spec'); });
