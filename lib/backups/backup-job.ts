@@ -1,30 +1,27 @@
 import { Construct } from 'constructs';
-import { ANNOTATION_CONFIG_CHECKSUM, ComputeResources, PinnedImage } from '../core';
-import { EnvEntry, MountSpec, PodExtensionPoint, PodVolumeSpec, ScheduledJob } from '../workload';
+import { ANNOTATION_CONFIG_CHECKSUM } from '../core';
+import { ContainerSpec, PodExtensionPoint, PodVolumeSpec, ScheduledJob } from '../workload';
 import { BACKUP_SCRIPTS_DIR, BackupScripts } from './backup-scripts';
 import { BackupScriptFile } from './scripts';
 
-export interface BackupJobProps {
+/**
+ * A backup job: its container's `image` (the PostgreSQL image, which contains WAL-G and
+ * psql), `resources`, `env` (WAL-G's, connection settings; no credentials) and extra
+ * `mounts` as in {@link ContainerSpec}, and the CronJob's settings.
+ */
+export interface BackupJobProps extends Pick<ContainerSpec, 'image' | 'resources' | 'env' | 'mounts'> {
   /** CronJob, ServiceAccount and `app.kubernetes.io/name`, e.g. `pg-base-backup`. */
   readonly name: string;
   /** Cron schedule (5 fields, Etc/UTC). */
   readonly schedule: string;
-  /** The image that runs the script: the PostgreSQL image, which contains WAL-G and psql. */
-  readonly image: PinnedImage;
   /** The scripts ConfigMap. */
   readonly scripts: BackupScripts;
   /** The script the container runs (`sh <file>`). */
   readonly script: BackupScriptFile;
-  /** Requests and limits of the container. */
-  readonly resources: ComputeResources;
   /** Seconds a run may take in all (the Job's activeDeadlineSeconds). */
   readonly activeDeadlineSeconds: number;
-  /** Env of the container, in order (WAL-G's, connection settings; no credentials). @default - none */
-  readonly env?: readonly EnvEntry[];
   /** More volumes, e.g. the restore test's. @default - none */
   readonly volumes?: readonly PodVolumeSpec[];
-  /** More mounts on the container. @default - none */
-  readonly mounts?: readonly MountSpec[];
   /** What capabilities add (the Vault agent, pre-populate only). @default - nothing */
   readonly extension?: PodExtensionPoint;
   /** Seconds after the scheduled time a missed run may still start. @default 3600 */
@@ -63,7 +60,7 @@ export class BackupJob extends Construct {
         image: props.image,
         resources: props.resources,
         command: props.scripts.command(props.script),
-        env: props.env ? [...props.env] : undefined,
+        env: props.env,
         mounts: [
           { volume: 'scripts', path: BACKUP_SCRIPTS_DIR, readOnly: true },
           { volume: 'tmp', path: '/tmp' },

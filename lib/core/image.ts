@@ -140,3 +140,13 @@ function check(value: string, pattern: RegExp, field: string, expected: string):
     throw new Error(`image ${field}: expected ${expected}, found "${value}"`);
   }
 }
+
+/** Orders two release versions `x.y.z` (missing parts count as 0): negative, 0 or positive. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) < (pb[i] ?? 0) ? -1 : 1;
+  }
+  return 0;
+}

@@ -12,7 +12,7 @@
  * SLOs judge. The SLO series are the metrics capability's recording rules. Saturation
  * reads cAdvisor and kube-state-metrics.
  */
-import { NOT_TRAFFIC_PATHS, REQUEST_DURATION } from '../metrics';
+import { NOT_TRAFFIC_PATHS, ORDERS_CREATED, REQUEST_DURATION, SloWindow } from '../metrics';
 
 
 /** The variables every Pronto dashboard declares; the expressions below refer to them as `$<name>`. */
@@ -71,10 +71,6 @@ export function latencyQuantile(quantile: number, labels: readonly string[], per
   ].join('\n');
 }
 
-/** The SLO windows of the recording rules `slo:sli_error:ratio_rate<window>`. */
-export const SLO_WINDOWS = ['5m', '30m', '1h', '2h', '6h', '1d', '3d', '30d'] as const;
-export type SloWindow = typeof SLO_WINDOWS[number];
-
 /** Error budget left over the SLO period (1 = untouched, 0 = spent, below 0 = overspent), per service and SLO. */
 export function errorBudgetRemaining(): string {
   return `slo:error_budget:remaining{${SLO}}`;
@@ -132,12 +128,12 @@ export function restarts(window: string, labels: readonly string[] = ['pod', 'co
 
 /** Orders created per minute over `window`, summed over `labels`. */
 export function ordersPerMinute(window: string = RATE, labels: readonly string[] = []): string {
-  return `${by(labels)} (rate(pronto_orders_created_total{${APP}}[${window}])) * 60`;
+  return `${by(labels)} (rate(${ORDERS_CREATED}{${APP}}[${window}])) * 60`;
 }
 
 /** Orders created over `window` (e.g. `$__range`). */
 export function ordersIn(window: string): string {
-  return `sum (increase(pronto_orders_created_total{${APP}}[${window}]))`;
+  return `sum (increase(${ORDERS_CREATED}{${APP}}[${window}]))`;
 }
 
 /** Revenue per minute, per currency. */

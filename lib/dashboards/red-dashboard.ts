@@ -1,4 +1,5 @@
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { ERROR_RATIO_THRESHOLD, P99_LATENCY_THRESHOLD_SECONDS } from '../metrics';
 import { ProntoDashboardProps, labelValuesVariable, prontoDashboard } from './layout';
 import { DASHBOARD_VARIABLES as VAR, burnRate, errorBudgetRemaining, errorRatio, latencyQuantile, pathValues, requestRate } from './queries';
 
@@ -20,11 +21,11 @@ export function redDashboard(props: ProntoDashboardProps): dashboard.Dashboard {
         panels: [
           { title: 'Request rate', unit: 'reqps', span: 6, min: 0, targets: [{ expr: requestRate(['service']), legend: '{{service}}' }],
             description: 'Requests per second per service, without the probes and the scrapes (as the SLOs count them). A drop to zero while pods are ready: check the gateway and the callers first.' },
-          { title: 'Error ratio (5xx)', unit: 'percentunit', span: 6, min: 0, thresholds: [0.01], targets: [{ expr: errorRatio(['service']), legend: '{{service}}' }],
+          { title: 'Error ratio (5xx)', unit: 'percentunit', span: 6, min: 0, thresholds: [ERROR_RATIO_THRESHOLD], targets: [{ expr: errorRatio(['service']), legend: '{{service}}' }],
             description: 'Share of requests answered 5xx. Above 1 % for 5 minutes alerts: open the per-endpoint row, then the logs of the failing path.' },
           { title: 'Latency p95', unit: 's', span: 6, min: 0, targets: [{ expr: latencyQuantile(0.95, ['service']), legend: '{{service}}' }],
             description: '95th percentile of request duration per service.' },
-          { title: 'Latency p99', unit: 's', span: 6, min: 0, thresholds: [0.5], targets: [{ expr: latencyQuantile(0.99, ['service']), legend: '{{service}}' }],
+          { title: 'Latency p99', unit: 's', span: 6, min: 0, thresholds: [P99_LATENCY_THRESHOLD_SECONDS], targets: [{ expr: latencyQuantile(0.99, ['service']), legend: '{{service}}' }],
             description: '99th percentile of request duration per service. Above 500 ms for 5 minutes alerts: find the slow endpoint below, then its traces.' },
         ],
       },
@@ -33,11 +34,11 @@ export function redDashboard(props: ProntoDashboardProps): dashboard.Dashboard {
         panels: [
           { title: 'Request rate by endpoint', unit: 'reqps', span: 6, min: 0, targets: [{ expr: requestRate(['service', 'path'], true), legend: endpointLegend }],
             description: 'Requests per second per service and path.' },
-          { title: 'Error ratio by endpoint (5xx)', unit: 'percentunit', span: 6, min: 0, thresholds: [0.01], targets: [{ expr: errorRatio(['service', 'path'], true), legend: endpointLegend }],
+          { title: 'Error ratio by endpoint (5xx)', unit: 'percentunit', span: 6, min: 0, thresholds: [ERROR_RATIO_THRESHOLD], targets: [{ expr: errorRatio(['service', 'path'], true), legend: endpointLegend }],
             description: 'Share of requests answered 5xx per service and path.' },
           { title: 'Latency p95 by endpoint', unit: 's', span: 6, min: 0, targets: [{ expr: latencyQuantile(0.95, ['service', 'path'], true), legend: endpointLegend }],
             description: '95th percentile of request duration per service and path.' },
-          { title: 'Latency p99 by endpoint', unit: 's', span: 6, min: 0, thresholds: [0.5], targets: [{ expr: latencyQuantile(0.99, ['service', 'path'], true), legend: endpointLegend }],
+          { title: 'Latency p99 by endpoint', unit: 's', span: 6, min: 0, thresholds: [P99_LATENCY_THRESHOLD_SECONDS], targets: [{ expr: latencyQuantile(0.99, ['service', 'path'], true), legend: endpointLegend }],
             description: '99th percentile of request duration per service and path.' },
         ],
       },

@@ -1,4 +1,5 @@
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { CPU_THROTTLING_THRESHOLD, MEMORY_LIMIT_THRESHOLD } from '../metrics';
 import { ProntoDashboardProps, prontoDashboard } from './layout';
 import { containerResource, cpuThrottling, cpuUsage, memoryOfLimit, memoryWorkingSet, restarts } from './queries';
 
@@ -26,7 +27,7 @@ export function saturationDashboard(props: ProntoDashboardProps): dashboard.Dash
               { expr: containerResource('limits', 'cpu'), legend: 'limit {{container}}' },
             ],
             description: 'CPU cores used per container (solid) and the container\'s request and limit (dashed). Usage at the limit means throttling: see the next panel.' },
-          { title: 'CPU throttling', unit: 'percentunit', span: 12, min: 0, thresholds: [0.25], targets: [{ expr: cpuThrottling(), legend: usageLegend }],
+          { title: 'CPU throttling', unit: 'percentunit', span: 12, min: 0, thresholds: [CPU_THROTTLING_THRESHOLD], targets: [{ expr: cpuThrottling(), legend: usageLegend }],
             description: 'Share of CFS periods in which the container was throttled. Sustained above 25 %: latency suffers; raise the CPU limit in the environment file or scale out.' },
         ],
       },
@@ -40,7 +41,7 @@ export function saturationDashboard(props: ProntoDashboardProps): dashboard.Dash
               { expr: containerResource('limits', 'memory'), legend: 'limit {{container}}' },
             ],
             description: 'Working set per container (solid; what the kernel compares with the limit) and its request and limit (dashed).' },
-          { title: 'Memory working set of the limit', unit: 'percentunit', span: 12, min: 0, thresholds: [0.9], targets: [{ expr: memoryOfLimit(), legend: usageLegend }],
+          { title: 'Memory working set of the limit', unit: 'percentunit', span: 12, min: 0, thresholds: [MEMORY_LIMIT_THRESHOLD], targets: [{ expr: memoryOfLimit(), legend: usageLegend }],
             description: 'Working set as a share of the memory limit. At 100 % the container is OOM-killed: look for a leak (steady climb) before raising the limit.' },
         ],
       },

@@ -4,6 +4,7 @@
  * them together, at full scale, stay within PostgreSQL's max_connections minus the
  * connections reserved for others.
  */
+import { compareVersions } from '../core';
 
 /** Server TLS (PgBouncer → PostgreSQL). */
 export interface PgBouncerServerTls {
@@ -63,10 +64,7 @@ export const VERSION_GATED_SETTINGS: Readonly<Record<string, string>> = {
 
 /** True when `version` (`x.y.z`) is at least `since`. */
 export function versionAtLeast(version: string, since: string): boolean {
-  const a = version.split('.').map(Number);
-  const b = since.split('.').map(Number);
-  for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
-  return true;
+  return compareVersions(version, since) >= 0;
 }
 
 /** What PostgreSQL's connections must cover, and what the pools may use. */

@@ -59,8 +59,3 @@ export function utcWindowOpen(window: UtcWindow, epochMinute: number): boolean {
     : minute >= window.fromMinute || minute < window.toMinute;
   return inTime && window.days.includes(day);
 }
-
-/** Indents every line of a multi-line expression by `spaces`. */
-export function indent(expr: string, spaces = 2): string {
-  return expr.split('\n').map((l) => (l ? `${' '.repeat(spaces)}${l}` : l)).join('\n');
-}

@@ -55,15 +55,18 @@ export function errorBudget(objectivePercent: number): number {
 /** The PromQL of one SLI's error ratio over `window`. */
 function errorRatio(props: ServiceSloProps, slo: SloKind, window: string): string {
   if (slo === 'availability') return `${errorRate(props, window)}\n/\n${requestRate(props, window)}`;
-  const within = `sum by (namespace, service) (rate(${REQUEST_DURATION}_bucket{${trafficSelector(props, { le: leLabel(props.latencyThresholdSeconds) })}}[${window}]))`;
-  return `1 - (\n  ${within}\n  /\n  ${requestRate(props, window)}\n)`;
+  return `1 - (\n  ${withinThresholdRate(props, window)}\n  /\n  ${requestRate(props, window)}\n)`;
 }
 
 /** Bad requests per second over 5m, the numerator the 30-day ratio sums. */
 function badRate5m(props: ServiceSloProps, slo: SloKind): string {
   if (slo === 'availability') return errorRate(props, '5m');
-  const within = `sum by (namespace, service) (rate(${REQUEST_DURATION}_bucket{${trafficSelector(props, { le: leLabel(props.latencyThresholdSeconds) })}}[5m]))`;
-  return `${requestRate(props, '5m')}\n-\n${within}`;
+  return `${requestRate(props, '5m')}\n-\n${withinThresholdRate(props, '5m')}`;
+}
+
+/** Requests per second over `window` answered within the latency threshold (the bucket `le="<threshold>"`). */
+function withinThresholdRate(props: ServiceSloProps, window: string): string {
+  return `sum by (namespace, service) (rate(${REQUEST_DURATION}_bucket{${trafficSelector(props, { le: leLabel(props.latencyThresholdSeconds) })}}[${window}]))`;
 }
 
 /** The recording rules and burn-rate alerts of one service's availability and latency SLOs. */

@@ -89,7 +89,7 @@ export class PodExtensionPoint {
   /** Adds a container beside the app container; its resources are required. */
   public addSidecar(spec: SidecarSpec): void {
     assertContainer(spec, `${this.owner}/${spec?.name}`);
-    this.unique('container', spec.name, [...this._sidecars.map((s) => s.name), ...this._injected.map((c) => c.name)]);
+    this.unique('container', spec.name, this.containerNames());
     this._sidecars.push(spec);
   }
 
@@ -155,7 +155,7 @@ export class PodExtensionPoint {
   public declareInjected(container: InjectedContainer): void {
     const problems = resourcesProblems(container.resources, `${this.owner}/${container.name} (injected)`);
     if (problems.length > 0) throw new Error(problems.join('\n'));
-    this.unique('container', container.name, [...this._sidecars.map((s) => s.name), ...this._injected.map((c) => c.name)]);
+    this.unique('container', container.name, this.containerNames());
     this._injected.push(container);
   }
 
@@ -183,6 +183,11 @@ export class PodExtensionPoint {
   public get injected(): readonly InjectedContainer[] { return [...this._injected]; }
   /** The wrapper of the app command, if any. */
   public get appCommand(): AppCommandWrapper | undefined { return this._appCommand; }
+
+  /** Names of the containers added so far: sidecars and declared injected containers. */
+  private containerNames(): string[] {
+    return [...this._sidecars.map((s) => s.name), ...this._injected.map((c) => c.name)];
+  }
 
   private unique(what: string, name: string, existing: string[]): void {
     if (existing.includes(name)) throw new Error(`${this.owner}: ${what} "${name}" is added twice`);

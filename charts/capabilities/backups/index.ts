@@ -226,7 +226,7 @@ export const backups: Capability<Section> & { readonly id: 'backups' } = {
       { name: 'PGUSER', value: DATABASE_ROLES.backup },
       { name: 'PGDATABASE', value: 'postgres' },
     ];
-    const common = (key: JobKey) => ({ name: BACKUP_JOBS[key], schedule: '', image, scripts, resources: section.resources,
+    const common = (key: JobKey) => ({ name: BACKUP_JOBS[key], image, scripts, resources: section.resources,
       activeDeadlineSeconds: limits[key], extension: vault(key) });
 
     new BackupJob(chart, 'BaseBackup', {

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { cidrBlockSchema, computeResourcesSchema, upstreamImageSchema } from '../schemas';
+import { compareVersions } from '../../../lib/core/image';
 import { isDnsLabel } from '../../../lib/core/naming';
 
 /** The first WAL-G release whose remote (streaming) `backup-push` works on PostgreSQL 15+ (PR #2262). */
@@ -15,13 +16,6 @@ export const MIN_POSTGRES_MAJOR = 15;
 
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
 
-/** -1, 0 or 1 as `a` is below, equal to or above `b` (both `x.y.z`). */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < 3; i++) if (pa[i] !== pb[i]) return pa[i] < pb[i] ? -1 : 1;
-  return 0;
-}
 
 /** `s3://bucket` or `s3://bucket/path/below`, no trailing slash. */
 export const S3_PREFIX = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[A-Za-z0-9._-]+)*$/;

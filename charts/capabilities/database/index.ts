@@ -15,7 +15,7 @@ import {
   RolesModel, renderRolesScript, renderStartScript,
 } from '../../../lib/database';
 import { AlertRules, ScrapeTarget } from '../../../lib/metrics';
-import { ContainerSpec, PodExtensionPoint } from '../../../lib/workload';
+import { ContainerProbes, ContainerSpec, PodExtensionPoint } from '../../../lib/workload';
 import { Capability, VaultReader } from '../capability';
 import { prometheus } from '../metrics';
 import { addVaultSecrets } from '../secrets';
@@ -299,6 +299,12 @@ export function databaseReaders(_section: DatabaseSection, config: EnvironmentCo
 
 const EXPORTER_PORTS = { postgres: 9187, pgbouncer: 9127 } as const;
 
+/** Both exporters' probes, on their `metrics` port. */
+const EXPORTER_PROBES: ContainerProbes = {
+  readiness: { tcpSocket: { port: 'metrics' }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
+  liveness: { httpGet: { path: '/', port: 'metrics' }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
+};
+
 function postgresExporter(section: DatabaseSection): ContainerSpec {
   const e = section.exporters.postgres;
   return {
@@ -309,10 +315,7 @@ function postgresExporter(section: DatabaseSection): ContainerSpec {
     env: [{ name: 'DATA_SOURCE_NAME', value: `postgresql://${DATABASE_ROLES.monitoring}@:${POSTGRES_SERVICE.port}/postgres?host=${POSTGRES_PATHS.socketDir}&sslmode=disable` }],
     args: [`--web.listen-address=:${EXPORTER_PORTS.postgres}`],
     mounts: [{ volume: 'socket', path: POSTGRES_PATHS.socketDir }],
-    probes: {
-      readiness: { tcpSocket: { port: 'metrics' }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
-      liveness: { httpGet: { path: '/', port: 'metrics' }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
-    },
+    probes: EXPORTER_PROBES,
   };
 }
 
@@ -326,10 +329,7 @@ function pgbouncerExporter(section: DatabaseSection): ContainerSpec {
     // The stats user from the pod itself: trusted by PgBouncer's hba file, and it can only SHOW.
     args: [`--pgBouncer.connectionString=postgres://${DATABASE_ROLES.pgbouncerStats}@127.0.0.1:${DATA_STORES.postgres.port}/pgbouncer?sslmode=disable`,
       `--web.listen-address=:${EXPORTER_PORTS.pgbouncer}`],
-    probes: {
-      readiness: { tcpSocket: { port: 'metrics' }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
-      liveness: { httpGet: { path: '/', port: 'metrics' }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
-    },
+    probes: EXPORTER_PROBES,
   };
 }
 

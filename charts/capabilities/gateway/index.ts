@@ -105,7 +105,7 @@ export function gatewayProps(section: GatewaySection, config: EnvironmentConfig)
     : { kind: 'fixed', replicas: section.replicas ?? 2 };
   return {
     name: GATEWAY,
-    image: new UpstreamImage({ repository: section.image.repository, tag: section.image.tag, ...(section.image.digest ? { digest: section.image.digest } : {}) }),
+    image: new UpstreamImage(section.image),
     resources: section.resources,
     scaling,
     model,

@@ -6,14 +6,9 @@
  * field): they only refine the defaults, and their shape may change.
  */
 import { EnvironmentConfig } from '../../../config/load';
+import { DASHBOARD_LABEL, DATASOURCE_LABEL, FOLDER_ANNOTATION } from '../../../lib/dashboards';
 import { HelmSource, IgnoredDifference } from '../../../lib/gitops';
 import { ADDONS, AddonId, AddonSettings, GitopsSection } from './config';
-
-/** Grafana's sidecars load ConfigMaps labelled so (the dashboards' and datasources' labels). */
-export const GRAFANA_DASHBOARD_LABEL = { grafana_dashboard: '1' } as const;
-export const GRAFANA_DATASOURCE_LABEL = { grafana_datasource: '1' } as const;
-/** The annotation naming a dashboard's Grafana folder (metrics.grafana.folder). */
-export const GRAFANA_FOLDER_ANNOTATION = 'grafana_folder';
 
 /** One Argo CD Application of an add-on. */
 export interface AddonApplication {
@@ -86,10 +81,11 @@ export function addonApplications(section: GitopsSection, config: EnvironmentCon
       grafana: {
         sidecar: {
           dashboards: {
-            enabled: true, label: Object.keys(GRAFANA_DASHBOARD_LABEL)[0], labelValue: Object.values(GRAFANA_DASHBOARD_LABEL)[0], searchNamespace,
-            folderAnnotation: GRAFANA_FOLDER_ANNOTATION, provider: { foldersFromFilesStructure: true },
+            // The label and annotation lib/dashboards puts on the dashboards' ConfigMaps (value "1").
+            enabled: true, label: DASHBOARD_LABEL, labelValue: '1', searchNamespace,
+            folderAnnotation: FOLDER_ANNOTATION, provider: { foldersFromFilesStructure: true },
           },
-          datasources: { enabled: true, label: Object.keys(GRAFANA_DATASOURCE_LABEL)[0], labelValue: Object.values(GRAFANA_DATASOURCE_LABEL)[0], searchNamespace },
+          datasources: { enabled: true, label: DATASOURCE_LABEL, labelValue: '1', searchNamespace },
         },
       },
     }, { serverSideApply: true });

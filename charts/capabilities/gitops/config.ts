@@ -26,7 +26,6 @@ export const helmChartSchema = z.strictObject({
   version: z.string().regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, { error: 'expected an exact chart version such as 77.0.0 (a range or "latest" would move under a running cluster)' })
     .describe('Chart version, pinned'),
 });
-export type HelmChart = z.output<typeof helmChartSchema>;
 
 /**
  * The add-ons, their charts at the versions this repository was tested against, and the

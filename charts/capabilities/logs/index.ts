@@ -48,7 +48,7 @@ export function logShipperProps(section: Section, service: ServiceModel, config:
   const shipper = section[section.logShipper];
   return {
     shipper: section.logShipper,
-    image: new UpstreamImage({ repository: shipper.image.repository, tag: shipper.image.tag, ...(shipper.image.digest ? { digest: shipper.image.digest } : {}) }),
+    image: new UpstreamImage(shipper.image),
     resources: shipper.resources,
     capture: captureMode(section, service.name),
     appCommand: service.catalog.command,

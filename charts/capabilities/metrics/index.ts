@@ -8,7 +8,7 @@
  */
 import { Chart } from 'cdk8s';
 import { ConfigError, EnvironmentConfig, ServiceModel } from '../../../config/load';
-import { ForeignEndpoint, workloadEndpoint } from '../../../lib/core';
+import { ForeignEndpoint, selectorLabels, workloadEndpoint } from '../../../lib/core';
 import {
   AlertRules, RuleGroup, ScrapeTarget, UtcWindow, businessAlertGroup, saturationAlertGroup, serviceAlertGroup, sloRuleGroup,
 } from '../../../lib/metrics';
@@ -94,23 +94,23 @@ export const metrics: Capability<Section> & { readonly id: 'metrics' } = {
     const { config } = context;
     checkSection(section, config);
     const chart = new Chart(app, 'metrics', { namespace: config.namespace.name, disableResourceNameHashes: true });
-    const selectorLabels = section.prometheus.selectorLabels;
+    const operatorLabels = section.prometheus.selectorLabels;
     for (const svc of config.services) {
       // Selects `<svc>` and, for a blue-green service, `<svc>-preview` (same app.kubernetes.io/name): each pod is an
       // endpoint of exactly one of them, so none is scraped twice; the idle slot's series carry service="<svc>-preview",
       // which the per-service alerts and SLOs (service="<svc>") leave out.
       new ScrapeTarget(chart, `${svc.name}-scrape`, {
         name: svc.name,
-        serviceSelector: { 'app.kubernetes.io/name': svc.name, 'app.kubernetes.io/instance': svc.name },
+        serviceSelector: selectorLabels(svc.name),
         port: METRICS_PORT_NAME,
         interval: section.scrapeInterval,
         // A scrape may not outlast its interval.
         scrapeTimeout: `${Math.min(10, parseInt(section.scrapeInterval, 10))}s`,
-        selectorLabels,
+        selectorLabels: operatorLabels,
       });
     }
     for (const [name, groups] of Object.entries(ruleGroups(section, config))) {
-      new AlertRules(chart, name, { name, groups, selectorLabels });
+      new AlertRules(chart, name, { name, groups, selectorLabels: operatorLabels });
     }
     return [chart, ...grafanaCharts(app, section, context)];
   },

@@ -7,7 +7,7 @@
  */
 import { Chart } from 'cdk8s';
 import { EnvironmentConfig } from '../../../config/load';
-import { ForeignEndpoint, Scaling, UpstreamImage, resolveRunAsIds, workloadEndpoint } from '../../../lib/core';
+import { ForeignEndpoint, Scaling, UpstreamImage, resolveRunAsIds, serviceHost, workloadEndpoint } from '../../../lib/core';
 import {
   CollectorConfigModel, DEFAULT_BATCH, DEFAULT_COLLECTOR_PORTS, OtelCollector, OtelCollectorProps, PythonInstrumentation, PythonInstrumentationProps, requestPythonInjection, sdkEnv,
 } from '../../../lib/tracing';
@@ -26,7 +26,7 @@ export const KUBERNETES_API = 'kubernetes-api';
 
 /** `http://otel-collector.<ns>.svc.cluster.local:4318`: OTLP/HTTP, the protocol the SDK env and the operator's Python agent both use. */
 export function collectorEndpoint(config: EnvironmentConfig): string {
-  return `http://${COLLECTOR}.${config.namespace.name}.svc.cluster.local:${DEFAULT_COLLECTOR_PORTS.otlpHttp}`;
+  return `http://${serviceHost(COLLECTOR, config.namespace.name)}:${DEFAULT_COLLECTOR_PORTS.otlpHttp}`;
 }
 
 /** The Jaeger pods that receive OTLP, in their own namespace. */
@@ -55,7 +55,7 @@ export function collectorProps(section: Section, config: EnvironmentConfig): Ote
   return {
     name: COLLECTOR,
     namespace: config.namespace.name,
-    image: new UpstreamImage({ repository: c.image.repository, tag: c.image.tag, ...(c.image.digest ? { digest: c.image.digest } : {}) }),
+    image: new UpstreamImage(c.image),
     resources: c.resources,
     scaling,
     config: model,

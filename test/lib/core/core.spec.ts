@@ -1,5 +1,5 @@
 import {
-  ContainerImage, bytes, cpuMillis, isDns1035Label, isDnsLabel, isDnsSubdomain, isLabelValue, isQualifiedName, labelValueProblem,
+  ContainerImage, bytes, compareVersions, cpuMillis, isDns1035Label, isDnsLabel, isDnsSubdomain, isLabelValue, isQualifiedName, labelValueProblem,
   qualifiedNameProblem, resourceName, selectorLabels,
 } from '../../../lib/core';
 
@@ -91,5 +91,15 @@ describe('name and label syntax', () => {
     expect(resourceName('a'.repeat(63))).toBe('a'.repeat(63));
     expect(() => resourceName('Order')).toThrow('is not a valid object name');
     expect(() => resourceName('')).toThrow('is not a valid object name');
+  });
+});
+
+describe('compareVersions', () => {
+  test('orders release versions part by part, numerically, missing parts as 0', () => {
+    expect(compareVersions('3.0.9', '3.0.9')).toBe(0);
+    expect(compareVersions('3.0.8', '3.0.9')).toBeLessThan(0);
+    expect(compareVersions('3.0.10', '3.0.9')).toBeGreaterThan(0);
+    expect(compareVersions('1.25', '1.25.0')).toBe(0);
+    expect(compareVersions('1.18.0', '1.19')).toBeLessThan(0);
   });
 });
