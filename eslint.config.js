@@ -20,7 +20,7 @@ const importPlugin = require('eslint-plugin-import');
  * stay pure: it imports no cdk8s, cdk8s-plus-28 or constructs, and nothing of ours but other
  * files of this list (enforced below). Add a file here when config/ needs it.
  */
-const PURE_CORE = ['quantity', 'image', 'naming', 'labels', 'manifest', 'namespaces', 'release', 'resources', 'breaker'];
+const PURE_CORE = ['quantity', 'image', 'image-sources', 'naming', 'labels', 'manifest', 'namespaces', 'release', 'resources', 'breaker'];
 
 /** Node built-ins config/ may use (read the environment files, build paths and messages). */
 const CONFIG_BUILTINS = ['fs', 'fs/promises', 'path', 'util', 'crypto', 'os'];
@@ -33,6 +33,8 @@ const file = (rel) => at(rel.replace(/[^/]+$/, '@($&)'));
 const withNodePrefix = (names) => names.flatMap((name) => [name, `node:${name}`]);
 
 const PURE_CORE_FILES = PURE_CORE.map((name) => file(`lib/core/${name}.ts`));
+/** The add-on contracts (lib/addons): plain data about pinned charts, pure like PURE_CORE, read by config sections and capabilities alike. */
+const ADDON_FILES = [at('lib/addons/*.ts')];
 /** Capability config sections (zod schemas) that config/ assembles into the environment schema. */
 const SECTIONS = [file('charts/capabilities/sections.ts'), file('charts/capabilities/schemas.ts'), at('charts/capabilities/*/config.ts')];
 const CDK8S = ['cdk8s', 'cdk8s-plus-28', 'constructs'].map((name) => at(`node_modules/${name}/**`));
@@ -74,14 +76,20 @@ const ZONES = [
   {
     target: at('config/**'),
     from: at('**'),
-    except: [at('config/**'), at('node_modules/zod/**'), at('node_modules/yaml/**'), ...PURE_CORE_FILES, ...SECTIONS],
+    except: [at('config/**'), at('node_modules/zod/**'), at('node_modules/yaml/**'), ...PURE_CORE_FILES, ...ADDON_FILES, ...SECTIONS],
     message: `config/ imports only zod, yaml, config/, the capability config sections and the pure lib/core files (${PURE_CORE.join(', ')}).`,
   },
   {
     target: SECTIONS,
     from: at('**'),
-    except: [at('node_modules/zod/**'), ...PURE_CORE_FILES, ...SECTIONS],
-    message: `Capability config sections import only zod, each other and the pure lib/core files (${PURE_CORE.join(', ')}).`,
+    except: [at('node_modules/zod/**'), ...PURE_CORE_FILES, ...ADDON_FILES, ...SECTIONS],
+    message: `Capability config sections import only zod, each other, the add-on contracts (lib/addons) and the pure lib/core files (${PURE_CORE.join(', ')}).`,
+  },
+  {
+    target: ADDON_FILES,
+    from: at('**'),
+    except: ADDON_FILES,
+    message: 'lib/addons (the add-on contracts) is pure data: it imports only itself.',
   },
   {
     target: at('imports/**'),

@@ -1,8 +1,8 @@
 import { App, Chart } from 'cdk8s';
-import { EnvironmentConfig } from '../config/load';
+import { ConfigError, EnvironmentConfig } from '../config/load';
 import { ConnectionGraph, workloadEndpoint } from '../lib/core';
 import { PodExtensionPoint } from '../lib/workload';
-import { CAPABILITIES, Capability, CapabilityContext, CapabilityExtras, CapabilityFile, CapabilityId, CapabilityUnits } from './capabilities';
+import { CAPABILITIES, Capability, CapabilityContext, CapabilityExtras, CapabilityFile, CapabilityId, CapabilityUnits, Ports } from './capabilities';
 import { assignSyncWaves } from './capabilities/gitops/sync-waves';
 import { addDnsFlows, catalogFlows } from './connections';
 import { NamespaceChart } from './namespace-chart';
@@ -37,7 +37,8 @@ export function buildApp(app: App, config: EnvironmentConfig, units: CapabilityU
     for (const svc of config.services) cap.extendPod?.(extensions.get(svc.name)!, svc, section, config);
   }
 
-  const extras: CapabilityExtras = { vaultReaders: enabled.flatMap(([cap, section]) => cap.vaultReaders?.(section, config) ?? []) };
+  const ports = buildPorts(enabled, config);
+  const extras: CapabilityExtras = { vaultReaders: enabled.flatMap(([cap, section]) => cap.vaultReaders?.(section, config) ?? []), ports };
 
   const graph = new ConnectionGraph();
   for (const svc of config.services) graph.addWorkload(workloadEndpoint(svc.name, config.namespace.name));
@@ -49,7 +50,7 @@ export function buildApp(app: App, config: EnvironmentConfig, units: CapabilityU
   const namespace = new NamespaceChart(app, 'namespace', config, namespaceLabels);
   const services = new ServicesChart(app, 'services', config, extensions);
   services.addDependency(namespace);
-  const context: CapabilityContext = { config, graph, namespaceChart: namespace, servicesChart: services };
+  const context: CapabilityContext = { config, graph, namespaceChart: namespace, servicesChart: services, ports };
   const capabilityOf = new Map<Chart, string>();
   for (const [cap, section] of enabled) {
     for (const chart of cap.charts?.(app, section, context) ?? []) {
@@ -61,6 +62,33 @@ export function buildApp(app: App, config: EnvironmentConfig, units: CapabilityU
   if (config.capabilities.gitops !== undefined) assignSyncWaves({ namespace, services, capabilityOf });
   const files = enabled.flatMap(([cap, section]) => cap.files?.(section, config, extras) ?? []);
   return { namespace, services, capabilities: [...capabilityOf.keys()], capabilityOf, graph, files };
+}
+
+/** The ports of `config`'s enabled capabilities (what {@link buildApp} gives every capability). */
+export function environmentPorts(config: EnvironmentConfig, units: CapabilityUnits = CAPABILITIES): Ports {
+  return buildPorts(enabledCapabilities(config, units), config);
+}
+
+/**
+ * The ports of the enabled capabilities: first the add-ons they install (with their
+ * contracts), then what each provides. Every capability's problems are collected, so one
+ * run reports all of them.
+ */
+export function buildPorts(enabled: ReadonlyArray<[Capability, unknown]>, config: EnvironmentConfig): Ports {
+  const problems: string[] = [];
+  const collect = <T>(work: () => T, fallback: T): T => {
+    try {
+      return work();
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      problems.push(...e.problems);
+      return fallback;
+    }
+  };
+  const addons = Object.assign({}, ...enabled.map(([cap, section]) => collect(() => cap.addons?.(section, config) ?? {}, {})));
+  const provided = enabled.map(([cap, section]) => collect(() => cap.provides?.(section, config, addons) ?? {}, {}));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.assign({ addons }, ...provided) as Ports;
 }
 
 /** The units whose section is on, with their sections, in registry order. */

@@ -1,3 +1,5 @@
+import { ADDONS } from '../charts/capabilities/gitops/config';
+import { jaegerContract, kubePrometheusStackContract, pushgatewayContract, serviceUrl, servesTls } from '../lib/addons';
 import { Testing } from 'cdk8s';
 import { ProntoCharts, buildApp } from '../charts/build-app';
 import { ConfigError, EnvironmentConfig, loadEnvironment } from '../config/load';
@@ -113,4 +115,18 @@ export function cached<A extends unknown[], R>(fn: (...args: A) => R): (...args:
     if (!results.has(key)) results.set(key, fn(...args));
     return results.get(key)!;
   };
+}
+
+/**
+ * `text` (an environment file) with the add-ons' Services stated as the cluster's own, as an
+ * environment whose gitops does not install them must state them: the same values the
+ * contracts give (lib/addons), so the output is the same as with the add-ons installed.
+ */
+export function withOwnAddons(text: string): string {
+  const prometheus = serviceUrl(kubePrometheusStackContract(ADDONS.kubePrometheusStack.namespace), 'prometheus');
+  const pushgateway = serviceUrl(pushgatewayContract(ADDONS.pushgateway.namespace), 'push');
+  const jaeger = jaegerContract(ADDONS.jaeger.namespace);
+  return text
+    .replace(/^metrics:\n/m, `metrics:\n  prometheus: { url: "${prometheus}" }\n  pushgateway: { url: "${pushgateway}" }\n`)
+    .replace(/^tracing:\n/m, `tracing:\n  jaeger: { insecure: ${!servesTls(jaeger, 'otlpGrpc')}, queryUrl: "${serviceUrl(jaeger, 'query')}" }\n`);
 }

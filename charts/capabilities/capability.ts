@@ -3,6 +3,8 @@ import { EnvironmentConfig, ServiceModel } from '../../config/load';
 import { CatalogSecret } from '../../config/schema';
 import { ConnectionGraph } from '../../lib/core';
 import { PodExtensionPoint } from '../../lib/workload';
+import { AddonContract } from '../../lib/addons';
+import { Ports } from './ports';
 import { CapabilityId, SectionValue } from './sections';
 
 /** What a capability's charts may build on: the environment, the finished graph, the base charts. */
@@ -14,6 +16,8 @@ export interface CapabilityContext {
   readonly namespaceChart: Chart;
   /** The chart of the catalog services. */
   readonly servicesChart: Chart;
+  /** What the enabled capabilities and the installed add-ons offer each other. */
+  readonly ports: Ports;
 }
 
 /** A workload that reads Vault secrets: a catalog service, or a capability's own workload or ScheduledJob. */
@@ -37,6 +41,8 @@ export interface VaultReader {
 export interface CapabilityExtras {
   /** The Vault readers the enabled capabilities declared ({@link Capability.vaultReaders}), in apply order. */
   readonly vaultReaders: readonly VaultReader[];
+  /** What the enabled capabilities and the installed add-ons offer each other. */
+  readonly ports: Ports;
 }
 
 /**
@@ -48,6 +54,16 @@ export interface CapabilityExtras {
 export interface Capability<S = unknown> {
   /** Its key in SECTIONS and in the environment file. */
   readonly id: string;
+  /**
+   * The add-ons the capability installs, by add-on id, each with the contract of what its
+   * pinned chart renders (lib/addons). Asked first: other capabilities' ports may come from them.
+   */
+  addons?(section: S, config: EnvironmentConfig): Readonly<Record<string, AddonContract>>;
+  /**
+   * What the capability offers the others ({@link Ports}), asked once, after every
+   * capability's `addons`. Problems found here are config errors (ConfigError).
+   */
+  provides?(section: S, config: EnvironmentConfig, addons: Readonly<Record<string, AddonContract>>): Partial<Omit<Ports, 'addons'>>;
   /** Changes every catalog service's pods, identically for every blue-green slot. */
   extendPod?(pod: PodExtensionPoint, service: ServiceModel, section: S, config: EnvironmentConfig): void;
   /** Declares the connections the capability needs (scraping, shipping logs, OTLP, Vault). */

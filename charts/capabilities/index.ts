@@ -11,6 +11,7 @@ import { backups } from './backups';
 import { gitops } from './gitops';
 
 export * from './capability';
+export * from './ports';
 export * from './sections';
 
 /**

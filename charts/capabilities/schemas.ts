@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { DIGEST, REPOSITORY, VERSION_TAG, versionLabelProblem } from '../../lib/core/image';
+import { WITHDRAWN_REPOSITORIES } from '../../lib/core/image-sources';
 import { labelValueProblem, qualifiedNameProblem } from '../../lib/core/labels';
 import { cpuMillis, isByteQuantity, isCpuQuantity } from '../../lib/core/quantity';
 import { ComputeAmounts, ComputeField, ComputeResources, requestExceedsLimit } from '../../lib/core/resources';
@@ -40,7 +41,12 @@ export const labelMapSchema = z.record(
  * is validated the same way and its tag can become the version label.
  */
 export const upstreamImageSchema = z.strictObject({
-  repository: z.string().regex(REPOSITORY, { error: 'expected registry/repository such as docker.io/bitnami/pgbouncer, without a tag' }),
+  repository: z.string().regex(REPOSITORY, { error: 'expected registry/repository such as ghcr.io/cloudnative-pg/pgbouncer, without a tag' })
+    .superRefine((repository, ctx) => {
+      // Not aborting: the section's union would report an aborted branch as its own, vaguer error.
+      const withdrawn = WITHDRAWN_REPOSITORIES.find((w) => repository.startsWith(w.prefix));
+      if (withdrawn) ctx.addIssue({ code: 'custom', input: repository, message: `expected an image that is still published: ${withdrawn.reason}` });
+    }),
   tag: imageTagSchema(VERSION_TAG, 'an upstream release tag such as 1.23.1 or 16.4-bookworm (never latest or a major-only tag)'),
   digest: z.string().regex(DIGEST, { error: 'expected sha256:<64 lower-case hex characters>' }).optional()
     .describe('Pins the image content; the tag stays for humans'),

@@ -45,7 +45,7 @@ export const planned = (description: string): SectionSpec<undefined> => ({ descr
  */
 export const SECTIONS = {
   metrics: { description: 'metrics: ServiceMonitors, alert rules and dashboards (Prometheus, Grafana)', schema: metricsSectionSchema,
-    foreignNamespaces: (s: MetricsSection) => [s.prometheus.namespace] },
+    foreignNamespaces: (s: MetricsSection) => [s.prometheus.namespace, ...(s.pushgateway ? [s.pushgateway.url.split('.')[1]] : [])] },
   logs: { description: 'centralized logs: a Promtail (or Alloy) sidecar shipping to Loki', schema: logsSectionSchema, foreignNamespaces: logsForeignNamespaces },
   tracing: { description: 'traces: OpenTelemetry collector to Jaeger', schema: tracingSectionSchema, foreignNamespaces: (s: TracingSection) => [s.jaeger.namespace] },
   secrets: { description: 'secrets from HashiCorp Vault, injected as files under /run/secrets', schema: secretsSectionSchema, foreignNamespaces: (s: SecretsSection) => [s.server.namespace] },

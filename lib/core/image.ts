@@ -112,7 +112,7 @@ export class ContainerImage extends TaggedImage {
 }
 
 export interface UpstreamImageProps {
-  /** Registry and repository, e.g. `docker.io/bitnami/pgbouncer`. */
+  /** Registry and repository, e.g. `ghcr.io/cloudnative-pg/pgbouncer`. */
   readonly repository: string;
   /** The upstream release tag, e.g. `1.23.1` or `16.4-bookworm`; never a floating tag. */
   readonly tag: string;

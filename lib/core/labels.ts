@@ -53,6 +53,16 @@ export function selectorLabels(name: string, slot?: string): Record<string, stri
   };
 }
 
+/**
+ * Labels that select a service's Services from another object's metadata selector (a
+ * ServiceMonitor): its name and `part-of`, never `app.kubernetes.io/instance`. Argo CD's
+ * label tracking (its default before 3.0) rewrites `instance` on every object it syncs to
+ * the Application's name, so a selector on it would match nothing; pod templates keep it.
+ */
+export function objectSelectorLabels(name: string): Record<string, string> {
+  return { [LABEL_NAME]: name, [LABEL_PART_OF]: PART_OF };
+}
+
 /** The full recommended label set for an object's metadata. */
 export function recommendedLabels(options: LabelOptions): Record<string, string> {
   return {

@@ -47,7 +47,11 @@ export interface PgBouncerIniModel {
   readonly hbaFile: string;
   readonly adminUsers: readonly string[];
   readonly statsUsers: readonly string[];
-  /** `unix_socket_dir`, `pidfile` live here (a writable emptyDir). */
+  /**
+   * `unix_socket_dir` lives here (a writable emptyDir). No `pidfile` is written: PgBouncer runs
+   * as PID 1, and a pidfile on an emptyDir outlives a SIGKILLed container (an OOM kill), so the
+   * restarted process would find "itself" running and exit until the pod is deleted.
+   */
   readonly runDir: string;
   readonly serverTls?: PgBouncerServerTls;
 }
@@ -139,7 +143,6 @@ export function renderPgBouncerIni(model: PgBouncerIniModel): string {
     line('listen_addr', '0.0.0.0'),
     line('listen_port', model.listenPort),
     line('unix_socket_dir', model.runDir),
-    line('pidfile', `${model.runDir}/pgbouncer.pid`),
     line('logfile', ''),
     '; Transaction pooling: a server connection serves one transaction at a time. Apps must not use',
     '; session state (SET, LISTEN, WITH HOLD cursors, SQL PREPARE, session advisory locks).',

@@ -9,7 +9,7 @@ const k8s = kplus.k8s;
 export const PGBOUNCER_PATHS = {
   /** The ConfigMap: pgbouncer.ini and pg_hba.conf. */
   configDir: '/etc/pgbouncer',
-  /** pidfile and Unix socket (writable emptyDir). */
+  /** The Unix socket (writable emptyDir); no pidfile (lib/database/pgbouncer-config.ts says why). */
   runDir: '/var/run/pgbouncer',
 } as const;
 
@@ -44,7 +44,8 @@ export interface PgBouncerProps {
  * PgBouncer as a Deployment of at least two spread replicas (a {@link Workload}, PDB
  * `maxUnavailable: 1`), its configuration in a ConfigMap (checksum annotation), a TCP
  * readiness probe and a liveness probe on the process only (never on PostgreSQL: a database
- * outage must not restart every pooler), a preStop pause, and the Service `pgbouncer`.
+ * outage must not restart every pooler), a preStop pause, and the Service `pgbouncer`. The image
+ * must carry `pg_isready` (CloudNativePG's installs postgresql-client beside PgBouncer).
  */
 export class PgBouncer extends Construct {
   public readonly workload: Workload;
@@ -93,9 +94,12 @@ export class PgBouncer extends Construct {
           { volume: 'run', path: PGBOUNCER_PATHS.runDir },
         ],
         probes: {
-          readiness: { tcpSocket: { port: 'pgbouncer' }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
-          // The process, by its pidfile: never PostgreSQL.
-          liveness: { exec: { command: ['sh', '-c', `kill -0 "$(cat ${PGBOUNCER_PATHS.runDir}/pgbouncer.pid)"`] }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
+          // PgBouncer answers the protocol on its socket (pg_isready counts any answer, a refused login included):
+          // still the pooler only, never PostgreSQL.
+          readiness: { exec: { command: ['pg_isready', '-q', '-h', PGBOUNCER_PATHS.runDir, '-p', String(this.port), '-d', 'pgbouncer'] }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
+          // The process only, by its listener (PgBouncer accepts while PostgreSQL is down): never
+          // PostgreSQL, and no pidfile, which a SIGKILLed PID 1 leaves behind on the emptyDir.
+          liveness: { tcpSocket: { port: 'pgbouncer' }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 6 },
         },
         preStopSleepSeconds: this.preStopSleepSeconds,
       }, ...(props.sidecars ?? [])],

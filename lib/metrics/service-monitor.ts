@@ -1,14 +1,16 @@
 import { Construct } from 'constructs';
 import { ServiceMonitor, ServiceMonitorSpecEndpointsScheme } from '../../imports/monitoring.coreos.com';
-import { recommendedLabels, resourceName } from '../core';
+import { objectSelectorLabels, recommendedLabels, resourceName } from '../core';
 
 export interface ScrapeTargetProps {
-  /** Object name: the scraped Service's name. */
+  /**
+   * Object name, and the `app.kubernetes.io/name` of the Services it scrapes: they are
+   * selected by {@link objectSelectorLabels} (name and part-of), never by
+   * `app.kubernetes.io/instance`, which Argo CD's label tracking rewrites.
+   */
   readonly name: string;
   /** `app.kubernetes.io/component`. @default 'monitoring' */
   readonly component?: string;
-  /** Labels of the Service(s) to scrape: stable ones (`app.kubernetes.io/name`), never a slot. */
-  readonly serviceSelector: Readonly<Record<string, string>>;
   /** Name of the Service port to scrape. */
   readonly port: string;
   /** @default '/metrics' */
@@ -23,7 +25,7 @@ export interface ScrapeTargetProps {
 
 /**
  * A `ServiceMonitor` (monitoring.coreos.com/v1) that scrapes one named port of the
- * Services selected by stable labels. Every value is stated.
+ * Services of one name, selected by labels no GitOps tool rewrites. Every value is stated.
  */
 export class ScrapeTarget extends Construct {
   public readonly resource: ServiceMonitor;
@@ -34,7 +36,7 @@ export class ScrapeTarget extends Construct {
     this.resource = new ServiceMonitor(this, 'Resource', {
       metadata: { name, labels: { ...recommendedLabels({ name, component: props.component ?? 'monitoring' }), ...props.selectorLabels } },
       spec: {
-        selector: { matchLabels: { ...props.serviceSelector } },
+        selector: { matchLabels: objectSelectorLabels(props.name) },
         endpoints: [{
           port: props.port,
           path: props.path ?? '/metrics',

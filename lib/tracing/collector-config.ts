@@ -117,7 +117,7 @@ export function collectorConfig(model: CollectorConfigModel): Record<string, unk
           { sources: [{ from: 'connection' }] },
         ],
         extract: {
-          // k8s.deployment.name is read through the pod's ReplicaSet (hence replicasets in the ClusterRole).
+          // k8s.deployment.name is read through the pod's ReplicaSet (hence replicasets in the Role).
           metadata: ['k8s.namespace.name', 'k8s.pod.name', 'k8s.pod.uid', 'k8s.pod.start_time', 'k8s.deployment.name', 'k8s.node.name'],
         },
       },

@@ -23,9 +23,9 @@ export const ROOT_CA_CONFIG_MAP = 'kube-root-ca.crt';
 const WAIVE = 'pronto.io/waive-';
 
 /** Why the collector's pods hold a token, per waived gate rule: the reasons listed in every synth summary. */
-export function collectorWaivers(clusterRole: string): Readonly<Record<string, string>> {
+export function collectorWaivers(role: string): Readonly<Record<string, string>> {
   return {
-    'no-service-account-token': `k8sattributes reads pods, namespaces and replicasets from the API server (ClusterRole ${clusterRole}): `
+    'no-service-account-token': `k8sattributes reads pods and replicasets of its namespace from the API server (Role ${role}): `
       + `a projected token that expires, mounted read-only into the collector container only, at ${SERVICE_ACCOUNT_DIR}`,
   };
 }
@@ -33,7 +33,7 @@ export function collectorWaivers(clusterRole: string): Readonly<Record<string, s
 export interface OtelCollectorProps {
   /** Name of the Deployment, its ServiceAccount, ConfigMap, Service, PDB and HPA, e.g. `otel-collector`. */
   readonly name: string;
-  /** Namespace the collector runs in (its ServiceAccount's, for the ClusterRoleBinding). */
+  /** Namespace the collector runs in (its ServiceAccount's and its Role's). */
   readonly namespace: string;
   /** The contrib distribution (k8sattributes is not in the core one). */
   readonly image: PinnedImage;
@@ -134,11 +134,10 @@ export class OtelCollector extends Construct {
         },
       }],
     });
-    const clusterRole = resourceName(props.namespace, name);
-    for (const [rule, reason] of Object.entries(collectorWaivers(clusterRole))) this.workload.resource.metadata.addAnnotation(`${WAIVE}${rule}`, reason);
+    for (const [rule, reason] of Object.entries(collectorWaivers(name))) this.workload.resource.metadata.addAnnotation(`${WAIVE}${rule}`, reason);
     this.service = this.workload.addService('Service', { ports: [{ targetPort: 'otlp-grpc' }, { targetPort: 'otlp-http' }] });
     this.rbac = new CollectorRbac(this, 'Rbac', {
-      name: clusterRole,
+      name,
       serviceAccountName: this.workload.serviceAccountName,
       namespace: props.namespace,
       labels: this.workload.labels,

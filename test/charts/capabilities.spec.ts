@@ -119,7 +119,7 @@ describe('the capability registry', () => {
 
 describe('upstreamImageSchema', () => {
   test('accepts a release tag with an optional digest', () => {
-    expect(upstreamImageSchema.parse({ repository: 'docker.io/bitnami/pgbouncer', tag: '1.23.1', digest: `sha256:${'c'.repeat(64)}` }).tag).toBe('1.23.1');
+    expect(upstreamImageSchema.parse({ repository: 'ghcr.io/cloudnative-pg/pgbouncer', tag: '1.23.1', digest: `sha256:${'c'.repeat(64)}` }).tag).toBe('1.23.1');
   });
   test.each([['latest'], ['16'], [`1.0.0-${'x'.repeat(60)}`]])('fails on tag %s', (tag) => {
     expect(upstreamImageSchema.safeParse({ repository: 'docker.io/library/postgres', tag }).success).toBe(false);

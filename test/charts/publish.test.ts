@@ -8,7 +8,7 @@ import * as path from 'path';
 import { GitStatus, diffObjects, formatDiff, gitStatus, run } from '../../charts/publish';
 import { renderEnvironment } from '../../charts/synthesize';
 import { loadEnvironment } from '../../config/load';
-import { CONFIG_DIR, stripSection } from '../helpers';
+import { CONFIG_DIR, stripSection, withOwnAddons } from '../helpers';
 
 const ENV = 'dev';
 const GITOPS = loadEnvironment(CONFIG_DIR, ENV).capabilities.gitops!;
@@ -89,7 +89,7 @@ describe('npm run publish', () => {
 
   test('without gitops, publishes to the folder named after the environment', () => {
     const to = checkout();
-    const plain = configCopy('plain', (t) => stripSection(t, 'gitops'));
+    const plain = configCopy('plain', (t) => withOwnAddons(stripSection(t, 'gitops')));
     const { io, sink } = capture();
     expect(run(['--env', ENV, '--to', to, '--config', plain], sink, clean)).toBe(0);
     expect(readdirSync(to)).toEqual([ENV]);

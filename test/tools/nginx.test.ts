@@ -9,6 +9,7 @@
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import * as http from 'http';
+import * as https from 'https';
 import { AddressInfo, createServer } from 'net';
 import { tmpdir } from 'os';
 import * as path from 'path';
@@ -16,13 +17,14 @@ import { Testing } from 'cdk8s';
 import { buildApp } from '../../charts/build-app';
 import { CATALOG } from '../../config/catalog';
 import { parseEnvironment } from '../../config/load';
-import { IMAGE_PATHS, MODSECURITY_CONF, NGINX_CONF } from '../../lib/gateway';
+import { GATEWAY_TLS_DIR, IMAGE_PATHS, MODSECURITY_CONF, NGINX_CONF } from '../../lib/gateway';
 import { VALID_ENV } from '../fixtures/environments';
 
 const DEBIAN = { modsecurityModule: '/usr/lib/nginx/modules/ngx_http_modsecurity_module.so', crsRules: '/usr/share/modsecurity-crs/rules' };
 const nginxVersion = spawnSync('nginx', ['-v'], { encoding: 'utf8' });
 const missing = [
   ...(nginxVersion.status === 0 ? [] : ['nginx']),
+  ...(spawnSync('openssl', ['version']).status === 0 ? [] : ['openssl']),
   ...(existsSync(DEBIAN.modsecurityModule) ? [] : ['libnginx-mod-http-modsecurity']),
   ...(existsSync(DEBIAN.crsRules) ? [] : ['modsecurity-crs']),
 ];
@@ -31,8 +33,10 @@ if (missing.length > 0) {
 }
 
 // Small limits so a burst is quick to provoke; the trusted proxy is the test client at 127.0.0.1.
+// TLS ends at the gateway, as in the shipped environments: the certificate is a self-signed one made here.
 const SECTION = `gateway:
   image: { repository: docker.io/owasp/modsecurity-crs, tag: 4.18.0-nginx-202509051009 }
+  tls: { mode: gateway, certificateSecret: gateway-tls }
   trustedProxies: [127.0.0.1/32, 10.0.0.0/8]
   rateLimit:
     requestsPerSecond: 5
@@ -57,7 +61,9 @@ let stderr = '';
 let stdoutFile = '';
 const stdout = () => readFileSync(stdoutFile, 'utf8');
 let dir = '';
+/** The HTTPS port (the Service's 443), and the plain HTTP one that only redirects (80). */
 let port = 0;
+let httpPort = 0;
 let config = '';
 
 const freePort = () => new Promise<number>((resolve, reject) => {
@@ -73,8 +79,9 @@ interface Reply { status: number; headers: http.IncomingHttpHeaders; body: strin
 /** One request to the gateway; `from` is the peer address (127.0.0.1 is the trusted proxy), `client` the X-Forwarded-For it reports. */
 function request(pathAndQuery: string, options: { method?: string; client?: string; from?: string; body?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.request({
+    const req = https.request({
       host: '127.0.0.1', port, path: pathAndQuery, method: options.method ?? 'GET', localAddress: options.from ?? '127.0.0.1', agent: false,
+      servername: HOST, rejectUnauthorized: false,
       headers: {
         Host: HOST, Accept: 'application/json', 'User-Agent': 'pronto-gateway-test/1.0', 'X-Forwarded-Proto': 'https',
         ...(options.client ? { 'X-Forwarded-For': options.client } : {}),
@@ -141,7 +148,13 @@ async function waitReady(healthPort: number): Promise<void> {
       upstreamPorts.set(svc, (stub.address() as AddressInfo).port);
     }
     port = await freePort();
+    httpPort = await freePort();
     const healthPort = await freePort();
+    // The Secret's files, as the pod mounts them at GATEWAY_TLS_DIR.
+    const tls = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${HOST}`,
+      '-keyout', path.join(dir, 'tls.key'), '-out', path.join(dir, 'tls.crt')], { encoding: 'utf8' });
+    if (tls.status !== 0) throw new Error(`openssl: ${tls.stderr}`);
+    chmodSync(path.join(dir, 'tls.key'), 0o644);
 
     const rewrite = (text: string) => {
       // The writable folder first: the temporary folder is itself under /tmp.
@@ -150,7 +163,9 @@ async function waitReady(healthPort: number): Promise<void> {
         .split(IMAGE_PATHS.modsecurityModule).join(DEBIAN.modsecurityModule)
         .split(`${IMAGE_PATHS.crsRules}/`).join(`${DEBIAN.crsRules}/`)
         .split(`${IMAGE_PATHS.configDir}/`).join(`${dir}/`)
-        .replace(/listen 8080;/, `listen 127.0.0.1:${port};`)
+        .split(`${GATEWAY_TLS_DIR}/`).join(`${dir}/`)
+        .replace(/listen 8443 ssl;/, `listen 127.0.0.1:${port} ssl;`)
+        .replace(/listen 8080;/, `listen 127.0.0.1:${httpPort};`)
         .replace(/listen 8081;/, `listen 127.0.0.1:${healthPort};`)
         .replace(/server ([a-z0-9-]+)\.pronto\.svc\.cluster\.local:80;/g, (_, svc: string) => `server 127.0.0.1:${upstreamPorts.get(svc)};`);
       if (process.getuid?.() === 0) out = out.replace(/^(load_module .*\n)/m, '$1user nobody nogroup;\n');
@@ -194,6 +209,36 @@ async function waitReady(healthPort: number): Promise<void> {
     expect(reply.headers.server).toBe('nginx');
   };
 
+  test('HTTPS with TLS 1.2 or later, HSTS on every answer; plain HTTP only redirects to HTTPS (308), for every route', async () => {
+    const reply = await request(under(ROUTED[0], 'menu'), { client: '198.51.100.9' });
+    expect(reply.status).toBe(200);
+    expectSecurityHeaders(reply);
+    const protocol = await new Promise<string>((resolve, reject) => {
+      const req = https.request({ host: '127.0.0.1', port, path: '/', agent: false, servername: HOST, rejectUnauthorized: false, headers: { Host: HOST } }, (res) => {
+        resolve((res.socket as import('tls').TLSSocket).getProtocol() ?? '');
+        res.resume();
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(['TLSv1.2', 'TLSv1.3']).toContain(protocol);
+    // TLS 1.1 is refused.
+    const old = spawnSync('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-tls1_1', '-servername', HOST], { input: '', encoding: 'utf8', timeout: 10000 });
+    expect(old.status).not.toBe(0);
+    for (const svc of ROUTED) {
+      const plain = await new Promise<Reply>((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port: httpPort, path: under(svc, 'menu?page=2'), agent: false, headers: { Host: HOST } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: '' }));
+        }).on('error', reject);
+      });
+      expect(plain.status).toBe(308);
+      expect(plain.headers.location).toBe(`https://${HOST}${under(svc, 'menu?page=2')}`);
+      // HSTS is an HTTPS header (RFC 6797 §7.2): a plain answer carries none.
+      expect(plain.headers['strict-transport-security']).toBeUndefined();
+    }
+  });
+
   test('every public route reaches its own service, with request id and traceparent passed upstream', async () => {
     for (const svc of ROUTED) {
       const before = seen.get(svc)!.length;
@@ -229,7 +274,7 @@ async function waitReady(healthPort: number): Promise<void> {
   test('long-lived routes upgrade to WebSocket', async () => {
     for (const svc of ROUTED.filter((s) => CATALOG[s].route!.longLivedConnections)) {
       const status = await new Promise<number>((resolve, reject) => {
-        const req = http.request({ host: '127.0.0.1', port, path: under(svc, 'live'), agent: false,
+        const req = https.request({ host: '127.0.0.1', port, path: under(svc, 'live'), agent: false, servername: HOST, rejectUnauthorized: false,
           headers: { Host: HOST, Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'X-Forwarded-For': '198.51.100.3' } });
         req.on('upgrade', (res, socket) => { socket.destroy(); resolve(res.statusCode!); });
         req.on('response', (res) => { res.resume(); resolve(res.statusCode!); });
@@ -292,17 +337,19 @@ async function waitReady(healthPort: number): Promise<void> {
     expect(statuses.slice(2)).toContain(429);
   });
 
-  test('the client IP comes from trusted proxies only; HSTS only over HTTPS', async () => {
+  test('the client IP comes from trusted proxies only; with TLS at the gateway, the scheme is its own: no peer can turn HSTS off', async () => {
     const svc = ROUTED[0];
-    // From an untrusted peer (127.0.0.2): its X-Forwarded-For and X-Forwarded-Proto are ignored.
-    const untrusted = await request(under(svc, 'who'), { from: '127.0.0.2', client: '192.0.2.99' });
+    // From an untrusted peer (127.0.0.2): its X-Forwarded-For is ignored.
+    const untrusted = await request(under(svc, 'who'), { from: '127.0.0.2', client: '192.0.2.99', headers: { 'X-Forwarded-Proto': 'http' } });
     expect(untrusted.status).toBe(200);
     expect(seen.get(svc)!.at(-1)!.headers['x-real-ip']).toBe('127.0.0.2');
-    expect(seen.get(svc)!.at(-1)!.headers['x-forwarded-proto']).toBe('http');
-    expect(untrusted.headers['strict-transport-security']).toBeUndefined();
-    expect(untrusted.headers['content-security-policy']).toBeDefined();
-    const plain = await request(under(svc, 'who'), { client: '198.51.100.7', headers: { 'X-Forwarded-Proto': 'http' } });
-    expect(plain.headers['strict-transport-security']).toBeUndefined();
+    expect(seen.get(svc)!.at(-1)!.headers['x-forwarded-proto']).toBe('https');
+    expectSecurityHeaders(untrusted);
+    // A trusted proxy's X-Forwarded-For counts, its X-Forwarded-Proto does not: the connection is HTTPS.
+    const trusted = await request(under(svc, 'who'), { client: '198.51.100.7', headers: { 'X-Forwarded-Proto': 'http' } });
+    expect(seen.get(svc)!.at(-1)!.headers['x-real-ip']).toBe('198.51.100.7');
+    expect(seen.get(svc)!.at(-1)!.headers['x-forwarded-proto']).toBe('https');
+    expectSecurityHeaders(trusted);
   });
 
   /** The routed service whose path owns `url` (longest prefix on a segment boundary), as nginx picks it. */
@@ -386,7 +433,7 @@ async function waitReady(healthPort: number): Promise<void> {
     const reply = await request(`/search?${mark}=1%27%20OR%20%271%27%3D%271`, { client: '198.51.100.64',
       headers: { Cookie: 'session=SECRET-COOKIE-VALUE', Authorization: 'Bearer SECRET-TOKEN-VALUE' } });
     expect(reply.status).toBe(403);
-    for (let i = 0; i < 40 && !stdout().includes(`"uri":"/search?${mark}`); i++) await sleep(50);
+    for (let i = 0; i < 100 && !stdout().includes(`"uri":"/search?${mark}`); i++) await sleep(50);
     const record = stdout().split('\n').find((l) => l.includes(mark) && l.includes('"transaction"'));
     expect(record).toBeDefined();
     const entry = JSON.parse(record!).transaction;

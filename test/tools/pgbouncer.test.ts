@@ -36,7 +36,7 @@ database:
     maxConnections: 40
   walg: { s3Prefix: s3://pronto-backups/pg, storageCidrs: [52.95.128.0/21] }
   pgbouncer:
-    image: { repository: docker.io/bitnami/pgbouncer, tag: 1.25.2 }
+    image: { repository: ghcr.io/cloudnative-pg/pgbouncer, tag: 1.25.2 }
     version: 1.25.2
   redis:
     image: { repository: docker.io/library/redis, tag: 7.4.2-alpine }
@@ -117,20 +117,24 @@ maybe('the synthesized pgbouncer.ini in real PgBouncer', () => {
         .replace(/^listen_addr = .*/, 'listen_addr = 127.0.0.1')
         .replace(/^listen_port = .*/, `listen_port = ${port}`)
         .replace(/^unix_socket_dir = .*/, `unix_socket_dir = ${pg.dir}`)
-        .replace(/^pidfile = .*/, `pidfile = ${pg.dir}/pgbouncer.pid`)
         .replace(/^auth_file = \/run\/secrets\//, `auth_file = ${secrets}/`)
         .replace(/^auth_hba_file = \/etc\/pgbouncer\//, `auth_hba_file = ${pg.dir}/`))
       .join('\n');
     writeFileSync(path.join(pg.dir, 'pgbouncer.ini'), ini);
     writeFileSync(path.join(pg.dir, PGBOUNCER_FILES.hba), configMap('pgbouncer')[PGBOUNCER_FILES.hba]);
     if (isRoot()) spawnSync('chown', ['-R', 'postgres:postgres', secrets, path.join(pg.dir, 'pgbouncer.ini'), path.join(pg.dir, PGBOUNCER_FILES.hba)]);
+    await startBouncer();
+  }, 30_000);
+
+  /** Starts PgBouncer on the test's config and waits (bounded) until it accepts. */
+  async function startBouncer(): Promise<void> {
     bouncer = spawnAsPostgres(PGBOUNCER, [path.join(pg.dir, 'pgbouncer.ini')]);
     for (let i = 0; i < 100; i++) {
       if (await accepts(port)) return;
       await new Promise((res) => setTimeout(res, 50));
     }
     throw new Error(`PgBouncer did not start:\n${bouncer.output()}`);
-  }, 30_000);
+  }
 
   afterAll(() => {
     bouncer?.kill();
@@ -189,6 +193,16 @@ maybe('the synthesized pgbouncer.ini in real PgBouncer', () => {
     const db = pg.psql('SELECT 1', { port, user: DATABASE_ROLES.pgbouncerStats, database: database(APPS[0]), password: 'x', allowFailure: true });
     expect(db).toMatch(/failed|no such user/);
   });
+
+  test('PgBouncer killed with SIGKILL (an OOM kill) starts again on the same run directory: no pidfile stops it', async () => {
+    expect(configMap('pgbouncer')[PGBOUNCER_FILES.ini]).not.toMatch(/^pidfile\s*=/m);
+    bouncer!.kill();
+    for (let i = 0; i < 100 && await accepts(port); i++) await new Promise((res) => setTimeout(res, 50));
+    expect(await accepts(port)).toBe(false);
+    await startBouncer();
+    const app = APPS[0];
+    expect(pg.psql('SELECT 1', { port, user: database(app), database: database(app), password: password(app) })).toBe('1');
+  }, 20_000);
 
   describe('the backups\' heartbeat', () => {
     const job = (manifests.find((m: Manifest) => m.kind === 'CronJob' && m.metadata?.name === BACKUP_JOBS.heartbeat) as any).spec.jobTemplate.spec.template.spec.containers[0];

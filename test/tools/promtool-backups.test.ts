@@ -15,7 +15,7 @@ import { DATABASE_SECTIONS, load } from '../lib/backups/fixture';
 import { checkRules, promtoolOrSkip, scratch, testRules, writeRawRuleFile } from './promtool';
 
 const NS = 'pronto';
-const SECTION = `metrics: {}\nbackups:\n  restoreTest:\n    pushgateway: { url: "http://prometheus-pushgateway.monitoring.svc:9091" }\n`;
+const SECTION = `metrics: { prometheus: { url: "http://prometheus.monitoring.svc:9090" }, pushgateway: { url: "http://prometheus-pushgateway.monitoring.svc:9091" } }\nbackups:\n  restoreTest:\n    pushResults: true\n`;
 
 type Rule = { alert?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
 

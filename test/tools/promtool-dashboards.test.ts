@@ -6,6 +6,7 @@
  * one broken expression that must be the only failure (so a check that passes everything
  * would be caught).
  */
+import { environmentPorts } from '../../charts/build-app';
 import { readFileSync } from 'fs';
 import { Testing } from 'cdk8s';
 import { CapabilityContext } from '../../charts/capabilities/capability';
@@ -76,9 +77,9 @@ promtoolOrSkip('every dashboard query parses as PromQL (promtool check rules)')(
     remove = tmp.remove;
     queries = ENVIRONMENTS.flatMap((env) => {
       const raw = readFileSync(`${CONFIG_DIR}/${env}.yaml`, 'utf8');
-      const config = parseEnvironment(/^metrics:/m.test(raw) ? raw : `${raw.replace(/\n*$/, '\n')}metrics: {}\n`, `config/${env}.yaml`);
+      const config = parseEnvironment(/^metrics:/m.test(raw) ? raw : `${raw.replace(/\n*$/, '\n')}metrics: { prometheus: { url: "http://prometheus.monitoring.svc:9090" } }\n`, `config/${env}.yaml`);
       // The metrics capability's dashboards chart alone: it reads nothing but the config.
-      const charts = grafanaCharts(Testing.app(), config.capabilities.metrics!, { config } as unknown as CapabilityContext);
+      const charts = grafanaCharts(Testing.app(), config.capabilities.metrics!, { config, ports: environmentPorts(config) } as unknown as CapabilityContext);
       return panelQueries(env, charts.flatMap((c) => c.toJson() as Manifest[]), {
         namespace: config.namespace.name,
         environment: config.name,

@@ -14,14 +14,14 @@ import { buildEnvironment } from '../helpers';
 import { checkRules, promtoolOrSkip, scratch, testRules, writeRawRuleFile } from './promtool';
 
 const SECTION = `secrets: {}
-metrics: {}
+metrics: { prometheus: { url: "http://prometheus.monitoring.svc:9090" } }
 database:
   postgres:
     image: { repository: registry.example.com/postgres-walg, tag: 16.4-walg3.0.9 }
     walgVersion: 3.0.9
   walg: { s3Prefix: s3://pronto-backups/pg, storageCidrs: [52.95.128.0/21] }
   pgbouncer:
-    image: { repository: docker.io/bitnami/pgbouncer, tag: 1.25.2 }
+    image: { repository: ghcr.io/cloudnative-pg/pgbouncer, tag: 1.25.2 }
     version: 1.25.2
   redis:
     image: { repository: docker.io/library/redis, tag: 7.4.2-alpine }

@@ -188,6 +188,8 @@ postgresOrSkip('the restore-test script against real PostgreSQL')('the restore-t
       gap: restore('gap', { [E.walFetchCommand]: walFetch(gap), [E.amcheck]: 'off' }),
       unreadable: restore('unreadable', { [E.walFetchCommand]: walFetch(unreadable) }),
       stale: restore('stale', { [E.rpoSeconds]: '60', [E.pushgatewayUrl]: pushUrl, [E.amcheck]: 'off' }),
+      // A Pushgateway that refuses connections (a closed port on loopback).
+      unpushed: restore('unpushed', { [E.pushgatewayUrl]: 'http://127.0.0.1:9', [E.amcheck]: 'off' }),
       corrupt: restore('corrupt', { [E.fetchCommand]: `mkdir -p "$PGDATA" && cp -R '${corrupt}/.' "$PGDATA"` }),
     });
     await Promise.all(Object.values(runs));
@@ -208,6 +210,12 @@ postgresOrSkip('the restore-test script against real PostgreSQL')('the restore-t
 
   test('the synthesized job checks within an RPO above the heartbeat\'s age, so the good archive passes', () => {
     expect(Number(synthEnv[E.rpoSeconds])).toBeGreaterThan(HEARTBEAT_STALE_SECONDS + 60);
+  });
+
+  test('a Pushgateway that is down does not fail a restore that passed: exit 0, with a warning', async () => {
+    const r = await runs.unpushed;
+    expect({ status: r.status, output: r.output }).toEqual({ status: 0, output: expect.stringContaining('PASSED') });
+    expect(r.output).toContain('WARNING: could not push the result to http://127.0.0.1:9; the restore itself passed');
   });
 
   test('a good backup and archive: restores, recovers to the last archived segment, verifies and exits 0', async () => {

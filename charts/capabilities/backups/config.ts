@@ -7,7 +7,7 @@
  * capability (index.ts).
  */
 import { z } from 'zod';
-import { computeResourcesSchema, labelMapSchema } from '../schemas';
+import { computeResourcesSchema } from '../schemas';
 
 // ---------------------------------------------------------------- cron
 
@@ -139,7 +139,8 @@ const tableSchema = z.string().regex(TABLE, { error: 'expected schema.table in l
 const identifier = z.string().regex(/^[a-z_][a-z0-9_]*$/, { error: 'expected a lower-case SQL identifier such as beat_at' });
 
 const heartbeatSchema = z.strictObject({
-  schedule: cronSchema.default('* * * * *').describe('When a heartbeat row is written (cron, Etc/UTC): every minute by default'),
+  schedule: cronSchema.default('*/2 * * * *')
+    .describe('When a heartbeat row is written (cron, Etc/UTC): every 2 minutes by default, runs further apart than the job\'s deadline (110 s: scheduling, image pull, Vault login, one psql)'),
   table: tableSchema.default('ops.heartbeat').describe('Table the heartbeat writes (schema.table; created if missing, rows older than 7 days deleted)'),
   retentionDays: z.int().min(1).max(365).default(7).describe('Heartbeat rows older than this are deleted, so the table stays small'),
   resources: computeResourcesSchema({
@@ -148,15 +149,6 @@ const heartbeatSchema = z.strictObject({
   }).prefault({}).describe('Requests and limits of the heartbeat container (one psql a minute)'),
 });
 
-const pushgatewaySchema = z.strictObject({
-  url: z.url({ error: 'expected the Pushgateway URL such as http://prometheus-pushgateway.monitoring.svc:9091' })
-    .regex(/^http:\/\/[a-z0-9-]+\.[a-z0-9-]+\.svc(\.cluster\.local)?(:\d+)?\/?$/, {
-      error: 'expected an in-cluster Service URL http://<service>.<namespace>.svc[.cluster.local][:port] (the egress policy allows exactly its pods)',
-    })
-    .describe('Pushgateway the restore test pushes its result to (pg_restore_test_* metrics)'),
-  podLabels: labelMapSchema.default({ 'app.kubernetes.io/name': 'prometheus-pushgateway' })
-    .describe('Labels of the Pushgateway pods (the flow from the restore test to them)'),
-});
 
 const restoreTestSchema = z.strictObject({
   rpoMinutes: z.int().min(1).max(1440).default(15)
@@ -176,8 +168,8 @@ const restoreTestSchema = z.strictObject({
     .describe('pg_amcheck of tables and B-tree indexes (with heapallindexed): every database (all), the checked one (database), or false'),
   volumeSize: sizeSchema.optional()
     .describe('Size of the ephemeral volume the backup is restored into; absent: database.postgres.storage.size (it must hold the whole database)'),
-  pushgateway: z.union([z.literal(false), pushgatewaySchema]).default(false)
-    .describe('Where the result is pushed as metrics; false: not pushed (the alerts then read kube-state-metrics only)'),
+  pushResults: z.boolean().default(false)
+    .describe('Push each run\'s result (timestamp, duration, lag, success) to the Pushgateway the metrics capability provides (gitops.addons.pushgateway); false: not pushed (the alerts then read kube-state-metrics only)'),
   resources: computeResourcesSchema({
     requests: { cpu: '500m', memory: '1Gi', ephemeralStorage: '1Gi' },
     limits: { cpu: '2', memory: '2Gi', ephemeralStorage: '2Gi' },
@@ -239,6 +231,5 @@ export const backupsSectionSchema = z.strictObject({
 });
 export type BackupsSection = z.output<typeof backupsSectionSchema>;
 
-/** The Pushgateway's namespace, when the restore test pushes there: another team's, never created or guarded. */
-export const backupsForeignNamespaces = (s: BackupsSection): string[] =>
-  (s.restoreTest.pushgateway ? [new URL(s.restoreTest.pushgateway.url).hostname.split('.')[1]] : []);
+/** None: the Pushgateway's namespace is the metrics capability's, which names it. */
+export const backupsForeignNamespaces = (_s: BackupsSection): string[] => [];

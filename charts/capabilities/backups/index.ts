@@ -16,6 +16,7 @@ import {
 } from '../../../lib/backups';
 import { AlertRules } from '../../../lib/metrics';
 import { EnvEntry, PodExtensionPoint } from '../../../lib/workload';
+import { Ports, requirePort } from '../ports';
 import { Capability, VaultReader } from '../capability';
 import {
   DATABASE_ROLES, DATABASE_SECRETS, POSTGRES_SERVICE, POSTGRES_WORKLOAD, objectStore, objectStorePort, postgresImage, walgEnv, walgSecrets,
@@ -46,7 +47,12 @@ export const DEADLINES = {
   restoreTestFixedSeconds: 3600,
   retentionSeconds: 3600,
   walIntegritySeconds: 3600,
-  heartbeatSeconds: 50,
+  /**
+   * Heartbeat: the run's whole life counts (activeDeadlineSeconds starts with the Job), so
+   * it covers scheduling, an image pull, the Vault agent's login and render (about 90 s on a
+   * busy node), then one psql (20 s). The schedule must leave runs further apart than this.
+   */
+  heartbeatSeconds: 110,
 } as const;
 
 const MI = 1024 * 1024;
@@ -151,13 +157,15 @@ export function backupReaders(section: BackupsSection): VaultReader[] {
   ];
 }
 
-/** The Pushgateway's pods and port, from its in-cluster URL. */
-export function pushgatewayEndpoint(section: BackupsSection): { endpoint: ForeignEndpoint; port: number } | undefined {
-  const p = section.restoreTest.pushgateway;
-  if (p === false) return undefined;
-  const url = new URL(p.url);
-  const [, namespace] = url.hostname.split('.');
-  return { endpoint: { kind: 'foreign', name: 'pushgateway', namespace, podLabels: p.podLabels }, port: url.port ? Number(url.port) : 80 };
+/**
+ * The Pushgateway the restore test pushes to: the metrics capability's port. Asking to push
+ * while nothing provides one is a config error naming both sections.
+ */
+export function pushTarget(section: BackupsSection, config: EnvironmentConfig, ports: Ports): { endpoint: ForeignEndpoint; port: number; url: string } | undefined {
+  if (!section.restoreTest.pushResults) return undefined;
+  const p = requirePort(ports, 'pushgateway', config, ['backups', 'restoreTest', 'pushResults'],
+    'the restore test pushes its result to a Pushgateway, and none is provided (gitops.addons.pushgateway with metrics on)');
+  return { endpoint: { kind: 'foreign', name: 'pushgateway', namespace: p.namespace, podLabels: p.podLabels }, port: p.podPort, url: p.url };
 }
 
 /** The Pushgateway grouping path of the restore test's result. */
@@ -181,7 +189,7 @@ function restoreTestResources(section: BackupsSection, config: EnvironmentConfig
 export const backups: Capability<Section> & { readonly id: 'backups' } = {
   id: 'backups',
   vaultReaders: (section) => backupReaders(section),
-  flows(graph, section, config) {
+  flows(graph, section, config, extras) {
     checkSection(section, config);
     const db = databaseOf(config);
     const ns = config.namespace.name;
@@ -201,7 +209,7 @@ export const backups: Capability<Section> & { readonly id: 'backups' } = {
       graph.addFlow({ from: job('heartbeat'), to: workloadEndpoint(DATA_STORES.postgres.host, ns), ports: tcp(DATA_STORES.postgres.port),
         purpose: 'writes a heartbeat row through PgBouncer', declaredBy: 'backups' });
     }
-    const push = pushgatewayEndpoint(section);
+    const push = pushTarget(section, config, extras.ports);
     if (push) graph.addFlow({ from: job('restoreTest'), to: push.endpoint, ports: tcp(push.port), purpose: 'pushes the restore test\'s result', declaredBy: 'backups' });
   },
   charts(app, section, context) {
@@ -242,7 +250,7 @@ export const backups: Capability<Section> & { readonly id: 'backups' } = {
       env: [...walgEnv(db, { access: 'read-only' }), ...primary],
     });
     const rt = section.restoreTest;
-    const push = pushgatewayEndpoint(section);
+    const push = pushTarget(section, config, context.ports);
     new RestoreTestJob(chart, 'RestoreTest', {
       name: BACKUP_JOBS.restoreTest,
       schedule: section.schedules.restoreTest,
@@ -258,7 +266,7 @@ export const backups: Capability<Section> & { readonly id: 'backups' } = {
       recency: { table: rt.recency.table ?? (section.heartbeat === false ? '' : section.heartbeat.table), column: rt.recency.column },
       rowFloors: rt.criticalTables,
       amcheck: rt.amcheck,
-      pushgateway: push && rt.pushgateway !== false ? { url: rt.pushgateway.url, group: pushGroup(config) } : undefined,
+      pushgateway: push ? { url: push.url, group: pushGroup(config) } : undefined,
       extension: vault('restoreTest'),
     });
     if (section.heartbeat !== false) {

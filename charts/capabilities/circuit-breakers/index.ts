@@ -58,6 +58,9 @@ export function istiod(mesh: NonNullable<Section['mesh']>): ForeignEndpoint {
 
 export const circuitBreakers: Capability<Section> & { readonly id: 'circuitBreakers' } = {
   id: 'circuitBreakers',
+  provides(section) {
+    return section.mesh ? { mesh: { namespace: section.mesh.controlPlane.namespace, dataPlane: section.mesh.dataPlane } } : {};
+  },
   // Ambient enrols the namespace, and names its waypoint: ztunnel is L4 only, the DestinationRules act in the waypoint.
   namespaceLabels(section): Record<string, string> {
     const mesh = section.mesh;

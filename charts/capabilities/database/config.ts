@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { cidrBlockSchema, computeResourcesSchema, upstreamImageSchema } from '../schemas';
 import { compareVersions } from '../../../lib/core/image';
+import { bytes } from '../../../lib/core/quantity';
 import { isDnsLabel } from '../../../lib/core/naming';
 
 /** The first WAL-G release whose remote (streaming) `backup-push` works on PostgreSQL 15+ (PR #2262). */
@@ -93,7 +94,7 @@ const walgSchema = z.strictObject({
 });
 
 const pgbouncerSchema = z.strictObject({
-  image: upstreamImageSchema.describe('PgBouncer image, e.g. docker.io/bitnami/pgbouncer; its tag names the release (≥ 1.25.2 recommended)'),
+  image: upstreamImageSchema.describe('PgBouncer image, e.g. ghcr.io/cloudnative-pg/pgbouncer (CloudNativePG\'s, built from PGDG\'s Debian package); its tag names the release (≥ 1.25.2 recommended)'),
   version: z.string().regex(SEMVER, { error: 'expected the PgBouncer release in the image as major.minor.patch, such as 1.25.2' })
     .describe('PgBouncer release the image runs: settings newer than it are never emitted (auth_dbname 1.19, max_prepared_statements 1.21)'),
   replicas: z.int().min(2, { error: 'expected at least 2 PgBouncer replicas (one may be drained at a time)' }).default(2)
@@ -138,6 +139,13 @@ const exportersSchema = z.strictObject({
   }).prefault({}),
 }).prefault({}).describe('Prometheus exporters; scraped when the metrics capability is on');
 
+/** Redis's maxmemory as a share of its memory limit: the default, and the most a config may set. */
+export const REDIS_MAXMEMORY_SHARE = {
+  cache: 0.75,
+  persistent: 0.4,
+  max: { cache: 0.85, persistent: 0.5 },
+} as const;
+
 const redisSchema = z.strictObject({
   image: upstreamImageSchema.describe('Redis image, e.g. docker.io/library/redis:7.4.2-alpine'),
   persistence: z.union([
@@ -147,12 +155,30 @@ const redisSchema = z.strictObject({
       storageClassName: dnsLabel('a StorageClass name').optional().describe('StorageClass; absent: the cluster default'),
     }),
   ]).default(false).describe('false: a Deployment with an in-memory cache (data lost on restart); an object: a StatefulSet with an append-only file on a PVC'),
-  maxMemoryMi: z.int().min(16).optional().describe('maxmemory; absent: 75 % of the memory limit'),
+  maxMemoryMi: z.int().min(16).optional()
+    .describe(`maxmemory in MiB; absent: ${REDIS_MAXMEMORY_SHARE.cache * 100} % of the memory limit for a cache, ${REDIS_MAXMEMORY_SHARE.persistent * 100} % with persistence ` +
+      '(an AOF rewrite forks Redis, and copy-on-write can double the data set for its duration)'),
   resources: computeResourcesSchema({
     requests: { cpu: '100m', memory: '128Mi', ephemeralStorage: '64Mi' },
     limits: { cpu: '500m', memory: '256Mi', ephemeralStorage: '128Mi' },
   }).prefault({}),
+}).superRefine((r, ctx) => {
+  const limitMi = Math.floor(bytes(r.resources.limits.memory) / (1024 * 1024));
+  const persistent = r.persistence !== false;
+  const most = Math.floor(limitMi * REDIS_MAXMEMORY_SHARE.max[persistent ? 'persistent' : 'cache']);
+  if (r.maxMemoryMi !== undefined && r.maxMemoryMi > most) {
+    ctx.addIssue({ code: 'custom', path: ['maxMemoryMi'], input: r.maxMemoryMi,
+      message: `expected at most ${most} (MiB): ${persistent
+        ? `with persistence an AOF rewrite forks Redis and copy-on-write can double the data set, so maxmemory must stay within half of resources.limits.memory (${r.resources.limits.memory})`
+        : `the cache needs room for client buffers and fragmentation within resources.limits.memory (${r.resources.limits.memory})`}` });
+  }
 });
+
+/** The maxmemory of Redis in MiB: configured, else {@link REDIS_MAXMEMORY_SHARE} of the memory limit. */
+export function redisMaxMemoryMi(redis: { maxMemoryMi?: number; persistence: unknown; resources: { limits: { memory: string } } }): number {
+  const share = redis.persistence === false ? REDIS_MAXMEMORY_SHARE.cache : REDIS_MAXMEMORY_SHARE.persistent;
+  return redis.maxMemoryMi ?? Math.floor(bytes(redis.resources.limits.memory) / (1024 * 1024) * share);
+}
 
 export const databaseSectionSchema = z.strictObject({
   clusterName: dnsLabel('the cluster name').default('pronto')

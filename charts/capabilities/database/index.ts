@@ -20,7 +20,7 @@ import { Capability, VaultReader } from '../capability';
 import { prometheus } from '../metrics';
 import { addVaultSecrets } from '../secrets';
 import { SectionValue } from '../sections';
-import { DatabaseSection } from './config';
+import { DatabaseSection, redisMaxMemoryMi } from './config';
 import { POSTGRES_SERVICE, POSTGRES_WORKLOAD, walgEnv, walgSecrets } from './walg';
 
 export * from './walg';
@@ -336,10 +336,6 @@ function pgbouncerExporter(section: DatabaseSection): ContainerSpec {
 /** Seconds PgBouncer's preStop sleeps so the Service drops the pod before SIGTERM. */
 export const PGBOUNCER_PRE_STOP_SECONDS = 10;
 
-/** The maxmemory of Redis: configured, else 75 % of the memory limit. */
-export function redisMaxMemoryMi(section: DatabaseSection): number {
-  return section.redis.maxMemoryMi ?? Math.floor(bytes(section.redis.resources.limits.memory) / (1024 * 1024) * 0.75);
-}
 
 function readerOf(section: Section, config: EnvironmentConfig, name: string): VaultReader {
   return databaseReaders(section, config).find((r) => r.name === name)!;
@@ -416,7 +412,7 @@ export const database: Capability<Section> & { readonly id: 'database' } = {
       image: new UpstreamImage(r.image),
       resources: r.resources,
       persistence: r.persistence === false ? undefined : { size: r.persistence.size, storageClassName: r.persistence.storageClassName },
-      maxMemoryMi: redisMaxMemoryMi(section),
+      maxMemoryMi: redisMaxMemoryMi(section.redis),
       authConfFile: `${SECRETS}/redis-auth`,
       cliAuthFile: `${SECRETS}/redis-cli-auth`,
       extension: vaultExtension(REDIS_WORKLOAD, section, config),
@@ -432,7 +428,7 @@ export const database: Capability<Section> & { readonly id: 'database' } = {
       const scrapeTimeout = `${Math.min(10, parseInt(metrics.scrapeInterval, 10))}s`;
       for (const name of [POSTGRES_WORKLOAD, PGBOUNCER_WORKLOAD]) {
         new ScrapeTarget(monitoring, `${name}-scrape`, {
-          name, component: 'database', serviceSelector: { 'app.kubernetes.io/name': name, 'app.kubernetes.io/instance': name },
+          name, component: 'database',
           port: 'metrics', interval: metrics.scrapeInterval, scrapeTimeout, selectorLabels,
         });
       }

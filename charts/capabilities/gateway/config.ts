@@ -60,6 +60,12 @@ export function writableSizeMi(requestBodyLimitMi: number, connectionsPerClient:
   return Math.min(WRITABLE_BASE_MI + requestBodyLimitMi * connectionsPerClient, mebibytes(ephemeralStorageLimit) - LOG_HEADROOM_MI);
 }
 
+/**
+ * Service annotations that give a cloud load balancer a TLS listener (so TLS may end there):
+ * AWS's certificate annotation of the in-tree and AWS Load Balancer Controller Services.
+ */
+export const LOAD_BALANCER_TLS_ANNOTATIONS = ['service.beta.kubernetes.io/aws-load-balancer-ssl-cert'] as const;
+
 /** Gateway pods: at least 2 everywhere, so a drain or a rollout never leaves the site without an entry point. */
 export const GATEWAY_MIN_PODS = 2;
 
@@ -149,6 +155,11 @@ export const gatewaySectionSchema = z.strictObject({
 }).superRefine((s, ctx) => {
   if (s.replicas !== undefined && s.autoscaling) {
     ctx.addIssue({ code: 'custom', path: ['replicas'], input: s.replicas, message: 'expected either replicas or autoscaling, not both (an HPA owns the replica count)' });
+  }
+  if (s.tls.mode === 'loadBalancer' && !LOAD_BALANCER_TLS_ANNOTATIONS.some((a) => s.service.annotations[a] !== undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['tls', 'mode'], input: s.tls.mode,
+      message: `expected mode "gateway" (nginx serves HTTPS with certificateSecret), or service.annotations that give the load balancer its TLS listener (${LOAD_BALANCER_TLS_ANNOTATIONS.join(', ')}): ` +
+        'a plain L4 load balancer terminates nothing, so no HTTPS and no HSTS would reach a browser' });
   }
   if (s.tls.mode === 'loadBalancer' && s.trustedProxies.length === 0) {
     ctx.addIssue({ code: 'custom', path: ['trustedProxies'], input: s.trustedProxies,

@@ -1,13 +1,19 @@
 /**
  * The platform add-ons the root Application installs, as Helm charts with the values our
- * integration needs and nothing more: which labels Prometheus and Grafana's sidecars
- * select, Loki's structured metadata, Jaeger's Service name, the Vault injector without a
- * server. Other capabilities' sections are read defensively (as `unknown`, field by
- * field): they only refine the defaults, and their shape may change.
+ * integration needs, each with its contract (lib/addons): what the pinned chart renders with
+ * those values. The contracts are this capability's `addons`: the other capabilities take
+ * Service names, ports, TLS modes and tenancy from them (through their ports), and the
+ * platform AppProject allows exactly the namespaces and kinds they write. The values take
+ * what they need from the other capabilities' ports, never from their sections.
  */
 import { EnvironmentConfig } from '../../../config/load';
+import {
+  AddonContract, KINDS, jaegerContract, jaegerValues, lokiContract, lokiValues, kubePrometheusStackContract, kubePrometheusStackValues,
+  pushgatewayContract, pushgatewayValues, vaultInjectorContract, vaultInjectorValues,
+} from '../../../lib/addons';
 import { DASHBOARD_LABEL, DATASOURCE_LABEL, FOLDER_ANNOTATION } from '../../../lib/dashboards';
 import { HelmSource, IgnoredDifference } from '../../../lib/gitops';
+import { Ports } from '../ports';
 import { ADDONS, AddonId, AddonSettings, GitopsSection } from './config';
 
 /** One Argo CD Application of an add-on. */
@@ -24,16 +30,6 @@ export interface AddonApplication {
   readonly ignoreDifferences: readonly IgnoredDifference[];
 }
 
-/** `at` inside `value`, when every step is an object and the end is of type `type`. */
-function read<T extends 'string' | 'object'>(value: unknown, at: readonly string[], type: T): (T extends 'string' ? string : Record<string, unknown>) | undefined {
-  let node = value;
-  for (const key of at) {
-    if (typeof node !== 'object' || node === null) return undefined;
-    node = (node as Record<string, unknown>)[key];
-  }
-  return typeof node === type && node !== null ? node as never : undefined;
-}
-
 /** Deep merge of plain objects; `over` wins, lists are replaced. */
 export function mergeValues(base: Readonly<Record<string, unknown>>, over: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
@@ -45,112 +41,114 @@ export function mergeValues(base: Readonly<Record<string, unknown>>, over: Reado
   return out;
 }
 
-/** The Applications of every add-on that is on (and, for the conditional ones, needed), in install order. */
-export function addonApplications(section: GitopsSection, config: EnvironmentConfig): AddonApplication[] {
-  const caps = config.capabilities as Readonly<Record<string, unknown>>;
-  const pronto = config.namespace.name;
-  const out: AddonApplication[] = [];
-  const add = (addon: AddonId, settings: AddonSettings, namespace: string, values: Record<string, unknown>,
+/** The settings of an add-on that is on, or undefined. */
+function on(section: GitopsSection, id: AddonId): AddonSettings | undefined {
+  const settings = section.addons[id];
+  return settings === false ? undefined : settings;
+}
+
+/** Where an add-on goes: its own `namespace` setting, else the add-on's default. */
+export function addonNamespace(settings: AddonSettings, id: AddonId): string {
+  return settings.namespace ?? ADDONS[id].namespace;
+}
+
+const chartOf = (id: AddonId, settings: AddonSettings) => ({ ...ADDONS[id].chart, ...settings.chart });
+
+/**
+ * Contracts of the Operators whose charts we have not read yet: the release namespace, and
+ * any kind (the platform project states it, and the README lists them as unverified).
+ */
+function unverifiedContract(id: AddonId, settings: AddonSettings, release: string): AddonContract {
+  return {
+    chart: chartOf(id, settings), release, namespace: addonNamespace(settings, id), services: {},
+    writes: { namespaces: [addonNamespace(settings, id)], clusterScoped: [{ group: '*', kind: '*' }], namespaced: [{ group: '*', kind: '*' }] },
+    sources: [],
+  };
+}
+
+/**
+ * The contracts of the add-ons this environment installs, by add-on id. The OpenTelemetry
+ * Operator and Istio are installed only for what they serve, which the gitops section
+ * cannot know yet: their contracts are added by {@link addonApplications}' callers through
+ * the ports (`traces.instrumentation`, `mesh`).
+ */
+export function addonContracts(section: GitopsSection): Record<string, AddonContract> {
+  const out: Record<string, AddonContract> = {};
+  const kps = on(section, 'kubePrometheusStack');
+  if (kps) out.kubePrometheusStack = kubePrometheusStackContract(addonNamespace(kps, 'kubePrometheusStack'), chartOf('kubePrometheusStack', kps));
+  const pushgateway = on(section, 'pushgateway');
+  if (pushgateway) out.pushgateway = pushgatewayContract(addonNamespace(pushgateway, 'pushgateway'), chartOf('pushgateway', pushgateway));
+  const loki = on(section, 'loki');
+  if (loki) out.loki = lokiContract(addonNamespace(loki, 'loki'), chartOf('loki', loki));
+  const jaeger = on(section, 'jaeger');
+  if (jaeger) out.jaeger = jaegerContract(addonNamespace(jaeger, 'jaeger'), chartOf('jaeger', jaeger));
+  const vault = on(section, 'vaultAgentInjector');
+  if (vault) out.vaultAgentInjector = vaultInjectorContract(addonNamespace(vault, 'vaultAgentInjector'), chartOf('vaultAgentInjector', vault));
+  return out;
+}
+
+/** The Applications of every add-on that is on (and, for the conditional ones, needed), in install order, each with its contract. */
+export function addonApplications(section: GitopsSection, config: EnvironmentConfig, ports: Ports): Array<AddonApplication & { contract: AddonContract }> {
+  const out: Array<AddonApplication & { contract: AddonContract }> = [];
+  const add = (addon: AddonId, contract: AddonContract, values: Record<string, unknown>,
     extra: { name?: string; chart?: string; serverSideApply?: boolean; order?: number; ignoreDifferences?: IgnoredDifference[]; ownValues?: boolean } = {}) => {
+    const settings = section.addons[addon] as AddonSettings;
     const chart = extra.chart ?? ADDONS[addon].chart.name;
-    const name = extra.name ?? chart;
+    const name = extra.name ?? contract.release;
     out.push({
-      addon, name, namespace,
+      addon, name, namespace: contract.namespace, contract,
       source: { kind: 'helm', repoURL: settings.chart.repoURL, chart, version: settings.chart.version, releaseName: name, values: extra.ownValues === false ? values : mergeValues(values, settings.values) },
       serverSideApply: extra.serverSideApply ?? false, order: extra.order ?? 0, ignoreDifferences: extra.ignoreDifferences ?? [],
     });
   };
-  const { addons } = section;
+  const { addons } = ports;
 
   if (addons.kubePrometheusStack) {
-    const ns = addons.kubePrometheusStack.namespace ?? read(caps.metrics, ['prometheus', 'namespace'], 'string') ?? ADDONS.kubePrometheusStack.namespace;
-    // Only with metrics on: Prometheus then selects exactly the ServiceMonitors and rules Pronto labels.
-    const selector = read(caps.metrics, ['prometheus', 'selectorLabels'], 'object');
-    const searchNamespace = [...new Set([ns, pronto])];
-    add('kubePrometheusStack', addons.kubePrometheusStack, ns, {
-      ...(selector ? {
-        prometheus: {
-          prometheusSpec: {
-            serviceMonitorSelectorNilUsesHelmValues: false,
-            serviceMonitorSelector: { matchLabels: selector },
-            ruleSelectorNilUsesHelmValues: false,
-            ruleSelector: { matchLabels: selector },
-          },
-        },
-      } : {}),
-      grafana: {
-        sidecar: {
-          dashboards: {
-            // The label and annotation lib/dashboards puts on the dashboards' ConfigMaps (value "1").
-            enabled: true, label: DASHBOARD_LABEL, labelValue: '1', searchNamespace,
-            folderAnnotation: FOLDER_ANNOTATION, provider: { foldersFromFilesStructure: true },
-          },
-          datasources: { enabled: true, label: DATASOURCE_LABEL, labelValue: '1', searchNamespace },
-        },
-      },
-    }, { serverSideApply: true });
+    add('kubePrometheusStack', addons.kubePrometheusStack, kubePrometheusStackValues({
+      prometheus: ports.prometheus, dashboardNamespaces: [...new Set([addons.kubePrometheusStack.namespace, config.namespace.name])],
+      // The label and annotation lib/dashboards puts on the dashboards' and datasources' ConfigMaps (value "1").
+      grafana: { dashboardLabel: DASHBOARD_LABEL, datasourceLabel: DATASOURCE_LABEL, folderAnnotation: FOLDER_ANNOTATION },
+    }), { serverSideApply: true });
+  }
+  if (addons.pushgateway) add('pushgateway', addons.pushgateway, pushgatewayValues({ selectorLabels: ports.prometheus?.selectorLabels, namespace: addons.pushgateway.namespace }));
+  if (addons.loki) add('loki', addons.loki, lokiValues({ retentionDays: LOKI_RETENTION_DAYS }));
+  if (addons.jaeger) add('jaeger', addons.jaeger, jaegerValues());
+  if (addons.vaultAgentInjector && ports.vault) {
+    // The injector patches its webhook's caBundle at run time; Argo CD must not undo it.
+    const webhook: IgnoredDifference = {
+      group: KINDS.MutatingWebhookConfiguration.group, kind: KINDS.MutatingWebhookConfiguration.kind,
+      name: `${addons.vaultAgentInjector.release}-agent-injector-cfg`, jqPathExpressions: ['.webhooks[]?.clientConfig.caBundle'],
+    };
+    add('vaultAgentInjector', addons.vaultAgentInjector, vaultInjectorValues({
+      address: ports.vault.address, authPath: ports.vault.authPath, caBundle: ports.vault.injectorCaBundle,
+    }), { chart: 'vault', ignoreDifferences: [webhook] });
   }
 
-  if (addons.loki) {
-    add('loki', addons.loki, addons.loki.namespace ?? ADDONS.loki.namespace, {
-      deploymentMode: 'SingleBinary',
-      loki: {
-        commonConfig: { replication_factor: 1 },
-        storage: { type: 'filesystem' },
-        // Structured metadata needs the v13 schema on the TSDB index.
-        schemaConfig: { configs: [{ from: '2024-04-01', store: 'tsdb', object_store: 'filesystem', schema: 'v13', index: { prefix: 'loki_index_', period: '24h' } }] },
-        limits_config: { allow_structured_metadata: true },
-      },
-      singleBinary: { replicas: 1 },
-      read: { replicas: 0 }, write: { replicas: 0 }, backend: { replicas: 0 },
-    });
-  }
-
-  if (addons.jaeger) {
-    const endpoint = read(caps.tracing, ['jaeger', 'endpoint'], 'string');
-    const ns = addons.jaeger.namespace ?? read(caps.tracing, ['jaeger', 'namespace'], 'string') ?? ADDONS.jaeger.namespace;
-    // The Service the collector exports to is named after the release: the endpoint's host.
-    add('jaeger', addons.jaeger, ns, {
-      fullnameOverride: endpoint ? endpoint.split('.')[0] : 'jaeger',
-      jaeger: { enabled: true },
-      provisionDataStore: { cassandra: false },
-      storage: { type: 'memory' },
-    });
-  }
-
-  if (addons.vaultAgentInjector) {
-    const ns = addons.vaultAgentInjector.namespace ?? read(caps.secrets, ['server', 'namespace'], 'string') ?? ADDONS.vaultAgentInjector.namespace;
-    const address = read(caps.secrets, ['address'], 'string');
-    const authPath = read(caps.secrets, ['kubernetesAuth', 'path'], 'string');
-    add('vaultAgentInjector', addons.vaultAgentInjector, ns, {
-      server: { enabled: false },
-      injector: { enabled: true, ...(authPath ? { authPath } : {}) },
-      ...(address ? { global: { externalVaultAddr: address } } : {}),
-    }, { name: 'vault-agent-injector', chart: 'vault' });
-  }
-
-  if (addons.opentelemetryOperator && read(caps.tracing, ['instrumentation'], 'object')) {
-    add('opentelemetryOperator', addons.opentelemetryOperator, addons.opentelemetryOperator.namespace ?? ADDONS.opentelemetryOperator.namespace, {
+  const operator = on(section, 'opentelemetryOperator');
+  if (operator && ports.traces?.instrumentation) {
+    add('opentelemetryOperator', unverifiedContract('opentelemetryOperator', operator, 'opentelemetry-operator'), {
       manager: { collectorImage: { repository: 'otel/opentelemetry-collector-k8s' } },
       // Webhook certificates generated by the chart: no cert-manager needed.
       admissionWebhooks: { certManager: { enabled: false }, autoGenerateCert: { enabled: true } },
     }, { serverSideApply: true });
   }
 
-  const mesh = read(caps.circuitBreakers, ['mesh'], 'object');
-  if (addons.istio && mesh) {
-    const settings = addons.istio;
-    const ns = settings.namespace ?? read(mesh, ['controlPlane', 'namespace'], 'string') ?? ADDONS.istio.namespace;
-    const ambient = read(mesh, ['dataPlane'], 'string') === 'ambient';
+  const istio = on(section, 'istio');
+  if (istio && ports.mesh) {
+    const contract = { ...unverifiedContract('istio', istio, 'istiod'), namespace: istio.namespace ?? ports.mesh.namespace };
+    const ambient = ports.mesh.dataPlane === 'ambient';
     const profile = ambient ? { profile: 'ambient' } : {};
     // istiod patches its webhook's failurePolicy at run time; Argo CD must not undo it.
     const validator: IgnoredDifference = {
       group: 'admissionregistration.k8s.io', kind: 'ValidatingWebhookConfiguration', name: 'istiod-default-validator', jqPathExpressions: ['.webhooks[]?.failurePolicy'],
     };
-    add('istio', settings, ns, {}, { name: 'istio-base', chart: 'base', serverSideApply: true, order: 0, ignoreDifferences: [validator], ownValues: false });
-    add('istio', settings, ns, { ...profile, ...(ambient ? {} : { pilot: { cni: { enabled: true } } }) }, { name: 'istiod', chart: 'istiod', order: 1 });
-    add('istio', settings, ns, { ...profile }, { name: 'istio-cni', chart: 'cni', order: 1, ownValues: false });
-    if (ambient) add('istio', settings, ns, {}, { name: 'ztunnel', chart: 'ztunnel', order: 1, ownValues: false });
+    add('istio', { ...contract, release: 'istio-base' }, {}, { name: 'istio-base', chart: 'base', serverSideApply: true, order: 0, ignoreDifferences: [validator], ownValues: false });
+    add('istio', contract, { ...profile, ...(ambient ? {} : { pilot: { cni: { enabled: true } } }) }, { name: 'istiod', chart: 'istiod', order: 1 });
+    add('istio', { ...contract, release: 'istio-cni' }, { ...profile }, { name: 'istio-cni', chart: 'cni', order: 1, ownValues: false });
+    if (ambient) add('istio', { ...contract, release: 'ztunnel' }, {}, { name: 'ztunnel', chart: 'ztunnel', order: 1, ownValues: false });
   }
   return out;
 }
+
+/** Days Loki keeps logs (the compactor deletes older chunks): a month and a day, like the SLO windows. */
+export const LOKI_RETENTION_DAYS = 31;

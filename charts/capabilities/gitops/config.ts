@@ -6,6 +6,11 @@
  */
 import { z } from 'zod';
 import { isDnsLabel } from '../../../lib/core/naming';
+import { JAEGER_CHART } from '../../../lib/addons/jaeger';
+import { KUBE_PROMETHEUS_STACK_CHART } from '../../../lib/addons/kube-prometheus-stack';
+import { LOKI_CHART } from '../../../lib/addons/loki';
+import { PUSHGATEWAY_CHART } from '../../../lib/addons/pushgateway';
+import { VAULT_CHART } from '../../../lib/addons/vault-agent-injector';
 
 const dnsLabel = (what: string) => z.string({ error: `expected ${what}: a DNS label` })
   .refine(isDnsLabel, { error: `expected ${what}: a DNS label (lower-case letters, digits and "-")` });
@@ -34,23 +39,28 @@ export const helmChartSchema = z.strictObject({
  */
 export const ADDONS = {
   kubePrometheusStack: {
-    description: 'kube-prometheus-stack: the Prometheus Operator, Prometheus and Grafana (dashboard and datasource sidecars)',
-    chart: { repoURL: 'https://prometheus-community.github.io/helm-charts', name: 'kube-prometheus-stack', version: '77.0.0' },
+    description: 'kube-prometheus-stack: the Prometheus Operator, Prometheus and Grafana (dashboard and datasource sidecars); its kube-system exporters off',
+    chart: KUBE_PROMETHEUS_STACK_CHART,
+    namespace: 'monitoring',
+  },
+  pushgateway: {
+    description: 'the Prometheus Pushgateway the restore test pushes its results to (scraped through a ServiceMonitor)',
+    chart: PUSHGATEWAY_CHART,
     namespace: 'monitoring',
   },
   loki: {
-    description: 'Loki 3 (single binary), structured metadata allowed',
-    chart: { repoURL: 'https://grafana.github.io/helm-charts', name: 'loki', version: '6.30.0' },
+    description: 'Loki 3 (single binary, multi-tenant), structured metadata allowed, retention by the compactor',
+    chart: LOKI_CHART,
     namespace: 'loki',
   },
   jaeger: {
-    description: 'Jaeger v2 (all in one)',
-    chart: { repoURL: 'https://jaegertracing.github.io/helm-charts', name: 'jaeger', version: '4.11.1' },
+    description: 'Jaeger v2 (all in one, in memory)',
+    chart: JAEGER_CHART,
     namespace: 'tracing',
   },
   vaultAgentInjector: {
     description: 'the Vault Agent Injector (hashicorp/vault chart, injector only; Vault itself runs elsewhere)',
-    chart: { repoURL: 'https://helm.releases.hashicorp.com', name: 'vault', version: '0.30.0' },
+    chart: VAULT_CHART,
     namespace: 'vault',
   },
   opentelemetryOperator: {
@@ -75,7 +85,7 @@ function addonSchema(id: AddonId) {
       version: helmChartSchema.shape.version.default(addon.chart.version),
     }).prefault({}).describe(`Chart ${addon.chart.name} (Istio: every Istio chart at this version); default ${addon.chart.repoURL} ${addon.chart.version}`),
     namespace: dnsLabel('the namespace the add-on runs in').optional()
-      .describe(`Namespace of the add-on (created by Argo CD); absent: the one the capability section it serves names, else ${addon.namespace}`),
+      .describe(`Namespace of the add-on (created by Argo CD); absent: ${addon.namespace}. The capability it serves must name the same one`),
     values: z.record(z.string(), z.unknown()).default({})
       .describe('Helm values merged over Pronto\'s (a mapping; yours win): storage, ingress, anything cluster-specific'),
   });

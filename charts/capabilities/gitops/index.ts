@@ -15,7 +15,8 @@ import { ARGOCD_FOLDER, ArgoCdChart, Destination, GitOpsApplication, GroupKind, 
 import { isNamespaced } from '../../../lib/validation';
 import { Capability } from '../capability';
 import { SectionValue } from '../sections';
-import { addonApplications } from './addons';
+import { AddonContract } from '../../../lib/addons';
+import { addonApplications, addonContracts } from './addons';
 import { GitopsSection } from './config';
 
 export * from './addons';
@@ -115,15 +116,33 @@ function syncPolicy(section: GitopsSection, options: string[]): SyncPolicy {
   return { automated: automated === false ? undefined : automated, options, retry: { limit: retry.limit, ...retry.backoff } };
 }
 
+/** The union of what `contracts` write: the platform project's destinations and kinds. */
+export function contractWrites(contracts: readonly AddonContract[]): { namespaces: string[]; clusterScoped: GroupKind[]; namespaced: GroupKind[] } {
+  const kinds = (pick: (c: AddonContract) => readonly GroupKind[]) => {
+    const found = new Map(contracts.flatMap(pick).map((k) => [`${k.group}/${k.kind}`, { group: k.group, kind: k.kind }]));
+    return [...found.keys()].sort().map((k) => found.get(k)!);
+  };
+  return {
+    namespaces: [...new Set(contracts.flatMap((c) => c.writes.namespaces))].sort(),
+    clusterScoped: kinds((c) => c.writes.clusterScoped),
+    namespaced: kinds((c) => c.writes.namespaced),
+  };
+}
+
 export const gitops: Capability<Section> & { readonly id: 'gitops' } = {
   id: 'gitops',
+
+  addons(section) {
+    return addonContracts(section);
+  },
 
   charts(app, section, context) {
     const { config } = context;
     const names = argoNames(config);
     const argocd = section.argocd.namespace;
     const emitted = emittedObjects(workloadObjects(app));
-    const addons = addonApplications(section, config);
+    const addons = addonApplications(section, config, context.ports);
+    const writes = contractWrites(addons.map((a) => a.contract));
     const chartProps = { namespace: argocd, disableResourceNameHashes: true };
 
     const projects = new ArgoCdChart(app, 'argocd-projects', chartProps);
@@ -138,11 +157,13 @@ export const gitops: Capability<Section> & { readonly id: 'gitops' } = {
     });
     new Project(projects, 'Platform', {
       name: names.platformProject, namespace: argocd,
-      // Operators' charts install CRDs, ClusterRoles and webhooks that only Helm knows of.
-      description: `Pronto ${config.name}: the root Application and the platform add-ons (Helm charts at pinned versions; any cluster-scoped kind)`,
-      sourceRepos: [section.repository.url, ...addons.map((a) => a.source.repoURL)],
-      destinations: [{ server: IN_CLUSTER, namespace: argocd }, ...addons.map((a) => ({ server: section.argocd.destination, namespace: a.namespace }))],
-      clusterResources: addons.length > 0 ? [{ group: '*', kind: '*' }] : undefined,
+      // Exactly what the add-ons' contracts say their charts write (lib/addons), and the Applications themselves.
+      description: `Pronto ${config.name}: the root Application and the platform add-ons (Helm charts at pinned versions; the kinds and namespaces their contracts list)`,
+      sourceRepos: [section.repository.url, ...new Set(addons.map((a) => a.source.repoURL))],
+      destinations: [{ server: IN_CLUSTER, namespace: argocd }, ...writes.namespaces.map((namespace) => ({ server: section.argocd.destination, namespace }))],
+      clusterResources: writes.clusterScoped.length > 0 ? writes.clusterScoped : undefined,
+      namespaceResources: [{ group: 'argoproj.io', kind: 'Application' }, { group: 'argoproj.io', kind: 'AppProject' }, ...writes.namespaced]
+        .filter((k, i, all) => all.findIndex((o) => o.group === k.group && o.kind === k.kind) === i),
       syncWave: ROOT_WAVES.projects,
     });
 

@@ -10,7 +10,9 @@ import { Chart } from 'cdk8s';
 import { ConfigError, EnvironmentConfig, ServiceModel } from '../../../config/load';
 import { ForeignEndpoint, UpstreamImage, resourceName, workloadEndpoint } from '../../../lib/core';
 import { CaptureMode, LogShipperConfig, LogShipperProps, addLogShipper, logShipperFiles } from '../../../lib/logs';
+import { LOKI_PATHS, serviceOf } from '../../../lib/addons';
 import { Capability } from '../capability';
+import { LokiPort } from '../ports';
 import { SectionValue } from '../sections';
 
 type Section = SectionValue<'logs'>;
@@ -59,8 +61,42 @@ export function logShipperProps(section: Section, service: ServiceModel, config:
   };
 }
 
+/**
+ * The Loki port: the shippers' push URL, the query base URL readers use, and the tenant both
+ * send. With the Loki add-on (gitops.addons.loki) the URL must name its gateway Service and
+ * port, and a tenant is required: the add-on's Loki is multi-tenant (its contract's header).
+ */
+export function lokiPort(section: Section, config: EnvironmentConfig, addons: Parameters<NonNullable<Capability['provides']>>[2]): LokiPort {
+  const { url, tenant } = section.loki;
+  const contract = addons.loki;
+  const problems: string[] = [];
+  const at = (field: string) => `${config.file}:${config.lineOf(['logs', 'loki', field])}: logs.loki.${field}`;
+  if (contract) {
+    const gateway = serviceOf(contract, 'gateway');
+    const parsed = new URL(url);
+    const [host, namespace] = parsed.hostname.split('.');
+    const port = parsed.port === '' ? (parsed.protocol === 'https:' ? 443 : 80) : Number(parsed.port);
+    const expected = `http://${gateway.name}.${contract.namespace}.svc.cluster.local${gateway.port === 80 ? '' : `:${gateway.port}`}${LOKI_PATHS.push}`;
+    if (host !== gateway.name || namespace !== contract.namespace || port !== gateway.port || parsed.protocol !== 'http:') {
+      problems.push(`${at('url')}: expected the gateway of the Loki add-on (gitops.addons.loki, chart ${contract.chart.version}): ${expected}, found "${url}"`);
+    }
+    if (section.loki.port !== gateway.targetPort) {
+      problems.push(`${at('port')}: expected ${gateway.targetPort}, the port the Loki add-on's gateway pods listen on, found ${section.loki.port}`);
+    }
+    if (contract.tenantHeader && tenant === undefined) {
+      problems.push(`${at('tenant')}: expected a tenant: the Loki add-on (gitops.addons.loki) runs multi-tenant and answers 401 without ${contract.tenantHeader}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  // The query API sits beside the push API on the same Service.
+  return { pushUrl: url, queryUrl: url.slice(0, url.length - LOKI_PATHS.push.length), ...(tenant ? { tenant } : {}) };
+}
+
 export const logs: Capability<Section> & { readonly id: 'logs' } = {
   id: 'logs',
+  provides(section, config, addons) {
+    return { loki: lokiPort(section, config, addons) };
+  },
   extendPod(pod, service, section, config) {
     checkSection(section, config);
     addLogShipper(pod, logShipperProps(section, service, config));

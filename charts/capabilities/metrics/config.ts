@@ -96,6 +96,9 @@ export const openingHoursSchema = z.strictObject({
 }).refine((h) => h.from !== h.to, { error: 'expected different opening and closing times (for always open, use "00:00" to "23:59")', path: ['to'] });
 export type OpeningHours = z.output<typeof openingHoursSchema>;
 
+/** The longest window a rule reads (the SLOs' 30 days) and a day of margin: the least retention Prometheus may keep. */
+export const MIN_RETENTION_DAYS = 31;
+
 export const metricsSectionSchema = z.strictObject({
   prometheus: z.strictObject({
     namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'expected a DNS label' }).default('monitoring')
@@ -104,7 +107,27 @@ export const metricsSectionSchema = z.strictObject({
       .describe('Labels of the Prometheus pods (the flow from them to every metrics port)'),
     selectorLabels: labelMapSchema.default({ release: 'kube-prometheus-stack' })
       .describe('Labels the Prometheus Operator selects ServiceMonitors and PrometheusRules by (serviceMonitorSelector, ruleSelector)'),
+    url: z.url({ protocol: /^https?$/, error: 'expected the http(s) URL of Prometheus as Grafana reaches it, such as http://prometheus.monitoring.svc:9090' }).optional()
+      .describe('Prometheus as Grafana reaches it, for a Prometheus the cluster already has (gitops.addons.kubePrometheusStack: false); absent: the add-on\'s Service (lib/addons/kube-prometheus-stack.ts)'),
+    retentionDays: z.int({ error: 'expected a whole number of days' })
+      .refine((d) => d >= MIN_RETENTION_DAYS, { error: `expected at least ${MIN_RETENTION_DAYS} days: the SLO rules read 30 days of samples (slo:sli_error:ratio_rate30d)` })
+      .default(MIN_RETENTION_DAYS + 4).meta({ minimum: MIN_RETENTION_DAYS })
+      .describe(`How long Prometheus keeps samples, in days: at least ${MIN_RETENTION_DAYS} (the SLOs\' 30-day windows and a day of margin). Pronto sets it on the add-on; for the cluster\'s own Prometheus, state what it keeps`),
+    storage: z.strictObject({
+      size: z.string().regex(/^[1-9]\d*(Mi|Gi|Ti)$/, { error: 'expected a size in whole Mi, Gi or Ti, such as 50Gi' }).default('50Gi')
+        .describe('Size of each Prometheus pod\'s volume (a PersistentVolumeClaim): retentionDays of samples must fit'),
+      storageClassName: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, { error: 'expected a StorageClass name' }).optional()
+        .describe('StorageClass; absent: the cluster default'),
+    }).prefault({}).describe('The volume Prometheus keeps its samples on when Pronto installs it (an emptyDir, the chart\'s default, loses them at every restart)'),
   }).prefault({}),
+  pushgateway: z.strictObject({
+    url: z.string({ error: 'expected the Pushgateway URL such as http://prometheus-pushgateway.monitoring.svc:9091' })
+      .regex(/^http:\/\/[a-z0-9-]+\.[a-z0-9-]+\.svc(\.cluster\.local)?:\d+$/, {
+        error: 'expected an in-cluster Service URL http://<service>.<namespace>.svc[.cluster.local]:<port> (the egress policy allows exactly its pods on that port)',
+      }).describe('The Pushgateway\'s Service URL; its pods must listen on the same port'),
+    podLabels: labelMapSchema.default({ 'app.kubernetes.io/name': 'prometheus-pushgateway' })
+      .describe('Labels of the Pushgateway pods (the flow from the jobs that push to them)'),
+  }).optional().describe('A Pushgateway the cluster already has (gitops.addons.pushgateway: false); absent: the add-on\'s, when Pronto installs it'),
   scrapeInterval: z.string().regex(/^\d+s$/, { error: 'expected seconds such as 30s' }).default('30s').describe('How often Prometheus scrapes every target'),
   runbookBaseUrl: z.url({ error: 'expected the URL of the README that holds the runbooks' })
     .default('https://git.pronto.example.com/platform/pronto-platform/-/blob/main/README.md')
@@ -123,16 +146,7 @@ export const metricsSectionSchema = z.strictObject({
   grafana: z.strictObject({
     folder: z.string().min(1).max(100).default('Pronto')
       .describe('Grafana folder of the dashboards (the annotation grafana_folder; the sidecar needs folderAnnotation: grafana_folder)'),
-    datasources: z.strictObject({
-      prometheus: z.url({ protocol: /^https?$/, error: 'expected the http(s) URL of Prometheus as Grafana reaches it' }).default('http://kube-prometheus-stack-prometheus.monitoring.svc:9090')
-        .describe('Prometheus, as Grafana reaches it; the dashboards query it'),
-      loki: z.url({ protocol: /^https?$/, error: 'expected the http(s) URL of Loki as Grafana reaches it' }).default('http://loki-gateway.loki.svc')
-        .describe('Loki, as Grafana reaches it (provisioned when the logs capability is on)'),
-      lokiTenant: z.string().regex(/^[A-Za-z0-9!._*'()-]{1,150}$/, { error: 'expected a Loki tenant id (letters, digits and !-_.*\'())' }).optional()
-        .describe('Tenant Grafana reads logs of (header X-Scope-OrgID); absent: no header (single-tenant Loki, or the gateway sets it)'),
-      jaeger: z.url({ protocol: /^https?$/, error: 'expected the http(s) URL of the Jaeger query service as Grafana reaches it' }).default('http://jaeger-query.tracing.svc:16686')
-        .describe('Jaeger query, as Grafana reaches it (provisioned when the tracing capability is on)'),
-    }).prefault({}),
-  }).prefault({}).describe('Dashboards (ConfigMaps labelled grafana_dashboard: "1") and datasources (grafana_datasource: "1") for the Grafana sidecar, in the Pronto namespace'),
+  }).prefault({}).describe('Dashboards (ConfigMaps labelled grafana_dashboard: "1") and datasources (grafana_datasource: "1") for the Grafana sidecar, in the Pronto namespace; ' +
+    'the datasources\' URLs and Loki tenant come from the providers (Prometheus, the logs and tracing capabilities)'),
 });
 export type MetricsSection = z.output<typeof metricsSectionSchema>;

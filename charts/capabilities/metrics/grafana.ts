@@ -35,8 +35,8 @@ export function datasourceUids(environment: string): { prometheus: string; loki:
 
 /**
  * The chart `dashboards`: one ConfigMap per dashboard and one of datasources: Prometheus
- * always, Loki when the logs capability is on, Jaeger when tracing is on, linked both
- * ways when both are.
+ * always, Loki when the logs capability provides it (with its tenant), Jaeger when tracing
+ * provides it, linked both ways when both are.
  */
 export function grafanaCharts(app: App, section: MetricsSection, context: CapabilityContext): Chart[] {
   const { config } = context;
@@ -54,18 +54,17 @@ export function grafanaCharts(app: App, section: MetricsSection, context: Capabi
     new GrafanaDashboard(chart, key, { name: `grafana-dashboard-${key}`, dashboard: build(props), folder: section.grafana.folder });
   }
 
-  const urls = section.grafana.datasources;
-  const logs = config.capabilities.logs !== undefined;
-  const tracing = config.capabilities.tracing !== undefined;
+  // Every URL and the tenant come from their providers' ports: the datasource reads what the shippers write.
+  const { prometheus, loki, traces } = context.ports;
   const datasources: GrafanaDatasource[] = [
-    prometheusDatasource({ name: name('Prometheus'), uid: uids.prometheus, url: urls.prometheus, scrapeInterval: section.scrapeInterval }),
-    ...(logs ? [lokiDatasource({
-      name: name('Loki'), uid: uids.loki, url: urls.loki, tenant: urls.lokiTenant,
-      tracesDatasourceUid: tracing ? uids.jaeger : undefined,
+    prometheusDatasource({ name: name('Prometheus'), uid: uids.prometheus, url: prometheus!.url, scrapeInterval: section.scrapeInterval }),
+    ...(loki ? [lokiDatasource({
+      name: name('Loki'), uid: uids.loki, url: loki.queryUrl, tenant: loki.tenant,
+      tracesDatasourceUid: traces ? uids.jaeger : undefined,
     })] : []),
-    ...(tracing ? [jaegerDatasource({
-      name: name('Jaeger'), uid: uids.jaeger, url: urls.jaeger,
-      logs: logs ? { datasourceUid: uids.loki, namespace: config.namespace.name } : undefined,
+    ...(traces ? [jaegerDatasource({
+      name: name('Jaeger'), uid: uids.jaeger, url: traces.queryUrl,
+      logs: loki ? { datasourceUid: uids.loki, namespace: config.namespace.name } : undefined,
     })] : []),
   ];
   new GrafanaDatasources(chart, 'datasources', { name: 'grafana-datasources', datasources });

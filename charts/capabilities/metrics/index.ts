@@ -8,11 +8,13 @@
  */
 import { Chart } from 'cdk8s';
 import { ConfigError, EnvironmentConfig, ServiceModel } from '../../../config/load';
-import { ForeignEndpoint, selectorLabels, workloadEndpoint } from '../../../lib/core';
+import { ForeignEndpoint, workloadEndpoint } from '../../../lib/core';
 import {
   AlertRules, RuleGroup, ScrapeTarget, UtcWindow, businessAlertGroup, saturationAlertGroup, serviceAlertGroup, sloRuleGroup,
 } from '../../../lib/metrics';
+import { serviceOf, serviceUrl } from '../../../lib/addons';
 import { Capability } from '../capability';
+import { PrometheusPort, PushgatewayPort } from '../ports';
 import { SectionValue } from '../sections';
 import { OpeningHours, Slo, WEEKDAYS, effectiveSlo, minuteOfDay } from './config';
 import { grafanaCharts } from './grafana';
@@ -72,8 +74,47 @@ export function ruleGroups(section: Section, config: EnvironmentConfig): Record<
   };
 }
 
+/** The Prometheus Grafana queries: the add-on's Service when Pronto installs it, else `metrics.prometheus.url`. */
+function prometheusPort(section: Section, config: EnvironmentConfig, addons: Parameters<NonNullable<Capability['provides']>>[2]): PrometheusPort {
+  const kps = addons.kubePrometheusStack;
+  const at = (field: string) => `${config.file}:${config.lineOf(['metrics', 'prometheus', field])}: metrics.prometheus.${field}`;
+  const problems: string[] = [];
+  if (kps && kps.namespace !== section.prometheus.namespace) {
+    problems.push(`${at('namespace')}: expected ${kps.namespace}, the namespace gitops.addons.kubePrometheusStack installs Prometheus into, found "${section.prometheus.namespace}"`);
+  }
+  if (kps && section.prometheus.url !== undefined) {
+    problems.push(`${at('url')}: expected no url: Pronto installs Prometheus (gitops.addons.kubePrometheusStack), whose Service is ${serviceUrl(kps, 'prometheus')}`);
+  }
+  const url = kps ? serviceUrl(kps, 'prometheus') : section.prometheus.url;
+  if (url === undefined) {
+    problems.push(`${at('url')}: expected the URL of the cluster's Prometheus (gitops.addons.kubePrometheusStack is off or gitops is off, so no add-on provides it)`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { url: url!, retentionDays: section.prometheus.retentionDays, storage: section.prometheus.storage, selectorLabels: section.prometheus.selectorLabels };
+}
+
+/** The Pushgateway Pronto installs (gitops.addons.pushgateway), else the cluster's own (`metrics.pushgateway`), else none. */
+function pushgatewayPort(section: Section, config: EnvironmentConfig, addons: Parameters<NonNullable<Capability['provides']>>[2]): PushgatewayPort | undefined {
+  const contract = addons.pushgateway;
+  const own = section.pushgateway;
+  if (contract && own) {
+    throw new ConfigError([`${config.file}:${config.lineOf(['metrics', 'pushgateway'])}: metrics.pushgateway: expected nothing: Pronto installs the Pushgateway (gitops.addons.pushgateway), at ${serviceUrl(contract, 'push')}`]);
+  }
+  if (own) {
+    const url = new URL(own.url);
+    return { url: own.url, namespace: url.hostname.split('.')[1], podLabels: own.podLabels, podPort: Number(url.port) };
+  }
+  if (!contract) return undefined;
+  const push = serviceOf(contract, 'push');
+  return { url: serviceUrl(contract, 'push'), namespace: contract.namespace, podLabels: push.podLabels, podPort: push.targetPort };
+}
+
 export const metrics: Capability<Section> & { readonly id: 'metrics' } = {
   id: 'metrics',
+  provides(section, config, addons) {
+    const pushgateway = pushgatewayPort(section, config, addons);
+    return { prometheus: prometheusPort(section, config, addons), ...(pushgateway ? { pushgateway } : {}) };
+  },
   extendPod(pod, _service, section) {
     // prometheus_client's multiprocess mode: every gunicorn worker writes its samples here, and /metrics sums them.
     pod.addVolume({ name: MULTIPROC_VOLUME, emptyDir: { sizeLimit: section.multiprocessDir.sizeLimit } });
@@ -101,7 +142,6 @@ export const metrics: Capability<Section> & { readonly id: 'metrics' } = {
       // which the per-service alerts and SLOs (service="<svc>") leave out.
       new ScrapeTarget(chart, `${svc.name}-scrape`, {
         name: svc.name,
-        serviceSelector: selectorLabels(svc.name),
         port: METRICS_PORT_NAME,
         interval: section.scrapeInterval,
         // A scrape may not outlast its interval.

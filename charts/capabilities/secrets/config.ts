@@ -69,7 +69,10 @@ export const secretsSectionSchema = z.strictObject({
       .describe('CA certificate the agent trusts for the Vault address, a path in the agent containers (vault.hashicorp.com/ca-cert), e.g. /vault/tls/ca.crt from tlsSecret'),
     tlsSecret: z.string().refine(isDnsSubdomain, { error: 'expected the name of a Secret in the namespace (a DNS subdomain)' }).optional()
       .describe('Secret (managed outside Git, in the namespace) the injector mounts into the agent containers at /vault/tls (vault.hashicorp.com/tls-secret)'),
-  }).optional().describe('How the agent trusts Vault\'s HTTPS certificate; absent: the CA the injector is configured with'),
+    injectorCaBundle: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, { error: 'expected the CA certificate (PEM) base64-encoded on one line: base64 -w0 ca.crt' }).optional()
+      .describe('The CA certificate (PEM, base64-encoded: public, not a secret) the Vault injector Pronto installs hands every agent (AGENT_INJECT_VAULT_CACERT_BYTES); needs gitops.addons.vaultAgentInjector'),
+  }).optional().describe('How the agent trusts Vault\'s HTTPS certificate: caCertPath (with tlsSecret) per pod, or injectorCaBundle for the injector Pronto installs. ' +
+    'Absent with an https address: tlsSecret vault-ca, caCertPath /vault/tls/ca.crt'),
 }).superRefine((s, ctx) => {
   // The flow (and so the NetworkPolicy egress) goes to the server.namespace pods on server.port: the address must name exactly those.
   const problem = addressProblem(s.address, s.server.namespace, s.server.port);
@@ -102,3 +105,16 @@ export function addressProblem(address: string, namespace: string, port: number)
 }
 
 export type SecretsSection = z.output<typeof secretsSectionSchema>;
+
+/**
+ * How agents trust an https Vault when the section says nothing: the CA file `ca.crt` of the
+ * Secret `vault-ca` in the namespace, mounted at /vault/tls (kept there by the platform team,
+ * for example by a trust-manager Bundle). A pod whose Secret is missing stays Pending with a
+ * mount error, never in Init with an unverifiable certificate.
+ */
+export const DEFAULT_VAULT_TLS = { tlsSecret: 'vault-ca', caCertPath: '/vault/tls/ca.crt' } as const;
+
+/** The TLS settings in force: the section's, else {@link DEFAULT_VAULT_TLS} for an https address. */
+export function vaultTls(section: SecretsSection): NonNullable<SecretsSection['tls']> | undefined {
+  return section.tls ?? (section.address.startsWith('https:') ? { ...DEFAULT_VAULT_TLS } : undefined);
+}

@@ -6,14 +6,17 @@
  * policies and Kubernetes-auth roles ({@link vaultAdminFiles}).
  */
 import { secretsOf } from '../../../config/catalog';
-import { EnvironmentConfig } from '../../../config/load';
+import { ConfigError, EnvironmentConfig } from '../../../config/load';
+import { AddonContract } from '../../../lib/addons';
 import { ForeignEndpoint, resourceName, workloadEndpoint } from '../../../lib/core';
 import { VaultAuthOptions, VaultClient, VaultFile, addVaultAgent, kvReadPath, vaultFiles } from '../../../lib/secrets';
 import { PodExtensionPoint } from '../../../lib/workload';
 import { Capability, VaultReader } from '../capability';
+import { VaultPort } from '../ports';
 
 export type { VaultReader } from '../capability';
 import { SectionValue } from '../sections';
+import { vaultTls } from './config';
 
 type Section = SectionValue<'secrets'>;
 
@@ -31,10 +34,12 @@ export function vaultRoleName(section: Section, workload: string): string {
  */
 export function addVaultSecrets(pod: PodExtensionPoint, reader: VaultReader, section: Section, runsToCompletion = false): void {
   const { kv, agent, kubernetesAuth } = section;
+  const tls = vaultTls(section);
   addVaultAgent(pod, {
     role: vaultRoleName(section, reader.name),
     address: section.address,
-    ...(section.tls ? { tls: section.tls } : {}),
+    // The per-pod CA file; an injector CA bundle reaches the agents through the injector itself.
+    ...(tls?.caCertPath ? { tls: { caCertPath: tls.caCertPath, ...(tls.tlsSecret ? { tlsSecret: tls.tlsSecret } : {}) } } : {}),
     authPath: kubernetesAuth.path,
     appContainer: reader.appContainer,
     secrets: reader.secrets.map((s) => ({ file: s.file, env: s.env, template: s.template, vaultPath: kvReadPath(kv.mount, kv.prefix, s.path) })),
@@ -82,8 +87,37 @@ export function vaultServer(section: Section): ForeignEndpoint {
   return { kind: 'foreign', name: 'vault', namespace: section.server.namespace, podLabels: section.server.podLabels };
 }
 
+/**
+ * The Vault port, and what an https address needs: the agent must trust Vault's certificate,
+ * through a CA file in the agent containers (`tls.caCertPath`, from `tls.tlsSecret` under
+ * /vault/tls) or the CA the injector Pronto installs hands every agent (`tls.injectorCaBundle`).
+ */
+export function vaultPort(section: Section, config: EnvironmentConfig, addons: Readonly<Record<string, AddonContract>>): VaultPort {
+  const tls = vaultTls(section) ?? {};
+  const at = (field: string) => `${config.file}:${config.lineOf(['secrets', 'tls', field])}: secrets.tls.${field}`;
+  const problems: string[] = [];
+  if (section.address.startsWith('https:') && tls.caCertPath === undefined && tls.injectorCaBundle === undefined) {
+    problems.push(`${config.file}:${config.lineOf(['secrets', 'address'])}: secrets.address: is https (${section.address}), so the agent must trust Vault's certificate: ` +
+      'expected secrets.tls.caCertPath (a CA file from secrets.tls.tlsSecret, mounted at /vault/tls) or secrets.tls.injectorCaBundle (the injector Pronto installs hands it to every agent)');
+  }
+  if (tls.tlsSecret !== undefined && tls.caCertPath === undefined) {
+    problems.push(`${at('caCertPath')}: expected the CA file inside secrets.tls.tlsSecret, such as /vault/tls/ca.crt: the mount alone sets no CA`);
+  }
+  if (tls.caCertPath?.startsWith('/vault/tls/') && tls.tlsSecret === undefined) {
+    problems.push(`${at('tlsSecret')}: expected the Secret mounted at /vault/tls, where secrets.tls.caCertPath (${tls.caCertPath}) is`);
+  }
+  if (tls.injectorCaBundle !== undefined && !addons.vaultAgentInjector) {
+    problems.push(`${at('injectorCaBundle')}: needs the Vault injector Pronto installs: turn on gitops.addons.vaultAgentInjector, or give secrets.tls.caCertPath and tlsSecret`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { address: section.address, authPath: section.kubernetesAuth.path, ...(tls.injectorCaBundle ? { injectorCaBundle: tls.injectorCaBundle } : {}) };
+}
+
 export const secrets: Capability<Section> & { readonly id: 'secrets' } = {
   id: 'secrets',
+  provides(section, config, addons) {
+    return { vault: vaultPort(section, config, addons) };
+  },
   files(_section, config, extras) {
     return vaultAdminFiles(config, extras.vaultReaders);
   },

@@ -93,8 +93,11 @@ export const tracingSectionSchema = z.strictObject({
     podLabels: labelMapSchema.refine((l) => Object.keys(l).length > 0, { error: 'expected at least one label that selects the Jaeger collector pods' })
       .default({ 'app.kubernetes.io/name': 'jaeger' })
       .describe('Labels of the Jaeger pods that receive OTLP (the collector\'s egress policy selects them)'),
-    insecure: z.boolean().default(false)
-      .describe('Send OTLP without TLS (tls.insecure: true). Default: TLS, verified against the collector image\'s system roots'),
+    insecure: z.boolean().optional()
+      .describe('Send OTLP without TLS (tls.insecure: true) or with TLS verified against the collector image\'s system roots (false). ' +
+        'Absent: what the Jaeger add-on serves (gitops.addons.jaeger: plaintext); required for a Jaeger the cluster already has'),
+    queryUrl: z.url({ protocol: /^https?$/, error: 'expected the http(s) URL of Jaeger\'s query API, such as http://jaeger-query.tracing.svc:16686' }).optional()
+      .describe('Jaeger\'s query API as Grafana reaches it, for a Jaeger the cluster already has; absent: the Jaeger add-on\'s Service'),
   }).prefault({}),
   sampler: samplerSchema.default('parentbased_traceidratio')
     .describe('OTEL_TRACES_SAMPLER of every service: parentbased_* keeps the caller\'s decision, so a trace is sampled whole'),

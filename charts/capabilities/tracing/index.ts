@@ -6,11 +6,12 @@
  * Operator injects Python auto-instrumentation.
  */
 import { Chart } from 'cdk8s';
-import { EnvironmentConfig } from '../../../config/load';
+import { ConfigError, EnvironmentConfig } from '../../../config/load';
 import { ForeignEndpoint, Scaling, UpstreamImage, resolveRunAsIds, serviceHost, workloadEndpoint } from '../../../lib/core';
 import {
   CollectorConfigModel, DEFAULT_BATCH, DEFAULT_COLLECTOR_PORTS, OtelCollector, OtelCollectorProps, PythonInstrumentation, PythonInstrumentationProps, requestPythonInjection, sdkEnv,
 } from '../../../lib/tracing';
+import { AddonContract, serviceAddress, serviceOf, serviceUrl, servesTls } from '../../../lib/addons';
 import { Capability } from '../capability';
 import { SectionValue } from '../sections';
 import { COLLECTOR_MIN_PODS } from './config';
@@ -39,8 +40,50 @@ function jaegerPort(section: Section): number {
   return Number(section.jaeger.endpoint.split(':').pop());
 }
 
+/** Where the collector exports to and Grafana reads from: the Jaeger add-on's contract when Pronto installs it, else the section. */
+export interface JaegerTarget {
+  /** `host:port` of the OTLP/gRPC receiver. */
+  readonly endpoint: string;
+  /** The receiver speaks plaintext. */
+  readonly insecure: boolean;
+  /** The query API. */
+  readonly queryUrl: string;
+}
+
+/**
+ * The Jaeger the collector exports to. With the add-on (gitops.addons.jaeger), its contract
+ * is the provider: the endpoint must name its receiver Service, the TLS mode is the one it
+ * serves, and the query URL its query Service; a section that says otherwise is a config
+ * error naming both. Without it, `insecure` and `queryUrl` are required.
+ */
+export function jaegerTarget(section: Section, config: EnvironmentConfig, addons: Readonly<Record<string, AddonContract>>): JaegerTarget {
+  const contract = addons.jaeger;
+  const j = section.jaeger;
+  const at = (field: string) => `${config.file}:${config.lineOf(['tracing', 'jaeger', field])}: tracing.jaeger.${field}`;
+  const problems: string[] = [];
+  if (contract) {
+    const plaintext = !servesTls(contract, 'otlpGrpc');
+    const receiver = serviceOf(contract, 'otlpGrpc');
+    const [host, namespace] = j.endpoint.split(':')[0].split('.');
+    if (host !== receiver.name || namespace !== contract.namespace || jaegerPort(section) !== receiver.port) {
+      problems.push(`${at('endpoint')}: expected the OTLP/gRPC receiver of the Jaeger add-on (gitops.addons.jaeger, chart ${contract.chart.version}): ${serviceAddress(contract, 'otlpGrpc')}, found "${j.endpoint}"`);
+    }
+    if (j.insecure !== undefined && j.insecure !== plaintext) {
+      problems.push(`${at('insecure')}: expected ${plaintext} or nothing: the Jaeger add-on (gitops.addons.jaeger, chart ${contract.chart.version}) listens ${plaintext ? 'in plaintext' : 'with TLS'} (lib/addons/jaeger.ts)`);
+    }
+    if (j.queryUrl !== undefined) problems.push(`${at('queryUrl')}: expected nothing: the Jaeger add-on serves its query API at ${serviceUrl(contract, 'query')}`);
+    if (problems.length > 0) throw new ConfigError(problems);
+    return { endpoint: j.endpoint, insecure: plaintext, queryUrl: serviceUrl(contract, 'query') };
+  }
+  if (j.insecure === undefined) problems.push(`${at('insecure')}: expected true (plaintext) or false (TLS): no Jaeger add-on (gitops.addons.jaeger) says what the receiver serves`);
+  if (j.queryUrl === undefined) problems.push(`${at('queryUrl')}: expected the URL of Jaeger's query API: no Jaeger add-on (gitops.addons.jaeger) provides it`);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { endpoint: j.endpoint, insecure: j.insecure!, queryUrl: j.queryUrl! };
+}
+
 /** Everything the collector is built from. */
-export function collectorProps(section: Section, config: EnvironmentConfig): OtelCollectorProps {
+export function collectorProps(section: Section, config: EnvironmentConfig, addons: Readonly<Record<string, AddonContract>> = {}): OtelCollectorProps {
+  const target = jaegerTarget(section, config, addons);
   const c = section.collector;
   const scaling: Scaling = c.autoscaling
     ? { kind: 'autoscaling', minReplicas: c.autoscaling.minReplicas, maxReplicas: c.autoscaling.maxReplicas, targetCpuUtilizationPercent: c.autoscaling.targetCPUUtilizationPercentage }
@@ -50,7 +93,7 @@ export function collectorProps(section: Section, config: EnvironmentConfig): Ote
     watchNamespace: config.namespace.name,
     insertAttributes: { 'deployment.environment.name': config.name, 'service.namespace': config.namespace.name },
     batch: DEFAULT_BATCH,
-    jaeger: { endpoint: section.jaeger.endpoint, insecure: section.jaeger.insecure },
+    jaeger: { endpoint: target.endpoint, insecure: target.insecure },
   };
   return {
     name: COLLECTOR,
@@ -82,6 +125,9 @@ export function instrumentationProps(section: Section, config: EnvironmentConfig
 
 export const tracing: Capability<Section> & { readonly id: 'tracing' } = {
   id: 'tracing',
+  provides(section, config, addons) {
+    return { traces: { queryUrl: jaegerTarget(section, config, addons).queryUrl, instrumentation: section.instrumentation !== undefined } };
+  },
   extendPod(pod, service, section, config) {
     for (const entry of sdkEnv({
       serviceName: service.name,
@@ -108,11 +154,11 @@ export const tracing: Capability<Section> & { readonly id: 'tracing' } = {
     graph.addFlow({ from: collector, to: jaegerEndpoint(section), ports: [{ port: jaegerPort(section), protocol: 'TCP' }],
       purpose: 'exports spans to Jaeger over OTLP/gRPC', declaredBy: 'tracing' });
     graph.addFlow({ from: collector, to: { kind: 'external', name: KUBERNETES_API }, ports: section.apiServer.ports.map((port) => ({ port, protocol: 'TCP' as const })),
-      purpose: 'k8sattributes reads pods, namespaces and replicasets', declaredBy: 'tracing' });
+      purpose: 'k8sattributes reads pods and replicasets of its namespace', declaredBy: 'tracing' });
   },
   charts(app, section, context) {
     const chart = new Chart(app, 'tracing', { namespace: context.config.namespace.name, disableResourceNameHashes: true });
-    new OtelCollector(chart, 'Collector', collectorProps(section, context.config));
+    new OtelCollector(chart, 'Collector', collectorProps(section, context.config, context.ports.addons));
     const python = instrumentationProps(section, context.config);
     if (python) new PythonInstrumentation(chart, 'PythonInstrumentation', python);
     return [chart];

@@ -7,7 +7,7 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { stringify } from 'yaml';
-import { BACKUP_JOBS, DEADLINES, HEARTBEAT_SECRET, backupReaders, checkSection, deadlines } from '../../../charts/capabilities/backups';
+import { BACKUP_JOBS, DEADLINES, HEARTBEAT_SECRET, backupReaders, deadlines } from '../../../charts/capabilities/backups';
 import { DATABASE_SECRETS, databaseReaders, objectStoreHost, postgresFiles } from '../../../charts/capabilities/database';
 import { ProntoCharts } from '../../../charts/build-app';
 import { EnvironmentConfig, parseEnvironment } from '../../../config/load';
@@ -35,13 +35,13 @@ describe('the backups capability', () => {
   const section = config.capabilities.backups!;
   const jobs = cronJobs(on.manifests);
   /** With metrics on and a Pushgateway. */
-  const full = buildEnvironment(load(`${BASE}metrics: {}\nbackups:\n  restoreTest:\n    pushgateway: { url: "http://prometheus-pushgateway.monitoring.svc:9091" }\n`));
+  const full = buildEnvironment(load(`${BASE}metrics: { prometheus: { url: "http://prometheus.monitoring.svc:9090" }, pushgateway: { url: "http://prometheus-pushgateway.monitoring.svc:9091" } }\nbackups:\n  restoreTest:\n    pushResults: true\n`));
 
-  test('its section is defaulted: daily base backup, monthly restore test, 7 full backups, heartbeat every minute', () => {
+  test('its section is defaulted: daily base backup, monthly restore test, 7 full backups, heartbeat every two minutes', () => {
     expect(section.schedules).toEqual({ baseBackup: '15 2 * * *', retention: '15 5 * * *', walIntegrity: '45 5 * * *', restoreTest: '30 6 1 * *' });
     expect(section.retainFull).toBe(7);
-    expect(section.heartbeat).toMatchObject({ schedule: '* * * * *', table: 'ops.heartbeat', retentionDays: 7 });
-    expect(section.restoreTest).toMatchObject({ rpoMinutes: 15, database: 'pronto', amcheck: 'all', pushgateway: false });
+    expect(section.heartbeat).toMatchObject({ schedule: '*/2 * * * *', table: 'ops.heartbeat', retentionDays: 7 });
+    expect(section.restoreTest).toMatchObject({ rpoMinutes: 15, database: 'pronto', amcheck: 'all', pushResults: false });
   });
 
   test('one CronJob per job, in a chart of its own, each Forbid with starting and total deadlines, retries and history limits', () => {
@@ -279,10 +279,7 @@ function raised(hard: Record<string, string>, added: Record<QuotaLine, number>):
 
 describe('backups config errors name file:line, field, expected and found', () => {
   /** The schema's problems, else the capability's own checks (which need the database section). */
-  const problems = (text: string) => configProblems(() => {
-    const config = load(text);
-    checkSection(config.capabilities.backups!, config);
-  });
+  const problems = (text: string) => configProblems(() => buildEnvironment(load(text)));
   const at = (text: string, needle: string) => `${FILE}:${lineOf(text, needle)}: `;
 
   test.each([
@@ -306,8 +303,8 @@ describe('backups config errors name file:line, field, expected and found', () =
       'backups.heartbeat.schedule: expected heartbeats closer together than the RPO (restoreTest.rpoMinutes 15), or the restore test fails with nothing lost, but runs can be 30 min apart, found "*/30 * * * *"'],
     ['no heartbeat and no recency table', '  heartbeat: false\n', 'backups:',
       'backups.restoreTest.recency.table: expected a table whose newest row the restore test measures (such as public.orders with column created_at): the heartbeat is off, so there is no heartbeat table, found nothing'],
-    ['a Pushgateway outside the cluster', '  restoreTest:\n    pushgateway: { url: "https://push.example.com" }\n', 'pushgateway',
-      'backups.restoreTest.pushgateway.url: expected an in-cluster Service URL http://<service>.<namespace>.svc[.cluster.local][:port] (the egress policy allows exactly its pods), found "https://push.example.com"'],
+    ['a push with no Pushgateway provided', '  restoreTest:\n    pushResults: true\n', 'pushResults',
+      'backups.restoreTest.pushResults: the restore test pushes its result to a Pushgateway, and none is provided (gitops.addons.pushgateway with metrics on): turn on metrics and gitops.addons.pushgateway'],
   ])('%s', (_name, extra, needle, message) => {
     const text = `${BASE}backups:\n${extra}`;
     expect(problems(text)).toContain(`${at(text, needle)}${message}`);

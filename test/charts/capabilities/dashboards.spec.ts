@@ -6,7 +6,8 @@
 import { readFileSync } from 'fs';
 import { Testing } from 'cdk8s';
 import { parse } from 'yaml';
-import { CapabilityContext } from '../../../charts/capabilities/capability';
+import { CapabilityContext, Ports } from '../../../charts/capabilities';
+import { environmentPorts } from '../../../charts/build-app';
 import { SYNC_WAVES } from '../../../charts/capabilities/gitops/sync-waves';
 import { datasourceUids, grafanaCharts } from '../../../charts/capabilities/metrics/grafana';
 import { renderEnvironment } from '../../../charts/synthesize';
@@ -28,7 +29,7 @@ const lineOfSection = VALID_ENV.split('\n').length;
 /** A shipped environment file with the metrics section appended unless it has one. */
 const shippedWithMetrics = (env: string): string => {
   const text = readFileSync(`${CONFIG_DIR}/${env}.yaml`, 'utf8');
-  return /^metrics:/m.test(text) ? text : `${text.replace(/\n*$/, '\n')}metrics: {}\n`;
+  return /^metrics:/m.test(text) ? text : `${text.replace(/\n*$/, '\n')}metrics: { prometheus: { url: "http://prometheus.monitoring.svc:9090" } }\n`;
 };
 const shipped = (env: string): EnvironmentConfig => parseEnvironment(shippedWithMetrics(env), `config/${env}.yaml`);
 
@@ -44,8 +45,8 @@ const variable = (dashboard: any, name: string): any => dashboard.templating.lis
 const panelsOf = (dashboard: any): any[] => dashboard.panels.filter((p: any) => p.type !== 'row');
 
 /** The objects of the `dashboards` chart alone, for `config` with its capabilities replaced by `capabilities`. */
-function dashboardsChart(config: EnvironmentConfig, capabilities: EnvironmentConfig['capabilities'] = config.capabilities): Manifest[] {
-  const context = { config: { ...config, capabilities } } as unknown as CapabilityContext;
+function dashboardsChart(config: EnvironmentConfig, ports: Ports = environmentPorts(config)): Manifest[] {
+  const context = { config, ports } as unknown as CapabilityContext;
   return grafanaCharts(Testing.app(), config.capabilities.metrics!, context).flatMap((chart) => chart.toJson() as Manifest[]);
 }
 
@@ -54,10 +55,10 @@ function dashboardsChart(config: EnvironmentConfig, capabilities: EnvironmentCon
  * capabilities forced on or off (their own sections are theirs to define), as Grafana
  * reads the file: `$$` is a literal `$`.
  */
-function datasourcesWith(config: EnvironmentConfig, logs: boolean, tracing: boolean): { raw: string; byType: Record<string, any> } {
-  const { logs: _l, tracing: _t, ...others } = config.capabilities;
-  const capabilities = { ...others, ...(logs ? { logs: {} } : {}), ...(tracing ? { tracing: {} } : {}) } as EnvironmentConfig['capabilities'];
-  const cm = dashboardsChart(config, capabilities).find((m) => m.kind === 'ConfigMap' && m.metadata.labels?.grafana_datasource === '1') as any;
+function datasourcesWith(config: EnvironmentConfig, logs: boolean, tracing: boolean, tenant?: string): { raw: string; byType: Record<string, any> } {
+  const { loki, traces, ...others } = environmentPorts(config);
+  const ports: Ports = { ...others, ...(logs ? { loki: { ...loki!, ...(tenant ? { tenant } : {}) } } : {}), ...(tracing ? { traces } : {}) };
+  const cm = dashboardsChart(config, ports).find((m) => m.kind === 'ConfigMap' && m.metadata.labels?.grafana_datasource === '1') as any;
   const raw = Object.values(cm.data as Record<string, string>)[0];
   const file = parse(raw.replace(/\$\$/g, '$'));
   expect(file.apiVersion).toBe(1);
@@ -166,7 +167,7 @@ describe.each(ENVIRONMENTS)('the dashboards of the shipped %s, metrics on', (env
     const file = parse(Object.values(cm.data as Record<string, string>)[0]);
     const prometheus = file.datasources.find((d: any) => d.type === 'prometheus');
     expect(prometheus).toMatchObject({
-      name: `Pronto Prometheus (${config.name})`, uid: datasourceUids(config.name).prometheus, url: section.grafana.datasources.prometheus, access: 'proxy', isDefault: false, editable: false,
+      name: `Pronto Prometheus (${config.name})`, uid: datasourceUids(config.name).prometheus, url: environmentPorts(config).prometheus!.url, access: 'proxy', isDefault: false, editable: false,
       jsonData: { timeInterval: section.scrapeInterval },
     });
   });
@@ -175,7 +176,7 @@ describe.each(ENVIRONMENTS)('the dashboards of the shipped %s, metrics on', (env
 describe('datasources follow the logs and tracing capabilities, linked both ways', () => {
   const config = shipped('prod');
   const uids = datasourceUids(config.name);
-  const urls = config.capabilities.metrics!.grafana.datasources;
+  const ports = environmentPorts(config);
 
   test('neither on: Prometheus only', () => {
     expect(Object.keys(datasourcesWith(config, false, false).byType)).toEqual(['prometheus']);
@@ -184,14 +185,14 @@ describe('datasources follow the logs and tracing capabilities, linked both ways
   test('logs only: Loki, without a trace link (there is no trace datasource to open)', () => {
     const { byType } = datasourcesWith(config, true, false);
     expect(Object.keys(byType)).toEqual(['prometheus', 'loki']);
-    expect(byType.loki).toMatchObject({ uid: uids.loki, url: urls.loki });
+    expect(byType.loki).toMatchObject({ uid: uids.loki, url: ports.loki!.queryUrl });
     expect(byType.loki.jsonData.derivedFields).toBeUndefined();
   });
 
   test('tracing only: Jaeger, without trace to logs', () => {
     const { byType } = datasourcesWith(config, false, true);
     expect(Object.keys(byType)).toEqual(['prometheus', 'jaeger']);
-    expect(byType.jaeger).toMatchObject({ uid: uids.jaeger, url: urls.jaeger });
+    expect(byType.jaeger).toMatchObject({ uid: uids.jaeger, url: ports.traces!.queryUrl });
     expect(byType.jaeger.jsonData.tracesToLogsV2).toBeUndefined();
   });
 
@@ -209,9 +210,8 @@ describe('datasources follow the logs and tracing capabilities, linked both ways
     expect(raw.replace(/\$\$/g, '')).not.toContain('$');
   });
 
-  test('a Loki tenant is sent as X-Scope-OrgID', () => {
-    const withTenant = parseEnvironment(`${VALID_ENV}metrics:\n  grafana:\n    datasources: { lokiTenant: pronto }\n`, FILE);
-    const { byType } = datasourcesWith(withTenant, true, false);
+  test('the Loki port\'s tenant is sent as X-Scope-OrgID', () => {
+    const { byType } = datasourcesWith(config, true, false, 'pronto');
     expect(byType.loki.jsonData.httpHeaderName1).toBe('X-Scope-OrgID');
     expect(byType.loki.secureJsonData).toEqual({ httpHeaderValue1: 'pronto' });
   });
@@ -220,7 +220,7 @@ describe('datasources follow the logs and tracing capabilities, linked both ways
 describe('dashboards derive from the catalog and the config', () => {
   test('a new catalog service is in every service variable, with no code change', () => {
     const catalog: Catalog = { ...CATALOG, 'loyalty-service': { description: 'Loyalty points', component: 'api', port: 8080, calls: [], dataStores: [] } };
-    const text = `${VALID_ENV}  loyalty-service:\n    image: { tag: 1.0.0, gitSha: 1a2b3c4 }\nmetrics: {}\n`;
+    const text = `${VALID_ENV}  loyalty-service:\n    image: { tag: 1.0.0, gitSha: 1a2b3c4 }\nmetrics: { prometheus: { url: "http://prometheus.monitoring.svc:9090" } }\n`;
     const config = parseEnvironment(text, FILE, catalog);
     for (const { json } of dashboardsOf(dashboardsChart(config)).values()) {
       expect(variable(json, 'service').query.split(',')).toEqual(Object.keys(catalog));

@@ -28,7 +28,7 @@ const section = (extra = '') => `database:
     region: eu-west-1
     storageCidrs: [${STORAGE}]
   pgbouncer:
-    image: { repository: docker.io/bitnami/pgbouncer, tag: 1.25.2 }
+    image: { repository: ghcr.io/cloudnative-pg/pgbouncer, tag: 1.25.2 }
     version: 1.25.2
   redis:
     image: { repository: docker.io/library/redis, tag: 7.4.2-alpine }

@@ -17,7 +17,8 @@ import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, configProblems } from '../.
 
 const FILE = 'config/test.yaml';
 const IMAGE = '  image: { repository: docker.io/owasp/modsecurity-crs, tag: 4.18.0-nginx-202509051009 }\n';
-const SECTION = `gateway:\n${IMAGE}  trustedProxies: [10.0.0.0/8]\n`;
+/** TLS at the load balancer: its TLS listener (AWS) set by annotation, the only way the section accepts that mode. */
+const SECTION = `gateway:\n${IMAGE}  trustedProxies: [10.0.0.0/8]\n  service:\n    annotations: { service.beta.kubernetes.io/aws-load-balancer-ssl-cert: "arn:aws:acm:eu-west-1:123456789012:certificate/example" }\n`;
 const ROUTED = Object.keys(CATALOG).filter((s) => CATALOG[s].route);
 const INTERNAL = Object.keys(CATALOG).filter((s) => !CATALOG[s].route);
 
@@ -166,7 +167,7 @@ describe('gateway config errors name file:line, field, expected and found', () =
   });
 
   test('a load-balancer source range with host bits set', () => {
-    const text = `${VALID_ENV}${SECTION}  service:\n    loadBalancerSourceRanges: [192.168.1.1/16]\n`;
+    const text = `${VALID_ENV}${SECTION}    loadBalancerSourceRanges: [192.168.1.1/16]\n`;
     expect(problems(() => load(text))).toContain(`${FILE}:${lineOf(text, '192.168.1.1/16')}: gateway.service.loadBalancerSourceRanges.0: expected the network address of the block (host bits zero), such as 192.168.0.0/16, found "192.168.1.1/16"`);
   });
 

@@ -9,12 +9,13 @@ import { ApiObject, Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { SECTIONS } from '../../../charts/capabilities';
 import { ADDONS, CHART_WAVES, addonApplications, NAMESPACE_KIND_WAVES, ROOT_WAVES, SYNC_WAVES, argoNames, assignSyncWaves, emittedObjects } from '../../../charts/capabilities/gitops';
+import { environmentPorts } from '../../../charts/build-app';
 import { renderEnvironment } from '../../../charts/synthesize';
 import { parseEnvironment } from '../../../config/load';
 import { Manifest } from '../../../lib/core';
 import { ARGOCD_FOLDER, SYNC_WAVE_ANNOTATION } from '../../../lib/gitops';
 import { isNamespaced, runGate } from '../../../lib/validation';
-import { CONFIG_DIR, ENVIRONMENTS, configProblems, stripSection } from '../../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, configProblems, stripSection, withOwnAddons } from '../../helpers';
 
 const REPO = 'https://git.example.com/platform/gitops.git';
 const section = (env: string, extra = '') => `gitops:\n  repository:\n    url: ${REPO}\n    path: pronto/${env}\n${extra}`;
@@ -108,7 +109,7 @@ describe.each(ENVIRONMENTS)('gitops on in %s', (env) => {
   });
 
   test('the environment\'s objects are the same with gitops on, sync-wave annotations aside', () => {
-    const off = render(withoutGitops(env), env).manifests;
+    const off = render(withOwnAddons(withoutGitops(env)), env).manifests;
     const strip = (m: Manifest) => {
       const copy = structuredClone(m);
       delete copy.metadata.annotations?.[SYNC_WAVE_ANNOTATION];
@@ -126,10 +127,10 @@ test('some shipped environment autoscales, so the ignoreDifferences comparison a
 
 describe('gitops off', () => {
   test.each(ENVIRONMENTS)('%s: no sync wave, no Argo CD object, no argocd/ folder; false is the same as absent', (env) => {
-    const off = render(withoutGitops(env), env);
+    const off = render(withOwnAddons(withoutGitops(env)), env);
     expect(off.manifests.some((m) => m.metadata.annotations?.[SYNC_WAVE_ANNOTATION] !== undefined)).toBe(false);
     expect(off.files.some((f) => f.name.startsWith(`${ARGOCD_FOLDER}/`))).toBe(false);
-    const disabled = render(`${withoutGitops(env)}gitops: false\n`, env);
+    const disabled = render(`${withOwnAddons(withoutGitops(env))}gitops: false\n`, env);
     // The same files: the same names; each chart file formatted from the same objects (compared as JSON, in
     // apply order, so without formatting the YAML twice); the other files' text as is.
     expect(disabled.files.map((f) => f.name)).toEqual(off.files.map((f) => f.name));
@@ -182,9 +183,9 @@ describe('add-ons', () => {
     const apps = applications();
     const charts = apps.filter((a) => a.spec.source.chart);
     for (const a of charts) expect(a.spec.source.targetRevision).toMatch(/^\d+\.\d+\.\d+$/);
-    expect(charts.map((a) => a.spec.source.chart).sort()).toEqual(['jaeger', 'kube-prometheus-stack', 'loki', 'vault']);
+    expect(charts.map((a) => a.spec.source.chart).sort()).toEqual(['jaeger', 'kube-prometheus-stack', 'loki', 'prometheus-pushgateway', 'vault']);
     expect(chartOf(apps, 'vault').spec.source.helm.valuesObject).toMatchObject({ server: { enabled: false }, injector: { enabled: true } });
-    expect(chartOf(apps, 'loki').spec.source.helm.valuesObject.loki.limits_config).toEqual({ allow_structured_metadata: true });
+    expect(chartOf(apps, 'loki').spec.source.helm.valuesObject.loki.limits_config).toEqual({ allow_structured_metadata: true, retention_period: '744h' });
     const grafana = chartOf(apps, 'kube-prometheus-stack').spec.source.helm.valuesObject.grafana.sidecar;
     expect(grafana.dashboards).toMatchObject({ enabled: true, label: 'grafana_dashboard', labelValue: '1' });
     expect(grafana.datasources).toMatchObject({ enabled: true, label: 'grafana_datasource', labelValue: '1' });
@@ -195,29 +196,43 @@ describe('add-ons', () => {
   const addonsWith = (sections: Record<string, unknown>) => {
     const config = parseEnvironment(`${prod}${section('prod')}`, 'config/prod.yaml');
     const capabilities = Object.fromEntries(Object.entries({ ...config.capabilities, ...sections }).filter(([, v]) => v !== undefined));
-    return addonApplications(config.capabilities.gitops!, { ...config, capabilities } as typeof config);
+    const changed = { ...config, capabilities } as typeof config;
+    return addonApplications(config.capabilities.gitops!, changed, environmentPorts(changed));
   };
 
-  test('with metrics on, Prometheus selects ServiceMonitors and rules by metrics.prometheus.selectorLabels; without, the chart\'s defaults', () => {
+  test('with metrics on, Prometheus selects ServiceMonitors and rules by metrics.prometheus.selectorLabels and keeps metrics.prometheus.retentionDays on a volume; without, the chart\'s defaults', () => {
     const selector = { team: 'pronto', release: 'kps' };
-    const kps = addonsWith({ metrics: { prometheus: { namespace: 'observability', selectorLabels: selector } } }).find((a) => a.name === 'kube-prometheus-stack')!;
-    expect((kps.source.values as any).prometheus.prometheusSpec).toMatchObject({ serviceMonitorSelector: { matchLabels: selector }, ruleSelector: { matchLabels: selector } });
-    expect(kps.namespace).toBe('observability');
-    const without = addonsWith({ metrics: undefined }).find((a) => a.name === 'kube-prometheus-stack')!;
+    const metrics = parseEnvironment(`${prod}${section('prod')}`, 'config/prod.yaml').capabilities.metrics!;
+    const kps = addonsWith({ metrics: { ...metrics, prometheus: { ...metrics.prometheus, selectorLabels: selector } } }).find((a) => a.name === 'kube-prometheus-stack')!;
+    expect((kps.source.values as any).prometheus.prometheusSpec).toMatchObject({
+      serviceMonitorSelector: { matchLabels: selector }, ruleSelector: { matchLabels: selector },
+      retention: `${metrics.prometheus.retentionDays}d`, storageSpec: { volumeClaimTemplate: { spec: { resources: { requests: { storage: metrics.prometheus.storage.size } } } } },
+    });
+    const without = addonsWith({ metrics: undefined, backups: undefined }).find((a) => a.name === 'kube-prometheus-stack')!;
     expect((without.source.values as any).prometheus).toBeUndefined();
   });
 
+  test('a Prometheus namespace other than the add-on\'s is a config error naming both', () => {
+    const metrics = parseEnvironment(`${prod}${section('prod')}`, 'config/prod.yaml').capabilities.metrics!;
+    const message = configProblems(() => addonsWith({ metrics: { ...metrics, prometheus: { ...metrics.prometheus, namespace: 'observability' } } }));
+    expect(message).toContain('metrics.prometheus.namespace: expected monitoring, the namespace gitops.addons.kubePrometheusStack installs Prometheus into, found "observability"');
+  });
+
   test('each add-on can be switched off; the OpenTelemetry Operator and Istio come only with what they serve', () => {
-    const off = applications('  addons:\n    loki: false\n    jaeger: false\n    kubePrometheusStack: false\n    vaultAgentInjector: false\n    opentelemetryOperator: false\n');
+    // The cluster's own add-ons: their addresses and TLS mode stated in the sections that use them.
+    const own = prod.replace('metrics:\n', 'metrics:\n  prometheus: { url: "http://prometheus.monitoring.svc:9090" }\n  pushgateway: { url: "http://prometheus-pushgateway.monitoring.svc:9091" }\n')
+      .replace('tracing:\n', 'tracing:\n  jaeger: { insecure: true, queryUrl: "http://jaeger-query.tracing.svc:16686" }\n');
+    const off = applications('  addons:\n    loki: false\n    jaeger: false\n    kubePrometheusStack: false\n    pushgateway: false\n    vaultAgentInjector: false\n    opentelemetryOperator: false\n', own);
     expect(off.filter((a) => a.spec.source.chart)).toEqual([]);
     const charts = (sections: Record<string, unknown>) => addonsWith(sections).map((a) => a.source.chart).sort();
     expect(charts({ circuitBreakers: { mesh: { type: 'istio', dataPlane: 'cni', controlPlane: { namespace: 'istio-system' } } } }))
       .toEqual(expect.arrayContaining(['base', 'cni', 'istiod']));
-    expect(charts({ circuitBreakers: { mesh: { type: 'istio', dataPlane: 'ambient' } } })).toEqual(expect.arrayContaining(['ztunnel']));
+    expect(charts({ circuitBreakers: { mesh: { type: 'istio', dataPlane: 'ambient', controlPlane: { namespace: 'istio-system' } } } })).toEqual(expect.arrayContaining(['ztunnel']));
     expect(charts({ circuitBreakers: {} })).not.toContain('istiod');
-    expect(charts({ tracing: { instrumentation: {} } })).toContain('opentelemetry-operator');
+    const tracing = parseEnvironment(`${prod}${section('prod')}`, 'config/prod.yaml').capabilities.tracing!;
+    expect(charts({ tracing: { ...tracing, instrumentation: {} } })).toContain('opentelemetry-operator');
     expect(charts({ tracing: undefined })).not.toContain('opentelemetry-operator');
-    for (const a of addonsWith({ circuitBreakers: { mesh: { type: 'istio', dataPlane: 'cni' } } }).filter((x) => x.addon === 'istio')) {
+    for (const a of addonsWith({ circuitBreakers: { mesh: { type: 'istio', dataPlane: 'cni', controlPlane: { namespace: 'istio-system' } } } }).filter((x) => x.addon === 'istio')) {
       expect(a.source.version).toBe(ADDONS.istio.chart.version);
     }
   });
@@ -227,7 +242,7 @@ describe('add-ons', () => {
     const loki = chartOf(apps, 'loki').spec.source;
     expect(loki.targetRevision).toBe('6.31.0');
     expect(loki.helm.valuesObject.loki.storage).toEqual({ type: 's3' });
-    expect(loki.helm.valuesObject.loki.limits_config).toEqual({ allow_structured_metadata: true });
+    expect(loki.helm.valuesObject.loki.limits_config).toEqual({ allow_structured_metadata: true, retention_period: '744h' });
   });
 });
 

@@ -24,7 +24,7 @@ import { ENVIRONMENTS, buildEnvironment, cached, configProblems, selects } from 
 import { withMetrics } from '../../lib/metrics/fixture';
 
 const FILE = 'config/test.yaml';
-const SECTION = 'metrics: {}\n';
+const SECTION = 'metrics: { prometheus: { url: "http://prometheus.monitoring.svc:9090" } }\n';
 const load = (text: string, catalog?: Catalog) => parseEnvironment(text, FILE, catalog);
 const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
 const deploymentsOf = (manifests: Manifest[], service: string): any[] =>

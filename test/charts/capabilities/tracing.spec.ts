@@ -19,7 +19,8 @@ import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, configProblems } from '../.
 
 const FILE = 'config/test.yaml';
 const IMAGE = '    image: { repository: docker.io/otel/opentelemetry-collector-contrib, tag: 0.135.0 }\n';
-const SECTION = `tracing:\n  collector:\n${IMAGE}`;
+/** A Jaeger of the cluster's own (no add-on: these tests run without gitops), over TLS. */
+const SECTION = `tracing:\n  jaeger: { insecure: false, queryUrl: "http://jaeger-query.tracing.svc:16686" }\n  collector:\n${IMAGE}`;
 const load = (text: string) => parseEnvironment(text, FILE);
 const synth = buildEnvironment;
 const find = (manifests: Manifest[], kind: string, name = COLLECTOR) => manifests.find((m) => m.kind === kind && m.metadata?.name === name) as any;
@@ -259,7 +260,7 @@ describe('tracing config errors name file:line, field, expected and found', () =
   });
 
   test('the collector image defaults to the release the configuration is written for', () => {
-    expect(load(`${VALID_ENV}tracing: {}\n`).capabilities.tracing!.collector.image).toEqual(DEFAULT_COLLECTOR_IMAGE);
+    expect(load(`${VALID_ENV}tracing: { jaeger: { insecure: true, queryUrl: "http://jaeger-query.tracing.svc:16686" } }\n`).capabilities.tracing!.collector.image).toEqual(DEFAULT_COLLECTOR_IMAGE);
   });
 
   test('Jaeger in the namespace Pronto owns', () => {

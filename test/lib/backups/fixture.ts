@@ -20,7 +20,7 @@ database:
     storage: { size: 20Gi }
   walg: { s3Prefix: s3://pronto-backups/pg, storageCidrs: [52.95.128.0/21] }
   pgbouncer:
-    image: { repository: docker.io/bitnami/pgbouncer, tag: 1.25.2 }
+    image: { repository: ghcr.io/cloudnative-pg/pgbouncer, tag: 1.25.2 }
     version: 1.25.2
   redis:
     image: { repository: docker.io/library/redis, tag: 7.4.2-alpine }
@@ -37,7 +37,10 @@ export const BACKUPS_SECTION = `backups:
     criticalTables:
       - { table: public.orders, minRows: 2000 }
     amcheck: database
-    pushgateway: { url: "http://prometheus-pushgateway.monitoring.svc:9091" }
+    pushResults: true
+metrics:
+  prometheus: { url: "http://prometheus.monitoring.svc:9090" }
+  pushgateway: { url: "http://prometheus-pushgateway.monitoring.svc:9091" }
 `;
 
 export const load = (text: string): EnvironmentConfig => parseEnvironment(text, FILE);

@@ -8,12 +8,12 @@ import { CONFIG_DIR, stripSection } from '../../helpers';
 import { VALID_ENV } from '../../fixtures/environments';
 
 /**
- * A shipped environment file with its metrics section as shipped (`metrics: {}` appended when
+ * A shipped environment file with its metrics section as shipped (`metrics: { prometheus: { url: "http://prometheus.monitoring.svc:9090" } }` appended when
  * it has none), or, given `section`, with `section` in its place ('' for none).
  */
 export function withMetrics(env: string, section?: string): string {
   const text = readFileSync(`${CONFIG_DIR}/${env}.yaml`, 'utf8');
-  if (section === undefined) return /^metrics:/m.test(text) ? text : `${text.replace(/\n*$/, '\n')}metrics: {}\n`;
+  if (section === undefined) return /^metrics:/m.test(text) ? text : `${text.replace(/\n*$/, '\n')}metrics: { prometheus: { url: "http://prometheus.monitoring.svc:9090" } }\n`;
   return `${stripSection(text, 'metrics')}${section}`;
 }
 
@@ -23,6 +23,7 @@ export function withMetrics(env: string, section?: string): string {
  * 00:00 UTC), because promtool evaluates every step from 0 to the last evaluation time.
  */
 export const UNIT_TEST_ENV = `${VALID_ENV}metrics:
+  prometheus: { url: "http://prometheus.monitoring.svc:9090" }
   slo:
     order-service: { availability: { objectivePercent: 99.95 }, latency: { thresholdSeconds: 0.1 } }
   openingHoursUtc: { days: [mon, tue, wed, thu, fri, sat], from: "01:00", to: "00:15" }

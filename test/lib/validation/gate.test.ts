@@ -1,7 +1,6 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { COLLECTOR } from '../../../charts/capabilities/tracing';
-import { resourceName } from '../../../lib/core';
 import { collectorWaivers } from '../../../lib/tracing';
 import {
   ALL_RULES, Manifest, ManifestIndex, PodTemplate, WAIVER_PREFIX, Waiver, formatReport, matches, runGate, selectorMatches,
@@ -23,7 +22,7 @@ function documentedWaivers(env: string): Waiver[] {
   const config = environment(env);
   if (!config.capabilities.tracing) return [];
   const ns = config.namespace.name;
-  return Object.entries(collectorWaivers(resourceName(ns, COLLECTOR)))
+  return Object.entries(collectorWaivers(COLLECTOR))
     .map(([rule, reason]) => ({ rule, object: `Deployment ${ns}/${COLLECTOR}`, reason, waived: 1 }));
 }
 

@@ -14,7 +14,7 @@ const resources: ComputeResources = {
 };
 const pgbouncer: ContainerSpec = {
   name: 'pgbouncer',
-  image: new UpstreamImage({ repository: 'docker.io/bitnami/pgbouncer', tag: '1.23.1', digest: `sha256:${'b'.repeat(64)}` }),
+  image: new UpstreamImage({ repository: 'ghcr.io/cloudnative-pg/pgbouncer', tag: '1.23.1', digest: `sha256:${'b'.repeat(64)}` }),
   resources,
   ports: [{ name: 'postgres', number: 6432 }],
   probes: { readiness: { tcpSocket: { port: 'postgres' } }, liveness: { tcpSocket: { port: 6432 }, periodSeconds: 20 } },
@@ -36,7 +36,7 @@ describe('Workload', () => {
 
   test('third-party image: pinned by its upstream tag and digest, version label from the tag, no git SHA', () => {
     const d = named(synth(), 'Deployment', 'pgbouncer');
-    expect(d.spec.template.spec.containers[0].image).toBe(`docker.io/bitnami/pgbouncer:1.23.1@sha256:${'b'.repeat(64)}`);
+    expect(d.spec.template.spec.containers[0].image).toBe(`ghcr.io/cloudnative-pg/pgbouncer:1.23.1@sha256:${'b'.repeat(64)}`);
     expect(d.metadata.labels['app.kubernetes.io/version']).toBe('1.23.1');
     expect(d.metadata.annotations).toBeUndefined();
   });

@@ -1,0 +1,231 @@
+/**
+ * One system: every shipped environment's parts agree with each other and with the add-ons
+ * they install. Each assertion here failed on output where a consumer held its own copy of
+ * a provider's string (a tenant, a TLS mode, a Service name, a namespace, an image tag).
+ * Expectations come from the ports and the add-on contracts (lib/addons), never from copies.
+ */
+import { parse } from 'yaml';
+import { environmentPorts } from '../../charts/build-app';
+import { Ports, SECTIONS } from '../../charts/capabilities';
+import { contractWrites } from '../../charts/capabilities/gitops';
+import { renderEnvironment } from '../../charts/synthesize';
+import { ConfigError, EnvironmentConfig, parseEnvironment } from '../../config/load';
+import { AddonContract, KUBE_SYSTEM_EXPORTERS, LOKI_TENANT_HEADER, serviceOf, servesTls } from '../../lib/addons';
+import { IMAGE_PUBLISHERS, imageSourceProblem, ownRegistryPublisher } from '../../lib/core/image-sources';
+import { LABEL_INSTANCE, Manifest } from '../../lib/core';
+import { SLO_WINDOWS } from '../../lib/metrics';
+import { CONFIG_DIR, ENVIRONMENTS, configProblems, environment, ofKind, selects, stripSection } from '../helpers';
+import { readFileSync } from 'fs';
+
+const rendered = new Map(ENVIRONMENTS.map((env) => {
+  const config = environment(env);
+  return [env, { config, ports: environmentPorts(config), manifests: renderEnvironment(config).manifests }];
+}));
+
+/** The Argo CD Application of add-on `chart`, and its Helm values. */
+const addonValues = (manifests: Manifest[], chart: string): any =>
+  (ofKind(manifests, 'Application').find((a) => a.spec.source.chart === chart)?.spec.source.helm.valuesObject);
+
+/** Every in-cluster Service address in `text`: `<name>.<namespace>.svc[.cluster.local][:port]`. */
+function serviceAddresses(text: string): Array<{ name: string; namespace: string; port?: number; raw: string }> {
+  const found: Array<{ name: string; namespace: string; port?: number; raw: string }> = [];
+  const pattern = /(https?:\/\/)?([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc(\.cluster\.local)?(:(\d+))?/g;
+  for (const m of text.matchAll(pattern)) {
+    const scheme = m[1];
+    const port = m[8] ? Number(m[8]) : scheme === 'https://' ? 443 : scheme === 'http://' ? 80 : undefined;
+    found.push({ name: m[2], namespace: m[4], port, raw: m[0] });
+  }
+  return found;
+}
+
+describe.each(ENVIRONMENTS)('%s: the parts agree', (env) => {
+  const { config, ports, manifests } = rendered.get(env)!;
+  const contracts = Object.values(ports.addons) as AddonContract[];
+
+  test('Grafana reads Loki with the tenant the shippers push under, as the Loki add-on requires', () => {
+    const datasources = parse(Object.values(ofKind(manifests, 'ConfigMap').find((m) => m.metadata.name === 'grafana-datasources')!.data as Record<string, string>)[0]);
+    const loki = datasources.datasources.find((d: any) => d.type === 'loki');
+    const shipperConfigs = ofKind(manifests, 'ConfigMap').filter((m) => m.metadata.name.endsWith('-log-shipper'));
+    expect(shipperConfigs.length).toBe(config.services.length);
+    for (const cm of shipperConfigs) {
+      const text = Object.values(cm.data as Record<string, string>).join('\n');
+      // Promtail: tenant_id: <t>; Alloy: tenant_id = "<t>".
+      const tenants = [...text.matchAll(/tenant_id\s*[:=]\s*"?([A-Za-z0-9!._*'()-]+)"?/g)].map((m) => m[1]);
+      expect(tenants).toEqual([ports.loki!.tenant]);
+    }
+    expect(loki.jsonData.httpHeaderName1).toBe(LOKI_TENANT_HEADER);
+    expect(loki.secureJsonData.httpHeaderValue1).toBe(ports.loki!.tenant);
+    if (ports.addons.loki) expect(ports.addons.loki.tenantHeader).toBe(LOKI_TENANT_HEADER);
+  });
+
+  test('the collector speaks to Jaeger in the TLS mode the receiver serves, at the receiver\'s Service', () => {
+    const collector = parse(ofKind(manifests, 'ConfigMap').find((m) => m.metadata.name === 'otel-collector')!.data['collector.yaml']);
+    const exporter = Object.entries(collector.exporters as Record<string, any>).find(([k]) => k.startsWith('otlp'))![1];
+    const jaeger = ports.addons.jaeger!;
+    expect(exporter.tls.insecure).toBe(!servesTls(jaeger, 'otlpGrpc'));
+    const receiver = serviceOf(jaeger, 'otlpGrpc');
+    expect(exporter.endpoint).toBe(`${receiver.name}.${jaeger.namespace}.svc:${receiver.port}`);
+  });
+
+  test('every in-cluster address we emit is a Service of our output, of an add-on contract, or the Vault server the secrets port names', () => {
+    const own = ofKind(manifests, 'Service').map((s) => ({ name: s.metadata.name, namespace: s.metadata.namespace, ports: s.spec.ports.map((p: any) => p.port) }));
+    const fromContracts = contracts.flatMap((c) => Object.values(c.services).map((s) => ({ name: s.name, namespace: c.namespace, ports: [s.port] })));
+    const vault = new URL(ports.vault!.address);
+    const known = [...own, ...fromContracts, { name: vault.hostname.split('.')[0], namespace: vault.hostname.split('.')[1], ports: [Number(vault.port)] },
+      // The API server's Service in every cluster (Argo CD's in-cluster destination).
+      { name: 'kubernetes', namespace: 'default', ports: [443] }];
+    const addresses = manifests.flatMap((m) => serviceAddresses(JSON.stringify(m)));
+    expect(addresses.length).toBeGreaterThan(0);
+    const unresolved = addresses.filter((a) => !known.some((k) => k.name === a.name && k.namespace === a.namespace && (a.port === undefined || k.ports.includes(a.port))));
+    expect([...new Set(unresolved.map((a) => a.raw))]).toEqual([]);
+  });
+
+  test('the platform project allows exactly the namespaces and kinds the add-ons\' contracts write, and no add-on writes kube-system', () => {
+    const project = ofKind(manifests, 'AppProject').find((p) => p.metadata.name === `pronto-${config.name}-platform`)!;
+    const writes = contractWrites(contracts);
+    const destinations = project.spec.destinations.map((d: any) => d.namespace);
+    for (const ns of writes.namespaces) expect(destinations).toContain(ns);
+    expect(writes.namespaces).not.toContain('kube-system');
+    expect(destinations).not.toContain('kube-system');
+    expect(project.spec.clusterResourceWhitelist).toEqual(writes.clusterScoped);
+    // kube-prometheus-stack's defaults write Services into kube-system: each of those exporters is off.
+    const kps = addonValues(manifests, 'kube-prometheus-stack');
+    for (const exporter of KUBE_SYSTEM_EXPORTERS) expect(kps[exporter]).toEqual({ enabled: false });
+  });
+
+  test('every image comes from a repository that publishes the pinned tag (lib/core/image-sources.ts)', () => {
+    // The registry of the catalog services' own images (config images.registry).
+    const app = ofKind(manifests, 'Deployment').find((d) => d.metadata.labels['app.kubernetes.io/name'] === config.services[0].name)!;
+    const own = ownRegistryPublisher(app.spec.template.spec.containers[0].image.split('/')[0]);
+    const images = manifests.flatMap((m) => JSON.stringify(m).match(/"image":"[^"]+"/g) ?? []).map((i) => i.slice(9, -1));
+    expect(images.length).toBeGreaterThan(0);
+    for (const image of new Set(images)) {
+      const [ref] = image.split('@');
+      const at = ref.lastIndexOf(':');
+      expect({ image, problem: imageSourceProblem(ref.slice(0, at), ref.slice(at + 1), [own]) }).toEqual({ image, problem: undefined });
+    }
+  });
+
+  test('PgBouncer writes no pidfile (a SIGKILLed PID 1 would find "itself" running on the emptyDir)', () => {
+    const ini = ofKind(manifests, 'ConfigMap').find((m) => m.metadata.name === 'pgbouncer')!.data['pgbouncer.ini'];
+    expect(ini).not.toMatch(/^\s*pidfile\s*=/m);
+  });
+
+  test('ServiceMonitors select their Services by labels Argo CD leaves alone: they still match after label tracking rewrites app.kubernetes.io/instance', () => {
+    const services = ofKind(manifests, 'Service');
+    // Argo CD's label tracking (its default before 3.0) sets app.kubernetes.io/instance to the Application's name.
+    const tracked = services.map((s) => ({ ...s, metadata: { ...s.metadata, labels: { ...s.metadata.labels, [LABEL_INSTANCE]: `pronto-${config.name}` } } }));
+    const monitors = ofKind(manifests, 'ServiceMonitor');
+    expect(monitors.length).toBeGreaterThan(0);
+    for (const sm of monitors) {
+      expect(Object.keys(sm.spec.selector.matchLabels)).not.toContain(LABEL_INSTANCE);
+      expect(tracked.filter((s) => s.metadata.namespace === sm.metadata.namespace && selects(sm.spec.selector.matchLabels, s.metadata.labels)).length).toBeGreaterThan(0);
+    }
+  });
+
+  test('Prometheus keeps the longest rule window and keeps it on a volume; the restore test pushes to the Pushgateway add-on', () => {
+    const longest = Math.max(...SLO_WINDOWS.map((w) => (w.endsWith('d') ? parseInt(w, 10) : 0)));
+    expect(ports.prometheus!.retentionDays).toBeGreaterThan(longest);
+    const spec = addonValues(manifests, 'kube-prometheus-stack').prometheus.prometheusSpec;
+    expect(spec.retention).toBe(`${ports.prometheus!.retentionDays}d`);
+    expect(spec.storageSpec.volumeClaimTemplate.spec.resources.requests.storage).toBe(ports.prometheus!.storage.size);
+    const restore = ofKind(manifests, 'CronJob').find((c) => c.metadata.name === 'pg-restore-test')!;
+    const push = restore.spec.jobTemplate.spec.template.spec.containers[0].env.find((e: any) => e.name === 'RESTORE_TEST_PUSHGATEWAY_URL');
+    if (config.capabilities.backups!.restoreTest.pushResults) expect(push.value).toBe(ports.pushgateway!.url);
+    else expect(push).toBeUndefined();
+  });
+
+  test('every Vault-injected pod trusts Vault\'s https certificate: a CA file from the mounted Secret, or the injector\'s bundle', () => {
+    const injected = manifests.flatMap((m) => {
+      const spec = (m.spec as any);
+      const template = spec?.template ?? spec?.jobTemplate?.spec?.template;
+      return template?.metadata?.annotations?.['vault.hashicorp.com/agent-inject'] === 'true' ? [{ m, annotations: template.metadata.annotations }] : [];
+    });
+    expect(injected.length).toBeGreaterThan(0);
+    const bundle = addonValues(manifests, 'vault')?.injector?.extraEnvironmentVars?.AGENT_INJECT_VAULT_CACERT_BYTES;
+    for (const { annotations } of injected) {
+      expect(annotations['vault.hashicorp.com/service']).toBe(ports.vault!.address);
+      if (ports.vault!.address.startsWith('https:')) expect(annotations['vault.hashicorp.com/ca-cert'] ?? bundle).toBeDefined();
+      if (annotations['vault.hashicorp.com/ca-cert']?.startsWith('/vault/tls/')) expect(annotations['vault.hashicorp.com/tls-secret']).toBeDefined();
+    }
+  });
+
+  test('the gateway terminates HTTPS on 443 with the certificate Secret, and redirects plain HTTP', () => {
+    const service = ofKind(manifests, 'Service').find((s) => s.metadata.name === 'gateway')!;
+    expect(service.spec.ports.map((p: any) => p.port).sort()).toEqual([443, 80].sort());
+    const conf = ofKind(manifests, 'ConfigMap').find((m) => m.metadata.name === 'gateway')!.data['nginx.conf'];
+    expect(conf).toMatch(/listen \d+ ssl;/);
+    expect(conf).toContain('return 308 https://$host$request_uri;');
+  });
+});
+
+describe('a consumer whose provider is off, or disagrees, is a config error naming both sections', () => {
+  const prod = readFileSync(`${CONFIG_DIR}/prod.yaml`, 'utf8');
+  const FILE = 'config/prod.yaml';
+  const withGitops = (extra: string) => `${stripSection(prod, 'gitops')}gitops:\n  repository:\n    url: https://git.example.com/g.git\n    path: pronto/prod\n${extra}`;
+  test.each([
+    ['the restore test pushes with no Pushgateway add-on', withGitops('  addons:\n    pushgateway: false\n'), 'backups.restoreTest.pushResults', 'gitops.addons.pushgateway'],
+    ['Loki without a tenant while the Loki add-on is multi-tenant', withGitops('').replace('tenant: pronto-prod', 'namespace: loki'), 'logs.loki.tenant', 'gitops.addons.loki'],
+    ['TLS to a Jaeger add-on that serves plaintext', withGitops('').replace('tracing:\n  ratio: 0.1', 'tracing:\n  ratio: 0.1\n  jaeger: { insecure: false }'), 'tracing.jaeger.insecure', 'gitops.addons.jaeger'],
+    ['a Jaeger of the cluster\'s own, with no TLS mode or query URL', withGitops('  addons:\n    jaeger: false\n'), 'tracing.jaeger.insecure', 'gitops.addons.jaeger'],
+    ['a Prometheus of the cluster\'s own, with no URL', withGitops('  addons:\n    kubePrometheusStack: false\n'), 'metrics.prometheus.url', 'gitops.addons.kubePrometheusStack'],
+    ['an https Vault with no CA', prod.replace('  tls: { tlsSecret: vault-ca, caCertPath: /vault/tls/ca.crt }\n', '  tls: {}\n'), 'secrets.address', 'secrets.tls.caCertPath'],
+    ['an injector CA bundle with no injector add-on', withGitops('  addons:\n    vaultAgentInjector: false\n').replace('tls: { tlsSecret: vault-ca, caCertPath: /vault/tls/ca.crt }', 'tls: { injectorCaBundle: QUJD }'), 'secrets.tls.injectorCaBundle', 'gitops.addons.vaultAgentInjector'],
+  ])('%s', (_name, text, field, provider) => {
+    const message = configProblems(() => renderEnvironment(parseEnvironment(text, FILE)));
+    expect(message).toContain(field);
+    expect(message).toContain(provider);
+    expect(message).toMatch(new RegExp(`${FILE}:\\d+: ${field.replace(/\./g, '\\.')}`));
+  });
+
+  test.each([
+    ['a Bitnami image (no versioned tags since August 2025)', (t: string) => t.replace('ghcr.io/cloudnative-pg/pgbouncer', 'docker.io/bitnami/pgbouncer'), 'database.pgbouncer.image.repository', 'bitnami/containers issue 83267'],
+    ['a Prometheus retention shorter than the SLO window', (t: string) => t.replace('metrics:\n', 'metrics:\n  prometheus: { retentionDays: 10 }\n'), 'metrics.prometheus.retentionDays', 'expected at least 31 days'],
+    ['a plain L4 load balancer with TLS nowhere', (t: string) => t.replace('tls: { mode: gateway, certificateSecret: gateway-tls }', 'tls: { mode: loadBalancer }'), 'gateway.tls.mode', 'no HTTPS and no HSTS'],
+    ['Redis with persistence and maxmemory over half its limit', (t: string) => t.replace('persistence: { size: 8Gi, storageClassName: ssd }', 'persistence: { size: 8Gi, storageClassName: ssd }\n    maxMemoryMi: 200'), 'database.redis.maxMemoryMi', 'AOF rewrite forks'],
+  ])('%s is refused at its line', (_name, edit, field, expected) => {
+    const text = edit(prod);
+    expect(text).not.toBe(prod);
+    const message = configProblems(() => renderEnvironment(parseEnvironment(text, FILE)));
+    expect(message).toContain(field);
+    expect(message).toContain(expected);
+  });
+});
+
+describe('every combination of capabilities the schema allows is internally consistent', () => {
+  const prod = environment('prod');
+  const ids = Object.keys(SECTIONS) as Array<keyof typeof SECTIONS>;
+  /** prod with `off` switched off, or undefined when a capability it keeps requires one of them. */
+  const without = (off: readonly string[]): EnvironmentConfig | undefined => {
+    const capabilities = Object.fromEntries(Object.entries(prod.capabilities).filter(([id]) => !off.includes(id)));
+    const broken = Object.keys(capabilities).some((id) => ((SECTIONS as any)[id].requires ?? []).some((r: string) => !(r in capabilities)));
+    return broken ? undefined : { ...prod, capabilities } as EnvironmentConfig;
+  };
+  // Every single capability off, and the observability trio in every combination.
+  const trio = ['metrics', 'logs', 'tracing'];
+  const combos = [...ids.map((id) => [id]), ...[1, 2, 3, 4, 5, 6, 7].map((mask) => trio.filter((_, i) => mask & (1 << i)))];
+  test.each(combos.map((c) => [c.join('+'), c]))('off: %s', (_name, off) => {
+    const config = without(off as string[]);
+    if (!config) return;
+    let ports: Ports;
+    let manifests: Manifest[];
+    try {
+      ports = environmentPorts(config);
+      manifests = renderEnvironment(config).manifests;
+    } catch (e) {
+      // A consumer without its provider: a config error that names the section to turn on.
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as ConfigError).problems.join('\n')).toMatch(/turn on [a-z]|gitops\.addons\.[a-zA-Z]+/);
+      return;
+    }
+    const grafana = manifests.find((m) => m.metadata.name === 'grafana-datasources');
+    if (!grafana) return;
+    const types = parse(Object.values((grafana as any).data as Record<string, string>)[0]).datasources.map((d: any) => d.type);
+    expect(types.includes('loki')).toBe(ports.loki !== undefined);
+    expect(types.includes('jaeger')).toBe(ports.traces !== undefined);
+  });
+});
+
+test('the image table names its sources', () => {
+  for (const p of IMAGE_PUBLISHERS) expect(p.source.length).toBeGreaterThan(10);
+});
