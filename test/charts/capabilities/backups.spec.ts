@@ -323,9 +323,9 @@ describe('backups config errors name file:line, field, expected and found', () =
   });
 
   test('an RPO no longer than archive_timeout plus the heartbeat interval', () => {
-    const text = `${BASE}backups:\n  restoreTest:\n    rpoMinutes: 2\n`;
-    expect(problems(text)).toContain(`${at(text, 'rpoMinutes')}backups.restoreTest.rpoMinutes: expected an RPO above database.postgres.archiveTimeoutSeconds (60 s) plus the heartbeat interval (60 s): ` +
-      'the archive is always that far behind, found 2 (120 s)');
+    const text = `${BASE}backups:\n  restoreTest:\n    rpoMinutes: 3\n`;
+    expect(problems(text)).toContain(`${at(text, 'rpoMinutes')}backups.restoreTest.rpoMinutes: expected an RPO above database.postgres.archiveTimeoutSeconds (60 s) plus the heartbeat interval (120 s): ` +
+      'the archive is always that far behind, found 3 (180 s)');
   });
 
   test('backups without the database capability', () => {

@@ -228,7 +228,7 @@ describe('dashboards derive from the catalog and the config', () => {
   });
 
   test('the folder comes from the section', () => {
-    const config = parseEnvironment(`${VALID_ENV}metrics:\n  grafana: { folder: Pronto staging }\n`, FILE);
+    const config = parseEnvironment(`${VALID_ENV}metrics:\n  prometheus: { url: "http://prometheus.monitoring.svc:9090" }\n  grafana: { folder: Pronto staging }\n`, FILE);
     for (const { configMap } of dashboardsOf(dashboardsChart(config)).values()) {
       expect(configMap.metadata.annotations.grafana_folder).toBe('Pronto staging');
     }
@@ -254,12 +254,10 @@ describe('dashboards derive from the catalog and the config', () => {
 
 describe('the grafana block: config errors name file:line, field, expected and found', () => {
   test.each<[string, string, string[]]>([
-    ['a Prometheus URL that is not http(s)', 'metrics:\n  grafana:\n    datasources:\n      prometheus: ftp://prometheus:9090\n',
-      [`:${lineOfSection + 3}: metrics.grafana.datasources.prometheus`, 'expected the http(s) URL of Prometheus', 'ftp://prometheus:9090']],
-    ['a Loki URL that is no URL', 'metrics:\n  grafana:\n    datasources:\n      loki: loki-gateway\n',
-      [`:${lineOfSection + 3}: metrics.grafana.datasources.loki`, 'expected the http(s) URL of Loki', 'loki-gateway']],
-    ['a Loki tenant with a slash', 'metrics:\n  grafana:\n    datasources:\n      lokiTenant: a/b\n',
-      [`:${lineOfSection + 3}: metrics.grafana.datasources.lokiTenant`, 'expected a Loki tenant id', 'a/b']],
+    ['a Prometheus URL that is not http(s)', 'metrics:\n  prometheus:\n    url: ftp://prometheus:9090\n',
+      [`:${lineOfSection + 2}: metrics.prometheus.url`, 'expected the http(s) URL of Prometheus', 'ftp://prometheus:9090']],
+    ['the datasources\' URLs, which come from their providers', 'metrics:\n  grafana:\n    datasources:\n      loki: http://loki-gateway.loki.svc\n',
+      ['metrics.grafana: unknown key "datasources"']],
     ['an empty folder', 'metrics:\n  grafana:\n    folder: ""\n', [`:${lineOfSection + 2}: metrics.grafana.folder`]],
     ['an unknown key', 'metrics:\n  grafana:\n    datasource: {}\n', ['metrics.grafana: unknown key "datasource"']],
   ])('%s', (_name, section, expected) => {

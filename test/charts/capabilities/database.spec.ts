@@ -92,7 +92,9 @@ describe('the database capability', () => {
     expect(named(on.manifests, 'PodDisruptionBudget', PGBOUNCER_WORKLOAD)).toBeDefined();
     expect(named(on.manifests, 'Service', DATA_STORES.postgres.host).spec.ports[0]).toMatchObject({ port: DATA_STORES.postgres.port });
     const container = d.spec.template.spec.containers[0];
-    expect(container.readinessProbe.tcpSocket).toEqual({ port: 'pgbouncer' });
+    // Readiness: PgBouncer answers the protocol on its socket; liveness: its listener. Neither asks PostgreSQL.
+    expect(container.readinessProbe.exec.command).toEqual(['pg_isready', '-q', '-h', '/var/run/pgbouncer', '-p', '6432', '-d', 'pgbouncer']);
+    expect(container.livenessProbe.tcpSocket).toEqual({ port: 'pgbouncer' });
     expect(JSON.stringify(container.livenessProbe)).not.toMatch(/5432|postgres/);
     expect(container.lifecycle.preStop.exec.command).toEqual(['sleep', '10']);
     expect(d.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(b.appConnectionLifetimeSeconds);

@@ -172,7 +172,7 @@ describe('gateway config errors name file:line, field, expected and found', () =
   });
 
   test('valid blocks pass: IPv4, IPv6 with ::, a single host', () => {
-    const section = load(`${VALID_ENV}gateway:\n${IMAGE}  trustedProxies: [10.0.0.0/8, 'fd00::/8', 203.0.113.7/32, '2001:db8::1/128']\n`).capabilities.gateway!;
+    const section = load(`${VALID_ENV}gateway:\n${IMAGE}  tls: { mode: gateway, certificateSecret: gateway-tls }\n  trustedProxies: [10.0.0.0/8, 'fd00::/8', 203.0.113.7/32, '2001:db8::1/128']\n`).capabilities.gateway!;
     expect(section.trustedProxies).toEqual(['10.0.0.0/8', 'fd00::/8', '203.0.113.7/32', '2001:db8::1/128']);
   });
 

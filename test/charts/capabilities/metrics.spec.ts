@@ -290,7 +290,7 @@ describe('metrics config errors name file:line, field, expected and found', () =
   });
 
   test('an SLO override for a service that is not in the catalog', () => {
-    const text = `${VALID_ENV}metrics:\n  slo:\n    menu-app: { availability: { objectivePercent: 99 } }\n`;
+    const text = `${VALID_ENV}metrics:\n  slo:\n    menu-app: { availability: { objectivePercent: 99 } }\n  prometheus: { url: "http://prometheus.monitoring.svc:9090" }\n`;
     const got = configProblems(() => renderEnvironment(load(text)));
     expect(got).toContain(`${FILE}:${lineOf(text, '    menu-app:')}: metrics.slo.menu-app: expected a catalog service (${Object.keys(CATALOG).join(', ')}), found "menu-app"`);
   });

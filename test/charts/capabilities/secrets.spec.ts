@@ -107,11 +107,11 @@ describe('how the agent trusts Vault\'s certificate (tls)', () => {
     return servicePods(synthText(text).manifests, reader.name).map((pod) => pod.metadata.annotations);
   };
 
-  test('absent: no ca-cert nor tls-secret annotation, the injector\'s configured CA applies', () => {
+  test('absent with an https address: the CA file ca.crt of the Secret vault-ca, mounted at /vault/tls', () => {
     expect(load(ON).capabilities.secrets!.tls).toBeUndefined();
     for (const a of annotationsOf(ON)) {
-      expect(a['vault.hashicorp.com/ca-cert']).toBeUndefined();
-      expect(a['vault.hashicorp.com/tls-secret']).toBeUndefined();
+      expect(a['vault.hashicorp.com/ca-cert']).toBe('/vault/tls/ca.crt');
+      expect(a['vault.hashicorp.com/tls-secret']).toBe('vault-ca');
     }
   });
 
@@ -124,15 +124,13 @@ describe('how the agent trusts Vault\'s certificate (tls)', () => {
     }
   });
 
-  test('each alone: only its own annotation', () => {
+  test('a CA file of the agent image alone: only its annotation; a Secret without the CA file in it is refused (the mount sets no CA)', () => {
     for (const a of annotationsOf(`${ON}  tls: { caCertPath: /etc/ssl/vault-ca.pem }\n`)) {
       expect(a['vault.hashicorp.com/ca-cert']).toBe('/etc/ssl/vault-ca.pem');
       expect(a['vault.hashicorp.com/tls-secret']).toBeUndefined();
     }
-    for (const a of annotationsOf(`${ON}  tls: { tlsSecret: vault-ca }\n`)) {
-      expect(a['vault.hashicorp.com/ca-cert']).toBeUndefined();
-      expect(a['vault.hashicorp.com/tls-secret']).toBe('vault-ca');
-    }
+    const text = `${ON}  tls: { tlsSecret: vault-ca }\n`;
+    expect(configProblems(() => synthText(text))).toContain('secrets.tls.caCertPath: expected the CA file inside secrets.tls.tlsSecret, such as /vault/tls/ca.crt: the mount alone sets no CA');
   });
 
   test('the pods still pass the whole gate and the capacity guard', () => {

@@ -19,9 +19,22 @@ import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, configProblems } from '../.
 
 const FILE = 'config/test.yaml';
 const IMAGE = '    image: { repository: docker.io/otel/opentelemetry-collector-contrib, tag: 0.135.0 }\n';
-/** A Jaeger of the cluster's own (no add-on: these tests run without gitops), over TLS. */
-const SECTION = `tracing:\n  jaeger: { insecure: false, queryUrl: "http://jaeger-query.tracing.svc:16686" }\n  collector:\n${IMAGE}`;
-const load = (text: string) => parseEnvironment(text, FILE);
+const SECTION = `tracing:\n  collector:\n${IMAGE}`;
+/** A Jaeger of the cluster's own (these tests run without gitops, so no add-on says), over TLS. */
+const OWN_JAEGER = 'insecure: false, queryUrl: "http://jaeger-query.tracing.svc:16686"';
+/**
+ * `text` with {@link OWN_JAEGER} stated: merged into its `jaeger:` line, else appended to the
+ * tracing section when it is the last one, so the line numbers the cases expect stay as they are.
+ */
+function ownJaeger(text: string): string {
+  if (!/^tracing:\n/m.test(text) || /^gitops:/m.test(text)) return text;
+  const line = /^ {2}jaeger: \{ (.*) \}$/m.exec(text);
+  if (line) return /insecure|queryUrl/.test(line[1]) ? text : text.replace(line[0], `  jaeger: { ${OWN_JAEGER}, ${line[1]} }`);
+  const last = text.slice(text.search(/^tracing:\n/m));
+  if (!/^[a-zA-Z]/m.test(last.slice('tracing:\n'.length))) return `${text.replace(/\n*$/, '\n')}  jaeger: { ${OWN_JAEGER} }\n`;
+  return text.replace(/^tracing:\n/m, `tracing:\n  jaeger: { ${OWN_JAEGER} }\n`);
+}
+const load = (text: string) => parseEnvironment(ownJaeger(text), FILE);
 const synth = buildEnvironment;
 const find = (manifests: Manifest[], kind: string, name = COLLECTOR) => manifests.find((m) => m.kind === kind && m.metadata?.name === name) as any;
 const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
@@ -50,7 +63,7 @@ describe('the tracing capability', () => {
     const s = config.capabilities.tracing!;
     expect(s.sampler).toBe('parentbased_traceidratio');
     expect(s.ratio).toBe(0.1);
-    expect(s.jaeger).toEqual({ endpoint: 'jaeger-collector.tracing.svc:4317', namespace: 'tracing', podLabels: { 'app.kubernetes.io/name': 'jaeger' }, insecure: false });
+    expect(s.jaeger).toEqual({ endpoint: 'jaeger-collector.tracing.svc:4317', namespace: 'tracing', podLabels: { 'app.kubernetes.io/name': 'jaeger' }, insecure: false, queryUrl: 'http://jaeger-query.tracing.svc:16686' });
     expect(s.collector.resources.limits.memory).toBe('512Mi');
     expect(s.apiServer.ports).toEqual([443, 6443]);
     expect(s.instrumentation).toBeUndefined();
@@ -108,16 +121,18 @@ describe('the tracing capability', () => {
     expect(checksum(big.manifests)).not.toBe(checksum(on.manifests));
   });
 
-  test('RBAC: a ClusterRole that reads exactly pods, namespaces and replicasets (get, list, watch), bound to the collector\'s ServiceAccount', () => {
-    const role = on.manifests.find((m) => m.kind === 'ClusterRole') as any;
+  test('RBAC: a Role in the collector\'s namespace that reads exactly pods and replicasets (get, list, watch), bound to its ServiceAccount; nothing cluster-wide', () => {
+    const role = on.manifests.find((m) => m.kind === 'Role' && m.metadata.name === COLLECTOR) as any;
     const granted = role.rules.flatMap((r: any) => r.apiGroups.flatMap((g: string) => r.resources.flatMap((res: string) => r.verbs.map((v: string) => `${g}/${res}:${v}`)))).sort();
-    const expected = ['/pods', '/namespaces', 'apps/replicasets'].flatMap((res) => ['get', 'list', 'watch'].map((v) => `${res}:${v}`)).sort();
+    const expected = ['/pods', 'apps/replicasets'].flatMap((res) => ['get', 'list', 'watch'].map((v) => `${res}:${v}`)).sort();
     expect(granted).toEqual(expected);
-    expect(K8SATTRIBUTES_RULES.flatMap((r) => r.resources).sort()).toEqual(['namespaces', 'pods', 'replicasets']);
-    expect(role.metadata.namespace).toBeUndefined();
-    const binding = on.manifests.find((m) => m.kind === 'ClusterRoleBinding') as any;
-    expect(binding.metadata.namespace).toBeUndefined();
-    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.metadata.name });
+    expect(K8SATTRIBUTES_RULES.flatMap((r) => r.resources).sort()).toEqual(['pods', 'replicasets']);
+    expect(role.metadata.namespace).toBe('pronto');
+    // k8sattributes watches exactly that namespace, so a Role there is all it needs.
+    expect(collectorConfig.processors.k8sattributes.filter).toEqual({ namespace: 'pronto' });
+    expect(on.manifests.some((m) => m.kind === 'ClusterRole' || m.kind === 'ClusterRoleBinding')).toBe(false);
+    const binding = on.manifests.find((m) => m.kind === 'RoleBinding' && m.metadata.name === COLLECTOR) as any;
+    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name });
     const pod = find(on.manifests, 'Deployment').spec.template.spec;
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: pod.serviceAccountName, namespace: 'pronto' }]);
   });

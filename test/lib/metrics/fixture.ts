@@ -14,7 +14,9 @@ import { VALID_ENV } from '../../fixtures/environments';
 export function withMetrics(env: string, section?: string): string {
   const text = readFileSync(`${CONFIG_DIR}/${env}.yaml`, 'utf8');
   if (section === undefined) return /^metrics:/m.test(text) ? text : `${text.replace(/\n*$/, '\n')}metrics: { prometheus: { url: "http://prometheus.monitoring.svc:9090" } }\n`;
-  return `${stripSection(text, 'metrics')}${section}`;
+  // Without metrics nothing provides a Pushgateway: the restore test then pushes nothing (a push would be a config error).
+  const stripped = stripSection(text, 'metrics');
+  return `${section === '' ? stripped.replace(/^ {4}pushResults: true\n/m, '') : stripped}${section}`;
 }
 
 /**
