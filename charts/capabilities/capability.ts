@@ -3,7 +3,7 @@ import { EnvironmentConfig, ServiceModel } from '../../config/load';
 import { CatalogSecret } from '../../config/schema';
 import { ConnectionGraph } from '../../lib/core';
 import { PodExtensionPoint } from '../../lib/workload';
-import { AddonContract } from '../../lib/addons';
+import { AddonContracts } from '../../lib/addons';
 import { Ports } from './ports';
 import { CapabilityId, SectionValue } from './sections';
 
@@ -58,12 +58,12 @@ export interface Capability<S = unknown> {
    * The add-ons the capability installs, by add-on id, each with the contract of what its
    * pinned chart renders (lib/addons). Asked first: other capabilities' ports may come from them.
    */
-  addons?(section: S, config: EnvironmentConfig): Readonly<Record<string, AddonContract>>;
+  addons?(section: S, config: EnvironmentConfig): AddonContracts;
   /**
    * What the capability offers the others ({@link Ports}), asked once, after every
    * capability's `addons`. Problems found here are config errors (ConfigError).
    */
-  provides?(section: S, config: EnvironmentConfig, addons: Readonly<Record<string, AddonContract>>): Partial<Omit<Ports, 'addons'>>;
+  provides?(section: S, config: EnvironmentConfig, addons: AddonContracts): Partial<Omit<Ports, 'addons'>>;
   /** Changes every catalog service's pods, identically for every blue-green slot. */
   extendPod?(pod: PodExtensionPoint, service: ServiceModel, section: S, config: EnvironmentConfig): void;
   /** Declares the connections the capability needs (scraping, shipping logs, OTLP, Vault). */

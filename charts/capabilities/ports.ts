@@ -8,7 +8,7 @@
  * in registry order, after the add-on contracts (the gitops capability's `addons`), so a
  * provider may take its values from the contract of the add-on that serves them.
  */
-import { AddonContract } from '../../lib/addons';
+import { AddonContracts } from '../../lib/addons';
 import { ConfigError, EnvironmentConfig } from '../../config/load';
 
 /** Prometheus, as Grafana and the rules need it (metrics). */
@@ -77,7 +77,7 @@ export interface Ports {
   readonly vault?: VaultPort;
   readonly mesh?: MeshPort;
   /** The add-ons Pronto installs (gitops), by add-on id; absent ids are the cluster's own or not installed. */
-  readonly addons: Readonly<Record<string, AddonContract>>;
+  readonly addons: AddonContracts;
 }
 
 /** The capability section that provides each port, for error messages. */

@@ -59,6 +59,21 @@ export interface AddonContract {
   readonly sources: readonly string[];
 }
 
+/** The contracts of the add-ons Pronto installs, by add-on id (`gitops.addons.<id>`). */
+export type AddonContracts = Readonly<Record<string, AddonContract>>;
+
+/**
+ * Why `labels` (a section's pod selector for the flow to an add-on) would miss the pods of
+ * the contract's Service `role`, or undefined: each label must be one those pods carry.
+ */
+export function podLabelsProblem(contract: AddonContract, role: string, labels: Readonly<Record<string, string>>): string | undefined {
+  const service = serviceOf(contract, role);
+  const wrong = Object.entries(labels).filter(([k, v]) => service.podLabels[k] !== v);
+  if (wrong.length === 0) return undefined;
+  return `expected labels the pods of ${service.name} carry (${Object.entries(service.podLabels).map(([k, v]) => `${k}: ${v}`).join(', ')}), ` +
+    `found ${wrong.map(([k, v]) => `${k}: ${v}`).join(', ')}: the NetworkPolicy flow to them would select no pod`;
+}
+
 /** `http(s)://<service>.<namespace>.svc:<port>` of a contract's Service. */
 export function serviceUrl(contract: AddonContract, role: string): string {
   const s = serviceOf(contract, role);

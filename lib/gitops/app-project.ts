@@ -77,8 +77,8 @@ export class Project extends Construct {
         description: props.description,
         sourceRepos: [...new Set(props.sourceRepos)].sort(),
         destinations: sortedUnique(props.destinations, (d) => `${d.server} ${d.namespace}`),
-        clusterResourceWhitelist: props.clusterResources ? sortedUnique(props.clusterResources, groupKindKey) : undefined,
-        namespaceResourceWhitelist: props.namespaceResources ? sortedUnique(props.namespaceResources, groupKindKey) : undefined,
+        clusterResourceWhitelist: props.clusterResources ? uniqueGroupKinds(props.clusterResources) : undefined,
+        namespaceResourceWhitelist: props.namespaceResources ? uniqueGroupKinds(props.namespaceResources) : undefined,
         orphanedResources: this.warnOnOrphanedResources ? { warn: true } : undefined,
       },
     });
@@ -86,8 +86,9 @@ export class Project extends Construct {
   }
 }
 
-function groupKindKey(g: GroupKind): string {
-  return `${g.group}/${g.kind}`;
+/** `kinds` without repeats, sorted by group and kind (as a whitelist lists them). */
+export function uniqueGroupKinds(kinds: readonly GroupKind[]): GroupKind[] {
+  return sortedUnique(kinds.map((k) => ({ group: k.group, kind: k.kind })), (g) => `${g.group}/${g.kind}`);
 }
 
 function sortedUnique<T>(items: readonly T[], key: (item: T) => string): T[] {

@@ -4,6 +4,7 @@
  * a provider's string (a tenant, a TLS mode, a Service name, a namespace, an image tag).
  * Expectations come from the ports and the add-on contracts (lib/addons), never from copies.
  */
+import { readFileSync } from 'fs';
 import { parse } from 'yaml';
 import { environmentPorts } from '../../charts/build-app';
 import { Ports, SECTIONS } from '../../charts/capabilities';
@@ -15,7 +16,6 @@ import { IMAGE_PUBLISHERS, imageSourceProblem, ownRegistryPublisher } from '../.
 import { LABEL_INSTANCE, Manifest } from '../../lib/core';
 import { SLO_WINDOWS } from '../../lib/metrics';
 import { CONFIG_DIR, ENVIRONMENTS, configProblems, environment, ofKind, selects, stripSection } from '../helpers';
-import { readFileSync } from 'fs';
 
 const rendered = new Map(ENVIRONMENTS.map((env) => {
   const config = environment(env);
@@ -167,6 +167,8 @@ describe('a consumer whose provider is off, or disagrees, is a config error nami
     ['the restore test pushes with no Pushgateway add-on', withGitops('  addons:\n    pushgateway: false\n'), 'backups.restoreTest.pushResults', 'gitops.addons.pushgateway'],
     ['Loki without a tenant while the Loki add-on is multi-tenant', withGitops('').replace('tenant: pronto-prod', 'namespace: loki'), 'logs.loki.tenant', 'gitops.addons.loki'],
     ['TLS to a Jaeger add-on that serves plaintext', withGitops('').replace('tracing:\n  ratio: 0.1', 'tracing:\n  ratio: 0.1\n  jaeger: { insecure: false }'), 'tracing.jaeger.insecure', 'gitops.addons.jaeger'],
+    ['a Jaeger pod selector that misses the add-on\'s pods', withGitops('').replace('tracing:\n  ratio: 0.1', 'tracing:\n  ratio: 0.1\n  jaeger: { podLabels: { app: jaeger } }'), 'tracing.jaeger.podLabels', 'gitops.addons.jaeger'],
+    ['a Loki pod selector that misses the add-on\'s gateway pods', withGitops('').replace('tenant: pronto-prod', 'tenant: pronto-prod, podLabels: { app: loki }'), 'logs.loki.podLabels', 'gitops.addons.loki'],
     ['a Jaeger of the cluster\'s own, with no TLS mode or query URL', withGitops('  addons:\n    jaeger: false\n'), 'tracing.jaeger.insecure', 'gitops.addons.jaeger'],
     ['a Prometheus of the cluster\'s own, with no URL', withGitops('  addons:\n    kubePrometheusStack: false\n'), 'metrics.prometheus.url', 'gitops.addons.kubePrometheusStack'],
     ['an https Vault with no CA', prod.replace('  tls: { tlsSecret: vault-ca, caCertPath: /vault/tls/ca.crt }\n', '  tls: {}\n'), 'secrets.address', 'secrets.tls.caCertPath'],

@@ -8,7 +8,7 @@
  */
 import { EnvironmentConfig } from '../../../config/load';
 import {
-  AddonContract, KINDS, jaegerContract, jaegerValues, lokiContract, lokiValues, kubePrometheusStackContract, kubePrometheusStackValues,
+  AddonContract, AddonContracts, KINDS, jaegerContract, jaegerValues, lokiContract, lokiValues, kubePrometheusStackContract, kubePrometheusStackValues,
   pushgatewayContract, pushgatewayValues, vaultInjectorContract, vaultInjectorValues,
 } from '../../../lib/addons';
 import { DASHBOARD_LABEL, DATASOURCE_LABEL, FOLDER_ANNOTATION } from '../../../lib/dashboards';
@@ -67,12 +67,11 @@ function unverifiedContract(id: AddonId, settings: AddonSettings, release: strin
 }
 
 /**
- * The contracts of the add-ons this environment installs, by add-on id. The OpenTelemetry
- * Operator and Istio are installed only for what they serve, which the gitops section
- * cannot know yet: their contracts are added by {@link addonApplications}' callers through
- * the ports (`traces.instrumentation`, `mesh`).
+ * The contracts of the add-ons whose Services other capabilities use, by add-on id. The
+ * OpenTelemetry Operator and Istio serve no port: they are installed only for what they
+ * serve (the `traces` and `mesh` ports), so {@link addonApplications} makes their contracts.
  */
-export function addonContracts(section: GitopsSection): Record<string, AddonContract> {
+export function addonContracts(section: GitopsSection): AddonContracts {
   const out: Record<string, AddonContract> = {};
   const kps = on(section, 'kubePrometheusStack');
   if (kps) out.kubePrometheusStack = kubePrometheusStackContract(addonNamespace(kps, 'kubePrometheusStack'), chartOf('kubePrometheusStack', kps));

@@ -11,7 +11,7 @@
 import { ApiObject, App, Chart } from 'cdk8s';
 import { EnvironmentConfig } from '../../../config/load';
 import { Manifest, resourceName } from '../../../lib/core';
-import { ARGOCD_FOLDER, ArgoCdChart, Destination, GitOpsApplication, GroupKind, IgnoredDifference, Project, SyncPolicy } from '../../../lib/gitops';
+import { ARGOCD_FOLDER, ArgoCdChart, Destination, GitOpsApplication, GroupKind, uniqueGroupKinds, IgnoredDifference, Project, SyncPolicy } from '../../../lib/gitops';
 import { isNamespaced } from '../../../lib/validation';
 import { Capability } from '../capability';
 import { SectionValue } from '../sections';
@@ -69,11 +69,7 @@ const groupOf = (apiVersion: string): string => (apiVersion.includes('/') ? apiV
 
 /** Reads what the Application will deploy from `manifests` (the environment's workload objects). */
 export function emittedObjects(manifests: readonly Manifest[]): EmittedObjects {
-  const kinds = (namespaced: boolean) => {
-    const found = new Map<string, GroupKind>();
-    for (const m of manifests.filter((o) => isNamespaced(o) === namespaced)) found.set(`${groupOf(m.apiVersion)}/${m.kind}`, { group: groupOf(m.apiVersion), kind: m.kind });
-    return [...found.keys()].sort().map((k) => found.get(k)!);
-  };
+  const kinds = (namespaced: boolean) => uniqueGroupKinds(manifests.filter((o) => isNamespaced(o) === namespaced).map((m) => ({ group: groupOf(m.apiVersion), kind: m.kind })));
   const scaledByHpa = manifests.filter((m) => m.kind === 'HorizontalPodAutoscaler').map((hpa): IgnoredDifference => {
     const target = (hpa.spec as { scaleTargetRef: { apiVersion: string; kind: string; name: string } }).scaleTargetRef;
     return { group: groupOf(target.apiVersion), kind: target.kind, name: target.name, namespace: hpa.metadata.namespace, jsonPointers: ['/spec/replicas'] };
@@ -118,14 +114,10 @@ function syncPolicy(section: GitopsSection, options: string[]): SyncPolicy {
 
 /** The union of what `contracts` write: the platform project's destinations and kinds. */
 export function contractWrites(contracts: readonly AddonContract[]): { namespaces: string[]; clusterScoped: GroupKind[]; namespaced: GroupKind[] } {
-  const kinds = (pick: (c: AddonContract) => readonly GroupKind[]) => {
-    const found = new Map(contracts.flatMap(pick).map((k) => [`${k.group}/${k.kind}`, { group: k.group, kind: k.kind }]));
-    return [...found.keys()].sort().map((k) => found.get(k)!);
-  };
   return {
     namespaces: [...new Set(contracts.flatMap((c) => c.writes.namespaces))].sort(),
-    clusterScoped: kinds((c) => c.writes.clusterScoped),
-    namespaced: kinds((c) => c.writes.namespaced),
+    clusterScoped: uniqueGroupKinds(contracts.flatMap((c) => c.writes.clusterScoped)),
+    namespaced: uniqueGroupKinds(contracts.flatMap((c) => c.writes.namespaced)),
   };
 }
 
@@ -162,8 +154,7 @@ export const gitops: Capability<Section> & { readonly id: 'gitops' } = {
       sourceRepos: [section.repository.url, ...new Set(addons.map((a) => a.source.repoURL))],
       destinations: [{ server: IN_CLUSTER, namespace: argocd }, ...writes.namespaces.map((namespace) => ({ server: section.argocd.destination, namespace }))],
       clusterResources: writes.clusterScoped.length > 0 ? writes.clusterScoped : undefined,
-      namespaceResources: [{ group: 'argoproj.io', kind: 'Application' }, { group: 'argoproj.io', kind: 'AppProject' }, ...writes.namespaced]
-        .filter((k, i, all) => all.findIndex((o) => o.group === k.group && o.kind === k.kind) === i),
+      namespaceResources: [{ group: 'argoproj.io', kind: 'Application' }, { group: 'argoproj.io', kind: 'AppProject' }, ...writes.namespaced],
       syncWave: ROOT_WAVES.projects,
     });
 

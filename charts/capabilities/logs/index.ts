@@ -10,7 +10,7 @@ import { Chart } from 'cdk8s';
 import { ConfigError, EnvironmentConfig, ServiceModel } from '../../../config/load';
 import { ForeignEndpoint, UpstreamImage, resourceName, workloadEndpoint } from '../../../lib/core';
 import { CaptureMode, LogShipperConfig, LogShipperProps, addLogShipper, logShipperFiles } from '../../../lib/logs';
-import { LOKI_PATHS, serviceOf } from '../../../lib/addons';
+import { AddonContracts, LOKI_PATHS, podLabelsProblem, serviceOf } from '../../../lib/addons';
 import { Capability } from '../capability';
 import { LokiPort } from '../ports';
 import { SectionValue } from '../sections';
@@ -66,7 +66,7 @@ export function logShipperProps(section: Section, service: ServiceModel, config:
  * send. With the Loki add-on (gitops.addons.loki) the URL must name its gateway Service and
  * port, and a tenant is required: the add-on's Loki is multi-tenant (its contract's header).
  */
-export function lokiPort(section: Section, config: EnvironmentConfig, addons: Parameters<NonNullable<Capability['provides']>>[2]): LokiPort {
+export function lokiPort(section: Section, config: EnvironmentConfig, addons: AddonContracts): LokiPort {
   const { url, tenant } = section.loki;
   const contract = addons.loki;
   const problems: string[] = [];
@@ -80,6 +80,8 @@ export function lokiPort(section: Section, config: EnvironmentConfig, addons: Pa
     if (host !== gateway.name || namespace !== contract.namespace || port !== gateway.port || parsed.protocol !== 'http:') {
       problems.push(`${at('url')}: expected the gateway of the Loki add-on (gitops.addons.loki, chart ${contract.chart.version}): ${expected}, found "${url}"`);
     }
+    const labels = podLabelsProblem(contract, 'gateway', section.loki.podLabels);
+    if (labels) problems.push(`${at('podLabels')}: ${labels} (the Loki add-on, gitops.addons.loki)`);
     if (section.loki.port !== gateway.targetPort) {
       problems.push(`${at('port')}: expected ${gateway.targetPort}, the port the Loki add-on's gateway pods listen on, found ${section.loki.port}`);
     }

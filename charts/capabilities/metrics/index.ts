@@ -12,7 +12,7 @@ import { ForeignEndpoint, workloadEndpoint } from '../../../lib/core';
 import {
   AlertRules, RuleGroup, ScrapeTarget, UtcWindow, businessAlertGroup, saturationAlertGroup, serviceAlertGroup, sloRuleGroup,
 } from '../../../lib/metrics';
-import { serviceOf, serviceUrl } from '../../../lib/addons';
+import { AddonContracts, podLabelsProblem, serviceOf, serviceUrl } from '../../../lib/addons';
 import { Capability } from '../capability';
 import { PrometheusPort, PushgatewayPort } from '../ports';
 import { SectionValue } from '../sections';
@@ -75,13 +75,15 @@ export function ruleGroups(section: Section, config: EnvironmentConfig): Record<
 }
 
 /** The Prometheus Grafana queries: the add-on's Service when Pronto installs it, else `metrics.prometheus.url`. */
-function prometheusPort(section: Section, config: EnvironmentConfig, addons: Parameters<NonNullable<Capability['provides']>>[2]): PrometheusPort {
+function prometheusPort(section: Section, config: EnvironmentConfig, addons: AddonContracts): PrometheusPort {
   const kps = addons.kubePrometheusStack;
   const at = (field: string) => `${config.file}:${config.lineOf(['metrics', 'prometheus', field])}: metrics.prometheus.${field}`;
   const problems: string[] = [];
   if (kps && kps.namespace !== section.prometheus.namespace) {
     problems.push(`${at('namespace')}: expected ${kps.namespace}, the namespace gitops.addons.kubePrometheusStack installs Prometheus into, found "${section.prometheus.namespace}"`);
   }
+  const labels = kps && podLabelsProblem(kps, 'prometheus', section.prometheus.podLabels);
+  if (labels) problems.push(`${at('podLabels')}: ${labels} (the Prometheus of gitops.addons.kubePrometheusStack)`);
   if (kps && section.prometheus.url !== undefined) {
     problems.push(`${at('url')}: expected no url: Pronto installs Prometheus (gitops.addons.kubePrometheusStack), whose Service is ${serviceUrl(kps, 'prometheus')}`);
   }
@@ -94,7 +96,7 @@ function prometheusPort(section: Section, config: EnvironmentConfig, addons: Par
 }
 
 /** The Pushgateway Pronto installs (gitops.addons.pushgateway), else the cluster's own (`metrics.pushgateway`), else none. */
-function pushgatewayPort(section: Section, config: EnvironmentConfig, addons: Parameters<NonNullable<Capability['provides']>>[2]): PushgatewayPort | undefined {
+function pushgatewayPort(section: Section, config: EnvironmentConfig, addons: AddonContracts): PushgatewayPort | undefined {
   const contract = addons.pushgateway;
   const own = section.pushgateway;
   if (contract && own) {

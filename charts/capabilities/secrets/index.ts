@@ -7,7 +7,7 @@
  */
 import { secretsOf } from '../../../config/catalog';
 import { ConfigError, EnvironmentConfig } from '../../../config/load';
-import { AddonContract } from '../../../lib/addons';
+import { AddonContracts } from '../../../lib/addons';
 import { ForeignEndpoint, resourceName, workloadEndpoint } from '../../../lib/core';
 import { VaultAuthOptions, VaultClient, VaultFile, addVaultAgent, kvReadPath, vaultFiles } from '../../../lib/secrets';
 import { PodExtensionPoint } from '../../../lib/workload';
@@ -92,7 +92,7 @@ export function vaultServer(section: Section): ForeignEndpoint {
  * through a CA file in the agent containers (`tls.caCertPath`, from `tls.tlsSecret` under
  * /vault/tls) or the CA the injector Pronto installs hands every agent (`tls.injectorCaBundle`).
  */
-export function vaultPort(section: Section, config: EnvironmentConfig, addons: Readonly<Record<string, AddonContract>>): VaultPort {
+export function vaultPort(section: Section, config: EnvironmentConfig, addons: AddonContracts): VaultPort {
   const tls = vaultTls(section) ?? {};
   const at = (field: string) => `${config.file}:${config.lineOf(['secrets', 'tls', field])}: secrets.tls.${field}`;
   const problems: string[] = [];

@@ -110,7 +110,7 @@ export const tracingSectionSchema = z.strictObject({
     ports: z.array(z.int().min(1).max(65535)).min(1).default([443, 6443])
       .describe('Ports the API server\'s endpoints listen on (kubectl get endpoints kubernetes -n default: 443 on most managed clusters, 6443 with kubeadm); ' +
         'the collector\'s egress to "kubernetes-api" (its blocks: networkPolicies.externalHosts) allows these'),
-  }).prefault({}).describe('The Kubernetes API server, which k8sattributes reads pods, namespaces and replicasets from'),
+  }).prefault({}).describe('The Kubernetes API server, which k8sattributes reads pods and replicasets from'),
   instrumentation: z.strictObject({
     python: z.strictObject({
       image: z.strictObject({

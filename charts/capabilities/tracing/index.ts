@@ -11,7 +11,7 @@ import { ForeignEndpoint, Scaling, UpstreamImage, resolveRunAsIds, serviceHost, 
 import {
   CollectorConfigModel, DEFAULT_BATCH, DEFAULT_COLLECTOR_PORTS, OtelCollector, OtelCollectorProps, PythonInstrumentation, PythonInstrumentationProps, requestPythonInjection, sdkEnv,
 } from '../../../lib/tracing';
-import { AddonContract, serviceAddress, serviceOf, serviceUrl, servesTls } from '../../../lib/addons';
+import { AddonContracts, podLabelsProblem, serviceAddress, serviceOf, serviceUrl, servesTls } from '../../../lib/addons';
 import { Capability } from '../capability';
 import { SectionValue } from '../sections';
 import { COLLECTOR_MIN_PODS } from './config';
@@ -56,7 +56,7 @@ export interface JaegerTarget {
  * serves, and the query URL its query Service; a section that says otherwise is a config
  * error naming both. Without it, `insecure` and `queryUrl` are required.
  */
-export function jaegerTarget(section: Section, config: EnvironmentConfig, addons: Readonly<Record<string, AddonContract>>): JaegerTarget {
+export function jaegerTarget(section: Section, config: EnvironmentConfig, addons: AddonContracts): JaegerTarget {
   const contract = addons.jaeger;
   const j = section.jaeger;
   const at = (field: string) => `${config.file}:${config.lineOf(['tracing', 'jaeger', field])}: tracing.jaeger.${field}`;
@@ -71,6 +71,8 @@ export function jaegerTarget(section: Section, config: EnvironmentConfig, addons
     if (j.insecure !== undefined && j.insecure !== plaintext) {
       problems.push(`${at('insecure')}: expected ${plaintext} or nothing: the Jaeger add-on (gitops.addons.jaeger, chart ${contract.chart.version}) listens ${plaintext ? 'in plaintext' : 'with TLS'} (lib/addons/jaeger.ts)`);
     }
+    const labels = podLabelsProblem(contract, 'otlpGrpc', j.podLabels);
+    if (labels) problems.push(`${at('podLabels')}: ${labels} (the Jaeger add-on, gitops.addons.jaeger)`);
     if (j.queryUrl !== undefined) problems.push(`${at('queryUrl')}: expected nothing: the Jaeger add-on serves its query API at ${serviceUrl(contract, 'query')}`);
     if (problems.length > 0) throw new ConfigError(problems);
     return { endpoint: j.endpoint, insecure: plaintext, queryUrl: serviceUrl(contract, 'query') };
@@ -82,7 +84,7 @@ export function jaegerTarget(section: Section, config: EnvironmentConfig, addons
 }
 
 /** Everything the collector is built from. */
-export function collectorProps(section: Section, config: EnvironmentConfig, addons: Readonly<Record<string, AddonContract>> = {}): OtelCollectorProps {
+export function collectorProps(section: Section, config: EnvironmentConfig, addons: AddonContracts = {}): OtelCollectorProps {
   const target = jaegerTarget(section, config, addons);
   const c = section.collector;
   const scaling: Scaling = c.autoscaling
