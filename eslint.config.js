@@ -3,7 +3,9 @@
  * Lint = layering plus a few hygiene rules that keep the layering checkable. No style rules.
  *
  *   main.ts → charts/ → lib/ → {imports/, cdk8s, cdk8s-plus-28, constructs}
- *   config/ → {zod, yaml, a few Node built-ins, PURE_CORE, capability config sections}
+ *   config/ → {zod, yaml, a few Node built-ins, PURE_CORE, lib/addons}
+ *   charts/capabilities/<a>/ never imports charts/capabilities/<b>/ nor config/sections/<b>.ts:
+ *   capabilities meet through ports (charts/capabilities/ports.ts)
  *
  * The layering is `import/no-restricted-paths`: it resolves every `import`, `import type`,
  * `export … from`, `import()` and `require()` to a file and checks that file against the zones
@@ -36,16 +38,23 @@ const PURE_CORE_FILES = PURE_CORE.map((name) => file(`lib/core/${name}.ts`));
 /** The add-on contracts (lib/addons): plain data about pinned charts, pure like PURE_CORE, read by config sections and capabilities alike. */
 const ADDON_FILES = [at('lib/addons/*.ts')];
 /** Capability config sections (zod schemas) that config/ assembles into the environment schema. */
-const SECTIONS = [file('charts/capabilities/sections.ts'), file('charts/capabilities/schemas.ts'), at('charts/capabilities/*/config.ts')];
+const SECTIONS = [at('config/sections/**')];
 const CDK8S = ['cdk8s', 'cdk8s-plus-28', 'constructs'].map((name) => at(`node_modules/${name}/**`));
 /** Every file of ours (not node_modules/), and the same without tests. */
 const OURS = [at('*'), at('!(node_modules)/**')];
 const SOURCES = [at('*'), at('!(node_modules|test)/**')];
 
 /** lib/ capabilities that exist now; a new folder gets its rule on the next run. */
-const CAPABILITIES = fs.existsSync(path.join(ROOT, 'lib'))
-  ? fs.readdirSync(path.join(ROOT, 'lib'), { withFileTypes: true }).filter((e) => e.isDirectory() && e.name !== 'core').map((e) => e.name).sort()
-  : [];
+const CAPABILITIES = subfolders('lib').filter((name) => name !== 'core');
+
+/** charts/capabilities/ units that exist now: each folder is one capability. */
+const CAPABILITY_UNITS = subfolders('charts/capabilities');
+
+/** The folders directly under `rel`, sorted; none when it does not exist. */
+function subfolders(rel) {
+  const dir = path.join(ROOT, rel);
+  return fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort() : [];
+}
 
 /** @type {{ target: string | string[], from: string | string[], except?: string[], message: string }[]} */
 const ZONES = [
@@ -67,6 +76,14 @@ const ZONES = [
     except: [file(`lib/${name}/index.ts`)],
     message: `Import lib/${name} only through its index.ts ('../${name}').`,
   })),
+  ...CAPABILITY_UNITS.map((name) => ({
+    target: at(`charts/capabilities/${name}/**`),
+    from: [
+      ...CAPABILITY_UNITS.filter((other) => other !== name).map((other) => at(`charts/capabilities/${other}/**`)),
+      ...CAPABILITY_UNITS.filter((other) => other !== name).map((other) => file(`config/sections/${other}.ts`)),
+    ],
+    message: `charts/capabilities/${name} reads no other capability's module or section: take what it needs from a port (charts/capabilities/ports.ts).`,
+  })),
   {
     target: PURE_CORE_FILES,
     from: [...OURS, ...CDK8S],
@@ -76,8 +93,8 @@ const ZONES = [
   {
     target: at('config/**'),
     from: at('**'),
-    except: [at('config/**'), at('node_modules/zod/**'), at('node_modules/yaml/**'), ...PURE_CORE_FILES, ...ADDON_FILES, ...SECTIONS],
-    message: `config/ imports only zod, yaml, config/, the capability config sections and the pure lib/core files (${PURE_CORE.join(', ')}).`,
+    except: [at('config/**'), at('node_modules/zod/**'), at('node_modules/yaml/**'), ...PURE_CORE_FILES, ...ADDON_FILES],
+    message: `config/ imports only zod, yaml, config/, the add-on contracts (lib/addons) and the pure lib/core files (${PURE_CORE.join(', ')}).`,
   },
   {
     target: SECTIONS,
@@ -187,7 +204,8 @@ module.exports = [
     rules: { 'import/no-nodejs-modules': ['error', { allow: withNodePrefix(CONFIG_BUILTINS) }] },
   },
   {
-    files: ['charts/capabilities/sections.ts', 'charts/capabilities/*/config.ts'],
-    rules: { 'import/no-nodejs-modules': 'error' },
+    // Explicit empty options: a severity alone would keep config/**'s allow list.
+    files: ['config/sections/**'],
+    rules: { 'import/no-nodejs-modules': ['error', { allow: [] }] },
   },
 ];

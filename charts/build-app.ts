@@ -31,14 +31,14 @@ export interface ProntoCharts {
  */
 export function buildApp(app: App, config: EnvironmentConfig, units: CapabilityUnits = CAPABILITIES): ProntoCharts {
   const enabled = enabledCapabilities(config, units);
+  const ports = checkedPorts(enabled, config);
 
   const extensions = new Map(config.services.map((svc) => [svc.name, new PodExtensionPoint(svc.name)]));
   for (const [cap, section] of enabled) {
-    for (const svc of config.services) cap.extendPod?.(extensions.get(svc.name)!, svc, section, config);
+    for (const svc of config.services) cap.extendPod?.(extensions.get(svc.name)!, svc, section, config, ports);
   }
 
-  const ports = buildPorts(enabled, config);
-  const extras: CapabilityExtras = { vaultReaders: enabled.flatMap(([cap, section]) => cap.vaultReaders?.(section, config) ?? []), ports };
+  const extras: CapabilityExtras = { vaultReaders: enabled.flatMap(([cap, section]) => cap.vaultReaders?.(section, config, ports) ?? []), ports };
 
   const graph = new ConnectionGraph();
   for (const svc of config.services) graph.addWorkload(workloadEndpoint(svc.name, config.namespace.name));
@@ -67,6 +67,22 @@ export function buildApp(app: App, config: EnvironmentConfig, units: CapabilityU
 /** The ports of `config`'s enabled capabilities (what {@link buildApp} gives every capability). */
 export function environmentPorts(config: EnvironmentConfig, units: CapabilityUnits = CAPABILITIES): Ports {
   return buildPorts(enabledCapabilities(config, units), config);
+}
+
+/**
+ * Every config problem of the enabled capabilities that their schemas cannot see: the
+ * ports' (add-on contracts, providers) and each capability's `check`, all in one error.
+ */
+export function checkEnvironment(config: EnvironmentConfig, units: CapabilityUnits = CAPABILITIES): void {
+  checkedPorts(enabledCapabilities(config, units), config);
+}
+
+/** The ports, once every capability's `check` passed; one ConfigError with every problem otherwise. */
+function checkedPorts(enabled: ReadonlyArray<[Capability, unknown]>, config: EnvironmentConfig): Ports {
+  const ports = buildPorts(enabled, config);
+  const problems = enabled.flatMap(([cap, section]) => cap.check?.(section, config, ports) ?? []);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return ports;
 }
 
 /**

@@ -8,7 +8,7 @@
 import { writeFileSync } from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
-import { SectionSpec } from '../charts/capabilities/sections';
+import { SectionSpec } from './sections';
 import { environmentSchema, environmentSchemaFor } from './schema';
 
 /** The JSON Schema text, stable and newline-terminated; `sections` default to the real ones. */

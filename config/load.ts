@@ -13,7 +13,7 @@ import { bytes, cpuMillis } from '../lib/core/quantity';
 import { DEFAULT_REPLICAS, PRODUCTION_MIN_PODS, Release, Scaling } from '../lib/core/release';
 import { ComputeResources } from '../lib/core/resources';
 import { CATALOG, DATA_STORES, GATEWAY, secretsOf } from './catalog';
-import { EnabledSections, SECTIONS, SectionSpec } from '../charts/capabilities/sections';
+import { EnabledSections, SECTIONS, SectionSpec } from './sections';
 import {
   Catalog, EnvironmentFile, ImageConfig, ResolvedCatalogEntry, ServiceConfig, catalogSchema, environmentSchema, environmentSchemaFor,
 } from './schema';

@@ -4,8 +4,8 @@
  * never pass silently) and every default is visible here and in `config/environment.schema.json`.
  */
 import { z } from 'zod';
-import { SECTIONS, SectionSpec, imageTagSchema, labelMapSchema } from '../charts/capabilities/sections';
-import { sloSchema } from '../charts/capabilities/metrics/config';
+import { SECTIONS, SectionSpec, imageTagSchema, labelMapSchema } from './sections';
+import { sloSchema } from './sections/metrics';
 import { DIGEST, GIT_SHA, REPOSITORY, SEMVER_TAG } from '../lib/core/image';
 import { DEFAULT_POD_SECURITY_VERSION, RESERVED_NAMESPACES, isReservedNamespace } from '../lib/core/namespaces';
 import { DEFAULT_DRAIN_SECONDS, DEFAULT_REPLICAS, DEFAULT_TARGET_CPU_PERCENT, PRODUCTION_MIN_PODS, ROLLOUT_DEFAULTS } from '../lib/core/release';

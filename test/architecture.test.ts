@@ -23,12 +23,15 @@ const LAYOUT = [
   'main.ts',
   'charts/build-app.ts',
   'charts/services-chart.ts',
-  'charts/capabilities/sections.ts',
-  'charts/capabilities/gateway/config.ts',
+  'charts/capabilities/ports.ts',
+  'charts/capabilities/gateway/index.ts',
   'charts/capabilities/gateway/gateway-chart.ts',
-  'charts/capabilities/postgres/config.ts',
+  'charts/capabilities/postgres/index.ts',
   'config/load.ts',
   'config/schema.ts',
+  'config/sections/index.ts',
+  'config/sections/gateway.ts',
+  'config/sections/postgres.ts',
   // security.ts uses cdk8s-plus-28; unlisted.ts is a file PURE_CORE does not name.
   ...[...PURE_CORE, 'security', 'unlisted', 'index'].map((f) => `lib/core/${f}.ts`),
   'lib/workload/index.ts',
@@ -201,13 +204,13 @@ describe('charts/', () => {
   });
 });
 
-describe('capability config sections (charts/capabilities/sections.ts, charts/capabilities/*/config.ts)', () => {
-  const CONFIG = 'charts/capabilities/gateway/config.ts';
-  const SECTIONS = 'charts/capabilities/sections.ts';
+describe('capability config sections (config/sections/)', () => {
+  const CONFIG = 'config/sections/gateway.ts';
+  const SECTIONS = 'config/sections/index.ts';
 
   test('may import zod, each other and the pure lib/core files', async () => {
-    for (const spec of ['zod', '../sections', '../postgres/config', '../../../lib/core/quantity', '../../../lib/core/image']) await expectAllowed(CONFIG, spec);
-    for (const spec of ['zod', './gateway/config', './postgres/config', '../../lib/core/naming']) await expectAllowed(SECTIONS, spec);
+    for (const spec of ['zod', './index', './postgres', '../../lib/core/quantity', '../../lib/core/image']) await expectAllowed(CONFIG, spec);
+    for (const spec of ['zod', './gateway', './postgres', '../../lib/core/naming']) await expectAllowed(SECTIONS, spec);
   });
 
   test('may not import cdk8s, cdk8s-plus-28, constructs or another package', async () => {
@@ -218,30 +221,40 @@ describe('capability config sections (charts/capabilities/sections.ts, charts/ca
   });
 
   test('may not import anything else of ours', async () => {
-    for (const spec of ['./gateway-chart', '../../build-app', '../../../config/load', '../../../lib/core', '../../../lib/core/security', '../../../lib/workload', '../../../imports/k8s', '../../../main']) {
+    for (const spec of ['../load', '../../charts/capabilities/gateway/gateway-chart', '../../charts/build-app', '../../lib/core', '../../lib/core/security', '../../lib/workload', '../../imports/k8s', '../../main']) {
       await expectForbidden(CONFIG, spec);
     }
-    await expectForbidden(SECTIONS, '../build-app');
-    await expectForbidden(SECTIONS, './gateway/gateway-chart');
+    await expectForbidden(SECTIONS, '../../charts/build-app');
+    await expectForbidden(SECTIONS, '../../charts/capabilities/gateway');
   });
 
   test('may not import Node built-ins', async () => {
     await expectForbidden(CONFIG, 'fs', BUILTINS);
     await expectForbidden(SECTIONS, 'node:path', BUILTINS);
   });
+});
 
-  test('other files under charts/capabilities/ are charts', async () => {
-    await expectAllowed('charts/capabilities/gateway/gateway-chart.ts', 'cdk8s');
-    await expectAllowed('charts/capabilities/gateway/gateway-chart.ts', '../../../lib/workload');
+describe('capability units (charts/capabilities/<id>/)', () => {
+  const CHART = 'charts/capabilities/gateway/gateway-chart.ts';
+
+  test('may import cdk8s, lib/, the ports, config/ and their own section', async () => {
+    for (const spec of ['cdk8s', '../../../lib/workload', '../ports', '../../../config/load', '../../../config/sections', '../../../config/sections/gateway', './index']) {
+      await expectAllowed(CHART, spec);
+    }
+  });
+
+  test('never read another capability: neither its folder nor its section', async () => {
+    for (const spec of ['../postgres', '../postgres/index', '../../../config/sections/postgres']) await expectForbidden(CHART, spec);
+    await expectForbidden('charts/capabilities/postgres/index.ts', '../gateway/gateway-chart');
   });
 });
 
 describe('config/', () => {
   const FILE = 'config/schema.ts';
 
-  test('may import zod, yaml, some Node built-ins, config/, the capability sections and the pure lib/core files', async () => {
+  test('may import zod, yaml, some Node built-ins, config/ (the capability sections included) and the pure lib/core files', async () => {
     const specs = ['zod', 'yaml', 'fs', 'node:fs', 'fs/promises', 'path', 'node:path', 'util', 'crypto', 'os', './load'];
-    const ours = ['../charts/capabilities/sections', '../charts/capabilities/gateway/config'];
+    const ours = ['./sections', './sections/gateway'];
     const pure = PURE_CORE.map((f) => `../lib/core/${f}`);
     for (const spec of [...specs, ...ours, ...pure]) await expectAllowed(FILE, spec);
   });
@@ -256,8 +269,8 @@ describe('config/', () => {
     }
   });
 
-  test('may not import charts/ (but the capability sections), imports/, main.ts or tests', async () => {
-    for (const spec of ['../charts/build-app', '../charts/capabilities/gateway/gateway-chart', '../imports/k8s', '../main', '../test/helpers']) {
+  test('may not import charts/, imports/, main.ts or tests', async () => {
+    for (const spec of ['../charts/build-app', '../charts/capabilities/ports', '../charts/capabilities/gateway', '../charts/capabilities/gateway/gateway-chart', '../imports/k8s', '../main', '../test/helpers']) {
       await expectForbidden(FILE, spec);
     }
   });
@@ -296,7 +309,7 @@ describe('lib/', () => {
   });
 
   test('may not import config/, charts/, main.ts or tests', async () => {
-    for (const spec of ['../../config/load', '../../config/schema', '../../charts/build-app', '../../charts/capabilities/gateway/config', '../../main', '../../test/helpers']) {
+    for (const spec of ['../../config/load', '../../config/schema', '../../charts/build-app', '../../charts/capabilities/gateway', '../../main', '../../test/helpers']) {
       await expectForbidden(FILE, spec);
     }
   });

@@ -1,7 +1,9 @@
-import { ADDONS } from '../charts/capabilities/gitops/config';
+import { ADDONS } from '../config/sections/gitops';
 import { jaegerContract, kubePrometheusStackContract, pushgatewayContract, serviceUrl, servesTls } from '../lib/addons';
 import { Testing } from 'cdk8s';
-import { ProntoCharts, buildApp } from '../charts/build-app';
+import { ProntoCharts, buildApp, environmentPorts } from '../charts/build-app';
+import { dataTier } from '../charts/capabilities/database';
+import { DataTier } from '../lib/database';
 import { ConfigError, EnvironmentConfig, loadEnvironment } from '../config/load';
 import { Manifest } from '../lib/core';
 import { ProntoNamespace } from '../lib/namespace';
@@ -20,6 +22,11 @@ export function synthEnvironment(config: EnvironmentConfig): Manifest[] {
   const app = Testing.app();
   buildApp(app, config);
   return app.charts.flatMap((chart) => chart.toJson());
+}
+
+/** The data tier of an environment whose database section is on, as its capability builds it (the heartbeat port included). */
+export function dataTierOf(config: EnvironmentConfig): DataTier {
+  return dataTier(config.capabilities.database!, config, environmentPorts(config));
 }
 
 /** The objects of `kind`. */

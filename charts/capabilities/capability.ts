@@ -5,7 +5,7 @@ import { ConnectionGraph } from '../../lib/core';
 import { PodExtensionPoint } from '../../lib/workload';
 import { AddonContracts } from '../../lib/addons';
 import { Ports } from './ports';
-import { CapabilityId, SectionValue } from './sections';
+import { CapabilityId, SectionValue } from '../../config/sections';
 
 /** What a capability's charts may build on: the environment, the finished graph, the base charts. */
 export interface CapabilityContext {
@@ -49,7 +49,10 @@ export interface CapabilityExtras {
  * One capability as a unit: its section of the environment file (charts/capabilities/
  * sections.ts), what it adds to every service's pod, its charts, and the flows it needs.
  * The composition root calls these only for capabilities whose section is on, in this
- * order: `extendPod` for every service, `flows`, then `charts` (with the finished graph).
+ * order: `addons`, `provides` (the ports), `check` (every capability's problems reported
+ * together), `extendPod` for every service, `vaultReaders`, `flows`, then `charts` (with the
+ * finished graph) and `files`. A capability reads another only through the ports: one
+ * capability folder never imports another (eslint.config.js).
  */
 export interface Capability<S = unknown> {
   /** Its key in SECTIONS and in the environment file. */
@@ -64,8 +67,15 @@ export interface Capability<S = unknown> {
    * capability's `addons`. Problems found here are config errors (ConfigError).
    */
   provides?(section: S, config: EnvironmentConfig, addons: AddonContracts): Partial<Omit<Ports, 'addons'>>;
+  /**
+   * Every problem of the section that its schema cannot see (the catalog, the other
+   * capabilities' ports), each as `file:line: path: expected …, found …`. Called once per
+   * environment, after the ports and before anything is built; the problems of every
+   * capability are reported together. The other hooks may assume the section passed.
+   */
+  check?(section: S, config: EnvironmentConfig, ports: Ports): readonly string[];
   /** Changes every catalog service's pods, identically for every blue-green slot. */
-  extendPod?(pod: PodExtensionPoint, service: ServiceModel, section: S, config: EnvironmentConfig): void;
+  extendPod?(pod: PodExtensionPoint, service: ServiceModel, section: S, config: EnvironmentConfig, ports: Ports): void;
   /** Declares the connections the capability needs (scraping, shipping logs, OTLP, Vault). */
   flows?(graph: ConnectionGraph, section: S, config: EnvironmentConfig, extras: CapabilityExtras): void;
   /** Adds the capability's own charts (one file each) to `app`. */
@@ -82,7 +92,7 @@ export interface Capability<S = unknown> {
    * the secrets capability). The secrets capability gives each a Vault role and policy
    * and a flow to Vault; a reader declared while secrets is off is a config error.
    */
-  vaultReaders?(section: S, config: EnvironmentConfig): readonly VaultReader[];
+  vaultReaders?(section: S, config: EnvironmentConfig, ports: Ports): readonly VaultReader[];
 }
 
 /** A file a capability writes beside the manifests. */

@@ -12,7 +12,7 @@ import { gitops } from './gitops';
 
 export * from './capability';
 export * from './ports';
-export * from './sections';
+export * from '../../config/sections';
 
 /**
  * Every capability's unit, in apply order (the order of SECTIONS). A built capability

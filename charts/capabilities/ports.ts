@@ -9,7 +9,11 @@
  * provider may take its values from the contract of the add-on that serves them.
  */
 import { AddonContracts } from '../../lib/addons';
+import { ExternalEndpoint, ForeignEndpoint, UpstreamImage, WorkloadEndpoint } from '../../lib/core';
+import { DataTierSecret, WalgAccess } from '../../lib/database';
+import { EnvEntry, PodExtensionPoint } from '../../lib/workload';
 import { ConfigError, EnvironmentConfig } from '../../config/load';
+import type { VaultReader } from './capability';
 
 /** Prometheus, as Grafana and the rules need it (metrics). */
 export interface PrometheusPort {
@@ -21,6 +25,12 @@ export interface PrometheusPort {
   readonly storage: { readonly size: string; readonly storageClassName?: string };
   /** Labels it selects ServiceMonitors and PrometheusRules by. */
   readonly selectorLabels: Readonly<Record<string, string>>;
+  /** Its pods: the flows that let it scrape start here. */
+  readonly server: ForeignEndpoint;
+  /** How often it scrapes, such as `30s`. */
+  readonly scrapeInterval: string;
+  /** Base of every alert's `runbook_url`. */
+  readonly runbookBaseUrl: string;
 }
 
 /** A Pushgateway batch jobs push their results to (metrics). */
@@ -66,6 +76,66 @@ export interface VaultPort {
   readonly authPath: string;
   /** The CA bundle (PEM, base64) the injector hands every agent, when the section gives one. */
   readonly injectorCaBundle?: string;
+  /** The Vault server's pods, and the port the agents reach them on. */
+  readonly server: ForeignEndpoint;
+  readonly serverPort: number;
+  /**
+   * Adds the Vault agent that renders `reader`'s secrets under /run/secrets to `pod`. For a
+   * pod that runs to completion (a Job) pass `runsToCompletion`: the agent then only
+   * pre-populates the files, so the Job can end. Declare the reader in the capability's
+   * `vaultReaders` too, so that its Vault role and policy exist.
+   */
+  inject(pod: PodExtensionPoint, reader: VaultReader, runsToCompletion?: boolean): void;
+}
+
+/** Default-deny NetworkPolicies from the connection graph are in force (networkPolicies). */
+export interface NetworkPoliciesPort {
+  readonly defaultDeny: true;
+}
+
+/** An end of the data tier other workloads connect to. */
+export interface DataTierEndpoint {
+  readonly endpoint: WorkloadEndpoint;
+  /** Host name inside the cluster (`<service>.<namespace>.svc.cluster.local`). */
+  readonly host: string;
+  readonly port: number;
+}
+
+/** PostgreSQL and its WAL-G archive (database), as the backup jobs need them. */
+export interface DatabasePort {
+  /** The primary itself (never PgBouncer): BASE_BACKUP and wal-verify need a direct session. */
+  readonly primary: DataTierEndpoint;
+  /** PgBouncer, where the apps and the heartbeat connect. */
+  readonly pooler: DataTierEndpoint;
+  /** The role of the backup jobs (REPLICATION, the backup functions): its name, its Vault entry, and the template of its password. */
+  readonly backupRole: { readonly name: string; readonly secretPath: string; readonly passwordTemplate: string };
+  /** Size of the data volume (a quantity such as `20Gi`). */
+  readonly storageSize: string;
+  /** archive_timeout, in seconds: the archive is always up to this far behind. */
+  readonly archiveTimeoutSeconds: number;
+  /** The PostgreSQL image, WAL-G inside: the backup jobs run it too, so client and server match. */
+  readonly image: UpstreamImage;
+  /** The WAL-G archive: its environment and Vault entries by access, and the object store. */
+  readonly archive: {
+    env(access: WalgAccess): EnvEntry[];
+    secrets(access: WalgAccess): DataTierSecret[];
+    readonly store: ExternalEndpoint;
+    readonly storePort: number;
+  };
+}
+
+/** The heartbeat the backups capability writes into PostgreSQL (backups.heartbeat): the database creates its role. */
+export interface HeartbeatPort {
+  /** Database, schema and table the heartbeat writes. */
+  readonly database: string;
+  readonly schema: string;
+  readonly table: string;
+  /** Vault KV entry (fields `username`, `password`) of its login, below the environment's prefix. */
+  readonly secretPath: string;
+  /** Who writes, for the roles script's messages. */
+  readonly writer: string;
+  /** The setting that names the database, for the roles script's messages. */
+  readonly databaseSetting: string;
 }
 
 /** Every port of an environment; absent when its provider is off. */
@@ -76,6 +146,9 @@ export interface Ports {
   readonly traces?: TracesPort;
   readonly vault?: VaultPort;
   readonly mesh?: MeshPort;
+  readonly networkPolicies?: NetworkPoliciesPort;
+  readonly database?: DatabasePort;
+  readonly heartbeat?: HeartbeatPort;
   /** The add-ons Pronto installs (gitops), by add-on id; absent ids are the cluster's own or not installed. */
   readonly addons: AddonContracts;
 }
@@ -88,15 +161,26 @@ export const PORT_PROVIDERS: Readonly<Record<Exclude<keyof Ports, 'addons'>, str
   traces: 'tracing',
   vault: 'secrets',
   mesh: 'circuitBreakers.mesh',
+  networkPolicies: 'networkPolicies',
+  database: 'database',
+  heartbeat: 'backups.heartbeat',
 };
 
 /**
- * The port `name`, or a config error naming the consumer's field and the provider's section:
- * "backups.restoreTest: pushes its result to a Pushgateway: turn on metrics.pushgateway".
+ * Why the port `name` is missing, as a config problem naming the consumer's field and the
+ * provider's section ("backups.restoreTest.pushResults: … : turn on metrics"); undefined
+ * when it is there. For a capability's `check`.
  */
+export function portProblem(ports: Ports, name: Exclude<keyof Ports, 'addons'>, config: EnvironmentConfig,
+  consumer: readonly string[], why: string): string | undefined {
+  if (ports[name] !== undefined) return undefined;
+  return `${config.file}:${config.lineOf(consumer)}: ${consumer.join('.')}: ${why}: turn on ${PORT_PROVIDERS[name]}`;
+}
+
+/** The port `name`, or the config error {@link portProblem} describes. */
 export function requirePort<K extends Exclude<keyof Ports, 'addons'>>(ports: Ports, name: K, config: EnvironmentConfig,
   consumer: readonly string[], why: string): NonNullable<Ports[K]> {
-  const port = ports[name];
-  if (port !== undefined) return port as NonNullable<Ports[K]>;
-  throw new ConfigError([`${config.file}:${config.lineOf(consumer)}: ${consumer.join('.')}: ${why}: turn on ${PORT_PROVIDERS[name]}`]);
+  const problem = portProblem(ports, name, config, consumer, why);
+  if (problem !== undefined) throw new ConfigError([problem]);
+  return ports[name] as NonNullable<Ports[K]>;
 }

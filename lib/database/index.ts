@@ -4,3 +4,5 @@ export * from './pgbouncer-config';
 export * from './postgres-cluster';
 export * from './postgres-config';
 export * from './redis';
+export * from './data-tier';
+export * from './walg';

@@ -15,13 +15,14 @@ import { writeFileSync } from 'fs';
 import { connect } from 'net';
 import * as path from 'path';
 import { BACKUP_JOBS } from '../../charts/capabilities/backups';
-import { DATABASE_ROLES, heartbeatTarget, pgbouncerPools, pooledDatabases, postgresFiles, postgresUsers } from '../../charts/capabilities/database';
+import { postgresUsers } from '../../charts/capabilities/database';
+import { DATABASE_ROLES } from '../../lib/database';
 import { parseEnvironment } from '../../config/load';
 import { BACKUP_SCRIPT_ENV, BACKUP_SCRIPT_FILES } from '../../lib/backups';
 import { Manifest } from '../../lib/core';
 import { PGBOUNCER_FILES, POSTGRES_FILES, VERSION_GATED_SETTINGS, versionAtLeast } from '../../lib/database';
 import { VALID_ENV } from '../fixtures/environments';
-import { buildEnvironment } from '../helpers';
+import { buildEnvironment, dataTierOf } from '../helpers';
 import { BackgroundProgram, RunningPostgres, freePort, isRoot, postgresOrSkip, spawnAsPostgres, startPostgres } from './postgres';
 
 const PGBOUNCER = '/usr/sbin/pgbouncer';
@@ -49,8 +50,8 @@ const backups = (db: string) => `backups:\n  restoreTest:\n    database: ${db}\n
 const config = parseEnvironment(`${VALID_ENV}${SECTION}${backups(database(APPS[0]))}`, 'config/test.yaml');
 const { manifests } = buildEnvironment(config);
 const configMap = (name: string) => (manifests.find((m: Manifest) => m.kind === 'ConfigMap' && m.metadata?.name === name) as any).data as Record<string, string>;
-const pools = pgbouncerPools(config.capabilities.database!, config);
-const HEARTBEAT = heartbeatTarget(config)!;
+const pools = dataTierOf(config).pools;
+const HEARTBEAT = dataTierOf(config).props.heartbeat!;
 const HEARTBEAT_USER = 'pronto_heartbeat';
 const CLIENTS = 200;
 /** Transactions per client. */
@@ -171,7 +172,7 @@ maybe('the synthesized pgbouncer.ini in real PgBouncer', () => {
     const perDb = Math.max(...rows.map((r) => Number(r[2])));
     expect(perDb).toBeGreaterThan(0);
     expect(perDb).toBeLessThanOrEqual(pools.maxDbConnections);
-    expect(pools.maxDbConnections * pooledDatabases(config) * config.capabilities.database!.pgbouncer.replicas).toBeLessThanOrEqual(pools.budget);
+    expect(pools.maxDbConnections * dataTierOf(config).pooledDatabases * config.capabilities.database!.pgbouncer.replicas).toBeLessThanOrEqual(pools.budget);
     const max = Number(pg.psql('SHOW max_connections'));
     expect(max).toBe(config.capabilities.database!.postgres.maxConnections);
   }, 60_000);
@@ -255,7 +256,7 @@ maybe('the synthesized pgbouncer.ini in real PgBouncer', () => {
       expect(pg.psql('SELECT 1', { port, user: database(APPS[1]), database: database(APPS[1]), password: password(APPS[1]) })).toBe('1');
       // A restore-test database that does not exist (in-process config: the same database section).
       const missing = parseEnvironment(`${VALID_ENV}${SECTION}${backups('no_such_db')}`, 'config/test.yaml');
-      const r = runRoles(postgresFiles(missing.capabilities.database!, missing)[POSTGRES_FILES.roles], 'roles-missing.sql');
+      const r = runRoles(dataTierOf(missing).postgresFiles[POSTGRES_FILES.roles], 'roles-missing.sql');
       expect(r.status).toBe(0);
       expect(r.stderr).toMatch(/database no_such_db \(backups\.restoreTest\.database\) does not exist: its role was not created/);
     });

@@ -7,24 +7,18 @@
  * and checks the copy (lib/backups/restore-test-script.ts).
  */
 import { Chart } from 'cdk8s';
-import { DATA_STORES } from '../../../config/catalog';
 import { CatalogSecret } from '../../../config/schema';
-import { ConfigError, EnvironmentConfig } from '../../../config/load';
+import { EnvironmentConfig } from '../../../config/load';
 import { ForeignEndpoint, bytes, workloadEndpoint } from '../../../lib/core';
 import {
   BACKUP_SCRIPT_ENV, BACKUP_SCRIPT_FILES, BackupJob, BackupScripts, RestoreTestJob, backupRuleGroups,
 } from '../../../lib/backups';
 import { AlertRules } from '../../../lib/metrics';
 import { EnvEntry, PodExtensionPoint } from '../../../lib/workload';
-import { Ports, requirePort } from '../ports';
+import { DatabasePort, HeartbeatPort, Ports, portProblem } from '../ports';
 import { Capability, VaultReader } from '../capability';
-import {
-  DATABASE_ROLES, DATABASE_SECRETS, POSTGRES_SERVICE, POSTGRES_WORKLOAD, objectStore, objectStorePort, postgresImage, walgEnv, walgSecrets,
-} from '../database';
-import { DatabaseSection } from '../database/config';
-import { addVaultSecrets } from '../secrets';
-import { SectionValue } from '../sections';
-import { BackupsSection, cronCadence, formatSeconds, parseCron } from './config';
+import { SectionValue } from '../../../config/sections';
+import { BackupsSection, cronCadence, formatSeconds, parseCron } from '../../../config/sections/backups';
 
 type Section = SectionValue<'backups'>;
 
@@ -57,24 +51,25 @@ export const DEADLINES = {
 
 const MI = 1024 * 1024;
 
-/** The database section (backups require it: sections.ts). */
-function databaseOf(config: EnvironmentConfig): DatabaseSection {
-  return config.capabilities.database!;
-}
+/** The heartbeat's own KV entry (fields `username`, `password`): its job logs in with it, and PostgreSQL creates its role from it (the heartbeat port). */
+export const HEARTBEAT_SECRET = `${BACKUP_JOBS.heartbeat}/database`;
+
+/** What the backups read of the database: its port (backups require the database: config/sections). */
+type Database = Pick<DatabasePort, 'storageSize' | 'archiveTimeoutSeconds'>;
 
 /** The size the deadlines are sized from: `sizing.databaseSize`, else the data volume's. */
-export function databaseSize(section: BackupsSection, config: EnvironmentConfig): string {
-  return section.sizing.databaseSize ?? databaseOf(config).postgres.storage.size;
+export function databaseSize(section: BackupsSection, db: Database): string {
+  return section.sizing.databaseSize ?? db.storageSize;
 }
 
 /** The restore volume's size: `restoreTest.volumeSize`, else the data volume's. */
-export function restoreVolumeSize(section: BackupsSection, config: EnvironmentConfig): string {
-  return section.restoreTest.volumeSize ?? databaseOf(config).postgres.storage.size;
+export function restoreVolumeSize(section: BackupsSection, db: Database): string {
+  return section.restoreTest.volumeSize ?? db.storageSize;
 }
 
 /** activeDeadlineSeconds of each job, sized from the database size and the throughput. */
-export function deadlines(section: BackupsSection, config: EnvironmentConfig): Record<JobKey, number> {
-  const transfer = Math.ceil(bytes(databaseSize(section, config)) / (section.sizing.throughputMiBPerSecond * MI));
+export function deadlines(section: BackupsSection, db: Database): Record<JobKey, number> {
+  const transfer = Math.ceil(bytes(databaseSize(section, db)) / (section.sizing.throughputMiBPerSecond * MI));
   return {
     baseBackup: DEADLINES.baseBackupFixedSeconds + 2 * transfer,
     retention: DEADLINES.retentionSeconds,
@@ -84,21 +79,28 @@ export function deadlines(section: BackupsSection, config: EnvironmentConfig): R
   };
 }
 
-/** Config problems the section's schema cannot see: they need the database section. */
-export function checkSection(section: BackupsSection, config: EnvironmentConfig): void {
-  const problems: string[] = [];
+/** Config problems the section's schema cannot see: they need the database's port, and the Pushgateway's. */
+export function sectionProblems(section: BackupsSection, config: EnvironmentConfig, ports: Ports): string[] {
+  const needs = [
+    portProblem(ports, 'database', config, ['backups'], 'the backup jobs back up the PostgreSQL of the database capability'),
+    portProblem(ports, 'vault', config, ['backups'], 'the backup jobs read their credentials from Vault'),
+    section.restoreTest.pushResults ? portProblem(ports, 'pushgateway', config, ['backups', 'restoreTest', 'pushResults'],
+      'the restore test pushes its result to a Pushgateway, and none is provided (gitops.addons.pushgateway with metrics on)') : undefined,
+  ].filter((p): p is string => p !== undefined);
+  if (!ports.database) return needs;
+  const problems: string[] = [...needs];
   const at = (path: readonly string[]) => `${config.file}:${config.lineOf(path)}: ${path.join('.')}`;
   // The line of a defaulted field is its section's nearest written ancestor (lineOf finds it).
-  const db = databaseOf(config);
-  const volume = restoreVolumeSize(section, config);
-  if (bytes(volume) < bytes(db.postgres.storage.size)) {
-    problems.push(`${at(['backups', 'restoreTest', 'volumeSize'])}: expected at least database.postgres.storage.size (${db.postgres.storage.size}): the restore volume must hold the whole database, found "${volume}"`);
+  const db = ports.database;
+  const volume = restoreVolumeSize(section, db);
+  if (bytes(volume) < bytes(db.storageSize)) {
+    problems.push(`${at(['backups', 'restoreTest', 'volumeSize'])}: expected at least database.postgres.storage.size (${db.storageSize}): the restore volume must hold the whole database, found "${volume}"`);
   }
-  const size = databaseSize(section, config);
-  if (bytes(size) > bytes(db.postgres.storage.size)) {
-    problems.push(`${at(['backups', 'sizing', 'databaseSize'])}: expected at most database.postgres.storage.size (${db.postgres.storage.size}): the database cannot outgrow its volume, found "${size}"`);
+  const size = databaseSize(section, db);
+  if (bytes(size) > bytes(db.storageSize)) {
+    problems.push(`${at(['backups', 'sizing', 'databaseSize'])}: expected at most database.postgres.storage.size (${db.storageSize}): the database cannot outgrow its volume, found "${size}"`);
   }
-  const limits = deadlines(section, config);
+  const limits = deadlines(section, db);
   const schedules: Array<[JobKey, string | undefined]> = [
     ['baseBackup', section.schedules.baseBackup], ['retention', section.schedules.retention], ['walIntegrity', section.schedules.walIntegrity],
     ['restoreTest', section.schedules.restoreTest], ['heartbeat', section.heartbeat === false ? undefined : section.heartbeat.schedule],
@@ -118,12 +120,12 @@ export function checkSection(section: BackupsSection, config: EnvironmentConfig)
   }
   const rpoSeconds = section.restoreTest.rpoMinutes * 60;
   const beat = section.heartbeat === false ? 0 : cadenceMax(section.heartbeat.schedule);
-  const floor = db.postgres.archiveTimeoutSeconds + beat;
+  const floor = db.archiveTimeoutSeconds + beat;
   if (rpoSeconds <= floor) {
-    problems.push(`${at(['backups', 'restoreTest', 'rpoMinutes'])}: expected an RPO above database.postgres.archiveTimeoutSeconds (${db.postgres.archiveTimeoutSeconds} s)` +
+    problems.push(`${at(['backups', 'restoreTest', 'rpoMinutes'])}: expected an RPO above database.postgres.archiveTimeoutSeconds (${db.archiveTimeoutSeconds} s)` +
       `${beat ? ` plus the heartbeat interval (${beat} s)` : ''}: the archive is always that far behind, found ${section.restoreTest.rpoMinutes} (${rpoSeconds} s)`);
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  return problems;
 }
 
 function cadenceMax(schedule: string): number {
@@ -133,10 +135,7 @@ function cadenceMax(schedule: string): number {
 
 const secret = (path: string, file: string, env: string, template: string): CatalogSecret => ({ path, file, env, template });
 /** The backup role's password, for the jobs that connect to PostgreSQL. */
-const backupRole = () => secret(DATABASE_SECRETS.backup, 'walg-backup', BACKUP_SCRIPT_ENV.backupRoleFile, '{{ .Data.data.password }}');
-
-/** The heartbeat's own KV entry (fields `username`, `password`), rendered as shell assignments; PostgreSQL creates its role from the same entry (roles.sql). */
-export const HEARTBEAT_SECRET = DATABASE_SECRETS.heartbeat;
+const backupRole = (db: DatabasePort) => secret(db.backupRole.secretPath, 'walg-backup', BACKUP_SCRIPT_ENV.backupRoleFile, db.backupRole.passwordTemplate);
 
 /**
  * The jobs that read Vault secrets. Storage credentials: read-write for the base backup and
@@ -144,14 +143,15 @@ export const HEARTBEAT_SECRET = DATABASE_SECRETS.heartbeat;
  * copy must never be able to write into the production archive). Every WAL-G user reads the
  * one encryption key, so the restore test also proves that key decrypts the backups.
  */
-export function backupReaders(section: BackupsSection): VaultReader[] {
+export function backupReaders(section: BackupsSection, db: DatabasePort): VaultReader[] {
   const reader = (job: JobKey, secrets: CatalogSecret[]): VaultReader =>
     ({ name: BACKUP_JOBS[job], serviceAccount: BACKUP_JOBS[job], appContainer: BACKUP_JOBS[job], secrets });
+  const walg = db.archive.secrets;
   return [
-    reader('baseBackup', [backupRole(), ...walgSecrets('read-write')]),
-    reader('retention', walgSecrets('read-write')),
-    reader('walIntegrity', [backupRole(), ...walgSecrets('read-only')]),
-    reader('restoreTest', walgSecrets('read-only')),
+    reader('baseBackup', [backupRole(db), ...walg('read-write')]),
+    reader('retention', walg('read-write')),
+    reader('walIntegrity', [backupRole(db), ...walg('read-only')]),
+    reader('restoreTest', walg('read-only')),
     ...(section.heartbeat === false ? [] : [reader('heartbeat', [secret(HEARTBEAT_SECRET, 'heartbeat-login', BACKUP_SCRIPT_ENV.heartbeatLoginFile,
       "PGUSER='{{ .Data.data.username }}'\nPGPASSWORD='{{ .Data.data.password }}'\n")])]),
   ];
@@ -159,12 +159,12 @@ export function backupReaders(section: BackupsSection): VaultReader[] {
 
 /**
  * The Pushgateway the restore test pushes to: the metrics capability's port. Asking to push
- * while nothing provides one is a config error naming both sections.
+ * while nothing provides one is a config error naming both sections (sectionProblems).
  */
-export function pushTarget(section: BackupsSection, config: EnvironmentConfig, ports: Ports): { endpoint: ForeignEndpoint; port: number; url: string } | undefined {
-  if (!section.restoreTest.pushResults) return undefined;
-  const p = requirePort(ports, 'pushgateway', config, ['backups', 'restoreTest', 'pushResults'],
-    'the restore test pushes its result to a Pushgateway, and none is provided (gitops.addons.pushgateway with metrics on)');
+export function pushTarget(section: BackupsSection, ports: Ports): { endpoint: ForeignEndpoint; port: number; url: string } | undefined {
+  // check() refuses pushResults without the port.
+  const p = ports.pushgateway;
+  if (!section.restoreTest.pushResults || !p) return undefined;
   return { endpoint: { kind: 'foreign', name: 'pushgateway', namespace: p.namespace, podLabels: p.podLabels }, port: p.podPort, url: p.url };
 }
 
@@ -174,10 +174,10 @@ export function pushGroup(config: EnvironmentConfig): string {
 }
 
 /** The restore test's container resources: the configured ones plus the restore volume in ephemeral storage. */
-function restoreTestResources(section: BackupsSection, config: EnvironmentConfig) {
+function restoreTestResources(section: BackupsSection, db: DatabasePort) {
   const r = section.restoreTest.resources;
   const plus = (q: string) => {
-    const mi = Math.ceil((bytes(q) + bytes(restoreVolumeSize(section, config))) / MI);
+    const mi = Math.ceil((bytes(q) + bytes(restoreVolumeSize(section, db))) / MI);
     return mi % 1024 === 0 ? `${mi / 1024}Gi` : `${mi}Mi`;
   };
   return {
@@ -186,52 +186,63 @@ function restoreTestResources(section: BackupsSection, config: EnvironmentConfig
   };
 }
 
+/** The heartbeat the database creates a role for, when it is on. */
+export function heartbeatPort(section: BackupsSection): HeartbeatPort | undefined {
+  if (section.heartbeat === false) return undefined;
+  const [schema, table] = section.heartbeat.table.split('.');
+  return {
+    database: section.restoreTest.database, schema, table, secretPath: HEARTBEAT_SECRET,
+    writer: `${BACKUP_JOBS.heartbeat} (backups)`, databaseSetting: 'backups.restoreTest.database',
+  };
+}
+
 export const backups: Capability<Section> & { readonly id: 'backups' } = {
   id: 'backups',
-  vaultReaders: (section) => backupReaders(section),
+  provides(section) {
+    const heartbeat = heartbeatPort(section);
+    return heartbeat ? { heartbeat } : {};
+  },
+  check: sectionProblems,
+  vaultReaders: (section, _config, ports) => backupReaders(section, ports.database!),
   flows(graph, section, config, extras) {
-    checkSection(section, config);
-    const db = databaseOf(config);
+    const db = extras.ports.database!;
     const ns = config.namespace.name;
     const tcp = (port: number) => [{ port, protocol: 'TCP' as const }];
     const job = (key: JobKey) => workloadEndpoint(BACKUP_JOBS[key], ns);
     const jobs: JobKey[] = ['baseBackup', 'retention', 'walIntegrity', 'restoreTest', ...(section.heartbeat === false ? [] : ['heartbeat' as const])];
     for (const key of jobs) graph.addWorkload(job(key));
-    const postgres = workloadEndpoint(POSTGRES_WORKLOAD, ns);
     for (const key of ['baseBackup', 'walIntegrity'] as const) {
-      graph.addFlow({ from: job(key), to: postgres, ports: tcp(POSTGRES_SERVICE.port),
+      graph.addFlow({ from: job(key), to: db.primary.endpoint, ports: tcp(db.primary.port),
         purpose: key === 'baseBackup' ? 'streams the base backup (BASE_BACKUP over the replication protocol)' : 'asks for the current WAL segment (wal-verify)', declaredBy: 'backups' });
     }
     for (const key of ['baseBackup', 'retention', 'walIntegrity', 'restoreTest'] as const) {
-      graph.addFlow({ from: job(key), to: objectStore(db), ports: tcp(objectStorePort(db)), purpose: 'reads and writes the WAL-G archive', declaredBy: 'backups' });
+      graph.addFlow({ from: job(key), to: db.archive.store, ports: tcp(db.archive.storePort), purpose: 'reads and writes the WAL-G archive', declaredBy: 'backups' });
     }
     if (section.heartbeat !== false) {
-      graph.addFlow({ from: job('heartbeat'), to: workloadEndpoint(DATA_STORES.postgres.host, ns), ports: tcp(DATA_STORES.postgres.port),
+      graph.addFlow({ from: job('heartbeat'), to: db.pooler.endpoint, ports: tcp(db.pooler.port),
         purpose: 'writes a heartbeat row through PgBouncer', declaredBy: 'backups' });
     }
-    const push = pushTarget(section, config, extras.ports);
+    const push = pushTarget(section, extras.ports);
     if (push) graph.addFlow({ from: job('restoreTest'), to: push.endpoint, ports: tcp(push.port), purpose: 'pushes the restore test\'s result', declaredBy: 'backups' });
   },
   charts(app, section, context) {
-    const { config } = context;
-    checkSection(section, config);
-    const db = databaseOf(config);
-    const secretsSection = config.capabilities.secrets!;
+    const { config, ports } = context;
+    const db = ports.database!;
     const ns = config.namespace.name;
     const chart = new Chart(app, 'backups', { namespace: ns, disableResourceNameHashes: true });
-    const limits = deadlines(section, config);
-    const readers = new Map(backupReaders(section).map((r) => [r.name, r]));
+    const limits = deadlines(section, db);
+    const readers = new Map(backupReaders(section, db).map((r) => [r.name, r]));
     const vault = (key: JobKey) => {
       const pod = new PodExtensionPoint(BACKUP_JOBS[key]);
-      addVaultSecrets(pod, readers.get(BACKUP_JOBS[key])!, secretsSection, true);
+      ports.vault!.inject(pod, readers.get(BACKUP_JOBS[key])!, true);
       return pod;
     };
-    const image = postgresImage(db);
+    const image = db.image;
     const scripts = new BackupScripts(chart, 'Scripts');
     const primary: EnvEntry[] = [
-      { name: 'PGHOST', value: `${POSTGRES_SERVICE.name}.${ns}.svc.cluster.local` },
-      { name: 'PGPORT', value: String(POSTGRES_SERVICE.port) },
-      { name: 'PGUSER', value: DATABASE_ROLES.backup },
+      { name: 'PGHOST', value: db.primary.host },
+      { name: 'PGPORT', value: String(db.primary.port) },
+      { name: 'PGUSER', value: db.backupRole.name },
       { name: 'PGDATABASE', value: 'postgres' },
     ];
     const common = (key: JobKey) => ({ name: BACKUP_JOBS[key], image, scripts, resources: section.resources,
@@ -239,27 +250,27 @@ export const backups: Capability<Section> & { readonly id: 'backups' } = {
 
     new BackupJob(chart, 'BaseBackup', {
       ...common('baseBackup'), schedule: section.schedules.baseBackup, script: BACKUP_SCRIPT_FILES.baseBackup,
-      env: [...walgEnv(db, { access: 'read-write' }), ...primary],
+      env: [...db.archive.env('read-write'), ...primary],
     });
     new BackupJob(chart, 'Retention', {
       ...common('retention'), schedule: section.schedules.retention, script: BACKUP_SCRIPT_FILES.retention,
-      env: [...walgEnv(db, { access: 'read-write' }), { name: BACKUP_SCRIPT_ENV.retainFull, value: String(section.retainFull) }],
+      env: [...db.archive.env('read-write'), { name: BACKUP_SCRIPT_ENV.retainFull, value: String(section.retainFull) }],
     });
     new BackupJob(chart, 'WalIntegrity', {
       ...common('walIntegrity'), schedule: section.schedules.walIntegrity, script: BACKUP_SCRIPT_FILES.walVerify,
-      env: [...walgEnv(db, { access: 'read-only' }), ...primary],
+      env: [...db.archive.env('read-only'), ...primary],
     });
     const rt = section.restoreTest;
-    const push = pushTarget(section, config, context.ports);
+    const push = pushTarget(section, ports);
     new RestoreTestJob(chart, 'RestoreTest', {
       name: BACKUP_JOBS.restoreTest,
       schedule: section.schedules.restoreTest,
       image,
       scripts,
-      resources: restoreTestResources(section, config),
+      resources: restoreTestResources(section, db),
       activeDeadlineSeconds: limits.restoreTest,
-      volumeSize: restoreVolumeSize(section, config),
-      walgEnv: walgEnv(db, { access: 'read-only' }),
+      volumeSize: restoreVolumeSize(section, db),
+      walgEnv: db.archive.env('read-only'),
       rpoSeconds: rt.rpoMinutes * 60,
       database: rt.database,
       superuser: rt.superuser,
@@ -275,8 +286,8 @@ export const backups: Capability<Section> & { readonly id: 'backups' } = {
         ...common('heartbeat'), schedule: section.heartbeat.schedule, script: BACKUP_SCRIPT_FILES.heartbeat, resources: section.heartbeat.resources,
         tmpSize: '16Mi',
         env: [
-          { name: 'PGHOST', value: `${DATA_STORES.postgres.host}.${ns}.svc.cluster.local` },
-          { name: 'PGPORT', value: String(DATA_STORES.postgres.port) },
+          { name: 'PGHOST', value: db.pooler.host },
+          { name: 'PGPORT', value: String(db.pooler.port) },
           { name: 'PGDATABASE', value: rt.database },
           { name: 'PGCONNECT_TIMEOUT', value: '10' },
           { name: BACKUP_SCRIPT_ENV.heartbeatSchema, value: schema },
@@ -291,15 +302,15 @@ export const backups: Capability<Section> & { readonly id: 'backups' } = {
       });
     }
 
-    const metrics = config.capabilities.metrics;
-    if (metrics) {
+    const prometheus = ports.prometheus;
+    if (prometheus) {
       new AlertRules(chart, 'Alerts', {
-        name: 'pronto-backups', component: 'backup', selectorLabels: metrics.prometheus.selectorLabels,
+        name: 'pronto-backups', component: 'backup', selectorLabels: prometheus.selectorLabels,
         groups: backupRuleGroups({
           namespace: ns,
           cronJobs: { baseBackup: BACKUP_JOBS.baseBackup, walIntegrity: BACKUP_JOBS.walIntegrity, restoreTest: BACKUP_JOBS.restoreTest },
           pushedLabels: push ? { job: BACKUP_JOBS.restoreTest, namespace: ns } : undefined,
-          runbookBaseUrl: metrics.runbookBaseUrl,
+          runbookBaseUrl: prometheus.runbookBaseUrl,
         }),
       });
     }

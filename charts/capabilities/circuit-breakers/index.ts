@@ -7,12 +7,13 @@
  * vars for its in-process breaker (lib/resilience `breakerEnv`).
  */
 import { Chart } from 'cdk8s';
-import { ConfigError, EnvironmentConfig, ServiceModel } from '../../../config/load';
+import { EnvironmentConfig, ServiceModel } from '../../../config/load';
 import { ForeignEndpoint, workloadEndpoint } from '../../../lib/core';
 import { CircuitBreakerRule, Dependency, addIstioProxy, breakerEnv } from '../../../lib/resilience';
 import { Capability } from '../capability';
-import { SectionValue } from '../sections';
-import { breakerSettings } from './config';
+import { Ports } from '../ports';
+import { SectionValue } from '../../../config/sections';
+import { breakerSettings } from '../../../config/sections/circuit-breakers';
 
 type Section = SectionValue<'circuitBreakers'>;
 
@@ -28,7 +29,7 @@ export function dependenciesOf(service: ServiceModel, section: Section): Depende
 }
 
 /** Config problems only the catalog reveals: an override for a service that is unknown or that nobody calls. */
-export function checkSection(section: Section, config: EnvironmentConfig): void {
+export function sectionProblems(section: Section, config: EnvironmentConfig, ports: Ports): string[] {
   const called = calledServices(config);
   const problems = Object.keys(section.callees).filter((svc) => !called.includes(svc)).map((svc) => {
     const at = ['circuitBreakers', 'callees', svc];
@@ -39,12 +40,12 @@ export function checkSection(section: Section, config: EnvironmentConfig): void 
   // Ambient under default-deny policies: ztunnel wraps pod-to-pod traffic in HBONE (TCP 15008), the kubelet's probes
   // arrive from the SNAT address 169.254.7.127, and L7 traffic goes through the waypoint, which the mesh team runs:
   // the policies allow none of these yet, so every pod would fail its probes and every call.
-  if (section.mesh?.dataPlane === 'ambient' && config.capabilities.networkPolicies) {
+  if (section.mesh?.dataPlane === 'ambient' && ports.networkPolicies) {
     const at = ['circuitBreakers', 'mesh', 'dataPlane'];
     problems.push(`${config.file}:${config.lineOf(at)}: ${at.join('.')}: "ambient" together with the networkPolicies capability is not supported yet: ` +
       `${AMBIENT_POLICIES_MISSING}; use "cni", or turn networkPolicies off`);
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  return problems;
 }
 
 /** What the network policies would have to allow for the ambient data plane; part of the error message. */
@@ -66,18 +67,16 @@ export const circuitBreakers: Capability<Section> & { readonly id: 'circuitBreak
     const mesh = section.mesh;
     return mesh?.dataPlane === 'ambient' ? { 'istio.io/dataplane-mode': 'ambient', 'istio.io/use-waypoint': mesh.waypoint } : {};
   },
-  extendPod(pod, service, section, config) {
-    checkSection(section, config);
+  check: sectionProblems,
+  extendPod(pod, service, section, _config, ports) {
     if (section.mesh?.dataPlane === 'cni') {
       // The CNI plugin also redirects the init containers' traffic, to an istio-proxy that has not started yet:
       // vault-agent-init would never reach Vault, so Vault's port bypasses the proxy (the agent speaks TLS to it itself).
-      const vault = config.capabilities.secrets;
-      addIstioProxy(pod, { resources: section.mesh.proxy.resources, excludeOutboundPorts: vault ? [vault.server.port] : [] });
+      addIstioProxy(pod, { resources: section.mesh.proxy.resources, excludeOutboundPorts: ports.vault ? [ports.vault.serverPort] : [] });
     }
     for (const entry of breakerEnv(dependenciesOf(service, section), section.mesh ? 'mesh' : 'in-process')) pod.addAppEnv(entry);
   },
   flows(graph, section, config) {
-    checkSection(section, config);
     // The injected proxies fetch their configuration and certificates from istiod; ambient pods talk to nobody new (ztunnel does).
     if (section.mesh?.dataPlane !== 'cni') return;
     const to = istiod(section.mesh);
@@ -91,7 +90,6 @@ export const circuitBreakers: Capability<Section> & { readonly id: 'circuitBreak
   charts(app, section, context) {
     if (!section.mesh) return [];
     const { config } = context;
-    checkSection(section, config);
     const chart = new Chart(app, 'circuit-breakers', { namespace: config.namespace.name, disableResourceNameHashes: true });
     for (const callee of calledServices(config)) {
       new CircuitBreakerRule(chart, callee, { service: callee, namespace: config.namespace.name, limits: breakerSettings(section, callee) });

@@ -5,13 +5,13 @@
  */
 import { Chart } from 'cdk8s';
 import { GATEWAY } from '../../../config/catalog';
-import { ConfigError, EnvironmentConfig } from '../../../config/load';
+import { EnvironmentConfig } from '../../../config/load';
 import { Scaling, UpstreamImage, cpuMillis, serviceHost, workloadEndpoint } from '../../../lib/core';
 import { GATEWAY_TLS_DIR, Gateway, GatewayModel, GatewayProps, IMAGE_PATHS } from '../../../lib/gateway';
 import { DEFAULT_SERVICE_PORT } from '../../../lib/workload';
 import { Capability } from '../capability';
-import { SectionValue } from '../sections';
-import { writableSizeMi } from './config';
+import { SectionValue } from '../../../config/sections';
+import { writableSizeMi } from '../../../config/sections/gateway';
 
 type GatewaySection = SectionValue<'gateway'>;
 
@@ -37,20 +37,18 @@ function routed(config: EnvironmentConfig) {
 }
 
 /** Config problems only the catalog can reveal: a per-route CSP for a service that is unknown or not routed. */
-function checkSection(section: GatewaySection, config: EnvironmentConfig): void {
+function sectionProblems(section: GatewaySection, config: EnvironmentConfig): string[] {
   const names = routed(config).map((s) => s.name);
-  const problems = Object.keys(section.headers.routeContentSecurityPolicy).filter((svc) => !names.includes(svc)).map((svc) => {
+  return Object.keys(section.headers.routeContentSecurityPolicy).filter((svc) => !names.includes(svc)).map((svc) => {
     const at = ['gateway', 'headers', 'routeContentSecurityPolicy', svc];
     const known = config.services.some((s) => s.name === svc);
     return `${config.file}:${config.lineOf(at)}: ${at.join('.')}: expected a catalog service with a public route (${names.join(', ')}), ` +
       `found "${svc}"${known ? ' (an internal service: it has no route through the gateway)' : ''}`;
   });
-  if (problems.length > 0) throw new ConfigError(problems);
 }
 
 /** The model nginx.conf and modsecurity.conf are rendered from. */
 export function gatewayModel(section: GatewaySection, config: EnvironmentConfig): GatewayModel {
-  checkSection(section, config);
   const ns = config.namespace.name;
   const h = section.headers;
   const r = section.rateLimit;
@@ -122,8 +120,8 @@ export function gatewayProps(section: GatewaySection, config: EnvironmentConfig)
 
 export const gateway: Capability<GatewaySection> & { readonly id: 'gateway' } = {
   id: 'gateway',
+  check: sectionProblems,
   flows(graph, section, config) {
-    checkSection(section, config);
     const to = workloadEndpoint(GATEWAY, config.namespace.name);
     graph.addWorkload(to);
     const ports = section.tls.mode === 'gateway' ? [GATEWAY_PORTS.https, GATEWAY_PORTS.http] : [GATEWAY_PORTS.http];

@@ -14,7 +14,7 @@ import {
 import { DASHBOARD_LABEL, DATASOURCE_LABEL, FOLDER_ANNOTATION } from '../../../lib/dashboards';
 import { HelmSource, IgnoredDifference } from '../../../lib/gitops';
 import { Ports } from '../ports';
-import { ADDONS, AddonId, AddonSettings, GitopsSection } from './config';
+import { ADDONS, AddonId, AddonSettings, GitopsSection } from '../../../config/sections/gitops';
 
 /** One Argo CD Application of an add-on. */
 export interface AddonApplication {

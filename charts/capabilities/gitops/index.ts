@@ -14,13 +14,13 @@ import { Manifest, resourceName } from '../../../lib/core';
 import { ARGOCD_FOLDER, ArgoCdChart, Destination, GitOpsApplication, GroupKind, uniqueGroupKinds, IgnoredDifference, Project, SyncPolicy } from '../../../lib/gitops';
 import { isNamespaced } from '../../../lib/validation';
 import { Capability } from '../capability';
-import { SectionValue } from '../sections';
+import { SectionValue } from '../../../config/sections';
 import { AddonContract } from '../../../lib/addons';
 import { addonApplications, addonContracts } from './addons';
-import { GitopsSection } from './config';
+import { GitopsSection } from '../../../config/sections/gitops';
 
 export * from './addons';
-export * from './config';
+export * from '../../../config/sections/gitops';
 export * from './sync-waves';
 
 type Section = SectionValue<'gitops'>;

@@ -7,7 +7,7 @@
  */
 import { ApiObject, Chart } from 'cdk8s';
 import { setSyncWave } from '../../../lib/gitops';
-import { CapabilityId } from '../sections';
+import { CapabilityId } from '../../../config/sections';
 
 /** The waves, in the order Argo CD applies them. */
 export const SYNC_WAVES = {

@@ -13,7 +13,7 @@ import { CaptureMode, LogShipperConfig, LogShipperProps, addLogShipper, logShipp
 import { AddonContracts, LOKI_PATHS, podLabelsProblem, serviceOf } from '../../../lib/addons';
 import { Capability } from '../capability';
 import { LokiPort } from '../ports';
-import { SectionValue } from '../sections';
+import { SectionValue } from '../../../config/sections';
 
 type Section = SectionValue<'logs'>;
 
@@ -36,13 +36,12 @@ export function lokiEndpoint(section: Section): ForeignEndpoint {
 }
 
 /** Config problems only the catalog can reveal: a capture override for a service it does not have. */
-function checkSection(section: Section, config: EnvironmentConfig): void {
+function sectionProblems(section: Section, config: EnvironmentConfig): string[] {
   const names = config.services.map((s) => s.name);
-  const problems = Object.entries(section.capture.services).filter(([svc]) => !names.includes(svc)).map(([svc, mode]) => {
+  return Object.entries(section.capture.services).filter(([svc]) => !names.includes(svc)).map(([svc, mode]) => {
     const at = ['logs', 'capture', 'services', svc];
     return `${config.file}:${config.lineOf(at)}: ${at.join('.')}: expected a catalog service (${names.join(', ')}), found "${svc}" (set to ${mode})`;
   });
-  if (problems.length > 0) throw new ConfigError(problems);
 }
 
 /** Everything one service's shipper and capture are made of. */
@@ -99,8 +98,8 @@ export const logs: Capability<Section> & { readonly id: 'logs' } = {
   provides(section, config, addons) {
     return { loki: lokiPort(section, config, addons) };
   },
+  check: sectionProblems,
   extendPod(pod, service, section, config) {
-    checkSection(section, config);
     addLogShipper(pod, logShipperProps(section, service, config));
   },
   flows(graph, section, config) {

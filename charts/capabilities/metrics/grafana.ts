@@ -15,7 +15,7 @@ import {
   businessDashboard, grafanaUid, jaegerDatasource, lokiDatasource, prometheusDatasource, redDashboard, saturationDashboard,
 } from '../../../lib/dashboards';
 import { CapabilityContext } from '../capability';
-import { MetricsSection } from './config';
+import { MetricsSection } from '../../../config/sections/metrics';
 
 /** The dashboards, by key (ConfigMap `grafana-dashboard-<key>`, uid `pronto-<env>-<key>`). */
 const DASHBOARDS = {

@@ -15,8 +15,8 @@ import {
 import { AddonContracts, podLabelsProblem, serviceOf, serviceUrl } from '../../../lib/addons';
 import { Capability } from '../capability';
 import { PrometheusPort, PushgatewayPort } from '../ports';
-import { SectionValue } from '../sections';
-import { OpeningHours, Slo, WEEKDAYS, effectiveSlo, minuteOfDay } from './config';
+import { SectionValue } from '../../../config/sections';
+import { OpeningHours, Slo, WEEKDAYS, effectiveSlo, minuteOfDay } from '../../../config/sections/metrics';
 import { grafanaCharts } from './grafana';
 
 type Section = SectionValue<'metrics'>;
@@ -29,7 +29,7 @@ export const MULTIPROC_ENV = 'PROMETHEUS_MULTIPROC_DIR';
 export const METRICS_PORT_NAME = 'http';
 
 /** Prometheus's pods, in the monitoring namespace. */
-export function prometheus(section: Section): ForeignEndpoint {
+function prometheus(section: Section): ForeignEndpoint {
   return { kind: 'foreign', name: 'prometheus', namespace: section.prometheus.namespace, podLabels: section.prometheus.podLabels };
 }
 
@@ -44,13 +44,12 @@ export function openingWindow(hours: OpeningHours): UtcWindow {
 }
 
 /** Config problems only the catalog reveals: an SLO override for a service that is not in it. */
-export function checkSection(section: Section, config: EnvironmentConfig): void {
+export function sectionProblems(section: Section, config: EnvironmentConfig): string[] {
   const known = config.services.map((s) => s.name);
-  const problems = Object.keys(section.slo).filter((svc) => !known.includes(svc)).map((svc) => {
+  return Object.keys(section.slo).filter((svc) => !known.includes(svc)).map((svc) => {
     const at = ['metrics', 'slo', svc];
     return `${config.file}:${config.lineOf(at)}: ${at.join('.')}: expected a catalog service (${known.join(', ')}), found "${svc}"`;
   });
-  if (problems.length > 0) throw new ConfigError(problems);
 }
 
 /** Every rule group of the environment, by PrometheusRule name: what the capability emits and promtool checks. */
@@ -92,7 +91,10 @@ function prometheusPort(section: Section, config: EnvironmentConfig, addons: Add
     problems.push(`${at('url')}: expected the URL of the cluster's Prometheus (gitops.addons.kubePrometheusStack is off or gitops is off, so no add-on provides it)`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { url: url!, retentionDays: section.prometheus.retentionDays, storage: section.prometheus.storage, selectorLabels: section.prometheus.selectorLabels };
+  return {
+    url: url!, retentionDays: section.prometheus.retentionDays, storage: section.prometheus.storage, selectorLabels: section.prometheus.selectorLabels,
+    server: prometheus(section), scrapeInterval: section.scrapeInterval, runbookBaseUrl: section.runbookBaseUrl,
+  };
 }
 
 /** The Pushgateway Pronto installs (gitops.addons.pushgateway), else the cluster's own (`metrics.pushgateway`), else none. */
@@ -117,6 +119,7 @@ export const metrics: Capability<Section> & { readonly id: 'metrics' } = {
     const pushgateway = pushgatewayPort(section, config, addons);
     return { prometheus: prometheusPort(section, config, addons), ...(pushgateway ? { pushgateway } : {}) };
   },
+  check: sectionProblems,
   extendPod(pod, _service, section) {
     // prometheus_client's multiprocess mode: every gunicorn worker writes its samples here, and /metrics sums them.
     pod.addVolume({ name: MULTIPROC_VOLUME, emptyDir: { sizeLimit: section.multiprocessDir.sizeLimit } });
@@ -124,7 +127,6 @@ export const metrics: Capability<Section> & { readonly id: 'metrics' } = {
     pod.addAppEnv({ name: MULTIPROC_ENV, value: MULTIPROC_PATH });
   },
   flows(graph, section, config) {
-    checkSection(section, config);
     const from = prometheus(section);
     for (const svc of config.services) {
       graph.addFlow({
@@ -135,7 +137,6 @@ export const metrics: Capability<Section> & { readonly id: 'metrics' } = {
   },
   charts(app, section, context) {
     const { config } = context;
-    checkSection(section, config);
     const chart = new Chart(app, 'metrics', { namespace: config.namespace.name, disableResourceNameHashes: true });
     const operatorLabels = section.prometheus.selectorLabels;
     for (const svc of config.services) {

@@ -2,7 +2,7 @@ import { Chart } from 'cdk8s';
 import { ConfigError } from '../../../config/load';
 import { ConnectionGraphPolicies, unresolvedExternalHosts } from '../../../lib/network';
 import { Capability } from '../capability';
-import { SectionValue } from '../sections';
+import { SectionValue } from '../../../config/sections';
 
 /**
  * NetworkPolicies rendered from the finished connection graph, in a chart of their own
@@ -13,6 +13,8 @@ import { SectionValue } from '../sections';
  */
 export const networkPolicies: Capability<SectionValue<'networkPolicies'>> & { readonly id: 'networkPolicies' } = {
   id: 'networkPolicies',
+  provides: () => ({ networkPolicies: { defaultDeny: true } }),
+  // Hosts without blocks are a problem of the finished graph (every capability's flows), so they are found here, not in a check.
   charts(app, section, context) {
     const { config, graph } = context;
     const missing = unresolvedExternalHosts(graph, section.externalHosts);

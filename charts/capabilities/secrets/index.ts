@@ -15,8 +15,8 @@ import { Capability, VaultReader } from '../capability';
 import { VaultPort } from '../ports';
 
 export type { VaultReader } from '../capability';
-import { SectionValue } from '../sections';
-import { vaultTls } from './config';
+import { SectionValue } from '../../../config/sections';
+import { vaultTls } from '../../../config/sections/secrets';
 
 type Section = SectionValue<'secrets'>;
 
@@ -110,7 +110,11 @@ export function vaultPort(section: Section, config: EnvironmentConfig, addons: A
     problems.push(`${at('injectorCaBundle')}: needs the Vault injector Pronto installs: turn on gitops.addons.vaultAgentInjector, or give secrets.tls.caCertPath and tlsSecret`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { address: section.address, authPath: section.kubernetesAuth.path, ...(tls.injectorCaBundle ? { injectorCaBundle: tls.injectorCaBundle } : {}) };
+  return {
+    address: section.address, authPath: section.kubernetesAuth.path, ...(tls.injectorCaBundle ? { injectorCaBundle: tls.injectorCaBundle } : {}),
+    server: vaultServer(section), serverPort: section.server.port,
+    inject: (pod, reader, runsToCompletion) => addVaultSecrets(pod, reader, section, runsToCompletion),
+  };
 }
 
 export const secrets: Capability<Section> & { readonly id: 'secrets' } = {

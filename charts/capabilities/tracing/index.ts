@@ -13,8 +13,8 @@ import {
 } from '../../../lib/tracing';
 import { AddonContracts, podLabelsProblem, serviceAddress, serviceOf, serviceUrl, servesTls } from '../../../lib/addons';
 import { Capability } from '../capability';
-import { SectionValue } from '../sections';
-import { COLLECTOR_MIN_PODS } from './config';
+import { SectionValue } from '../../../config/sections';
+import { COLLECTOR_MIN_PODS } from '../../../config/sections/tracing';
 
 type Section = SectionValue<'tracing'>;
 

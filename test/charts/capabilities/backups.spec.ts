@@ -8,7 +8,8 @@ import { readFileSync } from 'fs';
 import * as path from 'path';
 import { stringify } from 'yaml';
 import { BACKUP_JOBS, DEADLINES, HEARTBEAT_SECRET, backupReaders, deadlines } from '../../../charts/capabilities/backups';
-import { DATABASE_SECRETS, databaseReaders, objectStoreHost, postgresFiles } from '../../../charts/capabilities/database';
+import { environmentPorts } from '../../../charts/build-app';
+import { objectStoreHost } from '../../../lib/database';
 import { ProntoCharts } from '../../../charts/build-app';
 import { EnvironmentConfig, parseEnvironment } from '../../../config/load';
 import { BACKUP_SCRIPT_FILES, RESTORE_TEST_ENV } from '../../../lib/backups';
@@ -17,7 +18,7 @@ import { Manifest, bytes, cpuMillis } from '../../../lib/core';
 import { checkCapacity, peakDemand, workloadPeaks } from '../../../lib/namespace';
 import { runGate } from '../../../lib/validation';
 import { VALID_ENV } from '../../fixtures/environments';
-import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, configProblems, named } from '../../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, configProblems, dataTierOf, named } from '../../helpers';
 import { DATABASE_SECTIONS, FILE, load } from '../../lib/backups/fixture';
 
 const BASE = `${VALID_ENV}${DATABASE_SECTIONS}`;
@@ -47,7 +48,7 @@ describe('the backups capability', () => {
   test('one CronJob per job, in a chart of its own, each Forbid with starting and total deadlines, retries and history limits', () => {
     expect(on.charts.capabilities.map((c) => c.node.id)).toContain('backups');
     expect(jobs.map((j) => j.metadata.name).sort()).toEqual(Object.values(BACKUP_JOBS).sort());
-    const limits = deadlines(section, config);
+    const limits = deadlines(section, environmentPorts(config).database!);
     for (const job of jobs) {
       const key = (Object.keys(BACKUP_JOBS) as Array<keyof typeof BACKUP_JOBS>).find((k) => BACKUP_JOBS[k] === job.metadata.name)!;
       expect(job.spec).toMatchObject({ concurrencyPolicy: 'Forbid', timeZone: 'Etc/UTC' });
@@ -65,11 +66,11 @@ describe('the backups capability', () => {
 
   test('deadlines are sized from the database size and the throughput (20Gi at 25 MiB/s: 820 s of transfer)', () => {
     const transfer = Math.ceil(bytes('20Gi') / (25 * 1024 * 1024));
-    expect(deadlines(section, config)).toMatchObject({
+    expect(deadlines(section, environmentPorts(config).database!)).toMatchObject({
       baseBackup: DEADLINES.baseBackupFixedSeconds + 2 * transfer, restoreTest: DEADLINES.restoreTestFixedSeconds + 3 * transfer,
     });
     const bigger = load(`${BASE}backups:\n  sizing: { databaseSize: 10Gi, throughputMiBPerSecond: 10 }\n`);
-    expect(deadlines(bigger.capabilities.backups!, bigger).baseBackup).toBe(DEADLINES.baseBackupFixedSeconds + 2 * 1024);
+    expect(deadlines(bigger.capabilities.backups!, environmentPorts(bigger).database!).baseBackup).toBe(DEADLINES.baseBackupFixedSeconds + 2 * 1024);
   });
 
   test('each job runs its script from the checksummed ConfigMap in the PostgreSQL image (it contains WAL-G)', () => {
@@ -99,7 +100,7 @@ describe('the backups capability', () => {
   });
 
   test('every job gets its Vault secrets from an agent that only pre-populates (the Job can complete), declared as a Vault reader', () => {
-    const readers = backupReaders(section);
+    const readers = backupReaders(section, environmentPorts(config).database!);
     expect(readers.map((r) => r.name).sort()).toEqual(Object.values(BACKUP_JOBS).sort());
     for (const job of jobs) {
       const a = podOf(job).metadata.annotations;
@@ -155,7 +156,7 @@ describe('the backups capability', () => {
   });
 
   test('flows: jobs to PostgreSQL 5432 and to the object store, the heartbeat to PgBouncer, the restore test to the Pushgateway when set', () => {
-    const store = objectStoreHost(config.capabilities.database!);
+    const store = objectStoreHost(config.capabilities.database!.walg);
     const flows = on.charts.graph.flows.filter((f) => f.declaredBy === 'backups');
     const has = (from: string, to: string, port: number) => flows.some((f) => f.from.name === from && f.to.name === to && f.ports.some((p) => p.port === port));
     expect(has(BACKUP_JOBS.baseBackup, 'postgres', 5432)).toBe(true);
@@ -181,13 +182,13 @@ describe('the backups capability', () => {
 
   test('the heartbeat\'s role: PostgreSQL reads its login (its Vault reader and policy) and roles.sql creates it with CONNECT on the restore test\'s database and its schema', () => {
     // In-process for the other configs: roles.sql and PostgreSQL's Vault reader (its pod annotations and policy come from it).
-    const roles = (c: EnvironmentConfig) => postgresFiles(c.capabilities.database!, c)[POSTGRES_FILES.roles];
-    const postgresSecrets = (c: EnvironmentConfig) => databaseReaders(c.capabilities.database!, c).find((r) => r.name === 'postgres')!.secrets;
+    const roles = (c: EnvironmentConfig) => dataTierOf(c).postgresFiles[POSTGRES_FILES.roles];
+    const postgresSecrets = (c: EnvironmentConfig) => dataTierOf(c).readers.find((r) => r.name === 'postgres')!.secrets;
     const heartbeat = section.heartbeat as Exclude<typeof section.heartbeat, false>;
     const [schema, table] = heartbeat.table.split('.');
     const db = section.restoreTest.database;
     // One Vault entry for the job and for PostgreSQL, so the password cannot drift.
-    expect(HEARTBEAT_SECRET).toBe(DATABASE_SECRETS.heartbeat);
+    expect(environmentPorts(config).heartbeat?.secretPath).toBe(HEARTBEAT_SECRET);
     expect(on.charts.files.find((f) => f.path === 'vault/policies/pronto-postgres.hcl')!.text).toContain(`path "secret/data/pronto/${HEARTBEAT_SECRET}"`);
     const ann = named(on.manifests, 'StatefulSet', 'postgres').spec.template.metadata.annotations;
     expect(ann['vault.hashicorp.com/agent-inject-secret-heartbeat-role']).toBe(`secret/data/pronto/${HEARTBEAT_SECRET}`);

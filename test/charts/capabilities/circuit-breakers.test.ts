@@ -13,7 +13,7 @@ import { CAPABILITIES, CapabilityUnits } from '../../../charts/capabilities';
 import { AMBIENT_POLICIES_MISSING, calledServices } from '../../../charts/capabilities/circuit-breakers';
 import {
   BreakerSettings, CLASSIC_SIDECAR_REFUSED, DEFAULT_BREAKER, DEFAULT_PROXY_RESOURCES, SHIPPED_CALLEE_OVERRIDES, breakerSettings,
-} from '../../../charts/capabilities/circuit-breakers/config';
+} from '../../../config/sections/circuit-breakers';
 import { renderEnvironment } from '../../../charts/synthesize';
 import { CATALOG } from '../../../config/catalog';
 import { parseEnvironment } from '../../../config/load';

@@ -5,8 +5,9 @@
  */
 import { stringify } from 'yaml';
 import {
-  DATABASE_SECRETS, PGBOUNCER_WORKLOAD, POSTGRES_SERVICE, REDIS_WORKLOAD, objectStoreHost, pgbouncerPools, pooledDatabases, postgresUsers, walgPrefix,
+  PGBOUNCER_WORKLOAD, POSTGRES_SERVICE, REDIS_WORKLOAD, postgresUsers,
 } from '../../../charts/capabilities/database';
+import { objectStoreHost } from '../../../lib/database';
 import { renderEnvironment } from '../../../charts/synthesize';
 import { DATA_STORES } from '../../../config/catalog';
 import { parseEnvironment } from '../../../config/load';
@@ -14,7 +15,7 @@ import { workloadPeaks } from '../../../lib/namespace/capacity';
 import { ANNOTATION_CONFIG_CHECKSUM, Manifest } from '../../../lib/core';
 import { PGBOUNCER_FILES, POSTGRES_FILES, RESTORE_COMMAND_WRAPPER } from '../../../lib/database';
 import { VALID_ENV } from '../../fixtures/environments';
-import { ENVIRONMENTS, buildEnvironment, configProblems, environment, named } from '../../helpers';
+import { ENVIRONMENTS, buildEnvironment, configProblems, dataTierOf, environment, named } from '../../helpers';
 
 const FILE = 'config/test.yaml';
 const STORAGE = '52.95.128.0/21';
@@ -77,8 +78,8 @@ describe('the database capability', () => {
     expect(conf).toMatch(/^restore_command = '\/etc\/postgresql\/restore-wal.sh %f %p'$/m);
     expect(cm('postgres')[POSTGRES_FILES.restore]).toBe(RESTORE_COMMAND_WRAPPER);
     const env = pod('StatefulSet', 'postgres').spec.containers[0].env;
-    expect(env).toContainEqual({ name: 'WALG_S3_PREFIX', value: walgPrefix(config.capabilities.database!) });
-    expect(walgPrefix(config.capabilities.database!)).toBe('s3://pronto-backups/pg/pronto/16');
+    expect(env).toContainEqual({ name: 'WALG_S3_PREFIX', value: dataTierOf(config).walgPrefix });
+    expect(dataTierOf(config).walgPrefix).toBe('s3://pronto-backups/pg/pronto/16');
     expect(env).toContainEqual({ name: 'AWS_CONFIG_FILE', value: '/run/secrets/walg-aws' });
     expect(env).toContainEqual({ name: 'WALG_LIBSODIUM_KEY_PATH', value: '/run/secrets/walg-key' });
     expect(env.map((e: any) => e.name)).not.toContain('AWS_SECRET_ACCESS_KEY');
@@ -99,7 +100,7 @@ describe('the database capability', () => {
     expect(container.lifecycle.preStop.exec.command).toEqual(['sleep', '10']);
     expect(d.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(b.appConnectionLifetimeSeconds);
     const ini = cm(PGBOUNCER_WORKLOAD)[PGBOUNCER_FILES.ini];
-    const pools = pgbouncerPools(config.capabilities.database!, config);
+    const pools = dataTierOf(config).pools;
     const value = (key: string) => new RegExp(`^${key} = (.*)$`, 'm').exec(ini)?.[1];
     expect(value('pool_mode')).toBe('transaction');
     expect(Number(value('default_pool_size'))).toBe(pools.defaultPoolSize);
@@ -109,8 +110,8 @@ describe('the database capability', () => {
     expect(value('server_reset_query')).toBe('DISCARD ALL');
     const p = config.capabilities.database!.postgres;
     const reserved = p.reservedConnections.superuser + p.reservedConnections.backup + p.reservedConnections.monitoring;
-    expect(b.replicas * pooledDatabases(config) * Number(value('max_db_connections'))).toBeLessThanOrEqual(p.maxConnections - reserved);
-    expect(pooledDatabases(config)).toBe(postgresUsers(config).length + 1);
+    expect(b.replicas * dataTierOf(config).pooledDatabases * Number(value('max_db_connections'))).toBeLessThanOrEqual(p.maxConnections - reserved);
+    expect(dataTierOf(config).pooledDatabases).toBe(postgresUsers(config).length + 1);
   });
 
   test('Redis: a Deployment without persistence, a StatefulSet with it; ping with auth from the Vault file', () => {
@@ -125,7 +126,7 @@ describe('the database capability', () => {
   test('credentials come from Vault files only: the readers\' annotations name their KV paths; nothing in the output holds a value', () => {
     const ann = pod('StatefulSet', 'postgres').metadata.annotations;
     expect(ann['vault.hashicorp.com/role']).toBe('pronto-postgres');
-    expect(ann['vault.hashicorp.com/agent-inject-secret-pg-superuser']).toBe(`secret/data/pronto/${DATABASE_SECRETS.superuser}`);
+    expect(ann['vault.hashicorp.com/agent-inject-secret-pg-superuser']).toBe(`secret/data/pronto/${dataTierOf(config).secrets.superuser}`);
     expect(ann['vault.hashicorp.com/agent-inject-secret-walg-aws']).toBe('secret/data/pronto/postgres/walg-s3-read-write');
     expect(pod('Deployment', PGBOUNCER_WORKLOAD).metadata.annotations['vault.hashicorp.com/role']).toBe('pronto-pgbouncer');
     const text = on.manifests.map((m) => stringify(m)).join('\n');
@@ -142,7 +143,7 @@ describe('the database capability', () => {
     for (const app of postgresUsers(config)) expect(graph.flows.some((f) => f.from.name === app && f.to.name === PGBOUNCER_WORKLOAD)).toBe(true);
     expect(graph.flows.some((f) => f.from.name === PGBOUNCER_WORKLOAD && f.to.name === 'postgres' && f.ports[0].port === POSTGRES_SERVICE.port)).toBe(true);
     expect(graph.flows).toContainEqual(expect.objectContaining({ from: expect.objectContaining({ name: 'postgres' }),
-      to: { kind: 'external', name: objectStoreHost(config.capabilities.database!), blocks: [STORAGE] }, ports: [{ port: 443, protocol: 'TCP' }] }));
+      to: { kind: 'external', name: objectStoreHost(config.capabilities.database!.walg), blocks: [STORAGE] }, ports: [{ port: 443, protocol: 'TCP' }] }));
     expect(graph.flows.some((f) => f.from.name === 'postgres' && f.to.name === 'vault')).toBe(true);
   });
 
@@ -202,7 +203,7 @@ describe('database config errors name file:line, field, expected and found', () 
       const policy = named(buildEnvironment(load(text)).manifests, 'NetworkPolicy', 'postgres');
       return policy.spec.egress.filter((r: any) => r.ports.some((p: any) => p.port === 443)).flatMap((r: any) => r.to.map((t: any) => t.ipBlock?.cidr));
     };
-    const host = objectStoreHost(load(`${BASE}${section()}`).capabilities.database!);
+    const host = objectStoreHost(load(`${BASE}${section()}`).capabilities.database!.walg);
     const stripe = '    api.stripe.com: [0.0.0.0/0]\n';
     expect(egressTo(`${BASE}networkPolicies:\n  externalHosts:\n${stripe}${section()}`)).toEqual([STORAGE]);
     expect(egressTo(`${BASE}networkPolicies:\n  externalHosts:\n${stripe}    ${host}: [10.8.0.0/16]\n${section()}`)).toEqual(['10.8.0.0/16']);

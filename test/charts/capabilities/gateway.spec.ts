@@ -5,7 +5,7 @@
 import { readFileSync } from 'fs';
 import { stringify } from 'yaml';
 import { CLIENTS, GATEWAY_PORTS } from '../../../charts/capabilities/gateway';
-import { LOG_HEADROOM_MI, WRITABLE_BASE_MI, writableSizeMi } from '../../../charts/capabilities/gateway/config';
+import { LOG_HEADROOM_MI, WRITABLE_BASE_MI, writableSizeMi } from '../../../config/sections/gateway';
 import { renderEnvironment } from '../../../charts/synthesize';
 import { CATALOG, GATEWAY } from '../../../config/catalog';
 import { parseEnvironment } from '../../../config/load';

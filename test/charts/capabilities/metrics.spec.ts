@@ -11,7 +11,7 @@
 import { Testing } from 'cdk8s';
 import { buildApp } from '../../../charts/build-app';
 import { MULTIPROC_ENV, MULTIPROC_PATH, MULTIPROC_VOLUME, METRICS_PORT_NAME, ruleGroups, sloOf } from '../../../charts/capabilities/metrics';
-import { DEFAULT_SLO, FLASK_LATENCY_BUCKETS } from '../../../charts/capabilities/metrics/config';
+import { DEFAULT_SLO, FLASK_LATENCY_BUCKETS } from '../../../config/sections/metrics';
 import { renderEnvironment } from '../../../charts/synthesize';
 import { CATALOG } from '../../../config/catalog';
 import { Catalog } from '../../../config/schema';

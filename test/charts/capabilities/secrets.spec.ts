@@ -8,7 +8,7 @@ import { readFileSync } from 'fs';
 import { Testing } from 'cdk8s';
 import * as path from 'path';
 import { addVaultSecrets, catalogReaders, vaultAdminFiles, vaultRoleName } from '../../../charts/capabilities/secrets';
-import { DEFAULT_AGENT_RESOURCES } from '../../../charts/capabilities/secrets/config';
+import { DEFAULT_AGENT_RESOURCES } from '../../../config/sections/secrets';
 import { renderEnvironment } from '../../../charts/synthesize';
 import { CATALOG, secretsOf } from '../../../config/catalog';
 import { parseEnvironment } from '../../../config/load';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'fs';
 import { parse } from 'yaml';
 import { COLLECTOR, KUBERNETES_API, PYTHON_INSTRUMENTATION, collectorEndpoint } from '../../../charts/capabilities/tracing';
-import { DEFAULT_COLLECTOR_IMAGE, DEFAULT_PYTHON_INIT_RESOURCES } from '../../../charts/capabilities/tracing/config';
+import { DEFAULT_COLLECTOR_IMAGE, DEFAULT_PYTHON_INIT_RESOURCES } from '../../../config/sections/tracing';
 import { renderEnvironment } from '../../../charts/synthesize';
 import { parseEnvironment } from '../../../config/load';
 import { ANNOTATION_INJECTED, LABEL_VERSION, Manifest, bytes, parseInjected } from '../../../lib/core';

@@ -6,9 +6,9 @@
  * who calls whom comes from the catalog; the capability checks the overrides against it.
  */
 import { z } from 'zod';
-import { computeResourcesSchema, labelMapSchema } from '../schemas';
-import { BreakerLimits } from '../../../lib/core/breaker';
-import { isDnsLabel } from '../../../lib/core/naming';
+import { computeResourcesSchema, labelMapSchema } from './schemas';
+import { BreakerLimits } from '../../lib/core/breaker';
+import { isDnsLabel } from '../../lib/core/naming';
 
 /** The breaker settings of one callee, as every caller applies them (one type with lib/resilience). */
 export type BreakerSettings = BreakerLimits;

@@ -6,8 +6,8 @@
  * capability (charts/capabilities/logs/index.ts), which knows the catalog.
  */
 import { z } from 'zod';
-import { isDnsLabel } from '../../../lib/core/naming';
-import { computeResourcesSchema, labelMapSchema, upstreamImageSchema } from '../schemas';
+import { isDnsLabel } from '../../lib/core/naming';
+import { computeResourcesSchema, labelMapSchema, upstreamImageSchema } from './schemas';
 
 /** Promtail's sidecar: it tails one file (tens of MiB of RSS at most). */
 export const DEFAULT_PROMTAIL_RESOURCES = {

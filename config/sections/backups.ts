@@ -7,7 +7,7 @@
  * capability (index.ts).
  */
 import { z } from 'zod';
-import { computeResourcesSchema } from '../schemas';
+import { computeResourcesSchema } from './schemas';
 
 // ---------------------------------------------------------------- cron
 

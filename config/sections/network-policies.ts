@@ -6,7 +6,7 @@
  * is given here as the address blocks (`ipBlock`) it may be reached at, or reached from.
  */
 import { z } from 'zod';
-import { cidrBlockSchema, cidrStrictlyInside, parseCidrBlock } from '../schemas';
+import { cidrBlockSchema, cidrStrictlyInside, parseCidrBlock } from './schemas';
 
 const cidr = cidrBlockSchema;
 

@@ -5,7 +5,7 @@
  * Pure: zod and the pure lib/core files only (config/ imports it).
  */
 import { z } from 'zod';
-import { labelMapSchema } from '../schemas';
+import { labelMapSchema } from './schemas';
 
 /**
  * prometheus-flask-exporter's histogram buckets (prometheus_client's defaults, in seconds):

@@ -5,12 +5,12 @@
  * Pure: zod and the pure lib/core files only (config/ imports it).
  */
 import { z } from 'zod';
-import { isDnsLabel } from '../../../lib/core/naming';
-import { JAEGER_CHART } from '../../../lib/addons/jaeger';
-import { KUBE_PROMETHEUS_STACK_CHART } from '../../../lib/addons/kube-prometheus-stack';
-import { LOKI_CHART } from '../../../lib/addons/loki';
-import { PUSHGATEWAY_CHART } from '../../../lib/addons/pushgateway';
-import { VAULT_CHART } from '../../../lib/addons/vault-agent-injector';
+import { isDnsLabel } from '../../lib/core/naming';
+import { JAEGER_CHART } from '../../lib/addons/jaeger';
+import { KUBE_PROMETHEUS_STACK_CHART } from '../../lib/addons/kube-prometheus-stack';
+import { LOKI_CHART } from '../../lib/addons/loki';
+import { PUSHGATEWAY_CHART } from '../../lib/addons/pushgateway';
+import { VAULT_CHART } from '../../lib/addons/vault-agent-injector';
 
 const dnsLabel = (what: string) => z.string({ error: `expected ${what}: a DNS label` })
   .refine(isDnsLabel, { error: `expected ${what}: a DNS label (lower-case letters, digits and "-")` });

@@ -5,9 +5,9 @@
  * section holds what varies per environment.
  */
 import { z } from 'zod';
-import { bytes, cpuMillis, isByteQuantity, isCpuQuantity } from '../../../lib/core/quantity';
-import { requestExceedsLimit } from '../../../lib/core/resources';
-import { cidrBlockSchema, upstreamImageSchema } from '../schemas';
+import { bytes, cpuMillis, isByteQuantity, isCpuQuantity } from '../../lib/core/quantity';
+import { requestExceedsLimit } from '../../lib/core/resources';
+import { cidrBlockSchema, upstreamImageSchema } from './schemas';
 
 /** A header value written into nginx.conf between double quotes. */
 const headerValue = (what: string) => z.string({ error: `expected ${what}` })

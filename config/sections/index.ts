@@ -10,16 +10,16 @@
 import { z } from 'zod';
 
 export * from './schemas';
-import { gatewaySectionSchema } from './gateway/config';
-import { SecretsSection, secretsSectionSchema } from './secrets/config';
-import { networkPoliciesSection } from './network-policies/config';
-import { circuitBreakersForeignNamespaces, circuitBreakersSectionSchema } from './circuit-breakers/config';
-import { MetricsSection, metricsSectionSchema } from './metrics/config';
-import { logsForeignNamespaces, logsSectionSchema } from './logs/config';
-import { TracingSection, tracingSectionSchema } from './tracing/config';
-import { databaseSectionSchema } from './database/config';
-import { backupsForeignNamespaces, backupsSectionSchema } from './backups/config';
-import { gitopsForeignNamespaces, gitopsSectionSchema } from './gitops/config';
+import { gatewaySectionSchema } from './gateway';
+import { SecretsSection, secretsSectionSchema } from './secrets';
+import { networkPoliciesSection } from './network-policies';
+import { circuitBreakersForeignNamespaces, circuitBreakersSectionSchema } from './circuit-breakers';
+import { MetricsSection, metricsSectionSchema } from './metrics';
+import { logsForeignNamespaces, logsSectionSchema } from './logs';
+import { TracingSection, tracingSectionSchema } from './tracing';
+import { databaseSectionSchema } from './database';
+import { backupsForeignNamespaces, backupsSectionSchema } from './backups';
+import { gitopsForeignNamespaces, gitopsSectionSchema } from './gitops';
 
 /** The section of one capability. */
 export interface SectionSpec<S extends z.ZodType | undefined = z.ZodType | undefined> {

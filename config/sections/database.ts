@@ -5,10 +5,10 @@
  * catalog (pool sizes against max_connections) run in the capability (index.ts).
  */
 import { z } from 'zod';
-import { cidrBlockSchema, computeResourcesSchema, upstreamImageSchema } from '../schemas';
-import { compareVersions } from '../../../lib/core/image';
-import { bytes } from '../../../lib/core/quantity';
-import { isDnsLabel } from '../../../lib/core/naming';
+import { cidrBlockSchema, computeResourcesSchema, upstreamImageSchema } from './schemas';
+import { compareVersions } from '../../lib/core/image';
+import { bytes } from '../../lib/core/quantity';
+import { isDnsLabel } from '../../lib/core/naming';
 
 /** The first WAL-G release whose remote (streaming) `backup-push` works on PostgreSQL 15+ (PR #2262). */
 export const MIN_WALG_VERSION = '3.0.9';

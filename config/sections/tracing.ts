@@ -5,9 +5,9 @@
  * Pure: zod and the pure lib/core files only (config/ imports it).
  */
 import { z } from 'zod';
-import { DIGEST, REPOSITORY } from '../../../lib/core/image';
-import { isDnsLabel } from '../../../lib/core/naming';
-import { computeResourcesSchema, labelMapSchema, upstreamImageSchema } from '../schemas';
+import { DIGEST, REPOSITORY } from '../../lib/core/image';
+import { isDnsLabel } from '../../lib/core/naming';
+import { computeResourcesSchema, labelMapSchema, upstreamImageSchema } from './schemas';
 
 /** Collector pods: at least 2 everywhere, so a drain or a rollout never drops every service's spans. */
 export const COLLECTOR_MIN_PODS = 2;

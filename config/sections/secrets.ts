@@ -4,8 +4,8 @@
  * Pure: zod and the pure lib/core files only (config/ imports it).
  */
 import { z } from 'zod';
-import { computeResourcesSchema, labelMapSchema } from '../schemas';
-import { isDnsLabel, isDnsSubdomain } from '../../../lib/core/naming';
+import { computeResourcesSchema, labelMapSchema } from './schemas';
+import { isDnsLabel, isDnsSubdomain } from '../../lib/core/naming';
 
 /** What the agent (its init container and its sidecar, each) requests and may use, unless the section says otherwise. */
 export const DEFAULT_AGENT_RESOURCES = {

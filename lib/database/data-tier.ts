@@ -1,0 +1,405 @@
+/**
+ * The data tier's domain, from typed props: PostgreSQL's parameters, pg_hba, start and
+ * roles scripts, PgBouncer's pool arithmetic and ini, the two exporters, and the Vault
+ * entries each workload reads. The database capability maps its section onto
+ * {@link DataTierProps} and hands what this computes to the constructs ({@link PostgresCluster},
+ * {@link PgBouncer}, {@link Redis}), one chart each.
+ *
+ * A model rather than a construct: the tier spans three charts applied in order (PostgreSQL,
+ * then PgBouncer, then Redis), and the same values are needed before any chart exists (the
+ * pool check, the Vault readers, the flows).
+ */
+import { ComputeResources, ExternalEndpoint, UpstreamImage, UpstreamImageProps, bytes } from '../core';
+import { ContainerProbes, ContainerSpec, EnvEntry } from '../workload';
+import { PgBouncerIniModel, PgBouncerServerTls, PoolSizes, poolSizes, renderPgBouncerHba, renderPgBouncerIni } from './pgbouncer-config';
+import { PGBOUNCER_FILES, PGBOUNCER_PATHS } from './pgbouncer';
+import { POSTGRES_FILES, POSTGRES_PATHS } from './postgres-cluster';
+import {
+  HbaRule, PostgresParameters, RESTORE_COMMAND_WRAPPER, RolesModel, renderPgHba, renderPostgresqlConf, renderRolesScript, renderStartScript,
+} from './postgres-config';
+import {
+  DataTierSecret, POSTGRES_WORKLOAD, SECRETS_DIR, WalgAccess, WalgSettings, objectStoreHost, objectStorePort, walgEnv, walgPrefix, walgSecrets,
+} from './walg';
+
+/** The primary's client Service (the headless one is the StatefulSet's `postgres-headless`). */
+export const POSTGRES_SERVICE = { name: POSTGRES_WORKLOAD, port: 5432 } as const;
+
+/** Roles the database creates (roles.sql) and PgBouncer knows. */
+export const DATABASE_ROLES = {
+  /** Runs PgBouncer's auth_query (a SECURITY DEFINER lookup function; no other right). */
+  pgbouncerAuth: 'pgbouncer_auth',
+  /** PgBouncer's admin console (admin_users). */
+  pgbouncerAdmin: 'pgbouncer_admin',
+  /** PgBouncer's SHOW commands (stats_users), for pgbouncer_exporter. */
+  pgbouncerStats: 'pgbouncer_stats',
+  /** WAL-G's remote backup-push, wal-verify (REPLICATION, pg_checkpoint, backup functions). */
+  backup: 'walg_backup',
+  /** postgres_exporter (pg_monitor), over the pod's own socket. */
+  monitoring: 'postgres_exporter',
+} as const;
+
+/** Ports the exporters serve `/metrics` on. */
+export const EXPORTER_PORTS = { postgres: 9187, pgbouncer: 9127 } as const;
+
+/** Seconds PgBouncer's preStop sleeps so the Service drops the pod before SIGTERM. */
+export const PGBOUNCER_PRE_STOP_SECONDS = 10;
+
+/** An exporter sidecar: its image and resources. */
+export interface ExporterSettings {
+  readonly image: UpstreamImageProps;
+  readonly resources: ComputeResources;
+}
+
+/** PostgreSQL's settings (the database section's `postgres`). */
+export interface PostgresSettings {
+  readonly image: UpstreamImageProps;
+  /** Major version: names the WAL-G prefix. */
+  readonly majorVersion: number;
+  readonly resources: ComputeResources;
+  readonly storage: { readonly size: string; readonly storageClassName?: string };
+  /** /dev/shm, in MiB (counted against the memory limit). */
+  readonly sharedMemoryMi: number;
+  readonly maxConnections: number;
+  /** Connections the pools may never take. */
+  readonly reservedConnections: { readonly superuser: number; readonly backup: number; readonly monitoring: number };
+  readonly maxWalSenders: number;
+  /** archive_timeout, in seconds. */
+  readonly archiveTimeoutSeconds: number;
+}
+
+/** PgBouncer's settings (the database section's `pgbouncer`); times in seconds. */
+export interface PgBouncerSettings {
+  readonly image: UpstreamImageProps;
+  /** The release the image runs: newer settings are never emitted. */
+  readonly version: string;
+  readonly replicas: number;
+  readonly maxClientConn: number;
+  /** @default - derived from the budget */
+  readonly defaultPoolSize?: number;
+  /** @default - derived from the budget */
+  readonly reservePoolSize?: number;
+  readonly reservePoolTimeoutSeconds: number;
+  readonly queryWaitTimeoutSeconds: number;
+  readonly serverLifetimeSeconds: number;
+  readonly serverIdleTimeoutSeconds: number;
+  readonly idleTransactionTimeoutSeconds: number;
+  readonly maxPreparedStatements: number;
+  /** Longest lifetime of an app's pooled connection: the grace period outlives it. */
+  readonly appConnectionLifetimeSeconds: number;
+  /** TLS to PostgreSQL. @default - none (server_tls_sslmode = disable) */
+  readonly serverTls?: PgBouncerServerTls;
+  readonly resources: ComputeResources;
+}
+
+/** The heartbeat's role, when another workload writes a heartbeat into PostgreSQL. */
+export interface HeartbeatRoleSettings {
+  readonly database: string;
+  readonly schema: string;
+  readonly table: string;
+  /** Vault KV entry (fields `username`, `password`) the role is created from. */
+  readonly secretPath: string;
+  /** Who writes, and the setting naming the database: for the roles script's messages. */
+  readonly writer: string;
+  readonly databaseSetting: string;
+}
+
+export interface DataTierProps {
+  /** Namespace the tier runs in. */
+  readonly namespace: string;
+  /** Names the WAL-G prefix: `<s3Prefix>/<clusterName>/<majorVersion>`. */
+  readonly clusterName: string;
+  readonly postgres: PostgresSettings;
+  readonly walg: WalgSettings;
+  readonly pgbouncer: PgBouncerSettings;
+  readonly exporters: { readonly postgres: ExporterSettings; readonly pgbouncer: ExporterSettings };
+  /** PgBouncer's Service, where the apps connect. */
+  readonly poolerService: { readonly name: string; readonly port: number };
+  /** Redis's Service. */
+  readonly redisService: { readonly name: string; readonly port: number };
+  /** The apps with a role and a database of their own, each from its `<app>/<appSecretName>` Vault entry. */
+  readonly apps: readonly string[];
+  /** Name of each app's database entry below its own Vault path (fields `username`, `password`, `database`). */
+  readonly appSecretName: string;
+  /** A heartbeat writer's role. @default - none */
+  readonly heartbeat?: HeartbeatRoleSettings;
+}
+
+/** A workload of the tier that reads Vault entries (its own, and those it shares). */
+export interface DataTierReader {
+  readonly name: string;
+  readonly serviceAccount: string;
+  readonly appContainer: string;
+  readonly secrets: readonly DataTierSecret[];
+}
+
+const secret = (path: string, file: string, env: string, template: string): DataTierSecret => ({ path, file, env, template });
+const appRoleFile = (app: string) => `app-${app}`;
+/** The Vault file of the heartbeat's login in the postgres pod (user name, password). */
+const HEARTBEAT_ROLE_FILE = 'heartbeat-role';
+
+/** Both exporters' probes, on their `metrics` port. */
+const EXPORTER_PROBES: ContainerProbes = {
+  readiness: { tcpSocket: { port: 'metrics' }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
+  liveness: { httpGet: { path: '/', port: 'metrics' }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
+};
+
+/** The data tier of one environment: what its objects are made of. */
+export class DataTier {
+  /** The Vault KV entries of the tier, below the environment's KV prefix; each is owned by one workload. */
+  public readonly secrets: {
+    /** Field `password`: the superuser `postgres` (initdb only; it logs in over the local socket only). */
+    readonly superuser: string;
+    /** Fields `username` (walg_backup) and `password`: the backup jobs' role. Read by postgres (roles.sql) and the backup jobs. */
+    readonly backup: string;
+    /** Fields `auth_password`, `admin_password`: PgBouncer's auth and admin users. Read by postgres (roles.sql) and pgbouncer. */
+    readonly pgbouncer: string;
+    /** Field `password`: Redis's `requirepass`; each app's `<service>/redis` must hold the same one. */
+    readonly redis: string;
+  };
+  /** PgBouncer's pool sizes per replica; `problem` says why they do not fit. */
+  public readonly pools: PoolSizes;
+  /** The archive prefix of this cluster and major version. */
+  public readonly walgPrefix: string;
+  /** The object store, as an end of the connection graph, and its port. */
+  public readonly objectStore: ExternalEndpoint;
+  public readonly objectStorePort: number;
+
+  public constructor(public readonly props: DataTierProps) {
+    this.secrets = {
+      superuser: `${POSTGRES_WORKLOAD}/superuser`,
+      backup: `${POSTGRES_WORKLOAD}/backup`,
+      pgbouncer: `${POSTGRES_WORKLOAD}/pgbouncer`,
+      redis: `${props.redisService.name}/auth`,
+    };
+    this.pools = poolSizes({
+      maxConnections: props.postgres.maxConnections,
+      reservedConnections: this.reservedConnections,
+      replicas: props.pgbouncer.replicas,
+      databases: this.pooledDatabases,
+      defaultPoolSize: props.pgbouncer.defaultPoolSize,
+      reservePoolSize: props.pgbouncer.reservePoolSize,
+    });
+    this.walgPrefix = walgPrefix(props.walg, props.clusterName, props.postgres.majorVersion);
+    this.objectStore = { kind: 'external', name: objectStoreHost(props.walg), blocks: props.walg.storageCidrs };
+    this.objectStorePort = objectStorePort(props.walg);
+  }
+
+  /** Connections kept from the pools. */
+  public get reservedConnections(): number {
+    const r = this.props.postgres.reservedConnections;
+    return r.superuser + r.backup + r.monitoring;
+  }
+
+  /** Databases PgBouncer pools to: each app's own, plus `postgres` (the wildcard entry, and auth_dbname from PgBouncer 1.19). */
+  public get pooledDatabases(): number {
+    return this.props.apps.length + 1;
+  }
+
+  /** Problems of the props that only their combination shows, each with the field it is about. */
+  public get problems(): ReadonlyArray<{ readonly field: readonly string[]; readonly message: string }> {
+    const found: Array<{ field: string[]; message: string }> = [];
+    const { postgres, pgbouncer } = this.props;
+    if (this.pools.problem) {
+      found.push({ field: pgbouncer.defaultPoolSize !== undefined ? ['pgbouncer', 'defaultPoolSize'] : ['postgres', 'maxConnections'], message: this.pools.problem });
+    }
+    if (postgres.sharedMemoryMi * 1024 * 1024 >= bytes(postgres.resources.limits.memory)) {
+      found.push({ field: ['postgres', 'sharedMemoryMi'], message: `expected /dev/shm below the memory limit (${postgres.resources.limits.memory}), found ${postgres.sharedMemoryMi}Mi` });
+    }
+    return found;
+  }
+
+  /** The PostgreSQL image (WAL-G inside); the backup jobs run the same one, so client and server versions match. */
+  public get postgresImage(): UpstreamImage {
+    return new UpstreamImage(this.props.postgres.image);
+  }
+
+  /** WAL-G's environment for a user with `access`, without credentials. */
+  public walgEnv(access: WalgAccess): EnvEntry[] {
+    return walgEnv(this.props.walg, this.walgPrefix, access);
+  }
+
+  /** WAL-G's Vault entries for a user with `access`. */
+  public walgSecrets(access: WalgAccess): DataTierSecret[] {
+    return walgSecrets(access);
+  }
+
+  /** The postgresql.conf parameters. */
+  public get postgresParameters(): PostgresParameters {
+    const p = this.props.postgres;
+    const memoryMi = bytes(p.resources.limits.memory) / (1024 * 1024);
+    return [
+      ['data_directory', POSTGRES_PATHS.dataDir],
+      ['hba_file', `${POSTGRES_PATHS.configDir}/${POSTGRES_FILES.hba}`],
+      ['listen_addresses', '*'],
+      ['port', POSTGRES_SERVICE.port],
+      ['unix_socket_directories', POSTGRES_PATHS.socketDir],
+      ['max_connections', p.maxConnections],
+      ['superuser_reserved_connections', p.reservedConnections.superuser],
+      ['password_encryption', 'scram-sha-256'],
+      ['shared_buffers', `${Math.floor(memoryMi / 4)}MB`],
+      ['effective_cache_size', `${Math.floor(memoryMi / 2)}MB`],
+      ['dynamic_shared_memory_type', 'posix'],
+      ['wal_level', 'replica'],
+      ['max_wal_senders', p.maxWalSenders],
+      ['max_replication_slots', p.maxWalSenders],
+      ['archive_mode', 'on'],
+      ['archive_command', 'wal-g wal-push %p'],
+      ['archive_timeout', p.archiveTimeoutSeconds],
+      ['restore_command', `${POSTGRES_PATHS.configDir}/${POSTGRES_FILES.restore} %f %p`],
+      ['checkpoint_timeout', '15min'],
+      ['max_wal_size', '2GB'],
+      ['log_destination', 'stderr'],
+      ['logging_collector', false],
+      ['log_line_prefix', '%m [%p] %q%u@%d '],
+      ['log_checkpoints', true],
+      ['log_min_duration_statement', 1000],
+    ];
+  }
+
+  /** pg_hba.conf: the superuser and the exporter on the pod's own socket only; everyone else with SCRAM over TCP. */
+  public get postgresHba(): HbaRule[] {
+    return [
+      { type: 'local', database: 'all', user: 'postgres', method: 'trust', why: 'the superuser only on the pod\'s own socket (start.sh, kubectl exec)' },
+      { type: 'local', database: 'all', user: DATABASE_ROLES.monitoring, method: 'trust', why: 'postgres_exporter, a sidecar sharing the socket folder; pg_monitor only' },
+      { type: 'local', database: 'all', user: 'all', method: 'reject', why: 'nobody else on the socket' },
+      { type: 'host', database: 'all', user: 'postgres', address: '0.0.0.0/0', method: 'reject', why: 'no superuser over the network' },
+      { type: 'host', database: 'all', user: 'postgres', address: '::/0', method: 'reject', why: 'no superuser over the network' },
+      { type: 'host', database: 'replication', user: DATABASE_ROLES.backup, address: '0.0.0.0/0', method: 'scram-sha-256', why: 'the backup jobs\' BASE_BACKUP stream (NetworkPolicies let in only them and PgBouncer)' },
+      { type: 'host', database: 'all', user: 'all', address: '0.0.0.0/0', method: 'scram-sha-256', why: 'PgBouncer (apps, auth_query) and the backup jobs' },
+      { type: 'host', database: 'all', user: 'all', address: '::/0', method: 'scram-sha-256', why: 'the same over IPv6' },
+    ];
+  }
+
+  /** The ConfigMap files of PostgreSQL. */
+  public get postgresFiles(): Record<typeof POSTGRES_FILES[keyof typeof POSTGRES_FILES], string> {
+    const heartbeat = this.props.heartbeat;
+    const heartbeatRole: Pick<RolesModel, 'heartbeat'> = heartbeat ? {
+      heartbeat: { database: heartbeat.database, schema: heartbeat.schema, table: heartbeat.table, file: `${SECRETS_DIR}/${HEARTBEAT_ROLE_FILE}`,
+        who: heartbeat.writer, databaseSetting: heartbeat.databaseSetting },
+    } : {};
+    return {
+      [POSTGRES_FILES.conf]: renderPostgresqlConf(this.postgresParameters),
+      [POSTGRES_FILES.hba]: renderPgHba(this.postgresHba),
+      [POSTGRES_FILES.start]: renderStartScript({
+        dataDir: POSTGRES_PATHS.dataDir, configFile: `${POSTGRES_PATHS.configDir}/${POSTGRES_FILES.conf}`, socketDir: POSTGRES_PATHS.socketDir,
+        superuserPasswordFile: `${SECRETS_DIR}/pg-superuser`, rolesScript: `${POSTGRES_PATHS.configDir}/${POSTGRES_FILES.roles}`,
+      }),
+      [POSTGRES_FILES.restore]: RESTORE_COMMAND_WRAPPER,
+      [POSTGRES_FILES.roles]: renderRolesScript({
+        pgbouncerAuth: { role: DATABASE_ROLES.pgbouncerAuth, passwordFile: `${SECRETS_DIR}/pgbouncer-auth` },
+        backup: { role: DATABASE_ROLES.backup, passwordFile: `${SECRETS_DIR}/walg-backup` },
+        monitoring: { role: DATABASE_ROLES.monitoring },
+        apps: this.props.apps.map((service) => ({ service, file: `${SECRETS_DIR}/${appRoleFile(service)}` })),
+        ...heartbeatRole,
+      }),
+    };
+  }
+
+  /** The model of pgbouncer.ini. */
+  public get pgbouncerIni(): PgBouncerIniModel {
+    const b = this.props.pgbouncer;
+    const pools = this.pools;
+    return {
+      version: b.version,
+      serverHost: POSTGRES_SERVICE.name,
+      serverPort: POSTGRES_SERVICE.port,
+      listenPort: this.props.poolerService.port,
+      maxClientConn: b.maxClientConn,
+      defaultPoolSize: pools.defaultPoolSize,
+      reservePoolSize: pools.reservePoolSize,
+      reservePoolTimeoutSeconds: b.reservePoolTimeoutSeconds,
+      maxDbConnections: pools.maxDbConnections,
+      queryWaitTimeoutSeconds: b.queryWaitTimeoutSeconds,
+      serverLifetimeSeconds: b.serverLifetimeSeconds,
+      serverIdleTimeoutSeconds: b.serverIdleTimeoutSeconds,
+      idleTransactionTimeoutSeconds: b.idleTransactionTimeoutSeconds,
+      maxPreparedStatements: b.maxPreparedStatements,
+      authUser: DATABASE_ROLES.pgbouncerAuth,
+      authQuery: 'SELECT uname, phash FROM pgbouncer.user_lookup($1)',
+      authDbname: 'postgres',
+      authFile: `${SECRETS_DIR}/pgbouncer-users`,
+      hbaFile: `${PGBOUNCER_PATHS.configDir}/${PGBOUNCER_FILES.hba}`,
+      adminUsers: [DATABASE_ROLES.pgbouncerAdmin],
+      statsUsers: [DATABASE_ROLES.pgbouncerStats],
+      runDir: PGBOUNCER_PATHS.runDir,
+      ...(b.serverTls ? { serverTls: { sslmode: b.serverTls.sslmode, caFile: b.serverTls.caFile } } : {}),
+    };
+  }
+
+  /** pgbouncer.ini and its hba file, as in the ConfigMap. */
+  public get pgbouncerFiles(): Record<typeof PGBOUNCER_FILES[keyof typeof PGBOUNCER_FILES], string> {
+    return {
+      [PGBOUNCER_FILES.ini]: renderPgBouncerIni(this.pgbouncerIni),
+      [PGBOUNCER_FILES.hba]: renderPgBouncerHba([DATABASE_ROLES.pgbouncerStats]),
+    };
+  }
+
+  /** The Vault readers of the tier: PostgreSQL, PgBouncer, Redis. */
+  public get readers(): DataTierReader[] {
+    const { apps, appSecretName, heartbeat, poolerService, redisService } = this.props;
+    const s = this.secrets;
+    return [
+      {
+        name: POSTGRES_WORKLOAD, serviceAccount: POSTGRES_WORKLOAD, appContainer: 'postgres',
+        secrets: [
+          secret(s.superuser, 'pg-superuser', 'POSTGRES_SUPERUSER_FILE', '{{ .Data.data.password }}'),
+          secret(s.pgbouncer, 'pgbouncer-auth', 'PGBOUNCER_AUTH_ROLE_FILE', '{{ .Data.data.auth_password }}'),
+          secret(s.backup, 'walg-backup', 'WALG_BACKUP_ROLE_FILE', '{{ .Data.data.password }}'),
+          ...walgSecrets('read-write'),
+          // Each app's own entry (username, password, database): the same values the app reads, so they never drift.
+          ...apps.map((app) => secret(`${app}/${appSecretName}`, appRoleFile(app),
+            `APP_ROLE_${app.toUpperCase().replace(/-/g, '_')}_FILE`, '{{ .Data.data.username }}\n{{ .Data.data.password }}\n{{ .Data.data.database }}\n')),
+          // The heartbeat's entry, which its writer reads too (roles.sql creates its role).
+          ...(heartbeat ? [secret(heartbeat.secretPath, HEARTBEAT_ROLE_FILE, 'HEARTBEAT_ROLE_FILE', '{{ .Data.data.username }}\n{{ .Data.data.password }}\n')] : []),
+        ],
+      },
+      {
+        name: poolerService.name, serviceAccount: poolerService.name, appContainer: 'pgbouncer',
+        secrets: [secret(s.pgbouncer, 'pgbouncer-users', 'PGBOUNCER_AUTH_FILE',
+          // The stats user has no password: PgBouncer must know it, and its hba file lets it in from 127.0.0.1 only (trust) and rejects it elsewhere.
+          `"${DATABASE_ROLES.pgbouncerAuth}" "{{ .Data.data.auth_password }}"\n"${DATABASE_ROLES.pgbouncerAdmin}" "{{ .Data.data.admin_password }}"\n"${DATABASE_ROLES.pgbouncerStats}" ""\n`)],
+      },
+      {
+        name: redisService.name, serviceAccount: redisService.name, appContainer: 'redis',
+        secrets: [
+          secret(s.redis, 'redis-auth', 'REDIS_AUTH_CONF_FILE', 'requirepass "{{ .Data.data.password }}"\n'),
+          secret(s.redis, 'redis-cli-auth', 'REDIS_CLI_AUTH_FILE', '{{ .Data.data.password }}'),
+        ],
+      },
+    ];
+  }
+
+  /** postgres_exporter, a sidecar of PostgreSQL: its own role over the pod's socket. */
+  public get postgresExporter(): ContainerSpec {
+    const e = this.props.exporters.postgres;
+    return {
+      name: 'postgres-exporter',
+      image: new UpstreamImage(e.image),
+      resources: e.resources,
+      ports: [{ name: 'metrics', number: EXPORTER_PORTS.postgres }],
+      env: [{ name: 'DATA_SOURCE_NAME', value: `postgresql://${DATABASE_ROLES.monitoring}@:${POSTGRES_SERVICE.port}/postgres?host=${POSTGRES_PATHS.socketDir}&sslmode=disable` }],
+      args: [`--web.listen-address=:${EXPORTER_PORTS.postgres}`],
+      mounts: [{ volume: 'socket', path: POSTGRES_PATHS.socketDir }],
+      probes: EXPORTER_PROBES,
+    };
+  }
+
+  /** pgbouncer_exporter, a sidecar of PgBouncer: the stats user from the pod itself (trusted by PgBouncer's hba file, it can only SHOW). */
+  public get pgbouncerExporter(): ContainerSpec {
+    const e = this.props.exporters.pgbouncer;
+    return {
+      name: 'pgbouncer-exporter',
+      image: new UpstreamImage(e.image),
+      resources: e.resources,
+      ports: [{ name: 'metrics', number: EXPORTER_PORTS.pgbouncer }],
+      args: [`--pgBouncer.connectionString=postgres://${DATABASE_ROLES.pgbouncerStats}@127.0.0.1:${this.props.poolerService.port}/pgbouncer?sslmode=disable`,
+        `--web.listen-address=:${EXPORTER_PORTS.pgbouncer}`],
+      probes: EXPORTER_PROBES,
+    };
+  }
+
+  /** PgBouncer's grace period: preStop, then the apps' longest connection lifetime to move away, then a margin. */
+  public get pgbouncerGraceSeconds(): number {
+    return PGBOUNCER_PRE_STOP_SECONDS + this.props.pgbouncer.appConnectionLifetimeSeconds + 30;
+  }
+}
