@@ -283,7 +283,7 @@ export function environmentSchemaFor(sections: Readonly<Record<string, SectionSp
 
 export const environmentSchema = environmentSchemaFor(SECTIONS);
 
-/** The environment file as validated, capability sections aside (charts/capabilities/sections.ts types those). */
+/** The environment file as validated, capability sections aside (config/sections types those). */
 export type EnvironmentFile = z.output<z.ZodObject<typeof baseEnvironmentShape>>;
 export type ServiceConfig = z.output<typeof serviceConfigSchema>;
 export type ImageConfig = z.output<typeof imageSchema>;

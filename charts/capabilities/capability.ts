@@ -46,8 +46,8 @@ export interface CapabilityExtras {
 }
 
 /**
- * One capability as a unit: its section of the environment file (charts/capabilities/
- * sections.ts), what it adds to every service's pod, its charts, and the flows it needs.
+ * One capability as a unit: its section of the environment file (config/sections/<id>.ts),
+ * the ports it offers and its one check, what it adds to every service's pod, its flows and charts.
  * The composition root calls these only for capabilities whose section is on, in this
  * order: `addons`, `provides` (the ports), `check` (every capability's problems reported
  * together), `extendPod` for every service, `vaultReaders`, `flows`, then `charts` (with the

@@ -1,7 +1,8 @@
 /**
- * Every capability's section of the environment file, declared once. `config/` builds the
- * environment schema from this table, so adding a capability never touches `config/`.
- * Pure: zod only (the layering lint enforces it), because `config/` imports it.
+ * Every capability's section of the environment file, declared once, one file each beside
+ * this table. `config/` builds the environment schema from it; the capability units
+ * (charts/capabilities/<id>/) read their own section, never another's (the layering lint).
+ * Pure: zod, the pure lib/core files and the add-on contracts only.
  *
  * A section is absent or `false` when the capability is off, and an object (its schema)
  * when on. A capability that is not built yet accepts only `false`: switching it on is
@@ -40,8 +41,8 @@ export interface SectionSpec<S extends z.ZodType | undefined = z.ZodType | undef
 export const planned = (description: string): SectionSpec<undefined> => ({ description, schema: undefined });
 
 /**
- * The capabilities, in the order their charts are applied. Each will get a folder of its
- * own under charts/capabilities/ with its section, pod extensions, charts and flows.
+ * The capabilities, in the order their charts are applied. Each has its unit in
+ * charts/capabilities/<id>/ (its ports, check, pod extension, flows and charts).
  */
 export const SECTIONS = {
   metrics: { description: 'metrics: ServiceMonitors, alert rules and dashboards (Prometheus, Grafana)', schema: metricsSectionSchema,

@@ -1,5 +1,5 @@
 /**
- * Building blocks of capability sections (zod only, like sections.ts): one definition of
+ * Building blocks of capability sections (zod only, like index.ts): one definition of
  * an image tag, a third-party image and a pod-label map, shared by config/ and every
  * section, so each is validated the same way everywhere.
  */

@@ -6,8 +6,9 @@
  */
 import { readFileSync } from 'fs';
 import { parse } from 'yaml';
-import { environmentPorts } from '../../charts/build-app';
-import { Ports, SECTIONS } from '../../charts/capabilities';
+import { Testing } from 'cdk8s';
+import { buildApp, checkEnvironment, environmentPorts } from '../../charts/build-app';
+import { CAPABILITIES, CapabilityId, CapabilityUnits, Ports, SECTIONS } from '../../charts/capabilities';
 import { contractWrites } from '../../charts/capabilities/gitops';
 import { renderEnvironment } from '../../charts/synthesize';
 import { ConfigError, EnvironmentConfig, parseEnvironment } from '../../config/load';
@@ -15,7 +16,7 @@ import { AddonContract, KUBE_SYSTEM_EXPORTERS, LOKI_TENANT_HEADER, serviceOf, se
 import { IMAGE_PUBLISHERS, imageSourceProblem, ownRegistryPublisher } from '../../lib/core/image-sources';
 import { LABEL_INSTANCE, Manifest } from '../../lib/core';
 import { SLO_WINDOWS } from '../../lib/metrics';
-import { CONFIG_DIR, ENVIRONMENTS, configProblems, environment, ofKind, selects, stripSection } from '../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, configProblems, environment, ofKind, selects, stripSection, withOwnAddons } from '../helpers';
 
 const rendered = new Map(ENVIRONMENTS.map((env) => {
   const config = environment(env);
@@ -36,6 +37,25 @@ function serviceAddresses(text: string): Array<{ name: string; namespace: string
     found.push({ name: m[2], namespace: m[4], port, raw: m[0] });
   }
   return found;
+}
+
+/**
+ * The in-cluster addresses in `manifests` that are neither our Services, an add-on contract's,
+ * nor one a port names (the cluster's own Prometheus, Loki, Jaeger or Vault, when no add-on
+ * serves it), nor the API server's.
+ */
+function unresolvedAddresses(manifests: Manifest[], ports: Ports, config: EnvironmentConfig): string[] {
+  const own = ofKind(manifests, 'Service').map((s) => ({ name: s.metadata.name, namespace: s.metadata.namespace, ports: s.spec.ports.map((p: any) => p.port) }));
+  const contracts = Object.values(ports.addons) as AddonContract[];
+  const fromContracts = contracts.flatMap((c) => Object.values(c.services).map((s) => ({ name: s.name, namespace: c.namespace, ports: [s.port] })));
+  const named = [ports.vault?.address, ports.prometheus?.url, ports.pushgateway?.url, ports.loki?.pushUrl, ports.loki?.queryUrl, ports.traces?.queryUrl,
+    config.capabilities.tracing?.jaeger.endpoint].filter((a): a is string => a !== undefined).flatMap(serviceAddresses)
+    .map((a) => ({ name: a.name, namespace: a.namespace, ports: a.port === undefined ? [] : [a.port] }));
+  // The API server's Service in every cluster (Argo CD's in-cluster destination).
+  const known = [...own, ...fromContracts, ...named, { name: 'kubernetes', namespace: 'default', ports: [443] }];
+  const addresses = manifests.flatMap((m) => serviceAddresses(JSON.stringify(m)));
+  const unresolved = addresses.filter((a) => !known.some((k) => k.name === a.name && k.namespace === a.namespace && (a.port === undefined || k.ports.includes(a.port))));
+  return [...new Set(unresolved.map((a) => a.raw))];
 }
 
 describe.each(ENVIRONMENTS)('%s: the parts agree', (env) => {
@@ -68,16 +88,8 @@ describe.each(ENVIRONMENTS)('%s: the parts agree', (env) => {
   });
 
   test('every in-cluster address we emit is a Service of our output, of an add-on contract, or the Vault server the secrets port names', () => {
-    const own = ofKind(manifests, 'Service').map((s) => ({ name: s.metadata.name, namespace: s.metadata.namespace, ports: s.spec.ports.map((p: any) => p.port) }));
-    const fromContracts = contracts.flatMap((c) => Object.values(c.services).map((s) => ({ name: s.name, namespace: c.namespace, ports: [s.port] })));
-    const vault = new URL(ports.vault!.address);
-    const known = [...own, ...fromContracts, { name: vault.hostname.split('.')[0], namespace: vault.hostname.split('.')[1], ports: [Number(vault.port)] },
-      // The API server's Service in every cluster (Argo CD's in-cluster destination).
-      { name: 'kubernetes', namespace: 'default', ports: [443] }];
-    const addresses = manifests.flatMap((m) => serviceAddresses(JSON.stringify(m)));
-    expect(addresses.length).toBeGreaterThan(0);
-    const unresolved = addresses.filter((a) => !known.some((k) => k.name === a.name && k.namespace === a.namespace && (a.port === undefined || k.ports.includes(a.port))));
-    expect([...new Set(unresolved.map((a) => a.raw))]).toEqual([]);
+    expect(manifests.flatMap((m) => serviceAddresses(JSON.stringify(m))).length).toBeGreaterThan(0);
+    expect(unresolvedAddresses(manifests, ports, config)).toEqual([]);
   });
 
   test('the platform project allows exactly the namespaces and kinds the add-ons\' contracts write, and no add-on writes kube-system', () => {
@@ -196,19 +208,63 @@ describe('a consumer whose provider is off, or disagrees, is a config error nami
 
 describe('every combination of capabilities the schema allows is internally consistent', () => {
   const prod = environment('prod');
-  const ids = Object.keys(SECTIONS) as Array<keyof typeof SECTIONS>;
-  /** prod with `off` switched off, or undefined when a capability it keeps requires one of them. */
-  const without = (off: readonly string[]): EnvironmentConfig | undefined => {
-    const capabilities = Object.fromEntries(Object.entries(prod.capabilities).filter(([id]) => !off.includes(id)));
-    const broken = Object.keys(capabilities).some((id) => ((SECTIONS as any)[id].requires ?? []).some((r: string) => !(r in capabilities)));
-    return broken ? undefined : { ...prod, capabilities } as EnvironmentConfig;
+  const ids = Object.keys(SECTIONS) as CapabilityId[];
+  const requires = (id: CapabilityId): readonly string[] => (SECTIONS[id] as { requires?: readonly string[] }).requires ?? [];
+  /** Every subset of the capabilities switched off that the schema allows (no capability on without what it requires). */
+  const allowed = Array.from({ length: 2 ** ids.length }, (_, mask) => ids.filter((_id, i) => mask & (1 << i)))
+    .filter((off) => ids.every((id) => off.includes(id) || requires(id).every((r) => !off.includes(r as CapabilityId))));
+  // Without gitops no add-on serves Prometheus, the Pushgateway or Jaeger: the cluster's own do, at the URLs the sections then give.
+  const own = parseEnvironment(withOwnAddons(readFileSync(`${CONFIG_DIR}/prod.yaml`, 'utf8')), 'config/prod.yaml');
+  const without = (off: readonly CapabilityId[]): EnvironmentConfig => {
+    const base = off.includes('gitops') ? own : prod;
+    return { ...base, capabilities: Object.fromEntries(Object.entries(base.capabilities).filter(([id]) => !off.includes(id as CapabilityId))) } as EnvironmentConfig;
   };
-  // Every single capability off, and the observability trio in every combination.
-  const trio = ['metrics', 'logs', 'tracing'];
-  const combos = [...ids.map((id) => [id]), ...[1, 2, 3, 4, 5, 6, 7].map((mask) => trio.filter((_, i) => mask & (1 << i)))];
-  test.each(combos.map((c) => [c.join('+'), c]))('off: %s', (_name, off) => {
-    const config = without(off as string[]);
-    if (!config) return;
+  /** The capability ids a problem names: a consumer's problem must name a provider that is off. */
+  const named = (problem: string) => ids.filter((id) => new RegExp(`\\b${id}\\b`).test(problem));
+
+  test('the schema allows every subset but those that break a `requires`', () => {
+    const needing = ids.filter((id) => requires(id).length > 0);
+    expect(needing.length).toBeGreaterThan(0);
+    expect(allowed.length).toBeLessThan(2 ** ids.length);
+    for (const off of allowed) for (const id of needing) if (!off.includes(id)) for (const r of requires(id)) expect(off).not.toContain(r);
+  });
+
+  test('in every allowed combination, the checks pass or each problem names a provider that is off (ports and checks only)', () => {
+    const unexplained: string[] = [];
+    let passed = 0;
+    for (const off of allowed) {
+      try {
+        checkEnvironment(without(off));
+        passed += 1;
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        for (const problem of e.problems) if (!named(problem).some((id) => off.includes(id))) unexplained.push(`off: ${off.join('+') || 'none'}: ${problem}`);
+      }
+    }
+    expect(unexplained).toEqual([]);
+    // Most combinations are whole systems: only a consumer whose provider is off fails.
+    expect(passed).toBeGreaterThan(allowed.length / 2);
+  });
+
+  /**
+   * A provider and its consumer are two capabilities, so every pair of on/off states
+   * (that the schema allows) is rendered in full: a greedy pairwise covering set.
+   */
+  const pairwise = ((): CapabilityId[][] => {
+    const key = (a: number, sa: boolean, b: number, sb: boolean) => `${a}${sa}:${b}${sb}`;
+    const pairsOf = (off: readonly CapabilityId[]) => ids.flatMap((a, i) => ids.slice(i + 1).map((b, j) => key(i, off.includes(a), i + 1 + j, off.includes(b))));
+    const wanted = new Set(allowed.flatMap(pairsOf));
+    const chosen: CapabilityId[][] = [];
+    while (wanted.size > 0) {
+      const best = allowed.reduce((a, b) => (pairsOf(b).filter((k) => wanted.has(k)).length > pairsOf(a).filter((k) => wanted.has(k)).length ? b : a));
+      chosen.push(best);
+      for (const k of pairsOf(best)) wanted.delete(k);
+    }
+    return chosen;
+  })();
+
+  test.each(pairwise.map((off) => [off.join('+') || 'none', off]))('rendered in full, off: %s', (_name, off) => {
+    const config = without(off as CapabilityId[]);
     let ports: Ports;
     let manifests: Manifest[];
     try {
@@ -217,14 +273,52 @@ describe('every combination of capabilities the schema allows is internally cons
     } catch (e) {
       // A consumer without its provider: a config error that names the section to turn on.
       expect(e).toBeInstanceOf(ConfigError);
-      expect((e as ConfigError).problems.join('\n')).toMatch(/turn on [a-z]|gitops\.addons\.[a-zA-Z]+/);
+      for (const problem of (e as ConfigError).problems) expect([problem, named(problem).some((id) => (off as string[]).includes(id))]).toEqual([problem, true]);
       return;
     }
+    expect(unresolvedAddresses(manifests, ports, config)).toEqual([]);
     const grafana = manifests.find((m) => m.metadata.name === 'grafana-datasources');
+    expect(grafana !== undefined).toBe(ports.prometheus !== undefined);
     if (!grafana) return;
     const types = parse(Object.values((grafana as any).data as Record<string, string>)[0]).datasources.map((d: any) => d.type);
     expect(types.includes('loki')).toBe(ports.loki !== undefined);
     expect(types.includes('jaeger')).toBe(ports.traces !== undefined);
+  });
+});
+
+describe('one check per capability', () => {
+  const prod = environment('prod');
+
+  test('buildApp asks every enabled capability\'s check exactly once', () => {
+    const calls = new Map<string, number>();
+    const units = Object.fromEntries(Object.entries(CAPABILITIES).map(([id, unit]) => [id, {
+      ...unit, check: (...args: unknown[]) => {
+        calls.set(id, (calls.get(id) ?? 0) + 1);
+        return (unit as { check?: (...a: unknown[]) => readonly string[] }).check?.(...args) ?? [];
+      },
+    }])) as unknown as CapabilityUnits;
+    buildApp(Testing.app(), prod, units);
+    expect(Object.fromEntries(calls)).toEqual(Object.fromEntries(Object.keys(prod.capabilities).map((id) => [id, 1])));
+  });
+
+  test('the problems of every section come in one error', () => {
+    const c = prod.capabilities;
+    const ghost = 'no-such-service';
+    const config = {
+      ...prod,
+      capabilities: {
+        ...c,
+        metrics: { ...c.metrics!, slo: { ...c.metrics!.slo, [ghost]: {} } },
+        logs: { ...c.logs!, capture: { ...c.logs!.capture, services: { ...c.logs!.capture.services, [ghost]: 'file' } } },
+        gateway: { ...c.gateway!, headers: { ...c.gateway!.headers, routeContentSecurityPolicy: { [ghost]: "default-src 'self'" } } },
+        backups: { ...c.backups!, restoreTest: { ...c.backups!.restoreTest, rpoMinutes: 1 } },
+      },
+    } as EnvironmentConfig;
+    const problems = configProblems(() => buildApp(Testing.app(), config));
+    for (const field of [`metrics.slo.${ghost}`, `logs.capture.services.${ghost}`, `gateway.headers.routeContentSecurityPolicy.${ghost}`, 'backups.restoreTest.rpoMinutes']) {
+      expect(problems).toContain(`${config.file}:`);
+      expect(problems).toContain(field);
+    }
   });
 });
 
