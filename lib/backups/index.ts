@@ -4,3 +4,4 @@ export * from './backup-scripts';
 export * from './restore-test-job';
 export * from './restore-test-script';
 export * from './scripts';
+export * from './backup-plan';

@@ -7,76 +7,47 @@
  * and checks the copy (lib/backups/restore-test-script.ts).
  */
 import { Chart } from 'cdk8s';
-import { CatalogSecret } from '../../../config/schema';
 import { EnvironmentConfig } from '../../../config/load';
 import { ForeignEndpoint, bytes, workloadEndpoint } from '../../../lib/core';
 import {
-  BACKUP_SCRIPT_ENV, BACKUP_SCRIPT_FILES, BackupJob, BackupScripts, RestoreTestJob, backupRuleGroups,
+  BACKUP_JOBS, BACKUP_SCRIPT_ENV, BACKUP_SCRIPT_FILES, BackupJob, BackupJobKey, BackupPlan, BackupScripts, DEADLINES, HEARTBEAT_SECRET, RestoreTestJob,
+  backupRuleGroups,
 } from '../../../lib/backups';
 import { AlertRules } from '../../../lib/metrics';
 import { EnvEntry, PodExtensionPoint } from '../../../lib/workload';
 import { DatabasePort, HeartbeatPort, Ports, portProblem } from '../ports';
-import { Capability, VaultReader } from '../capability';
+import { Capability } from '../capability';
 import { SectionValue } from '../../../config/sections';
 import { BackupsSection, cronCadence, formatSeconds, parseCron } from '../../../config/sections/backups';
 
 type Section = SectionValue<'backups'>;
 
-/** The CronJobs (also their ServiceAccounts, Vault roles and `app.kubernetes.io/name`). */
-export const BACKUP_JOBS = {
-  baseBackup: 'pg-base-backup',
-  retention: 'pg-backup-retention',
-  walIntegrity: 'pg-wal-verify',
-  restoreTest: 'pg-restore-test',
-  heartbeat: 'pg-heartbeat',
-} as const;
-
-type JobKey = keyof typeof BACKUP_JOBS;
-
-/** Fixed parts of the deadlines, in seconds. */
-export const DEADLINES = {
-  /** Base backup: connection, checkpoint, the sentinel upload; plus 2 × size / throughput. */
-  baseBackupFixedSeconds: 1800,
-  /** Restore test: start, checks, amcheck of the catalogs; plus 3 × size / throughput (fetch, replay, reading every table). */
-  restoreTestFixedSeconds: 3600,
-  retentionSeconds: 3600,
-  walIntegritySeconds: 3600,
-  /**
-   * Heartbeat: the run's whole life counts (activeDeadlineSeconds starts with the Job), so
-   * it covers scheduling, an image pull, the Vault agent's login and render (about 90 s on a
-   * busy node), then one psql (20 s). The schedule must leave runs further apart than this.
-   */
-  heartbeatSeconds: 110,
-} as const;
-
-const MI = 1024 * 1024;
-
-/** The heartbeat's own KV entry (fields `username`, `password`): its job logs in with it, and PostgreSQL creates its role from it (the heartbeat port). */
-export const HEARTBEAT_SECRET = `${BACKUP_JOBS.heartbeat}/database`;
+export { BACKUP_JOBS, DEADLINES, HEARTBEAT_SECRET };
 
 /** What the backups read of the database: its port (backups require the database: config/sections). */
-type Database = Pick<DatabasePort, 'storageSize' | 'archiveTimeoutSeconds'>;
+type Database = Pick<DatabasePort, 'storageSize' | 'backupRole' | 'archive'>;
 
 /** The size the deadlines are sized from: `sizing.databaseSize`, else the data volume's. */
-export function databaseSize(section: BackupsSection, db: Database): string {
+function databaseSize(section: BackupsSection, db: Pick<Database, 'storageSize'>): string {
   return section.sizing.databaseSize ?? db.storageSize;
 }
 
 /** The restore volume's size: `restoreTest.volumeSize`, else the data volume's. */
-export function restoreVolumeSize(section: BackupsSection, db: Database): string {
+function restoreVolumeSize(section: BackupsSection, db: Pick<Database, 'storageSize'>): string {
   return section.restoreTest.volumeSize ?? db.storageSize;
 }
 
-/** activeDeadlineSeconds of each job, sized from the database size and the throughput. */
-export function deadlines(section: BackupsSection, db: Database): Record<JobKey, number> {
-  const transfer = Math.ceil(bytes(databaseSize(section, db)) / (section.sizing.throughputMiBPerSecond * MI));
-  return {
-    baseBackup: DEADLINES.baseBackupFixedSeconds + 2 * transfer,
-    retention: DEADLINES.retentionSeconds,
-    walIntegrity: DEADLINES.walIntegritySeconds,
-    restoreTest: DEADLINES.restoreTestFixedSeconds + 3 * transfer,
-    heartbeat: DEADLINES.heartbeatSeconds,
-  };
+/** The backup jobs of `section` against the database `db`: the section mapped onto lib/backups' props. */
+export function backupPlan(section: BackupsSection, db: Database): BackupPlan {
+  return new BackupPlan({
+    databaseSize: databaseSize(section, db),
+    restoreVolumeSize: restoreVolumeSize(section, db),
+    throughputMiBPerSecond: section.sizing.throughputMiBPerSecond,
+    restoreTestResources: section.restoreTest.resources,
+    heartbeat: section.heartbeat !== false,
+    backupRole: db.backupRole,
+    walgSecrets: db.archive.secrets,
+  });
 }
 
 /** Config problems the section's schema cannot see: they need the database's port, and the Pushgateway's. */
@@ -100,8 +71,8 @@ export function sectionProblems(section: BackupsSection, config: EnvironmentConf
   if (bytes(size) > bytes(db.storageSize)) {
     problems.push(`${at(['backups', 'sizing', 'databaseSize'])}: expected at most database.postgres.storage.size (${db.storageSize}): the database cannot outgrow its volume, found "${size}"`);
   }
-  const limits = deadlines(section, db);
-  const schedules: Array<[JobKey, string | undefined]> = [
+  const limits = backupPlan(section, db).deadlines;
+  const schedules: Array<[BackupJobKey, string | undefined]> = [
     ['baseBackup', section.schedules.baseBackup], ['retention', section.schedules.retention], ['walIntegrity', section.schedules.walIntegrity],
     ['restoreTest', section.schedules.restoreTest], ['heartbeat', section.heartbeat === false ? undefined : section.heartbeat.schedule],
   ];
@@ -133,30 +104,6 @@ function cadenceMax(schedule: string): number {
   return typeof parsed === 'string' ? 0 : cronCadence(parsed).maxGapSeconds;
 }
 
-const secret = (path: string, file: string, env: string, template: string): CatalogSecret => ({ path, file, env, template });
-/** The backup role's password, for the jobs that connect to PostgreSQL. */
-const backupRole = (db: DatabasePort) => secret(db.backupRole.secretPath, 'walg-backup', BACKUP_SCRIPT_ENV.backupRoleFile, db.backupRole.passwordTemplate);
-
-/**
- * The jobs that read Vault secrets. Storage credentials: read-write for the base backup and
- * the retention (it deletes), read-only for the WAL check and the restore test (a restored
- * copy must never be able to write into the production archive). Every WAL-G user reads the
- * one encryption key, so the restore test also proves that key decrypts the backups.
- */
-export function backupReaders(section: BackupsSection, db: DatabasePort): VaultReader[] {
-  const reader = (job: JobKey, secrets: CatalogSecret[]): VaultReader =>
-    ({ name: BACKUP_JOBS[job], serviceAccount: BACKUP_JOBS[job], appContainer: BACKUP_JOBS[job], secrets });
-  const walg = db.archive.secrets;
-  return [
-    reader('baseBackup', [backupRole(db), ...walg('read-write')]),
-    reader('retention', walg('read-write')),
-    reader('walIntegrity', [backupRole(db), ...walg('read-only')]),
-    reader('restoreTest', walg('read-only')),
-    ...(section.heartbeat === false ? [] : [reader('heartbeat', [secret(HEARTBEAT_SECRET, 'heartbeat-login', BACKUP_SCRIPT_ENV.heartbeatLoginFile,
-      "PGUSER='{{ .Data.data.username }}'\nPGPASSWORD='{{ .Data.data.password }}'\n")])]),
-  ];
-}
-
 /**
  * The Pushgateway the restore test pushes to: the metrics capability's port. Asking to push
  * while nothing provides one is a config error naming both sections (sectionProblems).
@@ -171,19 +118,6 @@ export function pushTarget(section: BackupsSection, ports: Ports): { endpoint: F
 /** The Pushgateway grouping path of the restore test's result. */
 export function pushGroup(config: EnvironmentConfig): string {
   return `job/${BACKUP_JOBS.restoreTest}/namespace/${config.namespace.name}`;
-}
-
-/** The restore test's container resources: the configured ones plus the restore volume in ephemeral storage. */
-function restoreTestResources(section: BackupsSection, db: DatabasePort) {
-  const r = section.restoreTest.resources;
-  const plus = (q: string) => {
-    const mi = Math.ceil((bytes(q) + bytes(restoreVolumeSize(section, db))) / MI);
-    return mi % 1024 === 0 ? `${mi / 1024}Gi` : `${mi}Mi`;
-  };
-  return {
-    requests: { ...r.requests, ephemeralStorage: plus(r.requests.ephemeralStorage) },
-    limits: { ...r.limits, ephemeralStorage: plus(r.limits.ephemeralStorage) },
-  };
 }
 
 /** The heartbeat the database creates a role for, when it is on. */
@@ -203,14 +137,13 @@ export const backups: Capability<Section> & { readonly id: 'backups' } = {
     return heartbeat ? { heartbeat } : {};
   },
   check: sectionProblems,
-  vaultReaders: (section, _config, ports) => backupReaders(section, ports.database!),
+  vaultReaders: (section, _config, ports) => backupPlan(section, ports.database!).readers,
   flows(graph, section, config, extras) {
     const db = extras.ports.database!;
     const ns = config.namespace.name;
     const tcp = (port: number) => [{ port, protocol: 'TCP' as const }];
-    const job = (key: JobKey) => workloadEndpoint(BACKUP_JOBS[key], ns);
-    const jobs: JobKey[] = ['baseBackup', 'retention', 'walIntegrity', 'restoreTest', ...(section.heartbeat === false ? [] : ['heartbeat' as const])];
-    for (const key of jobs) graph.addWorkload(job(key));
+    const job = (key: BackupJobKey) => workloadEndpoint(BACKUP_JOBS[key], ns);
+    for (const key of backupPlan(section, db).jobs) graph.addWorkload(job(key));
     for (const key of ['baseBackup', 'walIntegrity'] as const) {
       graph.addFlow({ from: job(key), to: db.primary.endpoint, ports: tcp(db.primary.port),
         purpose: key === 'baseBackup' ? 'streams the base backup (BASE_BACKUP over the replication protocol)' : 'asks for the current WAL segment (wal-verify)', declaredBy: 'backups' });
@@ -230,9 +163,10 @@ export const backups: Capability<Section> & { readonly id: 'backups' } = {
     const db = ports.database!;
     const ns = config.namespace.name;
     const chart = new Chart(app, 'backups', { namespace: ns, disableResourceNameHashes: true });
-    const limits = deadlines(section, db);
-    const readers = new Map(backupReaders(section, db).map((r) => [r.name, r]));
-    const vault = (key: JobKey) => {
+    const plan = backupPlan(section, db);
+    const limits = plan.deadlines;
+    const readers = new Map(plan.readers.map((r) => [r.name, r]));
+    const vault = (key: BackupJobKey) => {
       const pod = new PodExtensionPoint(BACKUP_JOBS[key]);
       ports.vault!.inject(pod, readers.get(BACKUP_JOBS[key])!, true);
       return pod;
@@ -245,7 +179,7 @@ export const backups: Capability<Section> & { readonly id: 'backups' } = {
       { name: 'PGUSER', value: db.backupRole.name },
       { name: 'PGDATABASE', value: 'postgres' },
     ];
-    const common = (key: JobKey) => ({ name: BACKUP_JOBS[key], image, scripts, resources: section.resources,
+    const common = (key: BackupJobKey) => ({ name: BACKUP_JOBS[key], image, scripts, resources: section.resources,
       activeDeadlineSeconds: limits[key], extension: vault(key) });
 
     new BackupJob(chart, 'BaseBackup', {
@@ -267,7 +201,7 @@ export const backups: Capability<Section> & { readonly id: 'backups' } = {
       schedule: section.schedules.restoreTest,
       image,
       scripts,
-      resources: restoreTestResources(section, db),
+      resources: plan.restoreTestResources,
       activeDeadlineSeconds: limits.restoreTest,
       volumeSize: restoreVolumeSize(section, db),
       walgEnv: db.archive.env('read-only'),

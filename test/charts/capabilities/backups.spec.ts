@@ -7,7 +7,7 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { stringify } from 'yaml';
-import { BACKUP_JOBS, DEADLINES, HEARTBEAT_SECRET, backupReaders, deadlines } from '../../../charts/capabilities/backups';
+import { BACKUP_JOBS, DEADLINES, HEARTBEAT_SECRET, backupPlan } from '../../../charts/capabilities/backups';
 import { environmentPorts } from '../../../charts/build-app';
 import { objectStoreHost } from '../../../lib/database';
 import { ProntoCharts } from '../../../charts/build-app';
@@ -48,7 +48,7 @@ describe('the backups capability', () => {
   test('one CronJob per job, in a chart of its own, each Forbid with starting and total deadlines, retries and history limits', () => {
     expect(on.charts.capabilities.map((c) => c.node.id)).toContain('backups');
     expect(jobs.map((j) => j.metadata.name).sort()).toEqual(Object.values(BACKUP_JOBS).sort());
-    const limits = deadlines(section, environmentPorts(config).database!);
+    const limits = backupPlan(section, environmentPorts(config).database!).deadlines;
     for (const job of jobs) {
       const key = (Object.keys(BACKUP_JOBS) as Array<keyof typeof BACKUP_JOBS>).find((k) => BACKUP_JOBS[k] === job.metadata.name)!;
       expect(job.spec).toMatchObject({ concurrencyPolicy: 'Forbid', timeZone: 'Etc/UTC' });
@@ -66,11 +66,11 @@ describe('the backups capability', () => {
 
   test('deadlines are sized from the database size and the throughput (20Gi at 25 MiB/s: 820 s of transfer)', () => {
     const transfer = Math.ceil(bytes('20Gi') / (25 * 1024 * 1024));
-    expect(deadlines(section, environmentPorts(config).database!)).toMatchObject({
+    expect(backupPlan(section, environmentPorts(config).database!).deadlines).toMatchObject({
       baseBackup: DEADLINES.baseBackupFixedSeconds + 2 * transfer, restoreTest: DEADLINES.restoreTestFixedSeconds + 3 * transfer,
     });
     const bigger = load(`${BASE}backups:\n  sizing: { databaseSize: 10Gi, throughputMiBPerSecond: 10 }\n`);
-    expect(deadlines(bigger.capabilities.backups!, environmentPorts(bigger).database!).baseBackup).toBe(DEADLINES.baseBackupFixedSeconds + 2 * 1024);
+    expect(backupPlan(bigger.capabilities.backups!, environmentPorts(bigger).database!).deadlines.baseBackup).toBe(DEADLINES.baseBackupFixedSeconds + 2 * 1024);
   });
 
   test('each job runs its script from the checksummed ConfigMap in the PostgreSQL image (it contains WAL-G)', () => {
@@ -100,7 +100,7 @@ describe('the backups capability', () => {
   });
 
   test('every job gets its Vault secrets from an agent that only pre-populates (the Job can complete), declared as a Vault reader', () => {
-    const readers = backupReaders(section, environmentPorts(config).database!);
+    const readers = backupPlan(section, environmentPorts(config).database!).readers;
     expect(readers.map((r) => r.name).sort()).toEqual(Object.values(BACKUP_JOBS).sort());
     for (const job of jobs) {
       const a = podOf(job).metadata.annotations;
