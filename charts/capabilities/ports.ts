@@ -10,7 +10,7 @@
  */
 import { AddonContracts } from '../../lib/addons';
 import { ExternalEndpoint, ForeignEndpoint, UpstreamImage, WorkloadEndpoint } from '../../lib/core';
-import { DataTierSecret, WalgAccess } from '../../lib/database';
+import { DataTierSecret, HeartbeatRoleSettings, WalgAccess } from '../../lib/database';
 import { EnvEntry, PodExtensionPoint } from '../../lib/workload';
 import { ConfigError, EnvironmentConfig } from '../../config/load';
 import type { VaultReader } from './capability';
@@ -124,19 +124,11 @@ export interface DatabasePort {
   };
 }
 
-/** The heartbeat the backups capability writes into PostgreSQL (backups.heartbeat): the database creates its role. */
-export interface HeartbeatPort {
-  /** Database, schema and table the heartbeat writes. */
-  readonly database: string;
-  readonly schema: string;
-  readonly table: string;
-  /** Vault KV entry (fields `username`, `password`) of its login, below the environment's prefix. */
-  readonly secretPath: string;
-  /** Who writes, for the roles script's messages. */
-  readonly writer: string;
-  /** The setting that names the database, for the roles script's messages. */
-  readonly databaseSetting: string;
-}
+/**
+ * The heartbeat the backups capability writes into PostgreSQL (backups.heartbeat): where it
+ * writes and the Vault entry of its login. The database creates its role from it.
+ */
+export type HeartbeatPort = HeartbeatRoleSettings;
 
 /** Every port of an environment; absent when its provider is off. */
 export interface Ports {
