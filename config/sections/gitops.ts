@@ -11,6 +11,8 @@ import { KUBE_PROMETHEUS_STACK_CHART } from '../../lib/addons/kube-prometheus-st
 import { LOKI_CHART } from '../../lib/addons/loki';
 import { PUSHGATEWAY_CHART } from '../../lib/addons/pushgateway';
 import { VAULT_CHART } from '../../lib/addons/vault-agent-injector';
+import { OPENTELEMETRY_OPERATOR_CHART } from '../../lib/addons/opentelemetry-operator';
+import { ISTIO_CHART } from '../../lib/addons/istio';
 
 const dnsLabel = (what: string) => z.string({ error: `expected ${what}: a DNS label` })
   .refine(isDnsLabel, { error: `expected ${what}: a DNS label (lower-case letters, digits and "-")` });
@@ -65,12 +67,12 @@ export const ADDONS = {
   },
   opentelemetryOperator: {
     description: 'the OpenTelemetry Operator (installed only when tracing.instrumentation is on)',
-    chart: { repoURL: 'https://open-telemetry.github.io/opentelemetry-helm-charts', name: 'opentelemetry-operator', version: '0.93.0' },
+    chart: OPENTELEMETRY_OPERATOR_CHART,
     namespace: 'opentelemetry-operator-system',
   },
   istio: {
     description: 'Istio: base, istiod and the CNI plugin, plus ztunnel for ambient (installed only when circuitBreakers.mesh is on)',
-    chart: { repoURL: 'https://istio-release.storage.googleapis.com/charts', name: 'istiod', version: '1.27.0' },
+    chart: ISTIO_CHART,
     namespace: 'istio-system',
   },
 } as const;

@@ -121,6 +121,7 @@ export const KINDS = {
   ValidatingWebhookConfiguration: { group: 'admissionregistration.k8s.io', kind: 'ValidatingWebhookConfiguration' },
   CustomResourceDefinition: { group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition' },
   PodDisruptionBudget: { group: 'policy', kind: 'PodDisruptionBudget' },
+  HorizontalPodAutoscaler: { group: 'autoscaling', kind: 'HorizontalPodAutoscaler' },
   ServiceMonitor: { group: 'monitoring.coreos.com', kind: 'ServiceMonitor' },
   PrometheusRule: { group: 'monitoring.coreos.com', kind: 'PrometheusRule' },
   Prometheus: { group: 'monitoring.coreos.com', kind: 'Prometheus' },

@@ -9,10 +9,13 @@ import { parse } from 'yaml';
 import { Testing } from 'cdk8s';
 import { buildApp, checkEnvironment, environmentPorts } from '../../charts/build-app';
 import { CAPABILITIES, CapabilityId, CapabilityUnits, Ports, SECTIONS } from '../../charts/capabilities';
-import { contractWrites } from '../../charts/capabilities/gitops';
+import { ADDONS, contractWrites } from '../../charts/capabilities/gitops';
 import { renderEnvironment } from '../../charts/synthesize';
 import { ConfigError, EnvironmentConfig, parseEnvironment } from '../../config/load';
-import { AddonContract, KUBE_SYSTEM_EXPORTERS, LOKI_TENANT_HEADER, serviceOf, servesTls } from '../../lib/addons';
+import {
+  AddonContract, ISTIO_CHART, KUBE_SYSTEM_EXPORTERS, LOKI_TENANT_HEADER, OPENTELEMETRY_OPERATOR_CHART, istioContracts, opentelemetryOperatorContract, serviceOf, servesTls,
+} from '../../lib/addons';
+import { uniqueGroupKinds } from '../../lib/gitops';
 import { IMAGE_PUBLISHERS, imageSourceProblem, ownRegistryPublisher } from '../../lib/core/image-sources';
 import { LABEL_INSTANCE, Manifest } from '../../lib/core';
 import { SLO_WINDOWS } from '../../lib/metrics';
@@ -324,4 +327,86 @@ describe('one check per capability', () => {
 
 test('the image table names its sources', () => {
   for (const p of IMAGE_PUBLISHERS) expect(p.source.length).toBeGreaterThan(10);
+});
+
+describe('the OpenTelemetry Operator and Istio: contracts read from their charts, and the platform project they shape', () => {
+  const operator = (namespace: string) => opentelemetryOperatorContract(namespace);
+  const istio = (namespace: string, dataPlane: 'ambient' | 'cni') => Object.values(istioContracts(namespace, dataPlane)).filter((c): c is AddonContract => c !== undefined);
+  const kindsOf = (c: AddonContract) => [...c.writes.clusterScoped, ...c.writes.namespaced];
+
+  test.each([
+    ['opentelemetry-operator', [operator('otel')], `open-telemetry/opentelemetry-helm-charts@opentelemetry-operator-${OPENTELEMETRY_OPERATOR_CHART.version}: `],
+    ['istio (ambient)', istio('mesh', 'ambient'), `istio/istio@${ISTIO_CHART.version} (`],
+    ['istio (cni)', istio('mesh', 'cni'), `istio/istio@${ISTIO_CHART.version} (`],
+  ])('%s: exact kinds (no *), its own namespace only, every fact cited at the pinned tag', (_name, contracts, tag) => {
+    for (const c of contracts) {
+      expect(kindsOf(c).length).toBeGreaterThan(0);
+      for (const k of kindsOf(c)) expect([c.release, k.group, k.kind]).toEqual([c.release, expect.not.stringContaining('*'), expect.stringMatching(/^[A-Z][A-Za-z]+$/)]);
+      expect(uniqueGroupKinds(kindsOf(c)).length).toBe(kindsOf(c).length);
+      expect(c.writes.namespaces).toEqual([c.namespace]);
+      expect(c.sources.length).toBeGreaterThan(0);
+      // `<owner>/<repository>@<tag>[ (<commit>)]: <path>…`; the chart's own files at its tag.
+      for (const s of c.sources) expect(s).toMatch(/^[\w.-]+\/[\w.-]+@[\w.-]+( \([0-9a-f]{40}\))?: \S+/);
+      expect(c.sources.some((s) => s.startsWith(tag))).toBe(true);
+    }
+  });
+
+  test('the Istio charts: base, istiod and cni for both data planes, ztunnel only for ambient; each names its chart at the one Istio version', () => {
+    expect(istio('istio-system', 'cni').map((c) => [c.chart.name, c.release])).toEqual([['base', 'istio-base'], ['istiod', 'istiod'], ['cni', 'istio-cni']]);
+    expect(istio('istio-system', 'ambient').map((c) => c.chart.name)).toEqual(['base', 'istiod', 'cni', 'ztunnel']);
+    for (const c of istio('istio-system', 'ambient')) expect([c.chart.repoURL, c.chart.version]).toEqual([ISTIO_CHART.repoURL, ISTIO_CHART.version]);
+  });
+
+  describe.each(['ambient', 'cni'] as const)('prod with tracing.instrumentation and circuitBreakers.mesh (%s)', (dataPlane) => {
+    // Ambient with network policies is refused (no HBONE flows yet): that case runs without them.
+    const prod = dataPlane === 'ambient' ? stripSection(readFileSync(`${CONFIG_DIR}/prod.yaml`, 'utf8'), 'networkPolicies') : readFileSync(`${CONFIG_DIR}/prod.yaml`, 'utf8');
+    const text = prod.replace(/^circuitBreakers: \{\}$/m, `circuitBreakers:\n  mesh: { type: istio, dataPlane: ${dataPlane} }`)
+      .replace(/^tracing:\n/m, 'tracing:\n  instrumentation: {}\n')
+      // The shipped quota holds no injected init container or proxy: raised well above the peak (the capacity guard is not what this checks).
+      .replace(/^  quota:\n    requests: .*\n    limits: .*\n    pods: .*$/m, '  quota:\n    requests: { cpu: "64", memory: 128Gi, storage: 250Gi }\n    limits: { cpu: "256", memory: 256Gi }\n    pods: 400');
+    const config = parseEnvironment(text, 'config/prod.yaml');
+    const ports = environmentPorts(config);
+    const manifests = renderEnvironment(config).manifests;
+    const project = ofKind(manifests, 'AppProject').find((p) => p.metadata.name === `pronto-${config.name}-platform`)!;
+    const meshNamespace = config.capabilities.circuitBreakers!.mesh!.controlPlane.namespace;
+    // Built here from the contract functions, not taken from the Applications: the project must allow exactly these.
+    const contracts = [...Object.values(ports.addons) as AddonContract[], operator(ADDONS.opentelemetryOperator.namespace), ...istio(meshNamespace, dataPlane)];
+
+    test('both add-ons are on', () => {
+      expect(text).not.toBe(prod);
+      expect(ports.traces?.instrumentation).toBe(true);
+      expect(ports.mesh?.dataPlane).toBe(dataPlane);
+      const charts = ofKind(manifests, 'Application').map((a) => a.spec.source.chart).filter(Boolean);
+      expect(charts).toEqual(expect.arrayContaining(['opentelemetry-operator', 'base', 'istiod', 'cni']));
+      expect(charts.includes('ztunnel')).toBe(dataPlane === 'ambient');
+    });
+
+    test('the platform project allows exactly the namespaces and kinds the contracts write, and no "*"', () => {
+      const writes = contractWrites(contracts);
+      const argocd = config.capabilities.gitops!.argocd.namespace;
+      expect(writes.namespaces).toEqual(expect.arrayContaining([ADDONS.opentelemetryOperator.namespace, meshNamespace]));
+      expect(writes.namespaces).not.toContain('kube-system');
+      expect([...new Set(project.spec.destinations.map((d: any) => d.namespace))].sort()).toEqual([...new Set([argocd, ...writes.namespaces])].sort());
+      expect(project.spec.clusterResourceWhitelist).toEqual(writes.clusterScoped);
+      const argo = [{ group: 'argoproj.io', kind: 'Application' }, { group: 'argoproj.io', kind: 'AppProject' }];
+      expect(project.spec.namespaceResourceWhitelist).toEqual(uniqueGroupKinds([...argo, ...writes.namespaced]));
+      expect(JSON.stringify(project.spec)).not.toContain('*');
+      // What these two add on top of the others: the HPA of istiod and the DaemonSets of the data plane, the operator's webhooks.
+      expect(project.spec.namespaceResourceWhitelist).toEqual(expect.arrayContaining([{ group: 'autoscaling', kind: 'HorizontalPodAutoscaler' }, { group: 'apps', kind: 'DaemonSet' }]));
+      expect(project.spec.clusterResourceWhitelist).toEqual(expect.arrayContaining([{ group: 'admissionregistration.k8s.io', kind: 'ValidatingWebhookConfiguration' }]));
+    });
+
+    test('every Application of the two is the contract\'s release in the contract\'s namespace; the Istio charts are told where istiod runs', () => {
+      const apps = ofKind(manifests, 'Application').filter((a) => ['opentelemetry-operator', 'base', 'istiod', 'cni', 'ztunnel'].includes(a.spec.source.chart));
+      const ours = contracts.filter((c) => apps.some((a) => a.spec.source.chart === c.chart.name));
+      expect(apps.map((a) => [a.spec.source.chart, a.spec.source.helm.releaseName, a.spec.destination.namespace]).sort())
+        .toEqual(ours.map((c) => [c.chart.name, c.release, c.namespace]).sort());
+      const values = (chart: string) => apps.find((a) => a.spec.source.chart === chart).spec.source.helm.valuesObject;
+      expect(values('base').global.istioNamespace).toBe(meshNamespace);
+      expect(values('istiod').global.istioNamespace).toBe(meshNamespace);
+      if (dataPlane === 'ambient') expect(values('ztunnel').istioNamespace).toBe(meshNamespace);
+      const ignored = apps.flatMap((a) => a.spec.ignoreDifferences ?? []).map((d: any) => d.name).sort();
+      expect(ignored).toEqual(['istio-validator-' + meshNamespace, 'istiod-default-validator'].sort());
+    });
+  });
 });

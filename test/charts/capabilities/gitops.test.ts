@@ -237,6 +237,39 @@ describe('add-ons', () => {
     }
   });
 
+  test('Istio in a namespace other than istio-system: every chart is told it, so nothing is written into istio-system; istiod\'s validators keep the failurePolicy it patches', () => {
+    for (const dataPlane of ['ambient', 'cni'] as const) {
+      const istio = addonsWith({ circuitBreakers: { mesh: { type: 'istio', dataPlane, controlPlane: { namespace: 'mesh' } } } }).filter((a) => a.addon === 'istio');
+      expect(istio.map((a) => a.source.chart)).toEqual(dataPlane === 'ambient' ? ['base', 'istiod', 'cni', 'ztunnel'] : ['base', 'istiod', 'cni']);
+      for (const a of istio) {
+        expect([a.name, a.namespace, a.contract.writes.namespaces]).toEqual([a.contract.release, 'mesh', ['mesh']]);
+        expect(a.contract.chart.name).toBe(a.source.chart);
+      }
+      const values = (chart: string) => istio.find((a) => a.source.chart === chart)!.source.values as any;
+      // base and istiod put objects into global.istioNamespace; ztunnel finds istiod through istioNamespace (the CNI chart refers to neither).
+      expect(values('base')).toEqual({ global: { istioNamespace: 'mesh' } });
+      expect(values('istiod').global).toEqual({ istioNamespace: 'mesh' });
+      if (dataPlane === 'ambient') expect(values('ztunnel')).toEqual({ istioNamespace: 'mesh' });
+      expect(values('istiod').profile).toBe(dataPlane === 'ambient' ? 'ambient' : undefined);
+      expect(values('istiod').pilot).toEqual(dataPlane === 'ambient' ? undefined : { cni: { enabled: true } });
+      expect(JSON.stringify(istio.map((a) => [a.source, a.contract.writes]))).not.toContain('istio-system');
+      expect(istio.flatMap((a) => a.ignoreDifferences.map((d) => `${a.name}: ${d.kind}/${d.name} ${d.jqPathExpressions}`))).toEqual([
+        'istio-base: ValidatingWebhookConfiguration/istiod-default-validator .webhooks[]?.failurePolicy',
+        'istiod: ValidatingWebhookConfiguration/istio-validator-mesh .webhooks[]?.failurePolicy',
+      ]);
+    }
+  });
+
+  test('the OpenTelemetry Operator: its contract\'s release and namespace, the chart\'s own webhook certificates (no cert-manager), server-side apply for its CRDs', () => {
+    const tracing = parseEnvironment(`${prod}${section('prod')}`, 'config/prod.yaml').capabilities.tracing!;
+    const operator = addonsWith({ tracing: { ...tracing, instrumentation: {} } }).find((a) => a.addon === 'opentelemetryOperator')!;
+    expect([operator.name, operator.namespace]).toEqual([operator.contract.release, ADDONS.opentelemetryOperator.namespace]);
+    expect(operator.source).toMatchObject({ chart: 'opentelemetry-operator', version: ADDONS.opentelemetryOperator.chart.version });
+    expect((operator.source.values as any).admissionWebhooks).toEqual({ certManager: { enabled: false }, autoGenerateCert: { enabled: true } });
+    expect(operator.contract.writes.namespaced).not.toContainEqual(expect.objectContaining({ group: 'cert-manager.io' }));
+    expect(operator.serverSideApply).toBe(true);
+  });
+
   test('a chart version and values can be set per environment; values merge over ours', () => {
     const apps = applications('  addons:\n    loki:\n      chart: { version: 6.31.0 }\n      values: { loki: { storage: { type: s3 } } }\n');
     const loki = chartOf(apps, 'loki').spec.source;
