@@ -3,24 +3,26 @@
  * (config, capacity guard, validation gate: the pipeline of `npm run synth`), then replaces
  * that environment's folder in a checkout of the GitOps repository with renames, so the
  * folder is either the old one or the new one, never a mix. Prints what changed, object by
- * object. Refuses, changing nothing, when the synth or the gate fails, when the checkout has
- * uncommitted changes in that folder (they would be lost), or when the folder exists and was
- * not written by Pronto. It never commits: review `git diff` and commit.
+ * object, and what must happen around the sync (charts/review.ts: objects left behind where
+ * nothing prunes, restarts, Vault files to apply first). Refuses, changing nothing, when the
+ * synth or the gate fails, when the API server would refuse an update of an object the
+ * folder holds (unless `--remedied`: the operator did what each refusal says), when the
+ * checkout has uncommitted changes in that folder (they would be lost), or when the folder
+ * exists and was not written by Pronto. It never commits: review `git diff` and commit.
  *
  * The folder is `gitops.repository.path` when the gitops capability is on (where the Argo CD
  * Application looks), else the environment's name.
  */
 import { execFileSync } from 'child_process';
-import { Dirent, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { parseAllDocuments } from 'yaml';
 import { ConfigError, EnvironmentConfig, loadEnvironment } from '../config/load';
-import { Manifest } from '../lib/core';
 import { Io } from '../config/promote';
+import { Review, formatActions, formatSummary, readOutput, renderedOutput, review } from './review';
 import { GENERATED_HEADER, RenderedEnvironment, renderEnvironment, writeEnvironment } from './synthesize';
 
-export const USAGE = 'usage: npm run publish -- --env <environment> --to <GitOps checkout> [--config <dir>]';
+export const USAGE = 'usage: npm run publish -- --env <environment> --to <GitOps checkout> [--config <dir>] [--remedied]';
 
 /**
  * `git status --porcelain` of `folder` (relative to `checkout`), untracked files included:
@@ -33,13 +35,6 @@ export const gitStatus: GitStatus = (checkout, folder) => execFileSync('git', ['
   encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
 });
 
-/** Objects added, changed and removed, as `Kind/namespace/name` (cluster-scoped: `Kind/name`), sorted. */
-export interface ObjectDiff {
-  readonly added: string[];
-  readonly changed: string[];
-  readonly removed: string[];
-}
-
 /** A refusal: nothing was changed; `lines` say why. */
 class Refusal extends Error {
   public constructor(public readonly lines: string[]) {
@@ -47,63 +42,9 @@ class Refusal extends Error {
   }
 }
 
-const refOf = (m: Manifest) => [m.kind, m.metadata?.namespace, m.metadata?.name].filter((p) => p !== undefined).join('/');
-
-/** What publishing `after` over `before` does to the cluster's objects. */
-export function diffObjects(before: readonly Manifest[], after: readonly Manifest[]): ObjectDiff {
-  const old = new Map(before.map((m) => [refOf(m), JSON.stringify(m)]));
-  const now = new Map(after.map((m) => [refOf(m), JSON.stringify(m)]));
-  const sorted = (refs: Iterable<string>) => [...refs].sort();
-  return {
-    added: sorted([...now.keys()].filter((r) => !old.has(r))),
-    changed: sorted([...now.keys()].filter((r) => old.has(r) && old.get(r) !== now.get(r))),
-    removed: sorted([...old.keys()].filter((r) => !now.has(r))),
-  };
-}
-
-/** The diff as lines: totals, then one line per kind naming the objects (`+` added, `~` changed, `-` removed). */
-export function formatDiff(diff: ObjectDiff): string[] {
-  const total = diff.added.length + diff.changed.length + diff.removed.length;
-  if (total === 0) return ['no object changed'];
-  const byKind = new Map<string, string[]>();
-  const note = (refs: string[], mark: string) => {
-    for (const ref of refs) {
-      const [kind, ...rest] = ref.split('/');
-      byKind.set(kind, [...(byKind.get(kind) ?? []), `${mark}${rest.join('/')}`]);
-    }
-  };
-  note(diff.added, '+');
-  note(diff.changed, '~');
-  note(diff.removed, '-');
-  return [
-    `${diff.added.length} added, ${diff.changed.length} changed, ${diff.removed.length} removed`,
-    ...[...byKind.keys()].sort().map((kind) => `  ${kind}: ${byKind.get(kind)!.join(', ')}`),
-  ];
-}
-
 /** The folder of the GitOps repository the environment is published to. */
 export function publishFolder(config: EnvironmentConfig): string {
   return config.capabilities.gitops?.repository.path ?? config.name;
-}
-
-/** Every object of the YAML manifests under `dir` (`*.yaml` files, recursively; the kustomizations aside). */
-function readManifests(dir: string): Manifest[] {
-  if (!existsSync(dir)) return [];
-  const out: Manifest[] = [];
-  const walk = (at: string) => {
-    for (const entry of readdirSync(at, { withFileTypes: true }).sort((a: Dirent, b: Dirent) => a.name.localeCompare(b.name))) {
-      const file = path.join(at, entry.name);
-      if (entry.isDirectory()) walk(file);
-      else if (entry.isFile() && entry.name.endsWith('.yaml') && entry.name !== 'kustomization.yaml') {
-        for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
-          const value = doc.toJS() as Manifest | null;
-          if (value && typeof value === 'object' && typeof value.kind === 'string') out.push(value);
-        }
-      }
-    }
-  };
-  walk(dir);
-  return out;
 }
 
 function isGenerated(dir: string): boolean {
@@ -174,13 +115,21 @@ export interface PublishOptions {
   readonly to: string;
   /** @default 'config' */
   readonly configDir?: string;
+  /**
+   * Publish although the API server would refuse some updates: the operator has done (or
+   * will do, before the sync) what each refusal says. @default false
+   */
+  readonly remedied?: boolean;
 }
 
 /** What a publish did. */
 export interface PublishResult {
   /** The folder replaced, `<to>/<folder>`. */
   readonly target: string;
-  readonly diff: ObjectDiff;
+  /** The new output against the one the folder held. */
+  readonly review: Review;
+  /** The folder did not exist: every file is new (and untracked). */
+  readonly first: boolean;
 }
 
 /**
@@ -196,9 +145,14 @@ export function publish(options: PublishOptions, git: GitStatus = gitStatus): Pu
   const folder = publishFolder(config);
   checkTarget(options.to, folder, git);
   const target = path.join(options.to, folder);
-  const diff = diffObjects(readManifests(target), rendered.manifests);
+  const result = review(config, readOutput(target), renderedOutput(rendered));
+  if (result.refusals.length > 0 && !options.remedied) {
+    throw new Refusal([...formatActions({ ...result, leftBehind: [], restarts: [], vault: { added: [], changed: [], removed: [] } }),
+      'Do what each refusal says, then publish again with --remedied (or change the config so that nothing frozen changes).']);
+  }
+  const first = !existsSync(target);
   replaceFolder(rendered, target);
-  return { target, diff };
+  return { target, review: result, first };
 }
 
 /** `npm run publish` with `argv`; returns the exit status (0 published, 1 refused or failed). */
@@ -207,7 +161,7 @@ export function run(argv: readonly string[], io: Io, git: GitStatus = gitStatus)
   try {
     ({ values } = parseArgs({
       args: [...argv], strict: true, allowPositionals: false,
-      options: { env: { type: 'string' }, to: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { env: { type: 'string' }, to: { type: 'string' }, config: { type: 'string' }, remedied: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     }));
   } catch (err) {
     io.err(`publish: ${(err as Error).message.split('\n')[0]}\n${USAGE}`);
@@ -222,9 +176,14 @@ export function run(argv: readonly string[], io: Io, git: GitStatus = gitStatus)
     return 1;
   }
   try {
-    const { target, diff } = publish({ env: values.env, to: values.to, configDir: values.config }, git);
-    io.out([`published ${values.env} to ${target}/:`, ...formatDiff(diff).map((l) => `  ${l}`),
-      `Next: review with git -C ${values.to} diff, then commit and push; Argo CD syncs from there.`].join('\n'));
+    const { target, review: result, first } = publish({ env: values.env, to: values.to, configDir: values.config, remedied: values.remedied }, git);
+    const folder = path.relative(values.to, target);
+    // `git diff` shows nothing for files git does not track yet: a first publish is reviewed through the index.
+    const reviewCommand = first
+      ? `git -C ${values.to} add -N ${folder} && git -C ${values.to} diff -- ${folder}`
+      : `git -C ${values.to} diff -- ${folder}`;
+    io.out([`published ${values.env} to ${target}/:`, ...formatSummary(result.changes).map((l) => `  ${l}`), ...formatActions(result),
+      `Next: review with ${reviewCommand}, then commit and push; Argo CD syncs from there.`].join('\n'));
     return 0;
   } catch (err) {
     const lines = err instanceof Refusal ? err.lines : err instanceof ConfigError ? err.problems : undefined;

@@ -75,6 +75,14 @@ export function recommendedLabels(options: LabelOptions): Record<string, string>
   };
 }
 
+/** Labels whose value changes with a release: never in a field the API server freezes (a StatefulSet's claim templates, a selector). */
+export const RELEASE_LABELS: readonly string[] = [LABEL_VERSION];
+
+/** `labels` without the {@link RELEASE_LABELS}: what frozen fields may carry. */
+export function withoutReleaseLabels(labels: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels).filter(([key]) => !RELEASE_LABELS.includes(key)));
+}
+
 /** Longest label value, and longest name part of a label or annotation key. */
 export const MAX_LABEL_VALUE_LENGTH = 63;
 /** Label values and the name part of keys: alphanumerics, `-`, `_`, `.`, starting and ending alphanumeric. */

@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
   LABEL_SLOT, RollingUpdateSpec, RunAsIds, Scaling, recommendedLabels, resolveRollingUpdate, resolveRunAsIds, resourceName,
-  scalingProblem, selectorLabels,
+  scalingProblem, selectorLabels, withoutReleaseLabels,
 } from '../core';
 import { ContainerSpec } from './container';
 import { PodExtensionPoint, PodVolumeSpec } from './pod-extension';
@@ -188,8 +188,10 @@ export class Workload extends Construct {
       updateStrategy: { type: 'RollingUpdate' },
       podManagementPolicy: 'OrderedReady',
       template: this.podTemplate,
+      // A StatefulSet's claim templates are frozen (the API server refuses any change to them):
+      // no label that changes with a release (the version) goes there, or every upgrade is refused.
       volumeClaimTemplates: claims.length ? claims.map((c) => ({
-        metadata: { name: c.name, labels: this.labels },
+        metadata: { name: c.name, labels: withoutReleaseLabels(this.labels) },
         spec: {
           accessModes: ['ReadWriteOnce'],
           storageClassName: c.storageClassName,

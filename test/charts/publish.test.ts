@@ -5,7 +5,9 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { GitStatus, diffObjects, formatDiff, gitStatus, run } from '../../charts/publish';
+import { GitStatus, gitStatus, run } from '../../charts/publish';
+import { formatSummary } from '../../charts/review';
+import { compareOutputs, objectRef } from '../../lib/changes';
 import { renderEnvironment } from '../../charts/synthesize';
 import { loadEnvironment } from '../../config/load';
 import { CONFIG_DIR, stripSection, withOwnAddons } from '../helpers';
@@ -160,9 +162,10 @@ describe('npm run publish', () => {
 describe('the diff summary', () => {
   const cm = (name: string, data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'pronto' }, data });
   test('tells added, changed and removed objects apart, by kind', () => {
-    const diff = diffObjects([cm('a', { x: '1' }), cm('b', { x: '1' }), cm('c', {})], [cm('a', { x: '1' }), cm('b', { x: '2' }), cm('d', {})]);
-    expect(diff).toEqual({ added: ['ConfigMap/pronto/d'], changed: ['ConfigMap/pronto/b'], removed: ['ConfigMap/pronto/c'] });
-    expect(formatDiff(diff)).toEqual(['1 added, 1 changed, 1 removed', '  ConfigMap: +pronto/d, ~pronto/b, -pronto/c']);
-    expect(formatDiff(diffObjects([cm('a', {})], [cm('a', {})]))).toEqual(['no object changed']);
+    const diff = compareOutputs([cm('a', { x: '1' }), cm('b', { x: '1' }), cm('c', {})], [cm('a', { x: '1' }), cm('b', { x: '2' }), cm('d', {})]);
+    expect({ added: diff.added.map(objectRef), changed: diff.changed.map((c) => [c.ref, c.paths]), removed: diff.removed.map(objectRef) })
+      .toEqual({ added: ['ConfigMap/pronto/d'], changed: [['ConfigMap/pronto/b', ['data.x']]], removed: ['ConfigMap/pronto/c'] });
+    expect(formatSummary(diff)).toEqual(['1 added, 1 changed, 1 removed', '  ConfigMap: +pronto/d, ~pronto/b, -pronto/c']);
+    expect(formatSummary(compareOutputs([cm('a', {})], [cm('a', {})]))).toEqual(['no object changed']);
   });
 });

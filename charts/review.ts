@@ -1,0 +1,153 @@
+/**
+ * What a new output of one environment does to the output a cluster already holds: the
+ * object summary, the updates the API server would refuse (lib/changes), the objects left
+ * behind where nothing prunes, the workloads that restart, the field diff of every changed
+ * object, and the Vault files an administrator must apply first. `npm run diff`, `npm run
+ * synth` and `npm run publish` all report through here.
+ */
+import { Dirent, existsSync, readFileSync, readdirSync } from 'fs';
+import * as path from 'path';
+import { parseAllDocuments, stringify } from 'yaml';
+import { EnvironmentConfig } from '../config/load';
+import {
+  ApplyRefusal, OutputChanges, Removal, Restart, applyRefusals, compareOutputs, objectRef, removals, restarts, unifiedDiff,
+} from '../lib/changes';
+import { Manifest } from '../lib/core';
+import { RenderedEnvironment } from './synthesize';
+
+/** The folder of files for Vault's administrators inside an environment's output (capability files). */
+const VAULT_FOLDER = 'vault';
+
+/** An environment's output as written: its objects, and its Vault files by relative path. */
+export interface WrittenOutput {
+  readonly manifests: Manifest[];
+  readonly vaultFiles: ReadonlyMap<string, string>;
+}
+
+/** Every object of the YAML manifests under `dir` (recursively; kustomizations aside) and its Vault files; empty when `dir` does not exist. */
+export function readOutput(dir: string): WrittenOutput {
+  const manifests: Manifest[] = [];
+  const vaultFiles = new Map<string, string>();
+  if (!existsSync(dir)) return { manifests, vaultFiles };
+  const walk = (at: string) => {
+    for (const entry of readdirSync(at, { withFileTypes: true }).sort((a: Dirent, b: Dirent) => a.name.localeCompare(b.name))) {
+      const file = path.join(at, entry.name);
+      const rel = path.relative(dir, file).split(path.sep).join('/');
+      if (entry.isDirectory()) walk(file);
+      else if (!entry.isFile()) continue;
+      else if (rel.startsWith(`${VAULT_FOLDER}/`)) vaultFiles.set(rel, readFileSync(file, 'utf8'));
+      else if (entry.name.endsWith('.yaml') && entry.name !== 'kustomization.yaml') {
+        for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
+          const value = doc.toJS() as Manifest | null;
+          if (value && typeof value === 'object' && typeof value.kind === 'string') manifests.push(value);
+        }
+      }
+    }
+  };
+  walk(dir);
+  return { manifests, vaultFiles };
+}
+
+/** The output {@link renderEnvironment} made, in the shape {@link readOutput} reads back. */
+export function renderedOutput(rendered: RenderedEnvironment): WrittenOutput {
+  return {
+    manifests: rendered.manifests,
+    vaultFiles: new Map(rendered.files.filter((f) => f.name.startsWith(`${VAULT_FOLDER}/`)).map((f) => [f.name, f.text])),
+  };
+}
+
+/**
+ * True when the cluster deletes objects that leave the output: Argo CD with automated
+ * prune. A hand sync, and `kubectl apply -k` (no gitops), leave them live.
+ */
+export function prunes(config: EnvironmentConfig): boolean {
+  const automated = config.capabilities.gitops?.sync.automated;
+  return automated !== undefined && automated !== false && automated.prune;
+}
+
+/** Vault files added, changed and removed. */
+export interface VaultChanges {
+  readonly added: string[];
+  readonly changed: string[];
+  readonly removed: string[];
+}
+
+/** Everything a reviewer needs before the new output goes to the cluster. */
+export interface Review {
+  readonly changes: OutputChanges;
+  /** Updates the API server refuses: the output must not be applied as it is. */
+  readonly refusals: readonly ApplyRefusal[];
+  /** Objects no longer in the output, with the command that deletes each; listed when nothing prunes them. */
+  readonly leftBehind: readonly Removal[];
+  readonly restarts: readonly Restart[];
+  readonly vault: VaultChanges;
+  readonly prunes: boolean;
+}
+
+/** Reviews `after` against `before`, the output the cluster holds. */
+export function review(config: EnvironmentConfig, before: WrittenOutput, after: WrittenOutput): Review {
+  const changes = compareOutputs(before.manifests, after.manifests);
+  const files = (m: ReadonlyMap<string, string>) => [...m.keys()].sort();
+  return {
+    changes,
+    refusals: applyRefusals(changes),
+    leftBehind: prunes(config) ? [] : removals(changes),
+    restarts: restarts(changes),
+    vault: {
+      added: files(after.vaultFiles).filter((f) => !before.vaultFiles.has(f)),
+      changed: files(after.vaultFiles).filter((f) => before.vaultFiles.has(f) && before.vaultFiles.get(f) !== after.vaultFiles.get(f)),
+      removed: files(before.vaultFiles).filter((f) => !after.vaultFiles.has(f)),
+    },
+    prunes: prunes(config),
+  };
+}
+
+/** The object summary: totals, then a line per kind (`+` added, `~` changed, `-` removed). */
+export function formatSummary(changes: OutputChanges): string[] {
+  const total = changes.added.length + changes.changed.length + changes.removed.length;
+  if (total === 0) return ['no object changed'];
+  const byKind = new Map<string, string[]>();
+  const note = (refs: string[], mark: string) => {
+    for (const ref of refs) {
+      const [kind, ...rest] = ref.split('/');
+      byKind.set(kind, [...(byKind.get(kind) ?? []), `${mark}${rest.join('/')}`]);
+    }
+  };
+  note(changes.added.map(objectRef), '+');
+  note(changes.changed.map((c) => c.ref), '~');
+  note(changes.removed.map(objectRef), '-');
+  return [
+    `${changes.added.length} added, ${changes.changed.length} changed, ${changes.removed.length} removed`,
+    ...[...byKind.keys()].sort().map((kind) => `  ${kind}: ${byKind.get(kind)!.join(', ')}`),
+  ];
+}
+
+/** What must happen before or after the sync: refusals, objects left behind, restarts, Vault files. */
+export function formatActions(r: Review): string[] {
+  const out: string[] = [];
+  if (r.refusals.length > 0) {
+    out.push(`REFUSED by the API server on update (${r.refusals.length}): the sync would fail; do this instead:`);
+    for (const x of r.refusals) out.push(`  ${x.ref}: ${x.change}`, `    why: ${x.rule}`, `    do:  ${x.remedy}`);
+  }
+  if (r.leftBehind.length > 0) {
+    out.push(`LEFT BEHIND (${r.leftBehind.length}): no longer in the output, and this environment's sync does not prune; once the sync is done, delete them:`);
+    for (const x of r.leftBehind) out.push(`  ${x.command}`);
+  } else if (r.changes.removed.length > 0) {
+    out.push(`${r.changes.removed.length} object(s) leave the output; Argo CD prunes them on sync.`);
+  }
+  if (r.restarts.length > 0) {
+    out.push(`RESTARTS (${r.restarts.length}): the pod template changes:`);
+    for (const x of r.restarts) out.push(`  ${x.ref}${x.stateful ? ' (stateful: its pods restart one by one, with their volumes)' : ''}: ${x.paths.join(', ')}`);
+  }
+  const vault = [...r.vault.added.map((f) => `+${f}`), ...r.vault.changed.map((f) => `~${f}`), ...r.vault.removed.map((f) => `-${f}`)];
+  if (vault.length > 0) {
+    out.push(`VAULT (${vault.length}): policies and roles change; a Vault administrator applies them (vault/apply.sh) BEFORE the sync, or the new pods cannot read their secrets:`,
+      `  ${vault.join(', ')}`);
+  }
+  return out;
+}
+
+/** Every changed object's YAML as a unified diff, each hunk naming the object. */
+export function formatFieldDiffs(changes: OutputChanges): string[] {
+  return changes.changed.flatMap((c) => unifiedDiff(stringify(c.before, { lineWidth: 0 }), stringify(c.after, { lineWidth: 0 }), c.ref));
+}

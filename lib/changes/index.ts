@@ -1,0 +1,3 @@
+export * from './apply-check';
+export * from './object-changes';
+export * from './text-diff';
