@@ -20,7 +20,9 @@ import { Dirent, accessSync, constants, lstatSync, mkdirSync, mkdtempSync, readF
   renameSync, rmSync, rmdirSync, statSync } from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
+import { changesSince, formatSummary } from './charts/review';
 import { GENERATED_HEADER, RenderedEnvironment, renderEnvironment, summaryOf, writeEnvironment } from './charts/synthesize';
+import { OutputChanges, applyRefusals } from './lib/changes';
 import { Io as CommandIo } from './config/promote';
 import { ConfigError, EnvironmentConfig, environmentNameProblem, listEnvironments, parseEnvironment, readEnvironmentFile } from './config/load';
 
@@ -216,9 +218,11 @@ class Synth {
       for (const r of rendered) writeEnvironment(r, path.join(options.scratch, r.environment));
     }
     await this.checkpoint();
+    // What each environment changes in the folder it replaces, read before the swap.
+    const since = new Map(rendered.map((r) => [r.environment, changesSince(path.join(options.outdir, r.environment), r)]));
     const removed = this.swap(envs, this.stale(known));
     this.delivered = true;
-    this.summarize(rendered, removed);
+    this.summarize(rendered, removed, since);
     return 0;
   }
 
@@ -373,7 +377,7 @@ class Synth {
     }
   }
 
-  private summarize(rendered: RenderedEnvironment[], removed: string[]): void {
+  private summarize(rendered: RenderedEnvironment[], removed: string[], since: ReadonlyMap<string, OutputChanges | undefined>): void {
     const { options } = this;
     const lines: string[] = [];
     if (this.outputIsScratch) {
@@ -388,6 +392,7 @@ class Synth {
       lines.push(`${s.environment}: ${path.join(options.outdir, s.environment)}/ ${s.files.length} files, ${total} objects (${kinds})`);
       if (s.waivers.length === 0) lines.push('  waivers: none');
       for (const w of s.waivers) lines.push(`  waived ${w.rule} on ${w.object}: ${w.reason}`);
+      lines.push(...sinceLines(s.environment, since.get(s.environment)));
     }
     for (const env of removed) {
       lines.push(`removed ${path.join(options.outdir, env)}/: generated for environment "${env}", which is no longer in ${options.configDir}/`);
@@ -459,6 +464,16 @@ function isGenerated(dir: string): boolean {
   } catch {
     return false;
   }
+}
+
+
+/** The summary's lines on what changed since the output this synth replaced. */
+function sinceLines(env: string, changes: OutputChanges | undefined): string[] {
+  if (!changes) return ['  since the last synth: nothing to compare (first synth of this folder)'];
+  const [total, ...byKind] = formatSummary(changes);
+  const refused = applyRefusals(changes).length;
+  return [`  since the last synth: ${total}`, ...byKind.map((l) => `  ${l}`),
+    ...(refused > 0 ? [`  ${refused} update(s) the API server refuses: npm run diff -- --env ${env} --against <what the cluster holds> says what to do`] : [])];
 }
 
 if (require.main === module) {

@@ -36,16 +36,40 @@ export function readOutput(dir: string): WrittenOutput {
       if (entry.isDirectory()) walk(file);
       else if (!entry.isFile()) continue;
       else if (rel.startsWith(`${VAULT_FOLDER}/`)) vaultFiles.set(rel, readFileSync(file, 'utf8'));
-      else if (entry.name.endsWith('.yaml') && entry.name !== 'kustomization.yaml') {
-        for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
-          const value = doc.toJS() as Manifest | null;
-          if (value && typeof value === 'object' && typeof value.kind === 'string') manifests.push(value);
-        }
-      }
+      else if (entry.name.endsWith('.yaml') && entry.name !== 'kustomization.yaml') manifests.push(...parseObjects(readFileSync(file, 'utf8')));
     }
   };
   walk(dir);
   return { manifests, vaultFiles };
+}
+
+/** The objects of YAML text (one file, many documents). */
+function parseObjects(text: string): Manifest[] {
+  return parseAllDocuments(text).map((doc) => doc.toJS() as Manifest | null)
+    .filter((value): value is Manifest => value !== null && typeof value === 'object' && typeof value.kind === 'string');
+}
+
+/**
+ * What `rendered` changes in the environment folder `dir` (the previous synth), or undefined
+ * when there is none. Only the files whose text differs are parsed: an object in a file
+ * that did not change did not change.
+ */
+export function changesSince(dir: string, rendered: RenderedEnvironment): OutputChanges | undefined {
+  if (!existsSync(path.join(dir, 'kustomization.yaml'))) return undefined;
+  const isManifest = (name: string) => name.endsWith('.yaml') && !name.endsWith('kustomization.yaml') && !name.startsWith(`${VAULT_FOLDER}/`);
+  const now = new Map(rendered.files.filter((f) => isManifest(f.name)).map((f) => [f.name, f.text]));
+  const was = new Map<string, string>();
+  const walk = (at: string) => {
+    for (const entry of readdirSync(at, { withFileTypes: true })) {
+      const file = path.join(at, entry.name);
+      const rel = path.relative(dir, file).split(path.sep).join('/');
+      if (entry.isDirectory()) walk(file);
+      else if (entry.isFile() && isManifest(rel)) was.set(rel, readFileSync(file, 'utf8'));
+    }
+  };
+  walk(dir);
+  const differing = [...new Set([...now.keys(), ...was.keys()])].filter((f) => now.get(f) !== was.get(f));
+  return compareOutputs(differing.flatMap((f) => parseObjects(was.get(f) ?? '')), differing.flatMap((f) => parseObjects(now.get(f) ?? '')));
 }
 
 /** The output {@link renderEnvironment} made, in the shape {@link readOutput} reads back. */

@@ -6,6 +6,7 @@
  */
 describe('charts/capabilities', () => { require('./charts/capabilities.spec'); });
 describe('charts/connections', () => { require('./charts/connections.spec'); });
+describe('charts/review', () => { require('./charts/review.spec'); });
 describe('charts/sixth-service', () => { require('./charts/sixth-service.spec'); });
 describe('config/json-schema', () => { require('./config/json-schema.spec'); });
 describe('config/load', () => { require('./config/load.spec'); });

@@ -32,7 +32,8 @@ export interface FrozenFieldRule {
   remedy(change: ObjectChange): string;
 }
 
-const K8S = 'kubernetes/kubernetes v1.28.0';
+/** Every rule was read in Kubernetes' 1.28.0 source tree; each names its file, function and lines there. */
+const K8S = 'kubernetes v1.28.0';
 
 /** `kubectl` arguments naming the object: `<resource> <name> [-n <namespace>]`. */
 export function kubectlTarget(m: Manifest): string {
@@ -54,38 +55,38 @@ const paths = (c: ObjectChange, frozen: readonly string[]) => c.paths.filter((p)
 export const FROZEN_FIELD_RULES: readonly FrozenFieldRule[] = [
   {
     kinds: ['StatefulSet'],
-    source: `${K8S} pkg/apis/apps/validation/validation.go, ValidateStatefulSetUpdate: "updates to statefulset spec for fields other than ${STATEFULSET_MUTABLE.map((f) => `'${f}'`).join(', ')} are forbidden"`,
+    source: `${K8S} pkg/apis/apps/validation/validation.go ValidateStatefulSetUpdate (l. 171-195): "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"`,
     frozen: (c) => specPaths(c).filter((p) => !STATEFULSET_MUTABLE.some((f) => isUnder(p, `spec.${f}`))),
     remedy: (c) => `kubectl delete ${kubectlTarget(c.after)} --cascade=orphan (its pods and volume claims stay), then sync: the new StatefulSet adopts them and rolls its pods`,
   },
   {
     kinds: ['Deployment', 'ReplicaSet', 'DaemonSet'],
-    source: `${K8S} pkg/apis/apps/validation/validation.go (ValidateDeploymentUpdate, ValidateReplicaSetUpdate, ValidateDaemonSetUpdate), enforced for apps/v1 by pkg/registry/apps/{deployment,replicaset,daemonset}/strategy.go ValidateUpdate: spec.selector is immutable`,
+    source: `${K8S} pkg/registry/apps/{deployment,replicaset,daemonset}/strategy.go ValidateUpdate (deployment l. 145-149): for apps/v1, ValidateImmutableField(spec.selector): "field is immutable"`,
     frozen: (c) => paths(c, ['spec.selector']),
     remedy: (c) => `give the workload a new name (both run until the old one is deleted), or kubectl delete ${kubectlTarget(c.after)} and sync (its pods stop first)`,
   },
   {
     kinds: ['Job'],
-    source: `${K8S} pkg/apis/batch/validation/validation.go, ValidateJobSpecUpdate: spec.selector and spec.template are immutable (but a suspended Job's scheduling directives)`,
-    frozen: (c) => paths(c, ['spec.selector', 'spec.template']),
+    source: `${K8S} pkg/apis/batch/validation/validation.go ValidateJobSpecUpdate and validatePodTemplateUpdate (l. 445-485): spec.selector, completionMode, podFailurePolicy and the template are immutable (but the scheduling directives of a suspended Job that never started)`,
+    frozen: (c) => paths(c, ['spec.selector', 'spec.template', 'spec.completionMode', 'spec.podFailurePolicy', 'spec.backoffLimitPerIndex']),
     remedy: (c) => `kubectl delete ${kubectlTarget(c.after)} and sync (a Job that ran is not rerun by the update), or give it a new name`,
   },
   {
     kinds: ['PersistentVolumeClaim'],
-    source: `${K8S} pkg/apis/core/validation/validation.go, ValidatePersistentVolumeClaimUpdate: "spec is immutable after creation except resources.requests for bound claims" (storage may only grow)`,
+    source: `${K8S} pkg/apis/core/validation/validation.go ValidatePersistentVolumeClaimUpdate (l. 2213-2272): "spec is immutable after creation except resources.requests for bound claims", and storage "can not be less than previous value"`,
     frozen: (c) => specPaths(c).filter((p) => p !== 'spec.resources.requests.storage')
       .concat(shrinks(c) ? ['spec.resources.requests.storage'] : []),
     remedy: () => 'keep the claim as it is; a smaller or different volume is a new claim with a new name, and the data copied into it',
   },
   {
     kinds: ['RoleBinding', 'ClusterRoleBinding'],
-    source: `${K8S} pkg/apis/rbac/validation/validation.go, ValidateRoleBindingUpdate / ValidateClusterRoleBindingUpdate: "cannot change roleRef"`,
+    source: `${K8S} pkg/apis/rbac/validation/validation.go ValidateRoleBindingUpdate (l. 161) and ValidateClusterRoleBindingUpdate (l. 205): "cannot change roleRef"`,
     frozen: (c) => paths(c, ['roleRef']),
     remedy: (c) => `kubectl delete ${kubectlTarget(c.after)} and sync, or give the binding a new name`,
   },
   {
     kinds: ['ConfigMap', 'Secret'],
-    source: `${K8S} pkg/apis/core/validation/validation.go, ValidateConfigMapUpdate / ValidateSecretUpdate: data of an immutable object "field is immutable when \`immutable\` is set", and immutable cannot be unset; a Secret's type never changes`,
+    source: `${K8S} pkg/apis/core/validation/validation.go ValidateSecretUpdate (l. 6206) and ValidateConfigMapUpdate (l. 6263): data of an immutable object, and \`immutable\` itself: "field is immutable when \`immutable\` is set"; a Secret's type: "field is immutable"`,
     frozen: (c) => [
       ...(c.before.immutable === true ? paths(c, ['data', 'binaryData', 'stringData', 'immutable']) : []),
       ...(c.before.kind === 'Secret' ? paths(c, ['type']) : []),
@@ -94,10 +95,22 @@ export const FROZEN_FIELD_RULES: readonly FrozenFieldRule[] = [
   },
   {
     kinds: ['Service'],
-    source: `${K8S} pkg/apis/core/validation/validation.go, ValidateServiceUpdate: spec.clusterIP and spec.clusterIPs are immutable once set (but to and from ExternalName), and spec.ipFamilies only by adding a secondary family`,
+    source: `${K8S} pkg/apis/core/validation/validation.go ValidateServiceUpdate (l. 5419), validateUpgradeDowngradeClusterIPs (l. 7399-7419): clusterIPs "may not change once set" (but to and from ExternalName, and the dual-stack secondary); headless and not headless never swap`,
     frozen: (c) => paths(c, ['spec.clusterIP', 'spec.clusterIPs', 'spec.ipFamilies'])
       .filter(() => c.before.spec?.type !== 'ExternalName' && c.after.spec?.type !== 'ExternalName'),
     remedy: (c) => `kubectl delete ${kubectlTarget(c.after)} and sync (the Service's address changes; clients resolve it again through DNS)`,
+  },
+  {
+    kinds: ['PriorityClass'],
+    source: `${K8S} pkg/apis/scheduling/validation/validation.go ValidatePriorityClassUpdate (l. 53-63): value "may not be changed in an update."; preemptionPolicy is immutable`,
+    frozen: (c) => paths(c, ['value', 'preemptionPolicy']),
+    remedy: (c) => `kubectl delete ${kubectlTarget(c.after)} and sync (pods keep the priority they were admitted with), or a new name`,
+  },
+  {
+    kinds: ['StorageClass'],
+    source: `${K8S} pkg/apis/storage/validation/validation.go ValidateStorageClassUpdate (l. 67-83): "updates to parameters are forbidden.", and to provisioner, reclaimPolicy and volumeBindingMode`,
+    frozen: (c) => paths(c, ['parameters', 'provisioner', 'reclaimPolicy', 'volumeBindingMode']),
+    remedy: () => 'create a StorageClass with a new name and use it for new claims; existing volumes keep the old one',
   },
 ];
 

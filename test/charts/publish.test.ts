@@ -83,7 +83,7 @@ describe('npm run publish', () => {
     for (const f of rendered.files) expect(written[f.name]).toBe(f.text);
     // Argo CD's objects (argocd/) are published too, and counted.
     expect(io.out.join('\n')).toContain(`published ${ENV} to ${path.join(to, FOLDER)}/:\n  ${rendered.manifests.length} added, 0 changed, 0 removed`);
-    expect(io.out.join('\n')).toContain(`\n    Application: +${GITOPS.argocd.namespace}/`);
+    expect(io.out.join('\n')).toContain(`\n    Application.argoproj.io: +${GITOPS.argocd.namespace}/`);
     // Nothing left beside it: the staging folder is gone.
     expect(readdirSync(to)).toEqual([FOLDER.split('/')[0]]);
     expect(readdirSync(path.join(to, path.dirname(FOLDER)))).toEqual([path.basename(FOLDER)]);
@@ -110,9 +110,33 @@ describe('npm run publish', () => {
     const out = io.out.join('\n');
     expect(out).toMatch(/0 added, \d+ changed, 1 removed/);
     expect(out).toContain('  ConfigMap: -pronto/leftover');
-    expect(out).toMatch(/ {2}Deployment: .*~pronto\/order-service/);
+    expect(out).toMatch(/ {2}Deployment\.apps: .*~pronto\/order-service/);
     expect(readdirSync(path.join(to, FOLDER))).not.toContain('old.k8s.yaml');
     expect(readFileSync(path.join(to, FOLDER, 'services.k8s.yaml'), 'utf8')).toContain('order-service:9.9.9');
+  });
+
+  test('an update the API server refuses is refused, with its remedy, until the operator says it is done (--remedied)', () => {
+    const to = checkout();
+    publishedInto(to);
+    const before = snapshot(to);
+    // Redis from an in-memory Deployment to a StatefulSet with a volume: the same name, another kind.
+    const persistent = configCopy('persistent', (t) => t.replace(/^( {2}redis:\n {4}image: .*\n)/m, '$1    persistence: { size: 1Gi }\n'));
+    const { io, sink } = capture();
+    expect(run(['--env', ENV, '--to', to, '--config', persistent], sink, clean)).toBe(1);
+    const err = io.err.join('\n');
+    expect(err).toContain('Deployment.apps/pronto/redis: becomes StatefulSet.apps/pronto/redis under the same name');
+    expect(err).toContain('kubectl delete deployment.apps redis -n pronto');
+    expect(err).toContain('--remedied');
+    expect(snapshot(to)).toEqual(before);
+    const done = capture();
+    expect(run(['--env', ENV, '--to', to, '--config', persistent, '--remedied'], done.sink, clean)).toBe(0);
+    expect(done.io.out.join('\n')).toContain('REFUSED by the API server on update (1)');
+    expect(readFileSync(path.join(to, FOLDER, 'redis.k8s.yaml'), 'utf8')).toContain('kind: StatefulSet');
+  });
+
+  test('a first publish shows how to review files git does not track yet', () => {
+    const { to, io } = firstPublish();
+    expect(io.out.join('\n')).toContain(`Next: review with git -C ${to} add -N ${FOLDER} && git -C ${to} diff -- ${FOLDER}`);
   });
 
   test('a failed synth or a bad config changes nothing in the checkout', () => {

@@ -6,6 +6,7 @@
  */
 describe('backups/constructs', () => { require('./backups/constructs.spec'); });
 describe('backups/scripts', () => { require('./backups/scripts.spec'); });
+describe('changes/apply-check', () => { require('./changes/apply-check.spec'); });
 describe('core/core', () => { require('./core/core.spec'); });
 describe('core/release', () => { require('./core/release.spec'); });
 describe('gateway/render', () => { require('./gateway/render.spec'); });
