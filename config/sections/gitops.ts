@@ -11,7 +11,7 @@ import { KUBE_PROMETHEUS_STACK_CHART } from '../../lib/addons/kube-prometheus-st
 import { LOKI_CHART } from '../../lib/addons/loki';
 import { PUSHGATEWAY_CHART } from '../../lib/addons/pushgateway';
 import { VAULT_CHART } from '../../lib/addons/vault-agent-injector';
-import { OPENTELEMETRY_OPERATOR_CHART } from '../../lib/addons/opentelemetry-operator';
+import { OPENTELEMETRY_OPERATOR_APP_VERSION, OPENTELEMETRY_OPERATOR_CHART } from '../../lib/addons/opentelemetry-operator';
 import { ISTIO_CHART } from '../../lib/addons/istio';
 
 const dnsLabel = (what: string) => z.string({ error: `expected ${what}: a DNS label` })
@@ -66,7 +66,7 @@ export const ADDONS = {
     namespace: 'vault',
   },
   opentelemetryOperator: {
-    description: 'the OpenTelemetry Operator (installed only when tracing.instrumentation is on)',
+    description: 'the OpenTelemetry Operator (installed only when tracing.instrumentation is on); its webhooks\' certificate comes from cert-manager, which the cluster must run',
     chart: OPENTELEMETRY_OPERATOR_CHART,
     namespace: 'opentelemetry-operator-system',
   },
@@ -77,6 +77,43 @@ export const ADDONS = {
   },
 } as const;
 export type AddonId = keyof typeof ADDONS;
+
+/** `a.b.c` of numeric versions compared (pre-release tags ignored): negative when `a` is older. */
+function compareVersions(a: string, b: string): number {
+  const parts = (v: string) => v.split('-')[0].split('.').map(Number);
+  const [x, y] = [parts(a), parts(b)];
+  for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i] - y[i];
+  return 0;
+}
+
+/** The value at `path` in nested mappings, or undefined. */
+function valueAt(values: Readonly<Record<string, unknown>>, path: readonly string[]): unknown {
+  let at: unknown = values;
+  for (const key of path) at = typeof at === 'object' && at !== null && !Array.isArray(at) ? (at as Record<string, unknown>)[key] : undefined;
+  return at;
+}
+
+interface AddonCheckInput { readonly chart: { readonly version: string }; readonly values: Readonly<Record<string, unknown>> }
+
+const OPERATOR_CERT_MANAGER = ['admissionWebhooks', 'certManager', 'enabled'];
+
+/** What an add-on's settings must also satisfy, by add-on id. */
+const ADDON_CHECKS: Partial<Record<AddonId, (s: AddonCheckInput, ctx: z.RefinementCtx) => void>> = {
+  opentelemetryOperator: (s, ctx) => {
+    const pinned = OPENTELEMETRY_OPERATOR_CHART.version;
+    // The Instrumentation Pronto renders is validated against this operator release's CRD (cdk8s.yaml): an older
+    // operator's API server would prune what its CRD lacks (initContainerSecurityContext before v0.150.0).
+    if (compareVersions(s.chart.version, pinned) < 0) {
+      ctx.addIssue({ code: 'custom', path: ['chart', 'version'], input: s.chart.version,
+        message: `expected ${pinned} or later (it installs operator v${OPENTELEMETRY_OPERATOR_APP_VERSION}, whose Instrumentation CRD Pronto's Instrumentation is validated against; an older operator drops the fields its CRD lacks, such as the injected init container's security context)` });
+    }
+    // The chart's other certificate (genCA at render time) changes at every Argo CD render (helm template, no lookup).
+    if (valueAt(s.values, OPERATOR_CERT_MANAGER) === false) {
+      ctx.addIssue({ code: 'custom', path: ['values', ...OPERATOR_CERT_MANAGER], input: false,
+        message: 'expected true or absent (cert-manager issues the webhooks\' certificate, a prerequisite of this add-on: without it the chart generates a new CA at every Argo CD render, as helm template cannot look up the previous one, and recreates the certificate\'s Secret on every sync, so the webhooks fail until the operator reloads it; a cluster without cert-manager sets opentelemetryOperator: false and installs the operator another way)' });
+    }
+  },
+};
 
 /** One add-on: `false` when the cluster already has it, else its settings (all defaulted). */
 function addonSchema(id: AddonId) {
@@ -90,7 +127,7 @@ function addonSchema(id: AddonId) {
       .describe(`Namespace of the add-on (created by Argo CD); absent: ${addon.namespace}. The capability it serves must name the same one`),
     values: z.record(z.string(), z.unknown()).default({})
       .describe('Helm values merged over Pronto\'s (a mapping; yours win): storage, ingress, anything cluster-specific'),
-  });
+  }).superRefine((s, ctx) => ADDON_CHECKS[id]?.(s, ctx));
   return z.union([z.literal(false), settings], { error: `expected false (the cluster already has it) or the settings of ${id} (a mapping, {} for the defaults)` })
     .default({ chart: { ...addon.chart }, values: {} })
     .describe(`${addon.description}; false: the cluster already has it`);

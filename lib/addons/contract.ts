@@ -42,6 +42,11 @@ export interface AddonContract {
   readonly release: string;
   /** The namespace it is installed into. */
   readonly namespace: string;
+  /**
+   * The version of the software the pinned chart installs (its Chart.yaml `appVersion`), stated
+   * where Pronto renders objects for it and validates them against that release's CRDs.
+   */
+  readonly appVersion?: string;
   /** The Services other parts use, by role. */
   readonly services: Readonly<Record<string, AddonService>>;
   /** Multi-tenancy: the header every reader and writer must send, when the add-on requires one. */
@@ -126,4 +131,6 @@ export const KINDS = {
   PrometheusRule: { group: 'monitoring.coreos.com', kind: 'PrometheusRule' },
   Prometheus: { group: 'monitoring.coreos.com', kind: 'Prometheus' },
   Alertmanager: { group: 'monitoring.coreos.com', kind: 'Alertmanager' },
+  Certificate: { group: 'cert-manager.io', kind: 'Certificate' },
+  Issuer: { group: 'cert-manager.io', kind: 'Issuer' },
 } as const satisfies Record<string, AddonKind>;

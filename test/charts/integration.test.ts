@@ -5,7 +5,7 @@
  * Expectations come from the ports and the add-on contracts (lib/addons), never from copies.
  */
 import { readFileSync } from 'fs';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { Testing } from 'cdk8s';
 import { buildApp, checkEnvironment, environmentPorts } from '../../charts/build-app';
 import { CAPABILITIES, CapabilityId, CapabilityUnits, Ports, SECTIONS } from '../../charts/capabilities';
@@ -13,13 +13,17 @@ import { ADDONS, contractWrites } from '../../charts/capabilities/gitops';
 import { renderEnvironment } from '../../charts/synthesize';
 import { ConfigError, EnvironmentConfig, parseEnvironment } from '../../config/load';
 import {
-  AddonContract, ISTIO_CHART, KUBE_SYSTEM_EXPORTERS, LOKI_TENANT_HEADER, OPENTELEMETRY_OPERATOR_CHART, istioContracts, opentelemetryOperatorContract, serviceOf, servesTls,
+  AddonContract, ISTIO_CHART, KINDS, KUBE_SYSTEM_EXPORTERS, LOKI_TENANT_HEADER, OPENTELEMETRY_OPERATOR_APP_VERSION, OPENTELEMETRY_OPERATOR_CHART, istioContracts,
+  opentelemetryOperatorContract, serviceOf, servesTls,
 } from '../../lib/addons';
 import { uniqueGroupKinds } from '../../lib/gitops';
 import { IMAGE_PUBLISHERS, imageSourceProblem, ownRegistryPublisher } from '../../lib/core/image-sources';
 import { LABEL_INSTANCE, Manifest } from '../../lib/core';
 import { SLO_WINDOWS } from '../../lib/metrics';
 import { CONFIG_DIR, ENVIRONMENTS, configProblems, environment, ofKind, selects, stripSection, withOwnAddons } from '../helpers';
+
+/** The repository's root (cdk8s.yaml, imports/). */
+const ROOT = `${__dirname}/../..`;
 
 const rendered = new Map(ENVIRONMENTS.map((env) => {
   const config = environment(env);
@@ -351,6 +355,33 @@ describe('the OpenTelemetry Operator and Istio: contracts read from their charts
     }
   });
 
+  test('the operator the pinned chart installs is the release whose Instrumentation CRD Pronto imports (cdk8s.yaml), so the two cannot drift apart', () => {
+    const cdk8s = readFileSync(`${ROOT}/cdk8s.yaml`, 'utf8');
+    const crd = 'imports/crds/opentelemetry.io.yaml';
+    // `#   imports/crds/opentelemetry.io.yaml (Instrumentation), opentelemetry-operator vX:`, then the URL of that tag's CRDs.
+    const lines = cdk8s.split('\n');
+    const at = lines.findIndex((l) => l.startsWith('#') && l.includes(`${crd} (Instrumentation), opentelemetry-operator v`));
+    expect(at).toBeGreaterThan(-1);
+    const version = lines[at].match(/opentelemetry-operator v(\d+\.\d+\.\d+):$/)?.[1];
+    const url = lines[at + 1].replace(/^#\s+/, '');
+    expect(url).toBe(`https://github.com/open-telemetry/opentelemetry-operator/tree/v${version}/config/crd/bases`);
+    expect((parse(cdk8s) as { imports: string[] }).imports).toContain(crd);
+    expect(operator('otel').appVersion).toBe(OPENTELEMETRY_OPERATOR_APP_VERSION);
+    expect(OPENTELEMETRY_OPERATOR_APP_VERSION).toBe(version);
+    expect(operator('otel').sources[0]).toContain(`Chart.yaml (appVersion ${OPENTELEMETRY_OPERATOR_APP_VERSION})`);
+    // The field an older operator's API server would prune: declared by the imported CRD, which the gate validates against.
+    const crds = parseAllDocuments(readFileSync(`${ROOT}/${crd}`, 'utf8')).map((d) => d.toJS());
+    const instrumentation = crds.find((d) => d?.spec?.names?.kind === 'Instrumentation');
+    for (const v of instrumentation.spec.versions) expect(Object.keys(v.schema.openAPIV3Schema.properties.spec.properties)).toContain('initContainerSecurityContext');
+  });
+
+  test('the operator\'s webhook certificate comes from cert-manager: a Certificate and its Issuer, no Secret of the chart\'s own', () => {
+    const c = operator('otel');
+    expect(c.writes.namespaced).toEqual(expect.arrayContaining([KINDS.Certificate, KINDS.Issuer]));
+    expect(c.writes.namespaced).not.toContainEqual(KINDS.Secret);
+    expect(c.sources.join('\n')).toContain('templates/certmanager.yaml');
+  });
+
   test('the Istio charts: base, istiod and cni for both data planes, ztunnel only for ambient; each names its chart at the one Istio version', () => {
     expect(istio('istio-system', 'cni').map((c) => [c.chart.name, c.release])).toEqual([['base', 'istio-base'], ['istiod', 'istiod'], ['cni', 'istio-cni']]);
     expect(istio('istio-system', 'ambient').map((c) => c.chart.name)).toEqual(['base', 'istiod', 'cni', 'ztunnel']);
@@ -381,6 +412,14 @@ describe('the OpenTelemetry Operator and Istio: contracts read from their charts
       expect(charts.includes('ztunnel')).toBe(dataPlane === 'ambient');
     });
 
+    test('the Instrumentation gives the injected init container a restricted security context; the Application installs the chart whose operator\'s CRD has that field', () => {
+      const [instrumentation] = ofKind(manifests, 'Instrumentation');
+      expect(instrumentation.spec.initContainerSecurityContext).toMatchObject({ runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+      const app = ofKind(manifests, 'Application').find((a) => a.spec.source.chart === 'opentelemetry-operator');
+      expect(app.spec.source.targetRevision).toBe(OPENTELEMETRY_OPERATOR_CHART.version);
+      expect(app.spec.source.helm.valuesObject.admissionWebhooks).toEqual({ certManager: { enabled: true } });
+    });
+
     test('the platform project allows exactly the namespaces and kinds the contracts write, and no "*"', () => {
       const writes = contractWrites(contracts);
       const argocd = config.capabilities.gitops!.argocd.namespace;
@@ -394,6 +433,8 @@ describe('the OpenTelemetry Operator and Istio: contracts read from their charts
       // What these two add on top of the others: the HPA of istiod and the DaemonSets of the data plane, the operator's webhooks.
       expect(project.spec.namespaceResourceWhitelist).toEqual(expect.arrayContaining([{ group: 'autoscaling', kind: 'HorizontalPodAutoscaler' }, { group: 'apps', kind: 'DaemonSet' }]));
       expect(project.spec.clusterResourceWhitelist).toEqual(expect.arrayContaining([{ group: 'admissionregistration.k8s.io', kind: 'ValidatingWebhookConfiguration' }]));
+      // The operator's webhook certificate: cert-manager's Certificate and Issuer.
+      expect(project.spec.namespaceResourceWhitelist).toEqual(expect.arrayContaining([{ group: 'cert-manager.io', kind: 'Certificate' }, { group: 'cert-manager.io', kind: 'Issuer' }]));
     });
 
     test('every Application of the two is the contract\'s release in the contract\'s namespace; the Istio charts are told where istiod runs', () => {

@@ -115,7 +115,8 @@ export function addonApplications(section: GitopsSection, config: EnvironmentCon
   const operator = on(section, 'opentelemetryOperator');
   if (operator && ports.traces?.instrumentation) {
     const contract = opentelemetryOperatorContract(addonNamespace(operator, 'opentelemetryOperator'), chartOf('opentelemetryOperator', operator));
-    // Its CRDs exceed client-side apply's annotation limit.
+    // Its CRDs exceed client-side apply's annotation limit. No ignoreDifferences: the caBundle cert-manager's CA injector
+    // writes into the webhooks and the collector CRD is absent from the chart's output, so Argo CD sees no difference.
     add('opentelemetryOperator', contract, opentelemetryOperatorValues(), { serverSideApply: true });
   }
 

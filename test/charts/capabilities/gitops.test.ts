@@ -260,14 +260,29 @@ describe('add-ons', () => {
     }
   });
 
-  test('the OpenTelemetry Operator: its contract\'s release and namespace, the chart\'s own webhook certificates (no cert-manager), server-side apply for its CRDs', () => {
+  test('the OpenTelemetry Operator: its contract\'s release and namespace, webhook certificates from cert-manager (no chart-generated CA, no caBundle to ignore), server-side apply for its CRDs', () => {
     const tracing = parseEnvironment(`${prod}${section('prod')}`, 'config/prod.yaml').capabilities.tracing!;
     const operator = addonsWith({ tracing: { ...tracing, instrumentation: {} } }).find((a) => a.addon === 'opentelemetryOperator')!;
     expect([operator.name, operator.namespace]).toEqual([operator.contract.release, ADDONS.opentelemetryOperator.namespace]);
     expect(operator.source).toMatchObject({ chart: 'opentelemetry-operator', version: ADDONS.opentelemetryOperator.chart.version });
-    expect((operator.source.values as any).admissionWebhooks).toEqual({ certManager: { enabled: false }, autoGenerateCert: { enabled: true } });
-    expect(operator.contract.writes.namespaced).not.toContainEqual(expect.objectContaining({ group: 'cert-manager.io' }));
+    expect((operator.source.values as any).admissionWebhooks).toEqual({ certManager: { enabled: true } });
+    expect(operator.contract.writes.namespaced).toEqual(expect.arrayContaining([
+      { group: 'cert-manager.io', kind: 'Certificate' }, { group: 'cert-manager.io', kind: 'Issuer' },
+    ]));
+    // cert-manager writes the Secret; the chart's own (a pre-install/pre-upgrade hook) is never rendered.
+    expect(operator.contract.writes.namespaced).not.toContainEqual({ group: '', kind: 'Secret' });
+    // The CA injector fills caBundle where the chart renders none: nothing for Argo CD to ignore.
+    expect(operator.ignoreDifferences).toEqual([]);
     expect(operator.serverSideApply).toBe(true);
+  });
+
+  test('the OpenTelemetry Operator: an environment may move to a newer chart and name its own issuer (cert-manager still issues)', () => {
+    const extra = '  addons:\n    opentelemetryOperator:\n      chart: { version: 0.123.0 }\n      values: { admissionWebhooks: { certManager: { issuerRef: { kind: ClusterIssuer, name: internal-ca } } } }\n';
+    const config = parseEnvironment(`${prod}${section('prod', extra)}`, 'config/prod.yaml');
+    const changed = { ...config, capabilities: { ...config.capabilities, tracing: { ...config.capabilities.tracing!, instrumentation: {} } } } as typeof config;
+    const operator = addonApplications(config.capabilities.gitops!, changed, environmentPorts(changed)).find((a) => a.addon === 'opentelemetryOperator')!;
+    expect(operator.source.version).toBe('0.123.0');
+    expect((operator.source.values as any).admissionWebhooks).toEqual({ certManager: { enabled: true, issuerRef: { kind: 'ClusterIssuer', name: 'internal-ca' } } });
   });
 
   test('a chart version and values can be set per environment; values merge over ours', () => {
@@ -305,6 +320,10 @@ describe('bad gitops sections', () => {
     ['a path escaping the repository', '  repository:\n    url: https://git.example.com/x.git\n    path: ../prod\n', 'gitops.repository.path', 'no "." or ".." segments', 'path: ../prod'],
     ['a chart version range', `  repository:\n    url: ${REPO}\n    path: p\n  addons:\n    loki:\n      chart: { version: "^6.0.0" }\n`, 'gitops.addons.loki.chart.version', 'expected an exact chart version', 'version: "^6.0.0"'],
     ['an unknown add-on', `  repository:\n    url: ${REPO}\n    path: p\n  addons:\n    grafana: false\n`, 'gitops.addons', 'unknown key "grafana"', 'grafana: false'],
+    ['an OpenTelemetry Operator chart older than the pinned one', `  repository:\n    url: ${REPO}\n    path: p\n  addons:\n    opentelemetryOperator:\n      chart: { version: 0.93.0 }\n`,
+      'gitops.addons.opentelemetryOperator.chart.version', `expected ${ADDONS.opentelemetryOperator.chart.version} or later (it installs operator v`, 'version: 0.93.0'],
+    ['the OpenTelemetry Operator without cert-manager', `  repository:\n    url: ${REPO}\n    path: p\n  addons:\n    opentelemetryOperator:\n      values:\n        admissionWebhooks:\n          certManager: { enabled: false }\n`,
+      'gitops.addons.opentelemetryOperator.values.admissionWebhooks.certManager.enabled', 'expected true or absent (cert-manager issues the webhooks\' certificate', 'certManager: { enabled: false }'],
     ['a bad retry duration', `  repository:\n    url: ${REPO}\n    path: p\n  sync:\n    retry: { backoff: { duration: 10x } }\n`, 'gitops.sync.retry.backoff.duration', 'expected a duration such as 10s', 'retry:'],
   ])('fails on %s, at file:line', (_name, body, field, expected, needle) => {
     const text = `${base}gitops:\n${body}`;
