@@ -11,7 +11,10 @@ import { run as diff } from '../../charts/diff';
 import { prunes, readOutput, renderedOutput, review } from '../../charts/review';
 import { renderEnvironment, writeEnvironment } from '../../charts/synthesize';
 import { EnvironmentConfig, parseEnvironment } from '../../config/load';
+import { Document, parseDocument } from 'yaml';
+import { promote } from '../../config/promote';
 import { objectRef } from '../../lib/changes';
+import { Release } from '../../lib/core/release';
 import { CONFIG_DIR, ENVIRONMENTS } from '../helpers';
 
 const text = (env: string) => readFileSync(path.join(CONFIG_DIR, `${env}.yaml`), 'utf8');
@@ -129,3 +132,55 @@ describe('npm run diff', () => {
     expect([...back.vaultFiles.keys()].sort()).toEqual(rendered.files.filter((f) => f.name.startsWith('vault/')).map((f) => f.name).sort());
   });
 });
+
+describe('the blue-green procedure fits the shipped quotas and applies, end to end (warm, preview, promote, park)', () => {
+  const blueGreen = ENVIRONMENTS.flatMap((env) => load(env, text(env)).services
+    .filter((s) => s.release.strategy === 'blueGreen').map((s) => [env, s.name] as [string, string]));
+
+  test('some shipped environment uses it', () => expect(blueGreen.length).toBeGreaterThan(0));
+
+  test.each(blueGreen)('%s: %s', (env, service) => {
+    let body = text(env);
+    const config = load(env, body);
+    const live = output(config);
+    const release = config.services.find((s) => s.name === service)!.release as Extract<Release, { strategy: 'blueGreen' }>;
+    const idle = release.activeSlot === 'blue' ? 'green' : 'blue';
+    const activeMinimum = release.scaling.kind === 'autoscaling' ? release.scaling.minReplicas : release.scaling.replicas;
+
+    // 1. Warm: the new release on the idle slot, as many pods as the active minimum (the README's step 1).
+    body = edit(body, (doc) => {
+      doc.setIn(['services', service, 'rollout', 'idleReplicas'], activeMinimum);
+      doc.setIn(['services', service, 'rollout', 'slots', idle, 'image'], doc.createNode({ tag: '9.9.9', gitSha: 'abcdef1' }, { flow: true }));
+    });
+    const warm = load(env, body);
+    const warmOut = output(warm); // renderEnvironment runs the capacity guard: it throws when the quota is too small
+    expect(review(warm, live, warmOut).refusals).toEqual([]);
+    // 2. Preview: <svc>-preview selects the warm slot's pods.
+    const preview = warmOut.manifests.find((m) => m.kind === 'Service' && m.metadata.name === `${service}-preview`)!;
+    const idleDeployment = warmOut.manifests.find((m) => m.kind === 'Deployment' && m.metadata.name === `${service}-${idle}`)!;
+    expect(idleDeployment.spec.replicas ?? activeMinimum).toBeGreaterThanOrEqual(activeMinimum);
+    for (const [k, v] of Object.entries(preview.spec.selector as Record<string, string>)) expect(idleDeployment.spec.template.metadata.labels[k]).toBe(v);
+
+    // 3. Promote.
+    body = promote(body, `config/${env}.yaml`, service).text;
+    const promoted = load(env, body);
+    const promotedOut = output(promoted);
+    expect(review(promoted, warmOut, promotedOut).refusals).toEqual([]);
+
+    // 4. Park the old slot: its HPA leaves the output; where nothing prunes it, the review says to delete it.
+    body = edit(body, (doc) => doc.setIn(['services', service, 'rollout', 'idleReplicas'], 0));
+    const parked = load(env, body);
+    const r = review(parked, promotedOut, output(parked));
+    expect(r.refusals).toEqual([]);
+    const hpas = r.changes.removed.filter((m) => m.kind === 'HorizontalPodAutoscaler').map((m) => m.metadata.name);
+    if (release.scaling.kind === 'autoscaling') expect(hpas).toEqual([`${service}-${release.activeSlot}`]);
+    if (!prunes(parked)) for (const name of hpas) expect(r.leftBehind.map((x) => x.command)).toContain(`kubectl delete horizontalpodautoscaler.autoscaling ${name} -n ${parked.namespace.name}`);
+  });
+});
+
+/** `body` (YAML) edited through its document, comments kept. */
+function edit(body: string, change: (doc: Document) => void): string {
+  const doc = parseDocument(body);
+  change(doc);
+  return doc.toString();
+}
