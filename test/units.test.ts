@@ -6,6 +6,7 @@
  */
 describe('charts/capabilities', () => { require('./charts/capabilities.spec'); });
 describe('charts/connections', () => { require('./charts/connections.spec'); });
+describe('snapshots/snapshot-files', () => { require('./snapshots/snapshot-files.spec'); });
 describe('charts/review', () => { require('./charts/review.spec'); });
 describe('charts/sixth-service', () => { require('./charts/sixth-service.spec'); });
 describe('config/json-schema', () => { require('./config/json-schema.spec'); });

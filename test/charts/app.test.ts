@@ -1,9 +1,8 @@
 /**
- * Every shipped environment, synthesized: one snapshot each for review, and the rules
+ * Every shipped environment, synthesized: its output files as reviewed snapshots, and the rules
  * of the foundation asserted directly over every object.
  */
 import { Testing } from 'cdk8s';
-import { stringify } from 'yaml';
 import { buildApp } from '../../charts/build-app';
 import { CATALOG } from '../../config/catalog';
 import { EnvironmentConfig } from '../../config/load';
@@ -11,6 +10,8 @@ import { SLOTS, otherSlot } from '../../lib/core';
 import { ArgoCdChart } from '../../lib/gitops';
 import { isNamespaced } from '../../lib/validation';
 import { ENVIRONMENTS, environment, named, ofKind, podTemplates, selects, synthEnvironment } from '../helpers';
+import { expectSnapshotFiles } from '../snapshot-files';
+import { renderEnvironment } from '../../charts/synthesize';
 
 const RECOMMENDED = ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/component',
   'app.kubernetes.io/part-of', 'app.kubernetes.io/managed-by'];
@@ -38,8 +39,8 @@ describe.each(ENVIRONMENTS)('environment %s', (env) => {
     argocd = new Set(charts.filter((c) => c.argo).flatMap((c) => c.objects));
   });
 
-  test('matches the reviewed snapshot', () => {
-    expect(manifests.map((m) => stringify(m)).join('---\n')).toMatchSnapshot();
+  test('matches the reviewed snapshot: every output file, each object headed by its kind and name', () => {
+    expectSnapshotFiles(`charts/app/${env}`, renderEnvironment(config).files);
   });
 
   test('every object has the recommended labels, a readable name and the namespace', () => {
