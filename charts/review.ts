@@ -13,6 +13,7 @@ import {
   ApplyRefusal, OutputChanges, Removal, Restart, applyRefusals, compareOutputs, objectRef, removals, restarts, unifiedDiff,
 } from '../lib/changes';
 import { Manifest } from '../lib/core';
+import { PGBOUNCER_FILES, poolSettingsOf } from '../lib/database';
 import { RenderedEnvironment } from './synthesize';
 
 /** The folder of files for Vault's administrators inside an environment's output (capability files). */
@@ -106,6 +107,16 @@ export interface Review {
   readonly restarts: readonly Restart[];
   readonly vault: VaultChanges;
   readonly prunes: boolean;
+  /** PgBouncer's pool settings that change (a service added or removed resizes every pool), as `name before → after`. */
+  readonly pools: readonly string[];
+}
+
+/** The pool settings of every changed pgbouncer.ini, `<ConfigMap>: name before → after`. */
+export function poolChanges(changes: OutputChanges): string[] {
+  return changes.changed.filter((c) => c.after.kind === 'ConfigMap' && typeof c.after.data?.[PGBOUNCER_FILES.ini] === 'string').flatMap((c) => {
+    const [was, now] = [poolSettingsOf(c.before.data?.[PGBOUNCER_FILES.ini] ?? ''), poolSettingsOf(c.after.data[PGBOUNCER_FILES.ini])];
+    return (Object.keys(now) as Array<keyof typeof now>).filter((k) => was[k] !== now[k]).map((k) => `${c.ref}: ${k} ${was[k] ?? '(none)'} → ${now[k]}`);
+  });
 }
 
 /** Reviews `after` against `before`, the output the cluster holds. */
@@ -123,6 +134,7 @@ export function review(config: EnvironmentConfig, before: WrittenOutput, after: 
       removed: files(before.vaultFiles).filter((f) => !after.vaultFiles.has(f)),
     },
     prunes: prunes(config),
+    pools: poolChanges(changes),
   };
 }
 
@@ -162,6 +174,9 @@ export function formatActions(r: Review): string[] {
   if (r.restarts.length > 0) {
     out.push(`RESTARTS (${r.restarts.length}): the pod template changes:`);
     for (const x of r.restarts) out.push(`  ${x.ref}${x.stateful ? ' (stateful: its pods restart one by one, with their volumes)' : ''}: ${x.paths.join(', ')}`);
+  }
+  if (r.pools.length > 0) {
+    out.push(`POOLS (${r.pools.length}): PgBouncer's per-replica pools change (max_connections is shared by every database):`, ...r.pools.map((p) => `  ${p}`));
   }
   const vault = [...r.vault.added.map((f) => `+${f}`), ...r.vault.changed.map((f) => `~${f}`), ...r.vault.removed.map((f) => `-${f}`)];
   if (vault.length > 0) {

@@ -193,3 +193,16 @@ export function renderPgBouncerHba(statsUsers: readonly string[]): string {
     '',
   ].join('\n');
 }
+
+/** The pool settings of pgbouncer.ini a change review reports: what each database may hold per replica. */
+export const POOL_SETTINGS = ['default_pool_size', 'reserve_pool_size', 'max_db_connections'] as const;
+
+/** The {@link POOL_SETTINGS} of a rendered pgbouncer.ini, by name (absent ones left out). */
+export function poolSettingsOf(ini: string): Partial<Record<typeof POOL_SETTINGS[number], number>> {
+  const out: Partial<Record<typeof POOL_SETTINGS[number], number>> = {};
+  for (const m of ini.matchAll(/^([a-z_]+) = (\d+)$/gm)) {
+    const key = m[1] as typeof POOL_SETTINGS[number];
+    if (POOL_SETTINGS.includes(key)) out[key] = Number(m[2]);
+  }
+  return out;
+}
