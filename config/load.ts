@@ -13,6 +13,7 @@ import { bytes, cpuMillis } from '../lib/core/quantity';
 import { DEFAULT_REPLICAS, PRODUCTION_MIN_PODS, Release, Scaling } from '../lib/core/release';
 import { ComputeResources } from '../lib/core/resources';
 import { CATALOG, DATA_STORES, GATEWAY, secretsOf } from './catalog';
+import { CatalogSource, SHIPPED_CATALOG, catalogLocator } from './catalog-source';
 import { EnabledSections, SECTIONS, SectionSpec } from './sections';
 import {
   Catalog, EnvironmentFile, ImageConfig, ResolvedCatalogEntry, ServiceConfig, catalogSchema, environmentSchema, environmentSchemaFor,
@@ -170,6 +171,7 @@ export function parseEnvironment(text: string, file: string, catalog: Catalog = 
     throw new ConfigError(yamlProblems.map((e) => `${file}:${lineCounter.linePos(e.pos[0]).line}: YAML: ${e.message.split('\n')[0]}`));
   }
   const locate = (at: readonly PropertyKey[]) => lineOf(doc, lineCounter, at);
+  const written = (at: readonly PropertyKey[]) => scalarAsWritten(doc, at);
   let data: unknown;
   try {
     // The yaml library refuses documents whose aliases expand exponentially ("billion laughs").
@@ -183,7 +185,8 @@ export function parseEnvironment(text: string, file: string, catalog: Catalog = 
   const schema = sections === SECTIONS ? environmentSchema : environmentSchemaFor(sections);
   const parsed = schema.safeParse(data, { reportInput: true });
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => formatIssue(file, issue, locate)));
+    const where: IssueSource = { file, locate, written, keysDoc: 'config/environment.schema.json' };
+    throw new ConfigError(parsed.error.issues.map((issue) => formatIssue(issue, where)));
   }
   const env = parsed.data as EnvironmentFile;
   const enabled = Object.fromEntries(Object.keys(sections)
@@ -212,49 +215,73 @@ export function parseEnvironment(text: string, file: string, catalog: Catalog = 
   };
 }
 
-function validateCatalog(catalog: Catalog): Record<string, ResolvedCatalogEntry> {
-  const file = 'config/catalog.ts';
+/**
+ * Validates a catalog (the schema, then the rules between entries) and returns it with its
+ * defaults. Each problem is `<file>:<line>: <service>.<field>: ...`, the line found in
+ * `source`'s text (without it when the service is not written there). Throws {@link ConfigError}.
+ */
+export function validateCatalog(catalog: Catalog, source: CatalogSource = SHIPPED_CATALOG): Record<string, ResolvedCatalogEntry> {
+  const locate = catalogLocator(source);
   const parsed = catalogSchema.safeParse(catalog, { reportInput: true });
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => formatIssue(file, i, () => '')));
-  const problems: string[] = [];
+  if (!parsed.success) {
+    // A TypeScript value is shown as parsed: the catalog has no YAML notation to quote.
+    const where: IssueSource = { file: source.file, locate, written: () => undefined, keysDoc: 'catalogEntrySchema in config/schema.ts' };
+    throw new ConfigError(parsed.error.issues.map((issue) => formatIssue(issue, where)));
+  }
+  const problems = catalogProblems(parsed.data).map(([at, where, message]) => {
+    const line = locate(at);
+    return `${source.file}${line ? `:${line}` : ''}: ${where}: ${message}`;
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return parsed.data;
+}
+
+/** A catalog problem: the path to locate it by, the path as the message prints it, the message. */
+type CatalogFinding = [PropertyKey[], string, string];
+
+/** The rules between entries: no platform name, calls to other services, own secrets, one route per path. */
+function catalogProblems(catalog: Record<string, ResolvedCatalogEntry>): CatalogFinding[] {
+  const problems: CatalogFinding[] = [];
   const routes = new Map<string, string>();
   // The platform's own workloads answer at these names; a service of the same name would collide with them.
   const platform = new Set([GATEWAY, ...Object.values(DATA_STORES).map((d) => d.host)]);
-  for (const [svc, entry] of Object.entries(parsed.data)) {
-    if (platform.has(svc)) problems.push(`${file}: ${svc}: expected a service name other than the platform's own workloads (${[...platform].join(', ')}), found "${svc}"`);
+  for (const [svc, entry] of Object.entries(catalog)) {
+    if (platform.has(svc)) problems.push([[svc], svc, `expected a service name other than the platform's own workloads (${[...platform].join(', ')}), found "${svc}"`]);
     entry.calls.forEach((callee, i) => {
-      if (!parsed.data[callee] || callee === svc) {
-        problems.push(`${file}: ${svc}.calls.${i}: expected another catalog service (${Object.keys(parsed.data).join(', ')}), found "${callee}"`);
+      if (!catalog[callee] || callee === svc) {
+        problems.push([[svc, 'calls', i], `${svc}.calls.${i}`, `expected another catalog service (${Object.keys(catalog).join(', ')}), found "${callee}"`]);
       }
     });
-    problems.push(...secretProblems(file, svc, entry));
+    problems.push(...secretProblems(svc, entry));
     if (entry.route) {
       const owner = routes.get(entry.route.path);
-      if (owner) problems.push(`${file}: ${svc}.route.path: expected a path no other service uses, found "${entry.route.path}" (also ${owner})`);
+      if (owner) problems.push([[svc, 'route', 'path'], `${svc}.route.path`, `expected a path no other service uses, found "${entry.route.path}" (also ${owner})`]);
       routes.set(entry.route.path, svc);
     }
   }
-  if (problems.length > 0) throw new ConfigError(problems);
-  return parsed.data;
+  return problems;
 }
 
 /**
  * A service reads only its own Vault paths (`<service>/...`), and its secrets (declared, and
  * derived from its data stores) never share a path, a file or an env var.
  */
-function secretProblems(file: string, svc: string, entry: ResolvedCatalogEntry): string[] {
-  const problems: string[] = [];
+function secretProblems(svc: string, entry: ResolvedCatalogEntry): CatalogFinding[] {
+  const problems: CatalogFinding[] = [];
   const all = secretsOf(svc, entry);
   const derived = all.length - entry.secrets.length;
+  // A derived secret is written as its data store; a declared one as its element of `secrets`.
+  const at = (i: number): PropertyKey[] => (i < derived ? [svc, 'dataStores', i] : [svc, 'secrets', i - derived]);
   const where = (i: number) => (i < derived ? `${svc}.dataStores.${i} (its derived secret)` : `${svc}.secrets.${i - derived}`);
   all.forEach((secret, i) => {
     if (!secret.path.startsWith(`${svc}/`)) {
-      problems.push(`${file}: ${where(i)}.path: expected a path below the service's own "${svc}/" (each service reads only its own secrets), found "${secret.path}"`);
+      problems.push([[...at(i), 'path'], `${where(i)}.path`,
+        `expected a path below the service's own "${svc}/" (each service reads only its own secrets), found "${secret.path}"`]);
     }
     for (const field of ['path', 'file', 'env'] as const) {
       const first = all.findIndex((s) => s[field] === secret[field]);
       if (first < i) {
-        problems.push(`${file}: ${where(i)}.${field}: expected a ${field} no other secret of ${svc} uses, found "${secret[field]}" (also ${where(first)})`);
+        problems.push([[...at(i), field], `${where(i)}.${field}`, `expected a ${field} no other secret of ${svc} uses, found "${secret[field]}" (also ${where(first)})`]);
       }
     }
   });
@@ -350,7 +377,20 @@ function resolveService(name: string, catalog: ResolvedCatalogEntry, config: Ser
 
 // ---------------------------------------------------------------- messages
 
-function formatIssue(file: string, issue: z.core.$ZodIssue, locate: (at: readonly PropertyKey[]) => string): string {
+/** The file a schema problem is in, and how to point into it. */
+interface IssueSource {
+  /** As messages print it. */
+  readonly file: string;
+  /** The line of a path, or '' when it cannot be told. */
+  readonly locate: (at: readonly PropertyKey[]) => string;
+  /** A value as the file writes it, where its parsed form would misquote it (see {@link scalarAsWritten}). */
+  readonly written: (at: readonly PropertyKey[]) => { value: unknown; text: string } | undefined;
+  /** Where the keys an unknown key is checked against are documented. */
+  readonly keysDoc: string;
+}
+
+/** One schema problem as `<file>:<line>: <path>: <expected>, found <value>`. */
+function formatIssue(issue: z.core.$ZodIssue, { file, locate, written, keysDoc }: IssueSource): string {
   const at = issue.path;
   const where = at.length > 0 ? at.join('.') : '(top level)';
   // An unknown key is best pointed at where the key itself is written.
@@ -358,12 +398,12 @@ function formatIssue(file: string, issue: z.core.$ZodIssue, locate: (at: readonl
   const prefix = line ? `${file}:${line}: ${where}` : `${file}: ${where}`;
   if (issue.code === 'unrecognized_keys') {
     return `${prefix}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` +
-      ` (expected only the documented keys; see config/environment.schema.json)`;
+      ` (expected only the documented keys; see ${keysDoc})`;
   }
   if (issue.code === 'invalid_type' && issue.input === undefined) {
     return `${prefix}: missing: ${expectation(issue)}`;
   }
-  const found = 'input' in issue ? `, found ${describe(foundValue(issue))}` : '';
+  const found = 'input' in issue ? `, found ${describeFound(foundValue(issue), written(at))}` : '';
   return `${prefix}: ${expectation(issue)}${found}`;
 }
 
@@ -397,10 +437,32 @@ function foundValue(issue: z.core.$ZodIssue): unknown {
   return input;
 }
 
+/**
+ * The found value; a number as the file writes it (`1e400`, `.nan`, `0x10`), when the value
+ * is that number or what a field made of it (a CPU quantity reads `1e400` as "Infinity").
+ */
+function describeFound(value: unknown, written: { value: unknown; text: string } | undefined): string {
+  if (written && (Object.is(value, written.value) || value === String(written.value))) return written.text;
+  return describe(value);
+}
+
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
+  // JSON writes Infinity and NaN as null.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   const text = JSON.stringify(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/**
+ * The number at `at` and its text in the file. YAML reads `1e400` and `.inf` as Infinity and
+ * `.nan` as NaN, which JSON (the messages' notation) writes as null, and `0x10` as 16: the
+ * message quotes what the user wrote. Undefined for anything but a number.
+ */
+function scalarAsWritten(doc: ReturnType<typeof parseDocument>, at: readonly PropertyKey[]): { value: unknown; text: string } | undefined {
+  const node = doc.getIn(at as unknown[], true);
+  if (!isScalar(node) || typeof node.value !== 'number' || typeof node.source !== 'string') return undefined;
+  return { value: node.value, text: node.source };
 }
 
 /** 1-based line of the deepest node along `at` that exists in the document. */

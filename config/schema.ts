@@ -201,6 +201,28 @@ const compute = (cpuDefault: string, memoryDefault: string) => z.strictObject({
   memory: anyMemory.default(memoryDefault),
 });
 
+/**
+ * A quota's requests above its limits is a mistake, never a choice: every pod's limits are at
+ * least its requests, so the limits line fills first and the requests above it can never be
+ * used. Reported at the requests field, with both values (either may be a default).
+ */
+function quotaRequestsWithinLimits(
+  quota: { requests: Record<'cpu' | 'memory', unknown>; limits: Record<'cpu' | 'memory', unknown> }, ctx: z.core.$RefinementCtx,
+): void {
+  const valid = { cpu: isCpuQuantity, memory: isByteQuantity };
+  for (const field of ['cpu', 'memory'] as const) {
+    const [request, limit] = [quota.requests[field], quota.limits[field]];
+    // A malformed quantity is already reported by its own field.
+    if (typeof request !== 'string' || typeof limit !== 'string' || !valid[field](request) || !valid[field](limit)) continue;
+    if (requestExceedsLimit(field, request, limit)) {
+      ctx.addIssue({
+        code: 'custom', path: ['requests', field], input: request,
+        message: `expected at most namespace.quota.limits.${field} (${limit}): requests above the limits can never be used`,
+      });
+    }
+  }
+}
+
 const namespaceSchema = z.strictObject({
   name: z.string().regex(SERVICE_NAME, { error: 'expected a DNS label: lower-case letters, digits and "-", at most 32 characters' })
     .refine((name) => !isReservedNamespace(name), {
@@ -221,7 +243,7 @@ const namespaceSchema = z.strictObject({
     limits: compute('16', '32Gi').prefault({}),
     pods: z.int().min(1).default(100),
     persistentVolumeClaims: z.int().min(0).default(10),
-  }).prefault({}).describe('ResourceQuota; synth fails if the workloads at peak do not fit'),
+  }).superRefine(quotaRequestsWithinLimits).prefault({}).describe('ResourceQuota; synth fails if the workloads at peak do not fit'),
   limitRange: z.strictObject({
     default: compute('500m', '256Mi').prefault({}),
     defaultRequest: compute('100m', '128Mi').prefault({}),

@@ -4,11 +4,13 @@
  * more to load than to run. Each `*.spec.ts` keeps its own scope: its hooks, its state and
  * its test names (prefixed with its path).
  */
+describe('charts/added-service', () => { require('./charts/added-service.spec'); });
 describe('charts/capabilities', () => { require('./charts/capabilities.spec'); });
 describe('charts/connections', () => { require('./charts/connections.spec'); });
 describe('snapshots/snapshot-files', () => { require('./snapshots/snapshot-files.spec'); });
 describe('charts/review', () => { require('./charts/review.spec'); });
 describe('charts/sixth-service', () => { require('./charts/sixth-service.spec'); });
+describe('config/catalog-errors', () => { require('./config/catalog-errors.spec'); });
 describe('config/json-schema', () => { require('./config/json-schema.spec'); });
 describe('config/load', () => { require('./config/load.spec'); });
 describe('config/promote', () => { require('./config/promote.spec'); });

@@ -14,32 +14,28 @@ import { Catalog } from '../../config/schema';
 import { Manifest, bytes, cpuMillis, workloadEndpoint } from '../../lib/core';
 import { WorkloadPeak, checkCapacity, peakDemand, workloadPeaks } from '../../lib/namespace';
 import { runGate } from '../../lib/validation';
+import { newServiceName, withServiceBlock } from '../fixtures/added-service';
 import { CONFIG_DIR, ENVIRONMENTS } from '../helpers';
 
-const SIXTH = 'loyalty-service';
+const SIXTH = newServiceName(CATALOG);
+const ROUTE = `/${SIXTH}`;
 const catalog: Catalog = {
   ...CATALOG,
   [SIXTH]: {
     description: 'Loyalty points: earns and redeems points per order',
     component: 'api',
     port: 8080,
-    route: { path: '/loyalty' },
+    route: { path: ROUTE },
     calls: ['order-service'],
     dataStores: ['postgres'],
     // Its database credentials are derived from dataStores; it declares no other secret.
     secrets: [],
   },
 };
-const BLOCK = `  ${SIXTH}:\n    image: { tag: 1.0.0, gitSha: 1a2b3c4 }\n`;
 
-/** The shipped environment file with the sixth service's block appended to `services:` (its last section). */
+/** The shipped environment file with the sixth service's block appended to `services:`, as CONTRIBUTING.md says. */
 function withSixth(env: string): string {
-  const text = readFileSync(path.join(CONFIG_DIR, `${env}.yaml`), 'utf8');
-  const lines = text.split('\n');
-  const services = lines.findIndex((l) => l === 'services:');
-  const next = lines.findIndex((l, i) => i > services && /^\S/.test(l));
-  const end = next === -1 ? lines.length - (text.endsWith('\n') ? 1 : 0) : next;
-  return [...lines.slice(0, end), BLOCK.trimEnd(), ...lines.slice(end)].join('\n');
+  return withServiceBlock(readFileSync(path.join(CONFIG_DIR, `${env}.yaml`), 'utf8'), SIXTH);
 }
 
 /** The quota lines whose value is CPU (millicores); the others are bytes or counts. */
@@ -120,7 +116,7 @@ describe.each(ENVIRONMENTS)('a sixth service in %s', (env) => {
     }
     if (config.capabilities.gateway) {
       const conf = after.manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'gateway')!.data['nginx.conf'];
-      expect(conf).toContain('location = /loyalty');
+      expect(conf).toContain(`location = ${ROUTE}`);
     }
   });
 });

@@ -8,7 +8,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { renderEnvironment } from '../../charts/synthesize';
 import { ConfigError, parseEnvironment } from '../../config/load';
 import { setBuildHook } from '../fixtures/build-app-hook';
-import { VALID_ENV } from '../fixtures/environments';
+import { VALID_ENV, withQuotaCpu } from '../fixtures/environments';
 
 jest.mock('../../charts/build-app', () => require('../fixtures/build-app-hook').passThrough());
 afterEach(() => setBuildHook(undefined));
@@ -30,7 +30,7 @@ describe('renderEnvironment', () => {
     setBuildHook((_app, _config, charts) => {
       charts.services.services.get('order-service')!.workloads[0].resource.addJsonPatch(JsonPatch.add('/spec/template/spec/hostNetwork', true));
     });
-    const text = VALID_ENV.replace('requests: { cpu: "4", memory: 8Gi }', 'requests: { cpu: "1", memory: 8Gi }');
+    const text = withQuotaCpu(VALID_ENV, '1');
     const problems = problemsOf(text).join('\n');
     expect(problems).toContain(`${FILE}:${lineOf(text, '    requests:')}: namespace.quota.requests.cpu: expected the quota to hold every workload`);
     expect(problems).toContain(`[no-host-namespaces]`);

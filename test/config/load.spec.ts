@@ -1,9 +1,11 @@
 import { renderEnvironment } from '../../charts/synthesize';
 import { CATALOG } from '../../config/catalog';
 import { ConfigError, parseEnvironment } from '../../config/load';
+import { cpuMillis } from '../../lib/core/quantity';
 import { DEFAULT_REPLICAS } from '../../lib/core/release';
-import { BAD_CASES, VALID_ENV } from '../fixtures/environments';
+import { BAD_CASES, VALID_ENV, lineOf } from '../fixtures/environments';
 import { ENVIRONMENTS, environment } from '../helpers';
+import { lineInEntry, shippedCatalogText } from '../fixtures/added-service';
 
 const FILE = 'config/test.yaml';
 
@@ -78,7 +80,7 @@ describe('environment config', () => {
   test('fails on a catalog entry that calls an unknown service', () => {
     const catalog = { ...CATALOG, 'order-service': { ...CATALOG['order-service'], calls: ['kitchen-dispaly'] } };
     expect(() => parseEnvironment(VALID_ENV, FILE, catalog)).toThrow(
-      'config/catalog.ts: order-service.calls.0: expected another catalog service');
+      `config/catalog.ts:${lineInEntry(shippedCatalogText(), 'order-service', 'calls')}: order-service.calls.0: expected another catalog service`);
   });
 
   test('fails on two catalog services with the same public route', () => {
@@ -86,9 +88,62 @@ describe('environment config', () => {
     expect(() => parseEnvironment(VALID_ENV, FILE, catalog)).toThrow('route.path: expected a path no other service uses');
   });
 
+  // YAML reads these as Infinity or NaN, which JSON (the messages' notation) writes as null.
+  const replace = (from: string | RegExp, to: string) => (text: string) => {
+    expect(text).toMatch(from);
+    return text.replace(from, to);
+  };
+  test.each([
+    ['a memory limit of 1e400', replace('memory: 512Mi }', 'memory: 1e400 }'), 'services.order-service.resources.limits.memory', 'expected a memory quantity', '1e400'],
+    ['a CPU request of 1e400', replace('requests: { cpu: 200m', 'requests: { cpu: 1e400'), 'services.order-service.resources.requests.cpu', 'expected a CPU quantity', '1e400'],
+    ['a quota memory of -.inf', replace(/(requests: \{ cpu: "\d+", memory: )\w+/, '$1-.inf'), 'namespace.quota.requests.memory', 'expected a memory quantity', '-.inf'],
+    ['a memory request of .NaN', replace('memory: 256Mi }', 'memory: .NaN }'), 'services.order-service.resources.requests.memory', 'expected a memory quantity', '.NaN'],
+  ])('%s is quoted as the file writes it, at its file, line and field', (_, change, field, expected, written) => {
+    const text = change(VALID_ENV);
+    const problems = problemsOf(text);
+    expect(problems).toHaveLength(1);
+    const [start, end] = [`${FILE}:${lineOf(text, written)}: ${field}: ${expected}`, `, found ${written}`];
+    expect(problems[0].slice(0, start.length)).toBe(start);
+    expect(problems[0].slice(-end.length)).toBe(end);
+  });
+
   test('reports every problem at once', () => {
     const text = VALID_ENV.replace('tag: 1.3.0', 'tag: latest').replace('gitSha: 0f3e9d8', 'gitSha: nope');
     expect(problemsOf(text)).toHaveLength(2);
+  });
+});
+
+describe('namespace quota: requests within limits', () => {
+  /** VALID_ENV with the quota's requests line, and its limits line when given (none when not). */
+  const quota = (requests: string, limits?: string) => {
+    const lines = /^ {4}requests: .*\n {4}limits: .*\n/m;
+    expect(VALID_ENV).toMatch(lines);
+    return VALID_ENV.replace(lines, `    requests: ${requests}\n${limits ? `    limits: ${limits}\n` : ''}`);
+  };
+  const refusal = (text: string, field: 'cpu' | 'memory', limit: string, request: string) =>
+    `${FILE}:${lineOf(text, '    requests:')}: namespace.quota.requests.${field}: expected at most namespace.quota.limits.${field} (${limit}): ` +
+    `requests above the limits can never be used, found "${request}"`;
+
+  test('requests.cpu above limits.cpu is refused, naming the field and both values', () => {
+    const text = quota('{ cpu: "3", memory: 1Gi }', '{ cpu: 2500m, memory: 2Gi }');
+    expect(problemsOf(text)).toEqual([refusal(text, 'cpu', '2500m', '3')]);
+  });
+
+  test('requests.memory above limits.memory is refused, whatever the units (3Gi is 3072Mi)', () => {
+    const text = quota('{ cpu: "3", memory: 3Gi }', '{ cpu: "4", memory: 3000Mi }');
+    expect(problemsOf(text)).toEqual([refusal(text, 'memory', '3000Mi', '3Gi')]);
+  });
+
+  test('requests above the default limits, when the file writes none, are refused against the defaults', () => {
+    const defaults = parseEnvironment(quota('{ cpu: "1", memory: 1Gi }'), FILE).namespace.quota.limits;
+    const cpu = String(cpuMillis(defaults.cpu) / 1000 + 1);
+    const text = quota(`{ cpu: "${cpu}", memory: 1Gi }`);
+    expect(problemsOf(text)).toEqual([refusal(text, 'cpu', defaults.cpu, cpu)]);
+  });
+
+  test('requests equal to the limits are accepted', () => {
+    const config = parseEnvironment(quota('{ cpu: "3", memory: 3Gi }', '{ cpu: 3000m, memory: 3072Mi }'), FILE);
+    expect(config.namespace.quota).toMatchObject({ requests: { cpu: '3', memory: '3Gi' }, limits: { cpu: '3000m', memory: '3072Mi' } });
   });
 });
 

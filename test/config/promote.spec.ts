@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { PromotionError, promote, run } from '../../config/promote';
-import { VALID_ENV } from '../fixtures/environments';
+import { VALID_ENV, lineOf } from '../fixtures/environments';
 
 const FILE = 'config/test.yaml';
 
@@ -11,7 +11,8 @@ describe('promote', () => {
     const result = promote(VALID_ENV, FILE, 'clients-app');
     expect(result.text).toBe(VALID_ENV.replace('activeSlot: blue', 'activeSlot: green'));
     expect(result.text).toContain('idleReplicas: 2   # warm for preview');
-    expect(result.diff).toEqual(['13: - activeSlot: blue', '13: + activeSlot: green']);
+    const line = lineOf(VALID_ENV, 'activeSlot: blue');
+    expect(result.diff).toEqual([`${line}: - activeSlot: blue`, `${line}: + activeSlot: green`]);
     expect(result.summary).toBe('config/test.yaml: clients-app active slot blue → green: now serving 1.5.0 (git c71d0e4); ' +
       'blue keeps 1.4.2 with 2 pods for rollback (promote again to roll back).');
   });

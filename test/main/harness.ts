@@ -33,13 +33,14 @@ export function scratchFolder(prefix: string): string {
 
 /**
  * Writes the environments of LIGHT_CONFIG (test/fixtures/environments.ts: config/'s
- * environment names, small valid contents) into `dir`, created if need be; returns `dir`.
- * For tests about arguments, bad files and the output folder's mechanics, which prove the
- * same with it as with the shipped config at a fraction of the CPU.
+ * environment names, small valid contents), or of `config` (lightConfig(catalog) for another
+ * catalog), into `dir`, created if need be; returns `dir`. For tests about arguments, bad
+ * files and the output folder's mechanics, which prove the same with it as with the shipped
+ * config at a fraction of the CPU.
  */
-export function writeLightConfig(dir: string): string {
+export function writeLightConfig(dir: string, config: Readonly<Record<string, string>> = LIGHT_CONFIG): string {
   mkdirSync(dir, { recursive: true });
-  for (const [file, text] of Object.entries(LIGHT_CONFIG)) writeFileSync(path.join(dir, file), text);
+  for (const [file, text] of Object.entries(config)) writeFileSync(path.join(dir, file), text);
   return dir;
 }
 

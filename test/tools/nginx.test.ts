@@ -433,8 +433,10 @@ async function waitReady(healthPort: number): Promise<void> {
     const reply = await request(`/search?${mark}=1%27%20OR%20%271%27%3D%271`, { client: '198.51.100.64',
       headers: { Cookie: 'session=SECRET-COOKIE-VALUE', Authorization: 'Bearer SECRET-TOKEN-VALUE' } });
     expect(reply.status).toBe(403);
-    for (let i = 0; i < 100 && !stdout().includes(`"uri":"/search?${mark}`); i++) await sleep(50);
-    const record = stdout().split('\n').find((l) => l.includes(mark) && l.includes('"transaction"'));
+    // Wait for the audit record itself: the access log line (which also has the URI) can come first.
+    const auditRecord = () => stdout().split('\n').find((l) => l.includes(mark) && l.includes('"transaction"'));
+    for (let i = 0; i < 100 && !auditRecord(); i++) await sleep(50);
+    const record = auditRecord();
     expect(record).toBeDefined();
     const entry = JSON.parse(record!).transaction;
     expect(entry.messages.length).toBeGreaterThan(0);

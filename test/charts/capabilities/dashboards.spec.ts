@@ -19,7 +19,8 @@ import { SYNC_WAVE_ANNOTATION } from '../../../lib/gitops';
 import {
   DASHBOARD_VARIABLES, GrafanaDashboard, GrafanaDatasources, MAX_GRAFANA_UID_LENGTH, TRACE_ID_MATCHER, grafanaUid, prometheusDatasource, redDashboard,
 } from '../../../lib/dashboards';
-import { VALID_ENV } from '../../fixtures/environments';
+import { newServiceName } from '../../fixtures/added-service';
+import { VALID_ENV, validEnv } from '../../fixtures/environments';
 import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, configProblems, gateFindingsInNamespace } from '../../helpers';
 
 const FILE = 'config/test.yaml';
@@ -219,8 +220,8 @@ describe('datasources follow the logs and tracing capabilities, linked both ways
 
 describe('dashboards derive from the catalog and the config', () => {
   test('a new catalog service is in every service variable, with no code change', () => {
-    const catalog: Catalog = { ...CATALOG, 'loyalty-service': { description: 'Loyalty points', component: 'api', port: 8080, calls: [], dataStores: [] } };
-    const text = `${VALID_ENV}  loyalty-service:\n    image: { tag: 1.0.0, gitSha: 1a2b3c4 }\nmetrics: { prometheus: { url: "http://prometheus.monitoring.svc:9090" } }\n`;
+    const catalog: Catalog = { ...CATALOG, [newServiceName(CATALOG)]: { description: 'Loyalty points', component: 'api', port: 8080, calls: [], dataStores: [] } };
+    const text = `${validEnv(catalog)}metrics: { prometheus: { url: "http://prometheus.monitoring.svc:9090" } }\n`;
     const config = parseEnvironment(text, FILE, catalog);
     for (const { json } of dashboardsOf(dashboardsChart(config)).values()) {
       expect(variable(json, 'service').query.split(',')).toEqual(Object.keys(catalog));

@@ -9,7 +9,7 @@ import {
 } from '../../../charts/capabilities/database';
 import { objectStoreHost } from '../../../lib/database';
 import { renderEnvironment } from '../../../charts/synthesize';
-import { DATA_STORES } from '../../../config/catalog';
+import { CATALOG, DATA_STORES } from '../../../config/catalog';
 import { parseEnvironment } from '../../../config/load';
 import { workloadPeaks } from '../../../lib/namespace/capacity';
 import { ANNOTATION_CONFIG_CHECKSUM, Manifest } from '../../../lib/core';
@@ -171,7 +171,9 @@ describe('database config errors name file:line, field, expected and found', () 
     const text = `${BASE}${section().replace('    version: 1.25.2\n', '    version: 1.25.2\n    defaultPoolSize: 30\n')}`;
     const got = configProblems(() => buildEnvironment(load(text)));
     expect(got).toContain(`${FILE}:${lineOf(text, 'defaultPoolSize: 30')}: database.pgbouncer.defaultPoolSize: expected the pools at full scale to fit in max_connections (100) minus the reserved connections (7) = 93`);
-    expect(got).toMatch(/found 2 replicas × 4 databases × \(default_pool_size 30 \+ reserve_pool_size \d+\) = \d+/);
+    // Each service that uses PostgreSQL has its own database, and PgBouncer pools to `postgres` too.
+    const databases = Object.values(CATALOG).filter((entry) => entry.dataStores.includes('postgres')).length + 1;
+    expect(got).toMatch(new RegExp(`found 2 replicas × ${databases} databases × \\(default_pool_size 30 \\+ reserve_pool_size \\d+\\) = \\d+`));
   });
 
   test('max_connections too small for the replicas and databases', () => {

@@ -22,7 +22,8 @@ import { ConnectionGraph, Endpoint, Manifest, endpointKey, workloadEndpoint } fr
 import { checkCapacity } from '../../../lib/namespace';
 import { runGate } from '../../../lib/validation';
 import { FIXTURE_SECTIONS, FIXTURE_UNITS } from '../../fixtures/capabilities';
-import { VALID_ENV } from '../../fixtures/environments';
+import { newServiceName } from '../../fixtures/added-service';
+import { VALID_ENV, validEnv } from '../../fixtures/environments';
 import { CONFIG_DIR, ENVIRONMENTS, cached, stripSection } from '../../helpers';
 
 const FILE = 'config/test.yaml';
@@ -507,12 +508,13 @@ describe('general: workloads and flows of other capabilities, ingress from outsi
 
 describe('a sixth service', () => {
   test('gets its policy and its rules at both ends, from its catalog entry alone', () => {
-    const catalog: Catalog = { ...CATALOG, 'loyalty-service': {
+    const sixth = newServiceName(CATALOG);
+    const catalog: Catalog = { ...CATALOG, [sixth]: {
       description: 'test', component: 'api', port: 8081, calls: ['order-service'], dataStores: [], secrets: [] } as any };
-    const text = `${VALID_ENV.replace('services:\n', 'services:\n  loyalty-service:\n    image: { tag: 1.0.0, gitSha: 1a2b3c4 }\n')}${SECTION}`;
+    const text = `${validEnv(catalog)}${SECTION}`;
     const config = parseEnvironment(text, FILE, catalog);
     const { charts, manifests } = synth(config);
-    expect(manifests.some((m) => m.kind === 'NetworkPolicy' && m.metadata.name === 'loyalty-service')).toBe(true);
+    expect(manifests.some((m) => m.kind === 'NetworkPolicy' && m.metadata.name === sixth)).toBe(true);
     const m = matrix(manifests, charts.graph, config, config.capabilities.networkPolicies!.externalHosts as any);
     expect(m.missing).toEqual([]);
     expect(m.extra).toEqual([]);

@@ -3,10 +3,12 @@
  * The database section is the smallest valid one (the database capability's own suites
  * test it); the networkPolicies section of VALID_ENV-based texts is absent.
  */
+import { CATALOG } from '../../../config/catalog';
 import { EnvironmentConfig, parseEnvironment } from '../../../config/load';
+import { Catalog } from '../../../config/schema';
 import { BACKUP_SCRIPT_FILES } from '../../../lib/backups';
 import { Manifest } from '../../../lib/core';
-import { VALID_ENV } from '../../fixtures/environments';
+import { validEnv } from '../../fixtures/environments';
 import { buildEnvironment } from '../../helpers';
 
 export const FILE = 'config/test.yaml';
@@ -43,11 +45,17 @@ metrics:
   pushgateway: { url: "http://prometheus-pushgateway.monitoring.svc:9091" }
 `;
 
-export const load = (text: string): EnvironmentConfig => parseEnvironment(text, FILE);
+/** `text` validated against `catalog` (the shipped one by default). */
+export const load = (text: string, catalog: Catalog = CATALOG): EnvironmentConfig => parseEnvironment(text, FILE, catalog);
 
-/** The restore-test CronJob's container env (literal values) and its script, as synthesized. */
-export function restoreTestFromSynth(text = `${VALID_ENV}${DATABASE_SECTIONS}${BACKUPS_SECTION}`): { script: string; env: Record<string, string>; manifests: Manifest[] } {
-  const { manifests } = buildEnvironment(load(text));
+/** The light environment of `catalog` with the database and backups on, as the restore-test suite runs it. */
+export function backupsEnv(catalog: Catalog = CATALOG): string {
+  return `${validEnv(catalog)}${DATABASE_SECTIONS}${BACKUPS_SECTION}`;
+}
+
+/** The restore-test CronJob's container env (literal values) and its script, as synthesized from {@link backupsEnv}. */
+export function restoreTestFromSynth(catalog: Catalog = CATALOG): { script: string; env: Record<string, string>; manifests: Manifest[] } {
+  const { manifests } = buildEnvironment(load(backupsEnv(catalog), catalog));
   const cronJob = manifests.find((m) => m.kind === 'CronJob' && m.metadata?.name === 'pg-restore-test') as any;
   const configMap = manifests.find((m) => m.kind === 'ConfigMap' && m.metadata?.name === 'pg-backup-scripts') as any;
   const container = cronJob.spec.jobTemplate.spec.template.spec.containers[0];
