@@ -8,12 +8,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'fs'
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { run as diff } from '../../charts/diff';
-import { prunes, readOutput, renderedOutput, review } from '../../charts/review';
+import { changesSince, prunes, readOutput, renderedOutput, review } from '../../charts/review';
 import { renderEnvironment, writeEnvironment } from '../../charts/synthesize';
 import { EnvironmentConfig, parseEnvironment } from '../../config/load';
 import { Document, parseDocument } from 'yaml';
 import { promote } from '../../config/promote';
-import { objectRef } from '../../lib/changes';
+import { compareOutputs, objectRef } from '../../lib/changes';
 import { Release } from '../../lib/core/release';
 import { CONFIG_DIR, ENVIRONMENTS } from '../helpers';
 
@@ -120,6 +120,19 @@ describe('npm run diff', () => {
     expect(io.err.join('\n')).toContain('does not exist');
     expect(diff([], sink)).toBe(1);
     expect(io.err.join('\n')).toContain('--env is required');
+  });
+
+  test('synth\'s "since the last synth": nothing before a first synth, no change over the same output, the changed objects otherwise', () => {
+    const dir = path.join(work, 'since');
+    const prod = load('prod', text('prod'));
+    const rendered = renderEnvironment(prod);
+    expect(changesSince(dir, rendered)).toBeUndefined();
+    writeEnvironment(rendered, dir);
+    const same = changesSince(dir, rendered)!;
+    expect(same.added.length + same.changed.length + same.removed.length).toBe(0);
+    const next = load('prod', nextRelease(text('prod')));
+    const changed = changesSince(dir, renderEnvironment(next))!;
+    expect(changed.changed.map((c) => c.ref)).toEqual(compareOutputs(rendered.manifests, renderEnvironment(next).manifests).changed.map((c) => c.ref));
   });
 
   test('readOutput reads back exactly what was written', () => {
