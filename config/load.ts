@@ -416,8 +416,11 @@ function expectation(issue: z.core.$ZodIssue): string {
   }
   // A record key that fails its own schema: zod nests the key's issues.
   if (issue.code === 'invalid_key' && issue.issues.length > 0) return issue.issues[0].message;
-  if (issue.code === 'too_small') return `expected a value ≥ ${issue.minimum}`;
-  if (issue.code === 'too_big') return `expected a value ≤ ${issue.maximum}`;
+  const items = (issue.code === 'too_small' || issue.code === 'too_big') && issue.origin === 'array';
+  // A list's own message says more than its length ("an empty list would lock everyone out"); a number's states its type too, so its bound is shown.
+  if (items && issue.message.startsWith('expected')) return issue.message;
+  if (issue.code === 'too_small') return items ? `expected at least ${issue.minimum} item(s)` : `expected a value ≥ ${issue.minimum}`;
+  if (issue.code === 'too_big') return items ? `expected at most ${issue.maximum} item(s)` : `expected a value ≤ ${issue.maximum}`;
   return issue.message;
 }
 

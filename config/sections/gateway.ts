@@ -103,6 +103,14 @@ export const gatewaySectionSchema = z.strictObject({
     }
   }),
   tls: tls.prefault({ mode: 'loadBalancer' }),
+  hosts: z.array(z.string().regex(DNS_SUBDOMAIN, { error: 'expected a host name such as shop.pronto.example.com' })).default([])
+    .describe('Host names the gateway answers; any other Host gets 421 and reaches no service (the Host and X-Forwarded-Host the apps see are one of these). Empty: any Host (development only)'),
+  blockedPaths: z.array(z.string().regex(PATH, { error: 'expected a path such as /metrics (no trailing slash)' })).default(['/metrics', '/health'])
+    .describe('Paths under every route that never leave the gateway (404), each with everything below it: the apps\' /metrics (Prometheus scrapes it in the cluster) and /health probes (the kubelet\'s)'),
+  routeAccess: z.record(z.string().regex(SERVICE, { error: 'expected a catalog service name' }), z.strictObject({
+    sourceRanges: z.array(cidrBlockSchema).min(1, { error: 'expected at least one CIDR block (an empty list would lock everyone out)' })
+      .describe('Client addresses (after the trusted proxies\' header) allowed on the route; everyone else gets 403'),
+  })).default({}).describe('Per routed service (catalog name): restrict its route to some client addresses, such as the staff\'s network or VPN'),
   trustedProxies: z.array(cidrBlockSchema).default([])
     .describe('CIDRs of the load balancers/proxies whose client-IP header and X-Forwarded-Proto are believed'),
   realIpHeader: z.enum(['X-Forwarded-For', 'X-Real-IP']).default('X-Forwarded-For').describe('Header the trusted proxies put the client IP in'),
@@ -151,6 +159,10 @@ export const gatewaySectionSchema = z.strictObject({
     connectSeconds: z.int().min(1).max(75).default(5),
     readSeconds: z.int().min(1).default(60),
     longLivedSeconds: z.int().min(60).default(3600).describe('Idle time on long-lived routes (WebSocket, SSE)'),
+    clientHeaderSeconds: z.int().min(1).max(60).default(10)
+      .describe('A client\'s request line and headers must arrive within this, else 408: a slow-header client cannot hold connection slots'),
+    clientBodySeconds: z.int().min(1).max(120).default(10).describe('Longest pause between two reads of a request body, else 408'),
+    keepaliveSeconds: z.int().min(1).max(300).default(15).describe('How long an idle keep-alive connection stays open'),
   }).prefault({}),
 }).superRefine((s, ctx) => {
   if (s.replicas !== undefined && s.autoscaling) {

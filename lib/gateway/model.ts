@@ -19,6 +19,11 @@ export interface GatewayRoute {
   readonly longLivedConnections: boolean;
   /** The Content-Security-Policy of every response of this route. */
   readonly contentSecurityPolicy: string;
+  /**
+   * Client addresses (CIDRs, after the trusted proxies' header is applied) that may use the
+   * route; everyone else gets 403. @default - every client
+   */
+  readonly sourceRanges?: readonly string[];
 }
 
 /** Request rates per client IP (the real client IP, see {@link GatewayModel.trustedProxies}). */
@@ -81,6 +86,12 @@ export interface GatewayTimeouts {
   readonly readSeconds: number;
   /** Idle time allowed on long-lived routes (WebSocket, SSE). */
   readonly longLivedSeconds: number;
+  /** A client's request line and headers must arrive within this (then 408): slow-header clients cannot hold connection slots. */
+  readonly clientHeaderSeconds: number;
+  /** Longest pause between two reads of a request body (then 408). */
+  readonly clientBodySeconds: number;
+  /** How long an idle keep-alive connection stays open. */
+  readonly keepaliveSeconds: number;
 }
 
 /** Where TLS ends. */
@@ -135,6 +146,17 @@ export const MODSECURITY_CONF = 'modsecurity.conf';
 export interface GatewayModel {
   /** Routes; order does not matter (nginx picks the longest matching prefix). */
   readonly routes: readonly GatewayRoute[];
+  /**
+   * Host names the public servers answer; a request for any other Host gets 421 and never
+   * reaches a service (the Host and X-Forwarded-Host the services see are one of these).
+   * Empty: any Host (development).
+   */
+  readonly hosts: readonly string[];
+  /**
+   * Paths under every route that never leave the gateway (404): the apps' `/metrics` (scraped
+   * in the cluster) and `/health` probes. Each matches itself and everything below it.
+   */
+  readonly blockedPaths: readonly string[];
   readonly ports: GatewayPorts;
   readonly tls: GatewayTls;
   /** CIDRs of the load balancers and proxies whose client-IP header (and X-Forwarded-Proto) is believed. */

@@ -37,6 +37,14 @@ export function gatewayModelProblems(model: GatewayModel): string[] {
   }
   if (!Number.isInteger(model.waf.paranoiaLevel) || model.waf.paranoiaLevel < 1 || model.waf.paranoiaLevel > 4) problems.push(`gateway paranoiaLevel: expected 1-4, found ${model.waf.paranoiaLevel}`);
   for (const p of model.rateLimits.strictPaths) if (!owningRoute(model.routes, p)) problems.push(`gateway strict path ${p}: expected a path under a public route, found none`);
+  for (const host of model.hosts) if (!DNS_NAME.test(host)) problems.push(`gateway host: expected a DNS name such as shop.example.com, found "${host}"`);
+  for (const p of model.blockedPaths) if (!/^\/[-a-z0-9_.]+(\/[-a-z0-9_.]+)*$/.test(p)) problems.push(`gateway blocked path: expected a path such as /metrics, found "${p}"`);
+  for (const r of model.routes) {
+    for (const cidr of r.sourceRanges ?? []) if (!/^[0-9a-f.:]+\/\d{1,3}$/.test(cidr)) problems.push(`gateway route ${r.path}: source range: expected a CIDR block, found "${cidr}"`);
+    if (r.sourceRanges && r.sourceRanges.length === 0) problems.push(`gateway route ${r.path}: expected at least one source range, or none given (every client)`);
+  }
+  for (const [what, value] of [['clientHeaderSeconds', model.timeouts.clientHeaderSeconds], ['clientBodySeconds', model.timeouts.clientBodySeconds],
+    ['keepaliveSeconds', model.timeouts.keepaliveSeconds]] as const) if (!Number.isInteger(value) || value < 1) problems.push(`gateway ${what}: expected an integer ≥ 1, found ${value}`);
   return problems;
 }
 
@@ -59,6 +67,10 @@ function assertValid(model: GatewayModel): void {
   const problems = gatewayModelProblems(model);
   if (problems.length > 0) throw new Error(problems.join('\n'));
 }
+
+const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** The internal location that replaces a service's 5xx body (stack traces stay in the service's logs). */
+const ERROR_LOCATION = '/pronto-upstream-error';
 
 const indent = (lines: readonly string[], by: string) => lines.map((l) => (l === '' ? '' : `${by}${l}`));
 const upstreamName = (service: string) => `svc_${service.replace(/-/g, '_')}`;
@@ -88,12 +100,22 @@ function proxy(model: GatewayModel, route: GatewayRoute): string[] {
     'proxy_set_header X-Real-IP $remote_addr;',
     'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
     'proxy_set_header X-Forwarded-Proto $pronto_forwarded_proto;',
+    // The gateway decides the host the apps see; the headers apps or frameworks might believe for their URLs or routing are never the client's.
+    'proxy_set_header X-Forwarded-Host $host;',
+    'proxy_set_header X-Forwarded-Port "";',
+    'proxy_set_header X-Forwarded-Prefix "";',
+    'proxy_set_header X-Forwarded-Server "";',
+    'proxy_set_header Forwarded "";',
+    'proxy_set_header X-Original-URL "";',
+    'proxy_set_header X-Rewrite-URL "";',
     'proxy_set_header X-Request-ID $pronto_request_id;',
     'proxy_set_header traceparent $pronto_traceparent;',
     'proxy_set_header tracestate $http_tracestate;',
     ...(route.longLivedConnections
-      ? ['proxy_set_header Upgrade $http_upgrade;', 'proxy_set_header Connection $pronto_connection_upgrade;', 'proxy_buffering off;']
-      : ['proxy_set_header Connection "";', 'proxy_buffering on;']),
+      ? ['proxy_set_header Upgrade $pronto_upgrade;', 'proxy_set_header Connection $pronto_connection_upgrade;', 'proxy_buffering off;']
+      : ['proxy_set_header Upgrade "";', 'proxy_set_header Connection "";', 'proxy_buffering on;']),
+    // A service's 5xx body (a stack trace, a framework's debug page) is replaced: its status stays.
+    'proxy_intercept_errors on;',
     `proxy_connect_timeout ${t.connectSeconds}s;`,
     `proxy_read_timeout ${read}s;`,
     `proxy_send_timeout ${read}s;`,
@@ -110,11 +132,27 @@ function limits(model: GatewayModel, strict: boolean): string[] {
 }
 
 function location(matcher: string, model: GatewayModel, route: GatewayRoute, strict: boolean, comment: string): string[] {
+  const access = route.sourceRanges ? [...route.sourceRanges.map((cidr) => `allow ${cidr};`), 'deny all;'] : [];
   return [
     `# ${comment}`,
     `location ${matcher} {`,
-    ...indent([...limits(model, strict), ...securityHeaders(model, route.contentSecurityPolicy), ...proxy(model, route)], '    '),
+    ...indent([...access, ...limits(model, strict), ...securityHeaders(model, route.contentSecurityPolicy), ...proxy(model, route)], '    '),
     '}',
+  ];
+}
+
+/** Per route and blocked path, `= <route><path>` and `^~ <route><path>/`: 404 at the edge, before any proxying. */
+function blockedLocations(model: GatewayModel): string[] {
+  const prefixes = [...new Set(model.routes.map((r) => (r.path === '/' ? '' : r.path)))].sort();
+  const paths = [...new Set(model.blockedPaths)].sort();
+  if (paths.length === 0) return [];
+  return [
+    `# Never public: ${paths.join(', ')} under every route (Prometheus scrapes /metrics inside the cluster; the probes are the kubelet's).`,
+    ...prefixes.flatMap((prefix) => paths.flatMap((p) => [
+      `location = ${prefix}${p} {`, `    limit_req zone=${ZONE_GENERAL} burst=${model.rateLimits.burst} nodelay;`, '    return 404;', '}',
+      `location ^~ ${prefix}${p}/ {`, `    limit_req zone=${ZONE_GENERAL} burst=${model.rateLimits.burst} nodelay;`, '    return 404;', '}',
+    ])),
+    '',
   ];
 }
 
@@ -127,7 +165,7 @@ function location(matcher: string, model: GatewayModel, route: GatewayRoute, str
 function locations(model: GatewayModel): string[] {
   const routes = [...model.routes].sort((a, b) => a.path.localeCompare(b.path));
   const strictPaths = [...new Set(model.rateLimits.strictPaths)].sort();
-  const out: string[] = [];
+  const out: string[] = [...blockedLocations(model)];
   for (const route of routes) {
     const strict = strictPaths.includes(route.path);
     const what = `${route.path} → ${route.service}${route.longLivedConnections ? ' (long-lived connections)' : ''}${strict ? ': login or payment, stricter rate limit' : ''}`;
@@ -159,20 +197,35 @@ export function renderNginxConf(model: GatewayModel): string {
       '}',
     ]);
   const trusted = model.trustedProxies.map((cidr) => `set_real_ip_from ${cidr};`);
+  const tlsLines = gatewayTls
+    ? [`ssl_certificate ${gatewayTls.certificateFile};`, `ssl_certificate_key ${gatewayTls.keyFile};`,
+      'ssl_protocols TLSv1.2 TLSv1.3;', 'ssl_prefer_server_ciphers off;', 'ssl_session_cache shared:pronto_tls:10m;', 'ssl_session_timeout 1h;', 'ssl_session_tickets off;']
+    : [];
+  const publicPort = gatewayTls ? `${model.ports.https} ssl` : `${model.ports.http}`;
+  const serverName = `server_name ${model.hosts.length > 0 ? model.hosts.join(' ') : '_'};`;
   const publicServer = [
     'server {',
     ...indent([
-      ...(gatewayTls
-        ? [`listen ${model.ports.https} ssl;`, `ssl_certificate ${gatewayTls.certificateFile};`, `ssl_certificate_key ${gatewayTls.keyFile};`,
-          'ssl_protocols TLSv1.2 TLSv1.3;', 'ssl_prefer_server_ciphers off;', 'ssl_session_cache shared:pronto_tls:10m;', 'ssl_session_timeout 1h;', 'ssl_session_tickets off;']
-        : [`listen ${model.ports.http};`]),
-      'server_name _;',
+      `listen ${publicPort};`,
+      ...tlsLines,
+      serverName,
       '',
       'modsecurity on;',
       `modsecurity_rules_file ${p.configDir}/${MODSECURITY_CONF};`,
       '',
       '# Responses nginx answers itself (400, 413, 414, ...) carry the headers too.',
       ...securityHeaders(model, h.defaultContentSecurityPolicy),
+      '',
+      `error_page 500 502 503 504 ${ERROR_LOCATION};`,
+      `location = ${ERROR_LOCATION} {`,
+      ...indent([
+        'internal;',
+        'default_type application/json;',
+        ...securityHeaders(model, h.defaultContentSecurityPolicy),
+        // The status stays the service's (error_page without "="); only the body is ours.
+        'return 200 \'{"error":"the service could not answer","request_id":"$pronto_request_id"}\\n\';',
+      ], '    '),
+      '}',
       '',
       ...locations(model),
     ], '    '),
@@ -184,7 +237,7 @@ export function renderNginxConf(model: GatewayModel): string {
     'server {',
     ...indent([
       `listen ${model.ports.http};`,
-      'server_name _;',
+      serverName,
       ...securityHeaders(model, h.defaultContentSecurityPolicy),
       'location / {',
       '    return 308 https://$host$request_uri;',
@@ -192,6 +245,19 @@ export function renderNginxConf(model: GatewayModel): string {
     ], '    '),
     '}',
   ] : [];
+  // With an allow-list of hosts, any other Host lands on these default servers: 421, nothing proxied or redirected.
+  const misdirected = (port: string, tls: readonly string[]) => [
+    '',
+    `# Any Host but ${model.hosts.join(', ')}: 421 Misdirected Request.`,
+    'server {',
+    ...indent([`listen ${port} default_server;`, ...tls, 'server_name _;', ...securityHeaders(model, h.defaultContentSecurityPolicy),
+      'location / {', '    return 421;', '}'], '    '),
+    '}',
+  ];
+  const defaultServers = model.hosts.length === 0 ? [] : [
+    ...misdirected(publicPort, tlsLines),
+    ...(gatewayTls ? misdirected(`${model.ports.http}`, []) : []),
+  ];
   const lines = [
     HEADER,
     `load_module ${p.modsecurityModule};`,
@@ -212,7 +278,12 @@ export function renderNginxConf(model: GatewayModel): string {
       'default_type application/octet-stream;',
       'server_tokens off;',
       'sendfile on;',
-      'keepalive_timeout 65s;',
+      '# A client that sends its headers or body slowly is cut off (408) instead of holding a connection slot.',
+      `client_header_timeout ${model.timeouts.clientHeaderSeconds}s;`,
+      `client_body_timeout ${model.timeouts.clientBodySeconds}s;`,
+      `keepalive_timeout ${model.timeouts.keepaliveSeconds}s;`,
+      'client_header_buffer_size 1k;',
+      'large_client_header_buffers 4 8k;',
       `client_max_body_size ${model.waf.requestBodyLimitBytes};`,
       `client_body_temp_path ${p.writableDir}/nginx-client-body;`,
       `proxy_temp_path ${p.writableDir}/nginx-proxy;`,
@@ -261,7 +332,12 @@ export function renderNginxConf(model: GatewayModel): string {
       '    default "00-$request_id-$pronto_span_id-01";',
       '    "~^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$" $http_traceparent;',
       '}',
-      'map $http_upgrade $pronto_connection_upgrade {',
+      '# Only a WebSocket upgrade passes (never h2c, which would tunnel past the WAF).',
+      'map $http_upgrade $pronto_upgrade {',
+      '    default "";',
+      '    "~*^websocket$" websocket;',
+      '}',
+      'map $pronto_upgrade $pronto_connection_upgrade {',
       '    default upgrade;',
       '    "" "";',
       '}',
@@ -295,6 +371,7 @@ export function renderNginxConf(model: GatewayModel): string {
       '',
       ...publicServer,
       ...redirectServer,
+      ...defaultServers,
       '',
       '# Probes only: no ModSecurity, no rate limits, no access log.',
       'server {',

@@ -10,6 +10,7 @@ import { ChildProcess, spawn, spawnSync } from 'child_process';
 import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import * as http from 'http';
 import * as https from 'https';
+import * as tls from 'tls';
 import { AddressInfo, createServer } from 'net';
 import { tmpdir } from 'os';
 import * as path from 'path';
@@ -32,22 +33,30 @@ if (missing.length > 0) {
   console.warn(`\n!!! SKIPPED: the gateway in real nginx + ModSecurity + CRS: missing ${missing.join(', ')} (CI installs them: .ci/run) !!!\n`);
 }
 
+const HOST = 'shop.pronto.example';
+const SERVICES = Object.keys(CATALOG);
+const ROUTED = SERVICES.filter((s) => CATALOG[s].route);
+/** A route restricted to some client addresses (gateway.routeAccess): the last routed service that is not at `/`. */
+const RESTRICTED = ROUTED.filter((s) => CATALOG[s].route!.path !== '/').at(-1)!;
+/** The staff network the restricted route admits; the trusted proxy itself (127.0.0.1, a client sent without X-Forwarded-For) too. */
+const STAFF = '203.0.113.0/24';
 // Small limits so a burst is quick to provoke; the trusted proxy is the test client at 127.0.0.1.
 // TLS ends at the gateway, as in the shipped environments: the certificate is a self-signed one made here.
 const SECTION = `gateway:
   image: { repository: docker.io/owasp/modsecurity-crs, tag: 4.18.0-nginx-202509051009 }
   tls: { mode: gateway, certificateSecret: gateway-tls }
+  hosts: [${HOST}]
+  routeAccess:
+    ${RESTRICTED}: { sourceRanges: [${STAFF}, 127.0.0.1/32, 198.51.100.0/24] }
   trustedProxies: [127.0.0.1/32, 10.0.0.0/8]
   rateLimit:
     requestsPerSecond: 5
     burst: 5
     loginAndPayment: { requestsPerMinute: 6, burst: 1 }
+  timeouts: { clientHeaderSeconds: 1 }
   resources:
     limits: { cpu: 500m }
 `;
-const HOST = 'shop.pronto.example';
-const SERVICES = Object.keys(CATALOG);
-const ROUTED = SERVICES.filter((s) => CATALOG[s].route);
 const INTERNAL = SERVICES.filter((s) => !CATALOG[s].route);
 /** A path under a route: `/` + rest, or `/staff/` + rest. */
 const under = (svc: string, rest: string) => `${CATALOG[svc].route!.path.replace(/\/$/, '')}/${rest}`;
@@ -133,6 +142,12 @@ async function waitReady(healthPort: number): Promise<void> {
         req.on('data', (c) => { body += c; });
         req.on('end', () => {
           seen.get(svc)!.push({ method: req.method!, url: req.url!, headers: req.headers });
+          if (req.url!.includes('/boom')) {
+            // A framework's debug page: what must never reach a client.
+            res.writeHead(500, { 'Content-Type': 'text/plain' });
+            res.end('Traceback (most recent call last):\n  File "/app/app.py", line 42, in handler\nKeyError: SECRET_KEY=hunter2\n');
+            return;
+          }
           const status = req.url!.includes('/missing') ? 404 : 200;
           // A service's own security headers are replaced by the gateway's.
           res.writeHead(status, { 'Content-Type': 'application/json', 'X-Frame-Options': 'ALLOWALL' });
@@ -164,8 +179,8 @@ async function waitReady(healthPort: number): Promise<void> {
         .split(`${IMAGE_PATHS.crsRules}/`).join(`${DEBIAN.crsRules}/`)
         .split(`${IMAGE_PATHS.configDir}/`).join(`${dir}/`)
         .split(`${GATEWAY_TLS_DIR}/`).join(`${dir}/`)
-        .replace(/listen 8443 ssl;/, `listen 127.0.0.1:${port} ssl;`)
-        .replace(/listen 8080;/, `listen 127.0.0.1:${httpPort};`)
+        .replace(/listen 8443 ssl( default_server)?;/g, (_m, d?: string) => `listen 127.0.0.1:${port} ssl${d ?? ''};`)
+        .replace(/listen 8080( default_server)?;/g, (_m, d?: string) => `listen 127.0.0.1:${httpPort}${d ?? ''};`)
         .replace(/listen 8081;/, `listen 127.0.0.1:${healthPort};`)
         .replace(/server ([a-z0-9-]+)\.pronto\.svc\.cluster\.local:80;/g, (_, svc: string) => `server 127.0.0.1:${upstreamPorts.get(svc)};`);
       if (process.getuid?.() === 0) out = out.replace(/^(load_module .*\n)/m, '$1user nobody nogroup;\n');
@@ -369,12 +384,12 @@ async function waitReady(healthPort: number): Promise<void> {
         for (const host of [`${svc}.pronto.svc.cluster.local`, svc, HOST]) {
           const before = SERVICES.map((s) => seen.get(s)!.length);
           const reply = await request(url, { client: `198.51.100.${client++}`, headers: { Host: host } });
-          const expected = owner(url);
-          // Routing is by path only: the request reaches the route that owns the path (or nothing: 404), whatever the Host.
+          // Any Host but the allowed one is 421 and reaches nothing; with it, routing is by path only (the route that owns it, or 404).
+          const expected = host === HOST ? owner(url) : undefined;
           const reached = SERVICES.filter((s, i) => seen.get(s)!.length > before[i]);
           expect([svc, url, host, reached]).toEqual([svc, url, host, expected ? [expected] : []]);
           if (expected) expect(JSON.parse(reply.body).service).toBe(expected);
-          else expect(reply.status).toBe(404);
+          else expect(reply.status).toBe(host === HOST ? 404 : 421);
           expect(reached).not.toContain(svc);
         }
       }
@@ -443,5 +458,78 @@ async function waitReady(healthPort: number): Promise<void> {
     expect(entry.request.headers).toBeUndefined();
     expect(entry.response.headers).toBeUndefined();
     expect(stdout()).not.toContain('SECRET-');
+  });
+  test('/metrics and /health never leave the gateway, under any route; a path that only starts like them does', async () => {
+    let client = 60;
+    for (const svc of ROUTED) {
+      const prefix = CATALOG[svc].route!.path.replace(/\/$/, '');
+      for (const p of ['metrics', 'metrics/', 'health', 'health/live', 'health/ready']) {
+        const before = SERVICES.map((s) => seen.get(s)!.length);
+        const reply = await request(`${prefix}/${p}`, { client: `198.51.100.${client++}` });
+        expect([svc, p, reply.status]).toEqual([svc, p, 404]);
+        expectSecurityHeaders(reply);
+        expect(SERVICES.map((s) => seen.get(s)!.length)).toEqual(before);
+      }
+    }
+    const root = owner('/metricsfoo');
+    if (root) expect(JSON.parse((await request('/metricsfoo', { client: '198.51.100.99' })).body).service).toBe(root);
+  });
+
+  test('an unknown Host gets 421 and reaches nothing; the apps see the allowed Host and none of the routing headers a client sends', async () => {
+    const before = SERVICES.map((s) => seen.get(s)!.length);
+    const reply = await request(under(ROUTED[0], 'menu'), { client: '198.51.100.30', headers: { Host: 'evil.example.com' } });
+    expect(reply.status).toBe(421);
+    expect(SERVICES.map((s) => seen.get(s)!.length)).toEqual(before);
+    const spoofed = { 'X-Forwarded-Host': 'evil.example.com', 'X-Forwarded-Port': '1234', 'X-Forwarded-Prefix': '/admin', 'X-Forwarded-Server': 'evil',
+      Forwarded: 'host=evil.example.com;proto=http', 'X-Original-URL': '/admin', 'X-Rewrite-URL': '/admin' };
+    const ok = await request(under(ROUTED[0], 'menu'), { client: '198.51.100.31', headers: spoofed });
+    expect(ok.status).toBe(200);
+    const upstream = seen.get(ROUTED[0])!.at(-1)!.headers;
+    expect(upstream.host).toBe(HOST);
+    expect(upstream['x-forwarded-host']).toBe(HOST);
+    for (const h of ['x-forwarded-port', 'x-forwarded-prefix', 'x-forwarded-server', 'forwarded', 'x-original-url', 'x-rewrite-url']) expect([h, upstream[h]]).toEqual([h, undefined]);
+  });
+
+  test('a service\'s 5xx body never reaches the client: its status does, with a generic body and the security headers', async () => {
+    const reply = await request(under(ROUTED[0], 'boom'), { client: '198.51.100.32' });
+    expect(reply.status).toBe(500);
+    expect(reply.body).not.toContain('Traceback');
+    expect(reply.body).not.toContain('hunter2');
+    expect(JSON.parse(reply.body).request_id).toBe(reply.headers['x-request-id']);
+    expectSecurityHeaders(reply);
+  });
+
+  test('only a WebSocket upgrade passes: h2c is never forwarded', async () => {
+    const svc = ROUTED.find((s) => CATALOG[s].route!.longLivedConnections);
+    expect(svc).toBeDefined();
+    const reply = await request(under(svc!, 'live'), { client: '198.51.100.33', headers: { Connection: 'Upgrade, HTTP2-Settings', Upgrade: 'h2c', 'HTTP2-Settings': 'AAMAAABkAARAAAAAAAIAAAAA' } });
+    expect(reply.status).toBe(200);
+    const upstream = seen.get(svc!)!.at(-1)!.headers;
+    expect(upstream.upgrade).toBeUndefined();
+    expect(upstream['http2-settings']).toBeDefined(); // an ordinary header; without Upgrade it does nothing
+  });
+
+  test(`the restricted route admits only its source ranges (${STAFF} and the proxy's own): anyone else gets 403`, async () => {
+    const url = under(RESTRICTED, 'menu');
+    expect((await request(url, { client: '203.0.113.7' })).status).toBe(200);
+    const before = seen.get(RESTRICTED)!.length;
+    const denied = await request(url, { client: '192.0.2.44' });
+    expect(denied.status).toBe(403);
+    expectSecurityHeaders(denied);
+    expect(seen.get(RESTRICTED)!.length).toBe(before);
+  });
+
+  test('a client that sends its headers too slowly is cut off after client_header_timeout (1 s here), freeing its connection slot', async () => {
+    const started = Date.now();
+    const closed = await new Promise<number>((resolve, reject) => {
+      const socket = tls.connect({ host: '127.0.0.1', port, servername: HOST, rejectUnauthorized: false }, () => {
+        socket.write(`GET / HTTP/1.1\r\nHost: ${HOST}\r\nX-Slow: `);
+      });
+      socket.on('data', () => undefined);
+      socket.on('close', () => resolve(Date.now() - started));
+      socket.on('error', () => undefined);
+      setTimeout(() => { socket.destroy(); reject(new Error('still open after 8 s')); }, 8000);
+    });
+    expect(closed).toBeLessThan(5000);
   });
 });

@@ -36,15 +36,19 @@ function routed(config: EnvironmentConfig) {
   return config.services.filter((s) => s.catalog.route);
 }
 
-/** Config problems only the catalog can reveal: a per-route CSP for a service that is unknown or not routed. */
+/** Config problems only the catalog can reveal: a per-route CSP or access list for a service that is unknown or not routed. */
 function sectionProblems(section: GatewaySection, config: EnvironmentConfig): string[] {
   const names = routed(config).map((s) => s.name);
-  return Object.keys(section.headers.routeContentSecurityPolicy).filter((svc) => !names.includes(svc)).map((svc) => {
-    const at = ['gateway', 'headers', 'routeContentSecurityPolicy', svc];
+  const notRouted = (field: string[]) => (svc: string) => {
+    const at = [...field, svc];
     const known = config.services.some((s) => s.name === svc);
     return `${config.file}:${config.lineOf(at)}: ${at.join('.')}: expected a catalog service with a public route (${names.join(', ')}), ` +
       `found "${svc}"${known ? ' (an internal service: it has no route through the gateway)' : ''}`;
-  });
+  };
+  return [
+    ...Object.keys(section.headers.routeContentSecurityPolicy).filter((svc) => !names.includes(svc)).map(notRouted(['gateway', 'headers', 'routeContentSecurityPolicy'])),
+    ...Object.keys(section.routeAccess).filter((svc) => !names.includes(svc)).map(notRouted(['gateway', 'routeAccess'])),
+  ];
 }
 
 /** The model nginx.conf and modsecurity.conf are rendered from. */
@@ -61,7 +65,10 @@ export function gatewayModel(section: GatewaySection, config: EnvironmentConfig)
       port: DEFAULT_SERVICE_PORT,
       longLivedConnections: svc.catalog.route!.longLivedConnections,
       contentSecurityPolicy: h.routeContentSecurityPolicy[svc.name] ?? h.contentSecurityPolicy,
+      ...(section.routeAccess[svc.name] ? { sourceRanges: section.routeAccess[svc.name].sourceRanges } : {}),
     })),
+    hosts: section.hosts,
+    blockedPaths: section.blockedPaths,
     ports: GATEWAY_PORTS,
     tls: section.tls.mode === 'gateway'
       ? { mode: 'gateway', certificateFile: `${GATEWAY_TLS_DIR}/tls.crt`, keyFile: `${GATEWAY_TLS_DIR}/tls.key` }
@@ -86,7 +93,7 @@ export function gatewayModel(section: GatewaySection, config: EnvironmentConfig)
       requestBodyNoFilesLimitBytes: section.modsecurity.requestBodyNoFilesLimitKi * 1024,
       crsSetupVersion: crsSetupVersion(section.image.tag),
     },
-    timeouts: { connectSeconds: section.timeouts.connectSeconds, readSeconds: section.timeouts.readSeconds, longLivedSeconds: section.timeouts.longLivedSeconds },
+    timeouts: section.timeouts,
     drainSeconds: Math.max(...routed(config).map((s) => s.catalog.drainSeconds)),
     workerProcesses: Math.max(1, Math.ceil(cpuMillis(section.resources.limits.cpu) / 1000)),
     workerConnections: 1024,

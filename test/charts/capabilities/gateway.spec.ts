@@ -61,7 +61,7 @@ describe('the gateway capability', () => {
     }
     for (const svc of INTERNAL) expect(conf).not.toContain(svc);
     const longLived = ROUTED.filter((s) => CATALOG[s].route!.longLivedConnections);
-    expect(conf.match(/proxy_set_header Upgrade/g)?.length ?? 0).toBe(longLived.length * 2);
+    expect(conf.match(/proxy_set_header Upgrade \$pronto_upgrade;/g)?.length ?? 0).toBe(longLived.length * 2);
   });
 
   test('the body limits: 10 MiB in all, 1024 KiB without files (JSON, forms), each settable', () => {
@@ -187,5 +187,14 @@ describe('gateway config errors name file:line, field, expected and found', () =
     expect(message).toContain(`${FILE}:${lineOf(unknown, 'menu-app')}: gateway.headers.routeContentSecurityPolicy.menu-app: expected a catalog service with a public route (${ROUTED.join(', ')}), found "menu-app"`);
     const internal = bad(`  headers:\n    routeContentSecurityPolicy:\n      ${INTERNAL[0]}: "default-src 'self'; frame-ancestors 'none'"\n`);
     expect(problems(() => synth(load(internal)))).toContain(`found "${INTERNAL[0]}" (an internal service: it has no route through the gateway)`);
+  });
+
+  test('route access for an internal service, an empty source list, or a host that is not a name', () => {
+    const internal = bad(`  routeAccess:\n    ${INTERNAL[0]}: { sourceRanges: [203.0.113.0/24] }\n`);
+    expect(problems(() => synth(load(internal))))
+      .toContain(`${FILE}:${lineOf(internal, `${INTERNAL[0]}: { sourceRanges`)}: gateway.routeAccess.${INTERNAL[0]}: expected a catalog service with a public route (${ROUTED.join(', ')}), found "${INTERNAL[0]}" (an internal service`);
+    const empty = bad(`  routeAccess:\n    ${ROUTED[0]}: { sourceRanges: [] }\n`);
+    expect(problems(() => load(empty))).toContain(`gateway.routeAccess.${ROUTED[0]}.sourceRanges: expected at least one CIDR block (an empty list would lock everyone out)`);
+    expect(problems(() => load(bad('  hosts: ["https://shop.example.com"]\n')))).toContain('gateway.hosts.0: expected a host name such as shop.pronto.example.com');
   });
 });

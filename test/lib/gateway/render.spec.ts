@@ -2,10 +2,16 @@ import { sha256Hex } from '../../../lib/core';
 import { GatewayModel, IMAGE_PATHS, gatewayModelProblems, renderModSecurityConf, renderNginxConf } from '../../../lib/gateway';
 import { MODEL } from './fixture';
 
-/** The body of each `location` block of the public server (not the probes' server), by matcher. */
+/** The public server's part of the configuration (not the redirect, misdirected-host or probes' servers). */
+const publicPart = (conf: string) => conf.split(/# (?:Probes only|Plain HTTP only|Any Host but)/)[0];
+
+/** The body of each `location` block of the public server, by matcher. */
 function locations(conf: string): Map<string, string> {
-  return new Map([...conf.split('# Probes only')[0].matchAll(/location ([^{]+?) \{\n([\s\S]*?)\n\s*\}/g)].map((m) => [m[1], m[2]]));
+  return new Map([...publicPart(conf).matchAll(/location ([^{]+?) \{\n([\s\S]*?)\n\s*\}/g)].map((m) => [m[1], m[2]]));
 }
+
+/** The matchers of the public server's proxied locations, in order. */
+const proxiedMatchers = (conf: string) => [...locations(conf)].filter(([, body]) => body.includes('proxy_pass')).map(([m]) => m);
 
 describe('renderNginxConf', () => {
   const conf = renderNginxConf(MODEL);
@@ -50,13 +56,12 @@ describe('renderNginxConf', () => {
 
   test('a strict path that is a route\'s own path makes that route\'s locations strict, without a second pair', () => {
     const both = renderNginxConf({ ...MODEL, rateLimits: { ...MODEL.rateLimits, strictPaths: ['/login', '/live', '/live/pay'] } });
-    const matchers = [...both.split('# Probes only')[0].matchAll(/location ([^{]+?) \{/g)].map((m) => m[1]);
-    expect(matchers).toEqual(['/', '= /live', '/live/', '= /live/pay', '/live/pay/', '= /login', '/login/']);
+    expect(proxiedMatchers(both)).toEqual(['/', '= /live', '/live/', '= /live/pay', '/live/pay/', '= /login', '/login/']);
     const locs = locations(both);
     for (const matcher of ['= /live', '/live/', '= /live/pay', '/live/pay/']) {
       expect(locs.get(matcher)).toContain('limit_req zone=pronto_login_payment burst=5 nodelay;');
       expect(locs.get(matcher)).toContain('proxy_pass http://svc_live;');
-      expect(locs.get(matcher)).toContain('proxy_set_header Upgrade $http_upgrade;');
+      expect(locs.get(matcher)).toContain('proxy_set_header Upgrade $pronto_upgrade;');
     }
     expect(locs.get('/')).not.toContain('pronto_login_payment');
   });
@@ -70,11 +75,47 @@ describe('renderNginxConf', () => {
   test('routes: per-route CSP, and upgrade headers and long timeouts on long-lived routes only', () => {
     const locs = locations(conf);
     expect(locs.get('/live/')).toContain("connect-src 'self' wss:");
-    expect(locs.get('/live/')).toContain('proxy_set_header Upgrade $http_upgrade;');
+    expect(locs.get('/live/')).toContain('proxy_set_header Upgrade $pronto_upgrade;');
     expect(locs.get('/live/')).toContain('proxy_read_timeout 3600s;');
-    expect(locs.get('/')).not.toContain('Upgrade');
+    expect(locs.get('/')).toContain('proxy_set_header Upgrade "";');
     expect(locs.get('/')).toContain('proxy_read_timeout 60s;');
     expect(conf).toContain('server web.shop.svc.cluster.local:80;');
+  });
+
+  test('the edge hardening: blocked paths, host allow-list, client timeouts, forwarded headers, WebSocket-only upgrades, 5xx bodies', () => {
+    const locs = locations(conf);
+    // Blocked paths under every route: 404 before any proxying.
+    for (const prefix of MODEL.routes.map((r) => (r.path === '/' ? '' : r.path))) {
+      for (const p of MODEL.blockedPaths) {
+        for (const matcher of [`= ${prefix}${p}`, `^~ ${prefix}${p}/`]) {
+          expect([matcher, locs.get(matcher)]).toEqual([matcher, expect.stringContaining('return 404;')]);
+          expect(locs.get(matcher)).not.toContain('proxy_pass');
+        }
+      }
+    }
+    // Only the allowed hosts reach the public server; any other Host gets 421 from a default server.
+    expect(publicPart(conf)).toContain(`server_name ${MODEL.hosts.join(' ')};`);
+    expect(conf).toMatch(/listen 8080 default_server;\n(?:.*\n)*?\s+return 421;/);
+    const anyHost = renderNginxConf({ ...MODEL, hosts: [] });
+    expect(anyHost).toContain('server_name _;');
+    expect(anyHost).not.toContain('default_server');
+    for (const line of ['client_header_timeout 10s;', 'client_body_timeout 10s;', 'keepalive_timeout 15s;']) expect(conf).toContain(line);
+    for (const matcher of proxiedMatchers(conf)) {
+      const body = locs.get(matcher)!;
+      expect(body).toContain('proxy_set_header X-Forwarded-Host $host;');
+      for (const h of ['X-Forwarded-Port', 'X-Forwarded-Prefix', 'X-Forwarded-Server', 'Forwarded', 'X-Original-URL', 'X-Rewrite-URL']) expect(body).toContain(`proxy_set_header ${h} "";`);
+      expect(body).toContain('proxy_intercept_errors on;');
+    }
+    expect(conf).toContain('"~*^websocket$" websocket;');
+    expect(publicPart(conf)).toContain('error_page 500 502 503 504 /pronto-upstream-error;');
+    expect(locs.get('= /pronto-upstream-error')).toContain('internal;');
+  });
+
+  test('a route with source ranges allows only them', () => {
+    const restricted = renderNginxConf({ ...MODEL, routes: [MODEL.routes[0], { ...MODEL.routes[1], sourceRanges: ['203.0.113.0/24'] }] });
+    const locs = locations(restricted);
+    for (const matcher of ['= /live', '/live/']) expect(locs.get(matcher)).toMatch(/allow 203\.0\.113\.0\/24;\n\s+deny all;/);
+    expect(locs.get('/')).not.toContain('deny all;');
   });
 
   test('TLS at the gateway: HTTPS listener with the certificate, HTTP only redirects', () => {
@@ -124,6 +165,10 @@ describe('gatewayModelProblems', () => {
     ['no routes', { routes: [] }, 'expected at least one public route'],
     ['a strict path under no route', { routes: [MODEL.routes[1]] }, 'strict path /login: expected a path under a public route'],
     ['a no-files limit over the body limit', { waf: { ...MODEL.waf, requestBodyNoFilesLimitBytes: 2097152 } }, 'requestBodyNoFilesLimitBytes: expected at most requestBodyLimitBytes (1048576), found 2097152'],
+    ['a host that is not a DNS name', { hosts: ['shop.example.com:443'] }, 'gateway host: expected a DNS name such as shop.example.com, found "shop.example.com:443"'],
+    ['a blocked path with a trailing slash', { blockedPaths: ['/metrics/'] }, 'gateway blocked path: expected a path such as /metrics, found "/metrics/"'],
+    ['a route with an empty source list', { routes: [{ ...MODEL.routes[0], sourceRanges: [] }] }, 'gateway route /: expected at least one source range'],
+    ['a zero header timeout', { timeouts: { ...MODEL.timeouts, clientHeaderSeconds: 0 } }, 'clientHeaderSeconds: expected an integer ≥ 1, found 0'],
   ])('%s', (_name, change, message) => {
     expect(gatewayModelProblems({ ...MODEL, ...change }).join('\n')).toContain(message);
     expect(() => renderNginxConf({ ...MODEL, ...change })).toThrow(message);
