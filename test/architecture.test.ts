@@ -16,7 +16,7 @@ import { ESLint, Linter } from 'eslint';
 const ROOT = path.resolve(__dirname, '..');
 
 /** The lib/core files config/ may import: PURE_CORE in eslint.config.js. */
-const PURE_CORE = ['quantity', 'image', 'naming', 'labels', 'manifest', 'namespaces', 'release', 'resources', 'breaker'];
+const PURE_CORE = ['quantity', 'image', 'naming', 'labels', 'manifest', 'namespaces', 'release', 'resources', 'breaker', 'cidr'];
 
 /** The stub layout: an empty module at each path. */
 const LAYOUT = [

@@ -1,5 +1,6 @@
 export * from './breaker';
 export * from './checksum';
+export * from './cidr';
 export * from './connection-graph';
 export * from './image';
 export * from './labels';

@@ -3,7 +3,29 @@
  * from every peer that may call it, egress to every peer it may call, each on exactly the
  * ports the graph declares. Pure data; {@link WorkloadNetworkPolicy} renders it.
  */
-import { ConnectionGraph, Endpoint, ExternalEndpoint, Flow, FlowPort, WorkloadEndpoint, endpointKey } from '../core';
+import { ConnectionGraph, Endpoint, ExternalEndpoint, Flow, FlowPort, WorkloadEndpoint, cidrStrictlyInside, cidrWithin, endpointKey, parseCidrBlock } from '../core';
+
+/**
+ * Ranges no egress rule reaches through a broader block: link-local (169.254.0.0/16, the
+ * clouds' instance metadata at 169.254.169.254 and its credentials), shared address space
+ * (100.64.0.0/10: some clouds' metadata and internal services), and their IPv6 kin
+ * (fe80::/10 link-local, fd00:ec2::/32 AWS's metadata). An egress block that contains one of
+ * them gets it as an `except`; a block that names one exactly (a node-local DNS cache at
+ * 169.254.20.10/32) is an explicit choice and kept.
+ */
+export const NEVER_VIA_BROAD_EGRESS: readonly string[] = ['169.254.0.0/16', '100.64.0.0/10', 'fe80::/10', 'fd00:ec2::/32'];
+
+/** `block` with every {@link NEVER_VIA_BROAD_EGRESS} range it strictly contains (and does not already leave out) added to its `except`. */
+export function withoutSensitiveRanges(block: IpBlockSpec): IpBlockSpec {
+  const outer = parseCidrBlock(block.cidr);
+  if (typeof outer === 'string') return block;
+  const excepted = (block.except ?? []).map(parseCidrBlock).filter((b): b is Exclude<typeof b, string> => typeof b !== 'string');
+  const added = NEVER_VIA_BROAD_EGRESS.filter((text) => {
+    const range = parseCidrBlock(text);
+    return typeof range !== 'string' && cidrStrictlyInside(range, outer) && !excepted.some((e) => cidrWithin(range, e));
+  });
+  return added.length === 0 ? block : { ...block, except: [...(block.except ?? []), ...added] };
+}
 
 /** An address block, as a NetworkPolicy `ipBlock` writes it. */
 export interface IpBlockSpec {
@@ -110,7 +132,9 @@ export function policyRulesFromGraph(graph: ConnectionGraph,
       return [...byPeer.entries()].sort(([a], [b]) => a.localeCompare(b))
         .map(([peerKey, { peer, ports }]): PolicyRule => ({ peerKey, peer, ports: [...ports].sort(comparePorts) }));
     };
-    return { workload, ingress: rules((f) => [f.to, f.from]), egress: rules((f) => [f.from, f.to]) };
+    const egress = rules((f) => [f.from, f.to]).map((r) => (r.peer.kind === 'ipBlocks'
+      ? { ...r, peer: { kind: 'ipBlocks' as const, blocks: r.peer.blocks.map(withoutSensitiveRanges) } } : r));
+    return { workload, ingress: rules((f) => [f.to, f.from]), egress };
   });
 }
 

@@ -44,7 +44,17 @@ export function kvReadPath(mount: string, prefix: string, path: string): string 
   return `${mount}/data/${prefix}/${path}`;
 }
 
-/** `policies/<name>.hcl` per client: `read` on exactly its paths, nothing else. */
+/**
+ * What the agent needs of its own token, in place of Vault's `default` policy (which the
+ * roles leave out: it also grants cubbyhole, response wrapping, leases and tools): look the
+ * token up and renew it.
+ */
+export const TOKEN_SELF_PATHS: ReadonlyArray<readonly [string, string]> = [
+  ['auth/token/lookup-self', 'read'],
+  ['auth/token/renew-self', 'update'],
+];
+
+/** `policies/<name>.hcl` per client: `read` on exactly its paths, its own token's lookup and renewal, nothing else. */
 export function vaultPolicies(clients: readonly VaultClient[]): VaultFile[] {
   return sortedClients(clients).map((c) => ({
     path: `policies/${c.name}.hcl`,
@@ -54,6 +64,9 @@ export function vaultPolicies(clients: readonly VaultClient[]): VaultFile[] {
       `# Apply: vault policy write ${c.name} policies/${c.name}.hcl`,
       ...[...new Set(c.paths)].sort().flatMap((p) => ['', `path ${JSON.stringify(p)} {`, '  capabilities = ["read"]', '}']),
       '',
+      '# The agent\'s own token (the role leaves Vault\'s default policy out).',
+      ...TOKEN_SELF_PATHS.flatMap(([p, capability]) => [`path ${JSON.stringify(p)} {`, `  capabilities = [${JSON.stringify(capability)}]`, '}']),
+      '',
     ].join('\n'),
   }));
 }
@@ -61,8 +74,8 @@ export function vaultPolicies(clients: readonly VaultClient[]): VaultFile[] {
 /**
  * `roles/<name>.json` per client: the body of `vault write <authPath>/role/<name>`, bound
  * to the client's ServiceAccount name and namespace and to the token audience, issuing
- * tokens with its policy (and Vault's `default` policy, which lets the agent renew and
- * look up its own token).
+ * tokens with its policy only: `token_no_default_policy` leaves Vault's `default` policy out
+ * (its policy grants the token's own lookup and renewal instead).
  */
 export function vaultRoles(clients: readonly VaultClient[], auth: VaultAuthOptions): VaultFile[] {
   return sortedClients(clients).map((c) => ({
@@ -73,6 +86,7 @@ export function vaultRoles(clients: readonly VaultClient[], auth: VaultAuthOptio
       audience: auth.audience,
       alias_name_source: 'serviceaccount_uid',
       token_policies: [c.name],
+      token_no_default_policy: true,
       token_ttl: auth.tokenTtlSeconds,
       token_max_ttl: auth.tokenMaxTtlSeconds,
     }, null, 2)}\n`,

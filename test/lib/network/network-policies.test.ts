@@ -2,8 +2,11 @@ import { Testing } from 'cdk8s';
 import { stringify } from 'yaml';
 import { ConnectionGraph, Endpoint, FlowPort, ForeignEndpoint, LABEL_SLOT, UpstreamImage, selectorLabels, workloadEndpoint } from '../../../lib/core';
 import {
-  ConnectionGraphPolicies, DefaultDenyPolicy, WorkloadNetworkPolicy, policyRulesFromGraph, unresolvedExternalHosts,
+  ConnectionGraphPolicies, DefaultDenyPolicy, NEVER_VIA_BROAD_EGRESS, WorkloadNetworkPolicy, policyRulesFromGraph, unresolvedExternalHosts,
+  withoutSensitiveRanges,
 } from '../../../lib/network';
+import { cidrWithin, parseCidrBlock } from '../../../lib/core';
+import { ENVIRONMENTS, environment, ofKind, synthEnvironment } from '../../helpers';
 import { Workload } from '../../../lib/workload';
 import { gateFindingsInNamespace, named } from '../../helpers';
 
@@ -86,6 +89,37 @@ describe('policyRulesFromGraph', () => {
     g.addWorkload(web);
     g.addFlow({ from: absent, to: stripe, ports: tcp(443), purpose: 'x', declaredBy: 'test' });
     expect(unresolvedExternalHosts(g, {})).toEqual([]);
+  });
+});
+
+describe('broad egress never reaches the instance metadata or shared address space', () => {
+  test.each([
+    ['any public address', { cidr: '0.0.0.0/0', except: ['10.0.0.0/8'] }, ['10.0.0.0/8', '169.254.0.0/16', '100.64.0.0/10']],
+    ['any IPv6 address', { cidr: '::/0' }, ['fe80::/10', 'fd00:ec2::/32']],
+    ['a block that already leaves link-local out', { cidr: '0.0.0.0/0', except: ['169.254.0.0/16'] }, ['169.254.0.0/16', '100.64.0.0/10']],
+    ['a node-local DNS cache named exactly (an explicit choice)', { cidr: '169.254.20.10/32' }, undefined],
+    ['a private block that holds neither', { cidr: '10.0.0.0/8' }, undefined],
+  ])('%s', (_what, block, except) => {
+    expect(withoutSensitiveRanges(block).except).toEqual(except);
+  });
+
+  test('in every shipped environment, no egress ipBlock reaches 169.254.169.254 or 100.64.0.0/10 through a broader block', () => {
+    for (const env of ENVIRONMENTS) {
+      const config = environment(env);
+      if (!config.capabilities.networkPolicies) continue;
+      const egress = ofKind(synthEnvironment(config), 'NetworkPolicy').flatMap((p) => (p.spec.egress ?? []).flatMap((r: any) => r.to ?? []))
+        .filter((peer: any) => peer.ipBlock).map((peer: any) => peer.ipBlock);
+      for (const block of egress) {
+        const outer = parseCidrBlock(block.cidr);
+        if (typeof outer === 'string') throw new Error(outer);
+        for (const text of NEVER_VIA_BROAD_EGRESS) {
+          const range = parseCidrBlock(text);
+          if (typeof range === 'string' || range.family !== outer.family || !cidrWithin(range, outer) || cidrWithin(outer, range)) continue;
+          expect([env, block.cidr, text, (block.except ?? []).some((e: string) => { const x = parseCidrBlock(e); return typeof x !== 'string' && cidrWithin(range, x); })])
+            .toEqual([env, block.cidr, text, true]);
+        }
+      }
+    }
   });
 });
 

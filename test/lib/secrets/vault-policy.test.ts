@@ -1,4 +1,4 @@
-import { VaultAuthOptions, VaultClient, kvReadPath, vaultApplyScript, vaultFiles, vaultPolicies, vaultRoles } from '../../../lib/secrets';
+import { TOKEN_SELF_PATHS, VaultAuthOptions, VaultClient, kvReadPath, vaultApplyScript, vaultFiles, vaultPolicies, vaultRoles } from '../../../lib/secrets';
 
 const AUTH: VaultAuthOptions = { authPath: 'auth/kubernetes', audience: 'vault', tokenTtlSeconds: 3600, tokenMaxTtlSeconds: 86400 };
 const CLIENTS: VaultClient[] = [
@@ -22,11 +22,15 @@ describe('Vault policies and roles', () => {
     expect(policies.map((p) => p.path)).toEqual(CLIENTS.map((c) => `policies/${c.name}.hcl`).sort());
     for (const client of CLIENTS) {
       const text = policies.find((p) => p.path === `policies/${client.name}.hcl`)!.text;
-      expect(blocks(text)).toEqual([...client.paths].sort().map((path) => ({ path, capabilities: '["read"]' })));
+      // Its paths, read-only; then its own token's lookup and renewal, in place of Vault's default policy.
+      expect(blocks(text)).toEqual([...[...client.paths].sort().map((path) => ({ path, capabilities: '["read"]' })),
+        ...TOKEN_SELF_PATHS.map(([path, capability]) => ({ path, capabilities: `["${capability}"]` }))]);
+      expect(TOKEN_SELF_PATHS.map(([p]) => p)).toEqual(['auth/token/lookup-self', 'auth/token/renew-self']);
       // Nothing but comments and those blocks.
       const rest = text.split('\n').filter((l) => l !== '' && !l.startsWith('#') && !/^(path "|  capabilities = |\})/.test(l));
       expect(rest).toEqual([]);
-      expect(text).not.toMatch(/\*|\+|list|create|update|delete|sudo/);
+      // No wildcard, and no write anywhere but the token's own renewal.
+      expect(text.replace('path "auth/token/renew-self" {\n  capabilities = ["update"]', '')).not.toMatch(/\*|\+|list|create|update|delete|sudo/);
     }
   });
 
@@ -40,6 +44,7 @@ describe('Vault policies and roles', () => {
         audience: 'vault',
         alias_name_source: 'serviceaccount_uid',
         token_policies: [client.name],
+        token_no_default_policy: true,
         token_ttl: 3600,
         token_max_ttl: 86400,
       });

@@ -9,3 +9,11 @@ path "secret/data/pronto/dev/postgres/walg-encryption" {
 path "secret/data/pronto/dev/postgres/walg-s3-read-only" {
   capabilities = ["read"]
 }
+
+# The agent's own token (the role leaves Vault's default policy out).
+path "auth/token/lookup-self" {
+  capabilities = ["read"]
+}
+path "auth/token/renew-self" {
+  capabilities = ["update"]
+}

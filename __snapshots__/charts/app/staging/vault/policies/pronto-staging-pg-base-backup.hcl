@@ -13,3 +13,11 @@ path "secret/data/pronto/staging/postgres/walg-encryption" {
 path "secret/data/pronto/staging/postgres/walg-s3-read-write" {
   capabilities = ["read"]
 }
+
+# The agent's own token (the role leaves Vault's default policy out).
+path "auth/token/lookup-self" {
+  capabilities = ["read"]
+}
+path "auth/token/renew-self" {
+  capabilities = ["update"]
+}
