@@ -119,7 +119,7 @@ export function renderEnvironment(config: EnvironmentConfig, options: Synthesize
   const findings = locate(config, charts, objects, built, gate.findings);
   const report = formatReport(findings.map(({ where, ...f }) => ({ ...f, object: `${where}: ${f.object}` })));
   // Capacity and namespaces are config problems; reported with the gate's findings, so one run shows all.
-  const problems = [...capacityProblems(config, manifests), ...namespaceProblems(config, manifests)];
+  const problems = [...capacityProblems(config, manifests), ...namespaceProblems(config, manifests), ...imagePolicyProblems(config, manifests)];
   if (problems.length > 0) throw new ConfigError([...problems, ...(report ? report.split('\n') : [])]);
 
   // Argo CD's objects live apart from what they sync: `kubectl apply -k dist/<env>` applies the workloads only.
@@ -284,6 +284,35 @@ function capacityProblems(config: EnvironmentConfig, manifests: Manifest[]): str
     const at = quotaPath(config, v.resource);
     return `${config.file}:${config.lineOf(at)}: ${at.join('.')}: ${explain(v)}`;
   });
+}
+
+/** Every container of `m`'s pod spec (a workload's template, a CronJob's job template, a Pod), init containers included. */
+function containersOf(m: Manifest): Array<{ name: string; image: string }> {
+  const spec = m.kind === 'CronJob' ? m.spec?.jobTemplate?.spec?.template?.spec : m.kind === 'Pod' ? m.spec : m.spec?.template?.spec;
+  return [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])];
+}
+
+/** True when `image` (`registry/path:tag[@digest]`) lies under `prefix` on whole path segments. */
+function underRepository(image: string, prefix: string): boolean {
+  const repository = image.split('@')[0].replace(/:[^/:]+$/, '');
+  return repository === prefix || repository.startsWith(`${prefix}/`);
+}
+
+/**
+ * `images.requireDigest` and `images.allowedRepositories`, over every container the output
+ * runs (the catalog's and every capability's): what the admission policies enforce in the
+ * cluster, refused here first. Images a webhook injects at run time (the Vault agent) are
+ * not in the output: their add-on's values pin them.
+ */
+function imagePolicyProblems(config: EnvironmentConfig, manifests: Manifest[]): string[] {
+  const { requireDigest, allowedRepositories } = config.images;
+  const at = (field: string) => `${config.file}:${config.lineOf(['images', field])}: images.${field}`;
+  return manifests.flatMap((m) => containersOf(m).flatMap((c) => [
+    ...(requireDigest && !/@sha256:[0-9a-f]{64}$/.test(c.image)
+      ? [`${at('requireDigest')}: expected every image pinned by digest (@sha256:…), found "${c.image}" (${objectRef(m)}, container ${c.name})`] : []),
+    ...(allowedRepositories.length > 0 && !allowedRepositories.some((p) => underRepository(c.image, p))
+      ? [`${at('allowedRepositories')}: expected images from ${allowedRepositories.join(', ')}, found "${c.image}" (${objectRef(m)}, container ${c.name})`] : []),
+  ]));
 }
 
 /**

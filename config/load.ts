@@ -47,6 +47,8 @@ export interface EnvironmentConfig {
   readonly namespace: EnvironmentFile['namespace'];
   /** Cluster facts: where the DNS runs. */
   readonly cluster: EnvironmentFile['cluster'];
+  /** Where Pronto's images come from, and what every image must satisfy (digest, allowed repositories). */
+  readonly images: EnvironmentFile['images'];
   /** The sections of the capabilities that are on; a capability that is off is absent. */
   readonly capabilities: EnabledSections;
   /**
@@ -207,6 +209,7 @@ export function parseEnvironment(text: string, file: string, catalog: Catalog = 
     tier: env.tier,
     namespace: env.namespace,
     cluster: env.cluster,
+    images: env.images,
     capabilities: enabled,
     namespaces,
     services: Object.keys(resolvedCatalog).map((svc) =>

@@ -291,6 +291,11 @@ const baseEnvironmentShape = {
   cluster: clusterSchema,
   images: z.strictObject({
     registry: z.string().regex(REPOSITORY, { error: 'expected registry/path such as registry.example.com/pronto' }),
+    requireDigest: z.boolean().default(false)
+      .describe('Every image the environment runs must be pinned by digest (@sha256:…): synth refuses a tag alone. Turn it on once the release pipeline writes each image\'s digest'),
+    allowedRepositories: z.array(z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d+)?(\/[a-z0-9]([-a-z0-9._]*[a-z0-9])?)*$/,
+      { error: 'expected a registry or registry/path prefix such as ghcr.io/cloudnative-pg' })).default([])
+      .describe('Repository prefixes every image must come from (registry/path, matched on whole path segments); empty: any. Synth refuses any other image'),
   }),
   services: z.record(z.string(), serviceConfigSchema),
 };

@@ -3,6 +3,9 @@
  * pointing at the config it comes from. Objects are injected after the real build (the
  * schema keeps such objects out of any valid config), through a pass-through mock.
  */
+import { readFileSync } from 'fs';
+import * as path from 'path';
+import { CONFIG_DIR, ENVIRONMENTS } from '../helpers';
 import { Chart, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { renderEnvironment } from '../../charts/synthesize';
@@ -55,5 +58,37 @@ describe('renderEnvironment', () => {
     const text = `${VALID_ENV}gateway: false\n`;
     const rendered = renderEnvironment(parseEnvironment(text, FILE));
     expect(rendered.findings.map((f) => [f.rule, f.where])).toContainEqual(['service-selects-pods', `${FILE}:${lineOf(text, 'gateway:')}`]);
+  });
+});
+
+describe('the image policy (images.requireDigest, images.allowedRepositories)', () => {
+  const prodText = readFileSync(path.join(CONFIG_DIR, 'prod.yaml'), 'utf8');
+  const prod = parseEnvironment(prodText, 'config/prod.yaml');
+  const images = (text: string) => renderEnvironment(parseEnvironment(text, 'config/prod.yaml')).manifests
+    .flatMap((m: any) => { const spec = m.kind === 'CronJob' ? m.spec.jobTemplate.spec.template.spec : m.spec?.template?.spec; return [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])]; })
+    .map((c: any) => c.image as string);
+
+  test('prod runs only images from its allowed repositories, and synth says so for any other', () => {
+    expect(prod.images.allowedRepositories.length).toBeGreaterThan(0);
+    const repository = (image: string) => image.split('@')[0].replace(/:[^/:]+$/, '');
+    for (const image of images(prodText)) {
+      expect([image, prod.images.allowedRepositories.some((p) => repository(image) === p || repository(image).startsWith(`${p}/`))]).toEqual([image, true]);
+    }
+    const withoutRedis = prodText.replace(/^\s+- docker\.io\/library\/redis\n/m, '');
+    const problems = (() => { try { renderEnvironment(parseEnvironment(withoutRedis, 'config/prod.yaml')); return ''; } catch (e) { return (e as ConfigError).problems.join('\n'); } })();
+    expect(problems).toMatch(/config\/prod\.yaml:\d+: images\.allowedRepositories: expected images from .*, found "docker\.io\/library\/redis:[^"]+" \(StatefulSet[./a-z ]*pronto\/redis, container redis\)/);
+  });
+
+  test('requireDigest refuses every image pinned by tag alone, naming it', () => {
+    const strict = prodText.replace(/^( {2}registry: .*\n)/m, '$1  requireDigest: true\n');
+    let problems = '';
+    try { renderEnvironment(parseEnvironment(strict, 'config/prod.yaml')); } catch (e) { problems = (e as ConfigError).problems.join('\n'); }
+    const undigested = [...new Set(images(prodText).filter((i) => !i.includes('@sha256:')))];
+    expect(undigested.length).toBeGreaterThan(0);
+    for (const image of undigested) expect(problems).toContain(`images.requireDigest: expected every image pinned by digest (@sha256:…), found "${image}"`);
+  });
+
+  test('no shipped environment carries an invented digest: every digest names a release the pipeline recorded (none yet)', () => {
+    for (const env of ENVIRONMENTS) expect(readFileSync(path.join(CONFIG_DIR, `${env}.yaml`), 'utf8')).not.toMatch(/digest: sha256:/);
   });
 });
