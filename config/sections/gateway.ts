@@ -132,7 +132,7 @@ export const gatewaySectionSchema = z.strictObject({
     zoneSizeMi: z.int().min(1).max(256).default(10).describe('Shared memory per zone (1Mi ≈ 16 000 clients)'),
   }).prefault({}),
   modsecurity: z.strictObject({
-    paranoiaLevel: z.int().min(1).max(4).default(1),
+    paranoiaLevel: z.int().min(1).max(4).default(2),
     inboundAnomalyThreshold: z.int().min(1).default(5),
     outboundAnomalyThreshold: z.int().min(1).default(4),
     requestBodyLimitMi: z.int().min(1).max(1024).default(10).describe('Largest request body (nginx client_max_body_size and SecRequestBodyLimit)'),

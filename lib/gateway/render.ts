@@ -69,6 +69,10 @@ function assertValid(model: GatewayModel): void {
 }
 
 const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** Headers with a grammar of their own that rules 200010/200011 leave to the CRS (or to nobody: their values are opaque). */
+const HEADER_INJECTION_SKIPPED = ['Cookie', 'Accept', 'Accept-Encoding', 'Accept-Language', 'Content-Type', 'Content-Length', 'Authorization',
+  'traceparent', 'tracestate', 'If-None-Match', 'If-Match', 'Sec-WebSocket-Key', 'Sec-WebSocket-Extensions', 'Sec-WebSocket-Protocol'];
+
 /** The internal location that replaces a service's 5xx body (stack traces stay in the service's logs). */
 const ERROR_LOCATION = '/pronto-upstream-error';
 
@@ -440,6 +444,11 @@ export function renderModSecurityConf(model: GatewayModel): string {
       'PE %{REQBODY_PROCESSOR_ERROR}, BQ %{MULTIPART_BOUNDARY_QUOTED}, BW %{MULTIPART_BOUNDARY_WHITESPACE}, DB %{MULTIPART_DATA_BEFORE}, ' +
       'DA %{MULTIPART_DATA_AFTER}, HF %{MULTIPART_HEADER_FOLDING}, LF %{MULTIPART_LF_LINE}, SM %{MULTIPART_MISSING_SEMICOLON}, ' +
       'IQ %{MULTIPART_INVALID_QUOTING}, IP %{MULTIPART_INVALID_PART}, IH %{MULTIPART_INVALID_HEADER_FOLDING}, FL %{MULTIPART_FILE_LIMIT_EXCEEDED}\'"',
+    '',
+    '# Payloads in custom request headers: the CRS inspects ARGS, cookies and a few named headers only. libinjection over every',
+    '# header but those with their own grammar (the CRS checks cookies; Accept*, Content-*, tracing and auth headers are structured).',
+    `SecRule REQUEST_HEADERS|${HEADER_INJECTION_SKIPPED.map((h) => `!REQUEST_HEADERS:${h}`).join('|')} "@detectSQLi" "id:200010,phase:1,t:none,t:urlDecodeUni,log,deny,status:403,msg:'SQL injection in a request header',logdata:'%{MATCHED_VAR_NAME}'"`,
+    `SecRule REQUEST_HEADERS|${HEADER_INJECTION_SKIPPED.map((h) => `!REQUEST_HEADERS:${h}`).join('|')} "@detectXSS" "id:200011,phase:1,t:none,t:urlDecodeUni,t:htmlEntityDecode,log,deny,status:403,msg:'XSS in a request header',logdata:'%{MATCHED_VAR_NAME}'"`,
     '',
     '# CRS setup (what crs-setup.conf would say): anomaly scoring, blocking.',
     'SecDefaultAction "phase:1,log,auditlog,pass"',

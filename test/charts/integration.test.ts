@@ -200,7 +200,7 @@ describe('a consumer whose provider is off, or disagrees, is a config error nami
   });
 
   test.each([
-    ['a Bitnami image (no versioned tags since August 2025)', (t: string) => t.replace('ghcr.io/cloudnative-pg/pgbouncer', 'docker.io/bitnami/pgbouncer'), 'database.pgbouncer.image.repository', 'bitnami/containers issue 83267'],
+    ['a Bitnami image (no versioned tags since August 2025)', (t: string) => t.replace('repository: ghcr.io/cloudnative-pg/pgbouncer', 'repository: docker.io/bitnami/pgbouncer'), 'database.pgbouncer.image.repository', 'bitnami/containers issue 83267'],
     ['a Prometheus retention shorter than the SLO window', (t: string) => t.replace('metrics:\n', 'metrics:\n  prometheus: { retentionDays: 10 }\n'), 'metrics.prometheus.retentionDays', 'expected at least 31 days'],
     ['a plain L4 load balancer with TLS nowhere', (t: string) => t.replace('tls: { mode: gateway, certificateSecret: gateway-tls }', 'tls: { mode: loadBalancer }'), 'gateway.tls.mode', 'no HTTPS and no HSTS'],
     ['Redis with persistence and maxmemory over half its limit', (t: string) => t.replace('persistence: { size: 8Gi, storageClassName: ssd }', 'persistence: { size: 8Gi, storageClassName: ssd }\n    maxMemoryMi: 200'), 'database.redis.maxMemoryMi', 'AOF rewrite forks'],

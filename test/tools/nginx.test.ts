@@ -532,4 +532,25 @@ async function waitReady(healthPort: number): Promise<void> {
     });
     expect(closed).toBeLessThan(5000);
   });
+  // What paranoia level 1 lets through: a body without a Content-Type (level 2, the default, refuses it: CRS 920340),
+  // payloads in custom headers (rules 200010 and 200011, libinjection over the headers the CRS does not inspect).
+  test.each([
+    ['a body without a Content-Type', { method: 'POST', body: "id=1' OR '1'='1", noContentType: true }],
+    ['SQL injection in a custom header', { headers: { 'X-Report-Filter': "1' UNION SELECT password FROM users--" } }],
+    ['XSS in a custom header', { headers: { 'X-Display-Name': '<script>alert(document.cookie)</script>' } }],
+  ])('%s is refused with 403', async (_name, options: { method?: string; body?: string; noContentType?: boolean; headers?: Record<string, string> }) => {
+    const before = SERVICES.map((s) => seen.get(s)!.length);
+    const status = await new Promise<number>((resolve, reject) => {
+      const body = options.body;
+      const req = https.request({
+        host: '127.0.0.1', port, path: under(ROUTED[0], 'menu'), method: options.method ?? 'GET', agent: false, servername: HOST, rejectUnauthorized: false,
+        headers: { Host: HOST, 'User-Agent': 'pronto-gateway-test/1.0', 'X-Forwarded-For': '198.51.100.40', Accept: 'application/json',
+          ...(body !== undefined ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}), ...options.headers },
+      }, (res) => { res.resume(); resolve(res.statusCode!); });
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(status).toBe(403);
+    expect(SERVICES.map((s) => seen.get(s)!.length)).toEqual(before);
+  });
 });

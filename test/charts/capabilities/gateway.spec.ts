@@ -36,7 +36,7 @@ describe('the gateway capability', () => {
     const section = load(`${VALID_ENV}${SECTION}`).capabilities.gateway!;
     expect(section.tls).toEqual({ mode: 'loadBalancer' });
     expect(section.rateLimit).toMatchObject({ requestsPerSecond: 20, burst: 40, connectionsPerClient: 50 });
-    expect(section.modsecurity).toEqual({ paranoiaLevel: 1, inboundAnomalyThreshold: 5, outboundAnomalyThreshold: 4, requestBodyLimitMi: 10, requestBodyNoFilesLimitKi: 1024 });
+    expect(section.modsecurity).toEqual({ paranoiaLevel: 2, inboundAnomalyThreshold: 5, outboundAnomalyThreshold: 4, requestBodyLimitMi: 10, requestBodyNoFilesLimitKi: 1024 });
     expect(section.headers.hstsMaxAgeSeconds).toBe(31536000);
   });
 
