@@ -3,7 +3,12 @@ import { Construct } from 'constructs';
 import { EnvironmentConfig } from '../config/load';
 import { AdmissionPolicies, ProntoNamespace } from '../lib/namespace';
 
-/** The namespace and its guardrails (and, when on, its admission policies); applied before everything that lives in it. */
+/**
+ * The namespace and its guardrails (and, when on, its admission policies); applied before
+ * everything that lives in it. Synth writes it apart, in `guardrails/` with a kustomization
+ * of its own: with gitops, its own Argo CD Application in its own project syncs it, so that
+ * a change to the application folder cannot relabel the namespace or lift its quota.
+ */
 export class NamespaceChart extends Chart {
   public readonly prontoNamespace: ProntoNamespace;
   /** The namespace's admission guardrails, when `namespace.admissionPolicies` is on. */

@@ -147,7 +147,7 @@ export function publish(options: PublishOptions, git: GitStatus = gitStatus): Pu
   const target = path.join(options.to, folder);
   const result = review(config, readOutput(target), renderedOutput(rendered));
   if (result.refusals.length > 0 && !options.remedied) {
-    throw new Refusal([...formatActions({ ...result, leftBehind: [], restarts: [], vault: { added: [], changed: [], removed: [] } }),
+    throw new Refusal([...formatActions({ ...result, leftBehind: [], restarts: [], vault: { added: [], changed: [], removed: [] }, projects: [] }),
       'Do what each refusal says, then publish again with --remedied (or change the config so that nothing frozen changes).']);
   }
   const first = !existsSync(target);

@@ -2,8 +2,9 @@
  * What a new output of one environment does to the output a cluster already holds: the
  * object summary, the updates the API server would refuse (lib/changes), the objects left
  * behind where nothing prunes, the workloads that restart, the field diff of every changed
- * object, and the Vault files an administrator must apply first. `npm run diff`, `npm run
- * synth` and `npm run publish` all report through here.
+ * object, and what administrators must apply first: the Vault files, and the Argo CD
+ * AppProjects (no Application syncs them). `npm run diff`, `npm run synth` and `npm run
+ * publish` all report through here.
  */
 import { Dirent, existsSync, readFileSync, readdirSync } from 'fs';
 import * as path from 'path';
@@ -12,7 +13,7 @@ import { EnvironmentConfig } from '../config/load';
 import {
   ApplyRefusal, OutputChanges, Removal, Restart, applyRefusals, compareOutputs, objectRef, removals, restarts, unifiedDiff,
 } from '../lib/changes';
-import { Manifest } from '../lib/core';
+import { ARGOCD_PROJECTS_FOLDER, Manifest } from '../lib/core';
 import { PGBOUNCER_FILES, poolSettingsOf } from '../lib/database';
 import { RenderedEnvironment } from './synthesize';
 
@@ -106,6 +107,11 @@ export interface Review {
   readonly leftBehind: readonly Removal[];
   readonly restarts: readonly Restart[];
   readonly vault: VaultChanges;
+  /**
+   * AppProjects added (`+`), changed (`~`) or removed (`-`), as `<mark><namespace>/<name>`: no
+   * Application syncs them, so an Argo CD administrator applies them.
+   */
+  readonly projects: readonly string[];
   readonly prunes: boolean;
   /** PgBouncer's pool settings that change (a service added or removed resizes every pool), as `name before → after`. */
   readonly pools: readonly string[];
@@ -133,9 +139,21 @@ export function review(config: EnvironmentConfig, before: WrittenOutput, after: 
       changed: files(after.vaultFiles).filter((f) => before.vaultFiles.has(f) && before.vaultFiles.get(f) !== after.vaultFiles.get(f)),
       removed: files(before.vaultFiles).filter((f) => !after.vaultFiles.has(f)),
     },
+    projects: projectChanges(changes),
     prunes: prunes(config),
     pools: poolChanges(changes),
   };
+}
+
+/** The AppProjects that change, `+`/`~`/`-` and `<namespace>/<name>`. */
+export function projectChanges(changes: OutputChanges): string[] {
+  const name = (m: Manifest) => `${m.metadata?.namespace}/${m.metadata?.name}`;
+  const isProject = (m: Manifest) => m.kind === 'AppProject' && String(m.apiVersion).startsWith('argoproj.io/');
+  return [
+    ...changes.added.filter(isProject).map((m) => `+${name(m)}`),
+    ...changes.changed.filter((c) => isProject(c.after)).map((c) => `~${name(c.after)}`),
+    ...changes.removed.filter(isProject).map((m) => `-${name(m)}`),
+  ];
 }
 
 /** The object summary: totals, then a line per kind (`+` added, `~` changed, `-` removed). */
@@ -158,7 +176,7 @@ export function formatSummary(changes: OutputChanges): string[] {
   ];
 }
 
-/** What must happen before or after the sync: refusals, objects left behind, restarts, Vault files. */
+/** What must happen before or after the sync: refusals, objects left behind, restarts, Vault files, AppProjects. */
 export function formatActions(r: Review): string[] {
   const out: string[] = [];
   if (r.refusals.length > 0) {
@@ -182,6 +200,11 @@ export function formatActions(r: Review): string[] {
   if (vault.length > 0) {
     out.push(`VAULT (${vault.length}): policies and roles change; a Vault administrator applies them (vault/apply.sh) BEFORE the sync, or the new pods cannot read their secrets:`,
       `  ${vault.join(', ')}`);
+  }
+  if (r.projects.length > 0) {
+    out.push(`PROJECTS (${r.projects.length}): Argo CD AppProjects change, and no Application syncs them; an Argo CD administrator reviews and applies them `
+      + `(kubectl apply -k ${ARGOCD_PROJECTS_FOLDER} of this folder; a removed one: kubectl delete appproject <name> -n <namespace>) BEFORE the sync, `
+      + 'or Argo CD refuses the objects of kinds they newly allow:', `  ${r.projects.join(', ')}`);
   }
   return out;
 }

@@ -3,9 +3,9 @@ import * as path from 'path';
 import { App, Chart, Yaml } from 'cdk8s';
 import { stringify } from 'yaml';
 import { ConfigError, EnvironmentConfig } from '../config/load';
-import { ANNOTATION_FOREIGN_NAMESPACE, Manifest, formatBytes, formatCpu } from '../lib/core';
+import { ANNOTATION_FOREIGN_NAMESPACE, GUARDRAILS_FOLDER, Manifest, formatBytes, formatCpu } from '../lib/core';
 import { renderInventory } from '../lib/docs';
-import { ARGOCD_FOLDER, ArgoCdChart } from '../lib/gitops';
+import { ARGOCD_PROJECTS_FOLDER, ArgoCdChart } from '../lib/gitops';
 import { CapacityViolation, checkCapacity, peakDemand } from '../lib/namespace';
 import { Finding, Waiver, formatReport, isNamespaced, objectRef, runGate } from '../lib/validation';
 import { ProntoCharts, buildApp } from './build-app';
@@ -40,9 +40,11 @@ export interface RenderedEnvironment {
   /** The environment file it was built from. */
   readonly file: string;
   /**
-   * One file per chart (`<chart id>.k8s.yaml`) in apply order; the Argo CD charts in
-   * `argocd/` with a kustomization of their own; capability files; `INVENTORY.md`; then
-   * `kustomization.yaml`, which lists the applied charts only.
+   * The namespace chart in `guardrails/` with a kustomization of its own; one file per
+   * other chart (`<chart id>.k8s.yaml`) in apply order; the Argo CD charts in
+   * `argocd/projects/` and `argocd/applications/`, each with a kustomization of its own;
+   * capability files; `INVENTORY.md`; then `kustomization.yaml`, which lists the charts of
+   * the environment's folder only.
    */
   readonly files: OutputFile[];
   /** Every object of every chart, in apply order. */
@@ -122,27 +124,45 @@ export function renderEnvironment(config: EnvironmentConfig, options: Synthesize
   const problems = [...capacityProblems(config, manifests), ...namespaceProblems(config, manifests), ...imagePolicyProblems(config, manifests)];
   if (problems.length > 0) throw new ConfigError([...problems, ...(report ? report.split('\n') : [])]);
 
-  // Argo CD's objects live apart from what they sync: `kubectl apply -k dist/<env>` applies the workloads only.
-  const applied = charts.filter((chart) => !ArgoCdChart.isArgoCdChart(chart));
-  const argocd = charts.filter((chart) => ArgoCdChart.isArgoCdChart(chart));
-  const chartFiles = applied.map((chart) => yamlFile(fileName(chart), objects.get(chart)!));
-  const argocdFiles = argocd.map((chart) => yamlFile(path.join(ARGOCD_FOLDER, fileName(chart)), objects.get(chart)!));
-  if (argocdFiles.length > 0) {
-    argocdFiles.push({ name: path.join(ARGOCD_FOLDER, 'kustomization.yaml'), text: kustomization(config, argocd.map(fileName), 'Argo CD objects: kubectl apply -k once to bootstrap; then the root Application keeps them in sync.') });
+  // The namespace and its guardrails are applied first, from a folder of their own (their own Argo CD Application
+  // and project, so that a change to the application folder cannot touch them); Argo CD's objects live apart from
+  // what they sync, the projects apart from the Applications. `kubectl apply -k dist/<env>` applies the rest.
+  const guardrails = charts.filter((chart) => chart === built.namespace);
+  const before = charts.slice(0, charts.indexOf(built.namespace));
+  if (before.length > 0) {
+    throw new Error(`the namespace chart (${GUARDRAILS_FOLDER}/, applied before every other folder) depends on ${before.map((c) => c.node.id).join(', ')}: `
+      + 'nothing may come before the namespace and its guardrails');
   }
+  const argocd = charts.filter((chart): chart is ArgoCdChart => ArgoCdChart.isArgoCdChart(chart));
+  const applied = charts.filter((chart) => !guardrails.includes(chart) && !ArgoCdChart.isArgoCdChart(chart));
+  const chartFiles = applied.map((chart) => yamlFile(fileName(chart), objects.get(chart)!));
+  const folderFiles = (folder: string, inFolder: Chart[], note: string): OutputFile[] => (inFolder.length === 0 ? [] : [
+    ...inFolder.map((chart) => yamlFile(path.join(folder, fileName(chart)), objects.get(chart)!)),
+    { name: path.join(folder, 'kustomization.yaml'), text: kustomization(config, inFolder.map(fileName), note) },
+  ]);
+  const gitops = argocd.length > 0;
+  const guardrailsFiles = folderFiles(GUARDRAILS_FOLDER, guardrails, gitops
+    ? 'The namespace and its guardrails: synced by their own Argo CD Application, in a project of their own; kubectl apply -k this folder before the environment\'s.'
+    : 'The namespace and its guardrails: kubectl apply -k this folder first, then the environment\'s folder.');
+  const argocdFolders = [...new Set(argocd.map((chart) => chart.folder))];
+  const argocdFiles = argocdFolders.flatMap((folder) => folderFiles(folder, argocd.filter((chart) => chart.folder === folder), folder === ARGOCD_PROJECTS_FOLDER
+    ? 'AppProjects: an Argo CD administrator applies them (kubectl apply -k); no Application syncs them.'
+    : 'Applications: kubectl apply -k once to bootstrap, after the projects; then the root Application keeps them in sync.'));
   const extraFiles = built.files.map((f) => ({ name: extraFileName(f.path), text: f.text }));
   const inventory = renderInventory({
-    environment: config.name, source: sourceName(config),
+    environment: config.name, source: sourceName(config), guardrails: guardrails.flatMap((chart) => objects.get(chart)!),
     applied: applied.flatMap((chart) => objects.get(chart)!), argocd: argocd.flatMap((chart) => objects.get(chart)!),
   });
-  const all = [...chartFiles, ...argocdFiles, ...extraFiles, { name: INVENTORY_FILE, text: inventory }];
+  const all = [...guardrailsFiles, ...chartFiles, ...argocdFiles, ...extraFiles, { name: INVENTORY_FILE, text: inventory }];
   const duplicate = all.find((f, i) => all.findIndex((g) => g.name === f.name) !== i);
   if (duplicate) throw new Error(`two charts or capabilities would write ${duplicate.name}: output file names must be unique`);
   return {
     environment: config.name,
     file: config.file,
-    // Capability files sit in folders of their own; the kustomization lists the applied charts only.
-    files: [...all, { name: 'kustomization.yaml', text: kustomization(config, chartFiles.map((f) => f.name)) }],
+    // Capability files and the guardrails sit in folders of their own; the kustomization lists the other applied charts only.
+    files: [...all, { name: 'kustomization.yaml', text: kustomization(config, chartFiles.map((f) => f.name), gitops
+      ? `Synced by the Pronto Argo CD Application; ${GUARDRAILS_FOLDER}/ and argocd/ are applied apart, each by itself.`
+      : `Apply ${GUARDRAILS_FOLDER}/ first (kubectl apply -k <this folder>/${GUARDRAILS_FOLDER}), then this folder.`) }],
     manifests,
     kinds: countKinds(manifests),
     waivers: gate.waivers,

@@ -148,7 +148,7 @@ export const gitopsSectionSchema = z.strictObject({
       .describe('Branch, tag or commit Argo CD follows (spec.source.targetRevision)'),
     path: z.string({ error: REPO_FOLDER })
       .regex(REPO_PATH, { error: 'expected a relative folder such as pronto/prod (no leading "/", no "." or ".." segments)' })
-      .optional().describe('Folder of the GitOps repository that holds this environment\'s dist/<env>/ (publish replaces it); the Argo CD objects are in its argocd/ subfolder (required)'),
+      .optional().describe('Folder of the GitOps repository that holds this environment\'s dist/<env>/ (publish replaces it); the namespace and its guardrails are in its guardrails/ subfolder, the Argo CD objects in argocd/projects/ and argocd/applications/ (required)'),
   }).superRefine((r, ctx) => {
     // Required, but checked here rather than by the field's type: a missing field would
     // otherwise abort the section's `false | settings` union, which reports only its own vaguer error.

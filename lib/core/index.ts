@@ -7,6 +7,7 @@ export * from './labels';
 export * from './manifest';
 export * from './namespaces';
 export * from './naming';
+export * from './output-folders';
 export * from './overhead';
 export * from './quantity';
 export * from './release';

@@ -1,7 +1,6 @@
 import { Construct } from 'constructs';
 import { AppProject } from '../../imports/argoproj.io';
 import { ANNOTATION_FOREIGN_NAMESPACE, recommendedLabels } from '../core';
-import { setSyncWave } from './sync-wave';
 
 /** An API group and kind, as an AppProject allows them (`group` is `""` for the core group). */
 export interface GroupKind {
@@ -29,40 +28,47 @@ export interface ProjectProps {
   /** Clusters and namespaces its Applications may deploy to. */
   readonly destinations: readonly Destination[];
   /**
-   * Cluster-scoped kinds its Applications may create. Argo CD refuses any other.
+   * Cluster-scoped kinds its Applications may create, whatever their name (Argo CD cannot
+   * tell one Namespace from another). Argo CD refuses any other.
    * @default - none: namespaced objects only
    */
   readonly clusterResources?: readonly GroupKind[];
   /**
-   * Namespaced kinds its Applications may create.
-   * @default - any namespaced kind
+   * Namespaced kinds its Applications may create; Argo CD refuses any other. Required: an
+   * absent list would allow every namespaced kind, RBAC and Argo CD's own included; an
+   * empty one allows none.
    */
-  readonly namespaceResources?: readonly GroupKind[];
+  readonly namespaceResources: readonly GroupKind[];
   /**
    * Report objects in the destination namespaces that no Application manages (hand-applied
    * YAML) as warnings in the UI.
    * @default true
    */
   readonly warnOnOrphanedResources?: boolean;
-  /** Sync wave in the root Application. @default -1 (before the Applications that use it) */
-  readonly syncWave?: number;
+  /**
+   * Annotations of the AppProject, such as the validation gate's waivers
+   * (`pronto.io/waive-<rule>: "<why>"`).
+   * @default - none
+   */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 /**
- * An Argo CD AppProject: the boundary of what its Applications may read and create. Names
- * and kinds are sorted, so the object does not change when the order they were found in does.
+ * An Argo CD AppProject: the boundary of what its Applications may read and create. An
+ * Application may name any project, so this boundary holds only while no Application
+ * syncs AppProjects: they carry no sync wave, and are applied by an Argo CD administrator.
+ * Names and kinds are sorted, so the object does not change when the order they were
+ * found in does.
  * @see https://argo-cd.readthedocs.io/en/stable/user-guide/projects/
  */
 export class Project extends Construct {
   public readonly name: string;
-  public readonly syncWave: number;
   public readonly warnOnOrphanedResources: boolean;
   public readonly resource: AppProject;
 
   public constructor(scope: Construct, id: string, props: ProjectProps) {
     super(scope, id);
     this.name = props.name;
-    this.syncWave = props.syncWave ?? -1;
     this.warnOnOrphanedResources = props.warnOnOrphanedResources ?? true;
     if (props.sourceRepos.length === 0) throw new Error(`${this.node.path}: an AppProject needs at least one source repository`);
     if (props.destinations.length === 0) throw new Error(`${this.node.path}: an AppProject needs at least one destination`);
@@ -71,18 +77,17 @@ export class Project extends Construct {
         name: props.name,
         namespace: props.namespace,
         labels: recommendedLabels({ name: props.name, component: 'gitops' }),
-        annotations: { [ANNOTATION_FOREIGN_NAMESPACE]: 'Argo CD' },
+        annotations: { [ANNOTATION_FOREIGN_NAMESPACE]: 'Argo CD', ...props.annotations },
       },
       spec: {
         description: props.description,
         sourceRepos: [...new Set(props.sourceRepos)].sort(),
         destinations: sortedUnique(props.destinations, (d) => `${d.server} ${d.namespace}`),
-        clusterResourceWhitelist: props.clusterResources ? uniqueGroupKinds(props.clusterResources) : undefined,
-        namespaceResourceWhitelist: props.namespaceResources ? uniqueGroupKinds(props.namespaceResources) : undefined,
+        clusterResourceWhitelist: props.clusterResources && props.clusterResources.length > 0 ? uniqueGroupKinds(props.clusterResources) : undefined,
+        namespaceResourceWhitelist: uniqueGroupKinds(props.namespaceResources),
         orphanedResources: this.warnOnOrphanedResources ? { warn: true } : undefined,
       },
     });
-    setSyncWave(this.resource, this.syncWave);
   }
 }
 

@@ -13,3 +13,16 @@ export function setSyncWave(object: ApiObject, wave: number): void {
   if (!Number.isInteger(wave)) throw new Error(`${object.node.path}: sync wave must be an integer, found ${wave}`);
   object.metadata.addAnnotation(SYNC_WAVE_ANNOTATION, String(wave));
 }
+
+/** The annotation of per-object Argo CD sync options (comma-separated). */
+export const SYNC_OPTIONS_ANNOTATION = 'argocd.argoproj.io/sync-options';
+
+/**
+ * Tells Argo CD never to prune `object` (`Prune=false`): an object whose deletion would take
+ * others with it (a Namespace) leaves only by a person's decision, never because it left an
+ * Application's folder or moved to another Application.
+ * @see https://argo-cd.readthedocs.io/en/stable/user-guide/sync-options/#no-prune-resources
+ */
+export function neverPrune(object: ApiObject): void {
+  object.metadata.addAnnotation(SYNC_OPTIONS_ANNOTATION, 'Prune=false');
+}

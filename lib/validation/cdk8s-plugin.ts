@@ -1,4 +1,5 @@
 import * as path from 'path';
+import { environmentFolderOf } from '../core/output-folders';
 import { Manifest, objectRef } from './finding';
 import { ALL_RULES, runGate } from './gate';
 
@@ -17,15 +18,16 @@ interface ValidationContext {
 
 /**
  * The validation gate as a cdk8s validation plugin (named in cdk8s.yaml), so that
- * `cdk8s synth` prints cdk8s's own validation report. Each `dist/<env>/` folder is one
- * document set: cross-object rules see all charts of an environment together.
+ * `cdk8s synth` prints cdk8s's own validation report. Each `dist/<env>/` folder, with the
+ * folders inside it (`guardrails/`, `argocd/projects/`, `argocd/applications/`), is one
+ * document set: cross-object rules see all charts of an environment together, as synth does.
  */
 export class ProntoPolicy {
   public async validate(context: ValidationContext): Promise<void> {
     const byEnvironment = new Map<string, Array<{ file: string; manifest: Manifest }>>();
     for (const file of [...context.manifests].sort()) {
       const docs = context.parseManifest(file).filter((d) => d && d.kind && d.kind !== 'Kustomization');
-      const env = path.dirname(file);
+      const env = environmentFolderOf(path.dirname(file).split(path.sep).join('/'));
       byEnvironment.set(env, [...(byEnvironment.get(env) ?? []), ...docs.map((manifest) => ({ file, manifest }))]);
     }
     const waivers: string[] = [];

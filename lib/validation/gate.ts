@@ -18,7 +18,7 @@ export interface Waiver {
 export interface GateResult {
   /** What fails the synth. */
   readonly findings: Finding[];
-  /** Valid waivers, and how many findings each silenced. */
+  /** Valid waivers, and how many findings each silenced, by object and rule. */
   readonly waivers: Array<Waiver & { readonly waived: number }>;
 }
 
@@ -61,7 +61,9 @@ export function runGate(input: Manifest[] | ManifestIndex): GateResult {
     waived.set(k, count + 1);
     return false;
   });
-  return { findings, waivers: waivers.map((w) => ({ ...w, waived: waived.get(key(w.rule, w.object))! })) };
+  // By object, then rule: the same list whatever order the objects came in (one render, or the files of a folder).
+  const ordered = [...waivers].sort((a, b) => a.object.localeCompare(b.object) || a.rule.localeCompare(b.rule));
+  return { findings, waivers: ordered.map((w) => ({ ...w, waived: waived.get(key(w.rule, w.object))! })) };
 }
 
 /** The findings as a report grouped by rule, each group with what the rule requires and how to fix it. */

@@ -2,3 +2,4 @@ export * from './finding';
 export * from './gate';
 export * from './manifest-index';
 export * from './schema-validator';
+export { appProjectPrivileges } from './rules/argocd-rules';

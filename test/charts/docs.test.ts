@@ -8,7 +8,7 @@ import * as path from 'path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { BEGIN_MARKER, DIAGRAM_ENVIRONMENT, END_MARKER, architectureDiagram, readmeBlock, replaceBlock } from '../../charts/docs';
 import { INVENTORY_FILE, renderEnvironment } from '../../charts/synthesize';
-import { Manifest } from '../../lib/core';
+import { GUARDRAILS_FOLDER, Manifest } from '../../lib/core';
 import { mermaidId, parseImage, renderInventory } from '../../lib/docs';
 import { ARGOCD_FOLDER } from '../../lib/gitops';
 import { ENVIRONMENTS, buildEnvironment, environment } from '../helpers';
@@ -47,14 +47,14 @@ describe.each(ENVIRONMENTS)('INVENTORY.md of %s', (env) => {
   const file = (name: string) => rendered.files.find((f) => f.name === name)!.text;
   const inventory = file(INVENTORY_FILE);
 
-  test('is regenerated identically from the manifests the kustomization applies (and argocd/), and is not applied itself', () => {
+  test('is regenerated identically from the manifests the kustomizations apply (guardrails/, the environment\'s, argocd/), and is not applied itself', () => {
     const kustomization = parseYaml(file('kustomization.yaml'));
     expect(kustomization.resources).not.toContain(INVENTORY_FILE);
     const read = (names: string[]) => names.flatMap((n) => parseAllDocuments(file(n)).map((d) => d.toJS() as Manifest));
-    const argocd = rendered.files.filter((f) => f.name.startsWith(`${ARGOCD_FOLDER}/`) && f.name.endsWith('.k8s.yaml')).map((f) => f.name);
+    const under = (folder: string) => rendered.files.filter((f) => f.name.startsWith(`${folder}/`) && f.name.endsWith('.k8s.yaml')).map((f) => f.name);
     const { file: configFile } = environment(env);
     const source = path.isAbsolute(configFile) || configFile.startsWith('..') ? path.basename(configFile) : configFile;
-    expect(renderInventory({ environment: env, source, applied: read(kustomization.resources), argocd: read(argocd) }))
+    expect(renderInventory({ environment: env, source, guardrails: read(under(GUARDRAILS_FOLDER)), applied: read(kustomization.resources), argocd: read(under(ARGOCD_FOLDER)) }))
       .toBe(inventory);
   });
 

@@ -422,13 +422,13 @@ describe('the OpenTelemetry Operator and Istio: contracts read from their charts
 
     test('the platform project allows exactly the namespaces and kinds the contracts write, and no "*"', () => {
       const writes = contractWrites(contracts);
-      const argocd = config.capabilities.gitops!.argocd.namespace;
       expect(writes.namespaces).toEqual(expect.arrayContaining([ADDONS.opentelemetryOperator.namespace, meshNamespace]));
       expect(writes.namespaces).not.toContain('kube-system');
-      expect([...new Set(project.spec.destinations.map((d: any) => d.namespace))].sort()).toEqual([...new Set([argocd, ...writes.namespaces])].sort());
+      // The add-ons' namespaces only: never Argo CD's, no Argo CD kind (the root has a project of its own).
+      expect([...new Set(project.spec.destinations.map((d: any) => d.namespace))].sort()).toEqual([...new Set(writes.namespaces)].sort());
       expect(project.spec.clusterResourceWhitelist).toEqual(writes.clusterScoped);
-      const argo = [{ group: 'argoproj.io', kind: 'Application' }, { group: 'argoproj.io', kind: 'AppProject' }];
-      expect(project.spec.namespaceResourceWhitelist).toEqual(uniqueGroupKinds([...argo, ...writes.namespaced]));
+      expect(project.spec.namespaceResourceWhitelist).toEqual(uniqueGroupKinds(writes.namespaced));
+      expect(JSON.stringify(project.spec)).not.toContain('argoproj.io');
       expect(JSON.stringify(project.spec)).not.toContain('*');
       // What these two add on top of the others: the HPA of istiod and the DaemonSets of the data plane, the operator's webhooks.
       expect(project.spec.namespaceResourceWhitelist).toEqual(expect.arrayContaining([{ group: 'autoscaling', kind: 'HorizontalPodAutoscaler' }, { group: 'apps', kind: 'DaemonSet' }]));

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'fs'
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { run as diff } from '../../charts/diff';
-import { changesSince, prunes, readOutput, renderedOutput, review } from '../../charts/review';
+import { changesSince, formatActions, prunes, readOutput, renderedOutput, review } from '../../charts/review';
 import { renderEnvironment, writeEnvironment } from '../../charts/synthesize';
 import { EnvironmentConfig, parseEnvironment } from '../../config/load';
 import { Document, parseDocument } from 'yaml';
@@ -43,6 +43,8 @@ describe.each(ENVIRONMENTS)('%s', (env) => {
     for (const svc of next.services) expect(restarted.some((ref) => ref.startsWith('Deployment.apps/') && ref.split('/').pop()!.startsWith(svc.name))).toBe(true);
     // The data tier's StatefulSets restart with their new images, and apply.
     expect(r.restarts.filter((x) => x.stateful).length).toBeGreaterThan(0);
+    // A release changes no AppProject: nothing for an Argo CD administrator to apply.
+    expect(r.projects).toEqual([]);
   });
 
   test('objects that leave the output are listed with their delete command exactly when the sync does not prune them', () => {
@@ -75,6 +77,18 @@ test('Vault policies that change are reported for the administrators to apply be
   const r = review(moved, output(config), output(moved));
   expect(r.vault.changed.length + r.vault.added.length).toBeGreaterThan(0);
   expect([...r.vault.changed, ...r.vault.added].every((f) => f.startsWith('vault/'))).toBe(true);
+});
+
+test('AppProjects that change are reported for an Argo CD administrator to apply before the sync (no Application syncs them)', () => {
+  const config = load('staging', text('staging'));
+  // Without tracing the application folder renders no Role or RoleBinding: the Pronto project no longer allows them.
+  const untraced = load('staging', text('staging').replace(/^tracing:\n(?: .*\n|\n)*/m, 'tracing: false\n'));
+  expect(untraced.capabilities.tracing).toBeUndefined();
+  const r = review(untraced, output(config), output(untraced));
+  expect(r.projects).toEqual(['~argocd/pronto-staging']);
+  const actions = formatActions(r).join('\n');
+  expect(actions).toContain('PROJECTS (1): Argo CD AppProjects change, and no Application syncs them; an Argo CD administrator reviews and applies them (kubectl apply -k argocd/projects of this folder;');
+  expect(actions).toContain('\n  ~argocd/pronto-staging');
 });
 
 describe('npm run diff', () => {

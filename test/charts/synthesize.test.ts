@@ -59,6 +59,15 @@ describe('renderEnvironment', () => {
     const rendered = renderEnvironment(parseEnvironment(text, FILE));
     expect(rendered.findings.map((f) => [f.rule, f.where])).toContainEqual(['service-selects-pods', `${FILE}:${lineOf(text, 'gateway:')}`]);
   });
+
+  test('a chart the namespace chart depends on is refused: guardrails/ is applied before every other folder', () => {
+    setBuildHook((app, _config, charts) => {
+      const first = new Chart(app, 'first', { namespace: 'pronto', disableResourceNameHashes: true });
+      new kplus.k8s.KubeConfigMap(first, 'C', { metadata: { name: 'first' }, data: { a: 'b' } });
+      charts.namespace.addDependency(first);
+    });
+    expect(() => renderEnvironment(parseEnvironment(VALID_ENV, FILE))).toThrow('the namespace chart (guardrails/, applied before every other folder) depends on first: nothing may come before the namespace and its guardrails');
+  });
 });
 
 describe('the image policy (images.requireDigest, images.allowedRepositories)', () => {

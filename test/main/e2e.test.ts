@@ -12,7 +12,8 @@ import { Chart, Testing } from 'cdk8s';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { GENERATED_HEADER, INVENTORY_FILE, renderEnvironment } from '../../charts/synthesize';
 import { EnvironmentConfig, listEnvironments, parseEnvironment } from '../../config/load';
-import { ARGOCD_FOLDER, ArgoCdChart } from '../../lib/gitops';
+import { ARGOCD_FOLDER, GUARDRAILS_FOLDER, NESTED_MANIFEST_FOLDERS } from '../../lib/core';
+import { ArgoCdChart } from '../../lib/gitops';
 import { BAD_CASES, VALID_ENV } from '../fixtures/environments';
 import { environment } from '../helpers';
 import { CONFIG, ROOT, STACK_FRAME, fingerprint, kustomizationOf, scratchFolder, writeLightConfig } from './harness';
@@ -53,31 +54,35 @@ function cdk8sSynth(output: string, ...appArgs: string[]) {
 }
 
 /**
- * The files an environment's folder must hold (one per applied chart, named by chart id, the
- * capability folders, `argocd/` when there are Argo CD charts, the inventory and the
- * kustomization), the files of `argocd/`, for each chart file the chart files it depends on,
- * and the objects of each side, from a build of their own.
+ * The files an environment's folder must hold (one per chart of its kustomization, named by
+ * chart id, the capability folders, `guardrails/`, `argocd/` when there are Argo CD charts,
+ * the inventory and the kustomization), the charts of each folder of manifests (`''` for the
+ * environment's own, `guardrails`, `argocd/projects`, `argocd/applications`), for each chart
+ * file the chart files it depends on, and the objects of each folder, from a build of their own.
  */
 function expectedFiles(config: EnvironmentConfig) {
   const app = Testing.app();
   // Through the (pass-through) mock, so this is the buildApp main.ts uses.
   const built = jest.requireMock('../../charts/build-app').buildApp(app, config);
   const all = app.node.findAll().filter((c): c is Chart => Chart.isChart(c));
-  // Argo CD's charts are written apart, in argocd/ with a kustomization of their own.
-  const charts = all.filter((c) => !ArgoCdChart.isArgoCdChart(c));
-  const argocd = all.filter((c) => ArgoCdChart.isArgoCdChart(c));
+  // The namespace chart is written apart, in guardrails/; Argo CD's charts in argocd/projects and argocd/applications.
+  const folderOf = (c: Chart) => (c === built.namespace ? GUARDRAILS_FOLDER : ArgoCdChart.isArgoCdChart(c) ? c.folder : '');
+  const file = (c: Chart) => `${c.node.id}.k8s.yaml`;
+  const charts = new Map<string, string[]>();
+  for (const c of all) charts.set(folderOf(c), [...(charts.get(folderOf(c)) ?? []), file(c)]);
   // Capability files (the Vault administrators' policies) sit in folders of their own.
   const folders = [...new Set((built.files as Array<{ path: string }>).map((f) => f.path.split('/')[0]))];
-  const file = (c: Chart) => `${c.node.id}.k8s.yaml`;
   // Rendering resolves the dependencies that constructs imply between charts.
   const objects = new Map(all.map((c) => [c, c.toJson()]));
   const dependsOn = new Map(all.map((c) => [file(c), c.node.dependencies.filter((d) => Chart.isChart(d) && d !== c).map((d) => file(d as Chart))]));
+  const argocd = all.some((c) => ArgoCdChart.isArgoCdChart(c));
+  const objectsIn = new Map<string, unknown[]>();
+  for (const c of all) objectsIn.set(folderOf(c), [...(objectsIn.get(folderOf(c)) ?? []), ...objects.get(c)!]);
   return {
-    files: [...charts.map(file), ...folders, ...(argocd.length > 0 ? [ARGOCD_FOLDER] : []), INVENTORY_FILE, 'kustomization.yaml'].sort(),
-    charts: charts.map(file),
-    argocd: argocd.map(file),
+    files: [...charts.get('')!, ...folders, GUARDRAILS_FOLDER, ...(argocd ? [ARGOCD_FOLDER] : []), INVENTORY_FILE, 'kustomization.yaml'].sort(),
+    charts,
     dependsOn,
-    objects: { applied: charts.flatMap((c) => objects.get(c)!), argocd: argocd.flatMap((c) => objects.get(c)!) },
+    objects: objectsIn,
   };
 }
 
@@ -104,34 +109,38 @@ describe('npm run synth (child process)', () => {
     const lines = a.stdout.split('\n');
     for (const env of envs) {
       const config = environment(env);
-      const { files, charts, argocd, dependsOn, objects } = expectedFiles(config);
+      const { files, charts, dependsOn, objects } = expectedFiles(config);
       const dir = path.join(first, env);
       expect(readdirSync(dir).sort()).toEqual(files);
-      const kustomization = kustomizationOf(dir);
-      expect(kustomization.header.startsWith(GENERATED_HEADER)).toBe(true);
-      // `kubectl apply -k dist/<env>` applies the workloads only.
-      expect([...kustomization.resources].sort()).toEqual([...charts].sort());
-      // Argo CD's objects: argocd/ holds exactly their charts and a kustomization listing them.
-      const argo = argocd.length > 0 ? kustomizationOf(path.join(dir, ARGOCD_FOLDER)) : { header: GENERATED_HEADER, resources: [] };
-      if (argocd.length > 0) expect(readdirSync(path.join(dir, ARGOCD_FOLDER)).sort()).toEqual([...argocd, 'kustomization.yaml'].sort());
-      expect(argo.header.startsWith(GENERATED_HEADER)).toBe(true);
-      expect([...argo.resources].sort()).toEqual([...argocd].sort());
-      // A chart comes after every chart it depends on, in its own kustomization; no applied chart depends on Argo CD's.
-      for (const [chart, deps] of dependsOn) {
-        const list = argocd.includes(chart) ? argo.resources : kustomization.resources;
-        for (const dep of deps) {
-          if (argocd.includes(chart) && !argocd.includes(dep)) continue;
-          expect([chart, dep, list.includes(dep)]).toEqual([chart, dep, true]);
-          expect(list.indexOf(dep)).toBeLessThan(list.indexOf(chart));
-        }
-      }
+      expect([...charts.keys()].sort()).toEqual(['', ...(config.capabilities.gitops ? NESTED_MANIFEST_FOLDERS : [GUARDRAILS_FOLDER])].sort());
+      if (config.capabilities.gitops) expect(readdirSync(path.join(dir, ARGOCD_FOLDER)).sort()).toEqual(['applications', 'projects']);
+      const folderOf = new Map([...charts].flatMap(([folder, list]) => list.map((c) => [c, folder])));
       // The one render of the synth is exactly what the gates saw: file contents included.
       const rendered = renderEnvironment(parseEnvironment(readFileSync(path.join(CONFIG, `${env}.yaml`), 'utf8'), path.join('config', `${env}.yaml`)));
       for (const file of rendered.files) expect(readFileSync(path.join(dir, file.name), 'utf8')).toBe(file.text);
       const read = (folder: string, list: string[]) => list.flatMap((f) => parseAllDocuments(readFileSync(path.join(folder, f), 'utf8')).map((d) => d.toJS()));
-      expect(read(dir, kustomization.resources)).toEqual(objects.applied);
-      expect(read(path.join(dir, ARGOCD_FOLDER), argo.resources)).toEqual(objects.argocd);
-      expect(a.stdout).toContain(`${env}: ${dir}/ ${rendered.files.length} files, ${objects.applied.length + objects.argocd.length} objects (`);
+      let count = 0;
+      for (const [folder, list] of charts) {
+        // Each folder of manifests holds exactly its charts and a generated kustomization listing them (`kubectl apply -k
+        // dist/<env>` applies the environment's own only), a chart after every chart of the same folder it depends on.
+        const kustomization = kustomizationOf(path.join(dir, folder));
+        expect(kustomization.header.startsWith(GENERATED_HEADER)).toBe(true);
+        expect([folder, [...kustomization.resources].sort()]).toEqual([folder, [...list].sort()]);
+        if (folder) expect(readdirSync(path.join(dir, folder)).sort()).toEqual([...list, 'kustomization.yaml'].sort());
+        for (const chart of list) {
+          for (const dep of dependsOn.get(chart) ?? []) {
+            if (folderOf.get(dep) !== folder) continue;
+            expect(kustomization.resources.indexOf(dep)).toBeLessThan(kustomization.resources.indexOf(chart));
+          }
+        }
+        expect(read(path.join(dir, folder), kustomization.resources)).toEqual(objects.get(folder));
+        count += objects.get(folder)!.length;
+      }
+      // No chart of the environment's folder depends on a chart applied after it (Argo CD's).
+      for (const chart of charts.get('')!) {
+        for (const dep of dependsOn.get(chart) ?? []) expect([chart, dep, folderOf.get(dep)]).not.toEqual([chart, dep, expect.stringMatching(/^argocd/)]);
+      }
+      expect(a.stdout).toContain(`${env}: ${dir}/ ${rendered.files.length} files, ${count} objects (`);
       // Under the environment's line, the waivers the gate reported (or "none"), each with its reason.
       const at = lines.findIndex((l) => l.startsWith(`${env}: ${dir}/ `));
       const next = lines.findIndex((l, i) => i > at && !l.startsWith('  '));
@@ -158,7 +167,7 @@ describe('npm run synth (child process)', () => {
     expect(cli.stderr).not.toMatch(STACK_FRAME);
     expect(cli.status).toBe(0);
     expect(cli.stdout).toMatch(/Status\s+│ success/);
-    // One document set per folder (dist/<env>/ and dist/<env>/argocd/), environments in name order.
+    // One document set per environment (dist/<env>/ with its guardrails/ and argocd/ folders), environments in name order.
     const waivers = (summaryWaivers.length > 0 ? summaryWaivers.join('; ') : 'none').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     expect(cli.stdout).toMatch(new RegExp(`waivers\\s+│ ${waivers}\\s+║`));
     expect(cli.stdout).toContain('Validations ended succesfully');

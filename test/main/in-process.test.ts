@@ -266,8 +266,9 @@ describe('under the cdk8s CLI (in process)', () => {
     expect(readdirSync(scratch).sort()).toEqual(listEnvironments(dirs.config));
 
     // What cdk8s then does with them: the plugin named in cdk8s.yaml fails the validation.
-    // As the CLI finds them: the YAML files of each environment folder.
-    const manifests = readdirSync(scratch).flatMap((env) => readdirSync(path.join(scratch, env)).filter((f) => f.endsWith('.yaml')).map((f) => path.join(scratch, env, f)));
+    // As the CLI finds them: the YAML files under each environment folder, its guardrails/ and argocd/ included.
+    const manifests = readdirSync(scratch, { recursive: true }).map(String).filter((f) => f.endsWith('.yaml')).sort().map((f) => path.join(scratch, f));
+    expect(manifests.some((f) => f.endsWith(path.join('guardrails', 'namespace.k8s.yaml')))).toBe(true);
     let status: string | undefined;
     const rules: string[] = [];
     await new ProntoPolicy().validate({
@@ -292,11 +293,12 @@ describe('under the cdk8s CLI (in process)', () => {
   });
 
   test('a chart inserted keeps every other file as it was; the kustomization puts charts after those they depend on', async () => {
-    // Created last, but the namespace chart depends on it: it must be applied first.
+    // Created last, but the services chart depends on it: it must be applied before it (after the namespace, in guardrails/).
     setBuildHook((app, _config, charts) => {
       const crds = new Chart(app, 'crds');
       new ApiObject(crds, 'cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'crds', namespace: 'pronto' } });
-      charts.namespace.addDependency(crds);
+      crds.addDependency(charts.namespace);
+      charts.services.addDependency(crds);
     });
     const dirs = caseFolder();
     const env = listEnvironments(dirs.config)[0];
@@ -306,7 +308,8 @@ describe('under the cdk8s CLI (in process)', () => {
     expect(readdirSync(path.join(dirs.out, env)).filter((f) => f.endsWith('.yaml')).sort()).toEqual([...before, 'crds.k8s.yaml', 'kustomization.yaml'].sort());
     for (const f of before) expect(readFileSync(path.join(dirs.out, env, f), 'utf8')).toBe(readFileSync(path.join(reference, env, f), 'utf8'));
     const { resources } = kustomizationOf(path.join(dirs.out, env));
-    expect(resources.indexOf('crds.k8s.yaml')).toBeLessThan(resources.indexOf('namespace.k8s.yaml'));
-    expect(resources.indexOf('namespace.k8s.yaml')).toBeLessThan(resources.indexOf('services.k8s.yaml'));
+    expect(resources.indexOf('crds.k8s.yaml')).toBeGreaterThanOrEqual(0);
+    expect(resources.indexOf('crds.k8s.yaml')).toBeLessThan(resources.indexOf('services.k8s.yaml'));
+    expect(resources).not.toContain('namespace.k8s.yaml');
   });
 });

@@ -6,7 +6,7 @@
  * only when the gitops capability is on, so without it no object carries a wave.
  */
 import { ApiObject, Chart } from 'cdk8s';
-import { setSyncWave } from '../../../lib/gitops';
+import { neverPrune, setSyncWave } from '../../../lib/gitops';
 import { CapabilityId } from '../../../config/sections';
 
 /** The waves, in the order Argo CD applies them. */
@@ -69,6 +69,8 @@ export interface WaveInput {
  * Annotates every object of the workload charts with its sync wave: the namespace chart's
  * by kind, ServiceAccounts and ConfigMaps in the config wave, anything else by its chart.
  * Throws on a kind or a capability without a wave, so none is ever applied out of order.
+ * The Namespace is never pruned (its deletion would delete everything in it): it leaves
+ * only by a person's `kubectl delete`.
  */
 export function assignSyncWaves(charts: WaveInput): void {
   const waveOf = (chart: Chart, object: ApiObject): number => {
@@ -85,6 +87,9 @@ export function assignSyncWaves(charts: WaveInput): void {
   };
   for (const chart of [charts.namespace, charts.services, ...charts.capabilityOf.keys()]) {
     if (charts.capabilityOf.get(chart) === 'gitops') continue;
-    for (const object of chart.node.findAll().filter(ApiObject.isApiObject)) setSyncWave(object, waveOf(chart, object));
+    for (const object of chart.node.findAll().filter(ApiObject.isApiObject)) {
+      setSyncWave(object, waveOf(chart, object));
+      if (chart === charts.namespace && object.kind === 'Namespace') neverPrune(object);
+    }
   }
 }

@@ -1,20 +1,22 @@
 /**
  * The gitops capability: the Argo CD objects (valid against the CRD schemas through the
- * gate, apart from the kustomization), the AppProject fenced to exactly what synth emits,
- * sync waves in the right order (and none without gitops), the add-ons on and off, and
- * bad sections reported with file:line.
+ * gate, apart from the kustomization), the projects and applications in folders of their
+ * own, the Pronto and guardrails AppProjects fenced to exactly what their folders render,
+ * sync waves in the right order (and none without gitops), the add-ons on and off, and bad
+ * sections reported with file:line. The projects attacked: gitops-projects.test.ts.
  */
 import { readFileSync } from 'fs';
 import { ApiObject, Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { SECTIONS } from '../../../charts/capabilities';
-import { ADDONS, CHART_WAVES, addonApplications, NAMESPACE_KIND_WAVES, ROOT_WAVES, SYNC_WAVES, argoNames, assignSyncWaves, emittedObjects } from '../../../charts/capabilities/gitops';
-import { environmentPorts } from '../../../charts/build-app';
+import { ADDONS, CHART_WAVES, PROJECT_RULE, addonApplications, NAMESPACE_KIND_WAVES, ROOT_WAVES, SYNC_WAVES, argoNames, assignSyncWaves, emittedObjects } from '../../../charts/capabilities/gitops';
+import { buildApp, environmentPorts } from '../../../charts/build-app';
 import { renderEnvironment } from '../../../charts/synthesize';
 import { parseEnvironment } from '../../../config/load';
-import { Manifest } from '../../../lib/core';
-import { ARGOCD_FOLDER, SYNC_WAVE_ANNOTATION } from '../../../lib/gitops';
-import { isNamespaced, runGate } from '../../../lib/validation';
+import { GUARDRAILS_FOLDER, Manifest } from '../../../lib/core';
+import { ARGOCD_APPLICATIONS_FOLDER, ARGOCD_FOLDER, ARGOCD_PROJECTS_FOLDER, SYNC_OPTIONS_ANNOTATION, SYNC_WAVE_ANNOTATION } from '../../../lib/gitops';
+import { WAIVER_PREFIX, isNamespaced, runGate } from '../../../lib/validation';
+import { parse, parseAllDocuments } from 'yaml';
 import { CONFIG_DIR, ENVIRONMENTS, configProblems, stripSection, withOwnAddons } from '../../helpers';
 
 const REPO = 'https://git.example.com/platform/gitops.git';
@@ -36,6 +38,14 @@ const named = (manifests: Manifest[], kind: string, name: string) => {
   return found;
 };
 const wave = (m: Manifest) => Number(m.metadata.annotations?.[SYNC_WAVE_ANNOTATION]);
+const groupKind = (m: Manifest) => ({ group: m.apiVersion.includes('/') ? m.apiVersion.split('/')[0] : '', kind: m.kind });
+const unique = (list: Array<{ group: string; kind: string }>) => [...new Map(list.map((g) => [`${g.group}/${g.kind}`, g])).entries()]
+  .sort(([a], [b]) => a.localeCompare(b)).map(([, g]) => g);
+/** The objects of the files the kustomization of `folder` ('' for the environment's) lists. */
+const folderObjects = (rendered: ReturnType<typeof renderEnvironment>, folder: string): Manifest[] => {
+  const file = (name: string) => rendered.files.find((f) => f.name === (folder ? `${folder}/${name}` : name))!.text;
+  return (parse(file('kustomization.yaml')).resources as string[]).flatMap((r) => parseAllDocuments(file(r)).map((d) => d.toJS() as Manifest));
+};
 
 describe.each(ENVIRONMENTS)('gitops on in %s', (env) => {
   const text = `${withoutGitops(env)}${section(env)}`;
@@ -54,28 +64,76 @@ describe.each(ENVIRONMENTS)('gitops on in %s', (env) => {
     expect(runGate([...rendered.manifests.filter((m) => m !== named(argo, 'Application', names.application)), broken]).findings.map((f) => f.rule)).toContain('schema');
   });
 
-  test('the Argo CD objects are written apart: argocd/ with its own kustomization, never in the environment\'s', () => {
-    const kustomization = rendered.files.find((f) => f.name === 'kustomization.yaml')!.text;
-    const argoFiles = rendered.files.filter((f) => f.name.startsWith(`${ARGOCD_FOLDER}/`)).map((f) => f.name);
-    expect(argoFiles).toEqual([`${ARGOCD_FOLDER}/argocd-projects.k8s.yaml`, `${ARGOCD_FOLDER}/argocd-applications.k8s.yaml`, `${ARGOCD_FOLDER}/kustomization.yaml`]);
-    expect(kustomization).not.toContain('argocd');
-    for (const f of argoFiles) expect(kustomization).not.toContain(f);
-    // Every workload object is in a file the kustomization lists; every Argo CD object in argocd/.
-    const listed = rendered.files.filter((f) => kustomization.includes(`- ${f.name}`)).map((f) => f.text).join('---\n');
-    for (const m of workloads) expect(listed).toContain(`name: ${m.metadata.name}`);
+  test('the Argo CD objects are written apart, projects and Applications each in a folder with its own kustomization, the guardrails in theirs; never in the environment\'s', () => {
+    const kustomization = parse(rendered.files.find((f) => f.name === 'kustomization.yaml')!.text).resources as string[];
+    const nested = rendered.files.filter((f) => f.name.startsWith(`${ARGOCD_FOLDER}/`) || f.name.startsWith(`${GUARDRAILS_FOLDER}/`)).map((f) => f.name);
+    expect(nested).toEqual([
+      `${GUARDRAILS_FOLDER}/namespace.k8s.yaml`, `${GUARDRAILS_FOLDER}/kustomization.yaml`,
+      `${ARGOCD_PROJECTS_FOLDER}/argocd-projects.k8s.yaml`, `${ARGOCD_PROJECTS_FOLDER}/kustomization.yaml`,
+      `${ARGOCD_APPLICATIONS_FOLDER}/argocd-applications.k8s.yaml`, `${ARGOCD_APPLICATIONS_FOLDER}/kustomization.yaml`,
+    ]);
+    expect(kustomization.filter((r) => r.includes('/'))).toEqual([]);
+    // Every workload object is in the environment's folder or the guardrails'; every Argo CD object in argocd/, the projects apart.
+    const ref = (m: Manifest) => `${m.kind}/${m.metadata.name}`;
+    expect([...folderObjects(rendered, GUARDRAILS_FOLDER), ...folderObjects(rendered, '')].map(ref).sort()).toEqual(workloads.map(ref).sort());
+    expect(folderObjects(rendered, ARGOCD_PROJECTS_FOLDER).map(ref).sort()).toEqual(ofKind(argo, 'AppProject').map(ref).sort());
+    expect(folderObjects(rendered, ARGOCD_APPLICATIONS_FOLDER).map(ref).sort()).toEqual(ofKind(argo, 'Application').map(ref).sort());
     expect(argo.every((m) => m.metadata.namespace === config.capabilities.gitops!.argocd.namespace)).toBe(true);
   });
 
-  test('the Pronto AppProject allows exactly the cluster-scoped kinds, namespaced kinds and namespaces synth emits', () => {
+  test('the Pronto AppProject allows exactly the namespaced kinds and namespaces of the environment\'s folder, and no cluster-scoped kind', () => {
     const project = named(argo, 'AppProject', names.project).spec;
-    const groupKind = (m: Manifest) => ({ group: m.apiVersion.includes('/') ? m.apiVersion.split('/')[0] : '', kind: m.kind });
-    const unique = (list: Array<{ group: string; kind: string }>) => [...new Map(list.map((g) => [`${g.group}/${g.kind}`, g])).entries()]
-      .sort(([a], [b]) => a.localeCompare(b)).map(([, g]) => g);
-    expect(project.clusterResourceWhitelist).toEqual(unique(workloads.filter((m) => !isNamespaced(m)).map(groupKind)));
-    expect(project.clusterResourceWhitelist).toContainEqual({ group: '', kind: 'Namespace' });
-    expect(project.namespaceResourceWhitelist).toEqual(unique(workloads.filter(isNamespaced).map(groupKind)));
-    expect(project.destinations.map((d: any) => d.namespace)).toEqual([...new Set(workloads.filter(isNamespaced).map((m) => m.metadata.namespace))].sort());
+    const applied = folderObjects(rendered, '');
+    expect(applied.filter((m) => !isNamespaced(m))).toEqual([]);
+    expect(project.clusterResourceWhitelist).toBeUndefined();
+    expect(project.namespaceResourceWhitelist).toEqual(unique(applied.map(groupKind)));
+    expect(project.namespaceResourceWhitelist).not.toContainEqual(expect.objectContaining({ kind: 'ResourceQuota' }));
+    expect(project.destinations.map((d: any) => d.namespace)).toEqual([...new Set(applied.map((m) => m.metadata.namespace))].sort());
     expect(project.sourceRepos).toEqual([REPO]);
+  });
+
+  test('the guardrails AppProject allows exactly what guardrails/ renders: the Namespace, its quota and limits', () => {
+    const project = named(argo, 'AppProject', names.guardrailsProject).spec;
+    const guardrails = folderObjects(rendered, GUARDRAILS_FOLDER);
+    expect(guardrails.map((m) => m.kind)).toEqual(['Namespace', 'ResourceQuota', 'LimitRange']);
+    expect(project.clusterResourceWhitelist).toEqual([{ group: '', kind: 'Namespace' }]);
+    expect(project.namespaceResourceWhitelist).toEqual([{ group: '', kind: 'LimitRange' }, { group: '', kind: 'ResourceQuota' }]);
+    expect(project.destinations).toEqual([{ server: 'https://kubernetes.default.svc', namespace: config.namespace.name }]);
+    expect(project.sourceRepos).toEqual([REPO]);
+    const app = named(argo, 'Application', names.guardrails).spec;
+    expect(app).toMatchObject({ project: names.guardrailsProject, source: { repoURL: REPO, path: `pronto/${env}/${GUARDRAILS_FOLDER}` }, destination: { namespace: config.namespace.name } });
+    expect(app.syncPolicy.syncOptions).toContain('CreateNamespace=false');
+    // Never pruned: its deletion would delete everything in it.
+    expect(named(workloads, 'Namespace', config.namespace.name).metadata.annotations[SYNC_OPTIONS_ANNOTATION]).toBe('Prune=false');
+  });
+
+  test('the root AppProject: Applications in Argo CD\'s namespace only, from the GitOps repository; the platform project: the add-ons\' Helm repositories only', () => {
+    const argocd = config.capabilities.gitops!.argocd.namespace;
+    const root = named(argo, 'AppProject', names.rootProject).spec;
+    expect(root).toMatchObject({ sourceRepos: [REPO], destinations: [{ server: 'https://kubernetes.default.svc', namespace: argocd }], namespaceResourceWhitelist: [{ group: 'argoproj.io', kind: 'Application' }] });
+    expect(root.clusterResourceWhitelist).toBeUndefined();
+    expect(named(argo, 'Application', names.root).spec).toMatchObject({ project: names.rootProject, source: { path: `pronto/${env}/${ARGOCD_APPLICATIONS_FOLDER}` }, destination: { namespace: argocd } });
+    const platform = named(argo, 'AppProject', names.platformProject).spec;
+    const addons = ofKind(argo, 'Application').filter((a) => a.spec.source.chart);
+    expect(platform.sourceRepos).toEqual([...new Set(addons.map((a) => a.spec.source.repoURL))].sort());
+    expect(platform.sourceRepos).not.toContain(REPO);
+    expect(platform.destinations.map((d: any) => d.namespace)).not.toContain(argocd);
+    expect(JSON.stringify(platform)).not.toContain('argoproj.io');
+    // Every Application names the project of its purpose.
+    expect(Object.fromEntries(ofKind(argo, 'Application').map((a) => [a.metadata.name, a.spec.project]))).toEqual({
+      [names.root]: names.rootProject, [names.guardrails]: names.guardrailsProject, [names.application]: names.project,
+      ...Object.fromEntries(addons.map((a) => [a.metadata.name, names.platformProject])),
+    });
+  });
+
+  test('the projects that need more than least privilege carry the gate\'s waiver, with a reason; the root needs none', () => {
+    const waiver = (name: string) => named(argo, 'AppProject', name).metadata.annotations?.[`${WAIVER_PREFIX}${PROJECT_RULE}`];
+    expect(waiver(names.rootProject)).toBeUndefined();
+    expect(waiver(names.guardrailsProject)).toMatch(/^the namespace pronto and its guardrails need the cluster-scoped kinds Namespace; /);
+    expect(waiver(names.project)).toMatch(/Role pronto\/otel-collector, RoleBinding pronto\/otel-collector/);
+    expect(waiver(names.platformProject)).toMatch(/ClusterRoleBinding/);
+    expect(rendered.waivers.filter((w) => w.rule === PROJECT_RULE).map((w) => w.object))
+      .toEqual([names.guardrailsProject, names.project, names.platformProject].map((n) => `AppProject argocd/${n}`).sort());
   });
 
   test('the Pronto Application: repo, revision and path from config, no namespace creation, retries, HPA replicas ignored', () => {
@@ -102,17 +160,20 @@ describe.each(ENVIRONMENTS)('gitops on in %s', (env) => {
     if (config.length > 0 && workloads.some((m) => m.kind === 'Deployment' && m.metadata.name === 'gateway')) {
       expect(wave(named(workloads, 'Deployment', 'gateway'))).toBeGreaterThan(Math.max(...services));
     }
-    // The root Application: projects, the add-ons, then Pronto.
-    expect(wave(named(argo, 'AppProject', names.project))).toBe(ROOT_WAVES.projects);
+    // The root Application: itself, the guardrails, the add-ons, then Pronto. The projects have no wave: nothing syncs them.
+    for (const p of ofKind(argo, 'AppProject')) expect(p.metadata.annotations[SYNC_WAVE_ANNOTATION]).toBeUndefined();
+    expect(wave(named(argo, 'Application', names.root))).toBe(ROOT_WAVES.root);
     const addons = ofKind(argo, 'Application').filter((a) => a.spec.source.chart).map(wave);
+    expect(wave(named(argo, 'Application', names.guardrails))).toBeLessThan(Math.min(...addons));
     expect(Math.max(...addons)).toBeLessThan(wave(named(argo, 'Application', names.application)));
   });
 
-  test('the environment\'s objects are the same with gitops on, sync-wave annotations aside', () => {
+  test('the environment\'s objects are the same with gitops on, Argo CD\'s annotations aside', () => {
     const off = render(withOwnAddons(withoutGitops(env)), env).manifests;
     const strip = (m: Manifest) => {
       const copy = structuredClone(m);
       delete copy.metadata.annotations?.[SYNC_WAVE_ANNOTATION];
+      delete copy.metadata.annotations?.[SYNC_OPTIONS_ANNOTATION];
       if (copy.metadata.annotations && Object.keys(copy.metadata.annotations).length === 0) delete copy.metadata.annotations;
       // JSON: equal text for equal objects, key order included (synth formats its files from exactly these objects).
       return JSON.stringify(copy);
@@ -130,6 +191,10 @@ describe('gitops off', () => {
     const off = render(withOwnAddons(withoutGitops(env)), env);
     expect(off.manifests.some((m) => m.metadata.annotations?.[SYNC_WAVE_ANNOTATION] !== undefined)).toBe(false);
     expect(off.files.some((f) => f.name.startsWith(`${ARGOCD_FOLDER}/`))).toBe(false);
+    // The guardrails are a folder of their own all the same: `kubectl apply -k` it first, then the environment's.
+    expect(off.files.filter((f) => f.name.startsWith(`${GUARDRAILS_FOLDER}/`)).map((f) => f.name)).toEqual([`${GUARDRAILS_FOLDER}/namespace.k8s.yaml`, `${GUARDRAILS_FOLDER}/kustomization.yaml`]);
+    expect(off.files.find((f) => f.name === 'kustomization.yaml')!.text).toContain(`# Apply ${GUARDRAILS_FOLDER}/ first (kubectl apply -k <this folder>/${GUARDRAILS_FOLDER}), then this folder.`);
+    expect(off.manifests.some((m) => m.metadata.annotations?.[SYNC_OPTIONS_ANNOTATION] !== undefined)).toBe(false);
     const disabled = render(`${withOwnAddons(withoutGitops(env))}gitops: false\n`, env);
     // The same files: the same names; each chart file formatted from the same objects (compared as JSON, in
     // apply order, so without formatting the YAML twice); the other files' text as is.
@@ -137,6 +202,35 @@ describe('gitops off', () => {
     expect(disabled.manifests.map((m) => JSON.stringify(m))).toEqual(off.manifests.map((m) => JSON.stringify(m)));
     const written = (r: typeof off) => r.files.filter((f) => !f.name.endsWith('.k8s.yaml')).map((f) => [f.name, f.text]);
     expect(written(disabled)).toEqual(written(off));
+  });
+});
+
+describe('the guardrails\' own project', () => {
+  test('with admission policies on, it allows them and their bindings (cluster-scoped); the Pronto project still allows no cluster-scoped kind', () => {
+    const base = withoutGitops('prod');
+    expect(base).toContain('\nnamespace:\n');
+    const rendered = render(`${base.replace('\nnamespace:\n', '\nnamespace:\n  admissionPolicies: {}\n')}${section('prod')}`);
+    expect(rendered.findings).toEqual([]);
+    const project = (name: string) => named(rendered.manifests, 'AppProject', name).spec;
+    expect(project('pronto-prod-guardrails').clusterResourceWhitelist).toEqual([
+      { group: '', kind: 'Namespace' },
+      { group: 'admissionregistration.k8s.io', kind: 'ValidatingAdmissionPolicy' },
+      { group: 'admissionregistration.k8s.io', kind: 'ValidatingAdmissionPolicyBinding' },
+    ]);
+    expect(project('pronto-prod').clusterResourceWhitelist).toBeUndefined();
+    const guardrails = rendered.files.find((f) => f.name === `${GUARDRAILS_FOLDER}/namespace.k8s.yaml`)!.text;
+    expect(guardrails).toContain('kind: ValidatingAdmissionPolicyBinding');
+    expect(named(rendered.manifests, 'AppProject', 'pronto-prod-guardrails').metadata.annotations[`${WAIVER_PREFIX}${PROJECT_RULE}`])
+      .toMatch(/cluster-scoped kinds Namespace, ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding; /);
+  });
+
+  test('a cluster-scoped object outside the namespace chart fails the synth: the Pronto project allows none', () => {
+    const text = `${withoutGitops('prod')}${section('prod')}`;
+    const config = parseEnvironment(text, 'config/prod.yaml');
+    const app = Testing.app();
+    const stray = new Chart(app, 'stray');
+    new kplus.k8s.KubeClusterRole(stray, 'r', { metadata: { name: 'stray' } });
+    expect(() => buildApp(app, config)).toThrow('cluster-scoped ClusterRole outside the namespace chart: the Pronto AppProject allows no cluster-scoped kind');
   });
 });
 
@@ -224,6 +318,10 @@ describe('add-ons', () => {
       .replace('tracing:\n', 'tracing:\n  jaeger: { insecure: true, queryUrl: "http://jaeger-query.tracing.svc:16686" }\n');
     const off = applications('  addons:\n    loki: false\n    jaeger: false\n    kubePrometheusStack: false\n    pushgateway: false\n    vaultAgentInjector: false\n    opentelemetryOperator: false\n', own);
     expect(off.filter((a) => a.spec.source.chart)).toEqual([]);
+    // No add-on, no platform project (it would have no source); the others are the same.
+    const projects = render(`${own}${section('prod', '  addons:\n    loki: false\n    jaeger: false\n    kubePrometheusStack: false\n    pushgateway: false\n    vaultAgentInjector: false\n    opentelemetryOperator: false\n')}`)
+      .manifests.filter((m) => m.kind === 'AppProject').map((m) => m.metadata.name);
+    expect(projects).toEqual(['pronto-prod-root', 'pronto-prod-guardrails', 'pronto-prod']);
     const charts = (sections: Record<string, unknown>) => addonsWith(sections).map((a) => a.source.chart).sort();
     expect(charts({ circuitBreakers: { mesh: { type: 'istio', dataPlane: 'cni', controlPlane: { namespace: 'istio-system' } } } }))
       .toEqual(expect.arrayContaining(['base', 'cni', 'istiod']));

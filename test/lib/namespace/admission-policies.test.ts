@@ -257,14 +257,14 @@ describe('the guardrails in CEL', () => {
 });
 
 describe('namespace.admissionPolicies in an environment', () => {
-  test.each(SOURCES.map((s) => [s.name, s]))('%s: on, the objects are in the namespace chart and everything passes the whole gate and the capacity guard', (_name, source) => {
+  test.each(SOURCES.map((s) => [s.name, s]))('%s: on, the objects are in the namespace chart (guardrails/) and everything passes the whole gate and the capacity guard', (_name, source) => {
     const config = parseEnvironment(withSetting(source.text, ON), source.file);
     const rendered = renderText(withSetting(source.text, ON), source.file);
     const manifests = rendered.manifests;
     const ns = config.namespace.name;
     const ours = manifests.filter((m) => m.kind.startsWith('ValidatingAdmissionPolicy'));
     expect(ours.map((m) => m.metadata.name)).toEqual(POD_SPEC_SHAPES.flatMap((s) => [`${ns}-${s.id}-guardrails`, `${ns}-${s.id}-guardrails`]));
-    const namespaceFile = rendered.files.find((f) => f.name === 'namespace.k8s.yaml')!;
+    const namespaceFile = rendered.files.find((f) => f.name === 'guardrails/namespace.k8s.yaml')!;
     for (const m of ours) expect(namespaceFile.text).toContain(`name: ${m.metadata.name}`);
     // The rendering ran the whole gate over exactly these objects: its findings are the gate's.
     expect(rendered.findings).toEqual([]);

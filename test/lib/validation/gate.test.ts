@@ -1,6 +1,7 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { COLLECTOR } from '../../../charts/capabilities/tracing';
+import { PROJECT_RULE, argoNames } from '../../../charts/capabilities/gitops';
 import { collectorWaivers } from '../../../lib/tracing';
 import {
   ALL_RULES, Manifest, ManifestIndex, PodTemplate, WAIVER_PREFIX, Waiver, formatReport, matches, runGate, selectorMatches,
@@ -15,15 +16,22 @@ const README = readFileSync(path.join(__dirname, '..', '..', '..', 'README.md'),
 
 /**
  * The waivers an environment may carry: the ones the README documents ("Validation gate",
- * "Waivers"), i.e. the OpenTelemetry collector's (tracing on), each with the reason it was
- * written with, on its Deployment only. Nothing else may be waived.
+ * "Waivers"): the OpenTelemetry collector's (tracing on), each with the reason it was
+ * written with, on its Deployment only; and, with gitops on, appproject-least-privilege on
+ * the guardrails project, on the Pronto project when the application folder renders RBAC
+ * (the collector's Role and RoleBinding), and on the platform project, with a reason. Nothing
+ * else may be waived. In the gate's order: by object, then rule.
  */
 function documentedWaivers(env: string): Waiver[] {
   const config = environment(env);
-  if (!config.capabilities.tracing) return [];
   const ns = config.namespace.name;
-  return Object.entries(collectorWaivers(COLLECTOR))
+  const collector = !config.capabilities.tracing ? [] : Object.entries(collectorWaivers(COLLECTOR))
     .map(([rule, reason]) => ({ rule, object: `Deployment ${ns}/${COLLECTOR}`, reason, waived: 1 }));
+  const gitops = config.capabilities.gitops;
+  const names = argoNames(config);
+  const projects = !gitops ? [] : [names.guardrailsProject, ...(config.capabilities.tracing ? [names.project] : []), names.platformProject]
+    .map((name) => ({ rule: PROJECT_RULE, object: `AppProject ${gitops.argocd.namespace}/${name}`, reason: expect.stringMatching(/\S/), waived: expect.any(Number) }));
+  return [...collector, ...projects].sort((a, b) => a.object.localeCompare(b.object) || a.rule.localeCompare(b.rule));
 }
 
 const byRuleAndObject = (a: Waiver, b: Waiver) => `${a.rule} ${a.object}`.localeCompare(`${b.rule} ${b.object}`);
@@ -201,9 +209,15 @@ describe('README', () => {
 
   test('its "Waivers" paragraph counts and names the waivers of the shipped environments', () => {
     const paragraph = README.split('\n\n').find((p) => p.startsWith('**Waivers.**'))!;
-    const waived = [...new Map(ENVIRONMENTS.flatMap(documentedWaivers).map((w) => [`${w.rule} ${w.object}`, w])).values()];
-    const count = ['none', 'one', 'two', 'three'][waived.length];
-    expect(paragraph.replace(/\s+/g, ' ')).toMatch(waived.length === 0 ? /Today there is none/ : new RegExp(`Today there (is|are) ${count}:`));
-    for (const w of waived) expect(paragraph).toContain(`\`${w.rule}\``);
+    // The same in every shipped environment, objects named with <env> for the environment's name.
+    const perEnvironment = ENVIRONMENTS.map((env) => documentedWaivers(env).map((w) => `${w.rule} ${w.object.replace(`pronto-${env}`, 'pronto-<env>')}`));
+    for (const list of perEnvironment) expect(list).toEqual(perEnvironment[0]);
+    const count = ['none', 'one', 'two', 'three', 'four', 'five'][perEnvironment[0].length];
+    expect(paragraph.replace(/\s+/g, ' ')).toMatch(perEnvironment[0].length === 0 ? /Today there is none/ : new RegExp(`Today there (is|are) ${count} in each shipped environment:`));
+    for (const w of perEnvironment[0]) {
+      const [rule, , object] = w.split(' ');
+      expect(paragraph).toContain(`\`${rule}\``);
+      if (object.startsWith('argocd/')) expect(paragraph).toContain(`\`${object.slice('argocd/'.length)}\``);
+    }
   });
 });

@@ -66,6 +66,15 @@ const container = (set: Manifest[]) => deployment(set).spec.template.spec.contai
 const pod = (set: Manifest[]) => deployment(set).spec.template.spec;
 const C = 'spec.template.spec.containers[0]';
 
+/** An Argo CD AppProject in Argo CD's namespace (not Pronto's: marked so), allowing `spec` beyond a destination and a source. */
+function appProject(spec: Record<string, unknown>, annotations: Record<string, string> = {}): Manifest {
+  return {
+    apiVersion: 'argoproj.io/v1alpha1', kind: 'AppProject',
+    metadata: { name: 'pronto-test', namespace: 'argocd', annotations: { 'pronto.io/foreign-namespace': 'Argo CD', ...annotations } },
+    spec: { sourceRepos: ['https://git.example.com/gitops.git'], destinations: [{ server: 'https://kubernetes.default.svc', namespace: NS }], ...spec },
+  };
+}
+
 /** [rule, what breaks it, the change, the path the finding names, the object it names]. */
 type Case = [string, string, (set: Manifest[]) => Manifest[] | void, string, string?];
 
@@ -123,6 +132,8 @@ const CASES: Case[] = [
     apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: meta('all'),
     spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'], ingress: [{}], egress: [{}] },
   }], 'spec.podSelector', 'NetworkPolicy pronto/nothing'],
+  ['appproject-least-privilege', 'an AppProject allowing every namespaced kind', (s) => [...s, appProject({ namespaceResourceWhitelist: [{ group: '*', kind: '*' }] })],
+    'spec.namespaceResourceWhitelist[0]', 'AppProject argocd/pronto-test'],
   ['waiver-reason', 'a waiver without reason', (s) => { deployment(s).metadata.annotations['pronto.io/waive-rolling-update'] = ' '; }, 'metadata.annotations.pronto.io/waive-rolling-update'],
 ];
 
@@ -276,5 +287,54 @@ describe('namespace-guardrails: owned and foreign namespaces', () => {
     expect(findingsAfter((s) => [...s, restrictedNamespace('kube-systems')]).map((f) => [f.rule, f.object, f.path]))
       .toEqual([['namespace-guardrails', 'Namespace kube-systems', 'metadata.name']]);
     expect(findingsAfter((s) => [...s, restrictedNamespace('kubernetes-tools')])).toEqual([]);
+  });
+});
+
+describe('appproject-least-privilege: what a commit to the GitOps repository can reach through a project', () => {
+  const RULE = 'appproject-least-privilege';
+  const LEAST = { namespaceResourceWhitelist: [{ group: 'apps', kind: 'Deployment' }, { group: '', kind: 'Service' }] };
+  const findingsOf = (project: Manifest) => runGate([...structuredClone(base), project]).findings.map((f) => `${f.rule} ${f.path}: ${f.message}`);
+
+  test('a project listing only the namespaced kinds it needs passes (an empty list allows nothing, and passes too)', () => {
+    expect(findingsOf(appProject(LEAST))).toEqual([]);
+    expect(findingsOf(appProject({ namespaceResourceWhitelist: [] }))).toEqual([]);
+  });
+
+  test.each([
+    ['every kind ("*")', { namespaceResourceWhitelist: [{ group: '*', kind: '*' }] },
+      ['spec.namespaceResourceWhitelist[0]: allows the pattern */*: list the kinds, one by one']],
+    ['a pattern in the group', { namespaceResourceWhitelist: [{ group: '*', kind: 'Deployment' }] },
+      ['spec.namespaceResourceWhitelist[0]: allows the pattern */Deployment: list the kinds, one by one']],
+    ['a ClusterRoleBinding', { ...LEAST, clusterResourceWhitelist: [{ group: 'rbac.authorization.k8s.io', kind: 'ClusterRoleBinding' }] },
+      ['spec.clusterResourceWhitelist[0]: allows the cluster-scoped kind rbac.authorization.k8s.io/ClusterRoleBinding: every object of it, whatever its name, reaches past the project\'s destinations']],
+    ['a Namespace (any cluster-scoped kind)', { ...LEAST, clusterResourceWhitelist: [{ group: '', kind: 'Namespace' }] },
+      ['spec.clusterResourceWhitelist[0]: allows the cluster-scoped kind core/Namespace: every object of it, whatever its name, reaches past the project\'s destinations']],
+    ['an absent namespaced whitelist (Argo CD: every kind)', {},
+      ['spec.namespaceResourceWhitelist: is absent: Argo CD then allows every namespaced kind (Role, RoleBinding, AppProject, Application included)']],
+    ['a Role and a RoleBinding', { namespaceResourceWhitelist: [{ group: 'rbac.authorization.k8s.io', kind: 'Role' }, { group: 'rbac.authorization.k8s.io', kind: 'RoleBinding' }] },
+      ['spec.namespaceResourceWhitelist[0]: allows rbac.authorization.k8s.io/Role: RBAC lets a commit grant permissions',
+        'spec.namespaceResourceWhitelist[1]: allows rbac.authorization.k8s.io/RoleBinding: RBAC lets a commit grant permissions']],
+    ['AppProject itself', { namespaceResourceWhitelist: [{ group: 'argoproj.io', kind: 'AppProject' }] },
+      ['spec.namespaceResourceWhitelist[0]: allows argoproj.io/AppProject: a project that may write projects can widen itself and every other']],
+  ])('fires on a project allowing %s', (_what, spec, messages) => {
+    expect(findingsOf(appProject(spec))).toEqual(messages.map((m) => `${RULE} ${m}`));
+  });
+
+  test('a waiver with a reason silences it, and is reported with its reason and what it silenced', () => {
+    const project = appProject({ clusterResourceWhitelist: [{ group: '', kind: 'Namespace' }], namespaceResourceWhitelist: [{ group: '', kind: 'ResourceQuota' }] },
+      { [`pronto.io/waive-${RULE}`]: 'the namespace and its guardrails, from their own reviewed folder' });
+    const result = runGate([...structuredClone(base), project]);
+    expect(result.findings).toEqual([]);
+    expect(result.waivers).toEqual([{ rule: RULE, object: 'AppProject argocd/pronto-test', reason: 'the namespace and its guardrails, from their own reviewed folder', waived: 1 }]);
+  });
+
+  test('a waiver without a reason is refused, and silences nothing', () => {
+    const project = appProject({ namespaceResourceWhitelist: [{ group: '*', kind: '*' }] }, { [`pronto.io/waive-${RULE}`]: '  ' });
+    const result = runGate([...structuredClone(base), project]);
+    expect(result.findings.map((f) => `${f.rule} ${f.object} ${f.path}: ${f.message}`).sort()).toEqual([
+      `${RULE} AppProject argocd/pronto-test spec.namespaceResourceWhitelist[0]: allows the pattern */*: list the kinds, one by one`,
+      `waiver-reason AppProject argocd/pronto-test metadata.annotations.pronto.io/waive-${RULE}: has no reason`,
+    ]);
+    expect(result.waivers).toEqual([]);
   });
 });
