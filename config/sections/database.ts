@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { cidrBlockSchema, computeResourcesSchema, upstreamImageSchema } from './schemas';
+import { cronCadence, cronSchema, formatSeconds, parseCron } from './cron';
 import { compareVersions } from '../../lib/core/image';
 import { bytes } from '../../lib/core/quantity';
 import { isDnsLabel } from '../../lib/core/naming';
@@ -14,6 +15,18 @@ import { isDnsLabel } from '../../lib/core/naming';
 export const MIN_WALG_VERSION = '3.0.9';
 /** The oldest PostgreSQL major version supported. */
 export const MIN_POSTGRES_MAJOR = 15;
+/**
+ * The oldest PgBouncer supported: the first with `auth_dbname`, so its auth_query runs in the
+ * `postgres` database, the only one with the lookup function (the app databases are created
+ * by the pg-roles job, which cannot install a SECURITY DEFINER function over pg_authid).
+ */
+export const MIN_PGBOUNCER_VERSION = '1.19.0';
+/**
+ * Seconds a run of the pg-roles job may take in all (its Job's activeDeadlineSeconds): scheduling,
+ * an image pull, the Vault agent's login and render (about 90 s on a busy node), then one psql.
+ * The schedule must leave runs further apart than this.
+ */
+export const ROLES_JOB_DEADLINE_SECONDS = 240;
 
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
 
@@ -45,6 +58,8 @@ const postgresSchema = z.strictObject({
     superuser: z.int().min(1).default(3).describe('superuser_reserved_connections: kept for an administrator'),
     backup: z.int().min(1).default(2).describe('Sessions kept for the backup jobs (remote backup-push opens one normal session; wal-verify one more)'),
     monitoring: z.int().min(1).default(2).describe('Sessions kept for postgres_exporter'),
+    roles: z.int().min(2).default(2)
+      .describe('Sessions kept for the pg-roles job, also pronto_roles\' CONNECTION LIMIT (psql\'s \\connect briefly holds two)'),
   }).prefault({}).describe('Connections PgBouncer\'s pools may never take: max_connections minus their sum is the pools\' budget'),
   maxWalSenders: z.int().min(2).max(32).default(4)
     .describe('max_wal_senders (not counted in max_connections): the backup job\'s BASE_BACKUP stream, plus a spare and any replica'),
@@ -59,7 +74,8 @@ const postgresSchema = z.strictObject({
     ctx.addIssue({ code: 'custom', path: ['walgVersion'], input: p.walgVersion,
       message: `expected WAL-G ${MIN_WALG_VERSION} or later: older releases send the BASE_BACKUP syntax PostgreSQL 15 removed, so the remote backup-push of the backup jobs fails (wal-g#1385, fixed by PR #2262 in ${MIN_WALG_VERSION})` });
   }
-  const reserved = p.reservedConnections.superuser + p.reservedConnections.backup + p.reservedConnections.monitoring;
+  const r = p.reservedConnections;
+  const reserved = r.superuser + r.backup + r.monitoring + r.roles;
   if (reserved >= p.maxConnections) {
     ctx.addIssue({ code: 'custom', path: ['reservedConnections'], input: p.reservedConnections,
       message: `expected reserved connections (${reserved}) below maxConnections (${p.maxConnections})` });
@@ -96,7 +112,11 @@ const walgSchema = z.strictObject({
 const pgbouncerSchema = z.strictObject({
   image: upstreamImageSchema.describe('PgBouncer image, e.g. ghcr.io/cloudnative-pg/pgbouncer (CloudNativePG\'s, built from PGDG\'s Debian package); its tag names the release (≥ 1.25.2 recommended)'),
   version: z.string().regex(SEMVER, { error: 'expected the PgBouncer release in the image as major.minor.patch, such as 1.25.2' })
-    .describe('PgBouncer release the image runs: settings newer than it are never emitted (auth_dbname 1.19, max_prepared_statements 1.21)'),
+    .refine((v) => !SEMVER.test(v) || compareVersions(v, MIN_PGBOUNCER_VERSION) >= 0, {
+      error: `expected PgBouncer ${MIN_PGBOUNCER_VERSION} or later: the auth_query must run in the postgres database (auth_dbname, new in 1.19), the only one with ` +
+        'the lookup function; older releases run it in each app\'s database, which the pg-roles job creates without one, so no app could log in',
+    })
+    .describe(`PgBouncer release the image runs, at least ${MIN_PGBOUNCER_VERSION} (auth_dbname); settings newer than it are never emitted (max_prepared_statements 1.21)`),
   replicas: z.int().min(2, { error: 'expected at least 2 PgBouncer replicas (one may be drained at a time)' }).default(2)
     .describe('Replicas at full scale: the pools are sized so that all of them together fit in max_connections'),
   maxClientConn: z.int().min(10).max(100000).default(1000).describe('max_client_conn per replica'),
@@ -138,6 +158,31 @@ const exportersSchema = z.strictObject({
     }).prefault({}),
   }).prefault({}),
 }).prefault({}).describe('Prometheus exporters; scraped when the metrics capability is on');
+
+/** How old the pg-roles job's last success may be before it alerts: three of its longest intervals, at least 15 minutes. */
+export function rolesMaxAgeSeconds(schedule: string): number {
+  const parsed = parseCron(schedule);
+  const gap = typeof parsed === 'string' ? 0 : cronCadence(parsed).maxGapSeconds;
+  return Math.max(3 * gap, 900);
+}
+
+const rolesSchema = z.strictObject({
+  schedule: cronSchema.default('*/5 * * * *')
+    .describe(`When the pg-roles job applies the apps' roles and databases and the heartbeat's login (cron, Etc/UTC); runs further apart than its deadline (${ROLES_JOB_DEADLINE_SECONDS} s). A new service's role exists at most this long after the sync`),
+  resources: computeResourcesSchema({
+    requests: { cpu: '10m', memory: '32Mi', ephemeralStorage: '32Mi' },
+    limits: { cpu: '100m', memory: '64Mi', ephemeralStorage: '64Mi' },
+  }).prefault({}).describe('Requests and limits of the pg-roles container (one psql)'),
+}).superRefine((r, ctx) => {
+  const parsed = parseCron(r.schedule);
+  if (typeof parsed === 'string') return;
+  const gap = cronCadence(parsed).minGapSeconds;
+  if (gap <= ROLES_JOB_DEADLINE_SECONDS) {
+    ctx.addIssue({ code: 'custom', path: ['schedule'], input: r.schedule,
+      message: `expected runs further apart than the job's deadline of ${formatSeconds(ROLES_JOB_DEADLINE_SECONDS)}, or a run could still be going when the next is due, ` +
+        `found "${r.schedule}" (runs ${formatSeconds(gap)} apart)` });
+  }
+}).prefault({}).describe('The pg-roles CronJob: the apps\' roles and databases, and the heartbeat\'s login, applied as pronto_roles without restarting PostgreSQL');
 
 /** Redis's maxmemory as a share of its memory limit: the default, and the most a config may set. */
 export const REDIS_MAXMEMORY_SHARE = {
@@ -186,6 +231,7 @@ export const databaseSectionSchema = z.strictObject({
   postgres: postgresSchema,
   walg: walgSchema,
   pgbouncer: pgbouncerSchema,
+  roles: rolesSchema,
   exporters: exportersSchema,
   redis: redisSchema,
 });

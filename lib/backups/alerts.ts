@@ -5,8 +5,11 @@
  * so the alerts read how stale the last success is (`kube_cronjob_status_last_successful_time`)
  * and whether the last run after it failed, plus `absent()` for a CronJob nobody sees.
  */
-import { AlertingRule, RuleGroup, runbookUrl } from '../metrics';
+import { AlertingRule, RuleGroup, lastRunFailedExpr, runbookUrl, staleCronJobExpr } from '../metrics';
 import { RESTORE_TEST_METRICS } from './restore-test-script';
+
+/** The CronJob expressions the alerts are built from (lib/metrics, shared with the database's). */
+export { lastRunFailedExpr, staleCronJobExpr } from '../metrics';
 
 export interface BackupAlertsOptions {
   /** Namespace of the CronJobs (kube-state-metrics' `namespace` label). */
@@ -33,39 +36,6 @@ export const BASE_BACKUP_MAX_AGE_SECONDS = 26 * 3600;
 export const RESTORE_TEST_MAX_AGE_SECONDS = 33 * 86_400;
 
 const labels = (l: Readonly<Record<string, string>>) => Object.entries(l).map(([k, v]) => `${k}="${v}"`).join(', ');
-
-/**
- * Fires when the last success of `cronJob` is older than `maxAge`, when it has never
- * succeeded though it exists for longer than that, or when kube-state-metrics reports no
- * such CronJob at all.
- */
-export function staleCronJobExpr(namespace: string, cronJob: string, maxAgeSeconds: number): string {
-  const sel = `namespace="${namespace}", cronjob="${cronJob}"`;
-  return `(
-  time() - max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{${sel}}) > ${maxAgeSeconds}
-)
-or
-(
-  # never succeeded, though it exists for longer than that
-  time() - max by (namespace, cronjob) (kube_cronjob_created{${sel}}) > ${maxAgeSeconds}
-  unless on (namespace, cronjob) kube_cronjob_status_last_successful_time{${sel}}
-)
-or
-absent(kube_cronjob_created{${sel}})`;
-}
-
-/** Fires when the last run of `cronJob` started after its last success (or it never succeeded) and nothing runs now: the last run failed. */
-export function lastRunFailedExpr(namespace: string, cronJob: string): string {
-  const sel = `namespace="${namespace}", cronjob="${cronJob}"`;
-  return `(
-  max by (namespace, cronjob) (kube_cronjob_status_last_schedule_time{${sel}})
-    > on (namespace, cronjob) max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{${sel}})
-  or
-  max by (namespace, cronjob) (kube_cronjob_status_last_schedule_time{${sel}})
-    unless on (namespace, cronjob) kube_cronjob_status_last_successful_time{${sel}}
-)
-and on (namespace, cronjob) max by (namespace, cronjob) (kube_cronjob_status_active{${sel}}) == 0`;
-}
 
 /** The rule groups of the backups. */
 export function backupRuleGroups(o: BackupAlertsOptions): RuleGroup[] {

@@ -1,9 +1,10 @@
 /**
  * The data tier's alerts as typed rule groups: WAL archiving (postgres_exporter's
- * pg_stat_archiver) and PgBouncer's waiting clients (pgbouncer_exporter). The same groups
+ * pg_stat_archiver), PgBouncer's waiting clients (pgbouncer_exporter), and the pg-roles
+ * job's staleness (kube-state-metrics). The same groups
  * render into the PrometheusRule and into the files `promtool` checks and unit-tests.
  */
-import { AlertingRule, RuleGroup, runbookUrl } from '../metrics';
+import { AlertingRule, RuleGroup, runbookUrl, staleCronJobExpr } from '../metrics';
 
 export interface DatabaseAlertsOptions {
   /** Namespace the exporters' series carry (`namespace` label). */
@@ -14,6 +15,8 @@ export interface DatabaseAlertsOptions {
   readonly pgbouncerJob: string;
   /** PostgreSQL's archive_timeout, in seconds: archiving lags once the last archive is older than 3 × this (at least 10 minutes). */
   readonly archiveTimeoutSeconds: number;
+  /** The pg-roles CronJob, and how old its last success may be, in seconds. */
+  readonly roles: { readonly cronJob: string; readonly maxAgeSeconds: number };
   /** The README the runbooks are in. */
   readonly runbookBaseUrl: string;
 }
@@ -26,6 +29,7 @@ export const DATABASE_ALERTS = {
   clientsWaiting: 'PgBouncerClientsWaiting',
   maxWait: 'PgBouncerMaxWaitHigh',
   pgbouncerDown: 'PgBouncerDown',
+  rolesNotApplied: 'PostgresRolesNotApplied',
 } as const;
 
 /** Seconds after which archiving counts as lagging: 3 × archive_timeout, at least 600. */
@@ -97,6 +101,22 @@ export function databaseRuleGroups(o: DatabaseAlertsOptions): RuleGroup[] {
           severity: 'critical',
           summary: 'pgbouncer_exporter cannot reach PgBouncer, or no PgBouncer is scraped',
           description: 'The apps reach PostgreSQL only through PgBouncer. Check first the pgbouncer pods (kubectl get pods -l app.kubernetes.io/name=pgbouncer) and their logs.',
+        }),
+      ],
+    },
+    {
+      name: 'pronto.database.roles',
+      rules: [
+        alert({
+          alert: DATABASE_ALERTS.rolesNotApplied,
+          expr: staleCronJobExpr(o.namespace, o.roles.cronJob, o.roles.maxAgeSeconds),
+          for: '5m',
+          severity: 'warning',
+          summary: `The apps' roles and databases were not applied for more than ${Math.round(o.roles.maxAgeSeconds / 60)} minutes (CronJob ${o.roles.cronJob})`,
+          description: `${o.roles.cronJob} has not succeeded for over ${Math.round(o.roles.maxAgeSeconds / 60)} minutes, or never did, or kube-state-metrics does not see its CronJob: ` +
+            'a service added since has no role or database yet, and a rotated app password is not applied. Check first the last Job\'s log ' +
+            `(kubectl -n ${o.namespace} logs job/<latest ${o.roles.cronJob} job>): "left unchanged" lines name what it refused; a failed login of pronto_roles ` +
+            'means its password (Vault postgres/roles) changed since PostgreSQL last started.',
         }),
       ],
     },

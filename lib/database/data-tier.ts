@@ -1,7 +1,8 @@
 /**
- * The data tier's domain, from typed props: PostgreSQL's parameters, pg_hba, start and
- * roles scripts, PgBouncer's pool arithmetic and ini, the two exporters, and the Vault
- * entries each workload reads. The database capability maps its section onto
+ * The data tier's domain, from typed props: PostgreSQL's parameters, pg_hba, start script
+ * and platform bootstrap, the pg-roles job's script (the apps' roles and databases),
+ * PgBouncer's pool arithmetic and ini, the two exporters, and the Vault entries each
+ * workload reads. The database capability maps its section onto
  * {@link DataTierProps} and hands what this computes to the constructs ({@link PostgresCluster},
  * {@link PgBouncer}, {@link Redis}), one chart each.
  *
@@ -15,8 +16,9 @@ import { PgBouncerIniModel, PgBouncerServerTls, PoolSizes, poolSizes, renderPgBo
 import { PGBOUNCER_FILES, PGBOUNCER_PATHS } from './pgbouncer';
 import { POSTGRES_FILES, POSTGRES_PATHS } from './postgres-cluster';
 import {
-  HbaRule, PostgresParameters, RESTORE_COMMAND_WRAPPER, RolesModel, renderPgHba, renderPostgresqlConf, renderRolesScript, renderStartScript,
+  HbaRule, PostgresParameters, RESTORE_COMMAND_WRAPPER, renderPgHba, renderPlatformRolesScript, renderPostgresqlConf, renderStartScript,
 } from './postgres-config';
+import { ROLES_JOB_CHECK_SCRIPT, ROLES_JOB_ENV, ROLES_JOB_FILES, ROLES_JOB_SCRIPT, renderAppRolesScript } from './app-roles';
 import {
   DataTierSecret, POSTGRES_WORKLOAD, SECRETS_DIR, WalgAccess, WalgSettings, objectStoreHost, objectStorePort, walgEnv, walgPrefix, walgSecrets,
 } from './walg';
@@ -24,7 +26,7 @@ import {
 /** The primary's client Service (the headless one is the StatefulSet's `postgres-headless`). */
 export const POSTGRES_SERVICE = { name: POSTGRES_WORKLOAD, port: 5432 } as const;
 
-/** Roles the database creates (roles.sql) and PgBouncer knows. */
+/** Roles the platform bootstrap creates (platform-roles.sql) and PgBouncer knows. */
 export const DATABASE_ROLES = {
   /** Runs PgBouncer's auth_query (a SECURITY DEFINER lookup function; no other right). */
   pgbouncerAuth: 'pgbouncer_auth',
@@ -36,7 +38,12 @@ export const DATABASE_ROLES = {
   backup: 'walg_backup',
   /** postgres_exporter (pg_monitor), over the pod's own socket. */
   monitoring: 'postgres_exporter',
+  /** The pg-roles job's: creates and alters the apps' roles, creates their databases (LOGIN CREATEROLE CREATEDB NOINHERIT, nothing else). */
+  roles: 'pronto_roles',
 } as const;
+
+/** The CronJob that applies the apps' roles and databases (also its ConfigMap, ServiceAccount and Vault role). */
+export const ROLES_JOB = 'pg-roles';
 
 /** Ports the exporters serve `/metrics` on. */
 export const EXPORTER_PORTS = { postgres: 9187, pgbouncer: 9127 } as const;
@@ -61,7 +68,7 @@ export interface PostgresSettings {
   readonly sharedMemoryMi: number;
   readonly maxConnections: number;
   /** Connections the pools may never take. */
-  readonly reservedConnections: { readonly superuser: number; readonly backup: number; readonly monitoring: number };
+  readonly reservedConnections: { readonly superuser: number; readonly backup: number; readonly monitoring: number; readonly roles: number };
   readonly maxWalSenders: number;
   /** archive_timeout, in seconds. */
   readonly archiveTimeoutSeconds: number;
@@ -91,6 +98,15 @@ export interface PgBouncerSettings {
   readonly resources: ComputeResources;
 }
 
+/** The pg-roles job's settings (the database section's `roles`). */
+export interface RolesJobSettings {
+  /** Cron schedule (Etc/UTC). */
+  readonly schedule: string;
+  /** Seconds a run may take in all; shorter than the schedule's interval. */
+  readonly activeDeadlineSeconds: number;
+  readonly resources: ComputeResources;
+}
+
 /** The heartbeat's role, when another workload writes a heartbeat into PostgreSQL. */
 export interface HeartbeatRoleSettings {
   readonly database: string;
@@ -98,7 +114,7 @@ export interface HeartbeatRoleSettings {
   readonly table: string;
   /** Vault KV entry (fields `username`, `password`) the role is created from. */
   readonly secretPath: string;
-  /** Who writes, and the setting naming the database: for the roles script's messages. */
+  /** Who writes, and the setting naming the database: for the pg-roles script's messages. */
   readonly writer: string;
   readonly databaseSetting: string;
 }
@@ -111,6 +127,7 @@ export interface DataTierProps {
   readonly postgres: PostgresSettings;
   readonly walg: WalgSettings;
   readonly pgbouncer: PgBouncerSettings;
+  readonly rolesJob: RolesJobSettings;
   readonly exporters: { readonly postgres: ExporterSettings; readonly pgbouncer: ExporterSettings };
   /** PgBouncer's Service, where the apps connect. */
   readonly poolerService: { readonly name: string; readonly port: number };
@@ -134,8 +151,10 @@ export interface DataTierReader {
 
 const secret = (path: string, file: string, env: string, template: string): DataTierSecret => ({ path, file, env, template });
 const appRoleFile = (app: string) => `app-${app}`;
-/** The Vault file of the heartbeat's login in the postgres pod (user name, password). */
+/** The Vault file of the heartbeat's login in the pg-roles pod (user name, password). */
 const HEARTBEAT_ROLE_FILE = 'heartbeat-role';
+/** The Vault file of pronto_roles' password, in the postgres and pg-roles pods. */
+const ROLES_PASSWORD_FILE = 'pronto-roles';
 
 /** Both exporters' probes, on their `metrics` port. */
 const EXPORTER_PROBES: ContainerProbes = {
@@ -149,10 +168,12 @@ export class DataTier {
   public readonly secrets: {
     /** Field `password`: the superuser `postgres` (initdb only; it logs in over the local socket only). */
     readonly superuser: string;
-    /** Fields `username` (walg_backup) and `password`: the backup jobs' role. Read by postgres (roles.sql) and the backup jobs. */
+    /** Fields `username` (walg_backup) and `password`: the backup jobs' role. Read by postgres (platform-roles.sql) and the backup jobs. */
     readonly backup: string;
-    /** Fields `auth_password`, `admin_password`: PgBouncer's auth and admin users. Read by postgres (roles.sql) and pgbouncer. */
+    /** Fields `auth_password`, `admin_password`: PgBouncer's auth and admin users. Read by postgres (platform-roles.sql) and pgbouncer. */
     readonly pgbouncer: string;
+    /** Field `password`: pronto_roles'. Read by postgres (platform-roles.sql) and the pg-roles job. */
+    readonly roles: string;
     /** Field `password`: Redis's `requirepass`; each app's `<service>/redis` must hold the same one. */
     readonly redis: string;
   };
@@ -169,6 +190,7 @@ export class DataTier {
       superuser: `${POSTGRES_WORKLOAD}/superuser`,
       backup: `${POSTGRES_WORKLOAD}/backup`,
       pgbouncer: `${POSTGRES_WORKLOAD}/pgbouncer`,
+      roles: `${POSTGRES_WORKLOAD}/roles`,
       redis: `${props.redisService.name}/auth`,
     };
     this.pools = poolSizes({
@@ -187,7 +209,7 @@ export class DataTier {
   /** Connections kept from the pools. */
   public get reservedConnections(): number {
     const r = this.props.postgres.reservedConnections;
-    return r.superuser + r.backup + r.monitoring;
+    return r.superuser + r.backup + r.monitoring + r.roles;
   }
 
   /** Databases PgBouncer pools to: each app's own, plus `postgres` (the wildcard entry, and auth_dbname from PgBouncer 1.19). */
@@ -265,18 +287,13 @@ export class DataTier {
       { type: 'host', database: 'all', user: 'postgres', address: '0.0.0.0/0', method: 'reject', why: 'no superuser over the network' },
       { type: 'host', database: 'all', user: 'postgres', address: '::/0', method: 'reject', why: 'no superuser over the network' },
       { type: 'host', database: 'replication', user: DATABASE_ROLES.backup, address: '0.0.0.0/0', method: 'scram-sha-256', why: 'the backup jobs\' BASE_BACKUP stream (NetworkPolicies let in only them and PgBouncer)' },
-      { type: 'host', database: 'all', user: 'all', address: '0.0.0.0/0', method: 'scram-sha-256', why: 'PgBouncer (apps, auth_query) and the backup jobs' },
+      { type: 'host', database: 'all', user: 'all', address: '0.0.0.0/0', method: 'scram-sha-256', why: 'PgBouncer (apps, auth_query), the backup jobs and the pg-roles job' },
       { type: 'host', database: 'all', user: 'all', address: '::/0', method: 'scram-sha-256', why: 'the same over IPv6' },
     ];
   }
 
-  /** The ConfigMap files of PostgreSQL. */
+  /** The ConfigMap files of PostgreSQL: nothing in them depends on the apps or the heartbeat. */
   public get postgresFiles(): Record<typeof POSTGRES_FILES[keyof typeof POSTGRES_FILES], string> {
-    const heartbeat = this.props.heartbeat;
-    const heartbeatRole: Pick<RolesModel, 'heartbeat'> = heartbeat ? {
-      heartbeat: { database: heartbeat.database, schema: heartbeat.schema, table: heartbeat.table, file: `${SECRETS_DIR}/${HEARTBEAT_ROLE_FILE}`,
-        who: heartbeat.writer, databaseSetting: heartbeat.databaseSetting },
-    } : {};
     return {
       [POSTGRES_FILES.conf]: renderPostgresqlConf(this.postgresParameters),
       [POSTGRES_FILES.hba]: renderPgHba(this.postgresHba),
@@ -285,14 +302,44 @@ export class DataTier {
         superuserPasswordFile: `${SECRETS_DIR}/pg-superuser`, rolesScript: `${POSTGRES_PATHS.configDir}/${POSTGRES_FILES.roles}`,
       }),
       [POSTGRES_FILES.restore]: RESTORE_COMMAND_WRAPPER,
-      [POSTGRES_FILES.roles]: renderRolesScript({
+      [POSTGRES_FILES.roles]: renderPlatformRolesScript({
         pgbouncerAuth: { role: DATABASE_ROLES.pgbouncerAuth, passwordFile: `${SECRETS_DIR}/pgbouncer-auth` },
         backup: { role: DATABASE_ROLES.backup, passwordFile: `${SECRETS_DIR}/walg-backup` },
         monitoring: { role: DATABASE_ROLES.monitoring },
-        apps: this.props.apps.map((service) => ({ service, file: `${SECRETS_DIR}/${appRoleFile(service)}` })),
-        ...heartbeatRole,
+        roles: { role: DATABASE_ROLES.roles, passwordFile: `${SECRETS_DIR}/${ROLES_PASSWORD_FILE}`, connectionLimit: this.props.postgres.reservedConnections.roles },
       }),
     };
+  }
+
+  /** The pg-roles job's ConfigMap files: its script, its login check, and the SQL of the apps' roles and databases and the heartbeat's login. */
+  public get rolesJobFiles(): Record<typeof ROLES_JOB_FILES[keyof typeof ROLES_JOB_FILES], string> {
+    const heartbeat = this.props.heartbeat;
+    return {
+      [ROLES_JOB_FILES.script]: ROLES_JOB_SCRIPT,
+      [ROLES_JOB_FILES.check]: ROLES_JOB_CHECK_SCRIPT,
+      [ROLES_JOB_FILES.sql]: renderAppRolesScript({
+        majorVersion: this.props.postgres.majorVersion,
+        runner: DATABASE_ROLES.roles,
+        reserved: ['postgres', DATABASE_ROLES.pgbouncerAuth, DATABASE_ROLES.backup, DATABASE_ROLES.monitoring, DATABASE_ROLES.roles],
+        apps: this.props.apps.map((service) => ({ service, file: `${SECRETS_DIR}/${appRoleFile(service)}` })),
+        ...(heartbeat ? {
+          heartbeat: { database: heartbeat.database, schema: heartbeat.schema, table: heartbeat.table, file: `${SECRETS_DIR}/${HEARTBEAT_ROLE_FILE}`,
+            who: heartbeat.writer, databaseSetting: heartbeat.databaseSetting },
+        } : {}),
+      }),
+    };
+  }
+
+  /** The pg-roles job's env: psql's connection to the primary's Service (never PgBouncer), as pronto_roles; no credentials. */
+  public get rolesJobEnv(): EnvEntry[] {
+    return [
+      { name: 'PGHOST', value: `${POSTGRES_SERVICE.name}.${this.props.namespace}.svc.cluster.local` },
+      { name: 'PGPORT', value: String(POSTGRES_SERVICE.port) },
+      { name: 'PGUSER', value: DATABASE_ROLES.roles },
+      { name: 'PGDATABASE', value: 'postgres' },
+      { name: 'PGAPPNAME', value: ROLES_JOB },
+      { name: 'PGCONNECT_TIMEOUT', value: '10' },
+    ];
   }
 
   /** The model of pgbouncer.ini. */
@@ -334,22 +381,31 @@ export class DataTier {
     };
   }
 
-  /** The Vault readers of the tier: PostgreSQL, PgBouncer, Redis. */
+  /** The Vault readers of the tier: PostgreSQL, the pg-roles job, PgBouncer, Redis. */
   public get readers(): DataTierReader[] {
     const { apps, appSecretName, heartbeat, poolerService, redisService } = this.props;
     const s = this.secrets;
+    const rolesPassword = (env: string) => secret(s.roles, ROLES_PASSWORD_FILE, env, '{{ .Data.data.password }}');
     return [
       {
+        // The platform's own entries only: adding an app never changes PostgreSQL's pod.
         name: POSTGRES_WORKLOAD, serviceAccount: POSTGRES_WORKLOAD, appContainer: 'postgres',
         secrets: [
           secret(s.superuser, 'pg-superuser', 'POSTGRES_SUPERUSER_FILE', '{{ .Data.data.password }}'),
           secret(s.pgbouncer, 'pgbouncer-auth', 'PGBOUNCER_AUTH_ROLE_FILE', '{{ .Data.data.auth_password }}'),
           secret(s.backup, 'walg-backup', 'WALG_BACKUP_ROLE_FILE', '{{ .Data.data.password }}'),
+          rolesPassword('PRONTO_ROLES_ROLE_FILE'),
           ...walgSecrets('read-write'),
+        ],
+      },
+      {
+        name: ROLES_JOB, serviceAccount: ROLES_JOB, appContainer: ROLES_JOB,
+        secrets: [
+          rolesPassword(ROLES_JOB_ENV.loginFile),
           // Each app's own entry (username, password, database): the same values the app reads, so they never drift.
           ...apps.map((app) => secret(`${app}/${appSecretName}`, appRoleFile(app),
             `APP_ROLE_${app.toUpperCase().replace(/-/g, '_')}_FILE`, '{{ .Data.data.username }}\n{{ .Data.data.password }}\n{{ .Data.data.database }}\n')),
-          // The heartbeat's entry, which its writer reads too (roles.sql creates its role).
+          // The heartbeat's entry, which its writer reads too.
           ...(heartbeat ? [secret(heartbeat.secretPath, HEARTBEAT_ROLE_FILE, 'HEARTBEAT_ROLE_FILE', '{{ .Data.data.username }}\n{{ .Data.data.password }}\n')] : []),
         ],
       },

@@ -3,6 +3,8 @@ export * from './pgbouncer';
 export * from './pgbouncer-config';
 export * from './postgres-cluster';
 export * from './postgres-config';
+export * from './app-roles';
+export * from './roles-job';
 export * from './redis';
 export * from './data-tier';
 export * from './walg';

@@ -59,7 +59,9 @@ export interface PgBouncerIniModel {
 /**
  * Settings newer than PgBouncer 1.18, with the release that added each. The renderer emits a
  * setting only when the configured version has it; the real-PgBouncer test (Debian ships
- * 1.18) drops exactly these and nothing else.
+ * 1.18) drops exactly these and nothing else. The database section requires 1.19 or later
+ * (MIN_PGBOUNCER_VERSION: the auth query must run in `postgres`), so a valid environment always
+ * gets auth_dbname.
  */
 export const VERSION_GATED_SETTINGS: Readonly<Record<string, string>> = {
   auth_dbname: '1.19.0',

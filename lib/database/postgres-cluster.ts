@@ -7,7 +7,7 @@ const k8s = kplus.k8s;
 
 /** Where things are in the PostgreSQL container. */
 export const POSTGRES_PATHS = {
-  /** The ConfigMap: postgresql.conf, pg_hba.conf, start.sh, restore-wal.sh, roles.sql. */
+  /** The ConfigMap: postgresql.conf, pg_hba.conf, start.sh, restore-wal.sh, platform-roles.sql. */
   configDir: '/etc/postgresql',
   /** Mount point of the data volume (the PVC). */
   volumeDir: '/var/lib/postgresql/data',
@@ -23,7 +23,8 @@ export const POSTGRES_FILES = {
   hba: 'pg_hba.conf',
   start: 'start.sh',
   restore: 'restore-wal.sh',
-  roles: 'roles.sql',
+  /** The platform bootstrap: the platform's own roles (the apps' are the pg-roles job's). */
+  roles: 'platform-roles.sql',
 } as const;
 
 

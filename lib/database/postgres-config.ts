@@ -1,6 +1,7 @@
 /**
  * The files of the PostgreSQL ConfigMap as pure renderers: postgresql.conf, pg_hba.conf,
- * the start script, the restore_command wrapper and the roles script.
+ * the start script, the restore_command wrapper and the platform bootstrap (the platform's
+ * own roles; the apps' are the pg-roles job's: app-roles.ts).
  */
 
 /** Settings of postgresql.conf, in order; strings are quoted. */
@@ -71,7 +72,7 @@ export interface StartScriptPaths {
   readonly configFile: string;
   /** File holding the superuser's password (rendered by Vault). */
   readonly superuserPasswordFile: string;
-  /** The roles script (psql), run after every start. */
+  /** The platform bootstrap (psql), run after every start. */
   readonly rolesScript: string;
   /** The Unix socket folder. */
   readonly socketDir: string;
@@ -80,7 +81,7 @@ export interface StartScriptPaths {
 /**
  * The container's entrypoint: initdb on an empty volume (the superuser's password from its
  * Vault file, SCRAM, data checksums), then PostgreSQL, with SIGTERM turned into a fast
- * shutdown, and the roles script once the server accepts connections.
+ * shutdown, and the platform bootstrap once the server accepts connections.
  */
 export function renderStartScript(p: StartScriptPaths): string {
   return `#!/bin/sh
@@ -114,9 +115,9 @@ trap 'kill -INT "$pid"' TERM INT
 (
   until pg_isready --host=${p.socketDir} --quiet; do sleep 1; done
   if psql --host=${p.socketDir} --username=postgres --dbname=postgres --no-psqlrc --quiet --set=ON_ERROR_STOP=1 --file=${p.rolesScript}; then
-    echo "start.sh: roles reconciled"
+    echo "start.sh: platform roles reconciled"
   else
-    echo "start.sh: the roles script failed: see above" >&2
+    echo "start.sh: the platform roles script failed: see above" >&2
   fi
 ) &
 set +e
@@ -126,94 +127,35 @@ exit "$rc"
 `;
 }
 
-/** An application's role and database. */
-export interface AppRole {
-  /** The Vault file (three lines: user name, password, database) the values are read from. */
-  readonly file: string;
-  /** Who uses it, for the comment. */
-  readonly service: string;
+/** A role the bootstrap creates with a password read from a Vault file (one line). */
+export interface PasswordRole {
+  readonly role: string;
+  readonly passwordFile: string;
 }
 
-/**
- * A login of another component that writes one table in one schema of an existing
- * database: the backups capability's heartbeat. It gets LOGIN, CONNECT on that database and
- * the schema (created owned by it when missing; else USAGE and CREATE on it), nothing else.
- */
-export interface SchemaWriterRole {
-  /** The Vault file (two lines: user name, password) the values are read from. */
-  readonly file: string;
-  /** Who uses it, for the comment and the warnings. */
-  readonly who: string;
-  /** The database (normally an app's own). When it does not exist, the script warns and creates nothing. */
-  readonly database: string;
-  /** The setting that names the database, for the warning (e.g. `backups.restoreTest.database`). */
-  readonly databaseSetting: string;
-  /** The schema it writes into. */
-  readonly schema: string;
-  /** The table: when it exists already and the role does not own it, the role gets SELECT, INSERT and DELETE on it. */
-  readonly table: string;
-}
-
-/** What the roles script creates or updates. */
-export interface RolesModel {
-  /** Role of PgBouncer's auth_query, and the file holding its password (one line). */
-  readonly pgbouncerAuth: { readonly role: string; readonly passwordFile: string };
+/** What the platform bootstrap creates or updates: the platform's own roles, never an app's. */
+export interface PlatformRolesModel {
+  /** Role of PgBouncer's auth_query, and the file holding its password. */
+  readonly pgbouncerAuth: PasswordRole;
   /** Replication/backup role (REPLICATION, pg_read_all_settings, pg_checkpoint…), and its password file. */
-  readonly backup: { readonly role: string; readonly passwordFile: string };
+  readonly backup: PasswordRole;
   /** Role of postgres_exporter (pg_monitor), which logs in over the pod's own socket without a password. */
   readonly monitoring: { readonly role: string };
-  /** The applications' roles and databases. */
-  readonly apps: readonly AppRole[];
-  /** The backups' heartbeat login. @default - none */
-  readonly heartbeat?: SchemaWriterRole;
-}
-
-const SIMPLE_NAME = /^[a-z_][a-z0-9_]*$/;
-
-/**
- * The heartbeat's part of the roles script: skipped with a warning when its user name is
- * one that must never be altered (a superuser, a replication role, one of `reserved`, or a
- * role owning a database: an app's), or when its database does not exist.
- */
-function renderSchemaWriter(w: SchemaWriterRole, reserved: readonly string[]): string[] {
-  for (const name of [w.database, w.schema, w.table]) {
-    if (!SIMPLE_NAME.test(name)) throw new Error(`roles.sql: ${w.who}: expected a lower-case SQL name, found "${name}"`);
-  }
-  const role = "(SELECT oid FROM pg_roles WHERE rolname = :'writer_user')";
-  return [
-    `-- ${w.who}: LOGIN, CONNECT on ${w.database}, schema ${w.schema} (created owned by it, else USAGE and CREATE), its table ${w.schema}.${w.table}`,
-    `\\set writer_user \`sed -n 1p ${w.file}\``,
-    `\\set writer_password \`sed -n 2p ${w.file}\``,
-    `SELECT :'writer_user' IN (${reserved.map((r) => `'${r}'`).join(', ')}) OR EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = :'writer_user'`,
-    '    AND (r.rolsuper OR r.rolreplication OR EXISTS (SELECT 1 FROM pg_database d WHERE d.datdba = r.oid))) AS writer_clash,',
-    `  EXISTS (SELECT 1 FROM pg_database WHERE datname = '${w.database}') AS writer_database \\gset`,
-    '\\if :writer_clash',
-    `\\warn 'roles.sql: ${w.who}: its user name is a superuser, a replication role, a platform role or an app role (it owns a database): left unchanged; give it a login of its own'`,
-    '\\elif :writer_database',
-    "SELECT format('CREATE ROLE %I', :'writer_user') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'writer_user') \\gexec",
-    "SELECT format('ALTER ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD %L', :'writer_user', :'writer_password') \\gexec",
-    `SELECT format('GRANT CONNECT ON DATABASE %I TO %I', '${w.database}', :'writer_user') \\gexec`,
-    `\\connect ${w.database}`,
-    `SELECT format('CREATE SCHEMA %I AUTHORIZATION %I', '${w.schema}', :'writer_user') WHERE NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = '${w.schema}') \\gexec`,
-    `SELECT format('GRANT USAGE, CREATE ON SCHEMA %I TO %I', nspname, :'writer_user') FROM pg_namespace WHERE nspname = '${w.schema}' AND nspowner <> ${role} \\gexec`,
-    `SELECT format('GRANT SELECT, INSERT, DELETE ON TABLE %I.%I TO %I', n.nspname, c.relname, :'writer_user') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace`,
-    `  WHERE n.nspname = '${w.schema}' AND c.relname = '${w.table}' AND c.relowner <> ${role} \\gexec`,
-    '\\else',
-    `\\warn 'roles.sql: ${w.who}: database ${w.database} (${w.databaseSetting}) does not exist: its role was not created'`,
-    '\\endif',
-  ];
+  /**
+   * The role that applies the apps' roles and databases (the pg-roles job, over TCP): LOGIN
+   * CREATEROLE CREATEDB NOINHERIT, nothing else, `connectionLimit` sessions at most; its password file.
+   */
+  readonly roles: PasswordRole & { readonly connectionLimit: number };
 }
 
 /**
- * The roles script (psql, idempotent, run after every start): creates or updates the
- * PgBouncer auth role and its lookup function (in every app database, since PgBouncer before
- * 1.19 runs auth_query in the client's database), the backup and monitoring roles, and each
- * app's role (LOGIN, its password) and database (owned by it), and the heartbeat's login
- * when there is one ({@link SchemaWriterRole}). Passwords are read from the
- * Vault files with psql's backquote expansion, never written to the script.
+ * PgBouncer's auth lookup: a SECURITY DEFINER function in schema `pgbouncer` of the database
+ * it is run in, which only `role` may call; it never returns a superuser, a replication
+ * role, `role` itself or an expired role. The bootstrap installs it in `postgres`, where
+ * auth_query runs (auth_dbname, PgBouncer ≥ 1.19).
  */
-export function renderRolesScript(m: RolesModel): string {
-  const lookup = (role: string) => `CREATE SCHEMA IF NOT EXISTS pgbouncer AUTHORIZATION postgres;
+export function renderAuthLookup(role: string): string {
+  return `SELECT 'CREATE SCHEMA pgbouncer AUTHORIZATION postgres' WHERE NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'pgbouncer') \\gexec
 CREATE OR REPLACE FUNCTION pgbouncer.user_lookup(i_username text, OUT uname text, OUT phash text)
 RETURNS record LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
   SELECT rolname::text, rolpassword::text FROM pg_catalog.pg_authid
@@ -223,39 +165,51 @@ $fn$;
 REVOKE ALL ON FUNCTION pgbouncer.user_lookup(text) FROM PUBLIC;
 GRANT USAGE ON SCHEMA pgbouncer TO ${role};
 GRANT EXECUTE ON FUNCTION pgbouncer.user_lookup(text) TO ${role};`;
+}
+
+/**
+ * The platform bootstrap (psql, idempotent), run by start.sh as the superuser over the pod's
+ * socket after every start: PgBouncer's auth role and its lookup function (in `postgres`
+ * only), the backup and monitoring roles, and `pronto_roles`, the role the pg-roles job
+ * applies the apps' roles and databases as. Nothing here depends on the apps: adding one
+ * never changes PostgreSQL's pod. Passwords are read from the Vault files with psql's
+ * backquote expansion, never written to the script.
+ *
+ * Once (idempotent): every LOGIN role that is neither a platform role, a superuser nor a
+ * replication role (the apps' roles, which the superuser created before this bootstrap
+ * existed) is granted to `pronto_roles` WITH ADMIN OPTION, so that it may manage them.
+ */
+export function renderPlatformRolesScript(m: PlatformRolesModel): string {
   const ensureRole = (role: string, attributes: string, pwVar?: string) =>
     `SELECT format('CREATE ROLE %I', '${role}') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${role}') \\gexec\n` +
     `ALTER ROLE ${role} ${attributes}${pwVar ? ` PASSWORD :'${pwVar}'` : ''};`;
-  const apps = m.apps.flatMap((a, i) => [
-    `-- ${a.service}`,
-    `\\set app_user \`sed -n 1p ${a.file}\``,
-    `\\set app_password \`sed -n 2p ${a.file}\``,
-    `\\set app_db \`sed -n 3p ${a.file}\``,
-    `SELECT format('CREATE ROLE %I', :'app_user') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'app_user') \\gexec`,
-    `SELECT format('ALTER ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD %L', :'app_user', :'app_password') \\gexec`,
-    `SELECT format('CREATE DATABASE %I OWNER %I', :'app_db', :'app_user') WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'app_db') \\gexec`,
-    `SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', :'app_db') \\gexec`,
-    `SELECT format('GRANT CONNECT ON DATABASE %I TO %I', :'app_db', '${m.pgbouncerAuth.role}') \\gexec`,
-    `\\connect :app_db`,
-    lookup(m.pgbouncerAuth.role),
-    ...(i === m.apps.length - 1 ? [] : ['\\connect postgres']),
-  ]);
+  const platform = ['postgres', m.pgbouncerAuth.role, m.backup.role, m.monitoring.role, m.roles.role];
+  const roles = m.roles.role;
   return [
     '-- Generated by Pronto Platform (lib/database/postgres-config.ts): do not edit.',
-    '-- Idempotent: run after every start (start.sh); run it by hand after rotating a password.',
+    '-- The platform\'s own roles. Idempotent: run after every start (start.sh); run it by hand after rotating one of their passwords.',
+    '-- The apps\' roles and databases are the pg-roles job\'s (as pronto_roles), so adding an app never restarts PostgreSQL.',
     'SET password_encryption = \'scram-sha-256\';',
+    '-- Re-granting a membership a role holds already is a NOTICE on every start: only warnings and errors are worth the log.',
+    'SET client_min_messages = warning;',
     `\\set pgbouncer_password \`cat ${m.pgbouncerAuth.passwordFile}\``,
     `\\set backup_password \`cat ${m.backup.passwordFile}\``,
+    `\\set roles_password \`cat ${m.roles.passwordFile}\``,
     ensureRole(m.pgbouncerAuth.role, 'LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION', 'pgbouncer_password'),
     ensureRole(m.backup.role, 'LOGIN REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE', 'backup_password'),
     `GRANT pg_read_all_settings, pg_read_all_stats, pg_checkpoint TO ${m.backup.role};`,
     `GRANT EXECUTE ON FUNCTION pg_backup_start(text, boolean), pg_backup_stop(boolean), pg_switch_wal() TO ${m.backup.role};`,
     ensureRole(m.monitoring.role, 'LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION'),
     `GRANT pg_monitor TO ${m.monitoring.role};`,
-    lookup(m.pgbouncerAuth.role),
-    ...apps,
-    // Roles and grants on databases work from any database: no need to go back to postgres.
-    ...(m.heartbeat ? renderSchemaWriter(m.heartbeat, ['postgres', m.pgbouncerAuth.role, m.backup.role, m.monitoring.role]) : []),
+    '-- PgBouncer\'s auth_query runs here (auth_dbname = postgres): the lookup function is in this database only.',
+    renderAuthLookup(m.pgbouncerAuth.role),
+    `-- ${roles}: creates and alters the apps' roles and creates their databases; NOINHERIT, so a membership it holds gives it`,
+    '-- no privilege until it SETs ROLE; no superuser, replication or RLS bypass.',
+    ensureRole(roles, `LOGIN CREATEROLE CREATEDB NOINHERIT NOSUPERUSER NOREPLICATION NOBYPASSRLS CONNECTION LIMIT ${m.roles.connectionLimit}`, 'roles_password'),
+    `-- Once: the app roles the superuser created before ${roles} existed become its to manage (WITH ADMIN OPTION).`,
+    `SELECT format('GRANT %I TO %I WITH ADMIN OPTION', r.rolname, '${roles}') FROM pg_roles r`,
+    `  WHERE r.rolcanlogin AND NOT r.rolsuper AND NOT r.rolreplication AND r.rolname NOT IN (${platform.map((p) => `'${p}'`).join(', ')})`,
+    `    AND NOT EXISTS (SELECT 1 FROM pg_auth_members m WHERE m.roleid = r.oid AND m.member = '${roles}'::regrole AND m.admin_option) \\gexec`,
     '',
   ].join('\n');
 }

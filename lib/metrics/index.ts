@@ -7,3 +7,4 @@ export * from './slo-rules';
 export * from './service-alerts';
 export * from './saturation-alerts';
 export * from './business-alerts';
+export * from './cronjob-alerts';

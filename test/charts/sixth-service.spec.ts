@@ -2,16 +2,19 @@
  * Adding a service is its catalog entry plus a block in each environment file, and
  * nothing else: a sixth service, added to copies of the catalog and the shipped
  * environment files, gets every object a service gets and passes every gate rule,
- * and the other services' objects do not change.
+ * and the other services' objects do not change. It uses PostgreSQL, and PostgreSQL does
+ * not restart: its role and database come from the pg-roles job.
  */
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { buildApp } from '../../charts/build-app';
+import { WrittenOutput, review } from '../../charts/review';
 import { CATALOG } from '../../config/catalog';
 import { EnvironmentConfig, parseEnvironment } from '../../config/load';
 import { Catalog } from '../../config/schema';
 import { Manifest, bytes, cpuMillis, workloadEndpoint } from '../../lib/core';
+import { ROLES_JOB, ROLES_JOB_FILES } from '../../lib/database';
 import { WorkloadPeak, checkCapacity, peakDemand, workloadPeaks } from '../../lib/namespace';
 import { runGate } from '../../lib/validation';
 import { newServiceName, withServiceBlock } from '../fixtures/added-service';
@@ -54,10 +57,12 @@ function withQuotaRaised(manifests: Manifest[], peaks: WorkloadPeak[]): Manifest
   });
 }
 
-function synth(config: EnvironmentConfig): { manifests: Manifest[]; graph: ReturnType<typeof buildApp>['graph'] } {
+function synth(config: EnvironmentConfig): { manifests: Manifest[]; graph: ReturnType<typeof buildApp>['graph']; output: WrittenOutput } {
   const app = Testing.app();
-  const { graph } = buildApp(app, config);
-  return { manifests: app.charts.flatMap((c) => c.toJson()), graph };
+  const { graph, files } = buildApp(app, config);
+  const manifests = app.charts.flatMap((c) => c.toJson());
+  // The output as synth writes it (without the capacity guard, which the quota test above runs with the quota raised).
+  return { manifests, graph, output: { manifests, vaultFiles: new Map(files.filter((f) => f.path.startsWith('vault/')).map((f) => [f.path, f.text])) } };
 }
 
 describe.each(ENVIRONMENTS)('a sixth service in %s', (env) => {
@@ -91,6 +96,31 @@ describe.each(ENVIRONMENTS)('a sixth service in %s', (env) => {
       expect([line, own > 0]).toEqual([line, true]);
       expect([line, demand(after.manifests, line)]).toEqual([line, demand(before.manifests, line) + own]);
     }
+  });
+
+  test('PostgreSQL does not restart: its StatefulSet and ConfigMap are byte-identical, while the pg-roles job and the Vault files take the new service in', () => {
+    const r = review(config, before.output, after.output);
+    const ns = config.namespace.name;
+    const one = (out: WrittenOutput, kind: string, name: string) => JSON.stringify(out.manifests.find((m) => m.kind === kind && m.metadata?.name === name));
+    expect(one(before.output, 'StatefulSet', 'postgres')).toBeDefined();
+    expect(one(after.output, 'StatefulSet', 'postgres')).toBe(one(before.output, 'StatefulSet', 'postgres'));
+    expect(one(after.output, 'ConfigMap', 'postgres')).toBe(one(before.output, 'ConfigMap', 'postgres'));
+    expect(r.restarts.map((x) => x.ref)).not.toContain(`StatefulSet.apps/${ns}/postgres`);
+    // The only pods that restart are those a new caller or callee changes: no stateful one.
+    expect(r.restarts.filter((x) => x.stateful)).toEqual([]);
+    expect(r.refusals).toEqual([]);
+    // The job's SQL and its Vault files name the new service; the next run creates its role and database.
+    const changed = r.changes.changed.map((c) => c.ref);
+    expect(changed).toEqual(expect.arrayContaining([`ConfigMap/${ns}/${ROLES_JOB}`, `CronJob.batch/${ns}/${ROLES_JOB}`]));
+    const sql = after.output.manifests.find((m) => m.kind === 'ConfigMap' && m.metadata?.name === ROLES_JOB)!.data[ROLES_JOB_FILES.sql];
+    expect(sql).toContain(`-- ${SIXTH}\n`);
+    const annotations = after.output.manifests.find((m) => m.kind === 'CronJob' && m.metadata?.name === ROLES_JOB)!.spec.jobTemplate.spec.template.metadata.annotations;
+    expect(annotations[`vault.hashicorp.com/agent-inject-secret-app-${SIXTH}`]).toMatch(new RegExp(`/${SIXTH}/database$`));
+    const rolesPolicy = [...r.vault.changed].find((f) => f.endsWith(`-${ROLES_JOB}.hcl`));
+    expect(rolesPolicy).toBeDefined();
+    expect(after.output.vaultFiles.get(rolesPolicy!)).toContain(`/${SIXTH}/database"`);
+    expect(r.vault.added.some((f) => f.endsWith(`-${SIXTH}.hcl`))).toBe(true);
+    expect([...r.vault.changed, ...r.vault.added].some((f) => f.endsWith('-postgres.hcl') || f.endsWith('-postgres.json'))).toBe(false);
   });
 
   test('its catalog edges are in the connection graph', () => {

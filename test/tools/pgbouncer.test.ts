@@ -1,14 +1,24 @@
 /**
- * The synthesized pgbouncer.ini, its hba file and PostgreSQL's roles.sql in real programs:
- * Debian's PgBouncer (1.18) in front of Debian's PostgreSQL with the synthesized (small)
- * max_connections. Only paths, hosts and ports are rewritten, and the settings of
- * VERSION_GATED_SETTINGS newer than the installed PgBouncer are dropped, nothing else.
+ * The synthesized pgbouncer.ini, its hba file, PostgreSQL's platform bootstrap and the
+ * pg-roles job in real programs: Debian's PgBouncer in front of Debian's PostgreSQL with
+ * the synthesized (small) max_connections, the roles made as a cluster makes them (the
+ * bootstrap as the superuser, then the job as pronto_roles over TCP: roles-harness.ts).
+ * Only paths, hosts and ports are rewritten, and the settings of VERSION_GATED_SETTINGS
+ * newer than the installed PgBouncer are dropped, nothing else.
+ *
+ * The config requires PgBouncer ≥ 1.19 (auth_dbname: the auth query runs in `postgres`, the
+ * only database with the lookup function), and Debian ships 1.18. For that binary only, the
+ * suite does what auth_dbname makes unnecessary: it installs the bootstrap's own lookup
+ * function (renderAuthLookup) in each app database, as the superuser. Everything else is
+ * the synthesized configuration; with PgBouncer ≥ 1.19 installed, nothing is added.
+ *
  * 200 concurrent clients run transactions through PgBouncer and all succeed, while
  * PostgreSQL never sees more server connections than the pools allow; a wrong password is
- * refused; the exporter's stats user gets in from the pod's own address only. With the
- * backups' heartbeat on, roles.sql creates the heartbeat's login, and the synthesized
- * heartbeat job (its script, SQL and env) writes its row through PgBouncer, twice, with no
- * right beyond its schema in the restore test's database.
+ * refused; the exporter's stats user gets in from the pod's own address only; a client
+ * logged in before a pg-roles run keeps getting server connections after it. With the
+ * backups' heartbeat on, the pg-roles job creates the heartbeat's login, and the
+ * synthesized heartbeat job (its script, SQL and env) writes its row through PgBouncer,
+ * twice, with no right beyond its schema in the restore test's database.
  */
 import { spawn, spawnSync } from 'child_process';
 import { writeFileSync } from 'fs';
@@ -16,23 +26,26 @@ import { connect } from 'net';
 import * as path from 'path';
 import { BACKUP_JOBS } from '../../charts/capabilities/backups';
 import { postgresUsers } from '../../charts/capabilities/database';
-import { DATABASE_ROLES } from '../../lib/database';
 import { parseEnvironment } from '../../config/load';
 import { BACKUP_SCRIPT_ENV, BACKUP_SCRIPT_FILES } from '../../lib/backups';
 import { Manifest } from '../../lib/core';
-import { PGBOUNCER_FILES, POSTGRES_FILES, VERSION_GATED_SETTINGS, versionAtLeast } from '../../lib/database';
+import { DATABASE_ROLES, PGBOUNCER_FILES, POSTGRES_FILES, ROLES_JOB_FILES, VERSION_GATED_SETTINGS, renderAuthLookup, versionAtLeast } from '../../lib/database';
 import { VALID_ENV } from '../fixtures/environments';
 import { buildEnvironment, dataTierOf } from '../helpers';
-import { BackgroundProgram, RunningPostgres, freePort, isRoot, postgresOrSkip, spawnAsPostgres, startPostgres } from './postgres';
+import { BackgroundProgram, POSTGRES_MAJOR, RunningPostgres, freePort, isRoot, postgresOrSkip, spawnAsPostgres, startPostgres } from './postgres';
+import { RolesHarness, configMapData, rolesHarness } from './roles-harness';
 
 const PGBOUNCER = '/usr/sbin/pgbouncer';
 const installed = spawnSync(PGBOUNCER, ['--version'], { encoding: 'utf8' });
 const VERSION = /PgBouncer (\d+\.\d+\.\d+)/.exec(installed.stdout ?? '')?.[1];
 
+/** The installed server's major version: the pg-roles script differs from 16 on. */
+const MAJOR = POSTGRES_MAJOR ?? 16;
 const SECTION = `secrets: {}
 database:
   postgres:
-    image: { repository: registry.example.com/postgres-walg, tag: 16.4-walg3.0.9 }
+    image: { repository: registry.example.com/postgres-walg, tag: ${MAJOR}.4-walg3.0.9 }
+    majorVersion: ${MAJOR}
     walgVersion: 3.0.9
     maxConnections: 40
   walg: { s3Prefix: s3://pronto-backups/pg, storageCidrs: [52.95.128.0/21] }
@@ -49,7 +62,7 @@ const APPS = postgresUsers(parseEnvironment(`${VALID_ENV}${SECTION}`, 'config/te
 const backups = (db: string) => `backups:\n  restoreTest:\n    database: ${db}\n`;
 const config = parseEnvironment(`${VALID_ENV}${SECTION}${backups(database(APPS[0]))}`, 'config/test.yaml');
 const { manifests } = buildEnvironment(config);
-const configMap = (name: string) => (manifests.find((m: Manifest) => m.kind === 'ConfigMap' && m.metadata?.name === name) as any).data as Record<string, string>;
+const configMap = (name: string) => configMapData(manifests, name);
 const pools = dataTierOf(config).pools;
 const HEARTBEAT = dataTierOf(config).props.heartbeat!;
 const HEARTBEAT_USER = 'pronto_heartbeat';
@@ -70,12 +83,8 @@ maybe('the synthesized pgbouncer.ini in real PgBouncer', () => {
   let bouncer: BackgroundProgram | undefined;
   let port = 0;
   let secrets = '';
+  let h: RolesHarness;
   const password = (app: string) => `pw-${app}-Z9`;
-  /** Runs a roles script (the synthesized one by default) as the start script does; the Vault paths point at the test's files. */
-  const runRoles = (script = configMap('postgres')[POSTGRES_FILES.roles], name = 'roles.sql') => {
-    writeFileSync(path.join(pg.dir, name), script.replaceAll('/run/secrets/', `${secrets}/`));
-    return spawnSync(pg.bin('psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', pg.socketDir, '-p', String(pg.port), '-U', 'postgres', '-d', 'postgres', '-f', path.join(pg.dir, name)], { encoding: 'utf8' });
-  };
 
   beforeAll(async () => {
     // PostgreSQL with the synthesized connection settings.
@@ -86,19 +95,27 @@ maybe('the synthesized pgbouncer.ini in real PgBouncer', () => {
       superuser_reserved_connections: Number(setting('superuser_reserved_connections')),
       password_encryption: setting('password_encryption'),
     } });
-    // The Vault files, in a folder of the test.
-    secrets = path.join(pg.dir, 'secrets');
-    spawnSync('mkdir', ['-p', secrets]);
-    writeFileSync(path.join(secrets, 'pgbouncer-auth'), 'auth-pw-1');
-    writeFileSync(path.join(secrets, 'walg-backup'), 'backup-pw-1');
-    for (const app of APPS) writeFileSync(path.join(secrets, `app-${app}`), `${database(app)}\n${password(app)}\n${database(app)}\n`);
-    writeFileSync(path.join(secrets, 'pgbouncer-users'), `"${DATABASE_ROLES.pgbouncerAuth}" "auth-pw-1"\n"${DATABASE_ROLES.pgbouncerAdmin}" "admin-pw-1"\n"${DATABASE_ROLES.pgbouncerStats}" ""\n`);
-    // The heartbeat's entry as the Vault agent renders it for postgres (user, password) and for its job (shell assignments).
-    writeFileSync(path.join(secrets, 'heartbeat-role'), `${HEARTBEAT_USER}\nhb-pw-1`);
-    writeFileSync(path.join(secrets, 'heartbeat-login'), `PGUSER='${HEARTBEAT_USER}'\nPGPASSWORD='hb-pw-1'\n`);
-    // The synthesized roles script creates the roles, databases and the auth lookup function.
-    const r = runRoles();
-    if (r.status !== 0 || r.stderr !== '') throw new Error(`roles.sql failed: ${r.stderr}`);
+    // The Vault files, in a folder of the test (the platform's entries: the harness).
+    h = rolesHarness(pg, manifests);
+    secrets = h.secrets;
+    for (const app of APPS) h.writeApp(app, database(app), password(app), database(app));
+    // The heartbeat's entry as the Vault agent renders it for pg-roles (user, password) and for its job (shell assignments).
+    h.writeSecret('heartbeat-role', `${HEARTBEAT_USER}\nhb-pw-1`);
+    h.writeSecret('heartbeat-login', `PGUSER='${HEARTBEAT_USER}'\nPGPASSWORD='hb-pw-1'\n`);
+    // The platform bootstrap (superuser), then the pg-roles job (pronto_roles over TCP): the apps' roles and databases.
+    const boot = h.bootstrap();
+    if (boot.status !== 0 || boot.stderr !== '') throw new Error(`platform-roles.sql failed: ${boot.stderr}`);
+    const r = h.applyApps();
+    if (r.status !== 0 || r.stderr !== '') throw new Error(`pg-roles failed: ${r.stderr}`);
+    // PgBouncer before 1.19 runs auth_query in the client's database (no auth_dbname): only then, the lookup in each app's database too.
+    if (!versionAtLeast(VERSION!, VERSION_GATED_SETTINGS.auth_dbname)) {
+      for (const app of APPS) {
+        writeFileSync(path.join(pg.dir, 'lookup.sql'), `${renderAuthLookup(DATABASE_ROLES.pgbouncerAuth)}\nGRANT CONNECT ON DATABASE ${database(app)} TO ${DATABASE_ROLES.pgbouncerAuth};\n`);
+        const lookup = spawnSync(pg.bin('psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', pg.socketDir, '-p', String(pg.port), '-U', 'postgres', '-d', database(app),
+          '-f', path.join(pg.dir, 'lookup.sql')], { encoding: 'utf8' });
+        if (lookup.status !== 0) throw new Error(`the lookup for PgBouncer ${VERSION} failed: ${lookup.stderr}`);
+      }
+    }
     // The clients' table, owned by each app's role.
     for (const app of APPS.slice(0, 2)) {
       pg.psql('CREATE TABLE orders (id bigserial PRIMARY KEY, client int NOT NULL, at timestamptz NOT NULL DEFAULT now())',
@@ -222,20 +239,20 @@ maybe('the synthesized pgbouncer.ini in real PgBouncer', () => {
         [BACKUP_SCRIPT_ENV.heartbeatLoginFile]: path.join(secrets, 'heartbeat-login'),
       } });
       runs.push(beat(), beat());
-      // roles.sql again (as after every restart), now that the heartbeat's table exists.
-      rerun = runRoles();
+      // The pg-roles job again (its next run), now that the heartbeat's table exists.
+      rerun = h.applyApps();
     });
 
-    test('the job logs in through PgBouncer as the role roles.sql created, and writes its row twice (the first run creates its table)', () => {
+    test('the job logs in through PgBouncer as the role pg-roles created, and writes its row twice (the first run creates its table)', () => {
       expect(env).toMatchObject({ PGDATABASE: HEARTBEAT.database, [BACKUP_SCRIPT_ENV.heartbeatSchema]: HEARTBEAT.schema, [BACKUP_SCRIPT_ENV.heartbeatTable]: HEARTBEAT.table });
       expect(runs.map((r) => ({ status: r.status, stderr: r.stderr }))).toEqual([{ status: 0, stderr: '' }, { status: 0, stderr: '' }]);
       expect(pg.psql(`SELECT count(*) FROM ${HEARTBEAT.schema}.${HEARTBEAT.table}`, { database: HEARTBEAT.database })).toBe('2');
-      // Its schema (created by roles.sql) and the table are its own.
+      // Its schema was created by pg-roles owned by the database's owner (the app), which granted it USAGE and CREATE; the table it made is its own.
       expect(pg.psql(`SELECT nspowner::regrole || ' ' || (SELECT relowner::regrole FROM pg_class WHERE oid = '${HEARTBEAT.schema}.${HEARTBEAT.table}'::regclass) FROM pg_namespace WHERE nspname = '${HEARTBEAT.schema}'`,
-        { database: HEARTBEAT.database })).toBe(`${HEARTBEAT_USER} ${HEARTBEAT_USER}`);
-      // Idempotent: a second run succeeds; only the NOTICEs of grants and schemas that exist already.
-      expect(rerun.status).toBe(0);
-      expect(rerun.stderr.split('\n').filter((l) => l !== '' && !/NOTICE: {2}(role .* is already a member|schema "pgbouncer" already exists)/.test(l))).toEqual([]);
+        { database: HEARTBEAT.database })).toBe(`${HEARTBEAT.database} ${HEARTBEAT_USER}`);
+      expect(pg.psql(`SELECT has_schema_privilege('${HEARTBEAT_USER}', '${HEARTBEAT.schema}', 'USAGE, CREATE')`, { database: HEARTBEAT.database })).toBe('t');
+      // Idempotent: the next run succeeds silently.
+      expect({ status: rerun.status, stderr: rerun.stderr }).toEqual({ status: 0, stderr: '' });
     });
 
     test('it has no right beyond that: no superuser, no other database, no app table, no new schema', () => {
@@ -246,21 +263,62 @@ maybe('the synthesized pgbouncer.ini in real PgBouncer', () => {
       expect(asHeartbeat('SELECT 1')).toBe('1');
     });
 
-    test('an app\'s login given to the heartbeat, or its database missing: roles.sql warns, changes nothing and still succeeds', () => {
+    test('an app\'s login given to the heartbeat, or its database missing: pg-roles warns, changes nothing of it, applies the rest, and fails', () => {
       // The second app's user name with another password: the app must keep its own.
-      writeFileSync(path.join(secrets, 'heartbeat-role'), `${database(APPS[1])}\nnot-the-app-password`);
-      const clash = runRoles(undefined, 'roles-clash.sql');
-      writeFileSync(path.join(secrets, 'heartbeat-role'), `${HEARTBEAT_USER}\nhb-pw-1`);
-      expect(clash.status).toBe(0);
-      expect(clash.stderr).toMatch(/roles\.sql: pg-heartbeat \(backups\): its user name is .* an app role .*: left unchanged/);
+      h.writeSecret('heartbeat-role', `${database(APPS[1])}\nnot-the-app-password`);
+      const clash = h.applyApps(undefined, 'pg-roles-clash');
+      h.writeSecret('heartbeat-role', `${HEARTBEAT_USER}\nhb-pw-1`);
+      expect(clash.status).not.toBe(0);
+      expect(clash.stderr).toMatch(/pg-roles: pg-heartbeat \(backups\): its user name is .* an app role .*: left unchanged/);
+      for (const app of APPS) expect(clash.stdout).toContain(`pg-roles: ${app}: role ${database(app)}`);
       expect(pg.psql('SELECT 1', { port, user: database(APPS[1]), database: database(APPS[1]), password: password(APPS[1]) })).toBe('1');
       // A restore-test database that does not exist (in-process config: the same database section).
       const missing = parseEnvironment(`${VALID_ENV}${SECTION}${backups('no_such_db')}`, 'config/test.yaml');
-      const r = runRoles(dataTierOf(missing).postgresFiles[POSTGRES_FILES.roles], 'roles-missing.sql');
-      expect(r.status).toBe(0);
+      const r = h.applyApps(dataTierOf(missing).rolesJobFiles[ROLES_JOB_FILES.sql], 'pg-roles-missing');
+      expect(r.status).not.toBe(0);
       expect(r.stderr).toMatch(/database no_such_db \(backups\.restoreTest\.database\) does not exist: its role was not created/);
     });
   });
+
+  // Last: it leaves the first app's pool refusing logins for a while.
+  test('a client logged in before a pg-roles run still gets new server connections after it; setting the same password again would break that', async () => {
+    const app = APPS[0];
+    const client = spawn(pg.bin('psql'), ['-X', '-A', '-t', '-h', '127.0.0.1', '-p', String(port), '-U', database(app), '-d', database(app)],
+      { env: { ...process.env, PGPASSWORD: password(app) }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    client.stdout.on('data', (d) => { out += d; });
+    client.stderr.on('data', (d) => { out += d; });
+    const until = async (done: () => boolean) => {
+      for (let i = 0; i < 100 && !done(); i++) await new Promise((res) => setTimeout(res, 50));
+      return done();
+    };
+    /** Drops every server connection of the app: its next query needs a new one, logged in with the keys PgBouncer kept from the client's login. */
+    const dropServerConnections = async () => {
+      pg.psql(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = '${database(app)}' AND pid <> pg_backend_pid()`);
+      await new Promise((res) => setTimeout(res, 300));
+    };
+    try {
+      client.stdin.write("SELECT 'before';\n");
+      expect(await until(() => out.includes('before'))).toBe(true);
+      const run = h.applyApps();
+      expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
+      await dropServerConnections();
+      client.stdin.write("SELECT 'after';\n");
+      expect(await until(() => out.includes('after'))).toBe(true);
+      expect(out).not.toMatch(/ERROR|FATAL/);
+      // Why the job checks the login before it sets a password: the same password set again gets a new SCRAM salt, and PgBouncer's kept keys no longer log in.
+      pg.psql(`ALTER ROLE ${database(app)} PASSWORD '${password(app)}'`);
+      await dropServerConnections();
+      client.stdin.write("SELECT 'stale';\n");
+      expect(await until(() => /password authentication failed/.test(bouncer!.output()))).toBe(true);
+      expect(out).not.toContain('stale');
+    } finally {
+      client.kill('SIGKILL');
+    }
+    // Worse: after a failed server login PgBouncer refuses every new login to that pool for server_login_retry (15 s by default).
+    expect(pg.psql('SELECT 1', { port, user: database(app), database: database(app), password: password(app), allowFailure: true }))
+      .toMatch(/server login has been failing|password authentication failed/);
+  }, 30_000);
 });
 
 function accepts(port: number): Promise<boolean> {

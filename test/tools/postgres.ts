@@ -39,6 +39,13 @@ function findBinDir(): string | undefined {
 
 /** Where initdb, postgres, pg_ctl, psql, pgbench, pg_basebackup … are. */
 export const POSTGRES_BIN_DIR = findBinDir();
+/** The installed server's major version (16 from `postgres (PostgreSQL) 16.4`), or undefined. */
+export const POSTGRES_MAJOR: number | undefined = (() => {
+  if (!POSTGRES_BIN_DIR) return undefined;
+  const out = spawnSync(path.join(POSTGRES_BIN_DIR, 'postgres'), ['--version'], { encoding: 'utf8' }).stdout ?? '';
+  const m = /\(PostgreSQL\) (\d+)/.exec(out);
+  return m ? Number(m[1]) : undefined;
+})();
 /** True when a PostgreSQL server can be started here. */
 export const HAS_POSTGRES = POSTGRES_BIN_DIR !== undefined && (!isRoot() || spawnSync('id', ['-u', 'postgres']).status === 0);
 

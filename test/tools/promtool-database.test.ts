@@ -6,7 +6,8 @@
 import { writeFileSync } from 'fs';
 import * as path from 'path';
 import { stringify } from 'yaml';
-import { PGBOUNCER_WORKLOAD, POSTGRES_WORKLOAD } from '../../charts/capabilities/database';
+import { PGBOUNCER_WORKLOAD, POSTGRES_WORKLOAD, ROLES_JOB } from '../../charts/capabilities/database';
+import { rolesMaxAgeSeconds } from '../../config/sections/database';
 import { parseEnvironment } from '../../config/load';
 import { DATABASE_ALERTS, archiveLagThresholdSeconds } from '../../lib/database';
 import { VALID_ENV } from '../fixtures/environments';
@@ -36,6 +37,10 @@ promtoolOrSkip('the database alerts in promtool')('the database alerts in promto
   const pb = (pod: string, db: string) => `{namespace="${ns}", job="${PGBOUNCER_WORKLOAD}", pod="${pod}", database="${db}"}`;
   const up = (pod: string) => `{namespace="${ns}", job="${PGBOUNCER_WORKLOAD}", pod="${pod}"}`;
   const lag = archiveLagThresholdSeconds(config.capabilities.database!.postgres.archiveTimeoutSeconds);
+  const roles = { namespace: ns, cronjob: ROLES_JOB };
+  const rolesSel = `{namespace="${ns}", cronjob="${ROLES_JOB}"}`;
+  const rolesMaxAge = rolesMaxAgeSeconds(config.capabilities.database!.roles.schedule);
+  const rolesSummary = `The apps' roles and databases were not applied for more than ${rolesMaxAge / 60} minutes (CronJob ${ROLES_JOB})`;
   const { dir, remove } = scratch('pronto-promtool-db-');
   afterAll(remove);
 
@@ -97,6 +102,21 @@ promtoolOrSkip('the database alerts in promtool')('the database alerts in promto
           alert_rule_test: [
             fires(DATABASE_ALERTS.exporterDown, '15m', { alertname: DATABASE_ALERTS.exporterDown, severity: 'warning', namespace: ns, job: POSTGRES_WORKLOAD }, 'postgres_exporter cannot reach PostgreSQL, or is not scraped'),
             fires(DATABASE_ALERTS.pgbouncerDown, '15m', { alertname: DATABASE_ALERTS.pgbouncerDown, severity: 'critical', namespace: ns, job: PGBOUNCER_WORKLOAD }, 'pgbouncer_exporter cannot reach PgBouncer, or no PgBouncer is scraped'),
+            // No pg-roles CronJob seen at all.
+            fires(DATABASE_ALERTS.rolesNotApplied, '15m', { alertname: DATABASE_ALERTS.rolesNotApplied, severity: 'warning', ...roles }, rolesSummary),
+          ],
+        },
+        {
+          // pg-roles succeeds every 5 minutes until minute 10, then never again: silent while its last success is recent, firing once it is stale.
+          interval: '1m',
+          input_series: [
+            { series: `kube_cronjob_created${rolesSel}`, values: '0x60' },
+            { series: `kube_cronjob_status_last_successful_time${rolesSel}`, values: '0 0 0 0 0 300 300 300 300 300 600x50' },
+          ],
+          alert_rule_test: [
+            silent(DATABASE_ALERTS.rolesNotApplied, '20m'),
+            silent(DATABASE_ALERTS.rolesNotApplied, `${(600 + rolesMaxAge) / 60}m`),
+            fires(DATABASE_ALERTS.rolesNotApplied, `${(600 + rolesMaxAge) / 60 + 7}m`, { alertname: DATABASE_ALERTS.rolesNotApplied, severity: 'warning', ...roles }, rolesSummary),
           ],
         },
         {

@@ -1,8 +1,9 @@
 /**
  * The `database` capability: PostgreSQL (one-replica StatefulSet, WAL archived by WAL-G to
- * the object store), PgBouncer in front of it (where the catalog points the apps:
- * DATA_STORES.postgres), postgres_exporter and pgbouncer_exporter, their alerts, and Redis
- * (DATA_STORES.redis). The domain is lib/database's {@link DataTier}; this unit maps the
+ * the object store), the pg-roles CronJob that applies the apps' roles and databases (so
+ * that adding an app never restarts PostgreSQL), PgBouncer in front of it (where the catalog
+ * points the apps: DATA_STORES.postgres), postgres_exporter and pgbouncer_exporter, their
+ * alerts, and Redis (DATA_STORES.redis). The domain is lib/database's {@link DataTier}; this unit maps the
  * section onto it, offers the archive to the backup jobs (the `database` port) and reads
  * Vault, Prometheus and the heartbeat from their ports.
  */
@@ -10,11 +11,11 @@ import { Chart } from 'cdk8s';
 import { DATA_STORES } from '../../../config/catalog';
 import { EnvironmentConfig } from '../../../config/load';
 import { SectionValue } from '../../../config/sections';
-import { redisMaxMemoryMi } from '../../../config/sections/database';
+import { ROLES_JOB_DEADLINE_SECONDS, redisMaxMemoryMi, rolesMaxAgeSeconds } from '../../../config/sections/database';
 import { UpstreamImage, workloadEndpoint } from '../../../lib/core';
 import {
-  DATABASE_ROLES, DataTier, EXPORTER_PORTS, PGBOUNCER_PRE_STOP_SECONDS, PgBouncer, POSTGRES_SERVICE, POSTGRES_WORKLOAD, PostgresCluster, Redis, SECRETS_DIR,
-  databaseRuleGroups,
+  DATABASE_ROLES, DataTier, EXPORTER_PORTS, PGBOUNCER_PRE_STOP_SECONDS, PgBouncer, POSTGRES_SERVICE, POSTGRES_WORKLOAD, PostgresCluster, ROLES_JOB, Redis,
+  RolesJob, SECRETS_DIR, databaseRuleGroups,
 } from '../../../lib/database';
 import { AlertRules, ScrapeTarget } from '../../../lib/metrics';
 import { PodExtensionPoint } from '../../../lib/workload';
@@ -26,7 +27,7 @@ type Section = SectionValue<'database'>;
 /** Workload names (`app.kubernetes.io/name`), Services and Vault roles: the catalog's hosts. */
 export const PGBOUNCER_WORKLOAD = DATA_STORES.postgres.host;
 export const REDIS_WORKLOAD = DATA_STORES.redis.host;
-export { POSTGRES_SERVICE, POSTGRES_WORKLOAD };
+export { POSTGRES_SERVICE, POSTGRES_WORKLOAD, ROLES_JOB };
 
 /** Catalog services that use PostgreSQL: each has its own role and database (from its `<service>/database` entry). */
 export function postgresUsers(config: EnvironmentConfig): string[] {
@@ -42,6 +43,7 @@ export function dataTier(section: Section, config: EnvironmentConfig, ports: Pic
     // The schema refuses a section without s3Prefix (it is optional there only for a precise error).
     walg: { ...section.walg, s3Prefix: section.walg.s3Prefix! },
     pgbouncer: section.pgbouncer,
+    rolesJob: { schedule: section.roles.schedule, resources: section.roles.resources, activeDeadlineSeconds: ROLES_JOB_DEADLINE_SECONDS },
     exporters: section.exporters,
     poolerService: { name: DATA_STORES.postgres.host, port: DATA_STORES.postgres.port },
     redisService: { name: DATA_STORES.redis.host, port: DATA_STORES.redis.port },
@@ -55,11 +57,11 @@ function endpoint(name: string, port: number, namespace: string): DataTierEndpoi
   return { endpoint: workloadEndpoint(name, namespace), host: `${name}.${namespace}.svc.cluster.local`, port };
 }
 
-/** The pods of one workload of the tier, with the Vault agent rendering its entries. */
-function vaultExtension(tier: DataTier, name: string, ports: Ports): PodExtensionPoint {
+/** The pods of one workload of the tier, with the Vault agent rendering its entries (pre-populate only for a Job's pods). */
+function vaultExtension(tier: DataTier, name: string, ports: Ports, runsToCompletion = false): PodExtensionPoint {
   const pod = new PodExtensionPoint(name);
   // `database` requires `secrets` (config/sections): the loader refuses the section without it, and check() names the port.
-  ports.vault!.inject(pod, tier.readers.find((r) => r.name === name)!);
+  ports.vault!.inject(pod, tier.readers.find((r) => r.name === name)!, runsToCompletion);
   return pod;
 }
 
@@ -98,9 +100,11 @@ export const database: Capability<Section> & { readonly id: 'database' } = {
     const postgres = workloadEndpoint(POSTGRES_WORKLOAD, ns);
     const pgbouncer = workloadEndpoint(PGBOUNCER_WORKLOAD, ns);
     const redis = workloadEndpoint(REDIS_WORKLOAD, ns);
-    for (const w of [postgres, pgbouncer, redis]) graph.addWorkload(w);
+    const roles = workloadEndpoint(ROLES_JOB, ns);
+    for (const w of [postgres, pgbouncer, redis, roles]) graph.addWorkload(w);
     const tcp = (port: number) => [{ port, protocol: 'TCP' as const }];
     graph.addFlow({ from: pgbouncer, to: postgres, ports: tcp(POSTGRES_SERVICE.port), purpose: 'pools the apps\' connections to PostgreSQL', declaredBy: 'database' });
+    graph.addFlow({ from: roles, to: postgres, ports: tcp(POSTGRES_SERVICE.port), purpose: 'applies the apps\' roles and databases as pronto_roles (psql)', declaredBy: 'database' });
     graph.addFlow({ from: postgres, to: tier.objectStore, ports: tcp(tier.objectStorePort), purpose: 'archives WAL (wal-g wal-push)', declaredBy: 'database' });
     const prometheus = extras.ports.prometheus;
     if (prometheus) {
@@ -159,11 +163,24 @@ export const database: Capability<Section> & { readonly id: 'database' } = {
       port: DATA_STORES.redis.port,
     });
 
-    const charts = [postgresChart, pgbouncerChart, redisChart];
+    // Its own chart: a new app changes this job (its ConfigMap and Vault files), never PostgreSQL's pod. Applied after PostgreSQL
+    // (in the same sync wave, a CronJob after a StatefulSet); a run before PostgreSQL accepts connections fails, and the next applies.
+    const rolesChart = chart('database-roles');
+    rolesChart.addDependency(postgresChart);
+    new RolesJob(rolesChart, 'Roles', {
+      name: ROLES_JOB,
+      image: tier.postgresImage,
+      ...tier.props.rolesJob,
+      files: tier.rolesJobFiles,
+      env: tier.rolesJobEnv,
+      extension: vaultExtension(tier, ROLES_JOB, ports, true),
+    });
+
+    const charts = [postgresChart, pgbouncerChart, redisChart, rolesChart];
     const prometheus = ports.prometheus;
     if (prometheus) {
       const monitoring = chart('database-monitoring');
-      monitoring.addDependency(postgresChart, pgbouncerChart);
+      monitoring.addDependency(postgresChart, pgbouncerChart, rolesChart);
       const selectorLabels = prometheus.selectorLabels;
       const scrapeTimeout = `${Math.min(10, parseInt(prometheus.scrapeInterval, 10))}s`;
       for (const name of [POSTGRES_WORKLOAD, PGBOUNCER_WORKLOAD]) {
@@ -177,6 +194,7 @@ export const database: Capability<Section> & { readonly id: 'database' } = {
         groups: databaseRuleGroups({
           namespace: ns, postgresJob: POSTGRES_WORKLOAD, pgbouncerJob: PGBOUNCER_WORKLOAD,
           archiveTimeoutSeconds: section.postgres.archiveTimeoutSeconds, runbookBaseUrl: prometheus.runbookBaseUrl,
+          roles: { cronJob: ROLES_JOB, maxAgeSeconds: rolesMaxAgeSeconds(section.roles.schedule) },
         }),
       });
       charts.push(monitoring);

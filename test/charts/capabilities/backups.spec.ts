@@ -13,7 +13,7 @@ import { objectStoreHost } from '../../../lib/database';
 import { ProntoCharts } from '../../../charts/build-app';
 import { EnvironmentConfig, parseEnvironment } from '../../../config/load';
 import { BACKUP_SCRIPT_FILES, RESTORE_TEST_ENV } from '../../../lib/backups';
-import { POSTGRES_FILES } from '../../../lib/database';
+import { ROLES_JOB, ROLES_JOB_FILES } from '../../../lib/database';
 import { Manifest, bytes, cpuMillis } from '../../../lib/core';
 import { checkCapacity, peakDemand, workloadPeaks } from '../../../lib/namespace';
 import { runGate } from '../../../lib/validation';
@@ -34,7 +34,8 @@ describe('the backups capability', () => {
   const config = load(ON);
   const on = buildEnvironment(config);
   const section = config.capabilities.backups!;
-  const jobs = cronJobs(on.manifests);
+  /** The backups chart's CronJobs (the database capability has one of its own, pg-roles). */
+  const jobs = cronJobs(on.charts.capabilities.find((c) => c.node.id === 'backups')!.toJson());
   /** With metrics on and a Pushgateway. */
   const full = buildEnvironment(load(`${BASE}metrics: { prometheus: { url: "http://prometheus.monitoring.svc:9090" }, pushgateway: { url: "http://prometheus-pushgateway.monitoring.svc:9091" } }\nbackups:\n  restoreTest:\n    pushResults: true\n`));
 
@@ -180,40 +181,47 @@ describe('the backups capability', () => {
     expect(envOf(cronJob(off.manifests, BACKUP_JOBS.restoreTest))).toMatchObject({ [RESTORE_TEST_ENV.recencyTable]: 'public.orders', [RESTORE_TEST_ENV.recencyColumn]: 'created_at' });
   });
 
-  test('the heartbeat\'s role: PostgreSQL reads its login (its Vault reader and policy) and roles.sql creates it with CONNECT on the restore test\'s database and its schema', () => {
-    // In-process for the other configs: roles.sql and PostgreSQL's Vault reader (its pod annotations and policy come from it).
-    const roles = (c: EnvironmentConfig) => dataTierOf(c).postgresFiles[POSTGRES_FILES.roles];
-    const postgresSecrets = (c: EnvironmentConfig) => dataTierOf(c).readers.find((r) => r.name === 'postgres')!.secrets;
+  test('the heartbeat\'s role: the pg-roles job reads its login (its Vault reader and policy) and creates it with CONNECT on the restore test\'s database and its schema; PostgreSQL\'s pod does not change', () => {
+    // In-process for the other configs: the pg-roles SQL and the Vault readers (pod annotations and policies come from them).
+    const appRoles = (c: EnvironmentConfig) => dataTierOf(c).rolesJobFiles[ROLES_JOB_FILES.sql];
+    const readerSecrets = (c: EnvironmentConfig, name: string) => dataTierOf(c).readers.find((r) => r.name === name)!.secrets;
     const heartbeat = section.heartbeat as Exclude<typeof section.heartbeat, false>;
     const [schema, table] = heartbeat.table.split('.');
     const db = section.restoreTest.database;
-    // One Vault entry for the job and for PostgreSQL, so the password cannot drift.
+    // One Vault entry for the heartbeat job and for pg-roles, so the password cannot drift.
     expect(environmentPorts(config).heartbeat?.secretPath).toBe(HEARTBEAT_SECRET);
-    expect(on.charts.files.find((f) => f.path === 'vault/policies/pronto-postgres.hcl')!.text).toContain(`path "secret/data/pronto/${HEARTBEAT_SECRET}"`);
-    const ann = named(on.manifests, 'StatefulSet', 'postgres').spec.template.metadata.annotations;
+    expect(on.charts.files.find((f) => f.path === `vault/policies/pronto-${ROLES_JOB}.hcl`)!.text).toContain(`path "secret/data/pronto/${HEARTBEAT_SECRET}"`);
+    expect(on.charts.files.find((f) => f.path === 'vault/policies/pronto-postgres.hcl')!.text).not.toContain(HEARTBEAT_SECRET);
+    const ann = podOf(cronJob(on.manifests, ROLES_JOB)).metadata.annotations;
     expect(ann['vault.hashicorp.com/agent-inject-secret-heartbeat-role']).toBe(`secret/data/pronto/${HEARTBEAT_SECRET}`);
     expect(ann['vault.hashicorp.com/agent-inject-template-heartbeat-role']).toContain('{{ .Data.data.username }}\n{{ .Data.data.password }}');
-    const sql = named(on.manifests, 'ConfigMap', 'postgres').data[POSTGRES_FILES.roles] as string;
-    expect(sql).toBe(roles(config));
+    const sql = named(on.manifests, 'ConfigMap', ROLES_JOB).data[ROLES_JOB_FILES.sql] as string;
+    expect(sql).toBe(appRoles(config));
     expect(sql).toContain('\\set writer_user `sed -n 1p /run/secrets/heartbeat-role`');
-    expect(sql).toContain(`SELECT format('GRANT CONNECT ON DATABASE %I TO %I', '${db}', :'writer_user') \\gexec\n\\connect ${db}\n`);
-    expect(sql).toContain(`SELECT format('CREATE SCHEMA %I AUTHORIZATION %I', '${schema}', :'writer_user')`);
+    expect(sql).toContain(`format('GRANT CONNECT ON DATABASE %I TO %I, %I', d.datname, :'writer_user', current_user)`);
+    expect(sql).toContain(`  FROM pg_database d WHERE d.datname = '${db}' \\gexec\n\\connect ${db}\n`);
+    expect(sql).toContain(`format('CREATE SCHEMA %I', '${schema}')`);
     expect(sql).toContain(`c.relname = '${table}'`);
-    expect(sql).toContain('ALTER ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS');
+    expect(sql).toContain("ALTER ROLE %I LOGIN NOCREATEDB NOCREATEROLE', :'writer_user'");
     // Another table and database: the script follows the config.
-    const moved = roles(load(`${BASE}backups:\n  heartbeat: { table: public.beats }\n  restoreTest: { database: orders }\n`));
-    expect(moved).toContain(`'GRANT CONNECT ON DATABASE %I TO %I', 'orders'`);
-    expect(moved).toContain(`CREATE SCHEMA %I AUTHORIZATION %I', 'public'`);
-    // Heartbeat off, or backups off: roles.sql and PostgreSQL's secrets are exactly those without backups.
+    const moved = appRoles(load(`${BASE}backups:\n  heartbeat: { table: public.beats }\n  restoreTest: { database: orders }\n`));
+    expect(moved).toContain("WHERE d.datname = 'orders' \\gexec");
+    expect(moved).toContain("format('CREATE SCHEMA %I', 'public')");
+    // Heartbeat off, or backups off: the SQL and pg-roles' secrets are exactly those without backups.
     const without = load(BASE);
     const noBeat = load(`${BASE}backups:\n  heartbeat: false\n  restoreTest:\n    recency: { table: public.orders, column: created_at }\n`);
-    expect(roles(without)).not.toContain('writer_user');
-    expect(roles(noBeat)).toBe(roles(without));
-    expect(postgresSecrets(noBeat)).toEqual(postgresSecrets(without));
-    expect(postgresSecrets(without).map((x) => x.path)).not.toContain(HEARTBEAT_SECRET);
-    expect(postgresSecrets(config).map((x) => x.path)).toContain(HEARTBEAT_SECRET);
-    // On, the heartbeat's part is appended: nothing before it changes.
-    expect(sql.startsWith(roles(without).replace(/\n$/, ''))).toBe(true);
+    expect(appRoles(without)).not.toContain('writer_user');
+    expect(appRoles(noBeat)).toBe(appRoles(without));
+    expect(readerSecrets(noBeat, ROLES_JOB)).toEqual(readerSecrets(without, ROLES_JOB));
+    expect(readerSecrets(without, ROLES_JOB).map((x) => x.path)).not.toContain(HEARTBEAT_SECRET);
+    expect(readerSecrets(config, ROLES_JOB).map((x) => x.path)).toContain(HEARTBEAT_SECRET);
+    // On, the heartbeat's part is inserted before the final check: nothing before it changes.
+    const head = (text: string) => text.slice(0, text.indexOf('\\if :failed'));
+    expect(head(sql).startsWith(head(appRoles(without)))).toBe(true);
+    // PostgreSQL's own files, Vault entries and pod are the same with the heartbeat on, off, or no backups at all.
+    expect(dataTierOf(config).postgresFiles).toEqual(dataTierOf(without).postgresFiles);
+    expect(readerSecrets(config, 'postgres')).toEqual(readerSecrets(without, 'postgres'));
+    expect(named(on.manifests, 'StatefulSet', 'postgres')).toEqual(named(buildEnvironment(without).manifests, 'StatefulSet', 'postgres'));
   });
 
   test('alerts only when metrics are on: a PrometheusRule in the backups chart', () => {

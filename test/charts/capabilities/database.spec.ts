@@ -5,15 +5,17 @@
  */
 import { stringify } from 'yaml';
 import {
-  PGBOUNCER_WORKLOAD, POSTGRES_SERVICE, REDIS_WORKLOAD, postgresUsers,
+  PGBOUNCER_WORKLOAD, POSTGRES_SERVICE, REDIS_WORKLOAD, ROLES_JOB, postgresUsers,
 } from '../../../charts/capabilities/database';
+import { MIN_PGBOUNCER_VERSION, ROLES_JOB_DEADLINE_SECONDS } from '../../../config/sections/database';
+import { cronCadence, parseCron } from '../../../config/sections/cron';
 import { objectStoreHost } from '../../../lib/database';
 import { renderEnvironment } from '../../../charts/synthesize';
 import { CATALOG, DATA_STORES } from '../../../config/catalog';
 import { parseEnvironment } from '../../../config/load';
 import { workloadPeaks } from '../../../lib/namespace/capacity';
 import { ANNOTATION_CONFIG_CHECKSUM, Manifest } from '../../../lib/core';
-import { PGBOUNCER_FILES, POSTGRES_FILES, RESTORE_COMMAND_WRAPPER } from '../../../lib/database';
+import { DATABASE_ROLES, PGBOUNCER_FILES, POSTGRES_FILES, RESTORE_COMMAND_WRAPPER, ROLES_JOB_FILES } from '../../../lib/database';
 import { VALID_ENV } from '../../fixtures/environments';
 import { ENVIRONMENTS, buildEnvironment, configProblems, dataTierOf, environment, named } from '../../helpers';
 
@@ -137,6 +139,76 @@ describe('the database capability', () => {
     expect(on.charts.files.map((f) => f.path)).toEqual(expect.arrayContaining(['vault/policies/pronto-postgres.hcl', 'vault/policies/pronto-pgbouncer.hcl', 'vault/policies/pronto-redis.hcl']));
   });
 
+  test('nothing of PostgreSQL\'s pod depends on the apps: its files and Vault entries are the platform\'s own', () => {
+    const sts = named(on.manifests, 'StatefulSet', 'postgres').spec.template;
+    const text = JSON.stringify(sts) + JSON.stringify(cm('postgres'));
+    for (const app of postgresUsers(config)) expect(text).not.toContain(app);
+    expect(text).not.toMatch(/APP_ROLE_|agent-inject-secret-app-|heartbeat/);
+    expect(dataTierOf(config).readers.find((r) => r.name === 'postgres')!.secrets.map((x) => x.path).filter((p) => !p.startsWith('postgres/'))).toEqual([]);
+    // Its bootstrap: the platform's roles, pronto_roles with its password from its own Vault entry, the lookup in `postgres` only.
+    const bootstrap = cm('postgres')[POSTGRES_FILES.roles];
+    expect(bootstrap).toContain(`\\set roles_password \`cat /run/secrets/pronto-roles\``);
+    expect(bootstrap).toMatch(new RegExp(`ALTER ROLE ${DATABASE_ROLES.roles} LOGIN CREATEROLE CREATEDB NOINHERIT NOSUPERUSER NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 2 PASSWORD :'roles_password';`));
+    expect(bootstrap).toContain(`GRANT %I TO %I WITH ADMIN OPTION', r.rolname, '${DATABASE_ROLES.roles}'`);
+    expect(bootstrap).not.toMatch(/\\connect/);
+    expect(sts.metadata.annotations['vault.hashicorp.com/agent-inject-secret-pronto-roles']).toBe(`secret/data/pronto/${dataTierOf(config).secrets.roles}`);
+  });
+
+  test('the pg-roles CronJob: its own chart, applied after PostgreSQL; Forbid, a deadline shorter than its interval, history limits; restricted; psql as pronto_roles to the primary', () => {
+    expect(on.charts.capabilities.map((c) => c.node.id)).toEqual(expect.arrayContaining(['postgres', 'database-roles']));
+    const chart = on.charts.capabilities.find((c) => c.node.id === 'database-roles')!;
+    expect(chart.node.dependencies.map((d) => d.node.id)).toContain('postgres');
+    expect(chart.toJson().map((m: Manifest) => `${m.kind}/${m.metadata.name}`).sort()).toEqual([`ConfigMap/${ROLES_JOB}`, `CronJob/${ROLES_JOB}`, `ServiceAccount/${ROLES_JOB}`]);
+    const job = named(on.manifests, 'CronJob', ROLES_JOB);
+    const roles = config.capabilities.database!.roles;
+    expect(roles.schedule).toBe('*/5 * * * *');
+    expect(job.spec).toMatchObject({ schedule: roles.schedule, concurrencyPolicy: 'Forbid', timeZone: 'Etc/UTC' });
+    expect(job.spec.successfulJobsHistoryLimit).toBeGreaterThanOrEqual(1);
+    expect(job.spec.failedJobsHistoryLimit).toBeGreaterThanOrEqual(1);
+    const deadline = job.spec.jobTemplate.spec.activeDeadlineSeconds;
+    expect(deadline).toBe(ROLES_JOB_DEADLINE_SECONDS);
+    expect(deadline).toBeLessThan(cronCadence(parseCron(roles.schedule) as any).minGapSeconds);
+    expect(job.spec.startingDeadlineSeconds).toBeLessThan(cronCadence(parseCron(roles.schedule) as any).minGapSeconds);
+    const pod = job.spec.jobTemplate.spec.template;
+    const container = pod.spec.containers[0];
+    const image = config.capabilities.database!.postgres.image;
+    expect(container.image).toBe(`${image.repository}:${image.tag}`);
+    expect(container.resources.requests).toMatchObject({ cpu: roles.resources.requests.cpu, memory: roles.resources.requests.memory });
+    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(pod.spec.automountServiceAccountToken ?? false).toBe(false);
+    expect(container.command).toEqual(['sh', `/opt/pronto/roles/${ROLES_JOB_FILES.script}`]);
+    const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.value]));
+    expect(env).toMatchObject({ PGHOST: `${POSTGRES_SERVICE.name}.pronto.svc.cluster.local`, PGPORT: String(POSTGRES_SERVICE.port), PGUSER: DATABASE_ROLES.roles, PGDATABASE: 'postgres' });
+    // Vault: pre-populate only (the Job can end), pronto_roles' password and each app's own entry.
+    const ann = pod.metadata.annotations;
+    expect(ann['vault.hashicorp.com/agent-pre-populate-only']).toBe('true');
+    expect(ann['vault.hashicorp.com/agent-inject-secret-pronto-roles']).toBe(`secret/data/pronto/${dataTierOf(config).secrets.roles}`);
+    for (const app of postgresUsers(config)) {
+      expect(ann[`vault.hashicorp.com/agent-inject-secret-app-${app}`]).toBe(`secret/data/pronto/${app}/${DATA_STORES.postgres.secret.name}`);
+      expect(ann[`vault.hashicorp.com/agent-inject-template-app-${app}`]).toContain('{{ .Data.data.username }}\n{{ .Data.data.password }}\n{{ .Data.data.database }}');
+    }
+    expect(ann['pronto.io/config-checksum']).toMatch(/^sha256:[0-9a-f]{64}$/);
+    // Its files: the script logs in from the Vault file, never a password in the ConfigMap.
+    const files = cm(ROLES_JOB);
+    expect(Object.keys(files).sort()).toEqual(Object.values(ROLES_JOB_FILES).sort());
+    expect(files[ROLES_JOB_FILES.script]).toContain('PGPASSWORD=$(cat "$PRONTO_ROLES_LOGIN_FILE")');
+    for (const app of postgresUsers(config)) expect(files[ROLES_JOB_FILES.sql]).toContain(`\\set app_password \`sed -n 2p /run/secrets/app-${app}\``);
+    // PostgreSQL 16: the membership it needs to create a database for an app gives it no privilege of the app's.
+    expect(files[ROLES_JOB_FILES.sql]).toContain("GRANT %I TO %I WITH INHERIT FALSE, SET TRUE', :'app_user', current_user");
+    expect(on.charts.files.map((f) => f.path)).toContain(`vault/policies/pronto-${ROLES_JOB}.hcl`);
+    expect(on.charts.graph.flows).toContainEqual(expect.objectContaining({
+      from: expect.objectContaining({ name: ROLES_JOB }), to: expect.objectContaining({ name: 'postgres' }), ports: [{ port: POSTGRES_SERVICE.port, protocol: 'TCP' }] }));
+    expect(on.charts.graph.flows.some((f) => f.from.name === ROLES_JOB && f.to.name === 'vault')).toBe(true);
+  });
+
+  test('PostgreSQL 15: pg-roles grants itself the app\'s role plainly (its NOINHERIT keeps it from the app\'s privileges)', () => {
+    const v15 = load(`${BASE}${section().replace('tag: 16.4-walg3.0.9 }', 'tag: 15.8-walg3.0.9 }\n    majorVersion: 15')}`);
+    const sql = dataTierOf(v15).rolesJobFiles[ROLES_JOB_FILES.sql];
+    expect(sql).toContain("SELECT format('GRANT %I TO %I', :'app_user', current_user) WHERE NOT pg_has_role(:'app_user', 'MEMBER') \\gexec");
+    expect(sql).not.toContain('SET TRUE');
+    expect(sql).not.toContain('ADMIN OPTION');
+  });
+
   test('flows: apps → PgBouncer (catalog), PgBouncer → PostgreSQL, PostgreSQL → the object store, all three running workloads', () => {
     const { graph } = on.charts;
     expect(graph.workloads.map((w) => w.name)).toEqual(expect.arrayContaining([PGBOUNCER_WORKLOAD, 'postgres', REDIS_WORKLOAD]));
@@ -170,7 +242,9 @@ describe('database config errors name file:line, field, expected and found', () 
   test('pools over max_connections minus the reserved connections', () => {
     const text = `${BASE}${section().replace('    version: 1.25.2\n', '    version: 1.25.2\n    defaultPoolSize: 30\n')}`;
     const got = configProblems(() => buildEnvironment(load(text)));
-    expect(got).toContain(`${FILE}:${lineOf(text, 'defaultPoolSize: 30')}: database.pgbouncer.defaultPoolSize: expected the pools at full scale to fit in max_connections (100) minus the reserved connections (7) = 93`);
+    // The reserved connections: superuser, backup, monitoring and the pg-roles job, as defaulted.
+    const reserved = Object.values(load(text).capabilities.database!.postgres.reservedConnections).reduce((a, b) => a + b, 0);
+    expect(got).toContain(`${FILE}:${lineOf(text, 'defaultPoolSize: 30')}: database.pgbouncer.defaultPoolSize: expected the pools at full scale to fit in max_connections (100) minus the reserved connections (${reserved}) = ${100 - reserved}`);
     // Each service that uses PostgreSQL has its own database, and PgBouncer pools to `postgres` too.
     const databases = Object.values(CATALOG).filter((entry) => entry.dataStores.includes('postgres')).length + 1;
     expect(got).toMatch(new RegExp(`found 2 replicas × ${databases} databases × \\(default_pool_size 30 \\+ reserve_pool_size \\d+\\) = \\d+`));
@@ -178,7 +252,8 @@ describe('database config errors name file:line, field, expected and found', () 
 
   test('max_connections too small for the replicas and databases', () => {
     const text = `${BASE}${section().replace('    walgVersion: 3.0.9\n', '    walgVersion: 3.0.9\n    maxConnections: 20\n')}`;
-    expect(configProblems(() => buildEnvironment(load(text)))).toContain(`${FILE}:${lineOf(text, 'maxConnections: 20')}: database.postgres.maxConnections: expected max_connections (20) minus the reserved connections (7) to leave at least 2`);
+    const reserved = Object.values(load(text).capabilities.database!.postgres.reservedConnections).reduce((a, b) => a + b, 0);
+    expect(configProblems(() => buildEnvironment(load(text)))).toContain(`${FILE}:${lineOf(text, 'maxConnections: 20')}: database.postgres.maxConnections: expected max_connections (20) minus the reserved connections (${reserved}) to leave at least 2`);
   });
 
   test.each([
@@ -187,6 +262,10 @@ describe('database config errors name file:line, field, expected and found', () 
     ['a PostgreSQL older than 15', ['walgVersion: 3.0.9', 'walgVersion: 3.0.9\n    majorVersion: 14'], 'majorVersion: 14', 'database.postgres.majorVersion: expected a value ≥ 15', 'found 14'],
     ['an S3 prefix that is not s3://bucket', ['s3Prefix: s3://pronto-backups/pg', 's3Prefix: pronto-backups/'], 's3Prefix:', 'database.walg.s3Prefix: expected s3://<bucket>[/<path>]', 'found "pronto-backups/"'],
     ['one PgBouncer replica', ['version: 1.25.2', 'version: 1.25.2\n    replicas: 1'], 'replicas: 1', 'database.pgbouncer.replicas: expected a value ≥ 2', 'found 1'],
+    ['a PgBouncer older than 1.19', ['version: 1.25.2', 'version: 1.18.0'], 'version: 1.18.0',
+      `database.pgbouncer.version: expected PgBouncer ${MIN_PGBOUNCER_VERSION} or later: the auth_query must run in the postgres database (auth_dbname, new in 1.19)`, 'found "1.18.0"'],
+    ['pg-roles runs closer together than its deadline', ['  redis:', '  roles: { schedule: "* * * * *" }\n  redis:'], 'roles: {',
+      `database.roles.schedule: expected runs further apart than the job's deadline of ${ROLES_JOB_DEADLINE_SECONDS / 60} min`, 'found "* * * * *" (runs 1 min apart)'],
   ])('%s', (_name, [from, to], needle, message, found) => {
     const text = `${BASE}${section().replace(from, to)}`;
     const got = configProblems(() => load(text));

@@ -20,6 +20,8 @@ vault policy write pronto-dev-pg-heartbeat policies/pronto-dev-pg-heartbeat.hcl
 vault write auth/kubernetes/role/pronto-dev-pg-heartbeat @roles/pronto-dev-pg-heartbeat.json
 vault policy write pronto-dev-pg-restore-test policies/pronto-dev-pg-restore-test.hcl
 vault write auth/kubernetes/role/pronto-dev-pg-restore-test @roles/pronto-dev-pg-restore-test.json
+vault policy write pronto-dev-pg-roles policies/pronto-dev-pg-roles.hcl
+vault write auth/kubernetes/role/pronto-dev-pg-roles @roles/pronto-dev-pg-roles.json
 vault policy write pronto-dev-pg-wal-verify policies/pronto-dev-pg-wal-verify.hcl
 vault write auth/kubernetes/role/pronto-dev-pg-wal-verify @roles/pronto-dev-pg-wal-verify.json
 vault policy write pronto-dev-pgbouncer policies/pronto-dev-pgbouncer.hcl

@@ -20,6 +20,8 @@ vault policy write pronto-prod-pg-heartbeat policies/pronto-prod-pg-heartbeat.hc
 vault write auth/kubernetes/role/pronto-prod-pg-heartbeat @roles/pronto-prod-pg-heartbeat.json
 vault policy write pronto-prod-pg-restore-test policies/pronto-prod-pg-restore-test.hcl
 vault write auth/kubernetes/role/pronto-prod-pg-restore-test @roles/pronto-prod-pg-restore-test.json
+vault policy write pronto-prod-pg-roles policies/pronto-prod-pg-roles.hcl
+vault write auth/kubernetes/role/pronto-prod-pg-roles @roles/pronto-prod-pg-roles.json
 vault policy write pronto-prod-pg-wal-verify policies/pronto-prod-pg-wal-verify.hcl
 vault write auth/kubernetes/role/pronto-prod-pg-wal-verify @roles/pronto-prod-pg-wal-verify.json
 vault policy write pronto-prod-pgbouncer policies/pronto-prod-pgbouncer.hcl

@@ -20,6 +20,8 @@ vault policy write pronto-staging-pg-heartbeat policies/pronto-staging-pg-heartb
 vault write auth/kubernetes/role/pronto-staging-pg-heartbeat @roles/pronto-staging-pg-heartbeat.json
 vault policy write pronto-staging-pg-restore-test policies/pronto-staging-pg-restore-test.hcl
 vault write auth/kubernetes/role/pronto-staging-pg-restore-test @roles/pronto-staging-pg-restore-test.json
+vault policy write pronto-staging-pg-roles policies/pronto-staging-pg-roles.hcl
+vault write auth/kubernetes/role/pronto-staging-pg-roles @roles/pronto-staging-pg-roles.json
 vault policy write pronto-staging-pg-wal-verify policies/pronto-staging-pg-wal-verify.hcl
 vault write auth/kubernetes/role/pronto-staging-pg-wal-verify @roles/pronto-staging-pg-wal-verify.json
 vault policy write pronto-staging-pgbouncer policies/pronto-staging-pgbouncer.hcl

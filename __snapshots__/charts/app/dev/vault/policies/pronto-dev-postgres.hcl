@@ -2,27 +2,15 @@
 # Policy pronto-dev-postgres: the secrets postgres reads (ServiceAccount pronto/postgres), read-only.
 # Apply: vault policy write pronto-dev-postgres policies/pronto-dev-postgres.hcl
 
-path "secret/data/pronto/dev/employees-app/database" {
-  capabilities = ["read"]
-}
-
-path "secret/data/pronto/dev/order-service/database" {
-  capabilities = ["read"]
-}
-
-path "secret/data/pronto/dev/payment-gateway/database" {
-  capabilities = ["read"]
-}
-
-path "secret/data/pronto/dev/pg-heartbeat/database" {
-  capabilities = ["read"]
-}
-
 path "secret/data/pronto/dev/postgres/backup" {
   capabilities = ["read"]
 }
 
 path "secret/data/pronto/dev/postgres/pgbouncer" {
+  capabilities = ["read"]
+}
+
+path "secret/data/pronto/dev/postgres/roles" {
   capabilities = ["read"]
 }
 

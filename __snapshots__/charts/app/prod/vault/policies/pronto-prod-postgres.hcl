@@ -2,27 +2,15 @@
 # Policy pronto-prod-postgres: the secrets postgres reads (ServiceAccount pronto/postgres), read-only.
 # Apply: vault policy write pronto-prod-postgres policies/pronto-prod-postgres.hcl
 
-path "secret/data/pronto/prod/employees-app/database" {
-  capabilities = ["read"]
-}
-
-path "secret/data/pronto/prod/order-service/database" {
-  capabilities = ["read"]
-}
-
-path "secret/data/pronto/prod/payment-gateway/database" {
-  capabilities = ["read"]
-}
-
-path "secret/data/pronto/prod/pg-heartbeat/database" {
-  capabilities = ["read"]
-}
-
 path "secret/data/pronto/prod/postgres/backup" {
   capabilities = ["read"]
 }
 
 path "secret/data/pronto/prod/postgres/pgbouncer" {
+  capabilities = ["read"]
+}
+
+path "secret/data/pronto/prod/postgres/roles" {
   capabilities = ["read"]
 }
 

@@ -2,27 +2,15 @@
 # Policy pronto-staging-postgres: the secrets postgres reads (ServiceAccount pronto/postgres), read-only.
 # Apply: vault policy write pronto-staging-postgres policies/pronto-staging-postgres.hcl
 
-path "secret/data/pronto/staging/employees-app/database" {
-  capabilities = ["read"]
-}
-
-path "secret/data/pronto/staging/order-service/database" {
-  capabilities = ["read"]
-}
-
-path "secret/data/pronto/staging/payment-gateway/database" {
-  capabilities = ["read"]
-}
-
-path "secret/data/pronto/staging/pg-heartbeat/database" {
-  capabilities = ["read"]
-}
-
 path "secret/data/pronto/staging/postgres/backup" {
   capabilities = ["read"]
 }
 
 path "secret/data/pronto/staging/postgres/pgbouncer" {
+  capabilities = ["read"]
+}
+
+path "secret/data/pronto/staging/postgres/roles" {
   capabilities = ["read"]
 }
 
