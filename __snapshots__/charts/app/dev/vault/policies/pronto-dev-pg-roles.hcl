@@ -21,3 +21,11 @@ path "secret/data/pronto/dev/pg-heartbeat/database" {
 path "secret/data/pronto/dev/postgres/roles" {
   capabilities = ["read"]
 }
+
+# The agent's own token (the role leaves Vault's default policy out).
+path "auth/token/lookup-self" {
+  capabilities = ["read"]
+}
+path "auth/token/renew-self" {
+  capabilities = ["update"]
+}
