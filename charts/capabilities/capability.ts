@@ -28,6 +28,16 @@ export interface VaultReader {
   readonly serviceAccount: string;
   /** Container that reads the files. */
   readonly appContainer: string;
+  /** Other containers of the pod that read the files too (an add-on's sidecar); they get no env var. @default none */
+  readonly otherContainers?: readonly string[];
+  /** Where the files appear in those containers. @default '/run/secrets' */
+  readonly secretVolumePath?: string;
+  /**
+   * Namespace of its ServiceAccount when it is not the environment's: an add-on's pod (Grafana
+   * in the monitoring namespace). Its Vault role is bound there; the connection graph, which
+   * covers Pronto's namespace only, gets no flow for it. @default the environment's namespace
+   */
+  readonly namespace?: string;
   /**
    * Its secrets, below the environment's KV prefix. A path starts with `<name>/` (its own),
    * or names an entry another workload of the same capability owns and shares with it (the

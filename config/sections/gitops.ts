@@ -97,8 +97,27 @@ interface AddonCheckInput { readonly chart: { readonly version: string }; readon
 
 const OPERATOR_CERT_MANAGER = ['admissionWebhooks', 'certManager', 'enabled'];
 
+/** Values of kube-prometheus-stack that would put Grafana's admin password in the environment file, so in Git. */
+const GRAFANA_PLAIN_PASSWORDS = [['grafana', 'adminPassword'], ['grafana', 'env', 'GF_SECURITY_ADMIN_PASSWORD']] as const;
+const GRAFANA_NAMESPACED_RBAC = ['grafana', 'rbac', 'namespaced'];
+
 /** What an add-on's settings must also satisfy, by add-on id. */
 const ADDON_CHECKS: Partial<Record<AddonId, (s: AddonCheckInput, ctx: z.RefinementCtx) => void>> = {
+  kubePrometheusStack: (s, ctx) => {
+    for (const path of GRAFANA_PLAIN_PASSWORDS) {
+      const value = valueAt(s.values, path);
+      // Never echoed: the message must not repeat a password.
+      if (value !== undefined && value !== null) {
+        ctx.addIssue({ code: 'custom', path: ['values', ...path],
+          message: 'expected no value: Grafana\'s admin password comes from Vault (the entry grafana/admin below secrets.kv.prefix, field password), and a password here is a password in Git; remove it and put it in Vault (README, "Grafana\'s admin login")' });
+      }
+    }
+    // The grafana chart's ClusterRole would let its sidecars read every Secret and ConfigMap of the cluster.
+    if (valueAt(s.values, GRAFANA_NAMESPACED_RBAC) === false) {
+      ctx.addIssue({ code: 'custom', path: ['values', ...GRAFANA_NAMESPACED_RBAC], input: false,
+        message: 'expected true or absent (with false the grafana chart renders a ClusterRole that reads every Secret and ConfigMap of the cluster; the sidecars read ConfigMaps through Roles in the namespaces they search)' });
+    }
+  },
   opentelemetryOperator: (s, ctx) => {
     const pinned = OPENTELEMETRY_OPERATOR_CHART.version;
     // The Instrumentation Pronto renders is validated against this operator release's CRD (cdk8s.yaml): an older

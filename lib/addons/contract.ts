@@ -49,6 +49,11 @@ export interface AddonContract {
   readonly appVersion?: string;
   /** The Services other parts use, by role. */
   readonly services: Readonly<Record<string, AddonService>>;
+  /**
+   * ServiceAccounts of its pods that Pronto grants something (a Role in Pronto's namespace, a
+   * Vault role), by role; each in {@link AddonContract.namespace}.
+   */
+  readonly serviceAccounts?: Readonly<Record<string, string>>;
   /** Multi-tenancy: the header every reader and writer must send, when the add-on requires one. */
   readonly tenantHeader?: string;
   /** What the chart writes: the Argo CD project allows exactly these. */
@@ -57,6 +62,12 @@ export interface AddonContract {
     readonly namespaces: readonly string[];
     /** Every cluster-scoped kind it creates. */
     readonly clusterScoped: readonly AddonKind[];
+    /**
+     * The name of every ClusterRole it creates, when the contract states them: what to read for
+     * what each grants cluster-wide (a review keeps a component that needs only its own
+     * namespaces out of this list).
+     */
+    readonly clusterRoles?: readonly string[];
     /** Every namespaced kind it creates. */
     readonly namespaced: readonly AddonKind[];
   };

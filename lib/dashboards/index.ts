@@ -7,3 +7,4 @@ export * from './business-dashboard';
 export * from './datasources';
 export * from './grafana-dashboard';
 export * from './grafana-datasources';
+export * from './grafana-sidecar-rbac';

@@ -54,8 +54,13 @@ export interface VaultAgentProps {
   readonly tls?: VaultTls;
   /** Mount path of the Kubernetes auth method, e.g. `auth/kubernetes`. */
   readonly authPath: string;
-  /** The container that reads the files (the only one that gets the secret volume). */
+  /** The container that reads the files (it gets the secret volume and the env vars). */
   readonly appContainer: string;
+  /**
+   * Other containers of the pod that read the files too (an add-on's sidecar): they get the
+   * secret volume, not the env vars. @default none: only the app container
+   */
+  readonly otherContainers?: readonly string[];
   /** The files to render; at least one. */
   readonly secrets: readonly VaultSecretFile[];
   /** Requests and limits of each agent container (init and sidecar); declared as injected overhead. */
@@ -100,7 +105,12 @@ export function addVaultAgent(pod: PodExtensionPoint, props: VaultAgentProps): v
     throw new Error(`${where}: tls.caCertPath: expected an absolute file path, found "${tls.caCertPath}"`);
   }
   if (tls.tlsSecret !== undefined && !isDnsSubdomain(tls.tlsSecret)) throw new Error(`${where}: tls.tlsSecret: expected a Secret name, found "${tls.tlsSecret}"`);
+  const readers = [props.appContainer, ...(props.otherContainers ?? [])];
+  const badContainer = readers.find((c) => !isDnsLabel(c));
+  if (badContainer !== undefined) throw new Error(`${where}: container "${badContainer}": expected a container name (a DNS label)`);
+  if (new Set(readers).size !== readers.length) throw new Error(`${where}: containers: expected each container once, found ${readers.join(', ')}`);
   const volumePath = props.secretVolumePath ?? DEFAULT_SECRET_VOLUME_PATH;
+  if (!/^\/[-_.a-zA-Z0-9/]*[^/]$/.test(volumePath)) throw new Error(`${where}: secretVolumePath: expected an absolute path, found "${volumePath}"`);
   const mode = props.fileMode ?? DEFAULT_SECRET_FILE_MODE;
   const a = (key: string, value: string) => pod.addPodAnnotation(`${VAULT_ANNOTATION_PREFIX}${key}`, value);
   const r = props.resources;
@@ -114,7 +124,7 @@ export function addVaultAgent(pod: PodExtensionPoint, props: VaultAgentProps): v
   a('auth-path', props.authPath);
   a('role', props.role);
   a('agent-service-account-token-volume-name', VAULT_TOKEN_VOLUME);
-  a('agent-inject-containers', props.appContainer);
+  a('agent-inject-containers', readers.join(','));
   a('secret-volume-path', volumePath);
   a('agent-pre-populate', 'true');
   a('agent-pre-populate-only', props.runsToCompletion ? 'true' : 'false');

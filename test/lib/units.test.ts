@@ -4,6 +4,7 @@
  * more to load than to run. Each `*.spec.ts` keeps its own scope: its hooks, its state and
  * its test names (prefixed with its path).
  */
+describe('addons/grafana', () => { require('./addons/grafana.spec'); });
 describe('backups/constructs', () => { require('./backups/constructs.spec'); });
 describe('backups/scripts', () => { require('./backups/scripts.spec'); });
 describe('changes/apply-check', () => { require('./changes/apply-check.spec'); });

@@ -8,13 +8,15 @@
  */
 import { EnvironmentConfig } from '../../../config/load';
 import {
-  AddonContract, AddonContracts, ISTIO_DEFAULT_VALIDATOR, KINDS, istioContracts, istioRevisionValidator, istioValues, jaegerContract, jaegerValues,
-  lokiContract, lokiValues, kubePrometheusStackContract, kubePrometheusStackValues, opentelemetryOperatorContract, opentelemetryOperatorValues,
-  pushgatewayContract, pushgatewayValues, vaultInjectorContract, vaultInjectorValues,
+  AddonContract, AddonContracts, GRAFANA, GRAFANA_ADMIN, ISTIO_DEFAULT_VALIDATOR, KINDS, grafanaDatasourcesReloadScript, istioContracts, istioRevisionValidator,
+  istioValues, jaegerContract, jaegerValues, lokiContract, lokiValues, kubePrometheusStackContract, kubePrometheusStackValues, opentelemetryOperatorContract,
+  opentelemetryOperatorValues, pushgatewayContract, pushgatewayValues, vaultInjectorContract, vaultInjectorValues,
 } from '../../../lib/addons';
 import { DASHBOARD_LABEL, DATASOURCE_LABEL, FOLDER_ANNOTATION } from '../../../lib/dashboards';
 import { HelmSource, IgnoredDifference } from '../../../lib/gitops';
-import { Ports } from '../ports';
+import { PodExtensionPoint } from '../../../lib/workload';
+import type { VaultReader } from '../capability';
+import { Ports, portProblem, requirePort } from '../ports';
 import { ADDONS, AddonId, AddonSettings, GitopsSection } from '../../../config/sections/gitops';
 
 /** One Argo CD Application of an add-on. */
@@ -92,10 +94,20 @@ export function addonApplications(section: GitopsSection, config: EnvironmentCon
   const { addons } = ports;
 
   if (addons.kubePrometheusStack) {
-    add('kubePrometheusStack', addons.kubePrometheusStack, kubePrometheusStackValues({
-      prometheus: ports.prometheus, dashboardNamespaces: [...new Set([addons.kubePrometheusStack.namespace, config.namespace.name])],
+    const kps = addons.kubePrometheusStack;
+    // Grafana's admin password: from Vault, through the agent the secrets capability injects (the same as every Pronto pod's).
+    const vault = requirePort(ports, 'vault', config, GRAFANA_CONSUMER, GRAFANA_NEEDS_VAULT);
+    const grafanaPod = new PodExtensionPoint(`${kps.release}/${GRAFANA.container}`);
+    vault.inject(grafanaPod, grafanaVaultReader(kps));
+    add('kubePrometheusStack', kps, kubePrometheusStackValues({
+      prometheus: ports.prometheus, namespace: kps.namespace,
+      // Pronto's namespace holds dashboards and datasources only with metrics on (charts/capabilities/metrics/grafana.ts, with the sidecars' Role there).
+      dashboardNamespaces: [...new Set([kps.namespace, ...(ports.prometheus ? [config.namespace.name] : [])])],
       // The label and annotation lib/dashboards puts on the dashboards' and datasources' ConfigMaps (value "1").
-      grafana: { dashboardLabel: DASHBOARD_LABEL, datasourceLabel: DATASOURCE_LABEL, folderAnnotation: FOLDER_ANNOTATION },
+      grafana: {
+        dashboardLabel: DASHBOARD_LABEL, datasourceLabel: DATASOURCE_LABEL, folderAnnotation: FOLDER_ANNOTATION,
+        vaultAgent: { podAnnotations: grafanaPod.podAnnotations, volumes: grafanaPod.volumes },
+      },
     }), { serverSideApply: true });
   }
   if (addons.pushgateway) add('pushgateway', addons.pushgateway, pushgatewayValues({ selectorLabels: ports.prometheus?.selectorLabels, namespace: addons.pushgateway.namespace }));
@@ -136,6 +148,42 @@ export function addonApplications(section: GitopsSection, config: EnvironmentCon
     if (ztunnel) add('istio', ztunnel, values.ztunnel, { chart: ztunnel.chart.name, order: 1, ownValues: false });
   }
   return out;
+}
+
+/** Where a config error about Grafana's admin password points. */
+const GRAFANA_CONSUMER = ['gitops', 'addons', 'kubePrometheusStack'] as const;
+const GRAFANA_NEEDS_VAULT = 'installs Grafana, whose admin password comes from Vault (never the chart\'s default, never a value in Git), ' +
+  'rendered into its pod by the Vault agent; with secrets off, set gitops.addons.kubePrometheusStack to false and bring your own Grafana';
+
+/**
+ * Grafana of the kube-prometheus-stack add-on as a Vault reader: its ServiceAccount in the
+ * add-on's namespace, the admin password (`password` of `grafana/admin` below the KV prefix)
+ * for Grafana, and the script that reloads the datasources as the admin for the datasources
+ * sidecar, both under /vault/secrets in those two containers ({@link GRAFANA_ADMIN}).
+ */
+export function grafanaVaultReader(contract: AddonContract): VaultReader {
+  const serviceAccount = contract.serviceAccounts?.grafana;
+  if (serviceAccount === undefined) throw new Error(`add-on ${contract.chart.name}: no Grafana ServiceAccount in its contract`);
+  return {
+    name: GRAFANA.container, serviceAccount, namespace: contract.namespace,
+    appContainer: GRAFANA.container, otherContainers: [GRAFANA.sidecars.datasources], secretVolumePath: GRAFANA_ADMIN.secretVolumePath,
+    secrets: [
+      { path: GRAFANA_ADMIN.vaultPath, file: GRAFANA_ADMIN.passwordFile, env: GRAFANA_ADMIN.passwordEnv, template: `{{ .Data.data.${GRAFANA_ADMIN.field} }}` },
+      { path: GRAFANA_ADMIN.vaultPath, file: GRAFANA_ADMIN.reloadScriptFile, env: GRAFANA_ADMIN.reloadScriptEnv, template: grafanaDatasourcesReloadScript() },
+    ],
+  };
+}
+
+/** The Vault readers of the add-ons that are on: Grafana, with kube-prometheus-stack. */
+export function addonVaultReaders(ports: Ports): VaultReader[] {
+  return ports.addons.kubePrometheusStack ? [grafanaVaultReader(ports.addons.kubePrometheusStack)] : [];
+}
+
+/** The add-ons' config problems that need the other capabilities' ports: Grafana's admin password needs Vault. */
+export function addonProblems(config: EnvironmentConfig, ports: Ports): string[] {
+  if (!ports.addons.kubePrometheusStack) return [];
+  const vault = portProblem(ports, 'vault', config, GRAFANA_CONSUMER, GRAFANA_NEEDS_VAULT);
+  return vault === undefined ? [] : [vault];
 }
 
 /** Days Loki keeps logs (the compactor deletes older chunks): a month and a day, like the SLO windows. */

@@ -22,7 +22,7 @@ import { WAIVER_PREFIX, appProjectPrivileges, isNamespaced } from '../../../lib/
 import { Capability } from '../capability';
 import { SectionValue } from '../../../config/sections';
 import { AddonContract } from '../../../lib/addons';
-import { addonApplications, addonContracts } from './addons';
+import { addonApplications, addonContracts, addonProblems, addonVaultReaders } from './addons';
 import { GitopsSection } from '../../../config/sections/gitops';
 
 export * from './addons';
@@ -166,6 +166,15 @@ export const gitops: Capability<Section> & { readonly id: 'gitops' } = {
 
   addons(section) {
     return addonContracts(section);
+  },
+
+  check(_section, config, ports) {
+    return addonProblems(config, ports);
+  },
+
+  // Grafana (kube-prometheus-stack) reads its admin password from Vault: the secrets capability writes its role and policy.
+  vaultReaders(_section, _config, ports) {
+    return addonVaultReaders(ports);
   },
 
   charts(app, section, context) {

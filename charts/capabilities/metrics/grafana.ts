@@ -7,11 +7,14 @@
  * application needs no rights in the monitoring namespace, and removing an environment
  * removes its dashboards. The sidecar must therefore watch this namespace
  * (`sidecar.dashboards.searchNamespace` and `sidecar.datasources.searchNamespace`:
- * `ALL` or a list naming it; README, "Dashboards and datasources").
+ * a list naming it; README, "Dashboards and datasources"). With the kube-prometheus-stack
+ * add-on, Grafana's sidecars read them through a Role here (get, list, watch on ConfigMaps)
+ * bound to Grafana's ServiceAccount: the add-on renders no ClusterRole for them.
  */
 import { App, Chart } from 'cdk8s';
+import { GRAFANA } from '../../../lib/addons';
 import {
-  BUSINESS_DASHBOARD, GrafanaDashboard, GrafanaDatasource, GrafanaDatasources, ProntoDashboardProps, RED_DASHBOARD, SATURATION_DASHBOARD,
+  BUSINESS_DASHBOARD, GrafanaDashboard, GrafanaDatasource, GrafanaDatasources, GrafanaSidecarRbac, ProntoDashboardProps, RED_DASHBOARD, SATURATION_DASHBOARD,
   businessDashboard, grafanaUid, jaegerDatasource, lokiDatasource, prometheusDatasource, redDashboard, saturationDashboard,
 } from '../../../lib/dashboards';
 import { CapabilityContext } from '../capability';
@@ -23,6 +26,9 @@ const DASHBOARDS = {
   [SATURATION_DASHBOARD]: saturationDashboard,
   [BUSINESS_DASHBOARD]: businessDashboard,
 } as const;
+
+/** The Role (and RoleBinding) that lets Grafana's sidecars read this namespace's ConfigMaps. */
+export const GRAFANA_SIDECAR_ROLE = 'grafana-sidecar';
 
 /** The uids of an environment's datasources: stable, and distinct per environment should one Grafana show several. */
 export function datasourceUids(environment: string): { prometheus: string; loki: string; jaeger: string } {
@@ -68,5 +74,14 @@ export function grafanaCharts(app: App, section: MetricsSection, context: Capabi
     })] : []),
   ];
   new GrafanaDatasources(chart, 'datasources', { name: 'grafana-datasources', datasources });
+
+  // The Grafana Pronto installs reads them through a Role of this namespace; a cluster's own Grafana brings its own access.
+  const kps = context.ports.addons.kubePrometheusStack;
+  const grafanaAccount = kps?.serviceAccounts?.grafana;
+  if (kps && grafanaAccount) {
+    new GrafanaSidecarRbac(chart, 'grafana-sidecar', {
+      name: GRAFANA_SIDECAR_ROLE, serviceAccount: { name: grafanaAccount, namespace: kps.namespace }, rules: GRAFANA.sidecarRules,
+    });
+  }
   return [chart];
 }

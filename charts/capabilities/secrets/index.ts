@@ -42,6 +42,8 @@ export function addVaultSecrets(pod: PodExtensionPoint, reader: VaultReader, sec
     ...(tls?.caCertPath ? { tls: { caCertPath: tls.caCertPath, ...(tls.tlsSecret ? { tlsSecret: tls.tlsSecret } : {}) } } : {}),
     authPath: kubernetesAuth.path,
     appContainer: reader.appContainer,
+    ...(reader.otherContainers ? { otherContainers: reader.otherContainers } : {}),
+    ...(reader.secretVolumePath ? { secretVolumePath: reader.secretVolumePath } : {}),
     secrets: reader.secrets.map((s) => ({ file: s.file, env: s.env, template: s.template, vaultPath: kvReadPath(kv.mount, kv.prefix, s.path) })),
     resources: agent.resources,
     runAs: { user: agent.runAsUser, group: agent.runAsGroup },
@@ -70,7 +72,7 @@ export function vaultAdminFiles(config: EnvironmentConfig, extra: readonly Vault
     name: vaultRoleName(section, reader.name),
     workload: reader.name,
     serviceAccount: reader.serviceAccount,
-    namespace: config.namespace.name,
+    namespace: reader.namespace ?? config.namespace.name,
     paths: reader.secrets.map((s) => kvReadPath(section.kv.mount, section.kv.prefix, s.path)),
   }));
   const auth: VaultAuthOptions = {
@@ -132,7 +134,9 @@ export const secrets: Capability<Section> & { readonly id: 'secrets' } = {
   },
   flows(graph, section, config, extras) {
     const to = vaultServer(section);
-    for (const reader of [...catalogReaders(config), ...extras.vaultReaders]) {
+    // A reader of another namespace (an add-on's pod) is outside the graph, which covers Pronto's namespace only.
+    const ours = (reader: VaultReader) => (reader.namespace ?? config.namespace.name) === config.namespace.name;
+    for (const reader of [...catalogReaders(config), ...extras.vaultReaders].filter(ours)) {
       graph.addFlow({
         from: workloadEndpoint(reader.name, config.namespace.name), to, ports: [{ port: section.server.port, protocol: 'TCP' }],
         purpose: 'reads its secrets from Vault (the injected agent)', declaredBy: 'secrets',

@@ -11,13 +11,16 @@ import * as kplus from 'cdk8s-plus-28';
 import { SECTIONS } from '../../../charts/capabilities';
 import { ADDONS, CHART_WAVES, PROJECT_RULE, addonApplications, NAMESPACE_KIND_WAVES, ROOT_WAVES, SYNC_WAVES, argoNames, assignSyncWaves, emittedObjects } from '../../../charts/capabilities/gitops';
 import { buildApp, environmentPorts } from '../../../charts/build-app';
+import { GRAFANA_SIDECAR_ROLE } from '../../../charts/capabilities/metrics/grafana';
+import { vaultRoleName } from '../../../charts/capabilities/secrets';
+import { GRAFANA, GRAFANA_ADMIN, grafanaDatasourcesReloadScript, kubePrometheusStackContract } from '../../../lib/addons';
 import { renderEnvironment } from '../../../charts/synthesize';
 import { parseEnvironment } from '../../../config/load';
 import { GUARDRAILS_FOLDER, Manifest } from '../../../lib/core';
 import { ARGOCD_APPLICATIONS_FOLDER, ARGOCD_FOLDER, ARGOCD_PROJECTS_FOLDER, SYNC_OPTIONS_ANNOTATION, SYNC_WAVE_ANNOTATION } from '../../../lib/gitops';
 import { WAIVER_PREFIX, isNamespaced, runGate } from '../../../lib/validation';
 import { parse, parseAllDocuments } from 'yaml';
-import { CONFIG_DIR, ENVIRONMENTS, configProblems, stripSection, withOwnAddons } from '../../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, configProblems, stripSection, withOwnAddons } from '../../helpers';
 
 const REPO = 'https://git.example.com/platform/gitops.git';
 const section = (env: string, extra = '') => `gitops:\n  repository:\n    url: ${REPO}\n    path: pronto/${env}\n${extra}`;
@@ -168,8 +171,12 @@ describe.each(ENVIRONMENTS)('gitops on in %s', (env) => {
     expect(Math.max(...addons)).toBeLessThan(wave(named(argo, 'Application', names.application)));
   });
 
-  test('the environment\'s objects are the same with gitops on, Argo CD\'s annotations aside', () => {
+  test('the environment\'s objects are the same with gitops on, Argo CD\'s annotations aside, but the Role that lets the Grafana it installs read them', () => {
     const off = render(withOwnAddons(withoutGitops(env)), env).manifests;
+    // Pronto's Grafana (kube-prometheus-stack) reads the dashboards and datasources through a Role here; a cluster's own Grafana brings its own access.
+    const grafanaRbac = (m: Manifest) => m.metadata.name === GRAFANA_SIDECAR_ROLE && (m.kind === 'Role' || m.kind === 'RoleBinding');
+    expect(workloads.filter(grafanaRbac).map((m) => m.kind)).toEqual(['Role', 'RoleBinding']);
+    expect(off.filter(grafanaRbac)).toEqual([]);
     const strip = (m: Manifest) => {
       const copy = structuredClone(m);
       delete copy.metadata.annotations?.[SYNC_WAVE_ANNOTATION];
@@ -178,7 +185,7 @@ describe.each(ENVIRONMENTS)('gitops on in %s', (env) => {
       // JSON: equal text for equal objects, key order included (synth formats its files from exactly these objects).
       return JSON.stringify(copy);
     };
-    expect(workloads.map(strip)).toEqual(off.map(strip));
+    expect(workloads.filter((m) => !grafanaRbac(m)).map(strip)).toEqual(off.map(strip));
   });
 });
 
@@ -392,6 +399,121 @@ describe('add-ons', () => {
   });
 });
 
+describe('Grafana of the kube-prometheus-stack add-on: the admin password from Vault, the sidecars\' RBAC namespaced', () => {
+  const text = `${withoutGitops('prod')}${section('prod')}`;
+  const config = parseEnvironment(text, 'config/prod.yaml');
+  const secrets = config.capabilities.secrets!;
+  const rendered = render(text);
+  const kps = ofKind(rendered.manifests, 'Application').find((a) => a.spec.source.chart === 'kube-prometheus-stack')!;
+  const values = kps.spec.source.helm.valuesObject;
+  const grafana = values.grafana;
+  const contract = kubePrometheusStackContract(ADDONS.kubePrometheusStack.namespace);
+  const annotations: Record<string, string> = grafana.podAnnotations;
+  const a = (key: string) => annotations[`vault.hashicorp.com/${key}`];
+  const vaultPath = `${secrets.kv.mount}/data/${secrets.kv.prefix}/${GRAFANA_ADMIN.vaultPath}`;
+  /** The file the agent renders for `file`, where Grafana's containers see it. */
+  const rendersAt = (file: string) => `${a('secret-volume-path')}/${a(`agent-inject-file-${file}`)}`;
+
+  test('no default and no password in the values: kube-prometheus-stack\'s prom-operator is never given, the chart\'s admin Secret never used', () => {
+    const file = rendered.files.find((f) => f.name === `${ARGOCD_FOLDER}/argocd-applications.k8s.yaml`)!.text;
+    for (const text of [JSON.stringify(values), file]) {
+      expect(text).not.toContain('prom-operator');
+      expect(text).not.toMatch(/adminPassword|GF_SECURITY_ADMIN_PASSWORD[^_]/);
+    }
+    // With env.GF_SECURITY_ADMIN_PASSWORD__FILE set, grafana 9.3.4 renders no admin Secret (templates/secret.yaml) and takes the
+    // password from no Secret (templates/_pod.tpl); with env.GF_SECURITY_ADMIN_USER, the user from none either.
+    expect(grafana.env).toEqual({ GF_SECURITY_ADMIN_USER: GRAFANA_ADMIN.user, GF_SECURITY_ADMIN_PASSWORD__FILE: `${GRAFANA_ADMIN.secretVolumePath}/${GRAFANA_ADMIN.passwordFile}` });
+    for (const key of ['admin', 'adminUser', 'envValueFrom', 'envFromSecret', 'envFromSecrets', 'envRenderSecret', 'extraSecretMounts']) expect(grafana[key]).toBeUndefined();
+  });
+
+  test('the Vault agent renders exactly the password of grafana/admin into the file Grafana reads, with its own role and an audience-bound token', () => {
+    expect(a('agent-inject')).toBe('true');
+    expect(a('role')).toBe(vaultRoleName(secrets, 'grafana'));
+    expect(a('service')).toBe(secrets.address);
+    expect(a('auth-path')).toBe(secrets.kubernetesAuth.path);
+    expect([a('tls-secret'), a('ca-cert')]).toEqual([secrets.tls!.tlsSecret, secrets.tls!.caCertPath]);
+    const rendered = Object.keys(annotations).filter((k) => k.startsWith('vault.hashicorp.com/agent-inject-secret-')).map((k) => [k.slice('vault.hashicorp.com/agent-inject-secret-'.length), annotations[k]]);
+    expect(rendered.sort()).toEqual([[GRAFANA_ADMIN.passwordFile, vaultPath], [GRAFANA_ADMIN.reloadScriptFile, vaultPath]]);
+    expect(a(`agent-inject-template-${GRAFANA_ADMIN.passwordFile}`)).toBe(`{{- with secret "${vaultPath}" -}}{{ .Data.data.password }}{{- end }}`);
+    expect(rendersAt(GRAFANA_ADMIN.passwordFile)).toBe(grafana.env.GF_SECURITY_ADMIN_PASSWORD__FILE);
+    // In Grafana and the datasources sidecar only; under /vault/secrets, away from the ServiceAccount token under /var/run/secrets.
+    expect(a('agent-inject-containers')).toBe(`${GRAFANA.container},${GRAFANA.sidecars.datasources}`);
+    expect(a('secret-volume-path')).toBe('/vault/secrets');
+    expect(a(`agent-inject-perms-${GRAFANA_ADMIN.passwordFile}`)).toBe('0440');
+    // The agent logs in with a token for Vault's audience, in a pod volume no Grafana container mounts (extraContainerVolumes).
+    expect(grafana.extraContainerVolumes).toEqual([{ name: a('agent-service-account-token-volume-name'), projected: {
+      defaultMode: 0o440, sources: [{ serviceAccountToken: { audience: secrets.kubernetesAuth.audience, expirationSeconds: secrets.kubernetesAuth.tokenExpirationSeconds, path: 'token' } }],
+    } }]);
+    expect(grafana.extraVolumeMounts).toBeUndefined();
+  });
+
+  test('the datasources sidecar reloads Grafana as the admin through the script the agent renders (the chart would need a Secret); the dashboards need no reload', () => {
+    expect(grafana.sidecar.datasources).toMatchObject({ skipReload: true, script: rendersAt(GRAFANA_ADMIN.reloadScriptFile) });
+    const script = a(`agent-inject-template-${GRAFANA_ADMIN.reloadScriptFile}`);
+    expect(script).toBe(`{{- with secret "${vaultPath}" -}}${grafanaDatasourcesReloadScript()}{{- end }}`);
+    expect(script).toContain(`open("${grafana.env.GF_SECURITY_ADMIN_PASSWORD__FILE}")`);
+    expect(script).toContain(GRAFANA.datasourcesReloadUrl);
+    expect(grafana.sidecar.dashboards.skipReload).toBe(true);
+  });
+
+  test('no ClusterRole for the sidecars: Roles in the namespaces they search, on ConfigMaps only, and no Secret read anywhere', () => {
+    expect(grafana.rbac).toEqual({ namespaced: true, useExistingRole: GRAFANA.sidecarRole });
+    const rules = [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }];
+    expect(grafana.extraObjects).toEqual([expect.objectContaining({ kind: 'Role', metadata: expect.objectContaining({ name: GRAFANA.sidecarRole, namespace: contract.namespace }), rules })]);
+    for (const sidecar of ['dashboards', 'datasources']) {
+      expect(grafana.sidecar[sidecar].resource).toBe('configmap');
+      expect(grafana.sidecar[sidecar].searchNamespace).toEqual([contract.namespace, config.namespace.name]);
+    }
+    // The contract: the chart's ClusterRoles, none of them Grafana's (the list is not empty: the operator's is there).
+    expect(contract.writes.clusterRoles).toContain('kube-prometheus-stack-operator');
+    expect(contract.writes.clusterRoles!.filter((r) => r.includes('grafana'))).toEqual([]);
+    expect(contract.serviceAccounts?.grafana).toBe(GRAFANA.fullname);
+    // Pronto's namespace: the same rule, bound to Grafana's ServiceAccount; nothing cluster-scoped but the Namespace.
+    const workloads = rendered.manifests.filter((m) => !m.apiVersion.startsWith('argoproj.io/'));
+    const role = named(workloads, 'Role', GRAFANA_SIDECAR_ROLE);
+    expect([role.metadata.namespace, role.rules]).toEqual([config.namespace.name, rules]);
+    expect(named(workloads, 'RoleBinding', GRAFANA_SIDECAR_ROLE)).toMatchObject({
+      metadata: { namespace: config.namespace.name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: GRAFANA_SIDECAR_ROLE },
+      subjects: [{ kind: 'ServiceAccount', name: GRAFANA.fullname, namespace: contract.namespace }],
+    });
+    expect(workloads.filter((m) => !isNamespaced(m)).map((m) => m.kind)).toEqual(['Namespace']);
+  });
+
+  test('the Vault files hold Grafana\'s policy on exactly its entry, its role bound to its ServiceAccount in the monitoring namespace; no flow for it in Pronto\'s graph', () => {
+    const name = vaultRoleName(secrets, 'grafana');
+    const file = (path: string) => rendered.files.find((f) => f.name === path)!.text;
+    const policy = file(`vault/policies/${name}.hcl`);
+    expect([...policy.matchAll(/^path "([^"]+)" \{$/gm)].map((m) => m[1])).toEqual([vaultPath]);
+    expect(policy.match(/capabilities = \["read"\]/g)).toHaveLength(1);
+    expect(JSON.parse(file(`vault/roles/${name}.json`))).toMatchObject({
+      bound_service_account_names: [GRAFANA.fullname], bound_service_account_namespaces: [contract.namespace],
+      audience: secrets.kubernetesAuth.audience, token_policies: [name],
+    });
+    expect(file('vault/apply.sh')).toContain(`vault policy write ${name} policies/${name}.hcl`);
+    expect(buildEnvironment(config).charts.graph.flows.filter((f) => f.from.name === 'grafana')).toEqual([]);
+  });
+
+  test('metrics off: the sidecars search the release\'s namespace only (Pronto has no dashboards, and no Role for them)', () => {
+    const base = parseEnvironment(text, 'config/prod.yaml');
+    const changed = { ...base, capabilities: { ...base.capabilities, metrics: undefined, backups: undefined } } as typeof base;
+    const app = addonApplications(base.capabilities.gitops!, changed, environmentPorts(changed)).find((x) => x.addon === 'kubePrometheusStack')!;
+    const sidecar = (app.source.values as any).grafana.sidecar;
+    expect([sidecar.dashboards.searchNamespace, sidecar.datasources.searchNamespace]).toEqual([[contract.namespace], [contract.namespace]]);
+  });
+
+  test('secrets off while kube-prometheus-stack is on is a config error (the admin password would have no source); with the add-on off, none', () => {
+    const noVault = ['secrets', 'database', 'backups'].reduce((t, key) => stripSection(t, key), withoutGitops('prod'));
+    const message = configProblems(() => render(`${noVault}${section('prod')}`));
+    expect(message).toMatch(new RegExp(`config/prod.yaml:\\d+: gitops.addons.kubePrometheusStack: installs Grafana, whose admin password comes from Vault`));
+    expect(message).toContain(': turn on secrets');
+    // The cluster's own Prometheus and Grafana: nothing asks for Vault.
+    const own = noVault.replace('metrics:\n', 'metrics:\n  prometheus: { url: "http://prometheus.monitoring.svc:9090" }\n');
+    const apps = ofKind(render(`${own}${section('prod', '  addons:\n    kubePrometheusStack: false\n')}`).manifests, 'Application');
+    expect(apps.filter((x) => x.spec.source.chart).map((x) => x.spec.source.chart)).not.toContain('kube-prometheus-stack');
+  });
+});
+
 describe('sync policy', () => {
   test('automated prune and self-heal by default; prod can keep self-heal without prune, or sync by hand', () => {
     const app = (extra: string) => render(`${withoutGitops('prod')}${section('prod', extra)}`).manifests
@@ -422,6 +544,12 @@ describe('bad gitops sections', () => {
       'gitops.addons.opentelemetryOperator.chart.version', `expected ${ADDONS.opentelemetryOperator.chart.version} or later (it installs operator v`, 'version: 0.93.0'],
     ['the OpenTelemetry Operator without cert-manager', `  repository:\n    url: ${REPO}\n    path: p\n  addons:\n    opentelemetryOperator:\n      values:\n        admissionWebhooks:\n          certManager: { enabled: false }\n`,
       'gitops.addons.opentelemetryOperator.values.admissionWebhooks.certManager.enabled', 'expected true or absent (cert-manager issues the webhooks\' certificate', 'certManager: { enabled: false }'],
+    ['Grafana\'s admin password in the values', `  repository:\n    url: ${REPO}\n    path: p\n  addons:\n    kubePrometheusStack:\n      values:\n        grafana: { adminPassword: hunter2 }\n`,
+      'gitops.addons.kubePrometheusStack.values.grafana.adminPassword', 'expected no value: Grafana\'s admin password comes from Vault', 'grafana: { adminPassword'],
+    ['Grafana\'s admin password as an env value', `  repository:\n    url: ${REPO}\n    path: p\n  addons:\n    kubePrometheusStack:\n      values:\n        grafana:\n          env: { GF_SECURITY_ADMIN_PASSWORD: hunter2 }\n`,
+      'gitops.addons.kubePrometheusStack.values.grafana.env.GF_SECURITY_ADMIN_PASSWORD', 'expected no value', 'env: {'],
+    ['Grafana\'s cluster-wide sidecar RBAC', `  repository:\n    url: ${REPO}\n    path: p\n  addons:\n    kubePrometheusStack:\n      values:\n        grafana:\n          rbac: { namespaced: false }\n`,
+      'gitops.addons.kubePrometheusStack.values.grafana.rbac.namespaced', 'expected true or absent (with false the grafana chart renders a ClusterRole that reads every Secret', 'rbac: {'],
     ['a bad retry duration', `  repository:\n    url: ${REPO}\n    path: p\n  sync:\n    retry: { backoff: { duration: 10x } }\n`, 'gitops.sync.retry.backoff.duration', 'expected a duration such as 10s', 'retry:'],
   ])('fails on %s, at file:line', (_name, body, field, expected, needle) => {
     const text = `${base}gitops:\n${body}`;
@@ -429,5 +557,7 @@ describe('bad gitops sections', () => {
     expect(message).toContain(field);
     expect(message).toContain(expected);
     expect(message).toMatch(new RegExp(`${FILE}:${line(text, needle)}: `));
+    // A password is never repeated in a message.
+    expect(message).not.toContain('hunter2');
   });
 });

@@ -116,6 +116,9 @@ describe('addVaultAgent', () => {
     ['a relative CA path', { tls: { caCertPath: 'ca.crt' } }, 'tls.caCertPath: expected an absolute file path, found "ca.crt"'],
     ['a TLS Secret name that is no name', { tls: { tlsSecret: 'Vault CA' } }, 'tls.tlsSecret: expected a Secret name, found "Vault CA"'],
     ['a template with its own with-secret', { secrets: [{ ...PROPS.secrets[0], template: '{{ with secret "x" }}{{ end }}' }] }, 'must not contain its own'],
+    ['another reading container that is no container name', { otherContainers: ['Sidecar'] }, 'container "Sidecar": expected a container name'],
+    ['the app container named again as another reader', { otherContainers: ['billing'] }, 'expected each container once, found billing, billing'],
+    ['a relative secret volume path', { secretVolumePath: 'vault/secrets' }, 'secretVolumePath: expected an absolute path, found "vault/secrets"'],
   ])('refuses %s', (_name, props, message) => {
     expect(() => addVaultAgent(new PodExtensionPoint('billing'), { ...PROPS, ...props })).toThrow(message);
   });
@@ -127,6 +130,14 @@ describe('addVaultAgent', () => {
     expect(withTls.pod.metadata.annotations['vault.hashicorp.com/ca-cert']).toBe('/vault/tls/ca.crt');
     expect(withTls.pod.metadata.annotations['vault.hashicorp.com/tls-secret']).toBe('vault-ca');
     expect(gateFindingsInNamespace(withTls.manifests)).toEqual([]);
+  });
+
+  test('other containers that read the files (an add-on\'s sidecar) get the volume, not the env vars; the files may go elsewhere than /run/secrets', () => {
+    const ext = new PodExtensionPoint('grafana');
+    addVaultAgent(ext, { ...PROPS, appContainer: 'grafana', otherContainers: ['grafana-sc-datasources'], secretVolumePath: '/vault/secrets' });
+    expect(ext.podAnnotations['vault.hashicorp.com/agent-inject-containers']).toBe('grafana,grafana-sc-datasources');
+    expect(ext.podAnnotations['vault.hashicorp.com/secret-volume-path']).toBe('/vault/secrets');
+    expect(ext.appEnv).toEqual(PROPS.secrets.map((s) => ({ name: s.env, value: `/vault/secrets/${s.file}` })));
   });
 
   test('refuses agent resources without ephemeral storage (the capacity guard needs every value)', () => {

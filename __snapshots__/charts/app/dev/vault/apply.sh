@@ -6,6 +6,8 @@ vault policy write pronto-dev-clients-app policies/pronto-dev-clients-app.hcl
 vault write auth/kubernetes/role/pronto-dev-clients-app @roles/pronto-dev-clients-app.json
 vault policy write pronto-dev-employees-app policies/pronto-dev-employees-app.hcl
 vault write auth/kubernetes/role/pronto-dev-employees-app @roles/pronto-dev-employees-app.json
+vault policy write pronto-dev-grafana policies/pronto-dev-grafana.hcl
+vault write auth/kubernetes/role/pronto-dev-grafana @roles/pronto-dev-grafana.json
 vault policy write pronto-dev-kitchen-display policies/pronto-dev-kitchen-display.hcl
 vault write auth/kubernetes/role/pronto-dev-kitchen-display @roles/pronto-dev-kitchen-display.json
 vault policy write pronto-dev-order-service policies/pronto-dev-order-service.hcl

@@ -6,6 +6,8 @@ vault policy write pronto-prod-clients-app policies/pronto-prod-clients-app.hcl
 vault write auth/kubernetes/role/pronto-prod-clients-app @roles/pronto-prod-clients-app.json
 vault policy write pronto-prod-employees-app policies/pronto-prod-employees-app.hcl
 vault write auth/kubernetes/role/pronto-prod-employees-app @roles/pronto-prod-employees-app.json
+vault policy write pronto-prod-grafana policies/pronto-prod-grafana.hcl
+vault write auth/kubernetes/role/pronto-prod-grafana @roles/pronto-prod-grafana.json
 vault policy write pronto-prod-kitchen-display policies/pronto-prod-kitchen-display.hcl
 vault write auth/kubernetes/role/pronto-prod-kitchen-display @roles/pronto-prod-kitchen-display.json
 vault policy write pronto-prod-order-service policies/pronto-prod-order-service.hcl

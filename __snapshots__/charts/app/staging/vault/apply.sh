@@ -6,6 +6,8 @@ vault policy write pronto-staging-clients-app policies/pronto-staging-clients-ap
 vault write auth/kubernetes/role/pronto-staging-clients-app @roles/pronto-staging-clients-app.json
 vault policy write pronto-staging-employees-app policies/pronto-staging-employees-app.hcl
 vault write auth/kubernetes/role/pronto-staging-employees-app @roles/pronto-staging-employees-app.json
+vault policy write pronto-staging-grafana policies/pronto-staging-grafana.hcl
+vault write auth/kubernetes/role/pronto-staging-grafana @roles/pronto-staging-grafana.json
 vault policy write pronto-staging-kitchen-display policies/pronto-staging-kitchen-display.hcl
 vault write auth/kubernetes/role/pronto-staging-kitchen-display @roles/pronto-staging-kitchen-display.json
 vault policy write pronto-staging-order-service policies/pronto-staging-order-service.hcl
