@@ -5,3 +5,11 @@
 path "secret/data/pronto/staging/grafana/admin" {
   capabilities = ["read"]
 }
+
+# The agent's own token (the role leaves Vault's default policy out).
+path "auth/token/lookup-self" {
+  capabilities = ["read"]
+}
+path "auth/token/renew-self" {
+  capabilities = ["update"]
+}
