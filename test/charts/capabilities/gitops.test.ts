@@ -19,6 +19,7 @@ import { parseEnvironment } from '../../../config/load';
 import { GUARDRAILS_FOLDER, Manifest } from '../../../lib/core';
 import { ARGOCD_APPLICATIONS_FOLDER, ARGOCD_FOLDER, ARGOCD_PROJECTS_FOLDER, SYNC_OPTIONS_ANNOTATION, SYNC_WAVE_ANNOTATION } from '../../../lib/gitops';
 import { WAIVER_PREFIX, isNamespaced, runGate } from '../../../lib/validation';
+import { TOKEN_SELF_PATHS } from '../../../lib/secrets';
 import { parse, parseAllDocuments } from 'yaml';
 import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, configProblems, stripSection, withOwnAddons } from '../../helpers';
 
@@ -415,7 +416,7 @@ describe('Grafana of the kube-prometheus-stack add-on: the admin password from V
   const rendersAt = (file: string) => `${a('secret-volume-path')}/${a(`agent-inject-file-${file}`)}`;
 
   test('no default and no password in the values: kube-prometheus-stack\'s prom-operator is never given, the chart\'s admin Secret never used', () => {
-    const file = rendered.files.find((f) => f.name === `${ARGOCD_FOLDER}/argocd-applications.k8s.yaml`)!.text;
+    const file = rendered.files.find((f) => f.name === `${ARGOCD_APPLICATIONS_FOLDER}/argocd-applications.k8s.yaml`)!.text;
     for (const text of [JSON.stringify(values), file]) {
       expect(text).not.toContain('prom-operator');
       expect(text).not.toMatch(/adminPassword|GF_SECURITY_ADMIN_PASSWORD[^_]/);
@@ -484,8 +485,9 @@ describe('Grafana of the kube-prometheus-stack add-on: the admin password from V
     const name = vaultRoleName(secrets, 'grafana');
     const file = (path: string) => rendered.files.find((f) => f.name === path)!.text;
     const policy = file(`vault/policies/${name}.hcl`);
-    expect([...policy.matchAll(/^path "([^"]+)" \{$/gm)].map((m) => m[1])).toEqual([vaultPath]);
-    expect(policy.match(/capabilities = \["read"\]/g)).toHaveLength(1);
+    // Its entry, then its own token's lookup and renewal (the role has no default policy).
+    expect([...policy.matchAll(/^path "([^"]+)" \{$/gm)].map((m) => m[1])).toEqual([vaultPath, ...TOKEN_SELF_PATHS.map(([p]) => p)]);
+    expect(policy.match(/capabilities = \["read"\]/g)).toHaveLength(1 + TOKEN_SELF_PATHS.filter(([, c]) => c === 'read').length);
     expect(JSON.parse(file(`vault/roles/${name}.json`))).toMatchObject({
       bound_service_account_names: [GRAFANA.fullname], bound_service_account_namespaces: [contract.namespace],
       audience: secrets.kubernetesAuth.audience, token_policies: [name],
