@@ -7,7 +7,9 @@
 describe('charts/added-service', () => { require('./charts/added-service.spec'); });
 describe('charts/capabilities', () => { require('./charts/capabilities.spec'); });
 describe('charts/connections', () => { require('./charts/connections.spec'); });
-describe('snapshots/snapshot-files', () => { require('./snapshots/snapshot-files.spec'); });
+describe('charts/docs', () => { require('./charts/docs.spec'); });
+describe('charts/integration', () => { require('./charts/integration.spec'); });
+describe('charts/publish', () => { require('./charts/publish.spec'); });
 describe('charts/review', () => { require('./charts/review.spec'); });
 describe('charts/sixth-service', () => { require('./charts/sixth-service.spec'); });
 describe('config/catalog-errors', () => { require('./config/catalog-errors.spec'); });
@@ -15,3 +17,4 @@ describe('config/json-schema', () => { require('./config/json-schema.spec'); });
 describe('config/load', () => { require('./config/load.spec'); });
 describe('config/promote', () => { require('./config/promote.spec'); });
 describe('readme', () => { require('./readme.spec'); });
+describe('snapshots/snapshot-files', () => { require('./snapshots/snapshot-files.spec'); });

@@ -15,11 +15,16 @@ import { Document, parseDocument } from 'yaml';
 import { promote } from '../../config/promote';
 import { compareOutputs, objectRef } from '../../lib/changes';
 import { Release } from '../../lib/core/release';
-import { CONFIG_DIR, ENVIRONMENTS } from '../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, cached } from '../helpers';
 
 const text = (env: string) => readFileSync(path.join(CONFIG_DIR, `${env}.yaml`), 'utf8');
 const load = (env: string, body: string): EnvironmentConfig => parseEnvironment(body, `config/${env}.yaml`);
-const output = (config: EnvironmentConfig) => renderedOutput(renderEnvironment(config));
+/** One render per environment text: the suite compares many changes against the same shipped outputs. */
+// The gate is not what these tests are about (every shipped environment passes it: app.test.ts); the capacity guard still runs.
+const rendered = cached((env: string, body: string) => renderEnvironment(load(env, body), { gate: false }));
+const output = (config: EnvironmentConfig) => renderedOutput(renderEnvironment(config, { gate: false }));
+/** The shipped environment's output, rendered once for the suite. */
+const shippedOutput = (env: string) => renderedOutput(rendered(env, text(env)));
 
 /** The next release: every image tag's last version number + 1, every git SHA another. */
 function nextRelease(body: string): string {
@@ -32,7 +37,7 @@ function nextRelease(body: string): string {
 
 describe.each(ENVIRONMENTS)('%s', (env) => {
   const config = load(env, text(env));
-  const before = output(config);
+  const before = shippedOutput(env);
 
   test('a release of every image (tags and git SHAs) applies: nothing frozen changes, and every catalog service restarts', () => {
     const next = load(env, nextRelease(text(env)));
@@ -67,24 +72,22 @@ test('Redis turned from a StatefulSet into a Deployment is refused: the old one 
   const config = load('prod', text('prod'));
   expect(config.capabilities.database!.redis.persistence).not.toBe(false);
   const cache = load('prod', text('prod').replace(/^(\s+persistence:).*$/m, '$1 false'));
-  const r = review(cache, output(config), output(cache));
+  const r = review(cache, shippedOutput('prod'), output(cache));
   expect(r.refusals.map((x) => [x.ref, x.change])).toContainEqual(['StatefulSet.apps/pronto/redis', 'becomes Deployment.apps/pronto/redis under the same name']);
 });
 
 test('Vault policies that change are reported for the administrators to apply before the sync', () => {
-  const config = load('staging', text('staging'));
   const moved = load('staging', text('staging').replace(/(\bprefix:\s*)(\S+)/, '$1moved'));
-  const r = review(moved, output(config), output(moved));
+  const r = review(moved, shippedOutput('staging'), output(moved));
   expect(r.vault.changed.length + r.vault.added.length).toBeGreaterThan(0);
   expect([...r.vault.changed, ...r.vault.added].every((f) => f.startsWith('vault/'))).toBe(true);
 });
 
 test('AppProjects that change are reported for an Argo CD administrator to apply before the sync (no Application syncs them)', () => {
-  const config = load('staging', text('staging'));
   // Without tracing the application folder renders no Role or RoleBinding: the Pronto project no longer allows them.
   const untraced = load('staging', text('staging').replace(/^tracing:\n(?: .*\n|\n)*/m, 'tracing: false\n'));
   expect(untraced.capabilities.tracing).toBeUndefined();
-  const r = review(untraced, output(config), output(untraced));
+  const r = review(untraced, shippedOutput('staging'), output(untraced));
   expect(r.projects).toEqual(['~argocd/pronto-staging']);
   const actions = formatActions(r).join('\n');
   expect(actions).toContain('PROJECTS (1): Argo CD AppProjects change, and no Application syncs them; an Argo CD administrator reviews and applies them (kubectl apply -k argocd/projects of this folder;');
@@ -104,7 +107,7 @@ describe('npm run diff', () => {
     const dir = path.join(work, name);
     mkdirSync(path.join(dir, 'config'), { recursive: true });
     writeFileSync(path.join(dir, 'config', 'prod.yaml'), body);
-    writeEnvironment(renderEnvironment(load('prod', text('prod'))), path.join(dir, 'live'));
+    writeEnvironment(rendered('prod', text('prod')), path.join(dir, 'live'));
     return dir;
   };
 
@@ -138,15 +141,15 @@ describe('npm run diff', () => {
 
   test('synth\'s "since the last synth": nothing before a first synth, no change over the same output, the changed objects otherwise', () => {
     const dir = path.join(work, 'since');
-    const prod = load('prod', text('prod'));
-    const rendered = renderEnvironment(prod);
-    expect(changesSince(dir, rendered)).toBeUndefined();
-    writeEnvironment(rendered, dir);
-    const same = changesSince(dir, rendered)!;
+    const shipped = rendered('prod', text('prod'));
+    expect(changesSince(dir, shipped)).toBeUndefined();
+    writeEnvironment(shipped, dir);
+    const same = changesSince(dir, shipped)!;
     expect(same.added.length + same.changed.length + same.removed.length).toBe(0);
     const next = load('prod', nextRelease(text('prod')));
-    const changed = changesSince(dir, renderEnvironment(next))!;
-    expect(changed.changed.map((c) => c.ref)).toEqual(compareOutputs(rendered.manifests, renderEnvironment(next).manifests).changed.map((c) => c.ref));
+    const nextRendered = renderEnvironment(next);
+    const changed = changesSince(dir, nextRendered)!;
+    expect(changed.changed.map((c) => c.ref)).toEqual(compareOutputs(shipped.manifests, nextRendered.manifests).changed.map((c) => c.ref));
   });
 
   test('readOutput reads back exactly what was written', () => {
@@ -169,7 +172,7 @@ describe('the blue-green procedure fits the shipped quotas and applies, end to e
   test.each(blueGreen)('%s: %s', (env, service) => {
     let body = text(env);
     const config = load(env, body);
-    const live = output(config);
+    const live = shippedOutput(env);
     const release = config.services.find((s) => s.name === service)!.release as Extract<Release, { strategy: 'blueGreen' }>;
     const idle = release.activeSlot === 'blue' ? 'green' : 'blue';
     const activeMinimum = release.scaling.kind === 'autoscaling' ? release.scaling.minReplicas : release.scaling.replicas;

@@ -45,7 +45,7 @@ const yamlFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.y
 (haveKubectl ? describe : describe.skip)('kubectl kustomize dist/<env>, its guardrails/ and its argocd/ folders', () => {
   test.each(ENVIRONMENTS)('%s: each folder builds into exactly the synthesized objects of its charts', (env) => {
     const dir = path.join(out, 'dist', env);
-    const summary = synthesizeEnvironment(environment(env), dir);
+    const summary = synthesizeEnvironment(environment(env), dir, { gate: false });
     const expected = synthesized(env);
     expect(expected.get('')!.length).toBeGreaterThan(0);
     expect(expected.get(GUARDRAILS_FOLDER)!.length).toBeGreaterThan(0);

@@ -5,6 +5,8 @@
  * its test names (prefixed with its path).
  */
 describe('backups', () => { require('./backups.spec'); });
+describe('circuit-breakers', () => { require('./circuit-breakers.spec'); });
 describe('database', () => { require('./database.spec'); });
 describe('gateway', () => { require('./gateway.spec'); });
 describe('logs', () => { require('./logs.spec'); });
+describe('network-policies', () => { require('./network-policies.spec'); });

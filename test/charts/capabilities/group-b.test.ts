@@ -5,6 +5,8 @@
  * its test names (prefixed with its path).
  */
 describe('dashboards', () => { require('./dashboards.spec'); });
+describe('gitops', () => { require('./gitops.spec'); });
+describe('gitops-projects', () => { require('./gitops-projects.spec'); });
 describe('metrics', () => { require('./metrics.spec'); });
 describe('secrets', () => { require('./secrets.spec'); });
 describe('tracing', () => { require('./tracing.spec'); });

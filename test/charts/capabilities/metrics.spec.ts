@@ -6,7 +6,7 @@
  * series the dashboards read), the SLOs from the catalog and their overrides, the config
  * errors, and the shipped environments through the gate and the capacity guard, on and off.
  * Expectations derive from the catalog and the config, never from a list of services.
- * The rules' behaviour is tested in real promtool: test/tools/promtool-rules.test.ts.
+ * The rules' behaviour is tested in real promtool: test/tools/promtool-rules.spec.ts.
  */
 import { Testing } from 'cdk8s';
 import { buildApp } from '../../../charts/build-app';

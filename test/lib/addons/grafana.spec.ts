@@ -1,5 +1,5 @@
 /**
- * Grafana of the kube-prometheus-stack add-on, apart from the chart values (test/charts/capabilities/gitops.test.ts):
+ * Grafana of the kube-prometheus-stack add-on, apart from the chart values (test/charts/capabilities/gitops.spec.ts):
  * the script the datasources sidecar runs after every change, run by a real `sh` and `python` against a stand-in
  * Grafana (a Node http server on 127.0.0.1), as the Vault agent renders it (no template action in it); and the
  * Role that lets the sidecars read Pronto's namespace, which refuses anything but reading ConfigMaps.

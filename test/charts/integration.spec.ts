@@ -276,7 +276,8 @@ describe('every combination of capabilities the schema allows is internally cons
     let manifests: Manifest[];
     try {
       ports = environmentPorts(config);
-      manifests = renderEnvironment(config).manifests;
+      // Consistency, not policy: the gate runs on every shipped environment elsewhere (app.test.ts); the capacity guard still runs.
+      manifests = renderEnvironment(config, { gate: false }).manifests;
     } catch (e) {
       // A consumer without its provider: a config error that names the section to turn on.
       expect(e).toBeInstanceOf(ConfigError);

@@ -151,7 +151,7 @@ describeIf('the metrics capability\'s rules in promtool', () => {
     for (const env of ENVIRONMENTS) {
       const text = withMetrics(env);
       const config = parseEnvironment(text, `config/${env}.yaml`);
-      // A shipped file as it is passes the whole gate in test/lib/validation/gate.test.ts; one given a section here is rendered through it.
+      // A shipped file as it is passes the whole gate in test/lib/validation/gate.spec.ts; one given a section here is rendered through it.
       const shipped = text === readFileSync(path.join(CONFIG_DIR, `${env}.yaml`), 'utf8');
       const rendered = shipped ? { findings: [], ...buildEnvironment(config) } : renderEnvironment(config);
       expect(rendered.findings).toEqual([]);

@@ -3,7 +3,7 @@
  * gate, apart from the kustomization), the projects and applications in folders of their
  * own, the Pronto and guardrails AppProjects fenced to exactly what their folders render,
  * sync waves in the right order (and none without gitops), the add-ons on and off, and bad
- * sections reported with file:line. The projects attacked: gitops-projects.test.ts.
+ * sections reported with file:line. The projects attacked: gitops-projects.spec.ts.
  */
 import { readFileSync } from 'fs';
 import { ApiObject, Chart, Testing } from 'cdk8s';
