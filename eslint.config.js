@@ -10,7 +10,7 @@
  * The layering is `import/no-restricted-paths`: it resolves every `import`, `import type`,
  * `export … from`, `import()` and `require()` to a file and checks that file against the zones
  * below. Node built-ins have no file, so `import/no-nodejs-modules` guards them per folder.
- * test/architecture.test.ts proves each edge and, within `npm test`, runs `eslint .` on the whole tree.
+ * test/architecture.test.ts proves each edge and, within `npm test`, runs `eslint .` on the sources (`npm run lint` also lints test/).
  */
 const fs = require('fs');
 const path = require('path');
