@@ -191,8 +191,27 @@ export const REDIS_MAXMEMORY_SHARE = {
   max: { cache: 0.85, persistent: 0.5 },
 } as const;
 
+/**
+ * The first patched release of each Redis line still receiving fixes: the urgent security
+ * release of July 2026 (remote code execution; docker-library/official-images #21922 and
+ * #21927), which also carries the Lua fixes of October 2025 (CVE-2025-49844, 7.4.6). A tag of
+ * an older release in a listed line is refused.
+ */
+export const REDIS_PATCHED: Readonly<Record<string, string>> = { '6.2': '6.2.23', '7.2': '7.2.15', '7.4': '7.4.10', '8.2': '8.2.8', '8.4': '8.4.5', '8.6': '8.6.5', '8.8': '8.8.1' };
+
+/** Why a Redis image tag runs a release with a known remote-code-execution flaw, or nothing. */
+export function redisTagProblem(tag: string): string | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)/.exec(tag);
+  if (!m) return undefined;
+  const patched = REDIS_PATCHED[`${m[1]}.${m[2]}`];
+  if (patched && compareVersions(`${m[1]}.${m[2]}.${m[3]}`, patched) < 0) {
+    return `expected Redis ${patched} or later in the ${m[1]}.${m[2]} line: older releases have known remote code execution flaws (CVE-2025-49844 and the July 2026 security release), found "${tag}"`;
+  }
+  return undefined;
+}
+
 const redisSchema = z.strictObject({
-  image: upstreamImageSchema.describe('Redis image, e.g. docker.io/library/redis:7.4.2-alpine'),
+  image: upstreamImageSchema.describe('Redis image, e.g. docker.io/library/redis:7.4.10-alpine (a release with the security fixes of its line: REDIS_PATCHED)'),
   persistence: z.union([
     z.literal(false),
     z.strictObject({
@@ -208,6 +227,8 @@ const redisSchema = z.strictObject({
     limits: { cpu: '500m', memory: '256Mi', ephemeralStorage: '128Mi' },
   }).prefault({}),
 }).superRefine((r, ctx) => {
+  const vulnerable = redisTagProblem(r.image.tag);
+  if (vulnerable) ctx.addIssue({ code: 'custom', path: ['image', 'tag'], input: r.image.tag, message: vulnerable });
   const limitMi = Math.floor(bytes(r.resources.limits.memory) / (1024 * 1024));
   const persistent = r.persistence !== false;
   const most = Math.floor(limitMi * REDIS_MAXMEMORY_SHARE.max[persistent ? 'persistent' : 'cache']);

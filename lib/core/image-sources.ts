@@ -39,7 +39,7 @@ export const IMAGE_PUBLISHERS: readonly ImagePublisher[] = [
   },
   {
     repository: 'docker.io/library/redis', publisher: 'Docker Official Images',
-    source: 'docker-library/official-images: library/redis', tags: /^\d+\.\d+\.\d+(-(alpine|bookworm|trixie)(\d+(\.\d+)*)?)?$/, example: '7.4.2-alpine',
+    source: 'docker-library/official-images: library/redis', tags: /^\d+\.\d+\.\d+(-(alpine|bookworm|trixie)(\d+(\.\d+)*)?)?$/, example: '7.4.10-alpine',
   },
   {
     repository: 'docker.io/owasp/modsecurity-crs', publisher: 'OWASP CRS project',

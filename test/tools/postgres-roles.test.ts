@@ -34,7 +34,7 @@ database:
     image: { repository: ghcr.io/cloudnative-pg/pgbouncer, tag: 1.25.2 }
     version: 1.25.2
   redis:
-    image: { repository: docker.io/library/redis, tag: 7.4.2-alpine }
+    image: { repository: docker.io/library/redis, tag: 7.4.10-alpine }
 `;
 
 postgresOrSkip('the roles of a real PostgreSQL')('platform bootstrap and pg-roles job in a real PostgreSQL', () => {

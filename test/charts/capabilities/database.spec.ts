@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import {
   PGBOUNCER_WORKLOAD, POSTGRES_SERVICE, REDIS_WORKLOAD, ROLES_JOB, postgresUsers,
 } from '../../../charts/capabilities/database';
-import { MIN_PGBOUNCER_VERSION, ROLES_JOB_DEADLINE_SECONDS } from '../../../config/sections/database';
+import { MIN_PGBOUNCER_VERSION, REDIS_PATCHED, ROLES_JOB_DEADLINE_SECONDS } from '../../../config/sections/database';
 import { cronCadence, parseCron } from '../../../config/sections/cron';
 import { objectStoreHost } from '../../../lib/database';
 import { renderEnvironment } from '../../../charts/synthesize';
@@ -34,7 +34,7 @@ const section = (extra = '') => `database:
     image: { repository: ghcr.io/cloudnative-pg/pgbouncer, tag: 1.25.2 }
     version: 1.25.2
   redis:
-    image: { repository: docker.io/library/redis, tag: 7.4.2-alpine }
+    image: { repository: docker.io/library/redis, tag: 7.4.10-alpine }
 ${extra}`;
 const BASE = `${VALID_ENV}secrets: {}\n`;
 const load = (text: string) => parseEnvironment(text, FILE);
@@ -264,6 +264,8 @@ describe('database config errors name file:line, field, expected and found', () 
     ['one PgBouncer replica', ['version: 1.25.2', 'version: 1.25.2\n    replicas: 1'], 'replicas: 1', 'database.pgbouncer.replicas: expected a value ≥ 2', 'found 1'],
     ['a PgBouncer older than 1.19', ['version: 1.25.2', 'version: 1.18.0'], 'version: 1.18.0',
       `database.pgbouncer.version: expected PgBouncer ${MIN_PGBOUNCER_VERSION} or later: the auth_query must run in the postgres database (auth_dbname, new in 1.19)`, 'found "1.18.0"'],
+    ['a Redis with known remote code execution flaws (7.4.2)', ['tag: 7.4.10-alpine', 'tag: 7.4.2-alpine'], 'tag: 7.4.2-alpine',
+      `database.redis.image.tag: expected Redis ${REDIS_PATCHED['7.4']} or later in the 7.4 line`, 'found "7.4.2-alpine"'],
     ['pg-roles runs closer together than its deadline', ['  redis:', '  roles: { schedule: "* * * * *" }\n  redis:'], 'roles: {',
       `database.roles.schedule: expected runs further apart than the job's deadline of ${ROLES_JOB_DEADLINE_SECONDS / 60} min`, 'found "* * * * *" (runs 1 min apart)'],
   ])('%s', (_name, [from, to], needle, message, found) => {

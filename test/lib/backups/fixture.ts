@@ -25,7 +25,7 @@ database:
     image: { repository: ghcr.io/cloudnative-pg/pgbouncer, tag: 1.25.2 }
     version: 1.25.2
   redis:
-    image: { repository: docker.io/library/redis, tag: 7.4.2-alpine }
+    image: { repository: docker.io/library/redis, tag: 7.4.10-alpine }
 `;
 
 /**
