@@ -91,8 +91,16 @@ postgresOrSkip('the roles of a real PostgreSQL')('platform bootstrap and pg-role
       expect(asApp(app, `CREATE TABLE t_${name(app)} (id int); SELECT 'mine'`)).toBe('mine');
       expect(pg.psql(`SELECT rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls FROM pg_roles WHERE rolname = '${name(app)}'`)).toBe('f|f|f|f|f');
     }
-    // Another app's database is closed to it.
+    // Another app's database is closed to it, and so are the maintenance databases.
     expect(pg.psql('SELECT 1', { port: pg.port, user: name(APPS[0]), database: name(APPS[1]), password: password(APPS[0]), allowFailure: true }))
+      .toMatch(/permission denied for database/);
+    for (const maintenance of ['postgres', 'template1']) {
+      expect(pg.psql('SELECT 1', { port: pg.port, user: name(APPS[0]), database: maintenance, password: password(APPS[0]), allowFailure: true }))
+        .toMatch(/permission denied for database/);
+    }
+    // The backup role reaches postgres (wal-verify, BASE_BACKUP's session) and no app's database.
+    expect(pg.psql('SELECT current_database()', { port: pg.port, user: DATABASE_ROLES.backup, database: 'postgres', password: PASSWORDS.backup })).toBe('postgres');
+    expect(pg.psql('SELECT 1', { port: pg.port, user: DATABASE_ROLES.backup, database: name(APPS[0]), password: PASSWORDS.backup, allowFailure: true }))
       .toMatch(/permission denied for database/);
   });
 
