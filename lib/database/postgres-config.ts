@@ -206,7 +206,7 @@ export function renderPlatformRolesScript(m: PlatformRolesModel): string {
     `-- ${roles}: creates and alters the apps' roles and creates their databases; NOINHERIT, so a membership it holds gives it`,
     '-- no privilege until it SETs ROLE; no superuser, replication or RLS bypass.',
     ensureRole(roles, `LOGIN CREATEROLE CREATEDB NOINHERIT NOSUPERUSER NOREPLICATION NOBYPASSRLS CONNECTION LIMIT ${m.roles.connectionLimit}`, 'roles_password'),
-    '-- The maintenance databases are the platform\'s: an app (or the heartbeat) connects to its own database only, and',
+    '-- The maintenance databases are the platform\'s: every other login connects to its own database only, and',
     '-- nobody needs template1 (CREATE DATABASE copies it without connecting).',
     'REVOKE CONNECT, TEMPORARY ON DATABASE postgres, template1 FROM PUBLIC;',
     `GRANT CONNECT ON DATABASE postgres TO ${[m.pgbouncerAuth.role, m.backup.role, m.monitoring.role, roles].join(', ')};`,
