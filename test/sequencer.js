@@ -9,13 +9,12 @@ const path = require('path');
 /** Slowest first (CPU seconds measured alone on the 2-core machine, rounded). */
 const SLOW = [
   'test/main/e2e.test.ts',
+  'test/tools/postgres-suites.test.ts',
   'test/units.test.ts',
   'test/architecture.test.ts',
   'test/tools/restore-test.test.ts',
   'test/charts/capabilities/group-b.test.ts',
   'test/charts/capabilities/group-a.test.ts',
-  'test/tools/pgbouncer.test.ts',
-  'test/tools/postgres-roles.test.ts',
   'test/tools/promtool.test.ts',
   'test/lib/units.test.ts',
   'test/tools/kustomize.test.ts',
