@@ -26,29 +26,37 @@ export interface WrittenOutput {
   readonly vaultFiles: ReadonlyMap<string, string>;
 }
 
-/** Every object of the YAML manifests under `dir` (recursively; kustomizations aside) and its Vault files; empty when `dir` does not exist. */
-export function readOutput(dir: string): WrittenOutput {
-  const manifests: Manifest[] = [];
-  const vaultFiles = new Map<string, string>();
-  if (!existsSync(dir)) return { manifests, vaultFiles };
+/** Every file under `dir` (recursively), by its `/`-separated path relative to `dir`, in name order; none when `dir` does not exist. */
+function filesUnder(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
   const walk = (at: string) => {
     for (const entry of readdirSync(at, { withFileTypes: true }).sort((a: Dirent, b: Dirent) => a.name.localeCompare(b.name))) {
       const file = path.join(at, entry.name);
-      const rel = path.relative(dir, file).split(path.sep).join('/');
       if (entry.isDirectory()) walk(file);
-      else if (!entry.isFile()) continue;
-      else if (rel.startsWith(`${VAULT_FOLDER}/`)) vaultFiles.set(rel, readFileSync(file, 'utf8'));
-      else if (entry.name.endsWith('.yaml') && entry.name !== 'kustomization.yaml') manifests.push(...parseObjects(readFileSync(file, 'utf8')));
+      else if (entry.isFile()) out.set(path.relative(dir, file).split(path.sep).join('/'), readFileSync(file, 'utf8'));
     }
   };
-  walk(dir);
-  return { manifests, vaultFiles };
+  if (existsSync(dir)) walk(dir);
+  return out;
 }
+
+const isVaultFile = (name: string) => name.startsWith(`${VAULT_FOLDER}/`);
+/** A file of manifests kustomize applies (a `*.yaml` that is neither a kustomization nor a Vault file). */
+const isManifestFile = (name: string) => name.endsWith('.yaml') && !name.endsWith('kustomization.yaml') && !isVaultFile(name);
 
 /** The objects of YAML text (one file, many documents). */
 function parseObjects(text: string): Manifest[] {
   return parseAllDocuments(text).map((doc) => doc.toJS() as Manifest | null)
     .filter((value): value is Manifest => value !== null && typeof value === 'object' && typeof value.kind === 'string');
+}
+
+/** Every object of the YAML manifests under `dir` (recursively; kustomizations aside) and its Vault files; empty when `dir` does not exist. */
+export function readOutput(dir: string): WrittenOutput {
+  const files = [...filesUnder(dir)];
+  return {
+    manifests: files.filter(([name]) => isManifestFile(name)).flatMap(([, text]) => parseObjects(text)),
+    vaultFiles: new Map(files.filter(([name]) => isVaultFile(name))),
+  };
 }
 
 /**
@@ -58,18 +66,8 @@ function parseObjects(text: string): Manifest[] {
  */
 export function changesSince(dir: string, rendered: RenderedEnvironment): OutputChanges | undefined {
   if (!existsSync(path.join(dir, 'kustomization.yaml'))) return undefined;
-  const isManifest = (name: string) => name.endsWith('.yaml') && !name.endsWith('kustomization.yaml') && !name.startsWith(`${VAULT_FOLDER}/`);
-  const now = new Map(rendered.files.filter((f) => isManifest(f.name)).map((f) => [f.name, f.text]));
-  const was = new Map<string, string>();
-  const walk = (at: string) => {
-    for (const entry of readdirSync(at, { withFileTypes: true })) {
-      const file = path.join(at, entry.name);
-      const rel = path.relative(dir, file).split(path.sep).join('/');
-      if (entry.isDirectory()) walk(file);
-      else if (entry.isFile() && isManifest(rel)) was.set(rel, readFileSync(file, 'utf8'));
-    }
-  };
-  walk(dir);
+  const now = new Map(rendered.files.filter((f) => isManifestFile(f.name)).map((f) => [f.name, f.text]));
+  const was = new Map([...filesUnder(dir)].filter(([name]) => isManifestFile(name)));
   const differing = [...new Set([...now.keys(), ...was.keys()])].filter((f) => now.get(f) !== was.get(f));
   return compareOutputs(differing.flatMap((f) => parseObjects(was.get(f) ?? '')), differing.flatMap((f) => parseObjects(now.get(f) ?? '')));
 }
@@ -78,7 +76,7 @@ export function changesSince(dir: string, rendered: RenderedEnvironment): Output
 export function renderedOutput(rendered: RenderedEnvironment): WrittenOutput {
   return {
     manifests: rendered.manifests,
-    vaultFiles: new Map(rendered.files.filter((f) => f.name.startsWith(`${VAULT_FOLDER}/`)).map((f) => [f.name, f.text])),
+    vaultFiles: new Map(rendered.files.filter((f) => isVaultFile(f.name)).map((f) => [f.name, f.text])),
   };
 }
 

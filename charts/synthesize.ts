@@ -7,7 +7,7 @@ import { ANNOTATION_FOREIGN_NAMESPACE, GUARDRAILS_FOLDER, Manifest, formatBytes,
 import { renderInventory } from '../lib/docs';
 import { ARGOCD_PROJECTS_FOLDER, ArgoCdChart } from '../lib/gitops';
 import { CapacityViolation, checkCapacity, peakDemand } from '../lib/namespace';
-import { Finding, Waiver, formatReport, isNamespaced, objectRef, runGate } from '../lib/validation';
+import { Finding, ManifestIndex, Waiver, formatReport, isNamespaced, objectRef, runGate } from '../lib/validation';
 import { ProntoCharts, buildApp } from './build-app';
 
 /**
@@ -306,12 +306,6 @@ function capacityProblems(config: EnvironmentConfig, manifests: Manifest[]): str
   });
 }
 
-/** Every container of `m`'s pod spec (a workload's template, a CronJob's job template, a Pod), init containers included. */
-function containersOf(m: Manifest): Array<{ name: string; image: string }> {
-  const spec = m.kind === 'CronJob' ? m.spec?.jobTemplate?.spec?.template?.spec : m.kind === 'Pod' ? m.spec : m.spec?.template?.spec;
-  return [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])];
-}
-
 /** True when `image` (`registry/path:tag[@digest]`) lies under `prefix` on whole path segments. */
 function underRepository(image: string, prefix: string): boolean {
   const repository = image.split('@')[0].replace(/:[^/:]+$/, '');
@@ -327,12 +321,13 @@ function underRepository(image: string, prefix: string): boolean {
 function imagePolicyProblems(config: EnvironmentConfig, manifests: Manifest[]): string[] {
   const { requireDigest, allowedRepositories } = config.images;
   const at = (field: string) => `${config.file}:${config.lineOf(['images', field])}: images.${field}`;
-  return manifests.flatMap((m) => containersOf(m).flatMap((c) => [
+  if (!requireDigest && allowedRepositories.length === 0) return [];
+  return new ManifestIndex(manifests).containers().flatMap(({ pod, container: c }) => [
     ...(requireDigest && !/@sha256:[0-9a-f]{64}$/.test(c.image)
-      ? [`${at('requireDigest')}: expected every image pinned by digest (@sha256:…), found "${c.image}" (${objectRef(m)}, container ${c.name})`] : []),
+      ? [`${at('requireDigest')}: expected every image pinned by digest (@sha256:…), found "${c.image}" (${objectRef(pod.owner)}, container ${c.name})`] : []),
     ...(allowedRepositories.length > 0 && !allowedRepositories.some((p) => underRepository(c.image, p))
-      ? [`${at('allowedRepositories')}: expected images from ${allowedRepositories.join(', ')}, found "${c.image}" (${objectRef(m)}, container ${c.name})`] : []),
-  ]));
+      ? [`${at('allowedRepositories')}: expected images from ${allowedRepositories.join(', ')}, found "${c.image}" (${objectRef(pod.owner)}, container ${c.name})`] : []),
+  ]);
 }
 
 /**

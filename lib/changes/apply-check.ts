@@ -6,7 +6,7 @@
  * nothing prunes. The rules are Kubernetes 1.28's update validation, each citing its source
  * ({@link FROZEN_FIELD_RULES}).
  */
-import { Manifest } from '../core';
+import { Manifest, bytes } from '../core';
 import { ObjectChange, OutputChanges, isUnder, objectRef, valueAt } from './object-changes';
 
 /** An update the API server refuses, and what to do instead. */
@@ -117,13 +117,7 @@ export const FROZEN_FIELD_RULES: readonly FrozenFieldRule[] = [
 function shrinks(c: ObjectChange): boolean {
   const path = 'spec.resources.requests.storage';
   const [was, now] = [valueAt(c.before, path), valueAt(c.after, path)];
-  return typeof was === 'string' && typeof now === 'string' && was !== now && quantityBytes(now) < quantityBytes(was);
-}
-
-const UNITS: Record<string, number> = { '': 1, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, M: 1e6, G: 1e9, T: 1e12 };
-function quantityBytes(q: string): number {
-  const m = /^(\d+(?:\.\d+)?)([KMGT]i?|k)?$/.exec(q);
-  return m ? Number(m[1]) * (UNITS[m[2] ?? ''] ?? NaN) : NaN;
+  return typeof was === 'string' && typeof now === 'string' && was !== now && bytes(now) < bytes(was);
 }
 
 /** Every update in `changes` that the API server refuses, rule by rule, and objects whose kind changed under the same name. */

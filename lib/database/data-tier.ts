@@ -10,7 +10,7 @@
  * then PgBouncer, then Redis), and the same values are needed before any chart exists (the
  * pool check, the Vault readers, the flows).
  */
-import { ComputeResources, ExternalEndpoint, UpstreamImage, UpstreamImageProps, bytes } from '../core';
+import { ComputeResources, ExternalEndpoint, UpstreamImage, UpstreamImageProps, bytes, serviceHost } from '../core';
 import { ContainerProbes, ContainerSpec, EnvEntry } from '../workload';
 import { PgBouncerIniModel, PgBouncerServerTls, PoolSizes, poolSizes, renderPgBouncerHba, renderPgBouncerIni } from './pgbouncer-config';
 import { PGBOUNCER_FILES, PGBOUNCER_PATHS } from './pgbouncer';
@@ -333,7 +333,7 @@ export class DataTier {
   /** The pg-roles job's env: psql's connection to the primary's Service (never PgBouncer), as pronto_roles; no credentials. */
   public get rolesJobEnv(): EnvEntry[] {
     return [
-      { name: 'PGHOST', value: `${POSTGRES_SERVICE.name}.${this.props.namespace}.svc.cluster.local` },
+      { name: 'PGHOST', value: serviceHost(POSTGRES_SERVICE.name, this.props.namespace) },
       { name: 'PGPORT', value: String(POSTGRES_SERVICE.port) },
       { name: 'PGUSER', value: DATABASE_ROLES.roles },
       { name: 'PGDATABASE', value: 'postgres' },

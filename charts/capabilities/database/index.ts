@@ -12,7 +12,7 @@ import { DATA_STORES } from '../../../config/catalog';
 import { EnvironmentConfig } from '../../../config/load';
 import { SectionValue } from '../../../config/sections';
 import { ROLES_JOB_DEADLINE_SECONDS, redisMaxMemoryMi, rolesMaxAgeSeconds } from '../../../config/sections/database';
-import { UpstreamImage, workloadEndpoint } from '../../../lib/core';
+import { UpstreamImage, serviceHost, workloadEndpoint } from '../../../lib/core';
 import {
   DATABASE_ROLES, DataTier, EXPORTER_PORTS, PGBOUNCER_PRE_STOP_SECONDS, PgBouncer, POSTGRES_SERVICE, POSTGRES_WORKLOAD, PostgresCluster, ROLES_JOB, Redis,
   RolesJob, SECRETS_DIR, databaseRuleGroups,
@@ -54,7 +54,7 @@ export function dataTier(section: Section, config: EnvironmentConfig, ports: Pic
 }
 
 function endpoint(name: string, port: number, namespace: string): DataTierEndpoint {
-  return { endpoint: workloadEndpoint(name, namespace), host: `${name}.${namespace}.svc.cluster.local`, port };
+  return { endpoint: workloadEndpoint(name, namespace), host: serviceHost(name, namespace), port };
 }
 
 /** The pods of one workload of the tier, with the Vault agent rendering its entries (pre-populate only for a Job's pods). */
