@@ -44,14 +44,32 @@ export const DATA_STORES: Readonly<Record<DataStore, DataStoreEndpoint>> = {
 };
 
 /**
+ * How a service verifies a data store that speaks TLS, by store: the libpq `sslmode` and the
+ * CA file in its container (the database capability's port, database.tls).
+ */
+export type DataStoreTls = Partial<Record<DataStore, { readonly sslmode: 'verify-full'; readonly rootCertFile: string }>>;
+
+/**
+ * The credentials template of `store` for a service: the catalog's, with, for a PostgreSQL
+ * that speaks TLS, `sslmode=verify-full&sslrootcert=<CA file>` on the URL (libpq reads both
+ * from the connection URI; the CA file is mounted by the database capability).
+ */
+function storeTemplate(store: DataStore, tls: DataStoreTls): string {
+  const template = DATA_STORES[store].secret.template;
+  const t = tls[store];
+  return store === 'postgres' && t ? `${template}?sslmode=${t.sslmode}&sslrootcert=${t.rootCertFile}` : template;
+}
+
+/**
  * Every Vault secret of a service, in a stable order: one per data store it uses (in
  * `dataStores` order, at `<service>/<store secret name>`), then the ones it declares.
+ * `tls` says which stores speak TLS and how to verify them. @param tls - none: plaintext
  */
-export function secretsOf(service: string, entry: Pick<ResolvedCatalogEntry, 'dataStores' | 'secrets'>): CatalogSecret[] {
+export function secretsOf(service: string, entry: Pick<ResolvedCatalogEntry, 'dataStores' | 'secrets'>, tls: DataStoreTls = {}): CatalogSecret[] {
   return [
     ...entry.dataStores.map((store): CatalogSecret => {
       const { name, ...secret } = DATA_STORES[store].secret;
-      return { path: `${service}/${name}`, ...secret };
+      return { path: `${service}/${name}`, ...secret, template: storeTemplate(store, tls) };
     }),
     ...entry.secrets,
   ];

@@ -10,7 +10,7 @@
  */
 import { AddonContracts } from '../../lib/addons';
 import { ExternalEndpoint, ForeignEndpoint, UpstreamImage, WorkloadEndpoint } from '../../lib/core';
-import { DataTierSecret, HeartbeatRoleSettings, WalgAccess } from '../../lib/database';
+import { DataTierClientTls, DataTierSecret, HeartbeatRoleSettings, WalgAccess } from '../../lib/database';
 import { EnvEntry, PodExtensionPoint } from '../../lib/workload';
 import { ConfigError, EnvironmentConfig } from '../../config/load';
 import type { VaultReader } from './capability';
@@ -115,6 +115,14 @@ export interface DatabasePort {
   readonly archiveTimeoutSeconds: number;
   /** The PostgreSQL image, WAL-G inside: the backup jobs run it too, so client and server match. */
   readonly image: UpstreamImage;
+  /**
+   * TLS of PostgreSQL and PgBouncer, when on (database.tls): every client must use it and
+   * verify the server (verify-full) against the CA bundle, which it mounts with lib/tls's
+   * mountCaBundle (the file is `rootCertFile`). Absent: plaintext.
+   */
+  readonly tls?: DataTierClientTls;
+  /** libpq's (and pgx's: WAL-G) env for {@link tls}: PGSSLMODE and PGSSLROOTCERT; none without TLS. */
+  readonly clientTlsEnv: readonly EnvEntry[];
   /** The WAL-G archive: its environment and Vault entries by access, and the object store. */
   readonly archive: {
     env(access: WalgAccess): EnvEntry[];

@@ -5,7 +5,7 @@
  * catalog (pool sizes against max_connections) run in the capability (index.ts).
  */
 import { z } from 'zod';
-import { cidrBlockSchema, computeResourcesSchema, upstreamImageSchema } from './schemas';
+import { cidrBlockSchema, computeResourcesSchema, parseCidrBlock, serviceTlsSettingSchema, upstreamImageSchema } from './schemas';
 import { cronCadence, cronSchema, formatSeconds, parseCron } from './cron';
 import { compareVersions } from '../../lib/core/image';
 import { bytes } from '../../lib/core/quantity';
@@ -130,10 +130,6 @@ const pgbouncerSchema = z.strictObject({
   maxPreparedStatements: z.int().min(0).default(200).describe('max_prepared_statements (emitted only for PgBouncer ≥ 1.21)'),
   appConnectionLifetimeSeconds: z.int().min(0).default(300)
     .describe('Longest lifetime of an app\'s pooled connection (SQLAlchemy pool_recycle): the grace period is longer, so a draining PgBouncer outlives it'),
-  serverTls: z.strictObject({
-    sslmode: z.enum(['require', 'verify-ca', 'verify-full']).default('verify-full').describe('server_tls_sslmode'),
-    caFile: z.string().regex(/^\/[-_.a-zA-Z0-9/]+$/).default('/etc/ssl/certs/ca-certificates.crt').describe('server_tls_ca_file in the PgBouncer container'),
-  }).optional().describe('TLS from PgBouncer to PostgreSQL; absent: server_tls_sslmode = disable (in-cluster, NetworkPolicy-isolated)'),
   resources: computeResourcesSchema({
     requests: { cpu: '100m', memory: '64Mi', ephemeralStorage: '64Mi' },
     limits: { cpu: '500m', memory: '128Mi', ephemeralStorage: '128Mi' },
@@ -246,9 +242,31 @@ export function redisMaxMemoryMi(redis: { maxMemoryMi?: number; persistence: unk
   return redis.maxMemoryMi ?? Math.floor(bytes(redis.resources.limits.memory) / (1024 * 1024) * share);
 }
 
+/**
+ * The address blocks private networks use (RFC 1918), where the pod networks of the common CNIs
+ * live: what PostgreSQL's and PgBouncer's hba files accept clients from unless the environment
+ * names its pod network. Never a public address.
+ */
+export const DEFAULT_CLIENT_CIDRS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] as const;
+
+const clientCidrSchema = cidrBlockSchema.superRefine((text, ctx) => {
+  const block = parseCidrBlock(text);
+  if (typeof block !== 'string' && block.prefix === 0) {
+    ctx.addIssue({ code: 'custom', input: text, message: `expected the pod network's block, not every address (${text}): the hba files would accept a client from anywhere` });
+  }
+});
+
 export const databaseSectionSchema = z.strictObject({
   clusterName: dnsLabel('the cluster name').default('pronto')
     .describe('Names the WAL-G prefix: <walg.s3Prefix>/<clusterName>/<postgres.majorVersion>; one prefix per cluster and major version'),
+  clientCidrs: z.array(clientCidrSchema, { error: 'expected the address blocks of the pod network, such as [10.244.0.0/16]' })
+    .min(1, { error: 'expected at least one address block: the pod network the data tier\'s clients run in' })
+    .default([...DEFAULT_CLIENT_CIDRS])
+    .describe('Address blocks PostgreSQL\'s and PgBouncer\'s hba files accept logins from (the cluster\'s pod network); every other address is refused. '
+      + `Absent: the private blocks of RFC 1918 (${DEFAULT_CLIENT_CIDRS.join(', ')}); name the pod CIDR to narrow it`),
+  tls: serviceTlsSettingSchema.optional()
+    .describe('TLS for app → PgBouncer → PostgreSQL (and the jobs that connect): cert-manager certificates from issuer, verified (verify-full) '
+      + 'against caBundle; false: plaintext on purpose; absent: plaintext, refused in a production-tier environment'),
   postgres: postgresSchema,
   walg: walgSchema,
   pgbouncer: pgbouncerSchema,

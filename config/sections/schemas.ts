@@ -105,7 +105,9 @@ const dnsSubdomainName = (what: string) => z.string({ error: `expected ${what}: 
  * CertificateIssuer): a ClusterIssuer by default, the platform's internal CA.
  */
 export const certificateIssuerSchema = z.strictObject({
-  kind: z.enum(['ClusterIssuer', 'Issuer']).default('ClusterIssuer')
+  // A refinement, not z.enum: its issue does not abort, so a section's union reports this field's own line and message.
+  kind: z.string({ error: 'expected ClusterIssuer or Issuer' }).refine((v) => ['ClusterIssuer', 'Issuer'].includes(v), { error: 'expected ClusterIssuer or Issuer' })
+    .default('ClusterIssuer').transform((v) => v as 'ClusterIssuer' | 'Issuer').meta({ enum: ['ClusterIssuer', 'Issuer'] })
     .describe('ClusterIssuer (the cluster\'s, usable from every namespace) or Issuer (one in this namespace)'),
   name: dnsSubdomainName('the issuer\'s name').describe('Name of the cert-manager issuer, kept by the platform team beside cert-manager'),
   group: dnsSubdomainName('an API group').default('cert-manager.io')

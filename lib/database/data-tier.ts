@@ -11,12 +11,14 @@
  * pool check, the Vault readers, the flows).
  */
 import { ComputeResources, ExternalEndpoint, UpstreamImage, UpstreamImageProps, bytes, serviceHost } from '../core';
+import { CERTIFICATE_FILES, CaBundle, CertificateIssuer, caBundleFile } from '../tls';
 import { ContainerProbes, ContainerSpec, EnvEntry } from '../workload';
-import { PgBouncerIniModel, PgBouncerServerTls, PoolSizes, poolSizes, renderPgBouncerHba, renderPgBouncerIni } from './pgbouncer-config';
+import { EXPORTER_LOGIN, EXPORTER_PGPASSFILE } from './exporter-login';
+import { PgBouncerIniModel, PoolSizes, poolSizes, renderPgBouncerHba, renderPgBouncerIni, renderPgBouncerStartScript } from './pgbouncer-config';
 import { PGBOUNCER_FILES, PGBOUNCER_PATHS } from './pgbouncer';
 import { POSTGRES_FILES, POSTGRES_PATHS } from './postgres-cluster';
 import {
-  HbaRule, PostgresParameters, RESTORE_COMMAND_WRAPPER, renderPgHba, renderPlatformRolesScript, renderPostgresqlConf, renderStartScript,
+  HbaRule, PlatformRolesModel, PostgresParameters, RESTORE_COMMAND_WRAPPER, renderPgHba, renderPlatformRolesScript, renderPostgresqlConf, renderStartScript,
 } from './postgres-config';
 import { ROLES_JOB_CHECK_SCRIPT, ROLES_JOB_ENV, ROLES_JOB_FILES, ROLES_JOB_SCRIPT, renderAppRolesScript } from './app-roles';
 import {
@@ -36,8 +38,13 @@ export const DATABASE_ROLES = {
   pgbouncerStats: 'pgbouncer_stats',
   /** WAL-G's remote backup-push, wal-verify (REPLICATION, pg_checkpoint, backup functions). */
   backup: 'walg_backup',
-  /** postgres_exporter (pg_monitor), over the pod's own socket. */
+  /** postgres_exporter (pg_monitor), from the pod itself (127.0.0.1) with its password. */
   monitoring: 'postgres_exporter',
+  /**
+   * The group (NOLOGIN, no privilege) of the logins PgBouncer may look up: the pg-roles job
+   * makes every app's login and the heartbeat's a member; pgbouncer.user_lookup returns no one else.
+   */
+  poolerClients: 'pgbouncer_clients',
   /** The pg-roles job's: creates and alters the apps' roles, creates their databases (LOGIN CREATEROLE CREATEDB NOINHERIT, nothing else). */
   roles: 'pronto_roles',
 } as const;
@@ -93,8 +100,6 @@ export interface PgBouncerSettings {
   readonly maxPreparedStatements: number;
   /** Longest lifetime of an app's pooled connection: the grace period outlives it. */
   readonly appConnectionLifetimeSeconds: number;
-  /** TLS to PostgreSQL. @default - none (server_tls_sslmode = disable) */
-  readonly serverTls?: PgBouncerServerTls;
   readonly resources: ComputeResources;
 }
 
@@ -119,9 +124,31 @@ export interface HeartbeatRoleSettings {
   readonly databaseSetting: string;
 }
 
+/** TLS of the tier's servers (the database section's `tls`). */
+export interface DataTierTls {
+  /** The cert-manager issuer of PostgreSQL's and PgBouncer's certificates. */
+  readonly issuer: CertificateIssuer;
+  /** The CA bundle every client (PgBouncer to PostgreSQL included) verifies them against. */
+  readonly caBundle: CaBundle;
+}
+
+/** How a libpq client of the tier verifies the server, when TLS is on. */
+export interface DataTierClientTls {
+  /** Always `verify-full`: the CA and the host name. */
+  readonly sslmode: 'verify-full';
+  /** The CA bundle to mount (lib/tls's mountCaBundle) … */
+  readonly caBundle: CaBundle;
+  /** … and its file in the container (`sslrootcert`). */
+  readonly rootCertFile: string;
+}
+
 export interface DataTierProps {
   /** Namespace the tier runs in. */
   readonly namespace: string;
+  /** Address blocks the hba files of PostgreSQL and PgBouncer accept logins from (the pod network). */
+  readonly clientCidrs: readonly string[];
+  /** TLS for app → PgBouncer → PostgreSQL and the jobs. @default - none: plaintext */
+  readonly tls?: DataTierTls;
   /** Names the WAL-G prefix: `<s3Prefix>/<clusterName>/<majorVersion>`. */
   readonly clusterName: string;
   readonly postgres: PostgresSettings;
@@ -155,6 +182,12 @@ const appRoleFile = (app: string) => `app-${app}`;
 const HEARTBEAT_ROLE_FILE = 'heartbeat-role';
 /** The Vault file of pronto_roles' password, in the postgres and pg-roles pods. */
 const ROLES_PASSWORD_FILE = 'pronto-roles';
+/** The Vault file of postgres_exporter's password, in the postgres container (start.sh hands it to the exporter). */
+const EXPORTER_PASSWORD_FILE = 'postgres-exporter';
+/** The Vault file of the PgBouncer stats user's password, in the pgbouncer container (start.sh hands it to the exporter). */
+const STATS_PASSWORD_FILE = 'pgbouncer-stats';
+/** The field of the PgBouncer entry with the stats user's password. */
+const STATS_PASSWORD_FIELD = 'stats_password';
 
 /** Both exporters' probes, on their `metrics` port. */
 const EXPORTER_PROBES: ContainerProbes = {
@@ -166,12 +199,17 @@ const EXPORTER_PROBES: ContainerProbes = {
 export class DataTier {
   /** The Vault KV entries of the tier, below the environment's KV prefix; each is owned by one workload. */
   public readonly secrets: {
-    /** Field `password`: the superuser `postgres` (initdb only; it logs in over the local socket only). */
+    /** Field `password`: the superuser `postgres` (initdb, and its logins: over the pod's socket only, with this password). */
     readonly superuser: string;
     /** Fields `username` (walg_backup) and `password`: the backup jobs' role. Read by postgres (platform-roles.sql) and the backup jobs. */
     readonly backup: string;
-    /** Fields `auth_password`, `admin_password`: PgBouncer's auth and admin users. Read by postgres (platform-roles.sql) and pgbouncer. */
+    /**
+     * Fields `auth_password`, `admin_password`, `stats_password`: PgBouncer's auth, admin and stats users. Read by postgres
+     * (platform-roles.sql: the auth role) and pgbouncer.
+     */
     readonly pgbouncer: string;
+    /** Field `password`: postgres_exporter's. Read by postgres (platform-roles.sql, and start.sh for the exporter sidecar). */
+    readonly exporter: string;
     /** Field `password`: pronto_roles'. Read by postgres (platform-roles.sql) and the pg-roles job. */
     readonly roles: string;
     /** Field `password`: Redis's `requirepass`; each app's `<service>/redis` must hold the same one. */
@@ -191,6 +229,7 @@ export class DataTier {
       backup: `${POSTGRES_WORKLOAD}/backup`,
       pgbouncer: `${POSTGRES_WORKLOAD}/pgbouncer`,
       roles: `${POSTGRES_WORKLOAD}/roles`,
+      exporter: `${POSTGRES_WORKLOAD}/exporter`,
       redis: `${props.redisService.name}/auth`,
     };
     this.pools = poolSizes({
@@ -230,6 +269,18 @@ export class DataTier {
     return found;
   }
 
+  /** How a libpq client verifies PostgreSQL and PgBouncer, when TLS is on. */
+  public get clientTls(): DataTierClientTls | undefined {
+    const tls = this.props.tls;
+    return tls ? { sslmode: 'verify-full', caBundle: tls.caBundle, rootCertFile: caBundleFile(tls.caBundle) } : undefined;
+  }
+
+  /** libpq's (and pgx's) settings for {@link clientTls}: PGSSLMODE and PGSSLROOTCERT, or none. */
+  public get clientTlsEnv(): EnvEntry[] {
+    const tls = this.clientTls;
+    return tls ? [{ name: 'PGSSLMODE', value: tls.sslmode }, { name: 'PGSSLROOTCERT', value: tls.rootCertFile }] : [];
+  }
+
   /** The PostgreSQL image (WAL-G inside); the backup jobs run the same one, so client and server versions match. */
   public get postgresImage(): UpstreamImage {
     return new UpstreamImage(this.props.postgres.image);
@@ -258,6 +309,7 @@ export class DataTier {
       ['max_connections', p.maxConnections],
       ['superuser_reserved_connections', p.reservedConnections.superuser],
       ['password_encryption', 'scram-sha-256'],
+      ...this.sslParameters,
       ['shared_buffers', `${Math.floor(memoryMi / 4)}MB`],
       ['effective_cache_size', `${Math.floor(memoryMi / 2)}MB`],
       ['dynamic_shared_memory_type', 'posix'],
@@ -278,17 +330,45 @@ export class DataTier {
     ];
   }
 
-  /** pg_hba.conf: the superuser and the exporter on the pod's own socket only; everyone else with SCRAM over TCP. */
-  public get postgresHba(): HbaRule[] {
+  /** postgresql.conf's TLS: the certificate cert-manager keeps in the pod, TLS 1.2 at least; or `ssl = off`. */
+  private get sslParameters(): PostgresParameters {
+    if (!this.props.tls) return [['ssl', false]];
     return [
-      { type: 'local', database: 'all', user: 'postgres', method: 'trust', why: 'the superuser only on the pod\'s own socket (start.sh, kubectl exec)' },
-      { type: 'local', database: 'all', user: DATABASE_ROLES.monitoring, method: 'trust', why: 'postgres_exporter, a sidecar sharing the socket folder; pg_monitor only' },
+      ['ssl', true],
+      ['ssl_cert_file', `${POSTGRES_PATHS.tlsDir}/${CERTIFICATE_FILES.cert}`],
+      ['ssl_key_file', `${POSTGRES_PATHS.tlsDir}/${CERTIFICATE_FILES.key}`],
+      ['ssl_min_protocol_version', 'TLSv1.2'],
+    ];
+  }
+
+  /**
+   * pg_hba.conf, first match wins, no `trust` anywhere: the superuser on the pod's own socket
+   * with its password (the Vault file only the postgres container mounts; the exporter sidecar
+   * mounts neither the socket nor the Vault files), nobody else on the socket; no superuser
+   * over the network; postgres_exporter from the pod itself only; with TLS, no plaintext TCP
+   * at all; then SCRAM from the pod network only (`clientCidrs`): the backup role's
+   * replication stream, and every other login. An address outside the pod network matches no
+   * line and is refused.
+   */
+  public get postgresHba(): HbaRule[] {
+    const host = this.props.tls ? 'hostssl' as const : 'host' as const;
+    const everywhere = ['0.0.0.0/0', '::/0'];
+    const { monitoring, backup } = DATABASE_ROLES;
+    return [
+      { type: 'local', database: 'all', user: 'postgres', method: 'scram-sha-256',
+        why: 'the superuser on the pod\'s own socket, with its password (start.sh\'s bootstrap; kubectl exec: PGPASSWORD from /run/secrets/pg-superuser)' },
       { type: 'local', database: 'all', user: 'all', method: 'reject', why: 'nobody else on the socket' },
-      { type: 'host', database: 'all', user: 'postgres', address: '0.0.0.0/0', method: 'reject', why: 'no superuser over the network' },
-      { type: 'host', database: 'all', user: 'postgres', address: '::/0', method: 'reject', why: 'no superuser over the network' },
-      { type: 'host', database: 'replication', user: DATABASE_ROLES.backup, address: '0.0.0.0/0', method: 'scram-sha-256', why: 'the backup jobs\' BASE_BACKUP stream (NetworkPolicies let in only them and PgBouncer)' },
-      { type: 'host', database: 'all', user: 'all', address: '0.0.0.0/0', method: 'scram-sha-256', why: 'PgBouncer (apps, auth_query), the backup jobs and the pg-roles job' },
-      { type: 'host', database: 'all', user: 'all', address: '::/0', method: 'scram-sha-256', why: 'the same over IPv6' },
+      ...everywhere.map((address) => ({ type: 'host' as const, database: 'all', user: 'postgres', address, method: 'reject' as const, why: 'no superuser over the network' })),
+      ...(this.props.tls ? everywhere.map((address) => ({ type: 'hostnossl' as const, database: 'all', user: 'all', address, method: 'reject' as const,
+        why: 'TLS or nothing: no login over plaintext TCP' })) : []),
+      { type: host, database: 'all', user: monitoring, address: '127.0.0.1/32', method: 'scram-sha-256',
+        why: 'postgres_exporter, a sidecar: from the pod itself only, with its password (pg_monitor)' },
+      ...everywhere.map((address) => ({ type: 'host' as const, database: 'all', user: monitoring, address, method: 'reject' as const,
+        why: 'postgres_exporter from nowhere else' })),
+      ...this.props.clientCidrs.map((address) => ({ type: host, database: 'replication', user: backup, address, method: 'scram-sha-256' as const,
+        why: 'the backup jobs\' BASE_BACKUP stream, from the pod network (clientCidrs)' })),
+      ...this.props.clientCidrs.map((address) => ({ type: host, database: 'all', user: 'all', address, method: 'scram-sha-256' as const,
+        why: 'PgBouncer (apps, auth_query), the backup jobs and the pg-roles job, from the pod network (clientCidrs)' })),
     ];
   }
 
@@ -300,14 +380,23 @@ export class DataTier {
       [POSTGRES_FILES.start]: renderStartScript({
         dataDir: POSTGRES_PATHS.dataDir, configFile: `${POSTGRES_PATHS.configDir}/${POSTGRES_FILES.conf}`, socketDir: POSTGRES_PATHS.socketDir,
         superuserPasswordFile: `${SECRETS_DIR}/pg-superuser`, rolesScript: `${POSTGRES_PATHS.configDir}/${POSTGRES_FILES.roles}`,
+        port: POSTGRES_SERVICE.port,
+        exporter: { role: DATABASE_ROLES.monitoring, passwordFile: `${SECRETS_DIR}/${EXPORTER_PASSWORD_FILE}`, field: `password of ${this.secrets.exporter}` },
+        ...(this.props.tls ? { tlsFiles: Object.values(CERTIFICATE_FILES).map((f) => `${POSTGRES_PATHS.tlsDir}/${f}`) } : {}),
       }),
       [POSTGRES_FILES.restore]: RESTORE_COMMAND_WRAPPER,
-      [POSTGRES_FILES.roles]: renderPlatformRolesScript({
-        pgbouncerAuth: { role: DATABASE_ROLES.pgbouncerAuth, passwordFile: `${SECRETS_DIR}/pgbouncer-auth` },
-        backup: { role: DATABASE_ROLES.backup, passwordFile: `${SECRETS_DIR}/walg-backup` },
-        monitoring: { role: DATABASE_ROLES.monitoring },
-        roles: { role: DATABASE_ROLES.roles, passwordFile: `${SECRETS_DIR}/${ROLES_PASSWORD_FILE}`, connectionLimit: this.props.postgres.reservedConnections.roles },
-      }),
+      [POSTGRES_FILES.roles]: renderPlatformRolesScript(this.platformRoles),
+    };
+  }
+
+  /** What the platform bootstrap (platform-roles.sql) creates: the platform's roles, the pooler's group, the auth lookup. */
+  public get platformRoles(): PlatformRolesModel {
+    return {
+      pgbouncerAuth: { role: DATABASE_ROLES.pgbouncerAuth, passwordFile: `${SECRETS_DIR}/pgbouncer-auth` },
+      backup: { role: DATABASE_ROLES.backup, passwordFile: `${SECRETS_DIR}/walg-backup` },
+      monitoring: { role: DATABASE_ROLES.monitoring, passwordFile: `${SECRETS_DIR}/${EXPORTER_PASSWORD_FILE}` },
+      poolerClients: DATABASE_ROLES.poolerClients,
+      roles: { role: DATABASE_ROLES.roles, passwordFile: `${SECRETS_DIR}/${ROLES_PASSWORD_FILE}`, connectionLimit: this.props.postgres.reservedConnections.roles },
     };
   }
 
@@ -320,7 +409,8 @@ export class DataTier {
       [ROLES_JOB_FILES.sql]: renderAppRolesScript({
         majorVersion: this.props.postgres.majorVersion,
         runner: DATABASE_ROLES.roles,
-        reserved: ['postgres', DATABASE_ROLES.pgbouncerAuth, DATABASE_ROLES.backup, DATABASE_ROLES.monitoring, DATABASE_ROLES.roles],
+        reserved: ['postgres', DATABASE_ROLES.pgbouncerAuth, DATABASE_ROLES.backup, DATABASE_ROLES.monitoring, DATABASE_ROLES.roles, DATABASE_ROLES.poolerClients],
+        poolerClients: DATABASE_ROLES.poolerClients,
         apps: this.props.apps.map((service) => ({ service, file: `${SECRETS_DIR}/${appRoleFile(service)}` })),
         ...(heartbeat ? {
           heartbeat: { database: heartbeat.database, schema: heartbeat.schema, table: heartbeat.table, file: `${SECRETS_DIR}/${HEARTBEAT_ROLE_FILE}`,
@@ -330,7 +420,7 @@ export class DataTier {
     };
   }
 
-  /** The pg-roles job's env: psql's connection to the primary's Service (never PgBouncer), as pronto_roles; no credentials. */
+  /** The pg-roles job's env: psql's connection to the primary's Service (never PgBouncer), as pronto_roles, verify-full with TLS; no credentials. */
   public get rolesJobEnv(): EnvEntry[] {
     return [
       { name: 'PGHOST', value: serviceHost(POSTGRES_SERVICE.name, this.props.namespace) },
@@ -339,6 +429,7 @@ export class DataTier {
       { name: 'PGDATABASE', value: 'postgres' },
       { name: 'PGAPPNAME', value: ROLES_JOB },
       { name: 'PGCONNECT_TIMEOUT', value: '10' },
+      ...this.clientTlsEnv,
     ];
   }
 
@@ -369,15 +460,26 @@ export class DataTier {
       adminUsers: [DATABASE_ROLES.pgbouncerAdmin],
       statsUsers: [DATABASE_ROLES.pgbouncerStats],
       runDir: PGBOUNCER_PATHS.runDir,
-      ...(b.serverTls ? { serverTls: { sslmode: b.serverTls.sslmode, caFile: b.serverTls.caFile } } : {}),
+      ...(this.props.tls ? { tls: {
+        certFile: `${PGBOUNCER_PATHS.tlsDir}/${CERTIFICATE_FILES.cert}`, keyFile: `${PGBOUNCER_PATHS.tlsDir}/${CERTIFICATE_FILES.key}`,
+        caFile: caBundleFile(this.props.tls.caBundle),
+      } } : {}),
     };
   }
 
-  /** pgbouncer.ini and its hba file, as in the ConfigMap. */
+  /** pgbouncer.ini, its hba file and its entrypoint, as in the ConfigMap. */
   public get pgbouncerFiles(): Record<typeof PGBOUNCER_FILES[keyof typeof PGBOUNCER_FILES], string> {
     return {
       [PGBOUNCER_FILES.ini]: renderPgBouncerIni(this.pgbouncerIni),
-      [PGBOUNCER_FILES.hba]: renderPgBouncerHba([DATABASE_ROLES.pgbouncerStats]),
+      [PGBOUNCER_FILES.hba]: renderPgBouncerHba({
+        consoleUsers: [DATABASE_ROLES.pgbouncerAdmin, DATABASE_ROLES.pgbouncerStats], clientCidrs: this.props.clientCidrs, tls: this.props.tls !== undefined,
+      }),
+      [PGBOUNCER_FILES.start]: renderPgBouncerStartScript({
+        iniFile: `${PGBOUNCER_PATHS.configDir}/${PGBOUNCER_FILES.ini}`, port: this.props.poolerService.port,
+        statsUser: DATABASE_ROLES.pgbouncerStats, statsPasswordFile: `${SECRETS_DIR}/${STATS_PASSWORD_FILE}`,
+        statsPasswordField: `${STATS_PASSWORD_FIELD} of ${this.secrets.pgbouncer}`,
+        ...(this.props.tls ? { tlsFiles: Object.values(CERTIFICATE_FILES).map((f) => `${PGBOUNCER_PATHS.tlsDir}/${f}`) } : {}),
+      }),
     };
   }
 
@@ -395,6 +497,7 @@ export class DataTier {
           secret(s.pgbouncer, 'pgbouncer-auth', 'PGBOUNCER_AUTH_ROLE_FILE', '{{ .Data.data.auth_password }}'),
           secret(s.backup, 'walg-backup', 'WALG_BACKUP_ROLE_FILE', '{{ .Data.data.password }}'),
           rolesPassword('PRONTO_ROLES_ROLE_FILE'),
+          secret(s.exporter, EXPORTER_PASSWORD_FILE, 'POSTGRES_EXPORTER_ROLE_FILE', '{{ .Data.data.password }}'),
           ...walgSecrets('read-write'),
         ],
       },
@@ -411,9 +514,14 @@ export class DataTier {
       },
       {
         name: poolerService.name, serviceAccount: poolerService.name, appContainer: 'pgbouncer',
-        secrets: [secret(s.pgbouncer, 'pgbouncer-users', 'PGBOUNCER_AUTH_FILE',
-          // The stats user has no password: PgBouncer must know it, and its hba file lets it in from 127.0.0.1 only (trust) and rejects it elsewhere.
-          `"${DATABASE_ROLES.pgbouncerAuth}" "{{ .Data.data.auth_password }}"\n"${DATABASE_ROLES.pgbouncerAdmin}" "{{ .Data.data.admin_password }}"\n"${DATABASE_ROLES.pgbouncerStats}" ""\n`)],
+        secrets: [
+          // The admin and stats users log in with SCRAM from 127.0.0.1 only (its hba file): PgBouncer checks their plain-text passwords here.
+          secret(s.pgbouncer, 'pgbouncer-users', 'PGBOUNCER_AUTH_FILE',
+            `"${DATABASE_ROLES.pgbouncerAuth}" "{{ .Data.data.auth_password }}"\n"${DATABASE_ROLES.pgbouncerAdmin}" "{{ .Data.data.admin_password }}"\n` +
+            `"${DATABASE_ROLES.pgbouncerStats}" "{{ .Data.data.${STATS_PASSWORD_FIELD} }}"\n`),
+          // The stats password alone, for start.sh to hand to pgbouncer_exporter (which never mounts the Vault files).
+          secret(s.pgbouncer, STATS_PASSWORD_FILE, 'PGBOUNCER_STATS_FILE', `{{ .Data.data.${STATS_PASSWORD_FIELD} }}`),
+        ],
       },
       {
         name: redisService.name, serviceAccount: redisService.name, appContainer: 'redis',
@@ -425,7 +533,20 @@ export class DataTier {
     ];
   }
 
-  /** postgres_exporter, a sidecar of PostgreSQL: its own role over the pod's socket. */
+  /**
+   * The exporters' sslmode on the pod's loopback: `require` with TLS (the hba files refuse
+   * plaintext; nobody sits between two containers of one pod, and 127.0.0.1 is in no
+   * certificate, so nothing to verify), else `disable`.
+   */
+  private get loopbackSslmode(): string {
+    return this.props.tls ? 'require' : 'disable';
+  }
+
+  /**
+   * postgres_exporter, a sidecar of PostgreSQL: its own role over TCP from the pod itself,
+   * with the password start.sh hands it (a libpq password file in the one volume the two
+   * containers share); it mounts neither the socket nor the Vault files.
+   */
   public get postgresExporter(): ContainerSpec {
     const e = this.props.exporters.postgres;
     return {
@@ -433,14 +554,20 @@ export class DataTier {
       image: new UpstreamImage(e.image),
       resources: e.resources,
       ports: [{ name: 'metrics', number: EXPORTER_PORTS.postgres }],
-      env: [{ name: 'DATA_SOURCE_NAME', value: `postgresql://${DATABASE_ROLES.monitoring}@:${POSTGRES_SERVICE.port}/postgres?host=${POSTGRES_PATHS.socketDir}&sslmode=disable` }],
+      env: [
+        { name: 'DATA_SOURCE_NAME', value: `postgresql://${DATABASE_ROLES.monitoring}@127.0.0.1:${POSTGRES_SERVICE.port}/postgres?sslmode=${this.loopbackSslmode}` },
+        { name: 'PGPASSFILE', value: EXPORTER_PGPASSFILE },
+      ],
       args: [`--web.listen-address=:${EXPORTER_PORTS.postgres}`],
-      mounts: [{ volume: 'socket', path: POSTGRES_PATHS.socketDir }],
+      mounts: [{ volume: EXPORTER_LOGIN.volume, path: EXPORTER_LOGIN.dir, readOnly: true }],
       probes: EXPORTER_PROBES,
     };
   }
 
-  /** pgbouncer_exporter, a sidecar of PgBouncer: the stats user from the pod itself (trusted by PgBouncer's hba file, it can only SHOW). */
+  /**
+   * pgbouncer_exporter, a sidecar of PgBouncer: the stats user (SHOW only) from the pod itself,
+   * with the password start.sh hands it, as postgres_exporter's; it never mounts the Vault files.
+   */
   public get pgbouncerExporter(): ContainerSpec {
     const e = this.props.exporters.pgbouncer;
     return {
@@ -448,8 +575,10 @@ export class DataTier {
       image: new UpstreamImage(e.image),
       resources: e.resources,
       ports: [{ name: 'metrics', number: EXPORTER_PORTS.pgbouncer }],
-      args: [`--pgBouncer.connectionString=postgres://${DATABASE_ROLES.pgbouncerStats}@127.0.0.1:${this.props.poolerService.port}/pgbouncer?sslmode=disable`,
+      env: [{ name: 'PGPASSFILE', value: EXPORTER_PGPASSFILE }],
+      args: [`--pgBouncer.connectionString=postgres://${DATABASE_ROLES.pgbouncerStats}@127.0.0.1:${this.props.poolerService.port}/pgbouncer?sslmode=${this.loopbackSslmode}`,
         `--web.listen-address=:${EXPORTER_PORTS.pgbouncer}`],
+      mounts: [{ volume: EXPORTER_LOGIN.volume, path: EXPORTER_LOGIN.dir, readOnly: true }],
       probes: EXPORTER_PROBES,
     };
   }

@@ -7,4 +7,5 @@ export * from './app-roles';
 export * from './roles-job';
 export * from './redis';
 export * from './data-tier';
+export * from './exporter-login';
 export * from './walg';

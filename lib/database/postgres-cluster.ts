@@ -1,7 +1,9 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ComputeResources, PinnedImage, RunAsIds, recommendedLabels, resourceName, ANNOTATION_CONFIG_CHECKSUM, configChecksum } from '../core';
+import { CertificateIssuer, SERVER_TLS_DIR, ServiceCertificate } from '../tls';
 import { ContainerSpec, EnvEntry, PodExtensionPoint, PodVolumeSpec, Workload } from '../workload';
+import { EXPORTER_LOGIN } from './exporter-login';
 
 const k8s = kplus.k8s;
 
@@ -13,8 +15,10 @@ export const POSTGRES_PATHS = {
   volumeDir: '/var/lib/postgresql/data',
   /** PGDATA: a folder below the mount point, so the volume's lost+found never confuses initdb. */
   dataDir: '/var/lib/postgresql/data/pgdata',
-  /** Unix socket folder (writable emptyDir), shared with the exporter. */
+  /** Unix socket folder (writable emptyDir), the postgres container's only: no sidecar reaches the socket. */
   socketDir: '/var/run/postgresql',
+  /** The server's certificate and key (cert-manager's Secret), when TLS is on. */
+  tlsDir: SERVER_TLS_DIR,
 } as const;
 
 /** Files of the ConfigMap, by name. */
@@ -47,8 +51,17 @@ export interface PostgresClusterProps {
   readonly env?: readonly EnvEntry[];
   /** What capabilities add (the Vault agent). @default - nothing */
   readonly extension?: PodExtensionPoint;
-  /** Sidecars beside PostgreSQL (postgres_exporter); they may mount the `socket` volume. @default - none */
+  /**
+   * Sidecars beside PostgreSQL (postgres_exporter). They may mount the `exporter-login` volume
+   * (read-only), where start.sh leaves the exporter's login; never the socket. @default - none
+   */
   readonly sidecars?: readonly ContainerSpec[];
+  /**
+   * TLS: a cert-manager certificate from `issuer` for the client Service's names, mounted at
+   * {@link POSTGRES_PATHS.tlsDir} (postgresql.conf's ssl_cert_file and ssl_key_file point there).
+   * @default - none: no certificate (ssl = off)
+   */
+  readonly tls?: { readonly issuer: CertificateIssuer };
   /** Server port. @default 5432 */
   readonly port?: number;
   /** Numeric identity. @default - see RunAsIds */
@@ -75,6 +88,8 @@ export class PostgresCluster extends Construct {
   public readonly port: number;
   public readonly sharedMemoryMi: number;
   public readonly terminationGracePeriodSeconds: number;
+  /** The server's certificate, when TLS is on. */
+  public readonly certificate?: ServiceCertificate;
 
   public constructor(scope: Construct, id: string, props: PostgresClusterProps) {
     super(scope, id);
@@ -98,7 +113,11 @@ export class PostgresCluster extends Construct {
       { name: 'socket', emptyDir: { sizeLimit: '16Mi' } },
       { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } },
       { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: `${this.sharedMemoryMi}Mi` } },
+      { name: EXPORTER_LOGIN.volume, emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
     ];
+    // The client Service's name is known before the Service: the Certificate covers it (and the names below it).
+    this.certificate = props.tls ? new ServiceCertificate(this, 'Certificate', { service: { name: this.name }, issuer: props.tls.issuer, component: 'database' }) : undefined;
+    if (this.certificate) volumes.push(this.certificate.volume('tls'));
     const isReady = ['pg_isready', `--host=${POSTGRES_PATHS.socketDir}`, `--port=${this.port}`, '--quiet'];
     this.workload = new Workload(this, 'Workload', {
       name: this.name,
@@ -128,6 +147,8 @@ export class PostgresCluster extends Construct {
           { volume: 'socket', path: POSTGRES_PATHS.socketDir },
           { volume: 'tmp', path: '/tmp' },
           { volume: 'shm', path: '/dev/shm' },
+          { volume: EXPORTER_LOGIN.volume, path: EXPORTER_LOGIN.dir },
+          ...(this.certificate ? [{ volume: 'tls', path: POSTGRES_PATHS.tlsDir, readOnly: true }] : []),
         ],
         probes: {
           // Crash recovery or replaying WAL after a restore can take long: up to an hour before liveness counts.

@@ -1,6 +1,7 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ANNOTATION_CONFIG_CHECKSUM, ComputeResources, PinnedImage, configChecksum, recommendedLabels, resourceName } from '../core';
+import { CaBundle, mountCaBundle } from '../tls';
 import { EnvEntry, PodExtensionPoint, ScheduledJob } from '../workload';
 import { ROLES_JOB_FILES } from './app-roles';
 
@@ -23,6 +24,8 @@ export interface RolesJobProps {
   readonly env: readonly EnvEntry[];
   /** What capabilities add (the Vault agent, pre-populate only). @default - nothing */
   readonly extension?: PodExtensionPoint;
+  /** The CA bundle PostgreSQL's certificate is verified against (the env's PGSSLROOTCERT names its file). @default - none (no TLS) */
+  readonly caBundle?: CaBundle;
 }
 
 /**
@@ -50,6 +53,7 @@ export class RolesJob extends Construct {
     });
     const extension = props.extension ?? new PodExtensionPoint(this.name);
     extension.addPodAnnotation(ANNOTATION_CONFIG_CHECKSUM, configChecksum(files));
+    if (props.caBundle) mountCaBundle(extension, props.caBundle);
     this.job = new ScheduledJob(this, 'Resource', {
       name: this.name,
       component: 'database',

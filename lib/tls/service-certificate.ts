@@ -20,6 +20,9 @@ export interface CertificateIssuer {
 /** Files of the Secret cert-manager writes (`kubernetes.io/tls`), as a volume of this construct lays them out. */
 export const CERTIFICATE_FILES = { cert: 'tls.crt', key: 'tls.key' } as const;
 
+/** Where a server mounts its own certificate ({@link ServiceCertificate.volume}), read-only. */
+export const SERVER_TLS_DIR = '/etc/pronto/tls';
+
 /**
  * Mode of the certificate files in a pod: owner (root, the kubelet) and group (the pod's
  * fsGroup) read. PostgreSQL accepts a key owned by root with no more than u=rw,g=r

@@ -1,10 +1,18 @@
 /**
- * The synthesized pgbouncer.ini, its hba file, PostgreSQL's platform bootstrap and the
- * pg-roles job in real programs: Debian's PgBouncer in front of Debian's PostgreSQL with
- * the synthesized (small) max_connections, the roles made as a cluster makes them (the
- * bootstrap as the superuser, then the job as pronto_roles over TCP: roles-harness.ts).
- * Only paths, hosts and ports are rewritten, and the settings of VERSION_GATED_SETTINGS
- * newer than the installed PgBouncer are dropped, nothing else.
+ * The synthesized pgbouncer.ini, its hba file and start.sh, PostgreSQL's pg_hba.conf, TLS
+ * settings and platform bootstrap, and the pg-roles job in real programs: Debian's PgBouncer
+ * (run by the synthesized start.sh) in front of Debian's PostgreSQL with the synthesized
+ * (small) max_connections, the roles made as a cluster makes them (the bootstrap as the
+ * superuser, then the job as pronto_roles over TCP: roles-harness.ts), TLS on both hops with
+ * certificates of a throw-away CA (test-certs.ts) for the names the synthesized Certificates
+ * list. Only paths, hosts and ports are rewritten (a client dials 127.0.0.1 through
+ * PGHOSTADDR under the synthesized host name, which verify-full checks; PgBouncer dials
+ * PostgreSQL at 127.0.0.1, so that one certificate also names 127.0.0.1), and the settings of
+ * VERSION_GATED_SETTINGS newer than the installed PgBouncer are dropped, nothing else.
+ *
+ * The pod network is 127.0.0.0/30 here (database.clientCidrs): 127.0.0.1 is "the pod itself"
+ * (the exporters, kubectl exec), 127.0.0.2 "another pod", 127.0.0.9 "outside the pod network";
+ * a TCP relay bound to the latter two (relayFrom) puts a client there.
  *
  * The config requires PgBouncer ≥ 1.19 (auth_dbname: the auth query runs in `postgres`, the
  * only database with the lookup function), and Debian ships 1.18. For that binary only, the
@@ -21,19 +29,24 @@
  * twice, with no right beyond its schema in the restore test's database.
  */
 import { spawn, spawnSync } from 'child_process';
-import { writeFileSync } from 'fs';
-import { connect } from 'net';
+import { copyFileSync, mkdirSync, writeFileSync } from 'fs';
+import { AddressInfo, connect, createServer } from 'net';
 import * as path from 'path';
 import { BACKUP_JOBS } from '../../charts/capabilities/backups';
 import { postgresUsers } from '../../charts/capabilities/database';
 import { parseEnvironment } from '../../config/load';
+import { DATA_STORES } from '../../config/catalog';
 import { BACKUP_SCRIPT_ENV, BACKUP_SCRIPT_FILES } from '../../lib/backups';
 import { Manifest } from '../../lib/core';
-import { DATABASE_ROLES, PGBOUNCER_FILES, POSTGRES_FILES, ROLES_JOB_FILES, VERSION_GATED_SETTINGS, renderAuthLookup, versionAtLeast } from '../../lib/database';
+import {
+  DATABASE_ROLES, EXPORTER_LOGIN, PGBOUNCER_FILES, POSTGRES_FILES, ROLES_JOB_FILES, VERSION_GATED_SETTINGS, platformAuthLookup, renderAuthLookup, versionAtLeast,
+} from '../../lib/database';
+import { SERVER_TLS_DIR } from '../../lib/tls';
 import { VALID_ENV } from '../fixtures/environments';
-import { buildEnvironment, dataTierOf } from '../helpers';
-import { BackgroundProgram, POSTGRES_MAJOR, RunningPostgres, freePort, isRoot, postgresOrSkip, spawnAsPostgres, startPostgres } from './postgres';
-import { RolesHarness, configMapData, rolesHarness } from './roles-harness';
+import { buildEnvironment, dataTierOf, named } from '../helpers';
+import { BackgroundProgram, POSTGRES_MAJOR, RunningPostgres, freePort, isRoot, postgresOrSkip, postgresScratch, spawnAsPostgres, startPostgres } from './postgres';
+import { PASSWORDS, RolesHarness, configMapData, rolesHarness } from './roles-harness';
+import { HAS_OPENSSL, issue, makeCa } from './test-certs';
 
 const PGBOUNCER = '/usr/sbin/pgbouncer';
 const installed = spawnSync(PGBOUNCER, ['--version'], { encoding: 'utf8' });
@@ -41,8 +54,14 @@ const VERSION = /PgBouncer (\d+\.\d+\.\d+)/.exec(installed.stdout ?? '')?.[1];
 
 /** The installed server's major version: the pg-roles script differs from 16 on. */
 const MAJOR = POSTGRES_MAJOR ?? 16;
+/** The CA bundle (and issuer) of the test: the ConfigMap name is also the folder of its file. */
+const CA = 'test-ca';
 const SECTION = `secrets: {}
 database:
+  clientCidrs: [127.0.0.0/30]
+  tls:
+    issuer: { name: ${CA} }
+    caBundle: { configMap: ${CA} }
   postgres:
     image: { repository: registry.example.com/postgres-walg, tag: ${MAJOR}.4-walg3.0.9 }
     majorVersion: ${MAJOR}
@@ -69,12 +88,20 @@ const HEARTBEAT_USER = 'pronto_heartbeat';
 const CLIENTS = 200;
 /** Transactions per client. */
 const TRANSACTIONS = 5;
+const SUPERUSER_PASSWORD = 'super:pw-1';
+/** "Another pod" (inside database.clientCidrs) and "outside the pod network". */
+const OTHER_POD = '127.0.0.2';
+const OUTSIDE = '127.0.0.9';
+/** The synthesized Certificate of `name` (its DNS names are what clients may dial). */
+const certificate = (name: string) => named(manifests, 'Certificate', `${name}-tls`);
+/** libpq's settings of a verify-full client dialling 127.0.0.1 under `host` (the CA file is set in beforeAll). */
+const verifyFull = (host: string, caFile: string) => ({ PGHOST: host, PGHOSTADDR: '127.0.0.1', PGSSLMODE: 'verify-full', PGSSLROOTCERT: caFile });
 
 /** The settings the installed PgBouncer lacks: exactly the version-gated ones newer than it. */
 const dropped = () => Object.entries(VERSION_GATED_SETTINGS).filter(([, since]) => !versionAtLeast(VERSION!, since)).map(([k]) => k);
 
-const maybe = VERSION ? postgresOrSkip('real PgBouncer in front of real PostgreSQL') : (() => {
-  console.warn(`\n!!! SKIPPED: real PgBouncer in front of real PostgreSQL: ${PGBOUNCER} is missing (Debian package pgbouncer; CI installs it: .ci/run) !!!\n`);
+const maybe = VERSION && HAS_OPENSSL ? postgresOrSkip('real PgBouncer in front of real PostgreSQL') : (() => {
+  console.warn(`\n!!! SKIPPED: real PgBouncer in front of real PostgreSQL: ${VERSION ? 'openssl' : PGBOUNCER} is missing (Debian packages pgbouncer, openssl; CI installs them: .ci/run) !!!\n`);
   return describe.skip;
 })();
 
@@ -84,20 +111,44 @@ maybe('the synthesized pgbouncer.ini in real PgBouncer', () => {
   let port = 0;
   let secrets = '';
   let h: RolesHarness;
+  /** The CA file as a client in the test sees it (the pods' /etc/pronto/ca/<configMap>/ca.crt). */
+  let caFile = '';
+  /** Where start.sh leaves the exporter's login (the pods' /run/exporter). */
+  let exporterDir = '';
   const password = (app: string) => `pw-${app}-Z9`;
 
   beforeAll(async () => {
-    // PostgreSQL with the synthesized connection settings.
+    // A throw-away CA, and the two servers' certificates for the names their synthesized Certificates list.
+    const certs = postgresScratch('pronto-tls-', 1024 * 1024);
+    makeCa(path.join(certs, 'ca'), CA);
+    issue(path.join(certs, 'ca'), path.join(certs, 'postgres'), certificate('postgres').spec.dnsNames, ['127.0.0.1']);
+    issue(path.join(certs, 'ca'), path.join(certs, 'pgbouncer'), certificate('pgbouncer').spec.dnsNames, []);
+    const serverTls = (server: string) => (text: string) => text.replaceAll(`${SERVER_TLS_DIR}/`, `${path.join(certs, server)}/`);
+    // PostgreSQL with the synthesized connection and TLS settings and the synthesized pg_hba.conf, as it is.
     const conf = configMap('postgres')[POSTGRES_FILES.conf];
     const setting = (name: string) => new RegExp(`^${name} = (.*)$`, 'm').exec(conf)![1].replace(/^'(.*)'$/, '$1');
-    pg = await startPostgres({ settings: {
-      max_connections: Number(setting('max_connections')),
-      superuser_reserved_connections: Number(setting('superuser_reserved_connections')),
-      password_encryption: setting('password_encryption'),
-    } });
-    // The Vault files, in a folder of the test (the platform's entries: the harness).
+    pg = await startPostgres({
+      settings: {
+        max_connections: Number(setting('max_connections')),
+        superuser_reserved_connections: Number(setting('superuser_reserved_connections')),
+        password_encryption: setting('password_encryption'),
+        ssl: setting('ssl') === 'on',
+        ssl_cert_file: serverTls('postgres')(setting('ssl_cert_file')),
+        ssl_key_file: serverTls('postgres')(setting('ssl_key_file')),
+        ssl_min_protocol_version: setting('ssl_min_protocol_version'),
+      },
+      hba: configMap('postgres')[POSTGRES_FILES.hba].split('\n').filter((l) => l !== '' && !l.startsWith('#')),
+      superuserPassword: SUPERUSER_PASSWORD,
+    });
+    // The Vault files and the CA bundle, in folders of the test (the platform's entries: the harness).
     h = rolesHarness(pg, manifests);
     secrets = h.secrets;
+    caFile = path.join(h.caBundles, CA, 'ca.crt');
+    mkdirSync(path.dirname(caFile), { recursive: true });
+    copyFileSync(path.join(certs, 'ca', 'ca.crt'), caFile);
+    exporterDir = path.join(pg.dir, 'exporter');
+    mkdirSync(exporterDir, { mode: 0o700 });
+    if (isRoot()) spawnSync('chown', ['postgres:postgres', exporterDir]);
     for (const app of APPS) h.writeApp(app, database(app), password(app), database(app));
     // The heartbeat's entry as the Vault agent renders it for pg-roles (user, password) and for its job (shell assignments).
     h.writeSecret('heartbeat-role', `${HEARTBEAT_USER}\nhb-pw-1`);
@@ -109,10 +160,11 @@ maybe('the synthesized pgbouncer.ini in real PgBouncer', () => {
     if (r.status !== 0 || r.stderr !== '') throw new Error(`pg-roles failed: ${r.stderr}`);
     // PgBouncer before 1.19 runs auth_query in the client's database (no auth_dbname): only then, the lookup in each app's database too.
     if (!versionAtLeast(VERSION!, VERSION_GATED_SETTINGS.auth_dbname)) {
+      const lookupSql = renderAuthLookup(platformAuthLookup(dataTierOf(config).platformRoles));
       for (const app of APPS) {
-        writeFileSync(path.join(pg.dir, 'lookup.sql'), `${renderAuthLookup(DATABASE_ROLES.pgbouncerAuth)}\nGRANT CONNECT ON DATABASE ${database(app)} TO ${DATABASE_ROLES.pgbouncerAuth};\n`);
+        writeFileSync(path.join(pg.dir, 'lookup.sql'), `${lookupSql}\nGRANT CONNECT ON DATABASE ${database(app)} TO ${DATABASE_ROLES.pgbouncerAuth};\n`);
         const lookup = spawnSync(pg.bin('psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', pg.socketDir, '-p', String(pg.port), '-U', 'postgres', '-d', database(app),
-          '-f', path.join(pg.dir, 'lookup.sql')], { encoding: 'utf8' });
+          '-f', path.join(pg.dir, 'lookup.sql')], { encoding: 'utf8', env: { ...process.env, ...pg.superuserEnv } });
         if (lookup.status !== 0) throw new Error(`the lookup for PgBouncer ${VERSION} failed: ${lookup.stderr}`);
       }
     }
@@ -125,28 +177,30 @@ maybe('the synthesized pgbouncer.ini in real PgBouncer', () => {
     writeFileSync(path.join(pg.dir, 'transaction.sql'),
       'BEGIN;\nINSERT INTO orders (client) VALUES (:client_id);\nSELECT count(*) FROM orders WHERE client = :client_id;\nEND;\n');
 
-    // pgbouncer.ini: only paths, hosts and ports rewritten; the version-gated settings the installed release lacks dropped.
+    // pgbouncer.ini and start.sh: only paths, hosts and ports rewritten; the version-gated settings the installed release lacks dropped.
     port = await freePort();
     const gone = new Set(dropped());
+    const paths = (text: string) => serverTls('pgbouncer')(h.local(text))
+      .replaceAll(`${EXPORTER_LOGIN.dir}/`, `${exporterDir}/`).replaceAll('/etc/pgbouncer/', `${pg.dir}/`);
     const ini = configMap('pgbouncer')[PGBOUNCER_FILES.ini].split('\n')
       .filter((l) => !gone.has(l.split(' = ')[0]))
-      .map((l) => l
+      .map((l) => paths(l
         .replace(/^\* = host=postgres port=5432$/, `* = host=127.0.0.1 port=${pg.port}`)
         .replace(/^listen_addr = .*/, 'listen_addr = 127.0.0.1')
         .replace(/^listen_port = .*/, `listen_port = ${port}`)
-        .replace(/^unix_socket_dir = .*/, `unix_socket_dir = ${pg.dir}`)
-        .replace(/^auth_file = \/run\/secrets\//, `auth_file = ${secrets}/`)
-        .replace(/^auth_hba_file = \/etc\/pgbouncer\//, `auth_hba_file = ${pg.dir}/`))
+        .replace(/^unix_socket_dir = .*/, `unix_socket_dir = ${pg.dir}`)))
       .join('\n');
-    writeFileSync(path.join(pg.dir, 'pgbouncer.ini'), ini);
+    writeFileSync(path.join(pg.dir, PGBOUNCER_FILES.ini), ini);
     writeFileSync(path.join(pg.dir, PGBOUNCER_FILES.hba), configMap('pgbouncer')[PGBOUNCER_FILES.hba]);
-    if (isRoot()) spawnSync('chown', ['-R', 'postgres:postgres', secrets, path.join(pg.dir, 'pgbouncer.ini'), path.join(pg.dir, PGBOUNCER_FILES.hba)]);
+    writeFileSync(path.join(pg.dir, PGBOUNCER_FILES.start), paths(configMap('pgbouncer')[PGBOUNCER_FILES.start])
+      .replace(`'127.0.0.1:${DATA_STORES.postgres.port}:`, `'127.0.0.1:${port}:`));
+    if (isRoot()) spawnSync('chown', ['-R', 'postgres:postgres', secrets, ...Object.values(PGBOUNCER_FILES).map((f) => path.join(pg.dir, f))]);
     await startBouncer();
-  }, 30_000);
+  }, 60_000);
 
-  /** Starts PgBouncer on the test's config and waits (bounded) until it accepts. */
+  /** Starts PgBouncer through its synthesized start.sh (which ends in `exec pgbouncer`) and waits (bounded) until it accepts. */
   async function startBouncer(): Promise<void> {
-    bouncer = spawnAsPostgres(PGBOUNCER, [path.join(pg.dir, 'pgbouncer.ini')]);
+    bouncer = spawnAsPostgres('sh', [path.join(pg.dir, PGBOUNCER_FILES.start)], { PATH: `${path.dirname(PGBOUNCER)}:/usr/bin:/bin` });
     for (let i = 0; i < 100; i++) {
       if (await accepts(port)) return;
       await new Promise((res) => setTimeout(res, 50));
@@ -168,13 +222,15 @@ maybe('the synthesized pgbouncer.ini in real PgBouncer', () => {
 
   test(`${CLIENTS} concurrent clients run transactions through PgBouncer; PostgreSQL never sees more server connections than the pools allow`, async () => {
     // Sample the server connections of the app users every 50 ms while the clients run.
-    const sampler = spawn(pg.bin('psql'), ['-X', '-A', '-t', '-h', pg.socketDir, '-p', String(pg.port), '-U', 'postgres', '-d', 'postgres'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const sampler = spawn(pg.bin('psql'), ['-X', '-A', '-t', '-h', pg.socketDir, '-p', String(pg.port), '-U', 'postgres', '-d', 'postgres'],
+      { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...pg.superuserEnv } });
     let samples = '';
     sampler.stdout.on('data', (d) => { samples += d; });
     sampler.stdin.write("SELECT 'sample', datname, count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND usename <> 'postgres' GROUP BY datname\n\\watch 0.05\n");
+    // The apps' way in: TLS to PgBouncer under its Service name, verify-full against the CA bundle.
     const runs = APPS.slice(0, 2).map((app) => run(pg.bin('pgbench'),
-      ['-n', '-f', path.join(pg.dir, 'transaction.sql'), '-c', String(CLIENTS / 2), '-j', '2', '-t', String(TRANSACTIONS), '-h', '127.0.0.1', '-p', String(port), '-U', database(app), database(app)],
-      { PGPASSWORD: password(app) }));
+      ['-n', '-f', path.join(pg.dir, 'transaction.sql'), '-c', String(CLIENTS / 2), '-j', '2', '-t', String(TRANSACTIONS), '-p', String(port), '-U', database(app), database(app)],
+      { PGPASSWORD: password(app), ...verifyFull(DATA_STORES.postgres.host, caFile) }));
     const results = await Promise.all(runs);
     sampler.kill('SIGKILL');
     for (const r of results) {
@@ -205,11 +261,23 @@ maybe('the synthesized pgbouncer.ini in real PgBouncer', () => {
     expect(unknown).toMatch(/FATAL/);
   });
 
-  test('the exporter\'s stats user gets SHOW from the pod\'s own address without a password; it cannot reach a database', () => {
-    const pools = pg.psql('SHOW POOLS', { port, user: DATABASE_ROLES.pgbouncerStats, database: 'pgbouncer' });
-    expect(pools).toContain(database(APPS[0]));
-    const db = pg.psql('SELECT 1', { port, user: DATABASE_ROLES.pgbouncerStats, database: database(APPS[0]), password: 'x', allowFailure: true });
-    expect(db).toMatch(/failed|no such user/);
+  test('the exporter logs in as the stats user with the login start.sh left it (its password escaped for libpq), and gets SHOW only; no password, no login', () => {
+    // pgbouncer_exporter's synthesized connection string, the port rewritten; its password from PGPASSFILE, as lib/pq reads it.
+    const exporter = named(manifests, 'Deployment', 'pgbouncer').spec.template.spec.containers.find((c: any) => c.name === 'pgbouncer-exporter');
+    const url = /--pgBouncer\.connectionString=(.*)/.exec(exporter.args.join('\n'))![1].replace(`:${DATA_STORES.postgres.port}/`, `:${port}/`);
+    expect(exporter.env).toContainEqual({ name: 'PGPASSFILE', value: `${EXPORTER_LOGIN.dir}/${EXPORTER_LOGIN.file}` });
+    const asExporter = (sql: string, env: Record<string, string>) => spawnSync(pg.bin('psql'), ['-X', '-A', '-t', '-w', '-c', sql, url],
+      { encoding: 'utf8', env: { ...process.env, PGCONNECT_TIMEOUT: '5', ...env } });
+    const pgpass = path.join(exporterDir, EXPORTER_LOGIN.file);
+    const show = asExporter('SHOW POOLS', { PGPASSFILE: pgpass });
+    expect(show.stderr).toBe('');
+    expect(show.stdout).toContain(database(APPS[0]));
+    expect(spawnSync('stat', ['-c', '%a', pgpass], { encoding: 'utf8' }).stdout.trim()).toBe('600');
+    expect(asExporter('PAUSE', { PGPASSFILE: pgpass }).stderr).toMatch(/admin access needed/);
+    // Without its password (the old hba trusted it from 127.0.0.1): refused.
+    expect(asExporter('SHOW POOLS', { PGPASSFILE: '/nonexistent' }).stderr).toMatch(/password|SASL/);
+    const db = pg.psql('SELECT 1', { port, user: DATABASE_ROLES.pgbouncerStats, database: database(APPS[0]), password: PASSWORDS.pgbouncerStats, allowFailure: true });
+    expect(db).toMatch(/FATAL/);
   });
 
   test('PgBouncer killed with SIGKILL (an OOM kill) starts again on the same run directory: no pidfile stops it', async () => {
@@ -234,8 +302,10 @@ maybe('the synthesized pgbouncer.ini in real PgBouncer', () => {
       const scripts = path.join(pg.dir, 'backup-scripts');
       spawnSync('mkdir', ['-p', scripts]);
       for (const f of [BACKUP_SCRIPT_FILES.heartbeat, BACKUP_SCRIPT_FILES.heartbeatSql]) writeFileSync(path.join(scripts, f), configMap('pg-backup-scripts')[f]);
+      // Its env as synthesized (verify-full against the CA bundle, under PgBouncer's Service name), dialling 127.0.0.1.
       const beat = () => spawnSync('sh', [path.join(scripts, BACKUP_SCRIPT_FILES.heartbeat)], { encoding: 'utf8', timeout: 30_000, env: {
-        PATH: `${path.dirname(pg.bin('psql'))}:/usr/bin:/bin`, ...env, PGHOST: '127.0.0.1', PGPORT: String(port),
+        PATH: `${path.dirname(pg.bin('psql'))}:/usr/bin:/bin`, ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, h.local(v as string)])),
+        PGHOSTADDR: '127.0.0.1', PGPORT: String(port),
         [BACKUP_SCRIPT_ENV.heartbeatLoginFile]: path.join(secrets, 'heartbeat-login'),
       } });
       runs.push(beat(), beat());
@@ -280,6 +350,132 @@ maybe('the synthesized pgbouncer.ini in real PgBouncer', () => {
     });
   });
 
+  describe('attacks on the data tier (each one succeeded against the previous output)', () => {
+    const app = () => APPS[0];
+    /** psql -w (never prompts) with `args` and `env`; its output, stdout then stderr. Async, so a relay in this process can serve it. */
+    const login = async (args: string[], env: Record<string, string>) =>
+      (await run(pg.bin('psql'), ['-X', '-A', '-t', '-w', ...args], { PGCONNECT_TIMEOUT: '5', PGPASSWORD: '', ...env })).output.trim();
+    const tcp = (to: number, user: string, db: string, pw: string, sql = 'SELECT 1', extra: Record<string, string> = {}) =>
+      login(['-h', '127.0.0.1', '-p', String(to), '-U', user, '-d', db, '-c', sql], { PGPASSWORD: pw, ...extra });
+
+    test('PostgreSQL trusts no one: the superuser needs its password on the socket and is refused over TCP; postgres_exporter logs in from the pod only, and is no superuser', async () => {
+      const socket = (user: string, pw: string) => login(['-h', pg.socketDir, '-p', String(pg.port), '-U', user, '-d', 'postgres', '-c', 'SELECT 1'], { PGPASSWORD: pw });
+      const other = await relayFrom(OTHER_POD, pg.port);
+      try {
+        const [noPassword, exporterOnSocket, superuser, superuserOverTcp, exporterElsewhere, exporter] = await Promise.all([
+          // What the exporter sidecar reached before: the socket, as postgres or as itself, with no password.
+          socket('postgres', ''),
+          socket(DATABASE_ROLES.monitoring, PASSWORDS.exporter),
+          socket('postgres', SUPERUSER_PASSWORD),
+          tcp(pg.port, 'postgres', 'postgres', SUPERUSER_PASSWORD),
+          tcp(other.port, DATABASE_ROLES.monitoring, 'postgres', PASSWORDS.exporter),
+          // Its own login, from the pod itself: then what the superuser could do (COPY … FROM PROGRAM read every mounted secret), one by one.
+          login(['-h', '127.0.0.1', '-p', String(pg.port), '-U', DATABASE_ROLES.monitoring, '-d', 'postgres',
+            '-c', 'SELECT rolsuper FROM pg_roles WHERE rolname = current_user',
+            '-c', "COPY pg_catalog.pg_am FROM PROGRAM 'cat /run/secrets/pg-superuser'",
+            '-c', "SELECT pg_read_file('/etc/passwd')", '-c', 'SET ROLE postgres', '-c', `ALTER ROLE ${DATABASE_ROLES.monitoring} SUPERUSER`],
+          { PGPASSWORD: PASSWORDS.exporter }),
+        ]);
+        expect(noPassword).toMatch(/no password supplied|password authentication failed/);
+        expect(exporterOnSocket).toMatch(/pg_hba.conf rejects connection for host "\[local\]", user "postgres_exporter"/);
+        expect(superuser).toBe('1');
+        expect(superuserOverTcp).toMatch(/pg_hba.conf rejects connection for host "127.0.0.1", user "postgres"/);
+        expect(exporterElsewhere).toMatch(/pg_hba.conf rejects connection for host "127.0.0.2", user "postgres_exporter"/);
+        const lines = exporter.split('\n');
+        expect(lines[0]).toBe('f');
+        expect(lines.filter((l) => l.startsWith('ERROR:'))).toEqual([
+          expect.stringMatching(/must be superuser or have privileges of the pg_execute_server_program role/),
+          expect.stringMatching(/permission denied for function pg_read_file/),
+          expect.stringMatching(/permission denied to set role "postgres"/),
+          expect.stringMatching(/permission denied|must be superuser/),
+        ]);
+      } finally { other.close(); }
+    });
+
+    test('only the pod network logs in: an app with its password from outside clientCidrs is refused by PostgreSQL and PgBouncer, from another pod accepted', async () => {
+      const relays = await Promise.all([pg.port, port].flatMap((target) => [relayFrom(OUTSIDE, target), relayFrom(OTHER_POD, target)]));
+      try {
+        const got = await Promise.all(relays.map((r) => tcp(r.port, database(app()), database(app()), password(app()))));
+        // PostgreSQL from outside, from another pod; PgBouncer the same.
+        expect(got).toEqual([expect.stringMatching(/no pg_hba.conf entry for host "127.0.0.9"/), '1', expect.stringMatching(/FATAL/), '1']);
+      } finally { for (const r of relays) r.close(); }
+    });
+
+    test('PgBouncer\'s admin console: admin and stats users with their passwords from the pod itself only, refused from another pod, SCRAM only', async () => {
+      const hba = configMap('pgbouncer')[PGBOUNCER_FILES.hba];
+      expect(hba).not.toMatch(/\b(md5|trust|password)\s*$/m);
+      const other = await relayFrom(OTHER_POD, port);
+      try {
+        const [admin, wrong, adminElsewhere, statsElsewhere] = await Promise.all([
+          tcp(port, DATABASE_ROLES.pgbouncerAdmin, 'pgbouncer', PASSWORDS.pgbouncerAdmin, 'SHOW USERS'),
+          tcp(port, DATABASE_ROLES.pgbouncerAdmin, 'pgbouncer', 'not-it', 'SHOW USERS'),
+          // The right passwords, from another pod: what the md5 line for everyone let through before.
+          tcp(other.port, DATABASE_ROLES.pgbouncerAdmin, 'pgbouncer', PASSWORDS.pgbouncerAdmin, 'SHUTDOWN'),
+          tcp(other.port, DATABASE_ROLES.pgbouncerStats, 'pgbouncer', PASSWORDS.pgbouncerStats, 'SHOW CLIENTS'),
+        ]);
+        expect(admin).toContain(DATABASE_ROLES.pgbouncerStats);
+        expect(wrong).toMatch(/password authentication failed|SASL/);
+        expect(adminElsewhere).toMatch(/FATAL/);
+        expect(statsElsewhere).toMatch(/FATAL/);
+        // An app's own login cannot reach the console either. (PgBouncer looks a login up before its hba file: without
+        // auth_dbname, before 1.19, the lookup runs in the console's pseudo-database and the login waits until it times out.)
+        if (versionAtLeast(VERSION!, VERSION_GATED_SETTINGS.auth_dbname)) {
+          expect(await tcp(other.port, database(app()), 'pgbouncer', password(app()), 'SHOW CLIENTS')).toMatch(/FATAL/);
+        }
+      } finally { other.close(); }
+      expect(await tcp(port, DATABASE_ROLES.pgbouncerAdmin, 'pgbouncer', PASSWORDS.pgbouncerAdmin, 'SHOW VERSION')).toMatch(/PgBouncer/);
+    });
+
+    test('pgbouncer_auth reads the SCRAM secrets of the pooled logins only: no platform role\'s, and no platform role logs in through PgBouncer', async () => {
+      const platform = ['postgres', DATABASE_ROLES.backup, DATABASE_ROLES.roles, DATABASE_ROLES.monitoring, DATABASE_ROLES.pgbouncerAuth, DATABASE_ROLES.poolerClients];
+      const pooled = [database(app()), HEARTBEAT_USER];
+      const other = await relayFrom(OTHER_POD, port);
+      try {
+        const [lookups, authid, roles, exporter] = await Promise.all([
+          tcp(pg.port, DATABASE_ROLES.pgbouncerAuth, 'postgres', PASSWORDS.pgbouncerAuth,
+            `SELECT u || ' ' || coalesce(left(l.phash, 14), 'none') FROM unnest(ARRAY[${[...platform, ...pooled].map((u) => `'${u}'`).join(', ')}]) WITH ORDINALITY AS t(u, n),
+              LATERAL pgbouncer.user_lookup(u) l ORDER BY n`),
+          tcp(pg.port, DATABASE_ROLES.pgbouncerAuth, 'postgres', PASSWORDS.pgbouncerAuth, 'SELECT rolpassword FROM pg_authid'),
+          // pronto_roles (CREATEROLE, CREATEDB) with its right password, through PgBouncer from another pod: the old lookup returned it.
+          tcp(other.port, DATABASE_ROLES.roles, 'postgres', PASSWORDS.roles),
+          tcp(other.port, DATABASE_ROLES.monitoring, 'postgres', PASSWORDS.exporter),
+        ]);
+        expect(lookups.split('\n')).toEqual([...platform.map((u) => `${u} none`), ...pooled.map((u) => `${u} SCRAM-SHA-256$`)]);
+        expect(authid).toMatch(/permission denied/);
+        expect(roles).toMatch(/FATAL/);
+        expect(exporter).toMatch(/FATAL/);
+      } finally { other.close(); }
+      expect(pg.psql(`SELECT count(*) FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles u ON u.oid = m.member
+        WHERE g.rolname = '${DATABASE_ROLES.poolerClients}' AND NOT m.admin_option AND u.rolname IN (${[...APPS.map(database), HEARTBEAT_USER].map((u) => `'${u}'`).join(', ')})`))
+        .toBe(String(APPS.length + 1));
+    });
+
+    test('TLS on both hops: the app\'s DATABASE_URL as Vault renders it (verify-full) reaches PostgreSQL through PgBouncer over TLS; plaintext, or a name the certificate lacks, is refused', async () => {
+      // The app's template, rendered as the agent would for the test's values; only the port, the CA folder and the address (hostaddr) changed.
+      const annotations = named(manifests, 'Deployment', APPS[0]).spec.template.metadata.annotations;
+      const template = annotations['vault.hashicorp.com/agent-inject-template-db'] as string;
+      expect(template).toContain(`?sslmode=verify-full&sslrootcert=/etc/pronto/ca/${CA}/ca.crt`);
+      const url = h.local(template.replace(/^\{\{- with secret "[^"]*" -\}\}/, '').replace(/\{\{- end \}\}$/, '')
+        .replace('{{ .Data.data.username | urlquery }}', database(app())).replace('{{ .Data.data.password | urlquery }}', encodeURIComponent(password(app())))
+        .replace('{{ .Data.data.database }}', database(app())).replace(`:${DATA_STORES.postgres.port}/`, `:${port}/`)) + '&hostaddr=127.0.0.1';
+      const [viaUrl, plainBouncer, plainPostgres, wrongName] = await Promise.all([
+        login(['-c', 'SELECT current_user', url], {}),
+        // Plaintext: refused by PgBouncer and by PostgreSQL.
+        tcp(port, database(app()), database(app()), password(app()), 'SELECT 1', { PGSSLMODE: 'disable' }),
+        tcp(pg.port, database(app()), database(app()), password(app()), 'SELECT 1', { PGSSLMODE: 'disable' }),
+        // verify-full checks the name: a host the certificate does not name is refused by the client.
+        login(['-p', String(port), '-U', database(app()), '-d', database(app()), '-c', 'SELECT 1'],
+          { PGPASSWORD: password(app()), ...verifyFull('postgres-elsewhere', caFile) }),
+      ]);
+      expect(viaUrl).toBe(database(app()));
+      expect(plainBouncer).toMatch(/FATAL/);
+      expect(plainPostgres).toMatch(/pg_hba.conf rejects connection for host "127.0.0.1", user "[a-z_]+", database "[a-z_]+", no encryption/);
+      expect(wrongName).toMatch(/does not match host name "postgres-elsewhere"/);
+      // PgBouncer's server connections for the app are TLS (server_tls_sslmode = verify-full against the CA bundle).
+      expect(pg.psql(`SELECT bool_and(s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.usename = '${database(app())}'`)).toBe('t');
+    });
+  });
+
   // Last: it leaves the first app's pool refusing logins for a while.
   test('a client logged in before a pg-roles run still gets new server connections after it; setting the same password again would break that', async () => {
     const app = APPS[0];
@@ -309,8 +505,10 @@ maybe('the synthesized pgbouncer.ini in real PgBouncer', () => {
       // Why the job checks the login before it sets a password: the same password set again gets a new SCRAM salt, and PgBouncer's kept keys no longer log in.
       pg.psql(`ALTER ROLE ${database(app)} PASSWORD '${password(app)}'`);
       await dropServerConnections();
+      // Only what PgBouncer logs from here on (the attacks before made it log refused logins).
+      const logged = bouncer!.output().length;
       client.stdin.write("SELECT 'stale';\n");
-      expect(await until(() => /password authentication failed/.test(bouncer!.output()))).toBe(true);
+      expect(await until(() => /password authentication failed/.test(bouncer!.output().slice(logged)))).toBe(true);
       expect(out).not.toContain('stale');
     } finally {
       client.kill('SIGKILL');
@@ -320,6 +518,32 @@ maybe('the synthesized pgbouncer.ini in real PgBouncer', () => {
       .toMatch(/server login has been failing|password authentication failed/);
   }, 30_000);
 });
+
+/**
+ * A TCP relay on 127.0.0.1 that opens each connection to 127.0.0.1:`target` from
+ * `localAddress` (any 127.x.y.z is this host's): the target sees the client at that address,
+ * as another pod, or a host outside the pod network.
+ */
+function relayFrom(localAddress: string, target: number): Promise<{ port: number; close(): void }> {
+  return new Promise((resolve, reject) => {
+    const sockets = new Set<import('net').Socket>();
+    const server = createServer((client) => {
+      const upstream = connect({ host: '127.0.0.1', port: target, localAddress });
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('error', () => { client.destroy(); upstream.destroy(); });
+        s.on('close', () => { client.destroy(); upstream.destroy(); sockets.delete(s); });
+      }
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve({
+      port: (server.address() as AddressInfo).port,
+      close: () => { for (const s of sockets) s.destroy(); server.close(); },
+    }));
+  });
+}
 
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {

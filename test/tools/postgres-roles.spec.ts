@@ -53,6 +53,10 @@ postgresOrSkip('the roles of a real PostgreSQL')('platform bootstrap and pg-role
   let boot: ReturnType<RolesHarness['bootstrap']>;
   let first: ReturnType<RolesHarness['applyApps']>;
   let upgradedBefore = '';
+  let poolerMembersAfterBoot = '';
+  /** The logins PgBouncer may look up: the direct members of the pooler's group. */
+  const poolerMembers = () => pg.psql(`SELECT coalesce(string_agg(u.rolname, ' ' ORDER BY u.rolname), '') FROM pg_auth_members m
+    JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles u ON u.oid = m.member WHERE g.rolname = '${DATABASE_ROLES.poolerClients}' AND NOT m.admin_option`);
   const verifiers = () => pg.psql("SELECT string_agg(rolname || ' ' || coalesce(rolpassword, ''), E'\\n' ORDER BY rolname) FROM pg_authid WHERE rolcanlogin");
   const asApp = (app: string, sql: string, pw = password(app)) => pg.psql(sql, { port: pg.port, user: name(app), database: name(app), password: pw, allowFailure: true });
   const asRoles = (sql: string, database = 'postgres') => pg.psql(sql, { port: pg.port, user: DATABASE_ROLES.roles, database, password: PASSWORDS.roles, allowFailure: true });
@@ -67,6 +71,7 @@ postgresOrSkip('the roles of a real PostgreSQL')('platform bootstrap and pg-role
     for (const app of [UPGRADED, LEGACY]) pg.psql(`CREATE DATABASE ${name(app)} OWNER ${name(app)}`);
     upgradedBefore = pg.psql(`SELECT rolpassword FROM pg_authid WHERE rolname = '${name(UPGRADED)}'`);
     boot = h.bootstrap();
+    poolerMembersAfterBoot = poolerMembers();
     first = h.applyApps();
   }, 30_000);
 
@@ -116,6 +121,10 @@ postgresOrSkip('the roles of a real PostgreSQL')('platform bootstrap and pg-role
     expect(asApp(LEGACY, 'SELECT 1')).toBe('1');
     // Platform roles are never handed over.
     expect(pg.psql(`SELECT count(*) FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid WHERE m.member = '${DATABASE_ROLES.roles}'::regrole AND r.rolname IN ('postgres', '${DATABASE_ROLES.pgbouncerAuth}', '${DATABASE_ROLES.backup}', '${DATABASE_ROLES.monitoring}')`)).toBe('0');
+    // The pooler's group: the bootstrap that created it made the older app logins members (PgBouncer keeps finding them), then the
+    // job every app's; no platform role is one.
+    expect(poolerMembersAfterBoot).toBe([UPGRADED, LEGACY].map(name).sort().join(' '));
+    expect(poolerMembers()).toBe(APPS.map(name).sort().join(' '));
     // A second bootstrap (the next start) succeeds silently, and the migration grants nothing twice.
     const memberships = () => pg.psql(`SELECT count(*) FROM pg_auth_members WHERE member = '${DATABASE_ROLES.roles}'::regrole`);
     const before = memberships();

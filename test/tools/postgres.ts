@@ -148,6 +148,12 @@ export interface StartPostgresOptions {
    * @default - `local all all trust` and `host all all 127.0.0.1/32 scram-sha-256`
    */
   readonly hba?: readonly string[];
+  /**
+   * The superuser's password (initdb --pwfile), for an hba that asks it for one (the
+   * synthesized pg_hba.conf): {@link RunningPostgres.psql} then logs in as `postgres` with it.
+   * @default - none (the default hba trusts the socket)
+   */
+  readonly superuserPassword?: string;
 }
 
 export interface PsqlOptions {
@@ -174,6 +180,8 @@ export interface RunningPostgres {
   readonly socketDir: string;
   /** The server log file. */
   readonly logFile: string;
+  /** The env that logs a psql in as the superuser: PGPASSWORD when it has a password. */
+  readonly superuserEnv: Readonly<Record<string, string>>;
   /** Path of a PostgreSQL program, e.g. `bin('pgbench')`. */
   bin(name: string): string;
   /** Runs `cmd args` (synchronously) as `postgres` under root, else directly; `env` is added to this process's. */
@@ -219,7 +227,13 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Ru
   liveScratch.set(dir, stop);
   try {
     must('mkdir', runAsPostgres('mkdir', ['-m', '0700', socketDir]));
-    must('initdb', runAsPostgres(bin('initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']));
+    const pwfile = path.join(dir, 'superuser-password');
+    if (opts.superuserPassword !== undefined) {
+      writeFileSync(pwfile, opts.superuserPassword, { mode: 0o600 });
+      if (isRoot()) must('chown', spawnSync('chown', ['postgres:postgres', pwfile], { encoding: 'utf8' }));
+    }
+    must('initdb', runAsPostgres(bin('initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C',
+      ...(opts.superuserPassword !== undefined ? [`--pwfile=${pwfile}`] : [])]));
     const settings: Record<string, string | number | boolean> = {
       listen_addresses: '127.0.0.1', port, unix_socket_directories: socketDir, ...opts.settings,
     };
@@ -234,14 +248,17 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Ru
     stop();
     throw e;
   }
+  const superuserEnv: Record<string, string> = opts.superuserPassword !== undefined ? { PGPASSWORD: opts.superuserPassword } : {};
   const psql = (sql: string, o: PsqlOptions = {}) => {
+    const user = o.user ?? 'postgres';
     const args = ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-h', o.port ? '127.0.0.1' : socketDir, '-p', String(o.port ?? port),
-      '-U', o.user ?? 'postgres', '-d', o.database ?? 'postgres', '-c', sql];
-    const r = spawnSync(bin('psql'), args, { encoding: 'utf8', env: { ...process.env, ...(o.password !== undefined ? { PGPASSWORD: o.password } : {}), PGCONNECT_TIMEOUT: '5' }, timeout: 30_000 });
+      '-U', user, '-d', o.database ?? 'postgres', '-c', sql];
+    const password = o.password !== undefined ? { PGPASSWORD: o.password } : user === 'postgres' ? superuserEnv : {};
+    const r = spawnSync(bin('psql'), args, { encoding: 'utf8', env: { ...process.env, ...password, PGCONNECT_TIMEOUT: '5' }, timeout: 30_000 });
     if (r.status !== 0 && !o.allowFailure) throw new Error(`psql failed (${r.status}): ${r.stderr}`);
     return r.status === 0 ? r.stdout.trim() : `${r.stdout}${r.stderr}`;
   };
-  return { port, dataDir, dir, socketDir, logFile, bin, runAsPostgres, psql, stop };
+  return { port, dataDir, dir, socketDir, logFile, superuserEnv, bin, runAsPostgres, psql, stop };
 }
 
 /** Makes `dir` (and its parents below the scratch folder) exist, owned by `postgres` under root. */

@@ -14,6 +14,7 @@ import {
   backupRuleGroups,
 } from '../../../lib/backups';
 import { AlertRules } from '../../../lib/metrics';
+import { mountCaBundle } from '../../../lib/tls';
 import { EnvEntry, PodExtensionPoint } from '../../../lib/workload';
 import { DatabasePort, HeartbeatPort, Ports, portProblem } from '../ports';
 import { Capability } from '../capability';
@@ -130,6 +131,9 @@ export function heartbeatPort(section: BackupsSection): HeartbeatPort | undefine
   };
 }
 
+/** The jobs that connect to PostgreSQL (base backup, wal-verify) or PgBouncer (heartbeat): with TLS on, they verify it. */
+const CONNECTING_JOBS: readonly BackupJobKey[] = ['baseBackup', 'walIntegrity', 'heartbeat'];
+
 export const backups: Capability<Section> & { readonly id: 'backups' } = {
   id: 'backups',
   provides(section) {
@@ -169,6 +173,8 @@ export const backups: Capability<Section> & { readonly id: 'backups' } = {
     const vault = (key: BackupJobKey) => {
       const pod = new PodExtensionPoint(BACKUP_JOBS[key]);
       ports.vault!.inject(pod, readers.get(BACKUP_JOBS[key])!, true);
+      // The jobs that connect to PostgreSQL or PgBouncer verify it when it speaks TLS (db.clientTlsEnv names the CA file).
+      if (db.tls && CONNECTING_JOBS.includes(key)) mountCaBundle(pod, db.tls.caBundle);
       return pod;
     };
     const image = db.image;
@@ -178,6 +184,9 @@ export const backups: Capability<Section> & { readonly id: 'backups' } = {
       { name: 'PGPORT', value: String(db.primary.port) },
       { name: 'PGUSER', value: db.backupRole.name },
       { name: 'PGDATABASE', value: 'postgres' },
+      // WAL-G connects with pgx, which reads PGSSLMODE and PGSSLROOTCERT like libpq (wal-g v3.0.9
+      // internal/databases/postgres/connect.go: pgx.ParseConfig(""); backup_push_handler.go: pgconn.Connect(ctx, "replication=yes")).
+      ...db.clientTlsEnv,
     ];
     const common = (key: BackupJobKey) => ({ name: BACKUP_JOBS[key], image, scripts, resources: section.resources,
       activeDeadlineSeconds: limits[key], extension: vault(key) });
@@ -224,6 +233,7 @@ export const backups: Capability<Section> & { readonly id: 'backups' } = {
           { name: 'PGPORT', value: String(db.pooler.port) },
           { name: 'PGDATABASE', value: rt.database },
           { name: 'PGCONNECT_TIMEOUT', value: '10' },
+          ...db.clientTlsEnv,
           { name: BACKUP_SCRIPT_ENV.heartbeatSchema, value: schema },
           { name: BACKUP_SCRIPT_ENV.heartbeatTable, value: table },
           { name: BACKUP_SCRIPT_ENV.heartbeatRetentionDays, value: String(section.heartbeat.retentionDays) },

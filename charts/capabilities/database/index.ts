@@ -13,6 +13,7 @@ import { EnvironmentConfig } from '../../../config/load';
 import { SectionValue } from '../../../config/sections';
 import { ROLES_JOB_DEADLINE_SECONDS, redisMaxMemoryMi, rolesMaxAgeSeconds } from '../../../config/sections/database';
 import { UpstreamImage, serviceHost, workloadEndpoint } from '../../../lib/core';
+import { mountCaBundle } from '../../../lib/tls';
 import {
   DATABASE_ROLES, DataTier, EXPORTER_PORTS, PGBOUNCER_PRE_STOP_SECONDS, PgBouncer, POSTGRES_SERVICE, POSTGRES_WORKLOAD, PostgresCluster, ROLES_JOB, Redis,
   RolesJob, SECRETS_DIR, databaseRuleGroups,
@@ -38,6 +39,8 @@ export function postgresUsers(config: EnvironmentConfig): string[] {
 export function dataTier(section: Section, config: EnvironmentConfig, ports: Pick<Ports, 'heartbeat'>): DataTier {
   return new DataTier({
     namespace: config.namespace.name,
+    clientCidrs: section.clientCidrs,
+    ...(section.tls ? { tls: section.tls } : {}),
     clusterName: section.clusterName,
     postgres: section.postgres,
     // The schema refuses a section without s3Prefix (it is optional there only for a precise error).
@@ -70,6 +73,11 @@ export const database: Capability<Section> & { readonly id: 'database' } = {
   check(section, config, ports) {
     const at = (path: readonly string[]) => `${config.file}:${config.lineOf(['database', ...path])}: database.${path.join('.')}`;
     const problems = dataTier(section, config, ports).problems.map((p) => `${at(p.field)}: ${p.message}`);
+    if (section.tls === undefined && config.tier === 'production') {
+      problems.push(`${config.file}:${config.lineOf(['database'])}: database.tls: expected the TLS of app → PgBouncer → PostgreSQL in a production-tier environment `
+        + '({ issuer: { kind, name }, caBundle: { configMap } }: cert-manager issues the servers\' certificates, the clients verify them), '
+        + 'or false to run it in plaintext on purpose, found none');
+    }
     const vault = portProblem(ports, 'vault', config, ['database'], 'PostgreSQL, PgBouncer and Redis read their credentials from Vault');
     return vault ? [...problems, vault] : problems;
   },
@@ -84,6 +92,8 @@ export const database: Capability<Section> & { readonly id: 'database' } = {
         storageSize: section.postgres.storage.size,
         archiveTimeoutSeconds: section.postgres.archiveTimeoutSeconds,
         image: tier.postgresImage,
+        ...(tier.clientTls ? { tls: tier.clientTls } : {}),
+        clientTlsEnv: tier.clientTlsEnv,
         archive: {
           env: (access) => tier.walgEnv(access),
           secrets: (access) => tier.walgSecrets(access),
@@ -94,6 +104,11 @@ export const database: Capability<Section> & { readonly id: 'database' } = {
     };
   },
   vaultReaders: (section, config, ports) => dataTier(section, config, ports).readers,
+  extendPod(pod, service, section) {
+    // The apps that use PostgreSQL verify PgBouncer against the CA bundle: their DATABASE_URL (the secrets capability's
+    // template, from this port) names the file with sslrootcert.
+    if (section.tls && service.catalog.dataStores.includes('postgres')) mountCaBundle(pod, section.tls.caBundle);
+  },
   flows(graph, section, config, extras) {
     const tier = dataTier(section, config, extras.ports);
     const ns = config.namespace.name;
@@ -132,6 +147,7 @@ export const database: Capability<Section> & { readonly id: 'database' } = {
       extension: vaultExtension(tier, POSTGRES_WORKLOAD, ports),
       sidecars: [tier.postgresExporter],
       port: POSTGRES_SERVICE.port,
+      ...(section.tls ? { tls: { issuer: section.tls.issuer } } : {}),
     });
 
     const pgbouncerChart = chart('pgbouncer');
@@ -147,6 +163,7 @@ export const database: Capability<Section> & { readonly id: 'database' } = {
       sidecars: [tier.pgbouncerExporter],
       preStopSleepSeconds: PGBOUNCER_PRE_STOP_SECONDS,
       terminationGracePeriodSeconds: tier.pgbouncerGraceSeconds,
+      ...(section.tls ? { tls: section.tls } : {}),
     });
 
     const redisChart = chart('redis');
@@ -174,6 +191,7 @@ export const database: Capability<Section> & { readonly id: 'database' } = {
       files: tier.rolesJobFiles,
       env: tier.rolesJobEnv,
       extension: vaultExtension(tier, ROLES_JOB, ports, true),
+      ...(section.tls ? { caBundle: section.tls.caBundle } : {}),
     });
 
     const charts = [postgresChart, pgbouncerChart, redisChart, rolesChart];

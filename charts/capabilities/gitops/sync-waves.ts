@@ -54,8 +54,13 @@ export const NAMESPACE_KIND_WAVES: Readonly<Record<string, SyncWaveName>> = {
   ValidatingAdmissionPolicyBinding: 'guardrails',
 };
 
-/** Kinds that go in the config wave whatever chart holds them: identities and configuration before the pods that use them. */
-export const CONFIG_KINDS: readonly string[] = ['ServiceAccount', 'ConfigMap'];
+/**
+ * Kinds that go in the config wave whatever chart holds them: identities and configuration
+ * before the pods that use them. A cert-manager Certificate too: Argo CD's health check for it
+ * (resource_customizations/cert-manager.io/Certificate) waits for Ready, so the server's pods
+ * start with their Secret there.
+ */
+export const CONFIG_KINDS: readonly string[] = ['ServiceAccount', 'ConfigMap', 'Certificate'];
 
 /** The charts of one environment, as the composition root built them. */
 export interface WaveInput {

@@ -3,19 +3,25 @@
  * and flows, in every shipped environment (gate and capacity guard), on and off, and the
  * config errors the section and its cross-checks raise.
  */
+import { spawnSync } from 'child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
 import { stringify } from 'yaml';
 import {
   PGBOUNCER_WORKLOAD, POSTGRES_SERVICE, REDIS_WORKLOAD, ROLES_JOB, postgresUsers,
 } from '../../../charts/capabilities/database';
-import { MIN_PGBOUNCER_VERSION, REDIS_PATCHED, ROLES_JOB_DEADLINE_SECONDS } from '../../../config/sections/database';
+import { DEFAULT_CLIENT_CIDRS, MIN_PGBOUNCER_VERSION, REDIS_PATCHED, ROLES_JOB_DEADLINE_SECONDS } from '../../../config/sections/database';
 import { cronCadence, parseCron } from '../../../config/sections/cron';
 import { objectStoreHost } from '../../../lib/database';
 import { renderEnvironment } from '../../../charts/synthesize';
 import { CATALOG, DATA_STORES } from '../../../config/catalog';
 import { parseEnvironment } from '../../../config/load';
 import { workloadPeaks } from '../../../lib/namespace/capacity';
-import { ANNOTATION_CONFIG_CHECKSUM, Manifest } from '../../../lib/core';
-import { DATABASE_ROLES, PGBOUNCER_FILES, POSTGRES_FILES, RESTORE_COMMAND_WRAPPER, ROLES_JOB_FILES } from '../../../lib/database';
+import { ANNOTATION_CONFIG_CHECKSUM, Manifest, clusterConfigMapAnnotation } from '../../../lib/core';
+import { DATABASE_ROLES, EXPORTER_LOGIN, PGBOUNCER_FILES, POSTGRES_FILES, RESTORE_COMMAND_WRAPPER, ROLES_JOB_FILES } from '../../../lib/database';
+import { CA_BUNDLE_DIR } from '../../../lib/tls';
+import { runGate } from '../../../lib/validation';
 import { VALID_ENV } from '../../fixtures/environments';
 import { ENVIRONMENTS, buildEnvironment, configProblems, dataTierOf, environment, named } from '../../helpers';
 
@@ -37,6 +43,11 @@ const section = (extra = '') => `database:
     image: { repository: docker.io/library/redis, tag: 7.4.10-alpine }
 ${extra}`;
 const BASE = `${VALID_ENV}secrets: {}\n`;
+/** The section with TLS on (database.tls), from the issuer and CA bundle the shipped environments name. */
+const TLS = '  tls:\n    issuer: { kind: ClusterIssuer, name: internal-ca }\n    caBundle: { configMap: internal-ca }\n';
+const withTls = (extra = '') => section(extra).replace('database:\n', `database:\n${TLS}`);
+/** The non-comment lines of a rendered hba file. */
+const hbaLines = (text: string) => text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
 const load = (text: string) => parseEnvironment(text, FILE);
 const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
 
@@ -229,6 +240,57 @@ describe('the database capability', () => {
     expect(workloadPeaks(rendered.manifests).filter((p) => /\/(postgres|pgbouncer|redis)$/.test(p.workload))).toHaveLength(3);
   });
 
+  test('PostgreSQL\'s pg_hba.conf trusts no one: the superuser by password on its socket and never over the network, the exporter from the pod only, the rest from clientCidrs only', () => {
+    const lines = hbaLines(cm('postgres')[POSTGRES_FILES.hba]);
+    expect(lines.filter((l) => /\btrust$/.test(l))).toEqual([]);
+    expect(lines.slice(0, 4)).toEqual(['local all postgres scram-sha-256', 'local all all reject', 'host all postgres 0.0.0.0/0 reject', 'host all postgres ::/0 reject']);
+    expect(lines).toContain(`host all ${DATABASE_ROLES.monitoring} 127.0.0.1/32 scram-sha-256`);
+    // Every rule that lets a login in over TCP names a block of clientCidrs (the RFC 1918 blocks by default), the exporter's loopback apart.
+    const cidrs = config.capabilities.database!.clientCidrs;
+    expect(cidrs).toEqual([...DEFAULT_CLIENT_CIDRS]);
+    const allowed = lines.filter((l) => /^host/.test(l) && l.endsWith('scram-sha-256')).map((l) => l.split(' ')[3]);
+    expect(allowed.filter((a) => a !== '127.0.0.1/32').sort()).toEqual([...cidrs, ...cidrs].sort());
+    // initdb's own hba file (unused: hba_file points at the ConfigMap) trusts no one either.
+    expect(cm('postgres')[POSTGRES_FILES.start]).toContain('--auth-local=scram-sha-256 --auth-host=scram-sha-256');
+    const narrow = load(`${BASE}${section().replace('database:\n', 'database:\n  clientCidrs: [10.244.0.0/16]\n')}`);
+    expect(hbaLines(dataTierOf(narrow).postgresFiles[POSTGRES_FILES.hba]).filter((l) => /^host.* scram-sha-256$/.test(l) && !l.includes('127.0.0.1')))
+      .toEqual(['host replication walg_backup 10.244.0.0/16 scram-sha-256', 'host all all 10.244.0.0/16 scram-sha-256']);
+    expect(hbaLines(dataTierOf(narrow).pgbouncerFiles[PGBOUNCER_FILES.hba]).pop()).toBe('host all all 10.244.0.0/16 scram-sha-256');
+  });
+
+  test('PgBouncer\'s hba file: SCRAM only; the console for the admin and stats users from the pod itself only, for nobody else', () => {
+    const lines = hbaLines(cm(PGBOUNCER_WORKLOAD)[PGBOUNCER_FILES.hba]);
+    expect(lines.filter((l) => !/ (scram-sha-256|reject)$/.test(l))).toEqual([]);
+    const ini = cm(PGBOUNCER_WORKLOAD)[PGBOUNCER_FILES.ini];
+    const console = [/^admin_users = (.*)$/m.exec(ini)![1], /^stats_users = (.*)$/m.exec(ini)![1]].join(',');
+    expect(lines.slice(0, 3)).toEqual([`host pgbouncer ${console} 127.0.0.1/32 scram-sha-256`, `host all ${console} 0.0.0.0/0 reject`, 'host pgbouncer all 0.0.0.0/0 reject']);
+    expect(lines.slice(3)).toEqual(config.capabilities.database!.clientCidrs.map((c) => `host all all ${c} scram-sha-256`));
+    expect(ini).toMatch(/^client_tls_sslmode = disable$/m);
+    expect(ini).toMatch(/^server_tls_sslmode = disable$/m);
+  });
+
+  test('the exporters see neither the socket nor the Vault files: each logs in from 127.0.0.1 with the password its main container hands it in their shared volume', () => {
+    for (const [kind, name, main, exporter] of [['StatefulSet', 'postgres', 'postgres', 'postgres-exporter'], ['Deployment', PGBOUNCER_WORKLOAD, 'pgbouncer', 'pgbouncer-exporter']]) {
+      const template = pod(kind, name);
+      expect(template.metadata.annotations['vault.hashicorp.com/agent-inject-containers']).toBe(main);
+      const sidecar = template.spec.containers.find((c: any) => c.name === exporter);
+      expect(sidecar.volumeMounts).toEqual([{ name: EXPORTER_LOGIN.volume, mountPath: EXPORTER_LOGIN.dir, readOnly: true }]);
+      expect(sidecar.env).toContainEqual({ name: 'PGPASSFILE', value: `${EXPORTER_LOGIN.dir}/${EXPORTER_LOGIN.file}` });
+      expect(JSON.stringify([sidecar.env, sidecar.args])).toMatch(/@127\.0\.0\.1:\d+\/\w+\?sslmode=disable/);
+      expect(template.spec.containers.find((c: any) => c.name === main).volumeMounts).toContainEqual({ name: EXPORTER_LOGIN.volume, mountPath: EXPORTER_LOGIN.dir });
+      expect(template.spec.volumes).toContainEqual({ name: EXPORTER_LOGIN.volume, emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } });
+    }
+    expect(cm('postgres')[POSTGRES_FILES.start]).toContain(`printf '127.0.0.1:${POSTGRES_SERVICE.port}:*:${DATABASE_ROLES.monitoring}:%s\\n'`);
+    expect(cm(PGBOUNCER_WORKLOAD)[PGBOUNCER_FILES.start]).toContain(`printf '127.0.0.1:${DATA_STORES.postgres.port}:*:${DATABASE_ROLES.pgbouncerStats}:%s\\n'`);
+    expect(cm(PGBOUNCER_WORKLOAD)[PGBOUNCER_FILES.start]).toMatch(/\nexec pgbouncer \/etc\/pgbouncer\/pgbouncer.ini\n$/);
+    // Their passwords: the exporter's own Vault entry (read by postgres only), the stats user's field of PgBouncer's entry.
+    const readers = dataTierOf(config).readers;
+    const paths = (name: string) => readers.find((r) => r.name === name)!.secrets.map((x) => `${x.path} ${x.file}`);
+    expect(paths('postgres')).toContain(`${dataTierOf(config).secrets.exporter} postgres-exporter`);
+    expect(paths(PGBOUNCER_WORKLOAD)).toEqual([`${dataTierOf(config).secrets.pgbouncer} pgbouncer-users`, `${dataTierOf(config).secrets.pgbouncer} pgbouncer-stats`]);
+    expect(on.charts.files.find((f) => f.path === 'vault/policies/pronto-postgres.hcl')!.text).toContain(`path "secret/data/pronto/${dataTierOf(config).secrets.exporter}"`);
+  });
+
   test('off (absent or false): the output is byte-identical to the output without it', () => {
     // Objects as JSON: equal text for equal objects, key order included, at a fraction of YAML's cost.
     const render = (text: string) => buildEnvironment(load(text)).manifests.map((m: Manifest) => JSON.stringify(m)).join('---\n');
@@ -238,7 +300,134 @@ describe('the database capability', () => {
   });
 });
 
+describe('TLS for app → PgBouncer → PostgreSQL (database.tls)', () => {
+  const config = load(`${BASE}backups:\n  restoreTest: { database: orders }\n${withTls()}`);
+  const { manifests, charts } = buildEnvironment(config);
+  const cm = (name: string) => named(manifests, 'ConfigMap', name).data as Record<string, string>;
+  const podOf = (m: any) => m.spec.jobTemplate?.spec.template ?? m.spec.template;
+  const envOf = (m: any) => Object.fromEntries(podOf(m).spec.containers[0].env.map((e: any) => [e.name, e.value]));
+  const ca = `${CA_BUNDLE_DIR}/internal-ca/ca.crt`;
+  const dnsNames = (service: string) => named(manifests, 'Certificate', `${service}-tls`).spec.dnsNames as string[];
+
+  test('a cert-manager Certificate per server, from the issuer, naming every host its clients dial; mounted where the servers read it', () => {
+    const ini = cm(PGBOUNCER_WORKLOAD)[PGBOUNCER_FILES.ini];
+    // The hosts clients dial: the apps' DATABASE_URL (the catalog's data store), PgBouncer's [databases], the jobs' PGHOST.
+    const pooler = named(manifests, 'Certificate', `${PGBOUNCER_WORKLOAD}-tls`);
+    expect(pooler.spec.issuerRef).toEqual({ kind: 'ClusterIssuer', name: 'internal-ca', group: 'cert-manager.io' });
+    expect(dnsNames(PGBOUNCER_WORKLOAD)).toContain(DATA_STORES.postgres.host);
+    expect(dnsNames(POSTGRES_SERVICE.name)).toContain(/^\* = host=(\S+) /m.exec(ini)![1]);
+    const jobs = manifests.filter((m: any) => m.kind === 'CronJob' && envOf(m).PGHOST);
+    expect(jobs.length).toBeGreaterThan(0);
+    for (const job of jobs) expect([job.metadata.name, [...dnsNames(POSTGRES_SERVICE.name), ...dnsNames(PGBOUNCER_WORKLOAD)]]).toEqual([job.metadata.name, expect.arrayContaining([envOf(job).PGHOST])]);
+    expect(cm('postgres')[POSTGRES_FILES.conf]).toMatch(/^ssl = on\nssl_cert_file = '\/etc\/pronto\/tls\/tls.crt'\nssl_key_file = '\/etc\/pronto\/tls\/tls.key'\nssl_min_protocol_version = 'TLSv1.2'$/m);
+    for (const [kind, name] of [['StatefulSet', 'postgres'], ['Deployment', PGBOUNCER_WORKLOAD]]) {
+      const spec = named(manifests, kind, name).spec.template.spec;
+      expect(spec.volumes).toContainEqual({ name: 'tls', secret: expect.objectContaining({ secretName: `${name}-tls`, defaultMode: 0o440 }) });
+      expect(spec.containers[0].volumeMounts).toContainEqual({ name: 'tls', mountPath: '/etc/pronto/tls', readOnly: true });
+    }
+  });
+
+  test('TLS or nothing: hostssl from the pod network and hostnossl refused in both hba files; PgBouncer requires TLS of clients and verifies PostgreSQL (verify-full)', () => {
+    const pg = hbaLines(cm('postgres')[POSTGRES_FILES.hba]);
+    const bouncer = hbaLines(cm(PGBOUNCER_WORKLOAD)[PGBOUNCER_FILES.hba]);
+    for (const lines of [pg, bouncer]) {
+      expect(lines.filter((l) => l.endsWith('scram-sha-256') && !l.startsWith('local')).every((l) => l.startsWith('hostssl '))).toBe(true);
+      const plain = lines.findIndex((l) => l === 'hostnossl all all 0.0.0.0/0 reject');
+      expect(plain).toBeGreaterThanOrEqual(0);
+      expect(plain).toBeLessThan(lines.findIndex((l) => l.startsWith('hostssl ')));
+    }
+    const ini = cm(PGBOUNCER_WORKLOAD)[PGBOUNCER_FILES.ini];
+    expect(ini).toContain(['client_tls_sslmode = require', 'client_tls_cert_file = /etc/pronto/tls/tls.crt', 'client_tls_key_file = /etc/pronto/tls/tls.key',
+      'client_tls_protocols = secure', 'server_tls_sslmode = verify-full', `server_tls_ca_file = ${ca}`, 'server_tls_protocols = secure'].join('\n'));
+    // The exporters on the loopback: TLS without a name to verify.
+    expect(JSON.stringify(named(manifests, 'Deployment', PGBOUNCER_WORKLOAD).spec.template.spec.containers)).toContain('/pgbouncer?sslmode=require');
+    // Both servers reload renewed files.
+    for (const start of [cm('postgres')[POSTGRES_FILES.start], cm(PGBOUNCER_WORKLOAD)[PGBOUNCER_FILES.start]]) expect(start).toContain('"/etc/pronto/tls/tls.crt" "/etc/pronto/tls/tls.key" 2>/dev/null | cksum');
+  });
+
+  test('every client verifies it: the CA bundle in exactly the pods that connect, the apps\' DATABASE_URL and the jobs\' libpq settings verify-full', () => {
+    const users = postgresUsers(config);
+    const deployments = manifests.filter((m: any) => m.kind === 'Deployment');
+    for (const svc of config.services) {
+      // Every slot of a blue-green service alike.
+      const templates = deployments.filter((d: any) => d.metadata.labels['app.kubernetes.io/name'] === svc.name).map((d: any) => d.spec.template);
+      expect(templates.length).toBeGreaterThan(0);
+      for (const template of templates) {
+      const mounts = template.spec.containers[0].volumeMounts ?? [];
+      const db = template.metadata.annotations['vault.hashicorp.com/agent-inject-template-db'];
+      expect([svc.name, mounts.some((m: any) => m.mountPath === `${CA_BUNDLE_DIR}/internal-ca`)]).toEqual([svc.name, users.includes(svc.name)]);
+      if (users.includes(svc.name)) {
+        expect(db).toContain(`@${DATA_STORES.postgres.host}:${DATA_STORES.postgres.port}/{{ .Data.data.database }}?sslmode=verify-full&sslrootcert=${ca}{{- end }}`);
+        expect(template.metadata.annotations[clusterConfigMapAnnotation('internal-ca')]).toBeTruthy();
+        expect(template.spec.volumes).toContainEqual({ name: 'ca-internal-ca', configMap: { name: 'internal-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }], defaultMode: 0o444 } });
+      }
+      }
+    }
+    // The jobs that connect: libpq's (and WAL-G's pgx) settings, the CA mounted; PgBouncer verifies PostgreSQL with the same bundle.
+    for (const m of [...manifests.filter((o: any) => o.kind === 'CronJob' && envOf(o).PGHOST), named(manifests, 'Deployment', PGBOUNCER_WORKLOAD)]) {
+      const spec = podOf(m).spec;
+      expect([m.metadata.name, spec.containers[0].volumeMounts]).toEqual([m.metadata.name, expect.arrayContaining([{ name: 'ca-internal-ca', mountPath: `${CA_BUNDLE_DIR}/internal-ca`, readOnly: true }])]);
+      if (m.kind === 'CronJob') expect(envOf(m)).toMatchObject({ PGSSLMODE: 'verify-full', PGSSLROOTCERT: ca });
+    }
+    // Nothing else changes: the same flows, the same Vault paths, every object passes the gate (Certificates against their CRD).
+    const plain = buildEnvironment(load(`${BASE}backups:\n  restoreTest: { database: orders }\n${section()}`));
+    expect(charts.graph.flows).toEqual(plain.charts.graph.flows);
+    expect(charts.files.map((f) => f.path)).toEqual(plain.charts.files.map((f) => f.path));
+    expect(charts.files.filter((f) => f.path.endsWith('.hcl')).map((f) => f.text)).toEqual(plain.charts.files.filter((f) => f.path.endsWith('.hcl')).map((f) => f.text));
+    expect(runGate(manifests).findings).toEqual([]);
+  });
+
+  test('the start scripts and the roles job\'s scripts pass shellcheck, TLS reload loop and exporter hand-off included (skipped loudly without shellcheck)', () => {
+    if (spawnSync('shellcheck', ['--version']).status !== 0) {
+      console.warn('\n!!! SKIPPED: shellcheck of the data tier\'s scripts: shellcheck is missing (Debian package shellcheck) !!!\n');
+      return;
+    }
+    const dir = mkdtempSync(path.join(tmpdir(), 'pronto-db-scripts-'));
+    try {
+      const scripts = { 'postgres-start.sh': cm('postgres')[POSTGRES_FILES.start], 'pgbouncer-start.sh': cm(PGBOUNCER_WORKLOAD)[PGBOUNCER_FILES.start],
+        'restore-wal.sh': cm('postgres')[POSTGRES_FILES.restore], 'pg-roles.sh': cm(ROLES_JOB)[ROLES_JOB_FILES.script], 'check-login.sh': cm(ROLES_JOB)[ROLES_JOB_FILES.check] };
+      for (const [name, text] of Object.entries(scripts)) writeFileSync(path.join(dir, name), text);
+      const r = spawnSync('shellcheck', ['-s', 'sh', ...Object.keys(scripts).map((n) => path.join(dir, n))], { encoding: 'utf8' });
+      expect(r.stdout).toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('on in the shipped production and staging environments, off (plaintext) in dev; Argo CD applies the Certificates before the pods that mount them', () => {
+    expect(ENVIRONMENTS.map((env) => [env, environment(env).tier, Boolean(environment(env).capabilities.database?.tls)]))
+      .toEqual(ENVIRONMENTS.map((env) => [env, environment(env).tier, env !== 'dev']));
+    const shipped = buildEnvironment(environment('prod')).manifests;
+    const wave = (kind: string, name: string) => Number(named(shipped, kind, name).metadata.annotations['argocd.argoproj.io/sync-wave']);
+    // Argo CD's health check of a Certificate waits for Ready: the Secret is there when the pods start.
+    expect(wave('Certificate', `${PGBOUNCER_WORKLOAD}-tls`)).toBeLessThan(wave('Deployment', PGBOUNCER_WORKLOAD));
+    expect(wave('Certificate', 'postgres-tls')).toBeLessThan(wave('StatefulSet', 'postgres'));
+  });
+});
+
 describe('database config errors name file:line, field, expected and found', () => {
+  test('a production-tier environment without database.tls; false states plaintext on purpose', () => {
+    const prod = (text: string) => text.replace('tier: staging', 'tier: production');
+    const text = prod(`${BASE}${section()}`);
+    expect(configProblems(() => buildEnvironment(load(text)))).toContain(
+      `${FILE}:${lineOf(text, 'database:')}: database.tls: expected the TLS of app → PgBouncer → PostgreSQL in a production-tier environment`);
+    expect(configProblems(() => buildEnvironment(load(text)))).toContain('found none');
+    const plaintext = prod(`${BASE}${section().replace('database:\n', 'database:\n  tls: false\n')}`);
+    expect(() => buildEnvironment(load(plaintext))).not.toThrow();
+    expect(() => buildEnvironment(load(prod(`${BASE}${withTls()}`)))).not.toThrow();
+  });
+
+  test.each([
+    ['every address as the pod network', 'clientCidrs: [0.0.0.0/0]', 'database.clientCidrs.0: expected the pod network\'s block, not every address (0.0.0.0/0)'],
+    ['no address block', 'clientCidrs: []', 'database.clientCidrs: expected at least one address block'],
+    ['a block with host bits', 'clientCidrs: [10.244.0.1/16]', 'database.clientCidrs.0:'],
+    ['an issuer kind cert-manager has not', 'tls: { issuer: { kind: CA, name: x }, caBundle: { configMap: internal-ca } }', 'database.tls.issuer.kind: expected ClusterIssuer or Issuer'],
+    ['a CA bundle that is no ConfigMap name', 'tls: { issuer: { name: x }, caBundle: { configMap: Internal_CA } }', 'database.tls.caBundle.configMap: expected a ConfigMap name: a DNS label'],
+  ])('%s', (_name, line, message) => {
+    const text = `${BASE}${section().replace('database:\n', `database:\n  ${line}\n`)}`;
+    expect(configProblems(() => load(text))).toContain(`${FILE}:${lineOf(text, line.split(':')[0] + ':')}: ${message}`);
+  });
+
   test('pools over max_connections minus the reserved connections', () => {
     const text = `${BASE}${section().replace('    version: 1.25.2\n', '    version: 1.25.2\n    defaultPoolSize: 30\n')}`;
     const got = configProblems(() => buildEnvironment(load(text)));

@@ -6,6 +6,10 @@ path "secret/data/pronto/dev/postgres/backup" {
   capabilities = ["read"]
 }
 
+path "secret/data/pronto/dev/postgres/exporter" {
+  capabilities = ["read"]
+}
+
 path "secret/data/pronto/dev/postgres/pgbouncer" {
   capabilities = ["read"]
 }

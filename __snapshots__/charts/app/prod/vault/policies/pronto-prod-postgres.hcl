@@ -6,6 +6,10 @@ path "secret/data/pronto/prod/postgres/backup" {
   capabilities = ["read"]
 }
 
+path "secret/data/pronto/prod/postgres/exporter" {
+  capabilities = ["read"]
+}
+
 path "secret/data/pronto/prod/postgres/pgbouncer" {
   capabilities = ["read"]
 }

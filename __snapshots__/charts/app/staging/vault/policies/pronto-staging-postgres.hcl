@@ -6,6 +6,10 @@ path "secret/data/pronto/staging/postgres/backup" {
   capabilities = ["read"]
 }
 
+path "secret/data/pronto/staging/postgres/exporter" {
+  capabilities = ["read"]
+}
+
 path "secret/data/pronto/staging/postgres/pgbouncer" {
   capabilities = ["read"]
 }
