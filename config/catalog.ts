@@ -15,10 +15,18 @@ export interface DataStoreEndpoint {
   /**
    * The credentials of every service that uses the store, as a Vault secret: the KV path
    * below `<service>/` (each service has its own entry), the file under /run/secrets, the
-   * env var with its path, and the template of the file's exact content.
+   * env var with its path, and the template of the file's exact content (of the service).
    */
-  readonly secret: { readonly name: string } & Omit<CatalogSecret, 'path'>;
+  readonly secret: { readonly name: string; readonly template: (service: string) => string } & Omit<CatalogSecret, 'path' | 'template'>;
+  /**
+   * User names the store keeps for itself, where each service logs in as a user of its own
+   * name: no service that uses the store may have one of them. @default - none
+   */
+  readonly reservedUsers?: readonly string[];
 }
+
+/** The user of Redis's readiness probe (PING only): no service may be named so. */
+export const REDIS_HEALTHCHECK_USER = 'healthcheck';
 
 const PGBOUNCER = { host: 'pgbouncer', port: 6432 };
 const REDIS = { host: 'redis', port: 6379 };
@@ -33,13 +41,20 @@ export const DATA_STORES: Readonly<Record<DataStore, DataStoreEndpoint>> = {
     // KV fields: username, password, database. The URL goes to SQLAlchemy; urlquery percent-encodes the credentials.
     secret: {
       name: 'database', file: 'db', env: 'DATABASE_URL_FILE',
-      template: `postgresql://{{ .Data.data.username | urlquery }}:{{ .Data.data.password | urlquery }}@${PGBOUNCER.host}:${PGBOUNCER.port}/{{ .Data.data.database }}`,
+      template: () => `postgresql://{{ .Data.data.username | urlquery }}:{{ .Data.data.password | urlquery }}@${PGBOUNCER.host}:${PGBOUNCER.port}/{{ .Data.data.database }}`,
     },
   },
   redis: {
     ...REDIS, description: 'Redis',
-    // KV field: password (Redis AUTH). The URL goes to redis-py's from_url.
-    secret: { name: 'redis', file: 'redis', env: 'REDIS_URL_FILE', template: `redis://:{{ .Data.data.password | urlquery }}@${REDIS.host}:${REDIS.port}/0` },
+    // KV field: password. Each service logs in as the ACL user of its own name (lib/database/redis-acl.ts: its keys and
+    // channels below `<service>:`), with the password Redis knows as a hash from the same entry. The URL goes to redis-py's
+    // from_url, which takes the user from it; database 0, the only one a service may use (SELECT is refused).
+    secret: {
+      name: 'redis', file: 'redis', env: 'REDIS_URL_FILE',
+      template: (service) => `redis://${service}:{{ .Data.data.password | urlquery }}@${REDIS.host}:${REDIS.port}/0`,
+    },
+    // Redis's built-in user (off) and the readiness probe's.
+    reservedUsers: ['default', REDIS_HEALTHCHECK_USER],
   },
 };
 
@@ -50,8 +65,8 @@ export const DATA_STORES: Readonly<Record<DataStore, DataStoreEndpoint>> = {
 export function secretsOf(service: string, entry: Pick<ResolvedCatalogEntry, 'dataStores' | 'secrets'>): CatalogSecret[] {
   return [
     ...entry.dataStores.map((store): CatalogSecret => {
-      const { name, ...secret } = DATA_STORES[store].secret;
-      return { path: `${service}/${name}`, ...secret };
+      const { name, template, ...secret } = DATA_STORES[store].secret;
+      return { path: `${service}/${name}`, ...secret, template: template(service) };
     }),
     ...entry.secrets,
   ];

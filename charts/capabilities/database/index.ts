@@ -8,14 +8,14 @@
  * Vault, Prometheus and the heartbeat from their ports.
  */
 import { Chart } from 'cdk8s';
-import { DATA_STORES } from '../../../config/catalog';
+import { DATA_STORES, REDIS_HEALTHCHECK_USER } from '../../../config/catalog';
 import { EnvironmentConfig } from '../../../config/load';
 import { SectionValue } from '../../../config/sections';
 import { ROLES_JOB_DEADLINE_SECONDS, redisMaxMemoryMi, rolesMaxAgeSeconds } from '../../../config/sections/database';
 import { UpstreamImage, serviceHost, workloadEndpoint } from '../../../lib/core';
 import {
   DATABASE_ROLES, DataTier, EXPORTER_PORTS, PGBOUNCER_PRE_STOP_SECONDS, PgBouncer, POSTGRES_SERVICE, POSTGRES_WORKLOAD, PostgresCluster, ROLES_JOB, Redis,
-  RolesJob, SECRETS_DIR, databaseRuleGroups,
+  RolesJob, databaseRuleGroups, redisKeyPrefix,
 } from '../../../lib/database';
 import { AlertRules, ScrapeTarget } from '../../../lib/metrics';
 import { PodExtensionPoint } from '../../../lib/workload';
@@ -29,9 +29,17 @@ export const PGBOUNCER_WORKLOAD = DATA_STORES.postgres.host;
 export const REDIS_WORKLOAD = DATA_STORES.redis.host;
 export { POSTGRES_SERVICE, POSTGRES_WORKLOAD, ROLES_JOB };
 
+/** The env var that tells an app the prefix of its Redis keys and channels (`<service>:`). */
+export const REDIS_KEY_PREFIX_ENV = 'REDIS_KEY_PREFIX';
+
 /** Catalog services that use PostgreSQL: each has its own role and database (from its `<service>/database` entry). */
 export function postgresUsers(config: EnvironmentConfig): string[] {
   return config.services.filter((s) => s.catalog.dataStores.includes('postgres')).map((s) => s.name);
+}
+
+/** Catalog services that use Redis: each logs in as its own ACL user (from its `<service>/redis` entry), its keys below `<service>:`. */
+export function redisUsers(config: EnvironmentConfig): string[] {
+  return config.services.filter((s) => s.catalog.dataStores.includes('redis')).map((s) => s.name);
 }
 
 /** The data tier of `config`: the section mapped onto lib/database's props, with the heartbeat writer's role when its port is on. */
@@ -47,6 +55,7 @@ export function dataTier(section: Section, config: EnvironmentConfig, ports: Pic
     exporters: section.exporters,
     poolerService: { name: DATA_STORES.postgres.host, port: DATA_STORES.postgres.port },
     redisService: { name: DATA_STORES.redis.host, port: DATA_STORES.redis.port },
+    redisUsers: { apps: redisUsers(config), appSecretName: DATA_STORES.redis.secret.name, healthcheck: REDIS_HEALTHCHECK_USER },
     apps: postgresUsers(config),
     appSecretName: DATA_STORES.postgres.secret.name,
     ...(ports.heartbeat ? { heartbeat: ports.heartbeat } : {}),
@@ -92,6 +101,10 @@ export const database: Capability<Section> & { readonly id: 'database' } = {
         },
       },
     };
+  },
+  extendPod(pod, service) {
+    // The app's Redis user reaches only keys and channels below this prefix (lib/database/redis-acl.ts).
+    if (service.catalog.dataStores.includes('redis')) pod.addAppEnv({ name: REDIS_KEY_PREFIX_ENV, value: redisKeyPrefix(service.name) });
   },
   vaultReaders: (section, config, ports) => dataTier(section, config, ports).readers,
   flows(graph, section, config, extras) {
@@ -157,8 +170,7 @@ export const database: Capability<Section> & { readonly id: 'database' } = {
       resources: r.resources,
       persistence: r.persistence === false ? undefined : { size: r.persistence.size, storageClassName: r.persistence.storageClassName },
       maxMemoryMi: redisMaxMemoryMi(section.redis),
-      authConfFile: `${SECRETS_DIR}/redis-auth`,
-      cliAuthFile: `${SECRETS_DIR}/redis-cli-auth`,
+      ...tier.redisAuth,
       extension: vaultExtension(tier, REDIS_WORKLOAD, ports),
       port: DATA_STORES.redis.port,
     });

@@ -5,17 +5,19 @@
  */
 import { stringify } from 'yaml';
 import {
-  PGBOUNCER_WORKLOAD, POSTGRES_SERVICE, REDIS_WORKLOAD, ROLES_JOB, postgresUsers,
+  PGBOUNCER_WORKLOAD, POSTGRES_SERVICE, REDIS_KEY_PREFIX_ENV, REDIS_WORKLOAD, ROLES_JOB, postgresUsers, redisUsers,
 } from '../../../charts/capabilities/database';
 import { MIN_PGBOUNCER_VERSION, REDIS_PATCHED, ROLES_JOB_DEADLINE_SECONDS } from '../../../config/sections/database';
 import { cronCadence, parseCron } from '../../../config/sections/cron';
 import { objectStoreHost } from '../../../lib/database';
 import { renderEnvironment } from '../../../charts/synthesize';
-import { CATALOG, DATA_STORES } from '../../../config/catalog';
+import { CATALOG, DATA_STORES, REDIS_HEALTHCHECK_USER } from '../../../config/catalog';
 import { parseEnvironment } from '../../../config/load';
 import { workloadPeaks } from '../../../lib/namespace/capacity';
 import { ANNOTATION_CONFIG_CHECKSUM, Manifest } from '../../../lib/core';
-import { DATABASE_ROLES, PGBOUNCER_FILES, POSTGRES_FILES, RESTORE_COMMAND_WRAPPER, ROLES_JOB_FILES } from '../../../lib/database';
+import {
+  DATABASE_ROLES, DataTier, PGBOUNCER_FILES, POSTGRES_FILES, REDIS_APP_COMMANDS, REDIS_FILES, REDIS_START_SCRIPT, RESTORE_COMMAND_WRAPPER, ROLES_JOB_FILES,
+} from '../../../lib/database';
 import { VALID_ENV } from '../../fixtures/environments';
 import { ENVIRONMENTS, buildEnvironment, configProblems, dataTierOf, environment, named } from '../../helpers';
 
@@ -116,13 +118,48 @@ describe('the database capability', () => {
     expect(dataTierOf(config).pooledDatabases).toBe(postgresUsers(config).length + 1);
   });
 
-  test('Redis: a Deployment without persistence, a StatefulSet with it; ping with auth from the Vault file', () => {
+  test('Redis: a Deployment without persistence, a StatefulSet with it; the start script, readiness as the PING-only user', () => {
     const r = named(on.manifests, 'Deployment', REDIS_WORKLOAD);
-    expect(r.spec.template.spec.containers[0].readinessProbe.exec.command.join(' ')).toContain('redis-cli');
+    const container = r.spec.template.spec.containers[0];
+    expect(container.command).toEqual(['sh', `/etc/redis/${REDIS_FILES.start}`, `/etc/redis/${REDIS_FILES.conf}`]);
+    expect(cm(REDIS_WORKLOAD)[REDIS_FILES.start]).toBe(REDIS_START_SCRIPT);
+    expect(container.readinessProbe.exec.command.join(' ')).toContain(`redis-cli --user ${REDIS_HEALTHCHECK_USER} -p ${DATA_STORES.redis.port} ping`);
+    expect(container.livenessProbe.tcpSocket).toEqual({ port: 'redis' });
     expect(named(on.manifests, 'Service', REDIS_WORKLOAD).spec.ports[0].port).toBe(DATA_STORES.redis.port);
     const persistent = buildEnvironment(load(`${BASE}${section('    persistence: { size: 4Gi }\n')}`));
     expect(named(persistent.manifests, 'StatefulSet', REDIS_WORKLOAD).spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('4Gi');
-    expect(cm(REDIS_WORKLOAD)['redis.conf']).toContain('include /run/secrets/redis-auth');
+  });
+
+  test('Redis: one ACL user per app that uses it, from the app\'s own Vault entry as a SHA-256; the default user off; the Vault policy exactly those entries', () => {
+    const apps = redisUsers(config);
+    expect(apps).toEqual(config.services.filter((s) => s.catalog.dataStores.includes('redis')).map((s) => s.name));
+    const conf = cm(REDIS_WORKLOAD)[REDIS_FILES.conf];
+    expect(conf).not.toContain('requirepass');
+    expect(conf).toMatch(/^user default reset$/m);
+    expect(conf.split('\n').filter((l) => l.startsWith('include '))).toEqual([REDIS_HEALTHCHECK_USER, ...apps].map((u) => `include /run/secrets/acl-${u}`));
+    const ann = pod('Deployment', REDIS_WORKLOAD).metadata.annotations;
+    for (const app of apps) {
+      const path = `secret/data/pronto/${app}/${DATA_STORES.redis.secret.name}`;
+      expect(ann[`vault.hashicorp.com/agent-inject-secret-acl-${app}`]).toBe(path);
+      expect(ann[`vault.hashicorp.com/agent-inject-template-acl-${app}`]).toBe(`{{- with secret "${path}" -}}user ${app} reset on #{{ .Data.data.password | sha256Hex }} ` +
+        `~${app}:* &${app}:* ${REDIS_APP_COMMANDS.join(' ')}{{- end }}`);
+      // The app: its own user in its URL, its prefix in env.
+      const appPod = on.manifests.find((m: any) => m.kind === 'Deployment' && m.spec.template.spec.containers[0].name === app) as any;
+      expect(appPod.spec.template.metadata.annotations['vault.hashicorp.com/agent-inject-template-redis']).toContain(`redis://${app}:{{ .Data.data.password | urlquery }}@`);
+      expect(appPod.spec.template.spec.containers[0].env).toContainEqual({ name: REDIS_KEY_PREFIX_ENV, value: `${app}:` });
+    }
+    expect(ann[`vault.hashicorp.com/agent-inject-template-acl-${REDIS_HEALTHCHECK_USER}`]).toContain(`user ${REDIS_HEALTHCHECK_USER} reset on #{{ .Data.data.password | sha256Hex }} +ping{{- end }}`);
+    // The apps that use no Redis get no prefix.
+    for (const other of config.services.filter((s) => !apps.includes(s.name))) {
+      const d = on.manifests.find((m: any) => m.kind === 'Deployment' && m.spec.template.spec.containers[0].name === other.name) as any;
+      expect(d.spec.template.spec.containers[0].env.map((e: any) => e.name)).not.toContain(REDIS_KEY_PREFIX_ENV);
+    }
+    const props = dataTierOf(config).props;
+    expect(() => new DataTier({ ...props, redisUsers: { ...props.redisUsers, apps: [...apps, 'default'] } }))
+      .toThrow(`DataTier: redisUsers.apps: expected no app named as Redis's own users (default, ${REDIS_HEALTHCHECK_USER}), found "default"`);
+    const policy = on.charts.files.find((f) => f.path === 'vault/policies/pronto-redis.hcl')!.text;
+    expect([...policy.matchAll(/^path "([^"]+)"/gm)].map((m) => m[1])).toEqual(
+      [...[...apps.map((a) => `secret/data/pronto/${a}/redis`), `secret/data/pronto/redis/${REDIS_HEALTHCHECK_USER}`].sort(), 'auth/token/lookup-self', 'auth/token/renew-self']);
   });
 
   test('credentials come from Vault files only: the readers\' annotations name their KV paths; nothing in the output holds a value', () => {
