@@ -59,14 +59,38 @@ export const DATA_STORES: Readonly<Record<DataStore, DataStoreEndpoint>> = {
 };
 
 /**
+ * How a service verifies a data store that speaks TLS, by store: the mode (the server's
+ * certificate must be valid for the host in the URL) and the CA file in its container (the
+ * database capability's port; it mounts the file).
+ */
+export type DataStoreTls = Partial<Record<DataStore, { readonly sslmode: 'verify-full'; readonly rootCertFile: string }>>;
+
+/**
+ * The credentials template of `store` for `service`: the catalog's, and for a Redis that
+ * speaks TLS, `rediss://` with redis-py's `from_url` options (redis/connection.py parse_url:
+ * unknown query arguments reach SSLConnection as given): `ssl_cert_reqs=required`,
+ * `ssl_check_hostname=true` (the default only from redis-py 6.0; 5.x checks no host name)
+ * and `ssl_ca_certs=<CA file>`.
+ */
+function storeTemplate(store: DataStore, service: string, tls: DataStoreTls): string {
+  const template = DATA_STORES[store].secret.template(service);
+  const t = tls[store];
+  if (store === 'redis' && t) {
+    return `${template.replace(/^redis:\/\//, 'rediss://')}?ssl_cert_reqs=required&ssl_check_hostname=true&ssl_ca_certs=${t.rootCertFile}`;
+  }
+  return template;
+}
+
+/**
  * Every Vault secret of a service, in a stable order: one per data store it uses (in
  * `dataStores` order, at `<service>/<store secret name>`), then the ones it declares.
+ * `tls` says which stores speak TLS and how to verify them. @param tls - none: plaintext
  */
-export function secretsOf(service: string, entry: Pick<ResolvedCatalogEntry, 'dataStores' | 'secrets'>): CatalogSecret[] {
+export function secretsOf(service: string, entry: Pick<ResolvedCatalogEntry, 'dataStores' | 'secrets'>, tls: DataStoreTls = {}): CatalogSecret[] {
   return [
     ...entry.dataStores.map((store): CatalogSecret => {
-      const { name, template, ...secret } = DATA_STORES[store].secret;
-      return { path: `${service}/${name}`, ...secret, template: template(service) };
+      const { name, template: _template, ...secret } = DATA_STORES[store].secret;
+      return { path: `${service}/${name}`, ...secret, template: storeTemplate(store, service, tls) };
     }),
     ...entry.secrets,
   ];

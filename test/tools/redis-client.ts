@@ -5,7 +5,7 @@
  * answer no command) are collected in {@link RedisConnection.messages}.
  */
 import { Socket, connect as tcpConnect } from 'net';
-import { ConnectionOptions, connect as tlsConnect } from 'tls';
+import { ConnectionOptions, TLSSocket, connect as tlsConnect } from 'tls';
 
 /** An error reply (`-NOPERM …`, `-NOAUTH …`). */
 export class RedisError {
@@ -73,6 +73,8 @@ export interface RedisConnection {
   readonly messages: RedisReply[][];
   /** Resolves when the server has closed the connection. */
   readonly closed: Promise<void>;
+  /** Serial number of the certificate the server presented (upper-case hex, as X509Certificate's); undefined without TLS. */
+  readonly peerSerial?: string;
   close(): void;
 }
 
@@ -85,18 +87,40 @@ export function connectRedis(address: RedisAddress): Promise<RedisConnection> {
     const pending: Array<(reply: RedisReply) => void> = [];
     const messages: RedisReply[][] = [];
     let buffer = Buffer.alloc(0);
+    // Where scanning stopped in `buffer`, and the elements still missing in each open array: a large reply arrives in many
+    // chunks, and it is scanned once, then parsed once, instead of parsed again from its start at every chunk.
+    let scanned = 0;
+    const open: number[] = [];
+    /** The end of the first complete reply in `buffer`, or undefined. */
+    const complete = (): number | undefined => {
+      for (;;) {
+        const eol = buffer.indexOf('\r\n', scanned);
+        if (eol < 0) return undefined;
+        const type = buffer[scanned];
+        const n = type === 0x24 || type === 0x2a ? Number(buffer.toString('latin1', scanned + 1, eol)) : 0;
+        const end = type === 0x24 && n >= 0 ? eol + 2 + n + 2 : eol + 2;
+        if (buffer.length < end) return undefined;
+        scanned = end;
+        if (type === 0x2a && n > 0) {
+          open.push(n);
+          continue;
+        }
+        while (open.length > 0 && --open[open.length - 1] === 0) open.pop();
+        if (open.length === 0) return scanned;
+      }
+    };
     let closedResolve: () => void = () => undefined;
     const closed = new Promise<void>((r) => { closedResolve = r; });
     socket.on('data', (chunk) => {
       buffer = Buffer.concat([buffer, chunk]);
-      let at = 0;
-      for (let reply = parse(buffer, at); reply; reply = parse(buffer, at)) {
-        at = reply[1];
+      for (let end = complete(); end !== undefined; end = complete()) {
+        const reply = parse(buffer, 0)![0];
+        buffer = buffer.subarray(end);
+        scanned = 0;
         const waiter = pending.shift();
-        if (waiter) waiter(reply[0]);
-        else messages.push(reply[0] as RedisReply[]);
+        if (waiter) waiter(reply);
+        else messages.push(reply as RedisReply[]);
       }
-      buffer = buffer.subarray(at);
     });
     socket.on('close', () => {
       for (const waiter of pending.splice(0)) waiter(new RedisError('CLOSED connection closed by the server'));
@@ -117,7 +141,7 @@ export function connectRedis(address: RedisAddress): Promise<RedisConnection> {
     socket.once(address.tls ? 'secureConnect' : 'connect', () => {
       socket.removeListener('error', reject);
       socket.on('error', () => undefined);
-      resolve(connection);
+      resolve(address.tls ? { ...connection, peerSerial: (socket as TLSSocket).getPeerCertificate().serialNumber } : connection);
     });
   });
 }

@@ -8,7 +8,7 @@
  * Vault, Prometheus and the heartbeat from their ports.
  */
 import { Chart } from 'cdk8s';
-import { DATA_STORES, REDIS_HEALTHCHECK_USER } from '../../../config/catalog';
+import { DATA_STORES, DataStoreTls, REDIS_HEALTHCHECK_USER } from '../../../config/catalog';
 import { EnvironmentConfig } from '../../../config/load';
 import { SectionValue } from '../../../config/sections';
 import { ROLES_JOB_DEADLINE_SECONDS, redisMaxMemoryMi, rolesMaxAgeSeconds } from '../../../config/sections/database';
@@ -18,6 +18,7 @@ import {
   RolesJob, databaseRuleGroups, redisKeyPrefix,
 } from '../../../lib/database';
 import { AlertRules, ScrapeTarget } from '../../../lib/metrics';
+import { caBundleFile, mountCaBundle } from '../../../lib/tls';
 import { PodExtensionPoint } from '../../../lib/workload';
 import { Capability } from '../capability';
 import { DataTierEndpoint, Ports, portProblem } from '../ports';
@@ -62,6 +63,17 @@ export function dataTier(section: Section, config: EnvironmentConfig, ports: Pic
   });
 }
 
+/** Redis's TLS (database.redis.tls), when on: `false` and absent are plaintext (check() refuses absent in a production tier). */
+function redisTls(section: Section): Exclude<Section['redis']['tls'], false | undefined> | undefined {
+  return section.redis.tls || undefined;
+}
+
+/** The data stores that speak TLS, and the CA file the apps verify them with. */
+function storeTls(section: Section): DataStoreTls {
+  const redis = redisTls(section);
+  return redis ? { redis: { sslmode: 'verify-full', rootCertFile: caBundleFile(redis.caBundle) } } : {};
+}
+
 function endpoint(name: string, port: number, namespace: string): DataTierEndpoint {
   return { endpoint: workloadEndpoint(name, namespace), host: serviceHost(name, namespace), port };
 }
@@ -79,6 +91,10 @@ export const database: Capability<Section> & { readonly id: 'database' } = {
   check(section, config, ports) {
     const at = (path: readonly string[]) => `${config.file}:${config.lineOf(['database', ...path])}: database.${path.join('.')}`;
     const problems = dataTier(section, config, ports).problems.map((p) => `${at(p.field)}: ${p.message}`);
+    if (section.redis.tls === undefined && config.tier === 'production') {
+      problems.push(`${config.file}:${config.lineOf(['database', 'redis'])}: database.redis.tls: expected the TLS of app → Redis in a production-tier environment: ` +
+        '{ issuer: { kind, name }, caBundle: { configMap, key } } (or false to state plaintext on purpose), found none');
+    }
     const vault = portProblem(ports, 'vault', config, ['database'], 'PostgreSQL, PgBouncer and Redis read their credentials from Vault');
     return vault ? [...problems, vault] : problems;
   },
@@ -93,6 +109,7 @@ export const database: Capability<Section> & { readonly id: 'database' } = {
         storageSize: section.postgres.storage.size,
         archiveTimeoutSeconds: section.postgres.archiveTimeoutSeconds,
         image: tier.postgresImage,
+        storeTls: storeTls(section),
         archive: {
           env: (access) => tier.walgEnv(access),
           secrets: (access) => tier.walgSecrets(access),
@@ -102,9 +119,13 @@ export const database: Capability<Section> & { readonly id: 'database' } = {
       },
     };
   },
-  extendPod(pod, service) {
+  extendPod(pod, service, section) {
+    if (!service.catalog.dataStores.includes('redis')) return;
     // The app's Redis user reaches only keys and channels below this prefix (lib/database/redis-acl.ts).
-    if (service.catalog.dataStores.includes('redis')) pod.addAppEnv({ name: REDIS_KEY_PREFIX_ENV, value: redisKeyPrefix(service.name) });
+    pod.addAppEnv({ name: REDIS_KEY_PREFIX_ENV, value: redisKeyPrefix(service.name) });
+    // Its REDIS_URL names this file (ssl_ca_certs: storeTls, written by the secrets capability).
+    const tls = redisTls(section);
+    if (tls) mountCaBundle(pod, tls.caBundle);
   },
   vaultReaders: (section, config, ports) => dataTier(section, config, ports).readers,
   flows(graph, section, config, extras) {
@@ -164,6 +185,7 @@ export const database: Capability<Section> & { readonly id: 'database' } = {
 
     const redisChart = chart('redis');
     const r = section.redis;
+    const rtls = redisTls(section);
     new Redis(redisChart, 'Redis', {
       name: REDIS_WORKLOAD,
       image: new UpstreamImage(r.image),
@@ -171,6 +193,7 @@ export const database: Capability<Section> & { readonly id: 'database' } = {
       persistence: r.persistence === false ? undefined : { size: r.persistence.size, storageClassName: r.persistence.storageClassName },
       maxMemoryMi: redisMaxMemoryMi(section.redis),
       ...tier.redisAuth,
+      ...(rtls ? { tls: { issuer: rtls.issuer, caBundle: rtls.caBundle } } : {}),
       extension: vaultExtension(tier, REDIS_WORKLOAD, ports),
       port: DATA_STORES.redis.port,
     });

@@ -16,7 +16,7 @@ import { parseEnvironment } from '../../../config/load';
 import { workloadPeaks } from '../../../lib/namespace/capacity';
 import { ANNOTATION_CONFIG_CHECKSUM, Manifest } from '../../../lib/core';
 import {
-  DATABASE_ROLES, DataTier, PGBOUNCER_FILES, POSTGRES_FILES, REDIS_APP_COMMANDS, REDIS_FILES, REDIS_START_SCRIPT, RESTORE_COMMAND_WRAPPER, ROLES_JOB_FILES,
+  DATABASE_ROLES, DataTier, PGBOUNCER_FILES, POSTGRES_FILES, REDIS_APP_COMMANDS, REDIS_FILES, redisStartScript, RESTORE_COMMAND_WRAPPER, ROLES_JOB_FILES,
 } from '../../../lib/database';
 import { VALID_ENV } from '../../fixtures/environments';
 import { ENVIRONMENTS, buildEnvironment, configProblems, dataTierOf, environment, named } from '../../helpers';
@@ -122,7 +122,7 @@ describe('the database capability', () => {
     const r = named(on.manifests, 'Deployment', REDIS_WORKLOAD);
     const container = r.spec.template.spec.containers[0];
     expect(container.command).toEqual(['sh', `/etc/redis/${REDIS_FILES.start}`, `/etc/redis/${REDIS_FILES.conf}`]);
-    expect(cm(REDIS_WORKLOAD)[REDIS_FILES.start]).toBe(REDIS_START_SCRIPT);
+    expect(cm(REDIS_WORKLOAD)[REDIS_FILES.start]).toBe(redisStartScript());
     expect(container.readinessProbe.exec.command.join(' ')).toContain(`redis-cli --user ${REDIS_HEALTHCHECK_USER} -p ${DATA_STORES.redis.port} ping`);
     expect(container.livenessProbe.tcpSocket).toEqual({ port: 'redis' });
     expect(named(on.manifests, 'Service', REDIS_WORKLOAD).spec.ports[0].port).toBe(DATA_STORES.redis.port);
@@ -160,6 +160,36 @@ describe('the database capability', () => {
     const policy = on.charts.files.find((f) => f.path === 'vault/policies/pronto-redis.hcl')!.text;
     expect([...policy.matchAll(/^path "([^"]+)"/gm)].map((m) => m[1])).toEqual(
       [...[...apps.map((a) => `secret/data/pronto/${a}/redis`), `secret/data/pronto/redis/${REDIS_HEALTHCHECK_USER}`].sort(), 'auth/token/lookup-self', 'auth/token/renew-self']);
+  });
+
+  test('Redis TLS (database.redis.tls): a Certificate for its Service\'s names, TLS only on the port, the probe and the apps verify it against the CA bundle', () => {
+    const tlsSection = '    tls:\n      issuer: { kind: ClusterIssuer, name: internal-ca }\n      caBundle: { configMap: internal-ca, key: ca.crt }\n';
+    const tls = buildEnvironment(load(`${BASE}${section(tlsSection)}`));
+    const certificate = named(tls.manifests, 'Certificate', `${REDIS_WORKLOAD}-tls`);
+    expect(certificate.spec).toMatchObject({ secretName: `${REDIS_WORKLOAD}-tls`, issuerRef: { kind: 'ClusterIssuer', name: 'internal-ca', group: 'cert-manager.io' } });
+    expect(certificate.spec.dnsNames).toContain(DATA_STORES.redis.host);
+    const conf = named(tls.manifests, 'ConfigMap', REDIS_WORKLOAD).data[REDIS_FILES.conf];
+    expect(conf).toMatch(/^port 0$/m);
+    expect(conf).toMatch(new RegExp(`^tls-port ${DATA_STORES.redis.port}$`, 'm'));
+    expect(conf).toMatch(/^tls-cert-file \/etc\/pronto\/tls\/tls\.crt$/m);
+    expect(conf).toMatch(/^tls-auth-clients no$/m);
+    const redisPod = named(tls.manifests, 'Deployment', REDIS_WORKLOAD).spec.template;
+    const container = redisPod.spec.containers[0];
+    expect(container.readinessProbe.exec.command[2]).toContain('redis-cli --tls --cacert /etc/pronto/ca/internal-ca/ca.crt --user healthcheck');
+    expect(redisPod.spec.volumes).toContainEqual(expect.objectContaining({ name: 'tls', secret: expect.objectContaining({ secretName: `${REDIS_WORKLOAD}-tls` }) }));
+    expect(named(tls.manifests, 'ConfigMap', REDIS_WORKLOAD).data[REDIS_FILES.start]).toContain('--user pronto_tls_reload reset on "#$reload_hash" "+config|set"');
+    // The Service and the network policies keep the port: nothing else changes for them.
+    expect(named(tls.manifests, 'Service', REDIS_WORKLOAD).spec.ports[0].port).toBe(DATA_STORES.redis.port);
+    for (const app of redisUsers(config)) {
+      const d = tls.manifests.find((m: any) => m.kind === 'Deployment' && m.spec.template.spec.containers[0].name === app) as any;
+      expect(d.spec.template.metadata.annotations['vault.hashicorp.com/agent-inject-template-redis']).toContain(
+        `rediss://${app}:{{ .Data.data.password | urlquery }}@${DATA_STORES.redis.host}:${DATA_STORES.redis.port}/0?ssl_cert_reqs=required&ssl_check_hostname=true&ssl_ca_certs=/etc/pronto/ca/internal-ca/ca.crt`);
+      expect(d.spec.template.spec.containers[0].volumeMounts).toContainEqual({ name: 'ca-internal-ca', mountPath: '/etc/pronto/ca/internal-ca', readOnly: true });
+    }
+    // Off (absent, or false): plaintext, no Certificate, the same output.
+    const off = (extra: string) => buildEnvironment(load(`${BASE}${section(extra)}`)).manifests.map((m: Manifest) => JSON.stringify(m)).join('\n');
+    expect(off('    tls: false\n')).toBe(off(''));
+    expect(off('')).not.toContain('cert-manager.io');
   });
 
   test('credentials come from Vault files only: the readers\' annotations name their KV paths; nothing in the output holds a value', () => {
@@ -310,6 +340,24 @@ describe('database config errors name file:line, field, expected and found', () 
     const got = configProblems(() => load(text));
     expect(got).toContain(`${FILE}:${lineOf(text, needle)}: ${message}`);
     expect(got).toContain(found);
+  });
+
+  test('Redis without tls in a production-tier environment; tls: false states plaintext on purpose', () => {
+    const production = (extra: string) => `${BASE.replace(/^tier: \w+$/m, 'tier: production')}${section(extra)}`;
+    const problems = (text: string) => {
+      try {
+        buildEnvironment(load(text));
+        return '';
+      } catch (err) {
+        return configProblems(() => { throw err; });
+      }
+    };
+    const text = production('');
+    expect(problems(text)).toContain(`${FILE}:${lineOf(text, '  redis:')}: database.redis.tls: expected the TLS of app → Redis in a production-tier environment: ` +
+      '{ issuer: { kind, name }, caBundle: { configMap, key } } (or false to state plaintext on purpose), found none');
+    expect(problems(production('    tls: false\n'))).not.toContain('database.redis.tls');
+    const bad = production('    tls: { issuer: { name: Internal_CA }, caBundle: { configMap: internal-ca } }\n');
+    expect(problems(bad)).toContain(`${FILE}:${lineOf(bad, 'tls: {')}: database.redis.tls`);
   });
 
   test('a missing S3 prefix', () => {

@@ -341,7 +341,8 @@ function credentialsIn(text: string): string[] {
   lines.forEach((line, i) => {
     // `key: value`, skipping annotation keys and values that are paths, templates or references.
     const kv = /^\s*-?\s*"?([A-Za-z0-9_.\-/]+)"?\s*:\s*(.+)$/.exec(line);
-    if (kv && SECRET_KEY.test(kv[1]) && !kv[1].includes('/') && !isHarmless(kv[2])) found.push(`line ${i + 1}: ${kv[1]} has a literal value`);
+    // `secretName` names a Secret (cert-manager's certificate Secret, which a Certificate writes and a pod mounts by name), never holds one.
+    if (kv && SECRET_KEY.test(kv[1]) && !kv[1].includes('/') && kv[1] !== 'secretName' && !isHarmless(kv[2])) found.push(`line ${i + 1}: ${kv[1]} has a literal value`);
     // An env entry whose name is secret-like and whose value is literal.
     const name = /^\s*-?\s*name:\s*"?([A-Z0-9_]+)"?\s*$/.exec(line);
     const value = /^\s*value:\s*(.+)$/.exec(lines[i + 1] ?? '');
