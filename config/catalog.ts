@@ -15,10 +15,18 @@ export interface DataStoreEndpoint {
   /**
    * The credentials of every service that uses the store, as a Vault secret: the KV path
    * below `<service>/` (each service has its own entry), the file under /run/secrets, the
-   * env var with its path, and the template of the file's exact content.
+   * env var with its path, and the template of the file's exact content (of the service).
    */
-  readonly secret: { readonly name: string } & Omit<CatalogSecret, 'path'>;
+  readonly secret: { readonly name: string; readonly template: (service: string) => string } & Omit<CatalogSecret, 'path' | 'template'>;
+  /**
+   * User names the store keeps for itself, where each service logs in as a user of its own
+   * name: no service that uses the store may have one of them. @default - none
+   */
+  readonly reservedUsers?: readonly string[];
 }
+
+/** The user of Redis's readiness probe (PING only): no service may be named so. */
+export const REDIS_HEALTHCHECK_USER = 'healthcheck';
 
 const PGBOUNCER = { host: 'pgbouncer', port: 6432 };
 const REDIS = { host: 'redis', port: 6379 };
@@ -33,31 +41,45 @@ export const DATA_STORES: Readonly<Record<DataStore, DataStoreEndpoint>> = {
     // KV fields: username, password, database. The URL goes to SQLAlchemy; urlquery percent-encodes the credentials.
     secret: {
       name: 'database', file: 'db', env: 'DATABASE_URL_FILE',
-      template: `postgresql://{{ .Data.data.username | urlquery }}:{{ .Data.data.password | urlquery }}@${PGBOUNCER.host}:${PGBOUNCER.port}/{{ .Data.data.database }}`,
+      template: () => `postgresql://{{ .Data.data.username | urlquery }}:{{ .Data.data.password | urlquery }}@${PGBOUNCER.host}:${PGBOUNCER.port}/{{ .Data.data.database }}`,
     },
   },
   redis: {
     ...REDIS, description: 'Redis',
-    // KV field: password (Redis AUTH). The URL goes to redis-py's from_url.
-    secret: { name: 'redis', file: 'redis', env: 'REDIS_URL_FILE', template: `redis://:{{ .Data.data.password | urlquery }}@${REDIS.host}:${REDIS.port}/0` },
+    // KV field: password. Each service logs in as the ACL user of its own name (lib/database/redis-acl.ts: its keys and
+    // channels below `<service>:`), with the password Redis knows as a hash from the same entry. The URL goes to redis-py's
+    // from_url, which takes the user from it; database 0, the only one a service may use (SELECT is refused).
+    secret: {
+      name: 'redis', file: 'redis', env: 'REDIS_URL_FILE',
+      template: (service) => `redis://${service}:{{ .Data.data.password | urlquery }}@${REDIS.host}:${REDIS.port}/0`,
+    },
+    // Redis's built-in user (off) and the readiness probe's.
+    reservedUsers: ['default', REDIS_HEALTHCHECK_USER],
   },
 };
 
 /**
- * How a service verifies a data store that speaks TLS, by store: the libpq `sslmode` and the
- * CA file in its container (the database capability's port, database.tls).
+ * How a service verifies a data store that speaks TLS, by store: the mode (the server's
+ * certificate must be valid for the host in the URL) and the CA file in its container (the
+ * database capability's port; it mounts the file).
  */
 export type DataStoreTls = Partial<Record<DataStore, { readonly sslmode: 'verify-full'; readonly rootCertFile: string }>>;
 
 /**
- * The credentials template of `store` for a service: the catalog's, with, for a PostgreSQL
- * that speaks TLS, `sslmode=verify-full&sslrootcert=<CA file>` on the URL (libpq reads both
- * from the connection URI; the CA file is mounted by the database capability).
+ * The credentials template of `store` for `service`: the catalog's, and
+ * - for a PostgreSQL that speaks TLS, `sslmode=verify-full&sslrootcert=<CA file>` on the URL
+ *   (libpq reads both from the connection URI);
+ * - for a Redis that speaks TLS, `rediss://` with redis-py's `from_url` options
+ *   (redis/connection.py parse_url: unknown query arguments reach SSLConnection as given):
+ *   `ssl_cert_reqs=required`, `ssl_check_hostname=true` (the default only from redis-py 6.0;
+ *   5.x checks no host name) and `ssl_ca_certs=<CA file>`.
  */
-function storeTemplate(store: DataStore, tls: DataStoreTls): string {
-  const template = DATA_STORES[store].secret.template;
+function storeTemplate(store: DataStore, service: string, tls: DataStoreTls): string {
+  const template = DATA_STORES[store].secret.template(service);
   const t = tls[store];
-  return store === 'postgres' && t ? `${template}?sslmode=${t.sslmode}&sslrootcert=${t.rootCertFile}` : template;
+  if (!t) return template;
+  if (store === 'postgres') return `${template}?sslmode=${t.sslmode}&sslrootcert=${t.rootCertFile}`;
+  return `${template.replace(/^redis:\/\//, 'rediss://')}?ssl_cert_reqs=required&ssl_check_hostname=true&ssl_ca_certs=${t.rootCertFile}`;
 }
 
 /**
@@ -68,8 +90,8 @@ function storeTemplate(store: DataStore, tls: DataStoreTls): string {
 export function secretsOf(service: string, entry: Pick<ResolvedCatalogEntry, 'dataStores' | 'secrets'>, tls: DataStoreTls = {}): CatalogSecret[] {
   return [
     ...entry.dataStores.map((store): CatalogSecret => {
-      const { name, ...secret } = DATA_STORES[store].secret;
-      return { path: `${service}/${name}`, ...secret, template: storeTemplate(store, tls) };
+      const { name, template: _template, ...secret } = DATA_STORES[store].secret;
+      return { path: `${service}/${name}`, ...secret, template: storeTemplate(store, service, tls) };
     }),
     ...entry.secrets,
   ];

@@ -255,6 +255,13 @@ function catalogProblems(catalog: Record<string, ResolvedCatalogEntry>): Catalog
         problems.push([[svc, 'calls', i], `${svc}.calls.${i}`, `expected another catalog service (${Object.keys(catalog).join(', ')}), found "${callee}"`]);
       }
     });
+    entry.dataStores.forEach((store, i) => {
+      const reserved = DATA_STORES[store].reservedUsers ?? [];
+      if (reserved.includes(svc)) {
+        problems.push([[svc, 'dataStores', i], `${svc}.dataStores.${i}`,
+          `expected a service name other than ${store}'s own users (${reserved.join(', ')}): each service logs in to ${store} as the user of its name, found "${svc}"`]);
+      }
+    });
     problems.push(...secretProblems(svc, entry));
     if (entry.route) {
       const owner = routes.get(entry.route.path);

@@ -13,6 +13,7 @@ import { ExternalEndpoint, ForeignEndpoint, UpstreamImage, WorkloadEndpoint } fr
 import { DataTierClientTls, DataTierSecret, HeartbeatRoleSettings, WalgAccess } from '../../lib/database';
 import { EnvEntry, PodExtensionPoint } from '../../lib/workload';
 import { ConfigError, EnvironmentConfig } from '../../config/load';
+import type { DataStoreTls } from '../../config/catalog';
 import type { VaultReader } from './capability';
 
 /** Prometheus, as Grafana and the rules need it (metrics). */
@@ -123,6 +124,11 @@ export interface DatabasePort {
   readonly tls?: DataTierClientTls;
   /** libpq's (and pgx's: WAL-G) env for {@link tls}: PGSSLMODE and PGSSLROOTCERT; none without TLS. */
   readonly clientTlsEnv: readonly EnvEntry[];
+  /**
+   * The data stores that speak TLS, and how the apps verify them (the `secrets` capability
+   * writes it into their URLs; the database capability mounts the CA file into their pods).
+   */
+  readonly storeTls: DataStoreTls;
   /** The WAL-G archive: its environment and Vault entries by access, and the object store. */
   readonly archive: {
     env(access: WalgAccess): EnvEntry[];

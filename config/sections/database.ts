@@ -222,6 +222,10 @@ const redisSchema = z.strictObject({
     requests: { cpu: '100m', memory: '128Mi', ephemeralStorage: '64Mi' },
     limits: { cpu: '500m', memory: '256Mi', ephemeralStorage: '128Mi' },
   }).prefault({}),
+  tls: serviceTlsSettingSchema.optional()
+    .describe('TLS between the apps (and the readiness probe) and Redis: a cert-manager certificate from issuer for the Service\'s names, TLS only on the port '
+      + '(no plaintext listener), verified by the apps (rediss://, ssl_cert_reqs=required, ssl_check_hostname) against caBundle; '
+      + 'false: plaintext on purpose; absent: plaintext, refused in a production-tier environment'),
 }).superRefine((r, ctx) => {
   const vulnerable = redisTagProblem(r.image.tag);
   if (vulnerable) ctx.addIssue({ code: 'custom', path: ['image', 'tag'], input: r.image.tag, message: vulnerable });

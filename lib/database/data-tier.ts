@@ -1,8 +1,8 @@
 /**
  * The data tier's domain, from typed props: PostgreSQL's parameters, pg_hba, start script
  * and platform bootstrap, the pg-roles job's script (the apps' roles and databases),
- * PgBouncer's pool arithmetic and ini, the two exporters, and the Vault entries each
- * workload reads. The database capability maps its section onto
+ * PgBouncer's pool arithmetic and ini, the two exporters, Redis's users (one per app), and
+ * the Vault entries each workload reads. The database capability maps its section onto
  * {@link DataTierProps} and hands what this computes to the constructs ({@link PostgresCluster},
  * {@link PgBouncer}, {@link Redis}), one chart each.
  *
@@ -14,7 +14,8 @@ import { ComputeResources, ExternalEndpoint, UpstreamImage, UpstreamImageProps, 
 import { CERTIFICATE_FILES, CaBundle, CertificateIssuer, caBundleFile } from '../tls';
 import { ContainerProbes, ContainerSpec, EnvEntry } from '../workload';
 import { EXPORTER_LOGIN, EXPORTER_PGPASSFILE } from './exporter-login';
-import { PgBouncerIniModel, PoolSizes, poolSizes, renderPgBouncerHba, renderPgBouncerIni, renderPgBouncerStartScript } from './pgbouncer-config';
+import { REDIS_DEFAULT_USER, REDIS_HEALTHCHECK_COMMANDS, redisUserRules, redisUserTemplate } from './redis-acl';
+import { PgBouncerIniModel, PgBouncerServerTls, PoolSizes, poolSizes, renderPgBouncerHba, renderPgBouncerIni, renderPgBouncerStartScript } from './pgbouncer-config';
 import { PGBOUNCER_FILES, PGBOUNCER_PATHS } from './pgbouncer';
 import { POSTGRES_FILES, POSTGRES_PATHS } from './postgres-cluster';
 import {
@@ -160,12 +161,24 @@ export interface DataTierProps {
   readonly poolerService: { readonly name: string; readonly port: number };
   /** Redis's Service. */
   readonly redisService: { readonly name: string; readonly port: number };
+  /** Redis's users: one per app that uses it, named after the app, from its own `<app>/<appSecretName>` Vault entry (field `password`), and the readiness probe's. */
+  readonly redisUsers: RedisUsersSettings;
   /** The apps with a role and a database of their own, each from its `<app>/<appSecretName>` Vault entry. */
   readonly apps: readonly string[];
   /** Name of each app's database entry below its own Vault path (fields `username`, `password`, `database`). */
   readonly appSecretName: string;
   /** A heartbeat writer's role. @default - none */
   readonly heartbeat?: HeartbeatRoleSettings;
+}
+
+/** Redis's ACL users (the database section's apps and the catalog's Redis store). */
+export interface RedisUsersSettings {
+  /** The apps that use Redis: each logs in as a user of its own name, its keys and channels below `<app>:`. */
+  readonly apps: readonly string[];
+  /** Name of each app's Redis entry below its own Vault path (field `password`). */
+  readonly appSecretName: string;
+  /** The readiness probe's user (PING only); no app may have this name. */
+  readonly healthcheck: string;
 }
 
 /** A workload of the tier that reads Vault entries (its own, and those it shares). */
@@ -180,6 +193,10 @@ const secret = (path: string, file: string, env: string, template: string): Data
 const appRoleFile = (app: string) => `app-${app}`;
 /** The Vault file of the heartbeat's login in the pg-roles pod (user name, password). */
 const HEARTBEAT_ROLE_FILE = 'heartbeat-role';
+/** The Vault file of a Redis user's `user` line, in the Redis pod. */
+const redisAclFile = (user: string) => `acl-${user}`;
+/** The Vault file of the health-check user's password alone, in the Redis pod (REDISCLI_AUTH of the readiness probe). */
+const REDIS_HEALTHCHECK_PASSWORD_FILE = 'redis-cli-auth';
 /** The Vault file of pronto_roles' password, in the postgres and pg-roles pods. */
 const ROLES_PASSWORD_FILE = 'pronto-roles';
 /** The Vault file of postgres_exporter's password, in the postgres container (start.sh hands it to the exporter). */
@@ -212,7 +229,7 @@ export class DataTier {
     readonly exporter: string;
     /** Field `password`: pronto_roles'. Read by postgres (platform-roles.sql) and the pg-roles job. */
     readonly roles: string;
-    /** Field `password`: Redis's `requirepass`; each app's `<service>/redis` must hold the same one. */
+    /** Field `password`: Redis's health-check user (PING only). Each app's own Redis password is in its `<app>/redis` entry. */
     readonly redis: string;
   };
   /** PgBouncer's pool sizes per replica; `problem` says why they do not fit. */
@@ -224,13 +241,17 @@ export class DataTier {
   public readonly objectStorePort: number;
 
   public constructor(public readonly props: DataTierProps) {
+    const { apps: redisApps, healthcheck } = props.redisUsers;
+    const clash = redisApps.find((a) => a === REDIS_DEFAULT_USER || a === healthcheck);
+    // The catalog refuses such a name first (DATA_STORES.redis.reservedUsers); this guards other callers.
+    if (clash !== undefined) throw new Error(`DataTier: redisUsers.apps: expected no app named as Redis's own users (${REDIS_DEFAULT_USER}, ${healthcheck}), found "${clash}"`);
     this.secrets = {
       superuser: `${POSTGRES_WORKLOAD}/superuser`,
       backup: `${POSTGRES_WORKLOAD}/backup`,
       pgbouncer: `${POSTGRES_WORKLOAD}/pgbouncer`,
       roles: `${POSTGRES_WORKLOAD}/roles`,
       exporter: `${POSTGRES_WORKLOAD}/exporter`,
-      redis: `${props.redisService.name}/auth`,
+      redis: `${props.redisService.name}/${props.redisUsers.healthcheck}`,
     };
     this.pools = poolSizes({
       maxConnections: props.postgres.maxConnections,
@@ -524,14 +545,31 @@ export class DataTier {
         ],
       },
       {
+        // Each app's own entry, which the app reads too (exactly these paths, nobody else's), rendered as a hash: Redis's files hold no password but the probe's.
         name: redisService.name, serviceAccount: redisService.name, appContainer: 'redis',
-        secrets: [
-          secret(s.redis, 'redis-auth', 'REDIS_AUTH_CONF_FILE', 'requirepass "{{ .Data.data.password }}"\n'),
-          secret(s.redis, 'redis-cli-auth', 'REDIS_CLI_AUTH_FILE', '{{ .Data.data.password }}'),
-        ],
+        secrets: [...this.redisAclSecrets, secret(s.redis, REDIS_HEALTHCHECK_PASSWORD_FILE, 'REDIS_CLI_AUTH_FILE', '{{ .Data.data.password }}')],
       },
     ];
   }
+
+  /** The Vault entries of Redis's users, each rendered as one `user` line: the health check's, then the apps' in order. */
+  private get redisAclSecrets(): DataTierSecret[] {
+    const { apps, appSecretName, healthcheck } = this.props.redisUsers;
+    const env = (user: string) => `REDIS_ACL_${user.toUpperCase().replace(/-/g, '_')}_FILE`;
+    return [
+      secret(this.secrets.redis, redisAclFile(healthcheck), env(healthcheck), redisUserTemplate(healthcheck, REDIS_HEALTHCHECK_COMMANDS.join(' '))),
+      ...apps.map((app) => secret(`${app}/${appSecretName}`, redisAclFile(app), env(app), redisUserTemplate(app, redisUserRules(app)))),
+    ];
+  }
+
+  /** The files redis.conf includes (its ACL users), and the health check's user and password file. */
+  public get redisAuth(): { readonly aclFiles: string[]; readonly healthcheck: { readonly user: string; readonly passwordFile: string } } {
+    return {
+      aclFiles: this.redisAclSecrets.map((f) => `${SECRETS_DIR}/${f.file}`),
+      healthcheck: { user: this.props.redisUsers.healthcheck, passwordFile: `${SECRETS_DIR}/${REDIS_HEALTHCHECK_PASSWORD_FILE}` },
+    };
+  }
+
 
   /**
    * The exporters' sslmode on the pod's loopback: `require` with TLS (the hba files refuse

@@ -6,6 +6,7 @@ export * from './postgres-config';
 export * from './app-roles';
 export * from './roles-job';
 export * from './redis';
+export * from './redis-acl';
 export * from './data-tier';
 export * from './exporter-login';
 export * from './walg';

@@ -1,9 +1,28 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ComputeResources, PinnedImage, RunAsIds, recommendedLabels, resourceName, ANNOTATION_CONFIG_CHECKSUM, configChecksum } from '../core';
+import { CERTIFICATE_FILES, CaBundle, CertificateIssuer, ServiceCertificate, mountCaBundle } from '../tls';
 import { PodExtensionPoint, PodVolumeSpec, Workload } from '../workload';
+import { REDIS_DEFAULT_USER_LINE, redisStartScript } from './redis-acl';
 
 const k8s = kplus.k8s;
+
+/** The ConfigMap's files, mounted at {@link REDIS_CONFIG_DIR}. */
+export const REDIS_FILES = { conf: 'redis.conf', start: 'start.sh' } as const;
+/** Where the Redis container sees its ConfigMap. */
+export const REDIS_CONFIG_DIR = '/etc/redis';
+/** Where the Redis container sees its certificate and key ({@link CERTIFICATE_FILES}): beside, not inside, the ConfigMap's folder. */
+export const REDIS_TLS_DIR = '/etc/pronto/tls';
+/** The TLS versions Redis accepts: its own default (src/tls.c REDIS_TLS_PROTO_DEFAULT), stated. */
+export const REDIS_TLS_PROTOCOLS = 'TLSv1.2 TLSv1.3';
+
+/** TLS of Redis: a certificate from cert-manager, the CA clients verify it against. */
+export interface RedisTls {
+  /** Who signs Redis's certificate (for the Service's in-cluster names). */
+  readonly issuer: CertificateIssuer;
+  /** The CA bundle of the issuer: mounted for the probe and the reload's own checks. */
+  readonly caBundle: CaBundle;
+}
 
 export interface RedisProps {
   /** Workload and Service name. @default 'redis' */
@@ -15,24 +34,33 @@ export interface RedisProps {
   /** `maxmemory` in MiB. */
   readonly maxMemoryMi: number;
   /**
-   * Path of a file (rendered by Vault) holding `requirepass "<password>"`, included by
-   * redis.conf; the password is never in the ConfigMap, env or arguments.
+   * Files (rendered by Vault) redis.conf includes, each one `user` line of an ACL user
+   * ({@link redisUserTemplate}); the passwords, as SHA-256 hashes, are never in the
+   * ConfigMap, env or arguments. The built-in `default` user is off.
    */
-  readonly authConfFile: string;
-  /** Path of a file holding the password alone, for `redis-cli` in the readiness probe (REDISCLI_AUTH). */
-  readonly cliAuthFile: string;
+  readonly aclFiles: readonly string[];
+  /** The readiness probe's user (PING only, one of `aclFiles`) and the file holding its password alone (REDISCLI_AUTH). */
+  readonly healthcheck: { readonly user: string; readonly passwordFile: string };
   /** What capabilities add (the Vault agent). @default - nothing */
   readonly extension?: PodExtensionPoint;
   /** @default 6379 */
   readonly port?: number;
   readonly runAs?: RunAsIds;
+  /**
+   * TLS on `port` and no plaintext port (`port 0`): the certificate cert-manager issues for
+   * the Service's names (a {@link ServiceCertificate}, reloaded by the start script when
+   * renewed); clients log in with their passwords, no client certificate (`tls-auth-clients no`).
+   * @default - plaintext on `port`
+   */
+  readonly tls?: RedisTls;
 }
 
 /**
  * Redis: a StatefulSet with an append-only file on a PVC, or a Deployment when it is only a
- * cache; its redis.conf in a ConfigMap (checksum annotation) that includes the password file
- * Vault renders; `redis-cli ping` (authenticated) as readiness, a TCP liveness on the process,
- * a PDB, and the Service `redis`.
+ * cache; its redis.conf in a ConfigMap (checksum annotation): the built-in user off, and
+ * the ACL users' files Vault renders included; the start script that refuses users sharing
+ * a password; `redis-cli ping` as the health-check user for readiness, a TCP liveness on
+ * the process, a PDB, and the Service `redis`. With TLS, its Certificate, and only TLS on the port.
  */
 export class Redis extends Construct {
   public readonly workload: Workload;
@@ -42,15 +70,34 @@ export class Redis extends Construct {
   public readonly port: number;
   /** redis.conf as in the ConfigMap. */
   public readonly conf: string;
+  /** The ConfigMap's files (redis.conf and the start script). */
+  public readonly files: Readonly<Record<typeof REDIS_FILES[keyof typeof REDIS_FILES], string>>;
+  /** Redis's certificate, when TLS is on. */
+  public readonly certificate?: ServiceCertificate;
 
   public constructor(scope: Construct, id: string, props: RedisProps) {
     super(scope, id);
     this.name = resourceName(props.name ?? 'redis');
     this.port = props.port ?? 6379;
     const persistent = props.persistence !== undefined;
+    if (props.aclFiles.length === 0) throw new Error(`${this.node.path}: aclFiles: expected at least one ACL user's file (the built-in user is off)`);
+    const extension = props.extension ?? new PodExtensionPoint(this.name);
+    const tls = props.tls;
+    const certFile = `${REDIS_TLS_DIR}/${CERTIFICATE_FILES.cert}`;
+    const keyFile = `${REDIS_TLS_DIR}/${CERTIFICATE_FILES.key}`;
+    // The CA for redis-cli's own check of the server (the probe, the reload); hiredis checks the chain, not the host name.
+    const caFile = tls ? mountCaBundle(extension, tls.caBundle) : undefined;
     this.conf = [
       '# Generated by Pronto Platform (lib/database/redis.ts): do not edit.',
-      `port ${this.port}`,
+      ...(tls ? [
+        // TLS only: no plaintext listener; clients log in with their user's password, without a certificate of their own.
+        'port 0',
+        `tls-port ${this.port}`,
+        `tls-cert-file ${certFile}`,
+        `tls-key-file ${keyFile}`,
+        'tls-auth-clients no',
+        `tls-protocols "${REDIS_TLS_PROTOCOLS}"`,
+      ] : [`port ${this.port}`]),
       'bind * -::*',
       'protected-mode yes',
       'dir /data',
@@ -58,20 +105,29 @@ export class Redis extends Construct {
       // A store keeps its keys (writes fail when full); a cache evicts the least recently used.
       `maxmemory-policy ${persistent ? 'noeviction' : 'allkeys-lru'}`,
       ...(persistent ? ['appendonly yes', 'appendfsync everysec', 'save ""'] : ['appendonly no', 'save ""']),
-      `include ${props.authConfFile}`,
+      // Nobody without a user of their own: a connection that has not authenticated can run nothing.
+      REDIS_DEFAULT_USER_LINE,
+      ...props.aclFiles.map((f) => `include ${f}`),
       '',
     ].join('\n');
-    const extension = props.extension ?? new PodExtensionPoint(this.name);
-    extension.addPodAnnotation(ANNOTATION_CONFIG_CHECKSUM, configChecksum({ 'redis.conf': this.conf }));
+    this.files = {
+      [REDIS_FILES.conf]: this.conf,
+      [REDIS_FILES.start]: redisStartScript(tls ? { certFile, keyFile, caFile: caFile!, port: this.port } : undefined),
+    };
+    extension.addPodAnnotation(ANNOTATION_CONFIG_CHECKSUM, configChecksum(this.files));
     this.configMap = new k8s.KubeConfigMap(this, 'Config', {
       metadata: { name: this.name, labels: recommendedLabels({ name: this.name, component: 'cache', version: props.image.version }) },
-      data: { 'redis.conf': this.conf },
+      data: { ...this.files },
     });
     const volumes: PodVolumeSpec[] = [
       { name: 'config', configMap: { name: this.name, defaultMode: 0o444 } },
       { name: 'tmp', emptyDir: { sizeLimit: '16Mi' } },
       ...(persistent ? [] : [{ name: 'data', emptyDir: { sizeLimit: '64Mi' } }]),
     ];
+    if (tls) {
+      this.certificate = new ServiceCertificate(this, 'Tls', { service: { name: this.name }, issuer: tls.issuer, component: 'cache' });
+      volumes.push(this.certificate.volume('tls'));
+    }
     this.workload = new Workload(this, 'Workload', {
       name: this.name,
       kind: persistent ? 'StatefulSet' : 'Deployment',
@@ -85,19 +141,21 @@ export class Redis extends Construct {
         name: 'redis',
         image: props.image,
         resources: props.resources,
-        command: ['redis-server', '/etc/redis/redis.conf'],
+        command: ['sh', `${REDIS_CONFIG_DIR}/${REDIS_FILES.start}`, `${REDIS_CONFIG_DIR}/${REDIS_FILES.conf}`],
         ports: [{ name: 'redis', number: this.port }],
         mounts: [
-          { volume: 'config', path: '/etc/redis', readOnly: true },
+          { volume: 'config', path: REDIS_CONFIG_DIR, readOnly: true },
           { volume: 'data', path: '/data' },
           { volume: 'tmp', path: '/tmp' },
+          ...(tls ? [{ volume: 'tls', path: REDIS_TLS_DIR, readOnly: true }] : []),
         ],
         probes: {
           readiness: {
-            exec: { command: ['sh', '-c', `REDISCLI_AUTH="$(cat ${props.cliAuthFile})" redis-cli -p ${this.port} ping | grep -qx PONG`] },
+            exec: { command: ['sh', '-c', `REDISCLI_AUTH="$(cat ${props.healthcheck.passwordFile})" redis-cli ${tls ? `--tls --cacert ${caFile} ` : ''}` +
+              `--user ${props.healthcheck.user} -p ${this.port} ping | grep -qx PONG`] },
             periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3,
           },
-          // The process only; a loaded AOF may take a while, and a TCP connect never needs auth.
+          // The process only; a loaded AOF may take a while, and a TCP connect needs neither a login nor a TLS handshake.
           liveness: { tcpSocket: { port: 'redis' }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 6 },
         },
       }],

@@ -1,5 +1,5 @@
 import { renderEnvironment } from '../../charts/synthesize';
-import { CATALOG } from '../../config/catalog';
+import { CATALOG, DATA_STORES, REDIS_HEALTHCHECK_USER } from '../../config/catalog';
 import { ConfigError, parseEnvironment } from '../../config/load';
 import { cpuMillis } from '../../lib/core/quantity';
 import { DEFAULT_REPLICAS } from '../../lib/core/release';
@@ -152,6 +152,16 @@ describe('catalog cross-checks', () => {
     const catalog = { ...CATALOG, redis: { ...CATALOG['order-service'] } };
     expect(() => parseEnvironment(VALID_ENV, 'config/test.yaml', catalog))
       .toThrow('config/catalog.ts: redis: expected a service name other than the platform\'s own workloads (gateway, pgbouncer, redis), found "redis"');
+  });
+
+  test('fails on a Redis user named like one of Redis\'s own users (each service logs in as itself): the built-in default, the probe\'s', () => {
+    expect(DATA_STORES.redis.reservedUsers).toEqual(['default', REDIS_HEALTHCHECK_USER]);
+    for (const name of DATA_STORES.redis.reservedUsers!) {
+      const catalog = { ...CATALOG, [name]: { ...CATALOG['kitchen-display'], secrets: [] } };
+      const at = CATALOG['kitchen-display'].dataStores.indexOf('redis');
+      expect(() => parseEnvironment(VALID_ENV, 'config/test.yaml', catalog)).toThrow(`config/catalog.ts: ${name}.dataStores.${at}: expected a service name other than redis's own users ` +
+        `(default, ${REDIS_HEALTHCHECK_USER}): each service logs in to redis as the user of its name, found "${name}"`);
+    }
   });
 
   test('fails on owning a kube-* namespace, and on DNS pod labels that are not labels', () => {

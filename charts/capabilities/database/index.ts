@@ -8,17 +8,17 @@
  * Vault, Prometheus and the heartbeat from their ports.
  */
 import { Chart } from 'cdk8s';
-import { DATA_STORES } from '../../../config/catalog';
+import { DATA_STORES, DataStoreTls, REDIS_HEALTHCHECK_USER } from '../../../config/catalog';
 import { EnvironmentConfig } from '../../../config/load';
 import { SectionValue } from '../../../config/sections';
 import { ROLES_JOB_DEADLINE_SECONDS, redisMaxMemoryMi, rolesMaxAgeSeconds } from '../../../config/sections/database';
 import { UpstreamImage, serviceHost, workloadEndpoint } from '../../../lib/core';
-import { mountCaBundle } from '../../../lib/tls';
 import {
   DATABASE_ROLES, DataTier, EXPORTER_PORTS, PGBOUNCER_PRE_STOP_SECONDS, PgBouncer, POSTGRES_SERVICE, POSTGRES_WORKLOAD, PostgresCluster, ROLES_JOB, Redis,
-  RolesJob, SECRETS_DIR, databaseRuleGroups,
+  RolesJob, databaseRuleGroups, redisKeyPrefix,
 } from '../../../lib/database';
 import { AlertRules, ScrapeTarget } from '../../../lib/metrics';
+import { caBundleFile, mountCaBundle } from '../../../lib/tls';
 import { PodExtensionPoint } from '../../../lib/workload';
 import { Capability } from '../capability';
 import { DataTierEndpoint, Ports, portProblem } from '../ports';
@@ -30,9 +30,17 @@ export const PGBOUNCER_WORKLOAD = DATA_STORES.postgres.host;
 export const REDIS_WORKLOAD = DATA_STORES.redis.host;
 export { POSTGRES_SERVICE, POSTGRES_WORKLOAD, ROLES_JOB };
 
+/** The env var that tells an app the prefix of its Redis keys and channels (`<service>:`). */
+export const REDIS_KEY_PREFIX_ENV = 'REDIS_KEY_PREFIX';
+
 /** Catalog services that use PostgreSQL: each has its own role and database (from its `<service>/database` entry). */
 export function postgresUsers(config: EnvironmentConfig): string[] {
   return config.services.filter((s) => s.catalog.dataStores.includes('postgres')).map((s) => s.name);
+}
+
+/** Catalog services that use Redis: each logs in as its own ACL user (from its `<service>/redis` entry), its keys below `<service>:`. */
+export function redisUsers(config: EnvironmentConfig): string[] {
+  return config.services.filter((s) => s.catalog.dataStores.includes('redis')).map((s) => s.name);
 }
 
 /** The data tier of `config`: the section mapped onto lib/database's props, with the heartbeat writer's role when its port is on. */
@@ -50,10 +58,26 @@ export function dataTier(section: Section, config: EnvironmentConfig, ports: Pic
     exporters: section.exporters,
     poolerService: { name: DATA_STORES.postgres.host, port: DATA_STORES.postgres.port },
     redisService: { name: DATA_STORES.redis.host, port: DATA_STORES.redis.port },
+    redisUsers: { apps: redisUsers(config), appSecretName: DATA_STORES.redis.secret.name, healthcheck: REDIS_HEALTHCHECK_USER },
     apps: postgresUsers(config),
     appSecretName: DATA_STORES.postgres.secret.name,
     ...(ports.heartbeat ? { heartbeat: ports.heartbeat } : {}),
   });
+}
+
+/** Redis's TLS (database.redis.tls), when on: `false` and absent are plaintext (check() refuses absent in a production tier). */
+function redisTls(section: Section): Exclude<Section['redis']['tls'], false | undefined> | undefined {
+  return section.redis.tls || undefined;
+}
+
+/** The data stores that speak TLS, and the CA file the apps verify them with. */
+function storeTls(section: Section, tier: DataTier): DataStoreTls {
+  const redis = redisTls(section);
+  const postgres = tier.clientTls;
+  return {
+    ...(postgres ? { postgres: { sslmode: postgres.sslmode, rootCertFile: postgres.rootCertFile } } : {}),
+    ...(redis ? { redis: { sslmode: 'verify-full', rootCertFile: caBundleFile(redis.caBundle) } } : {}),
+  };
 }
 
 function endpoint(name: string, port: number, namespace: string): DataTierEndpoint {
@@ -78,6 +102,10 @@ export const database: Capability<Section> & { readonly id: 'database' } = {
         + '({ issuer: { kind, name }, caBundle: { configMap } }: cert-manager issues the servers\' certificates, the clients verify them), '
         + 'or false to run it in plaintext on purpose, found none');
     }
+    if (section.redis.tls === undefined && config.tier === 'production') {
+      problems.push(`${config.file}:${config.lineOf(['database', 'redis'])}: database.redis.tls: expected the TLS of app → Redis in a production-tier environment: ` +
+        '{ issuer: { kind, name }, caBundle: { configMap, key } } (or false to state plaintext on purpose), found none');
+    }
     const vault = portProblem(ports, 'vault', config, ['database'], 'PostgreSQL, PgBouncer and Redis read their credentials from Vault');
     return vault ? [...problems, vault] : problems;
   },
@@ -94,6 +122,7 @@ export const database: Capability<Section> & { readonly id: 'database' } = {
         image: tier.postgresImage,
         ...(tier.clientTls ? { tls: tier.clientTls } : {}),
         clientTlsEnv: tier.clientTlsEnv,
+        storeTls: storeTls(section, tier),
         archive: {
           env: (access) => tier.walgEnv(access),
           secrets: (access) => tier.walgSecrets(access),
@@ -103,12 +132,18 @@ export const database: Capability<Section> & { readonly id: 'database' } = {
       },
     };
   },
-  vaultReaders: (section, config, ports) => dataTier(section, config, ports).readers,
   extendPod(pod, service, section) {
     // The apps that use PostgreSQL verify PgBouncer against the CA bundle: their DATABASE_URL (the secrets capability's
     // template, from this port) names the file with sslrootcert.
     if (section.tls && service.catalog.dataStores.includes('postgres')) mountCaBundle(pod, section.tls.caBundle);
+    if (!service.catalog.dataStores.includes('redis')) return;
+    // The app's Redis user reaches only keys and channels below this prefix (lib/database/redis-acl.ts).
+    pod.addAppEnv({ name: REDIS_KEY_PREFIX_ENV, value: redisKeyPrefix(service.name) });
+    // Its REDIS_URL names this file (ssl_ca_certs: storeTls, written by the secrets capability).
+    const tls = redisTls(section);
+    if (tls) mountCaBundle(pod, tls.caBundle);
   },
+  vaultReaders: (section, config, ports) => dataTier(section, config, ports).readers,
   flows(graph, section, config, extras) {
     const tier = dataTier(section, config, extras.ports);
     const ns = config.namespace.name;
@@ -168,14 +203,15 @@ export const database: Capability<Section> & { readonly id: 'database' } = {
 
     const redisChart = chart('redis');
     const r = section.redis;
+    const rtls = redisTls(section);
     new Redis(redisChart, 'Redis', {
       name: REDIS_WORKLOAD,
       image: new UpstreamImage(r.image),
       resources: r.resources,
       persistence: r.persistence === false ? undefined : { size: r.persistence.size, storageClassName: r.persistence.storageClassName },
       maxMemoryMi: redisMaxMemoryMi(section.redis),
-      authConfFile: `${SECRETS_DIR}/redis-auth`,
-      cliAuthFile: `${SECRETS_DIR}/redis-cli-auth`,
+      ...tier.redisAuth,
+      ...(rtls ? { tls: { issuer: rtls.issuer, caBundle: rtls.caBundle } } : {}),
       extension: vaultExtension(tier, REDIS_WORKLOAD, ports),
       port: DATA_STORES.redis.port,
     });

@@ -129,7 +129,7 @@ export const secrets: Capability<Section> & { readonly id: 'secrets' } = {
   },
   extendPod(pod, service, section, _config, ports) {
     // A data store that speaks TLS: its URL says how to verify it (the database port; the database capability mounts the CA).
-    const secretList = secretsOf(service.name, service.catalog, ports.database?.tls ? { postgres: ports.database.tls } : {});
+    const secretList = secretsOf(service.name, service.catalog, ports.database?.storeTls);
     if (secretList.length === 0) return;
     addVaultSecrets(pod, { name: service.name, serviceAccount: resourceName(service.name), appContainer: service.name, secrets: secretList }, section);
   },

@@ -9,17 +9,19 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import { stringify } from 'yaml';
 import {
-  PGBOUNCER_WORKLOAD, POSTGRES_SERVICE, REDIS_WORKLOAD, ROLES_JOB, postgresUsers,
+  PGBOUNCER_WORKLOAD, POSTGRES_SERVICE, REDIS_KEY_PREFIX_ENV, REDIS_WORKLOAD, ROLES_JOB, postgresUsers, redisUsers,
 } from '../../../charts/capabilities/database';
 import { DEFAULT_CLIENT_CIDRS, MIN_PGBOUNCER_VERSION, REDIS_PATCHED, ROLES_JOB_DEADLINE_SECONDS } from '../../../config/sections/database';
 import { cronCadence, parseCron } from '../../../config/sections/cron';
 import { objectStoreHost } from '../../../lib/database';
 import { renderEnvironment } from '../../../charts/synthesize';
-import { CATALOG, DATA_STORES } from '../../../config/catalog';
+import { CATALOG, DATA_STORES, REDIS_HEALTHCHECK_USER } from '../../../config/catalog';
 import { parseEnvironment } from '../../../config/load';
 import { workloadPeaks } from '../../../lib/namespace/capacity';
 import { ANNOTATION_CONFIG_CHECKSUM, Manifest, clusterConfigMapAnnotation } from '../../../lib/core';
-import { DATABASE_ROLES, EXPORTER_LOGIN, PGBOUNCER_FILES, POSTGRES_FILES, RESTORE_COMMAND_WRAPPER, ROLES_JOB_FILES } from '../../../lib/database';
+import {
+  DATABASE_ROLES, DataTier, EXPORTER_LOGIN, PGBOUNCER_FILES, POSTGRES_FILES, REDIS_APP_COMMANDS, REDIS_FILES, redisStartScript, RESTORE_COMMAND_WRAPPER, ROLES_JOB_FILES,
+} from '../../../lib/database';
 import { CA_BUNDLE_DIR } from '../../../lib/tls';
 import { runGate } from '../../../lib/validation';
 import { VALID_ENV } from '../../fixtures/environments';
@@ -127,13 +129,78 @@ describe('the database capability', () => {
     expect(dataTierOf(config).pooledDatabases).toBe(postgresUsers(config).length + 1);
   });
 
-  test('Redis: a Deployment without persistence, a StatefulSet with it; ping with auth from the Vault file', () => {
+  test('Redis: a Deployment without persistence, a StatefulSet with it; the start script, readiness as the PING-only user', () => {
     const r = named(on.manifests, 'Deployment', REDIS_WORKLOAD);
-    expect(r.spec.template.spec.containers[0].readinessProbe.exec.command.join(' ')).toContain('redis-cli');
+    const container = r.spec.template.spec.containers[0];
+    expect(container.command).toEqual(['sh', `/etc/redis/${REDIS_FILES.start}`, `/etc/redis/${REDIS_FILES.conf}`]);
+    expect(cm(REDIS_WORKLOAD)[REDIS_FILES.start]).toBe(redisStartScript());
+    expect(container.readinessProbe.exec.command.join(' ')).toContain(`redis-cli --user ${REDIS_HEALTHCHECK_USER} -p ${DATA_STORES.redis.port} ping`);
+    expect(container.livenessProbe.tcpSocket).toEqual({ port: 'redis' });
     expect(named(on.manifests, 'Service', REDIS_WORKLOAD).spec.ports[0].port).toBe(DATA_STORES.redis.port);
     const persistent = buildEnvironment(load(`${BASE}${section('    persistence: { size: 4Gi }\n')}`));
     expect(named(persistent.manifests, 'StatefulSet', REDIS_WORKLOAD).spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('4Gi');
-    expect(cm(REDIS_WORKLOAD)['redis.conf']).toContain('include /run/secrets/redis-auth');
+  });
+
+  test('Redis: one ACL user per app that uses it, from the app\'s own Vault entry as a SHA-256; the default user off; the Vault policy exactly those entries', () => {
+    const apps = redisUsers(config);
+    expect(apps).toEqual(config.services.filter((s) => s.catalog.dataStores.includes('redis')).map((s) => s.name));
+    const conf = cm(REDIS_WORKLOAD)[REDIS_FILES.conf];
+    expect(conf).not.toContain('requirepass');
+    expect(conf).toMatch(/^user default reset$/m);
+    expect(conf.split('\n').filter((l) => l.startsWith('include '))).toEqual([REDIS_HEALTHCHECK_USER, ...apps].map((u) => `include /run/secrets/acl-${u}`));
+    const ann = pod('Deployment', REDIS_WORKLOAD).metadata.annotations;
+    for (const app of apps) {
+      const path = `secret/data/pronto/${app}/${DATA_STORES.redis.secret.name}`;
+      expect(ann[`vault.hashicorp.com/agent-inject-secret-acl-${app}`]).toBe(path);
+      expect(ann[`vault.hashicorp.com/agent-inject-template-acl-${app}`]).toBe(`{{- with secret "${path}" -}}user ${app} reset on #{{ .Data.data.password | sha256Hex }} ` +
+        `~${app}:* &${app}:* ${REDIS_APP_COMMANDS.join(' ')}{{- end }}`);
+      // The app: its own user in its URL, its prefix in env.
+      const appPod = on.manifests.find((m: any) => m.kind === 'Deployment' && m.spec.template.spec.containers[0].name === app) as any;
+      expect(appPod.spec.template.metadata.annotations['vault.hashicorp.com/agent-inject-template-redis']).toContain(`redis://${app}:{{ .Data.data.password | urlquery }}@`);
+      expect(appPod.spec.template.spec.containers[0].env).toContainEqual({ name: REDIS_KEY_PREFIX_ENV, value: `${app}:` });
+    }
+    expect(ann[`vault.hashicorp.com/agent-inject-template-acl-${REDIS_HEALTHCHECK_USER}`]).toContain(`user ${REDIS_HEALTHCHECK_USER} reset on #{{ .Data.data.password | sha256Hex }} +ping{{- end }}`);
+    // The apps that use no Redis get no prefix.
+    for (const other of config.services.filter((s) => !apps.includes(s.name))) {
+      const d = on.manifests.find((m: any) => m.kind === 'Deployment' && m.spec.template.spec.containers[0].name === other.name) as any;
+      expect(d.spec.template.spec.containers[0].env.map((e: any) => e.name)).not.toContain(REDIS_KEY_PREFIX_ENV);
+    }
+    const props = dataTierOf(config).props;
+    expect(() => new DataTier({ ...props, redisUsers: { ...props.redisUsers, apps: [...apps, 'default'] } }))
+      .toThrow(`DataTier: redisUsers.apps: expected no app named as Redis's own users (default, ${REDIS_HEALTHCHECK_USER}), found "default"`);
+    const policy = on.charts.files.find((f) => f.path === 'vault/policies/pronto-redis.hcl')!.text;
+    expect([...policy.matchAll(/^path "([^"]+)"/gm)].map((m) => m[1])).toEqual(
+      [...[...apps.map((a) => `secret/data/pronto/${a}/redis`), `secret/data/pronto/redis/${REDIS_HEALTHCHECK_USER}`].sort(), 'auth/token/lookup-self', 'auth/token/renew-self']);
+  });
+
+  test('Redis TLS (database.redis.tls): a Certificate for its Service\'s names, TLS only on the port, the probe and the apps verify it against the CA bundle', () => {
+    const tlsSection = '    tls:\n      issuer: { kind: ClusterIssuer, name: internal-ca }\n      caBundle: { configMap: internal-ca, key: ca.crt }\n';
+    const tls = buildEnvironment(load(`${BASE}${section(tlsSection)}`));
+    const certificate = named(tls.manifests, 'Certificate', `${REDIS_WORKLOAD}-tls`);
+    expect(certificate.spec).toMatchObject({ secretName: `${REDIS_WORKLOAD}-tls`, issuerRef: { kind: 'ClusterIssuer', name: 'internal-ca', group: 'cert-manager.io' } });
+    expect(certificate.spec.dnsNames).toContain(DATA_STORES.redis.host);
+    const conf = named(tls.manifests, 'ConfigMap', REDIS_WORKLOAD).data[REDIS_FILES.conf];
+    expect(conf).toMatch(/^port 0$/m);
+    expect(conf).toMatch(new RegExp(`^tls-port ${DATA_STORES.redis.port}$`, 'm'));
+    expect(conf).toMatch(/^tls-cert-file \/etc\/pronto\/tls\/tls\.crt$/m);
+    expect(conf).toMatch(/^tls-auth-clients no$/m);
+    const redisPod = named(tls.manifests, 'Deployment', REDIS_WORKLOAD).spec.template;
+    const container = redisPod.spec.containers[0];
+    expect(container.readinessProbe.exec.command[2]).toContain('redis-cli --tls --cacert /etc/pronto/ca/internal-ca/ca.crt --user healthcheck');
+    expect(redisPod.spec.volumes).toContainEqual(expect.objectContaining({ name: 'tls', secret: expect.objectContaining({ secretName: `${REDIS_WORKLOAD}-tls` }) }));
+    expect(named(tls.manifests, 'ConfigMap', REDIS_WORKLOAD).data[REDIS_FILES.start]).toContain('--user pronto_tls_reload reset on "#$reload_hash" "+config|set"');
+    // The Service and the network policies keep the port: nothing else changes for them.
+    expect(named(tls.manifests, 'Service', REDIS_WORKLOAD).spec.ports[0].port).toBe(DATA_STORES.redis.port);
+    for (const app of redisUsers(config)) {
+      const d = tls.manifests.find((m: any) => m.kind === 'Deployment' && m.spec.template.spec.containers[0].name === app) as any;
+      expect(d.spec.template.metadata.annotations['vault.hashicorp.com/agent-inject-template-redis']).toContain(
+        `rediss://${app}:{{ .Data.data.password | urlquery }}@${DATA_STORES.redis.host}:${DATA_STORES.redis.port}/0?ssl_cert_reqs=required&ssl_check_hostname=true&ssl_ca_certs=/etc/pronto/ca/internal-ca/ca.crt`);
+      expect(d.spec.template.spec.containers[0].volumeMounts).toContainEqual({ name: 'ca-internal-ca', mountPath: '/etc/pronto/ca/internal-ca', readOnly: true });
+    }
+    // Off (absent, or false): plaintext, no Certificate, the same output.
+    const off = (extra: string) => buildEnvironment(load(`${BASE}${section(extra)}`)).manifests.map((m: Manifest) => JSON.stringify(m)).join('\n');
+    expect(off('    tls: false\n')).toBe(off(''));
+    expect(off('')).not.toContain('cert-manager.io');
   });
 
   test('credentials come from Vault files only: the readers\' annotations name their KV paths; nothing in the output holds a value', () => {
@@ -407,7 +474,8 @@ describe('TLS for app → PgBouncer → PostgreSQL (database.tls)', () => {
 
 describe('database config errors name file:line, field, expected and found', () => {
   test('a production-tier environment without database.tls; false states plaintext on purpose', () => {
-    const prod = (text: string) => text.replace('tier: staging', 'tier: production');
+    // Redis's own TLS (database.redis.tls) is stated, so only database.tls is missing.
+    const prod = (text: string) => text.replace('tier: staging', 'tier: production').replace(/(\n  redis:\n)/, '$1    tls: false\n');
     const text = prod(`${BASE}${section()}`);
     expect(configProblems(() => buildEnvironment(load(text)))).toContain(
       `${FILE}:${lineOf(text, 'database:')}: database.tls: expected the TLS of app → PgBouncer → PostgreSQL in a production-tier environment`);
@@ -462,6 +530,24 @@ describe('database config errors name file:line, field, expected and found', () 
     const got = configProblems(() => load(text));
     expect(got).toContain(`${FILE}:${lineOf(text, needle)}: ${message}`);
     expect(got).toContain(found);
+  });
+
+  test('Redis without tls in a production-tier environment; tls: false states plaintext on purpose', () => {
+    const production = (extra: string) => `${BASE.replace(/^tier: \w+$/m, 'tier: production')}${section(extra)}`;
+    const problems = (text: string) => {
+      try {
+        buildEnvironment(load(text));
+        return '';
+      } catch (err) {
+        return configProblems(() => { throw err; });
+      }
+    };
+    const text = production('');
+    expect(problems(text)).toContain(`${FILE}:${lineOf(text, '  redis:')}: database.redis.tls: expected the TLS of app → Redis in a production-tier environment: ` +
+      '{ issuer: { kind, name }, caBundle: { configMap, key } } (or false to state plaintext on purpose), found none');
+    expect(problems(production('    tls: false\n'))).not.toContain('database.redis.tls');
+    const bad = production('    tls: { issuer: { name: Internal_CA }, caBundle: { configMap: internal-ca } }\n');
+    expect(problems(bad)).toContain(`${FILE}:${lineOf(bad, 'tls: {')}: database.redis.tls`);
   });
 
   test('a missing S3 prefix', () => {

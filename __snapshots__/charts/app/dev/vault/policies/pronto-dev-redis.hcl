@@ -2,7 +2,23 @@
 # Policy pronto-dev-redis: the secrets redis reads (ServiceAccount pronto/redis), read-only.
 # Apply: vault policy write pronto-dev-redis policies/pronto-dev-redis.hcl
 
-path "secret/data/pronto/dev/redis/auth" {
+path "secret/data/pronto/dev/clients-app/redis" {
+  capabilities = ["read"]
+}
+
+path "secret/data/pronto/dev/employees-app/redis" {
+  capabilities = ["read"]
+}
+
+path "secret/data/pronto/dev/kitchen-display/redis" {
+  capabilities = ["read"]
+}
+
+path "secret/data/pronto/dev/order-service/redis" {
+  capabilities = ["read"]
+}
+
+path "secret/data/pronto/dev/redis/healthcheck" {
   capabilities = ["read"]
 }
 

@@ -2,7 +2,23 @@
 # Policy pronto-prod-redis: the secrets redis reads (ServiceAccount pronto/redis), read-only.
 # Apply: vault policy write pronto-prod-redis policies/pronto-prod-redis.hcl
 
-path "secret/data/pronto/prod/redis/auth" {
+path "secret/data/pronto/prod/clients-app/redis" {
+  capabilities = ["read"]
+}
+
+path "secret/data/pronto/prod/employees-app/redis" {
+  capabilities = ["read"]
+}
+
+path "secret/data/pronto/prod/kitchen-display/redis" {
+  capabilities = ["read"]
+}
+
+path "secret/data/pronto/prod/order-service/redis" {
+  capabilities = ["read"]
+}
+
+path "secret/data/pronto/prod/redis/healthcheck" {
   capabilities = ["read"]
 }
 

@@ -2,7 +2,23 @@
 # Policy pronto-staging-redis: the secrets redis reads (ServiceAccount pronto/redis), read-only.
 # Apply: vault policy write pronto-staging-redis policies/pronto-staging-redis.hcl
 
-path "secret/data/pronto/staging/redis/auth" {
+path "secret/data/pronto/staging/clients-app/redis" {
+  capabilities = ["read"]
+}
+
+path "secret/data/pronto/staging/employees-app/redis" {
+  capabilities = ["read"]
+}
+
+path "secret/data/pronto/staging/kitchen-display/redis" {
+  capabilities = ["read"]
+}
+
+path "secret/data/pronto/staging/order-service/redis" {
+  capabilities = ["read"]
+}
+
+path "secret/data/pronto/staging/redis/healthcheck" {
   capabilities = ["read"]
 }
 

@@ -1,0 +1,48 @@
+/**
+ * Renders a Vault agent template as a pod's annotation holds it
+ * (`{{- with secret "<path>" -}}<body>{{- end }}`), for the suites that give real programs
+ * the files the agent would render. Only the subset Pronto's templates use is understood:
+ * `{{ .Data.data.<field> }}`, piped through `urlquery` (Go's url.QueryEscape) or `sha256Hex`
+ * (consul-template's, lower-case hex). Anything else throws, so a template the agent would
+ * render differently never passes silently.
+ */
+import { createHash } from 'crypto';
+
+/** KV version 2 entries by their API path (`secret/data/…`): field → value. */
+export type VaultEntries = Readonly<Record<string, Readonly<Record<string, string>>>>;
+
+/** Go's url.QueryEscape: unreserved characters kept, space as "+", every other byte as %XX. */
+export function goQueryEscape(value: string): string {
+  return [...Buffer.from(value, 'utf8')].map((b) => {
+    const c = String.fromCharCode(b);
+    if (/[A-Za-z0-9\-_.~]/.test(c)) return c;
+    if (c === ' ') return '+';
+    return `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }).join('');
+}
+
+const PIPES: Readonly<Record<string, (v: string) => string>> = {
+  urlquery: goQueryEscape,
+  sha256Hex: (v) => createHash('sha256').update(v, 'utf8').digest('hex'),
+};
+
+/** The file the agent renders from `annotation` with the entries `kv`. */
+export function renderVaultTemplate(annotation: string, kv: VaultEntries): string {
+  const m = /^\{\{- with secret "([^"]+)" -\}\}([\s\S]*)\{\{- end \}\}$/.exec(annotation);
+  if (!m) throw new Error(`not a Vault agent template of one secret: ${annotation}`);
+  const entry = kv[m[1]];
+  if (!entry) throw new Error(`no test entry for ${m[1]}`);
+  // `-}}` trims the whitespace after it, `{{-` the whitespace before it.
+  const body = m[2].replace(/^\s+/, '').replace(/\s+$/, '');
+  const out = body.replace(/\{\{ \.Data\.data\.(\w+)((?: \| \w+)*) \}\}/g, (_all, field: string, pipes: string) => {
+    const value = entry[field];
+    if (value === undefined) throw new Error(`${m[1]}: the test entry has no field "${field}"`);
+    return pipes.split('|').map((p) => p.trim()).filter(Boolean).reduce((v, p) => {
+      const fn = PIPES[p];
+      if (!fn) throw new Error(`${m[1]}: template function "${p}" is not understood here`);
+      return fn(v);
+    }, value);
+  });
+  if (out.includes('{{')) throw new Error(`${m[1]}: template action not understood here: ${out}`);
+  return out;
+}
