@@ -12,7 +12,7 @@ import { renderEnvironment } from '../../charts/synthesize';
 import { ConfigError, parseEnvironment } from '../../config/load';
 import { setBuildHook } from '../fixtures/build-app-hook';
 import { VALID_ENV, withQuotaCpu } from '../fixtures/environments';
-import { VAULT_AGENT_IMAGE } from '../../lib/addons';
+import { OPERATOR_PYTHON_IMAGE, VAULT_AGENT_IMAGE } from '../../lib/addons';
 
 jest.mock('../../charts/build-app', () => require('../fixtures/build-app-hook').passThrough());
 afterEach(() => setBuildHook(undefined));
@@ -93,9 +93,11 @@ describe('the image policy (images.requireDigest, images.allowedRepositories)', 
     try { renderEnvironment(parseEnvironment(text, 'config/prod.yaml')); return ''; } catch (e) { return (e as ConfigError).problems.join('\n'); }
   };
 
-  test('requireDigest refuses every image pinned by tag alone, naming it, the Vault agent the injector adds included', () => {
-    const strict = prodText.replace(/^( {2}registry: .*\n)/m, '$1  requireDigest: true\n');
+  test('requireDigest refuses every image pinned by tag alone, naming it, the images webhooks inject included (the Vault agent, the Python auto-instrumentation)', () => {
+    const strict = prodText.replace(/^( {2}registry: .*\n)/m, '$1  requireDigest: true\n').replace(/^tracing:\n/m, 'tracing:\n  instrumentation: {}\n');
     const problems = prodProblems(strict);
+    expect(problems).toContain(`found "${OPERATOR_PYTHON_IMAGE.repository}:${OPERATOR_PYTHON_IMAGE.tag}", which the OpenTelemetry Operator (tracing.instrumentation) injects `
+      + '(containers opentelemetry-auto-instrumentation-python): give its digest in tracing.instrumentation.python');
     const undigested = [...new Set(images(prodText).filter((i) => !i.includes('@sha256:')))];
     expect(undigested.length).toBeGreaterThan(0);
     for (const image of undigested) expect(problems).toContain(`images.requireDigest: expected every image pinned by digest (@sha256:…), found "${image}"`);
