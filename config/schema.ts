@@ -295,7 +295,7 @@ const baseEnvironmentShape = {
       .describe('Every image the environment runs must be pinned by digest (@sha256:…), the images admission webhooks inject included (the Vault agent, the Python auto-instrumentation): synth refuses a tag alone, and so do the admission policies when on. Turn it on once the release pipeline writes each image\'s digest'),
     allowedRepositories: z.array(z.string().regex(ALLOWED_PREFIX,
       { error: 'expected a registry or registry/path prefix such as ghcr.io/cloudnative-pg' })).default([])
-      .describe('Repository prefixes every image must come from (a registry, or registry/path; matched on whole path segments, after the registry exactly); empty: any. Synth refuses any other image, and so do the admission policies when on. The repositories of injected images (the Vault agent from gitops.addons.vaultAgentInjector, the Python auto-instrumentation from tracing.instrumentation) are admitted too, each exactly'),
+      .describe('Repository prefixes every image must come from (a registry, or registry/path; matched on whole path segments, after the registry exactly); empty: any. Synth refuses any other image, and so do the admission policies when on. The repositories of injected images (the Vault agent from secrets.agent.image, the Python auto-instrumentation from tracing.instrumentation.python.image) are admitted too, each exactly'),
   }),
   services: z.record(z.string(), serviceConfigSchema),
 };
