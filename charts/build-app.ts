@@ -1,6 +1,6 @@
 import { App, Chart } from 'cdk8s';
 import { ConfigError, EnvironmentConfig } from '../config/load';
-import { ConnectionGraph, workloadEndpoint } from '../lib/core';
+import { ConnectionGraph, InjectedImage, workloadEndpoint } from '../lib/core';
 import { PodExtensionPoint } from '../lib/workload';
 import { CAPABILITIES, Capability, CapabilityContext, CapabilityExtras, CapabilityFile, CapabilityId, CapabilityUnits, Ports } from './capabilities';
 import { assignSyncWaves } from './capabilities/gitops/sync-waves';
@@ -20,6 +20,8 @@ export interface ProntoCharts {
   readonly graph: ConnectionGraph;
   /** Files the enabled capabilities write beside the manifests (not applied). */
   readonly files: readonly CapabilityFile[];
+  /** Images admission webhooks add to the pods of the namespace (not in the output), by the capabilities that cause them. */
+  readonly injectedImages: readonly InjectedImage[];
 }
 
 /**
@@ -47,7 +49,8 @@ export function buildApp(app: App, config: EnvironmentConfig, units: CapabilityU
   addDnsFlows(graph, config);
 
   const namespaceLabels = Object.assign({}, ...enabled.map(([cap, section]) => cap.namespaceLabels?.(section, config) ?? {}));
-  const namespace = new NamespaceChart(app, 'namespace', config, namespaceLabels);
+  const injectedImages = enabled.flatMap(([cap, section]) => cap.injectedImages?.(section, config, ports) ?? []);
+  const namespace = new NamespaceChart(app, 'namespace', config, namespaceLabels, injectedImages);
   const services = new ServicesChart(app, 'services', config, extensions);
   services.addDependency(namespace);
   const context: CapabilityContext = { config, graph, namespaceChart: namespace, servicesChart: services, ports };
@@ -61,7 +64,7 @@ export function buildApp(app: App, config: EnvironmentConfig, units: CapabilityU
   // Argo CD applies the objects wave by wave; without GitOps no object carries a wave.
   if (config.capabilities.gitops !== undefined) assignSyncWaves({ namespace, services, capabilityOf });
   const files = enabled.flatMap(([cap, section]) => cap.files?.(section, config, extras) ?? []);
-  return { namespace, services, capabilities: [...capabilityOf.keys()], capabilityOf, graph, files };
+  return { namespace, services, capabilities: [...capabilityOf.keys()], capabilityOf, graph, files, injectedImages };
 }
 
 /** The ports of `config`'s enabled capabilities (what {@link buildApp} gives every capability). */

@@ -1,6 +1,7 @@
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { EnvironmentConfig } from '../config/load';
+import { InjectedImage, imageRepository } from '../lib/core';
 import { AdmissionPolicies, ProntoNamespace } from '../lib/namespace';
 
 /**
@@ -14,8 +15,12 @@ export class NamespaceChart extends Chart {
   /** The namespace's admission guardrails, when `namespace.admissionPolicies` is on. */
   public readonly admissionPolicies?: AdmissionPolicies;
 
-  /** @param extraLabels labels the enabled capabilities need on the namespace (an Istio data plane) */
-  public constructor(scope: Construct, id: string, config: EnvironmentConfig, extraLabels: Readonly<Record<string, string>> = {}) {
+  /**
+   * @param extraLabels labels the enabled capabilities need on the namespace (an Istio data plane)
+   * @param injectedImages images admission webhooks add to the namespace's pods: with an allow-list, their repositories are admitted too
+   */
+  public constructor(scope: Construct, id: string, config: EnvironmentConfig, extraLabels: Readonly<Record<string, string>> = {},
+    injectedImages: readonly InjectedImage[] = []) {
     super(scope, id, { disableResourceNameHashes: true });
     const ns = config.namespace;
     this.prontoNamespace = new ProntoNamespace(this, 'Namespace', {
@@ -27,8 +32,11 @@ export class NamespaceChart extends Chart {
       extraLabels,
     });
     if (ns.admissionPolicies) {
+      const { allowedRepositories, requireDigest } = config.images;
       this.admissionPolicies = new AdmissionPolicies(this, 'AdmissionPolicies', {
-        namespace: ns.name, enforcement: ns.admissionPolicies.enforcement,
+        namespace: ns.name, enforcement: ns.admissionPolicies.enforcement, requireDigest,
+        // Each injected image's own repository, exactly: what the add-on contracts and the config pin, not a second list.
+        ...(allowedRepositories.length > 0 ? { allowedRepositories: [...new Set([...allowedRepositories, ...injectedImages.map((i) => imageRepository(i.reference))])] } : {}),
       });
     }
   }

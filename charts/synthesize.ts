@@ -3,7 +3,7 @@ import * as path from 'path';
 import { App, Chart, Yaml } from 'cdk8s';
 import { stringify } from 'yaml';
 import { ConfigError, EnvironmentConfig } from '../config/load';
-import { ANNOTATION_FOREIGN_NAMESPACE, GUARDRAILS_FOLDER, Manifest, formatBytes, formatCpu } from '../lib/core';
+import { ANNOTATION_FOREIGN_NAMESPACE, DIGEST_PINNED_IMAGE, GUARDRAILS_FOLDER, InjectedImage, Manifest, formatBytes, formatCpu, imageUnderRepositories } from '../lib/core';
 import { renderInventory } from '../lib/docs';
 import { ARGOCD_PROJECTS_FOLDER, ArgoCdChart } from '../lib/gitops';
 import { CapacityViolation, checkCapacity, peakDemand } from '../lib/namespace';
@@ -121,7 +121,7 @@ export function renderEnvironment(config: EnvironmentConfig, options: Synthesize
   const findings = locate(config, charts, objects, built, gate.findings);
   const report = formatReport(findings.map(({ where, ...f }) => ({ ...f, object: `${where}: ${f.object}` })));
   // Capacity and namespaces are config problems; reported with the gate's findings, so one run shows all.
-  const problems = [...capacityProblems(config, manifests), ...namespaceProblems(config, manifests), ...imagePolicyProblems(config, manifests)];
+  const problems = [...capacityProblems(config, manifests), ...namespaceProblems(config, manifests), ...imagePolicyProblems(config, manifests, built.injectedImages)];
   if (problems.length > 0) throw new ConfigError([...problems, ...(report ? report.split('\n') : [])]);
 
   // The namespace and its guardrails are applied first, from a folder of their own (their own Argo CD Application
@@ -306,28 +306,30 @@ function capacityProblems(config: EnvironmentConfig, manifests: Manifest[]): str
   });
 }
 
-/** True when `image` (`registry/path:tag[@digest]`) lies under `prefix` on whole path segments. */
-function underRepository(image: string, prefix: string): boolean {
-  const repository = image.split('@')[0].replace(/:[^/:]+$/, '');
-  return repository === prefix || repository.startsWith(`${prefix}/`);
-}
-
 /**
  * `images.requireDigest` and `images.allowedRepositories`, over every container the output
- * runs (the catalog's and every capability's): what the admission policies enforce in the
- * cluster, refused here first. Images a webhook injects at run time (the Vault agent) are
- * not in the output: their add-on's values pin them.
+ * runs (the catalog's and every capability's) and every image a webhook injects into them
+ * (the Vault agent, the Python auto-instrumentation: their add-on contracts and settings say
+ * which): what the admission policies enforce in the cluster, refused here first, with the
+ * same patterns. An injected image's own repository is admitted (the policies list it), so
+ * for those only the digest can be missing.
  */
-function imagePolicyProblems(config: EnvironmentConfig, manifests: Manifest[]): string[] {
+function imagePolicyProblems(config: EnvironmentConfig, manifests: Manifest[], injected: readonly InjectedImage[]): string[] {
   const { requireDigest, allowedRepositories } = config.images;
   const at = (field: string) => `${config.file}:${config.lineOf(['images', field])}: images.${field}`;
   if (!requireDigest && allowedRepositories.length === 0) return [];
-  return new ManifestIndex(manifests).containers().flatMap(({ pod, container: c }) => [
-    ...(requireDigest && !/@sha256:[0-9a-f]{64}$/.test(c.image)
-      ? [`${at('requireDigest')}: expected every image pinned by digest (@sha256:…), found "${c.image}" (${objectRef(pod.owner)}, container ${c.name})`] : []),
-    ...(allowedRepositories.length > 0 && !allowedRepositories.some((p) => underRepository(c.image, p))
-      ? [`${at('allowedRepositories')}: expected images from ${allowedRepositories.join(', ')}, found "${c.image}" (${objectRef(pod.owner)}, container ${c.name})`] : []),
-  ]);
+  const digested = new RegExp(DIGEST_PINNED_IMAGE);
+  return [
+    ...new ManifestIndex(manifests).containers().flatMap(({ pod, container: c }) => [
+      ...(requireDigest && !digested.test(c.image)
+        ? [`${at('requireDigest')}: expected every image pinned by digest (@sha256:…), found "${c.image}" (${objectRef(pod.owner)}, container ${c.name})`] : []),
+      ...(allowedRepositories.length > 0 && !imageUnderRepositories(c.image, allowedRepositories)
+        ? [`${at('allowedRepositories')}: expected images from ${allowedRepositories.join(', ')} (a registry exactly, then whole path segments), found "${c.image}" (${objectRef(pod.owner)}, container ${c.name})`] : []),
+    ]),
+    ...injected.filter((i) => requireDigest && !digested.test(i.reference)).map((i) =>
+      `${at('requireDigest')}: expected every image pinned by digest (@sha256:…), found "${i.reference}", which ${i.injector} injects (containers ${i.containers.join(', ')}): `
+      + `give its digest in ${i.configPath.join('.')} (line ${config.lineOf([...i.configPath])})`),
+  ];
 }
 
 /**

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { SECTIONS, SectionSpec, imageTagSchema, labelMapSchema } from './sections';
 import { sloSchema } from './sections/metrics';
-import { DIGEST, GIT_SHA, REPOSITORY, SEMVER_TAG } from '../lib/core/image';
+import { ALLOWED_PREFIX, DIGEST, GIT_SHA, REPOSITORY, SEMVER_TAG } from '../lib/core/image';
 import { DEFAULT_POD_SECURITY_VERSION, RESERVED_NAMESPACES, isReservedNamespace } from '../lib/core/namespaces';
 import { DEFAULT_DRAIN_SECONDS, DEFAULT_REPLICAS, DEFAULT_TARGET_CPU_PERCENT, PRODUCTION_MIN_PODS, ROLLOUT_DEFAULTS } from '../lib/core/release';
 import { cpuMillis, isByteQuantity, isCpuQuantity } from '../lib/core/quantity';
@@ -292,10 +292,10 @@ const baseEnvironmentShape = {
   images: z.strictObject({
     registry: z.string().regex(REPOSITORY, { error: 'expected registry/path such as registry.example.com/pronto' }),
     requireDigest: z.boolean().default(false)
-      .describe('Every image the environment runs must be pinned by digest (@sha256:…): synth refuses a tag alone. Turn it on once the release pipeline writes each image\'s digest'),
-    allowedRepositories: z.array(z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d+)?(\/[a-z0-9]([-a-z0-9._]*[a-z0-9])?)*$/,
+      .describe('Every image the environment runs must be pinned by digest (@sha256:…), the images admission webhooks inject included (the Vault agent, the Python auto-instrumentation): synth refuses a tag alone, and so do the admission policies when on. Turn it on once the release pipeline writes each image\'s digest'),
+    allowedRepositories: z.array(z.string().regex(ALLOWED_PREFIX,
       { error: 'expected a registry or registry/path prefix such as ghcr.io/cloudnative-pg' })).default([])
-      .describe('Repository prefixes every image must come from (registry/path, matched on whole path segments); empty: any. Synth refuses any other image'),
+      .describe('Repository prefixes every image must come from (a registry, or registry/path; matched on whole path segments, after the registry exactly); empty: any. Synth refuses any other image, and so do the admission policies when on. The repositories of injected images (the Vault agent from secrets.agent.image, the Python auto-instrumentation from tracing.instrumentation.python.image) are admitted too, each exactly'),
   }),
   services: z.record(z.string(), serviceConfigSchema),
 };

@@ -1,7 +1,7 @@
 import { App, Chart } from 'cdk8s';
 import { EnvironmentConfig, ServiceModel } from '../../config/load';
 import { CatalogSecret } from '../../config/schema';
-import { ConnectionGraph } from '../../lib/core';
+import { ConnectionGraph, InjectedImage } from '../../lib/core';
 import { PodExtensionPoint } from '../../lib/workload';
 import { AddonContracts } from '../../lib/addons';
 import { Ports } from './ports';
@@ -103,6 +103,13 @@ export interface Capability<S = unknown> {
    * and a flow to Vault; a reader declared while secrets is off is a config error.
    */
   vaultReaders?(section: S, config: EnvironmentConfig, ports: Ports): readonly VaultReader[];
+  /**
+   * The images admission webhooks add to pods in Pronto's namespace because of this
+   * capability (the Vault agent, the Python auto-instrumentation), as the config and the
+   * add-on contracts choose them: the image policy holds them to the same rules as the
+   * output's own containers, and the admission policies admit their repositories.
+   */
+  injectedImages?(section: S, config: EnvironmentConfig, ports: Ports): readonly InjectedImage[];
 }
 
 /** A file a capability writes beside the manifests. */

@@ -77,6 +77,8 @@ export interface VaultPort {
   readonly authPath: string;
   /** The CA bundle (PEM, base64) the injector hands every agent, when the section gives one. */
   readonly injectorCaBundle?: string;
+  /** The agent image (`repository:tag[@sha256:…]`) every pod that reads secrets names, and an injector Pronto installs is given. */
+  readonly agentImage: string;
   /** The Vault server's pods, and the port the agents reach them on. */
   readonly server: ForeignEndpoint;
   readonly serverPort: number;

@@ -102,7 +102,17 @@ const GRAFANA_PLAIN_PASSWORDS = [['grafana', 'adminPassword'], ['grafana', 'env'
 const GRAFANA_NAMESPACED_RBAC = ['grafana', 'rbac', 'namespaced'];
 
 /** What an add-on's settings must also satisfy, by add-on id. */
+/** Values of the vault chart that would give the injector another agent image than secrets.agent.image. */
+const VAULT_AGENT_IMAGE_VALUES = ['injector', 'agentImage'];
+
 const ADDON_CHECKS: Partial<Record<AddonId, (s: AddonCheckInput, ctx: z.RefinementCtx) => void>> = {
+  vaultAgentInjector: (s, ctx) => {
+    const value = valueAt(s.values, VAULT_AGENT_IMAGE_VALUES);
+    if (value !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['values', ...VAULT_AGENT_IMAGE_VALUES], input: value,
+        message: 'expected no value: the agent image is secrets.agent.image (every pod that reads secrets names it, the injector is given it, and the image policy and the admission policies admit it from there)' });
+    }
+  },
   kubePrometheusStack: (s, ctx) => {
     for (const path of GRAFANA_PLAIN_PASSWORDS) {
       const value = valueAt(s.values, path);

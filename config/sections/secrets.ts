@@ -4,7 +4,8 @@
  * Pure: zod and the pure lib/core files only (config/ imports it).
  */
 import { z } from 'zod';
-import { computeResourcesSchema, labelMapSchema } from './schemas';
+import { computeResourcesSchema, labelMapSchema, upstreamImageSchema } from './schemas';
+import { VAULT_AGENT_IMAGE } from '../../lib/addons/vault-agent-injector';
 import { isDnsLabel, isDnsSubdomain } from '../../lib/core/naming';
 
 /** What the agent (its init container and its sidecar, each) requests and may use, unless the section says otherwise. */
@@ -60,6 +61,10 @@ export const secretsSectionSchema = z.strictObject({
     runAsGroup: z.int().min(MIN_ID, { error: `expected a GID ≥ ${MIN_ID}` }).default(10001)
       .describe('GID of the injected agent containers; the app reads the rendered files (mode 0440) through this group'),
     resources: agentResources.prefault({}).describe('Requests and limits of each agent container (init and sidecar); counted by the capacity guard'),
+    image: upstreamImageSchema.default({ ...VAULT_AGENT_IMAGE })
+      .describe(`Image of the injected agent containers (vault-agent-init, vault-agent); default ${VAULT_AGENT_IMAGE.repository}:${VAULT_AGENT_IMAGE.tag}, the pinned injector chart's. `
+        + 'Every pod that reads secrets names it (vault.hashicorp.com/agent-image), so whichever injector serves the namespace injects exactly this; '
+        + 'the image policy and the admission policies admit its repository without it being listed in images.allowedRepositories. With images.requireDigest, give its digest'),
   }).prefault({}),
   // Over HTTPS the agent verifies Vault's certificate: by default against the CA the injector
   // is configured with (its AGENT_INJECT_VAULT_CACERT_BYTES / -vault-cacert-bytes, or the

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { DIGEST, REPOSITORY } from '../../lib/core/image';
+import { OPERATOR_PYTHON_IMAGE } from '../../lib/addons/opentelemetry-operator';
 import { isDnsLabel } from '../../lib/core/naming';
 import { computeResourcesSchema, labelMapSchema, upstreamImageSchema } from './schemas';
 
@@ -117,7 +118,8 @@ export const tracingSectionSchema = z.strictObject({
         repository: z.string().regex(REPOSITORY, { error: 'expected registry/repository, without a tag' }),
         tag: z.string().regex(PYTHON_TAG, { error: 'expected the release of opentelemetry-python-contrib the image carries, such as 0.59b0' }),
         digest: z.string().regex(DIGEST, { error: 'expected sha256:<64 lower-case hex characters>' }).optional(),
-      }).optional().describe('autoinstrumentation-python image; absent: the operator\'s default for its release (pinned by the operator)'),
+      }).optional().describe(`autoinstrumentation-python image the operator injects (init container ${'opentelemetry-auto-instrumentation-python'}); absent: the default of the operator release Pronto pins, ${OPERATOR_PYTHON_IMAGE.repository}:${OPERATOR_PYTHON_IMAGE.tag}. `
+        + 'Written into the Instrumentation either way, so the image policy and the admission policies know what is injected; with images.requireDigest, give its digest'),
       resources: computeResourcesSchema(DEFAULT_PYTHON_INIT_RESOURCES).prefault({})
         .describe('Requests and limits of the injected init container (counted by the capacity guard)'),
       volumeSizeLimit: z.string().regex(/^[1-9]\d*(Mi|Gi)$/, { error: 'expected a quantity in whole Mi or Gi, such as 200Mi' }).default('200Mi')

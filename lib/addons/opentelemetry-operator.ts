@@ -72,6 +72,17 @@ export function opentelemetryOperatorContract(namespace: string, chart: AddonCha
   };
 }
 
+/**
+ * The Python auto-instrumentation image the pinned operator injects when an Instrumentation
+ * names none (open-telemetry/opentelemetry-operator@v0.158.0: versions.txt
+ * autoinstrumentation-python=0.64b0; internal/config/config.go
+ * ghcr.io/open-telemetry/opentelemetry-operator/autoinstrumentation-python:<version>;
+ * internal/webhook/instrumentation_webhook.go fills spec.python.image with it). Pronto writes
+ * it into its Instrumentation, so what is injected is what the output states, whichever
+ * operator runs.
+ */
+export const OPERATOR_PYTHON_IMAGE = { repository: 'ghcr.io/open-telemetry/opentelemetry-operator/autoinstrumentation-python', tag: '0.64b0' } as const;
+
 /** Repository of the collector image the operator deploys (the chart's default is ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-k8s, published with the same tags; the tag stays the chart's, 0.158.0). */
 export const OPERATOR_COLLECTOR_IMAGE_REPOSITORY = 'otel/opentelemetry-collector-k8s';
 

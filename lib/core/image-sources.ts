@@ -66,6 +66,11 @@ export const IMAGE_PUBLISHERS: readonly ImagePublisher[] = [
     source: 'prometheus-community/pgbouncer_exporter: Makefile.common (DOCKER_REPO quay.io/prometheuscommunity)', tags: /^v\d+\.\d+\.\d+$/, example: 'v0.11.0',
   },
   {
+    repository: 'docker.io/hashicorp/vault', publisher: 'HashiCorp',
+    source: 'hashicorp/vault-helm@v0.30.0: values.yaml (injector.agentImage and server.image hashicorp/vault, tag 1.19.0: the Vault release)',
+    tags: /^\d+\.\d+\.\d+$/, example: '1.19.0',
+  },
+  {
     repository: 'ghcr.io/open-telemetry/opentelemetry-operator/autoinstrumentation-python', publisher: 'OpenTelemetry',
     source: 'open-telemetry/opentelemetry-operator: autoinstrumentation/python', tags: /^\d+\.\d+(\.\d+)?b\d+$/, example: '0.59b0',
   },

@@ -12,11 +12,12 @@ export const DIGEST = /^sha256:[a-f0-9]{64}$/;
 /** A git commit id, abbreviated (7) or full (40). */
 export const GIT_SHA = /^[a-f0-9]{7,40}$/;
 /**
- * An upstream release tag: a version of at least `major.minor`, optionally with a
- * variant suffix (`16.4`, `1.23.1`, `v0.110.0`, `1.27.3-alpine`, `16.4-bookworm`).
+ * An upstream release tag: a version of at least `major.minor`, optionally with a PEP 440
+ * pre-release (`0.64b0`, how the OpenTelemetry Operator tags its Python auto-instrumentation
+ * images) and a variant suffix (`16.4`, `1.23.1`, `v0.110.0`, `1.27.3-alpine`, `16.4-bookworm`).
  * Floating tags (`latest`, `stable`, `16`) are refused: they change under a running cluster.
  */
-export const VERSION_TAG = /^v?\d+(\.\d+)+([-_.][0-9A-Za-z][-0-9A-Za-z_.]*)?$/;
+export const VERSION_TAG = /^v?\d+(\.\d+)+((a|b|rc)\d+)?([-_.][0-9A-Za-z][-0-9A-Za-z_.]*)?$/;
 /** `registry.example.com[:port]/path/name`, lower case, no tag. */
 export const REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+$/;
 
@@ -149,4 +150,56 @@ export function compareVersions(a: string, b: string): number {
     if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) < (pb[i] ?? 0) ? -1 : 1;
   }
   return 0;
+}
+
+/**
+ * The pattern (RE2 and JavaScript alike, with no backslash: it also goes into CEL string
+ * literals) of an image reference whose repository lies under one of `prefixes`, on exact
+ * path boundaries. A prefix that is a registry alone (`registry.example.com`, no `/`) needs
+ * at least one path segment after it; a prefix with a path (`docker.io/library/redis`) may be
+ * the whole repository. After the repository only a `:tag` and an `@digest` may follow, with
+ * no `/` in them. So `registry.example.com.evil.io/x`, `registry.example.com:5000/x` (another
+ * registry address), `registry.example.com@evil` (a digest on no repository) and
+ * `docker.io/library/redis-evil:1.0` are outside `registry.example.com` and
+ * `docker.io/library/redis`. Matching is on the string a pod states: a short name (`redis:7`),
+ * which the runtime would resolve to Docker Hub, is under no prefix.
+ */
+export function allowedImagePattern(prefixes: readonly string[]): string {
+  if (prefixes.length === 0) throw new Error('allowedImagePattern: expected at least one repository prefix');
+  const bad = prefixes.find((p) => !ALLOWED_PREFIX.test(p));
+  if (bad !== undefined) throw new Error(`allowedImagePattern: expected a registry or registry/path prefix such as ghcr.io/cloudnative-pg, found "${bad}"`);
+  const alternatives = [...new Set(prefixes)].map((p) => `${p.replace(/\./g, '[.]')}(/[^/:@]+)${p.includes('/') ? '*' : '+'}`);
+  return `^(?:${alternatives.join('|')})([:@][^/]*)?$`;
+}
+
+/** A registry (`host[:port]`) or a registry and path, lower case, as `images.allowedRepositories` takes them. */
+export const ALLOWED_PREFIX = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d+)?(\/[a-z0-9]([-a-z0-9._]*[a-z0-9])?)*$/;
+
+/** The pattern of a reference pinned by digest: it ends in `@sha256:` and 64 lower-case hex digits (RE2 and JavaScript, no backslash). */
+export const DIGEST_PINNED_IMAGE = '@sha256:[a-f0-9]{64}$';
+
+/** True when `image` lies under one of `prefixes` ({@link allowedImagePattern}). */
+export function imageUnderRepositories(image: string, prefixes: readonly string[]): boolean {
+  return new RegExp(allowedImagePattern(prefixes)).test(image);
+}
+
+/** The repository of a reference: `docker.io/hashicorp/vault` of `docker.io/hashicorp/vault:1.19.0@sha256:…`. */
+export function imageRepository(image: string): string {
+  return image.split('@')[0].replace(/:[^/:]+$/, '');
+}
+
+/**
+ * An image an admission webhook adds to pods at run time (the Vault agent, an operator's
+ * init container). It is not in the output, yet the API server admits the mutated pod with
+ * it, so the image policy (synth and admission) must know it.
+ */
+export interface InjectedImage {
+  /** Who injects it, for messages: `the Vault agent injector`. */
+  readonly injector: string;
+  /** The containers it runs as, e.g. `vault-agent-init`, `vault-agent`. */
+  readonly containers: readonly string[];
+  /** The reference injected: `repository:tag[@sha256:…]`. */
+  readonly reference: string;
+  /** The config field that chooses it (its path), for messages. */
+  readonly configPath: readonly string[];
 }

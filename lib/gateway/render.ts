@@ -75,6 +75,22 @@ const HEADER_INJECTION_SKIPPED = ['Cookie', 'Accept', 'Accept-Encoding', 'Accept
 
 /** The internal location that replaces a service's 5xx body (stack traces stay in the service's logs). */
 const ERROR_LOCATION = '/pronto-upstream-error';
+/**
+ * What every CRS rule that matches appends to `TX:pronto_matches`, through the default actions:
+ * ` <rule id>@<variable name>` (`942100@ARGS:password`), never the value. Only rules with a
+ * severity are listed: the CRS's detection rules carry one (CRITICAL, ERROR, WARNING, NOTICE: 2
+ * to 5), its flow rules (paranoia-level skips, setup) none. libmodsecurity 3 cannot unset a
+ * variable whose name holds a macro, so each entry goes to `TX:pronto_m<severity>`, is appended
+ * from the four detection severities, and those four are cleared.
+ */
+const RECORD_MATCH = ["setvar:'tx.pronto_m%{RULE.severity}= %{RULE.id}@%{MATCHED_VAR_NAME}'",
+  "setvar:'tx.pronto_matches=%{tx.pronto_matches}%{tx.pronto_m2}%{tx.pronto_m3}%{tx.pronto_m4}%{tx.pronto_m5}'",
+  ...[2, 3, 4, 5].map((severity) => `setvar:'!tx.pronto_m${severity}'`)].join(',');
+
+/** The CRS's inbound blocking rule (REQUEST-949-BLOCKING-EVALUATION.conf, CRS 3.3 and 4): its deny moves to {@link WAF_DENY_RULE}. */
+const CRS_INBOUND_BLOCKING_RULE = 949110;
+/** Our rule that denies what the CRS's blocking rule decided, with the matched rules and locations as its message. */
+export const WAF_DENY_RULE = 200020;
 
 const indent = (lines: readonly string[], by: string) => lines.map((l) => (l === '' ? '' : `${by}${l}`));
 const upstreamName = (service: string) => `svc_${service.replace(/-/g, '_')}`;
@@ -424,12 +440,20 @@ export function renderModSecurityConf(model: GatewayModel): string {
     'SecCookieFormat 0',
     'SecStatusEngine Off',
     '',
+    '# Logs name rules and locations, never values. libmodsecurity 3 writes the value a rule matched into every rule',
+    '# message (its match text: "against variable `ARGS:password\' (Value: `...\' )"; the CRS\'s logdata: "Matched Data: ...',
+    '# found within ARGS:password: ..."), and implements none of the sanitise actions that would mask it',
+    '# (owasp-modsecurity/ModSecurity v3.0.9 to v3.0.14: src/parser/seclang-parser.yy, ACTION_NOT_SUPPORTED). Part H of',
+    '# the audit log is those messages, and a rule with multiMatch (CRS 942100, the libinjection SQL rule, among them)',
+    '# keeps its message before any default action runs (src/rule_with_operator.cc), so part H is not written. The',
+    '# record of a blocked request is the error-log line of rule 200020 below: the CRS rule ids and the variables',
+    '# they matched (942100@ARGS:password), with the unique_id of this audit record.',
     '# Audit log: JSON on stdout, for blocked and failed requests only (404s aside). Parts A (transaction: time, id,',
-    '# client, method, URI, status), H (matched rules) and Z only: no request headers (B: cookies, Authorization) or',
-    '# bodies (C, I, J), no response headers (F: Set-Cookie) or body (E).',
+    '# client, method, URI with its query string, status) and Z only: no request headers (B: cookies, Authorization),',
+    '# bodies (C, I, J), rule messages (H), response headers (F: Set-Cookie) or body (E).',
     'SecAuditEngine RelevantOnly',
     'SecAuditLogRelevantStatus "^(?:5|4(?!04))"',
-    'SecAuditLogParts AHZ',
+    'SecAuditLogParts AZ',
     'SecAuditLogType Serial',
     'SecAuditLogFormat JSON',
     'SecAuditLog /dev/stdout',
@@ -450,9 +474,9 @@ export function renderModSecurityConf(model: GatewayModel): string {
     `SecRule REQUEST_HEADERS|${HEADER_INJECTION_SKIPPED.map((h) => `!REQUEST_HEADERS:${h}`).join('|')} "@detectSQLi" "id:200010,phase:1,t:none,t:urlDecodeUni,log,deny,status:403,msg:'SQL injection in a request header',logdata:'%{MATCHED_VAR_NAME}'"`,
     `SecRule REQUEST_HEADERS|${HEADER_INJECTION_SKIPPED.map((h) => `!REQUEST_HEADERS:${h}`).join('|')} "@detectXSS" "id:200011,phase:1,t:none,t:urlDecodeUni,t:htmlEntityDecode,log,deny,status:403,msg:'XSS in a request header',logdata:'%{MATCHED_VAR_NAME}'"`,
     '',
-    '# CRS setup (what crs-setup.conf would say): anomaly scoring, blocking.',
-    'SecDefaultAction "phase:1,log,auditlog,pass"',
-    'SecDefaultAction "phase:2,log,auditlog,pass"',
+    '# CRS setup (what crs-setup.conf would say): anomaly scoring, blocking. A matching CRS rule writes no message of',
+    '# its own (nolog: its message would hold the value) but appends its id and variable to TX:pronto_matches.',
+    ...[1, 2].map((phase) => `SecDefaultAction "phase:${phase},pass,nolog,${RECORD_MATCH}"`),
     `SecAction "id:900000,phase:1,pass,t:none,nolog,setvar:tx.blocking_paranoia_level=${w.paranoiaLevel},setvar:tx.paranoia_level=${w.paranoiaLevel}"`,
     `SecAction "id:900001,phase:1,pass,t:none,nolog,setvar:tx.detection_paranoia_level=${w.paranoiaLevel},setvar:tx.executing_paranoia_level=${w.paranoiaLevel}"`,
     `SecAction "id:900110,phase:1,pass,t:none,nolog,setvar:tx.inbound_anomaly_score_threshold=${w.inboundAnomalyThreshold},setvar:tx.outbound_anomaly_score_threshold=${w.outboundAnomalyThreshold}"`,
@@ -460,6 +484,14 @@ export function renderModSecurityConf(model: GatewayModel): string {
     `SecAction "id:900990,phase:1,pass,t:none,nolog,setvar:tx.crs_setup_version=${w.crsSetupVersion}"`,
     '',
     `Include ${p.crsRules}/*.conf`,
+    '',
+    `# The CRS decides to block (rule ${CRS_INBOUND_BLOCKING_RULE}, its condition unchanged); rule ${WAF_DENY_RULE} denies, so that the`,
+    '# error-log line of the block (the only line the ModSecurity connector writes above the info level:',
+    '# owasp-modsecurity/ModSecurity-nginx src/ngx_http_modsecurity_module.c) lists the matched rules and variables.',
+    '# SecRuleUpdateActionById replaces the rule\'s disruptive action (src/rule_with_actions.cc); a CRS without rule',
+    `# ${CRS_INBOUND_BLOCKING_RULE} keeps its own deny.`,
+    `SecRuleUpdateActionById ${CRS_INBOUND_BLOCKING_RULE} "pass,setvar:tx.pronto_blocked=1"`,
+    `SecRule TX:pronto_blocked "@eq 1" "id:${WAF_DENY_RULE},phase:2,deny,status:403,t:none,log,msg:'Inbound anomaly score exceeded (CRS rule ${CRS_INBOUND_BLOCKING_RULE}); matched rule@variable:%{tx.pronto_matches}'"`,
     '',
   ].join('\n');
 }

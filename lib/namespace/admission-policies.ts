@@ -1,7 +1,10 @@
 /**
  * Admission-time guardrails for the namespace Pronto owns: ValidatingAdmissionPolicies
  * (CEL, evaluated by the API server) that hold every pod and pod template applied there,
- * hand-applied YAML included, to the rules the validation gate holds our own output to.
+ * hand-applied YAML included, to the rules the validation gate holds our own output to,
+ * and, when the environment has an image policy, to where images come from: an allowed
+ * repository and a digest, checked on the pod as admitted (after the mutating webhooks
+ * injected their containers) with the pattern synth's own check uses.
  *
  * Served as `admissionregistration.k8s.io/v1beta1`: the version Kubernetes 1.28 knows
  * (behind the `ValidatingAdmissionPolicy` feature gate and the v1beta1 API) and 1.30+
@@ -9,7 +12,7 @@
  */
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { VERSION_TAG, recommendedLabels, resourceName } from '../core';
+import { DIGEST_PINNED_IMAGE, VERSION_TAG, allowedImagePattern, recommendedLabels, resourceName } from '../core';
 
 /** What the API server does with a request a guardrail rejects (the binding's `validationActions`). */
 export type AdmissionEnforcement = 'Deny' | 'Warn' | 'Audit';
@@ -23,6 +26,18 @@ export interface AdmissionPoliciesProps {
    * @default 'Deny'
    */
   readonly enforcement?: AdmissionEnforcement;
+  /**
+   * Repository prefixes every image must come from (`images.allowedRepositories`, plus the
+   * repositories of the images webhooks inject), matched on exact path boundaries
+   * ({@link allowedImagePattern}). Checked on the pod as admitted, after the mutating webhooks.
+   * @default - images from any repository
+   */
+  readonly allowedRepositories?: readonly string[];
+  /**
+   * Every image must carry `@sha256:<digest>` (`images.requireDigest`).
+   * @default false
+   */
+  readonly requireDigest?: boolean;
 }
 
 /** One guardrail: what it requires, as CEL over the list `variables.<list>`, and what it says when violated. */
@@ -89,7 +104,7 @@ const containerOr = (field: string, fallback: string) =>
 /** A quantity that is set and not zero, as the gate's `resources-set` rule reads it. */
 const nonZero = (quantity: string) => `!string(${quantity}).matches('^0+[a-zA-Z]*$')`;
 
-/** The guardrails, in the order the API server evaluates (and reports) them. */
+/** The guardrails every policy holds, in the order the API server evaluates (and reports) them; {@link imageSourceGuardrails} follow. */
 export const GUARDRAILS: readonly Guardrail[] = [
   {
     id: 'resources',
@@ -127,6 +142,27 @@ export const GUARDRAILS: readonly Guardrail[] = [
     message: 'no container runs as user 0 (securityContext.runAsUser of the container, or of the pod)',
   },
 ];
+
+/**
+ * The guardrails on where images come from: an allowed repository (when a list is given),
+ * a digest (when required). Over every container, injected and ephemeral ones included.
+ */
+export function imageSourceGuardrails(allowedRepositories: readonly string[] | undefined, requireDigest: boolean): Guardrail[] {
+  return [
+    ...(allowedRepositories !== undefined ? [{
+      id: 'image-repository',
+      list: 'allContainers' as const,
+      complies: `has(c.image) && c.image.matches('${allowedImagePattern(allowedRepositories)}')`,
+      message: `every image comes from an allowed repository (${[...new Set(allowedRepositories)].join(', ')}; a registry exactly, then whole path segments)`,
+    }] : []),
+    ...(requireDigest ? [{
+      id: 'image-digest',
+      list: 'allContainers' as const,
+      complies: `has(c.image) && c.image.matches('${DIGEST_PINNED_IMAGE}')`,
+      message: 'every image is pinned by digest (@sha256: and 64 hex digits)',
+    }] : []),
+  ];
+}
 
 /**
  * The variables every policy declares, in order (a variable may use those before it).
@@ -169,11 +205,17 @@ export function podSpecChanged(podSpec: string): string {
 export class AdmissionPolicies extends Construct {
   /** Policy (and binding) names, in order. */
   public readonly names: string[];
+  /** The guardrails every policy holds, in the order of its validations. */
+  public readonly guardrails: readonly Guardrail[];
 
   public constructor(scope: Construct, id: string, props: AdmissionPoliciesProps) {
     super(scope, id);
     const namespace = resourceName(props.namespace);
     const enforcement = props.enforcement ?? 'Deny';
+    if (props.allowedRepositories !== undefined && props.allowedRepositories.length === 0) {
+      throw new Error(`${this.node.path}: allowedRepositories: expected at least one repository prefix, or none given (any repository)`);
+    }
+    this.guardrails = [...GUARDRAILS, ...imageSourceGuardrails(props.allowedRepositories, props.requireDigest ?? false)];
     this.names = [];
     for (const shape of POD_SPEC_SHAPES) {
       const name = resourceName(namespace, shape.id, 'guardrails');
@@ -193,7 +235,7 @@ export class AdmissionPolicies extends Construct {
           // ReplicaSet down, or relabelling an old pod, must never be refused for what it left alone.
           matchConditions: [{ name: 'pod-spec-created-or-changed', expression: podSpecChanged(shape.podSpec) }],
           variables: policyVariables(shape),
-          validations: GUARDRAILS.map(validation),
+          validations: this.guardrails.map(validation),
         },
       });
       new kplus.k8s.KubeValidatingAdmissionPolicyBindingV1Beta1(this, `${shape.id}-binding`, {

@@ -1,3 +1,4 @@
+import { VAULT_AGENT_CONTAINERS } from '../addons';
 import { ComputeResources, InjectedContainer, isDnsLabel, isDnsSubdomain } from '../core';
 import { PodExtensionPoint } from '../workload';
 
@@ -11,8 +12,8 @@ export const VAULT_TOKEN_VOLUME = 'vault-token';
 export const DEFAULT_SECRET_VOLUME_PATH = '/run/secrets';
 /** File mode of each rendered file: owner (the agent) and group (the pod's fsGroup, so the app) read, nobody writes. */
 export const DEFAULT_SECRET_FILE_MODE = '0440';
-/** Names the injector gives its init container and its sidecar. */
-export const VAULT_AGENT_CONTAINERS = { init: 'vault-agent-init', sidecar: 'vault-agent' } as const;
+/** Names the injector gives its init container and its sidecar (the injector's contract). */
+export { VAULT_AGENT_CONTAINERS };
 
 /** One file the agent renders from one Vault secret. */
 export interface VaultSecretFile {
@@ -81,6 +82,13 @@ export interface VaultAgentProps {
   readonly secretVolumePath?: string;
   /** Mode of each rendered file. @default '0440' */
   readonly fileMode?: string;
+  /**
+   * Image of the agent containers (`repository:tag[@sha256:…]`), named on the pod
+   * (`vault.hashicorp.com/agent-image`): whichever injector serves the namespace injects it, so
+   * the image policy and the admission policies know the image the mutated pod will carry.
+   * @default - the injector's own (its AGENT_INJECT_VAULT_IMAGE)
+   */
+  readonly image?: string;
 }
 
 /**
@@ -116,6 +124,7 @@ export function addVaultAgent(pod: PodExtensionPoint, props: VaultAgentProps): v
   const r = props.resources;
 
   a('agent-inject', 'true');
+  if (props.image !== undefined) a('agent-image', props.image);
   a('service', props.address);
   // Absent: the agent trusts the CA the injector is configured with.
   if (tls.caCertPath !== undefined) a('ca-cert', tls.caCertPath);

@@ -28,7 +28,11 @@ export interface PythonInstrumentationProps {
   readonly volumeSizeLimit: string;
   /** UID and GID of the injected init container: the app's, so the app can read what it copies. */
   readonly runAs: { readonly user: number; readonly group: number };
-  /** autoinstrumentation-python image reference. @default - the operator's default for its release */
+  /**
+   * autoinstrumentation-python image reference. Stating it keeps what is injected in the output (the image
+   * policy and the admission policies check it), whichever operator release runs.
+   * @default - the default of the operator release that serves the Instrumentation
+   */
   readonly image?: string;
 }
 

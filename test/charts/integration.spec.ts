@@ -14,7 +14,7 @@ import { renderEnvironment } from '../../charts/synthesize';
 import { ConfigError, EnvironmentConfig, parseEnvironment } from '../../config/load';
 import {
   AddonContract, ISTIO_CHART, KINDS, KUBE_SYSTEM_EXPORTERS, LOKI_TENANT_HEADER, OPENTELEMETRY_OPERATOR_APP_VERSION, OPENTELEMETRY_OPERATOR_CHART, istioContracts,
-  opentelemetryOperatorContract, serviceOf, servesTls,
+  VAULT_AGENT_IMAGE, opentelemetryOperatorContract, serviceOf, servesTls,
 } from '../../lib/addons';
 import { uniqueGroupKinds } from '../../lib/gitops';
 import { IMAGE_PUBLISHERS, imageSourceProblem, ownRegistryPublisher } from '../../lib/core/image-sources';
@@ -116,8 +116,10 @@ describe.each(ENVIRONMENTS)('%s: the parts agree', (env) => {
     // The registry of the catalog services' own images (config images.registry).
     const app = ofKind(manifests, 'Deployment').find((d) => d.metadata.labels['app.kubernetes.io/name'] === config.services[0].name)!;
     const own = ownRegistryPublisher(app.spec.template.spec.containers[0].image.split('/')[0]);
-    const images = manifests.flatMap((m) => JSON.stringify(m).match(/"image":"[^"]+"/g) ?? []).map((i) => i.slice(9, -1));
+    // Containers' images, and the Vault agent's that pods name for the injector.
+    const images = manifests.flatMap((m) => JSON.stringify(m).match(/"(?:image|vault\.hashicorp\.com\/agent-image)":"[^"]+"/g) ?? []).map((i) => i.split('":"')[1].slice(0, -1));
     expect(images.length).toBeGreaterThan(0);
+    expect(images).toContain(`${VAULT_AGENT_IMAGE.repository}:${VAULT_AGENT_IMAGE.tag}`);
     for (const image of new Set(images)) {
       const [ref] = image.split('@');
       const at = ref.lastIndexOf(':');

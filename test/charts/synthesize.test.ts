@@ -12,6 +12,7 @@ import { renderEnvironment } from '../../charts/synthesize';
 import { ConfigError, parseEnvironment } from '../../config/load';
 import { setBuildHook } from '../fixtures/build-app-hook';
 import { VALID_ENV, withQuotaCpu } from '../fixtures/environments';
+import { OPERATOR_PYTHON_IMAGE, VAULT_AGENT_IMAGE } from '../../lib/addons';
 
 jest.mock('../../charts/build-app', () => require('../fixtures/build-app-hook').passThrough());
 afterEach(() => setBuildHook(undefined));
@@ -88,13 +89,40 @@ describe('the image policy (images.requireDigest, images.allowedRepositories)', 
     expect(problems).toMatch(/config\/prod\.yaml:\d+: images\.allowedRepositories: expected images from .*, found "docker\.io\/library\/redis:[^"]+" \(StatefulSet[./a-z ]*pronto\/redis, container redis\)/);
   });
 
-  test('requireDigest refuses every image pinned by tag alone, naming it', () => {
-    const strict = prodText.replace(/^( {2}registry: .*\n)/m, '$1  requireDigest: true\n');
-    let problems = '';
-    try { renderEnvironment(parseEnvironment(strict, 'config/prod.yaml')); } catch (e) { problems = (e as ConfigError).problems.join('\n'); }
+  const prodProblems = (text: string) => {
+    try { renderEnvironment(parseEnvironment(text, 'config/prod.yaml')); return ''; } catch (e) { return (e as ConfigError).problems.join('\n'); }
+  };
+
+  test('requireDigest refuses every image pinned by tag alone, naming it, the images webhooks inject included (the Vault agent, the Python auto-instrumentation)', () => {
+    const strict = prodText.replace(/^( {2}registry: .*\n)/m, '$1  requireDigest: true\n').replace(/^tracing:\n/m, 'tracing:\n  instrumentation: {}\n');
+    const problems = prodProblems(strict);
+    expect(problems).toContain(`found "${OPERATOR_PYTHON_IMAGE.repository}:${OPERATOR_PYTHON_IMAGE.tag}", which the OpenTelemetry Operator (tracing.instrumentation) injects `
+      + '(containers opentelemetry-auto-instrumentation-python): give its digest in tracing.instrumentation.python');
     const undigested = [...new Set(images(prodText).filter((i) => !i.includes('@sha256:')))];
     expect(undigested.length).toBeGreaterThan(0);
     for (const image of undigested) expect(problems).toContain(`images.requireDigest: expected every image pinned by digest (@sha256:…), found "${image}"`);
+    const agent = `${VAULT_AGENT_IMAGE.repository}:${VAULT_AGENT_IMAGE.tag}`;
+    expect(problems).toContain(`images.requireDigest: expected every image pinned by digest (@sha256:…), found "${agent}", which the Vault agent injector injects `
+      + '(containers vault-agent-init, vault-agent): give its digest in secrets.agent.image');
+    // With the agent's digest given, the agent is no longer named.
+    const pinnedAgent = strict.replace(/^secrets:\n/m, `secrets:\n  agent:\n    image: { repository: ${VAULT_AGENT_IMAGE.repository}, tag: ${VAULT_AGENT_IMAGE.tag}, digest: "sha256:${'a'.repeat(64)}" }\n`);
+    expect(pinnedAgent).not.toBe(strict);
+    expect(prodProblems(pinnedAgent)).not.toContain(`found "${agent}`);
+  });
+
+  test('ATTACK: synth refuses prefix tricks in any container of the output: a longer host, a tag or digest on the bare registry, another port, a longer repository, a short name', () => {
+    const tricks = ['registry.pronto.example.com.evil.io/pronto/tool:1.0.0', 'registry.pronto.example.com@evil', 'registry.pronto.example.com:1.0.0',
+      'registry.pronto.example.com:5000/pronto/tool:1.0.0', 'docker.io/library/redis-evil:7.4.10-alpine', 'redis:7.4.10-alpine'];
+    setBuildHook((_app, _config, charts) => {
+      const order = charts.services.services.get('order-service')!.workloads[0].resource;
+      tricks.forEach((image, i) => order.addJsonPatch(JsonPatch.add('/spec/template/spec/containers/-',
+        { name: `tool-${i}`, image, resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '16Mi' } } })));
+    });
+    const problems = prodProblems(prodText);
+    for (const [i, image] of tricks.entries()) {
+      expect([image, problems]).toEqual([image, expect.stringContaining(
+        `images.allowedRepositories: expected images from ${prod.images.allowedRepositories.join(', ')} (a registry exactly, then whole path segments), found "${image}" (Deployment pronto/order-service, container tool-${i})`)]);
+    }
   });
 
   test('no shipped environment carries an invented digest: every digest names a release the pipeline recorded (none yet)', () => {

@@ -121,6 +121,7 @@ export function addonApplications(section: GitopsSection, config: EnvironmentCon
     };
     add('vaultAgentInjector', addons.vaultAgentInjector, vaultInjectorValues({
       address: ports.vault.address, authPath: ports.vault.authPath, caBundle: ports.vault.injectorCaBundle,
+      agentImage: ports.vault.agentImage,
     }), { chart: 'vault', ignoreDifferences: [webhook] });
   }
 

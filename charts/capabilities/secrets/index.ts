@@ -9,7 +9,7 @@ import { secretsOf } from '../../../config/catalog';
 import { ConfigError, EnvironmentConfig } from '../../../config/load';
 import { AddonContracts } from '../../../lib/addons';
 import { ForeignEndpoint, resourceName, workloadEndpoint } from '../../../lib/core';
-import { VaultAuthOptions, VaultClient, VaultFile, addVaultAgent, kvReadPath, vaultFiles } from '../../../lib/secrets';
+import { VAULT_AGENT_CONTAINERS, VaultAuthOptions, VaultClient, VaultFile, addVaultAgent, kvReadPath, vaultFiles } from '../../../lib/secrets';
 import { PodExtensionPoint } from '../../../lib/workload';
 import { Capability, VaultReader } from '../capability';
 import { VaultPort } from '../ports';
@@ -50,6 +50,7 @@ export function addVaultSecrets(pod: PodExtensionPoint, reader: VaultReader, sec
     tokenAudience: kubernetesAuth.audience,
     tokenExpirationSeconds: kubernetesAuth.tokenExpirationSeconds,
     runsToCompletion,
+    image: agentImageReference(section),
   });
 }
 
@@ -114,15 +115,27 @@ export function vaultPort(section: Section, config: EnvironmentConfig, addons: A
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     address: section.address, authPath: section.kubernetesAuth.path, ...(tls.injectorCaBundle ? { injectorCaBundle: tls.injectorCaBundle } : {}),
-    server: vaultServer(section), serverPort: section.server.port,
+    server: vaultServer(section), serverPort: section.server.port, agentImage: agentImageReference(section),
     inject: (pod, reader, runsToCompletion) => addVaultSecrets(pod, reader, section, runsToCompletion),
   };
+}
+
+/** `repository:tag[@digest]` of the agent image the section names (secrets.agent.image). */
+export function agentImageReference(section: Section): string {
+  const { repository, tag, digest } = section.agent.image;
+  return `${repository}:${tag}${digest ? `@${digest}` : ''}`;
 }
 
 export const secrets: Capability<Section> & { readonly id: 'secrets' } = {
   id: 'secrets',
   provides(section, config, addons) {
     return { vault: vaultPort(section, config, addons) };
+  },
+  injectedImages(section) {
+    return [{
+      injector: 'the Vault agent injector', containers: [VAULT_AGENT_CONTAINERS.init, VAULT_AGENT_CONTAINERS.sidecar],
+      reference: agentImageReference(section), configPath: ['secrets', 'agent', 'image'],
+    }];
   },
   files(_section, config, extras) {
     return vaultAdminFiles(config, extras.vaultReaders);

@@ -9,9 +9,9 @@ import { Chart } from 'cdk8s';
 import { ConfigError, EnvironmentConfig } from '../../../config/load';
 import { ForeignEndpoint, Scaling, UpstreamImage, resolveRunAsIds, serviceHost, workloadEndpoint } from '../../../lib/core';
 import {
-  CollectorConfigModel, DEFAULT_BATCH, DEFAULT_COLLECTOR_PORTS, OtelCollector, OtelCollectorProps, PythonInstrumentation, PythonInstrumentationProps, requestPythonInjection, sdkEnv,
+  CollectorConfigModel, DEFAULT_BATCH, DEFAULT_COLLECTOR_PORTS, OtelCollector, OtelCollectorProps, PYTHON_INIT_CONTAINER, PythonInstrumentation, PythonInstrumentationProps, requestPythonInjection, sdkEnv,
 } from '../../../lib/tracing';
-import { AddonContracts, podLabelsProblem, serviceAddress, serviceOf, serviceUrl, servesTls } from '../../../lib/addons';
+import { AddonContracts, OPERATOR_PYTHON_IMAGE, podLabelsProblem, serviceAddress, serviceOf, serviceUrl, servesTls } from '../../../lib/addons';
 import { Capability } from '../capability';
 import { SectionValue } from '../../../config/sections';
 import { COLLECTOR_MIN_PODS } from '../../../config/sections/tracing';
@@ -111,7 +111,7 @@ export function collectorProps(section: Section, config: EnvironmentConfig, addo
 export function instrumentationProps(section: Section, config: EnvironmentConfig): PythonInstrumentationProps | undefined {
   const python = section.instrumentation?.python;
   if (!python) return undefined;
-  const image = python.image ? `${python.image.repository}:${python.image.tag}${python.image.digest ? `@${python.image.digest}` : ''}` : undefined;
+  const image = pythonImageReference(python.image ?? OPERATOR_PYTHON_IMAGE);
   return {
     name: PYTHON_INSTRUMENTATION,
     endpoint: collectorEndpoint(config),
@@ -121,14 +121,26 @@ export function instrumentationProps(section: Section, config: EnvironmentConfig
     volumeSizeLimit: python.volumeSizeLimit,
     // Catalog pods run as the default ids (lib/core); the injected copier writes files the app reads.
     runAs: resolveRunAsIds(),
-    ...(image ? { image } : {}),
+    image,
   };
+}
+
+/** `repository:tag[@digest]` of the Python auto-instrumentation image. */
+function pythonImageReference(image: { readonly repository: string; readonly tag: string; readonly digest?: string }): string {
+  return `${image.repository}:${image.tag}${image.digest ? `@${image.digest}` : ''}`;
 }
 
 export const tracing: Capability<Section> & { readonly id: 'tracing' } = {
   id: 'tracing',
   provides(section, config, addons) {
     return { traces: { queryUrl: jaegerTarget(section, config, addons).queryUrl, instrumentation: section.instrumentation !== undefined } };
+  },
+  injectedImages(section) {
+    const python = section.instrumentation?.python;
+    return python ? [{
+      injector: 'the OpenTelemetry Operator (tracing.instrumentation)', containers: [PYTHON_INIT_CONTAINER],
+      reference: pythonImageReference(python.image ?? OPERATOR_PYTHON_IMAGE), configPath: ['tracing', 'instrumentation', 'python'],
+    }] : [];
   },
   extendPod(pod, service, section, config) {
     for (const entry of sdkEnv({

@@ -96,11 +96,12 @@ describe.each(ENVIRONMENTS)('gitops on in %s', (env) => {
     expect(project.sourceRepos).toEqual([REPO]);
   });
 
-  test('the guardrails AppProject allows exactly what guardrails/ renders: the Namespace, its quota and limits', () => {
+  test('the guardrails AppProject allows exactly what guardrails/ renders: the Namespace, its quota and limits (and its admission policies, on in prod)', () => {
     const project = named(argo, 'AppProject', names.guardrailsProject).spec;
     const guardrails = folderObjects(rendered, GUARDRAILS_FOLDER);
-    expect(guardrails.map((m) => m.kind)).toEqual(['Namespace', 'ResourceQuota', 'LimitRange']);
-    expect(project.clusterResourceWhitelist).toEqual([{ group: '', kind: 'Namespace' }]);
+    const admission = config.namespace.admissionPolicies ? ['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'] : [];
+    expect(guardrails.map((m) => m.kind)).toEqual(['Namespace', 'ResourceQuota', 'LimitRange', ...admission, ...admission, ...admission]);
+    expect(project.clusterResourceWhitelist).toEqual([{ group: '', kind: 'Namespace' }, ...admission.map((kind) => ({ group: 'admissionregistration.k8s.io', kind }))]);
     expect(project.namespaceResourceWhitelist).toEqual([{ group: '', kind: 'LimitRange' }, { group: '', kind: 'ResourceQuota' }]);
     expect(project.destinations).toEqual([{ server: 'https://kubernetes.default.svc', namespace: config.namespace.name }]);
     expect(project.sourceRepos).toEqual([REPO]);
@@ -133,7 +134,9 @@ describe.each(ENVIRONMENTS)('gitops on in %s', (env) => {
   test('the projects that need more than least privilege carry the gate\'s waiver, with a reason; the root needs none', () => {
     const waiver = (name: string) => named(argo, 'AppProject', name).metadata.annotations?.[`${WAIVER_PREFIX}${PROJECT_RULE}`];
     expect(waiver(names.rootProject)).toBeUndefined();
-    expect(waiver(names.guardrailsProject)).toMatch(/^the namespace pronto and its guardrails need the cluster-scoped kinds Namespace; /);
+    expect(waiver(names.guardrailsProject)).toMatch(config.namespace.admissionPolicies
+      ? /^the namespace pronto and its guardrails need the cluster-scoped kinds Namespace, ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding; /
+      : /^the namespace pronto and its guardrails need the cluster-scoped kinds Namespace; /);
     expect(waiver(names.project)).toMatch(/Role pronto\/otel-collector, RoleBinding pronto\/otel-collector/);
     expect(waiver(names.platformProject)).toMatch(/ClusterRoleBinding/);
     expect(rendered.waivers.filter((w) => w.rule === PROJECT_RULE).map((w) => w.object))
@@ -217,7 +220,9 @@ describe('the guardrails\' own project', () => {
   test('with admission policies on, it allows them and their bindings (cluster-scoped); the Pronto project still allows no cluster-scoped kind', () => {
     const base = withoutGitops('prod');
     expect(base).toContain('\nnamespace:\n');
-    const rendered = render(`${base.replace('\nnamespace:\n', '\nnamespace:\n  admissionPolicies: {}\n')}${section('prod')}`);
+    // On in the shipped prod.
+    expect(base).toMatch(/^ {2}admissionPolicies: \{ enforcement: Deny \}$/m);
+    const rendered = render(`${base}${section('prod')}`);
     expect(rendered.findings).toEqual([]);
     const project = (name: string) => named(rendered.manifests, 'AppProject', name).spec;
     expect(project('pronto-prod-guardrails').clusterResourceWhitelist).toEqual([
@@ -286,7 +291,9 @@ describe('add-ons', () => {
     const charts = apps.filter((a) => a.spec.source.chart);
     for (const a of charts) expect(a.spec.source.targetRevision).toMatch(/^\d+\.\d+\.\d+$/);
     expect(charts.map((a) => a.spec.source.chart).sort()).toEqual(['jaeger', 'kube-prometheus-stack', 'loki', 'prometheus-pushgateway', 'vault']);
-    expect(chartOf(apps, 'vault').spec.source.helm.valuesObject).toMatchObject({ server: { enabled: false }, injector: { enabled: true } });
+    // The injector injects, into pods that name none, the agent image Pronto's pods name (secrets.agent.image).
+    const agent = parseEnvironment(prod, 'config/prod.yaml').capabilities.secrets!.agent.image;
+    expect(chartOf(apps, 'vault').spec.source.helm.valuesObject).toMatchObject({ server: { enabled: false }, injector: { enabled: true, agentImage: { repository: agent.repository, tag: agent.tag } } });
     expect(chartOf(apps, 'loki').spec.source.helm.valuesObject.loki.limits_config).toEqual({ allow_structured_metadata: true, retention_period: '744h' });
     const grafana = chartOf(apps, 'kube-prometheus-stack').spec.source.helm.valuesObject.grafana.sidecar;
     expect(grafana.dashboards).toMatchObject({ enabled: true, label: 'grafana_dashboard', labelValue: '1' });
@@ -469,7 +476,7 @@ describe('Grafana of the kube-prometheus-stack add-on: the admin password from V
     expect(contract.writes.clusterRoles).toContain('kube-prometheus-stack-operator');
     expect(contract.writes.clusterRoles!.filter((r) => r.includes('grafana'))).toEqual([]);
     expect(contract.serviceAccounts?.grafana).toBe(GRAFANA.fullname);
-    // Pronto's namespace: the same rule, bound to Grafana's ServiceAccount; nothing cluster-scoped but the Namespace.
+    // Pronto's namespace: the same rule, bound to Grafana's ServiceAccount; nothing cluster-scoped but the Namespace (and its admission policies).
     const workloads = rendered.manifests.filter((m) => !m.apiVersion.startsWith('argoproj.io/'));
     const role = named(workloads, 'Role', GRAFANA_SIDECAR_ROLE);
     expect([role.metadata.namespace, role.rules]).toEqual([config.namespace.name, rules]);
@@ -478,7 +485,7 @@ describe('Grafana of the kube-prometheus-stack add-on: the admin password from V
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: GRAFANA_SIDECAR_ROLE },
       subjects: [{ kind: 'ServiceAccount', name: GRAFANA.fullname, namespace: contract.namespace }],
     });
-    expect(workloads.filter((m) => !isNamespaced(m)).map((m) => m.kind)).toEqual(['Namespace']);
+    expect(workloads.filter((m) => !isNamespaced(m) && !m.kind.startsWith('ValidatingAdmissionPolicy')).map((m) => m.kind)).toEqual(['Namespace']);
   });
 
   test('the Vault files hold Grafana\'s policy on exactly its entry, its role bound to its ServiceAccount in the monitoring namespace; no flow for it in Pronto\'s graph', () => {
@@ -552,6 +559,8 @@ describe('bad gitops sections', () => {
       'gitops.addons.kubePrometheusStack.values.grafana.env.GF_SECURITY_ADMIN_PASSWORD', 'expected no value', 'env: {'],
     ['Grafana\'s cluster-wide sidecar RBAC', `  repository:\n    url: ${REPO}\n    path: p\n  addons:\n    kubePrometheusStack:\n      values:\n        grafana:\n          rbac: { namespaced: false }\n`,
       'gitops.addons.kubePrometheusStack.values.grafana.rbac.namespaced', 'expected true or absent (with false the grafana chart renders a ClusterRole that reads every Secret', 'rbac: {'],
+    ['another Vault agent image in the injector\'s values', `  repository:\n    url: ${REPO}\n    path: p\n  addons:\n    vaultAgentInjector:\n      values:\n        injector:\n          agentImage: { repository: evil.io/vault, tag: 1.19.0 }\n`,
+      'gitops.addons.vaultAgentInjector.values.injector.agentImage', 'expected no value: the agent image is secrets.agent.image', 'agentImage: {'],
     ['a bad retry duration', `  repository:\n    url: ${REPO}\n    path: p\n  sync:\n    retry: { backoff: { duration: 10x } }\n`, 'gitops.sync.retry.backoff.duration', 'expected a duration such as 10s', 'retry:'],
   ])('fails on %s, at file:line', (_name, body, field, expected, needle) => {
     const text = `${base}gitops:\n${body}`;

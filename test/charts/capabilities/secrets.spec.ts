@@ -9,6 +9,7 @@ import { Testing } from 'cdk8s';
 import * as path from 'path';
 import { addVaultSecrets, catalogReaders, vaultAdminFiles, vaultRoleName } from '../../../charts/capabilities/secrets';
 import { DEFAULT_AGENT_RESOURCES } from '../../../config/sections/secrets';
+import { VAULT_AGENT_IMAGE } from '../../../lib/addons';
 import { TOKEN_SELF_PATHS } from '../../../lib/secrets';
 import { renderEnvironment } from '../../../charts/synthesize';
 import { CATALOG, secretsOf } from '../../../config/catalog';
@@ -50,7 +51,7 @@ describe('the secrets section', () => {
       server: { namespace: 'vault', podLabels: { 'app.kubernetes.io/name': 'vault', component: 'server' }, port: 8200 },
       kubernetesAuth: { path: 'auth/kubernetes', audience: 'vault', tokenExpirationSeconds: 3600, tokenTtlSeconds: 3600, tokenMaxTtlSeconds: 86400 },
       kv: { mount: 'secret', prefix: 'pronto' },
-      agent: { runAsUser: 10100, runAsGroup: 10001, resources: DEFAULT_AGENT_RESOURCES },
+      agent: { runAsUser: 10100, runAsGroup: 10001, resources: DEFAULT_AGENT_RESOURCES, image: { ...VAULT_AGENT_IMAGE } },
     });
     expect(config.namespaces.foreign).toContain('vault');
   });
@@ -187,6 +188,8 @@ describe('the secrets capability, on', () => {
           continue;
         }
         expect(a['vault.hashicorp.com/agent-inject']).toBe('true');
+        // The pod names its agent image (secrets.agent.image): whichever injector serves the namespace injects exactly it.
+        expect(a['vault.hashicorp.com/agent-image']).toBe(`${section.agent.image.repository}:${section.agent.image.tag}`);
         expect(a['vault.hashicorp.com/role']).toBe(vaultRoleName(section, svc.name));
         expect(a['vault.hashicorp.com/agent-inject-containers']).toBe(pod.spec.containers[0].name);
         expect(pod.spec.containers[0].name).toBe(svc.name);

@@ -1,5 +1,5 @@
 import { sha256Hex } from '../../../lib/core';
-import { GatewayModel, IMAGE_PATHS, gatewayModelProblems, renderModSecurityConf, renderNginxConf } from '../../../lib/gateway';
+import { GatewayModel, IMAGE_PATHS, WAF_DENY_RULE, gatewayModelProblems, renderModSecurityConf, renderNginxConf } from '../../../lib/gateway';
 import { MODEL } from './fixture';
 
 /** The public server's part of the configuration (not the redirect, misdirected-host or probes' servers). */
@@ -145,10 +145,27 @@ describe('renderModSecurityConf', () => {
     expect(big).toMatch(/^SecRequestBodyNoFilesLimit 1048576$/m);
   });
 
-  test('the audit log names the transaction and the matched rules, never request headers or bodies', () => {
-    expect(conf).toMatch(/^SecAuditLogParts AHZ$/m);
+  test('the audit log names the transaction only: no request headers or bodies, and no rule messages (part H holds matched values)', () => {
+    expect(conf).toMatch(/^SecAuditLogParts AZ$/m);
     const parts = /^SecAuditLogParts (\w+)$/m.exec(conf)![1];
-    for (const part of ['B', 'C', 'E', 'F', 'I', 'J', 'K']) expect([part, parts]).toEqual([part, expect.not.stringContaining(part)]);
+    for (const part of ['B', 'C', 'E', 'F', 'H', 'I', 'J', 'K']) expect([part, parts]).toEqual([part, expect.not.stringContaining(part)]);
+  });
+
+  test('no CRS rule writes its own message; each appends "<id>@<variable>" to TX:pronto_matches, which the one deny (rule 200020) reports', () => {
+    const defaults = conf.split('\n').filter((l) => l.startsWith('SecDefaultAction'));
+    expect(defaults.map((l) => /phase:(\d)/.exec(l)![1])).toEqual(['1', '2']);
+    for (const line of defaults) {
+      expect(line).toMatch(/"phase:\d,pass,nolog,/);
+      expect(line).not.toMatch(/[",]log,|auditlog/);
+      expect(line).toContain("setvar:'tx.pronto_m%{RULE.severity}= %{RULE.id}@%{MATCHED_VAR_NAME}'");
+      // Never a value: no macro of the matched data.
+      expect(line).not.toMatch(/MATCHED_VAR}|MATCHED_VARS|TX\.0|ARGS/);
+    }
+    // The CRS keeps its decision (rule 949110's condition); its deny moves to ours, after every CRS rule.
+    const include = conf.indexOf(`Include ${IMAGE_PATHS.crsRules}/*.conf`);
+    expect(conf.indexOf('SecRuleUpdateActionById 949110 "pass,setvar:tx.pronto_blocked=1"')).toBeGreaterThan(include);
+    expect(conf).toMatch(new RegExp(`^SecRule TX:pronto_blocked "@eq 1" "id:${WAF_DENY_RULE},phase:2,deny,status:403,t:none,log,msg:'[^']*%\\{tx\\.pronto_matches\\}'"$`, 'm'));
+    expect(conf.indexOf(`id:${WAF_DENY_RULE},`)).toBeGreaterThan(include);
   });
 
   test('bodies that do not parse, strictly, are refused (as modsecurity.conf-recommended)', () => {

@@ -14,9 +14,11 @@ import { stringify } from 'yaml';
 import { buildApp } from '../../../charts/build-app';
 import { renderEnvironment } from '../../../charts/synthesize';
 import { ConfigError, EnvironmentConfig, parseEnvironment } from '../../../config/load';
-import { DIGEST, Manifest, VERSION_TAG } from '../../../lib/core';
+import { OPERATOR_PYTHON_IMAGE, VAULT_AGENT_IMAGE } from '../../../lib/addons';
+import { DIGEST, Manifest, VERSION_TAG, allowedImagePattern, imageRepository, imageUnderRepositories } from '../../../lib/core';
+import { PYTHON_INIT_CONTAINER } from '../../../lib/tracing';
 import {
-  AdmissionPolicies, GUARDRAILS, PINNED_IMAGE, POD_SPEC_SHAPES, VERSION_TAG_RE2, checkCapacity,
+  AdmissionPolicies, GUARDRAILS, Guardrail, PINNED_IMAGE, POD_SPEC_SHAPES, VERSION_TAG_RE2, checkCapacity,
 } from '../../../lib/namespace';
 import { imageTag } from '../../../lib/validation/rules/container-rules';
 import { VALID_ENV } from '../../fixtures/environments';
@@ -25,10 +27,10 @@ import { CONFIG_DIR, ENVIRONMENTS, cached } from '../../helpers';
 const FILE = 'config/test.yaml';
 const NAMESPACE_LINE = /^namespace:\n/m;
 
-/** `text` with `namespace.admissionPolicies` set to `value` (YAML, indented under it). */
+/** `text` with `namespace.admissionPolicies` set to `value` (YAML, indented under it), in place of the file's own setting. */
 function withSetting(text: string, value: string): string {
   if (!NAMESPACE_LINE.test(text)) throw new Error('expected a top-level "namespace:" mapping');
-  return text.replace(NAMESPACE_LINE, `namespace:\n  admissionPolicies:${value}\n`);
+  return text.replace(/^ {2}admissionPolicies:.*\n/m, '').replace(NAMESPACE_LINE, `namespace:\n  admissionPolicies:${value}\n`);
 }
 const ON = ' { enforcement: Deny }';
 
@@ -79,8 +81,11 @@ function cel(expression: string, bindings: Record<string, unknown>): CelValue {
   return result;
 }
 
-/** The guardrails `policy` rejects `object` for, by id, with their messages (variables evaluated in order, as the API server does). */
-function evaluate(policy: Manifest, object: unknown): Array<{ id: string; message: string }> {
+/**
+ * The guardrails `policy` rejects `object` for, by id, with their messages (variables evaluated in order, as the API server does).
+ * @param guardrails the policy's guardrails, in the order of its validations
+ */
+function evaluate(policy: Manifest, object: unknown, guardrails: readonly Guardrail[] = GUARDRAILS): Array<{ id: string; message: string }> {
   const input = celInput(object);
   const variables: Record<string, unknown> = {};
   for (const v of policy.spec.variables) variables[v.name] = cel(v.expression, { object: input, variables });
@@ -90,7 +95,7 @@ function evaluate(policy: Manifest, object: unknown): Array<{ id: string; messag
     if (passed) return [];
     const message = cel(v.messageExpression, { object: input, variables });
     if (typeof message !== 'string') throw new Error(`${v.messageExpression}: expected a string`);
-    return [{ id: GUARDRAILS[i].id, message }];
+    return [{ id: guardrails[i].id, message }];
   });
 }
 
@@ -194,7 +199,7 @@ describe('AdmissionPolicies', () => {
 describe('the guardrails in CEL', () => {
   test('the image pattern is the gate\'s VERSION_TAG, spelled for RE2 without escapes', () => {
     expect(VERSION_TAG_RE2).not.toContain('\\');
-    const tags = ['1.4.2', 'v1.4.2', '1.5.0-rc.1', '16.4', '16.4-bookworm', '1.27.3-alpine', '4.18.0-nginx-202509051009', 'v0.110.0',
+    const tags = ['1.4.2', 'v1.4.2', '1.5.0-rc.1', '16.4', '16.4-bookworm', '1.27.3-alpine', '4.18.0-nginx-202509051009', 'v0.110.0', '0.64b0', '1.0rc1',
       'latest', 'stable', '16', 'v1', '1.x', '-1.2', '1.2-', ''];
     for (const tag of tags) {
       expect([tag, cel(`t.matches('^${VERSION_TAG_RE2}$')`, { t: tag })]).toEqual([tag, VERSION_TAG.test(tag)]);
@@ -274,7 +279,8 @@ describe('namespace.admissionPolicies in an environment', () => {
   test.each(SOURCES.map((s) => [s.name, s]))('%s: off (absent or false), the output is byte-identical', (_name, source) => {
     // The objects in order, every key in order: what the YAML files are written from, so equal JSON is byte-identical YAML.
     const json = (manifests: Manifest[]) => JSON.stringify(manifests, null, 1);
-    const expected = json(synth(parseEnvironment(source.text, source.file)));
+    const absent = source.text.replace(/^ {2}admissionPolicies:.*\n/m, '');
+    const expected = json(synth(parseEnvironment(absent, source.file)));
     expect(expected).not.toContain('ValidatingAdmissionPolicy');
     expect(json(synth(parseEnvironment(withSetting(source.text, ' false'), source.file)))).toBe(expected);
   });
@@ -324,5 +330,141 @@ describe('which requests the policies look at', () => {
     expect(run('workload', 'UPDATE', rs(2, latest), rs(2, template))).toBe(true);
     const pod = (labels: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { labels }, spec: latest.spec });
     expect(run('pod', 'UPDATE', pod({ a: 'b' }), pod({}))).toBe(false);
+  });
+});
+
+describe('where images come from, at admission (images.allowedRepositories, images.requireDigest, the injected images)', () => {
+  const prodSource = SOURCES.find((s) => s.name === 'prod')!;
+  const DIGEST_OF = (c: string) => `sha256:${c.repeat(64)}`;
+
+  /** The namespace chart of an environment text as built (no render: the quota is not what this checks), with its policies' guardrails. */
+  const built = (text: string) => {
+    const config = parseEnvironment(text, prodSource.file);
+    const charts = buildApp(Testing.app(), config);
+    const policies = charts.namespace.admissionPolicies!;
+    const pod = (Testing.synth(charts.namespace) as Manifest[]).find((m) => m.kind === 'ValidatingAdmissionPolicy' && m.metadata.name.endsWith('-pod-guardrails'))!;
+    return { config, policies, pod, manifests: app(charts) };
+  };
+  const app = (charts: ReturnType<typeof buildApp>) => [charts.services, ...charts.capabilities].flatMap((c) => c.toJson()) as Manifest[];
+  const prod = built(prodSource.text);
+  /** The agent image prod's pods name (secrets.agent.image, default from the injector's contract). */
+  const agentImage = `${VAULT_AGENT_IMAGE.repository}:${VAULT_AGENT_IMAGE.tag}`;
+  /** A prod pod that reads secrets (the Vault injector adds its agent). */
+  const reader = GOOD.find((g) => g.owner.startsWith('prod ') && g.template.metadata?.annotations?.['vault.hashicorp.com/agent-inject'] === 'true')!;
+  /** The pod as admitted: the injector adds its two containers, with the image the pod's agent-image annotation names (vault-k8s agent-inject/agent/annotations.go). */
+  const withAgent = (template: any, image: string = template.metadata.annotations['vault.hashicorp.com/agent-image']) => {
+    const t = copy(template);
+    const agent = (name: string) => ({ ...copy(app0(t)), name, image, ports: undefined, env: undefined, volumeMounts: undefined, livenessProbe: undefined, readinessProbe: undefined });
+    t.spec.initContainers = [...(t.spec.initContainers ?? []), agent('vault-agent-init')];
+    t.spec.containers = [...t.spec.containers, agent('vault-agent')];
+    return t;
+  };
+  const app0 = (t: any) => t.spec.containers[0];
+  const admit = (template: unknown, policy = prod.pod, guardrails = prod.policies.guardrails) => evaluate(policy, AS_SHAPE.pod(template), guardrails);
+
+  test('prod turns the policies on (Deny); they check every container\'s repository against the list plus the injected agent\'s repository, no digest yet', () => {
+    expect(reader.template.metadata.annotations['vault.hashicorp.com/agent-image']).toBe(agentImage);
+    expect(prod.config.namespace.admissionPolicies).toEqual({ enforcement: 'Deny' });
+    expect(prod.policies.guardrails.map((g) => g.id)).toEqual([...GUARDRAILS.map((g) => g.id), 'image-repository']);
+    const repositoryRule = prod.policies.guardrails.find((g) => g.id === 'image-repository')!;
+    for (const prefix of [...prod.config.images.allowedRepositories, imageRepository(agentImage)]) expect(repositoryRule.message).toContain(prefix);
+    // The agent's repository comes from the injector's contract: prod lists it nowhere itself.
+    expect(prod.config.images.allowedRepositories).not.toContain(imageRepository(agentImage));
+    expect(agentImage).toBe(`${VAULT_AGENT_IMAGE.repository}:${VAULT_AGENT_IMAGE.tag}`);
+  });
+
+  test('every prod pod is admitted, with the Vault agent the injector adds at the contract\'s image', () => {
+    expect(reader).toBeDefined();
+    for (const { owner, template } of GOOD.filter((g) => g.owner.startsWith('prod '))) {
+      const admitted = template.metadata?.annotations?.['vault.hashicorp.com/agent-inject'] === 'true' ? withAgent(template) : template;
+      expect([owner, admit(admitted)]).toEqual([owner, []]);
+    }
+  });
+
+  test('ATTACK: an image from another registry is denied, naming the container', () => {
+    const t = copy(reader.template);
+    app0(t).image = 'ghcr.io/attacker/order-service:1.4.2';
+    const rejected = admit(t);
+    expect(rejected.map((r) => r.id)).toEqual(['image-repository']);
+    expect(rejected[0].message).toContain(app0(t).name);
+  });
+
+  test.each([
+    ['a longer host name', 'registry.pronto.example.com.evil.io/pronto/order-service:1.4.2'],
+    ['a digest on the bare registry name', 'registry.pronto.example.com@evil'],
+    ['another port on the same host', 'registry.pronto.example.com:5000/pronto/order-service:1.4.2'],
+    ['the allowed name as a path below another registry', 'evil.io/registry.pronto.example.com/order-service:1.4.2'],
+    ['a longer repository name', 'docker.io/library/redis-evil:7.4.10-alpine'],
+    ['a longer name of the injected agent\'s repository', 'docker.io/hashicorp/vault-evil:1.19.0'],
+    ['a short Docker Hub name', 'redis:7.4.10-alpine'],
+  ])('ATTACK: a prefix trick (%s) is denied by the repository guardrail', (_what, image) => {
+    const t = copy(reader.template);
+    app0(t).image = image;
+    expect(admit(t).map((r) => r.id)).toContain('image-repository');
+  });
+
+  test('ATTACK: a pod that asks the injector for another agent image (vault.hashicorp.com/agent-image) is denied: the injected containers carry it', () => {
+    const rejected = admit(withAgent(reader.template, 'docker.io/attacker/vault:1.19.0'));
+    expect(rejected.map((r) => r.id)).toEqual(['image-repository']);
+    for (const name of ['vault-agent-init', 'vault-agent']) expect(rejected[0].message).toMatch(new RegExp(`containers that do not: .*\\b${name}\\b`));
+  });
+
+  test('ATTACK: kubectl debug with an image from another registry is denied', () => {
+    const t = copy(reader.template);
+    t.spec.ephemeralContainers = [{ name: 'debug', image: 'docker.io/library/busybox:1.36.1', securityContext: copy(app0(t).securityContext) }];
+    expect(admit(t).map((r) => r.id)).toEqual(['image-repository']);
+  });
+
+  test('the Python auto-instrumentation the operator injects is admitted at the image the Instrumentation states; another is denied', () => {
+    const traced = built(prodSource.text.replace(/^tracing:\n/m, 'tracing:\n  instrumentation: {}\n'));
+    const instrumentation = traced.manifests.find((m) => m.kind === 'Instrumentation')!;
+    const image = instrumentation.spec.python.image as string;
+    expect(image).toBe(`${OPERATOR_PYTHON_IMAGE.repository}:${OPERATOR_PYTHON_IMAGE.tag}`);
+    const withInit = (ref: string) => {
+      const t = withAgent(reader.template);
+      t.spec.initContainers.push({ ...copy(app0(t)), name: PYTHON_INIT_CONTAINER, image: ref, ports: undefined, livenessProbe: undefined, readinessProbe: undefined });
+      return t;
+    };
+    expect(admit(withInit(image), traced.pod, traced.policies.guardrails)).toEqual([]);
+    expect(admit(withInit('ghcr.io/attacker/autoinstrumentation-python:0.64b0'), traced.pod, traced.policies.guardrails).map((r) => r.id)).toEqual(['image-repository']);
+  });
+
+  test('ATTACK: with requireDigest, an image pinned by tag alone is denied (the injected agent too); with digests everything is admitted', () => {
+    const chart = Testing.chart();
+    const policies = new AdmissionPolicies(chart, 'guardrails', { namespace: 'pronto', allowedRepositories: [...prod.config.images.allowedRepositories, imageRepository(agentImage)], requireDigest: true });
+    const pod = (Testing.synth(chart) as Manifest[]).find((m) => m.metadata.name === 'pronto-pod-guardrails' && m.kind === 'ValidatingAdmissionPolicy')!;
+    expect(policies.guardrails.map((g) => g.id)).toContain('image-digest');
+    const tagged = admit(withAgent(reader.template), pod, policies.guardrails);
+    expect(tagged.map((r) => r.id)).toEqual(['image-digest']);
+    for (const name of ['vault-agent-init', 'vault-agent']) expect(tagged[0].message).toMatch(new RegExp(`containers that do not: .*\\b${name}\\b`));
+    const pinned = withAgent(reader.template, `${agentImage}@${DIGEST_OF('c')}`);
+    for (const c of [...pinned.spec.containers, ...pinned.spec.initContainers]) if (!c.image.includes('@')) c.image = `${c.image}@${DIGEST_OF('d')}`;
+    expect(admit(pinned, pod, policies.guardrails)).toEqual([]);
+    // A digest with a tag from elsewhere is still from elsewhere.
+    app0(pinned).image = `ghcr.io/attacker/x:1.0.0@${DIGEST_OF('e')}`;
+    expect(admit(pinned, pod, policies.guardrails).map((r) => r.id)).toEqual(['image-repository']);
+  });
+
+  test('admission and synth match repositories alike: the CEL pattern and the synth check agree on every image, and on the expected answer', () => {
+    const prefixes = ['registry.pronto.example.com', 'docker.io/library/redis', 'quay.io/prometheuscommunity', 'registry.example.com:5000'];
+    const cases: Array<[string, boolean]> = [
+      ['registry.pronto.example.com/pronto/app:1.4.2', true], [`registry.pronto.example.com/pronto/app@${DIGEST_OF('a')}`, true],
+      ['docker.io/library/redis:7.4.10-alpine', true], [`docker.io/library/redis:7.4.10@${DIGEST_OF('a')}`, true], ['docker.io/library/redis/sub:1.0', true],
+      ['quay.io/prometheuscommunity/postgres-exporter:v0.17.1', true], ['registry.example.com:5000/x:1.0', true],
+      ['registry.pronto.example.com:1.0', false], ['registry.pronto.example.com@evil', false], ['registry.pronto.example.com', false],
+      ['registry.pronto.example.com.evil.io/x:1.0', false], ['registry.pronto.example.comevil/x:1.0', false], ['registry.pronto.example.com:5000/x:1.0', false],
+      ['evil.io/registry.pronto.example.com/x:1.0', false], ['docker.io/library/redis-evil:1.0', false], ['docker.io/library/redisx:1.0', false],
+      ['docker.io/library/redis:1.0@evil/x', false], ['quay.io/prometheuscommunity-evil/x:1.0', false], ['registry.example.com/x:1.0', false],
+      ['redis:7.4', false], ['REGISTRY.PRONTO.EXAMPLE.COM/x:1.0', false],
+    ];
+    const pattern = allowedImagePattern(prefixes);
+    expect(pattern).not.toContain('\\');
+    for (const [image, allowed] of cases) {
+      expect([image, cel(`i.matches('${pattern}')`, { i: image }), imageUnderRepositories(image, prefixes)]).toEqual([image, allowed, allowed]);
+    }
+  });
+
+  test('fails on an empty allow-list given to the construct (empty means any repository: give none)', () => {
+    expect(() => new AdmissionPolicies(Testing.chart(), 'guardrails', { namespace: 'pronto', allowedRepositories: [] })).toThrow('allowedRepositories: expected at least one repository prefix');
   });
 });

@@ -123,6 +123,12 @@ describe('addVaultAgent', () => {
     expect(() => addVaultAgent(new PodExtensionPoint('billing'), { ...PROPS, ...props })).toThrow(message);
   });
 
+  test('without an image, leaves the agent image to the injector; with one, the pod names it (vault.hashicorp.com/agent-image)', () => {
+    expect(a['vault.hashicorp.com/agent-image']).toBeUndefined();
+    const image = 'docker.io/hashicorp/vault:1.19.0';
+    expect(workload({ image }).pod.metadata.annotations['vault.hashicorp.com/agent-image']).toBe(image);
+  });
+
   test('without tls, leaves the CA to the injector\'s configuration; with it, names the CA file and the Secret that holds it', () => {
     expect(a['vault.hashicorp.com/ca-cert']).toBeUndefined();
     expect(a['vault.hashicorp.com/tls-secret']).toBeUndefined();
