@@ -15,7 +15,7 @@ import { CERTIFICATE_FILES, CaBundle, CertificateIssuer, caBundleFile } from '..
 import { ContainerProbes, ContainerSpec, EnvEntry } from '../workload';
 import { EXPORTER_LOGIN, EXPORTER_PGPASSFILE } from './exporter-login';
 import { REDIS_DEFAULT_USER, REDIS_HEALTHCHECK_COMMANDS, redisUserRules, redisUserTemplate } from './redis-acl';
-import { PgBouncerIniModel, PgBouncerServerTls, PoolSizes, poolSizes, renderPgBouncerHba, renderPgBouncerIni, renderPgBouncerStartScript } from './pgbouncer-config';
+import { PgBouncerIniModel, PoolSizes, poolSizes, renderPgBouncerHba, renderPgBouncerIni, renderPgBouncerStartScript } from './pgbouncer-config';
 import { PGBOUNCER_FILES, PGBOUNCER_PATHS } from './pgbouncer';
 import { POSTGRES_FILES, POSTGRES_PATHS } from './postgres-cluster';
 import {
