@@ -20,7 +20,7 @@ import {
 } from './postgres-config';
 import { ROLES_JOB_CHECK_SCRIPT, ROLES_JOB_ENV, ROLES_JOB_FILES, ROLES_JOB_SCRIPT, renderAppRolesScript } from './app-roles';
 import {
-  DataTierSecret, POSTGRES_WORKLOAD, SECRETS_DIR, WalgAccess, WalgSettings, objectStoreHost, objectStorePort, walgEnv, walgPrefix, walgSecrets,
+  DataTierSecret, POSTGRES_WORKLOAD, SECRETS_DIR, WalgAccess, WalgSettings, objectStoreHost, objectStorePort, walgEnv, walgIamPolicy, walgIamPolicyPath, walgPrefix, walgSecrets,
 } from './walg';
 
 /** The primary's client Service (the headless one is the StatefulSet's `postgres-headless`). */
@@ -245,6 +245,11 @@ export class DataTier {
     return walgSecrets(access);
   }
 
+  /** The S3 IAM policy of the credentials of `access`, as the file the object store's administrators apply ({@link walgIamPolicyPath}). */
+  public walgIamPolicyFile(access: WalgAccess): { readonly path: string; readonly text: string } {
+    return { path: walgIamPolicyPath(access), text: `${JSON.stringify(walgIamPolicy(access, this.walgPrefix), null, 2)}\n` };
+  }
+
   /** The postgresql.conf parameters. */
   public get postgresParameters(): PostgresParameters {
     const p = this.props.postgres;
@@ -395,7 +400,8 @@ export class DataTier {
           secret(s.pgbouncer, 'pgbouncer-auth', 'PGBOUNCER_AUTH_ROLE_FILE', '{{ .Data.data.auth_password }}'),
           secret(s.backup, 'walg-backup', 'WALG_BACKUP_ROLE_FILE', '{{ .Data.data.password }}'),
           rolesPassword('PRONTO_ROLES_ROLE_FILE'),
-          ...walgSecrets('read-write'),
+          // Archiving only: WAL in, nothing deleted, base backups untouched (walg.ts WALG_ACCESS).
+          ...walgSecrets('wal-archive'),
         ],
       },
       {

@@ -87,6 +87,7 @@ export const database: Capability<Section> & { readonly id: 'database' } = {
         archive: {
           env: (access) => tier.walgEnv(access),
           secrets: (access) => tier.walgSecrets(access),
+          iamPolicy: (access) => tier.walgIamPolicyFile(access),
           store: tier.objectStore,
           storePort: tier.objectStorePort,
         },
@@ -94,6 +95,10 @@ export const database: Capability<Section> & { readonly id: 'database' } = {
     };
   },
   vaultReaders: (section, config, ports) => dataTier(section, config, ports).readers,
+  files(section, config) {
+    // PostgreSQL's own credentials; the backups capability writes its jobs'.
+    return [dataTier(section, config, {}).walgIamPolicyFile('wal-archive')];
+  },
   flows(graph, section, config, extras) {
     const tier = dataTier(section, config, extras.ports);
     const ns = config.namespace.name;
@@ -128,7 +133,7 @@ export const database: Capability<Section> & { readonly id: 'database' } = {
       storageClassName: section.postgres.storage.storageClassName,
       sharedMemoryMi: section.postgres.sharedMemoryMi,
       files: tier.postgresFiles,
-      env: tier.walgEnv('read-write'),
+      env: tier.walgEnv('wal-archive'),
       extension: vaultExtension(tier, POSTGRES_WORKLOAD, ports),
       sidecars: [tier.postgresExporter],
       port: POSTGRES_SERVICE.port,
