@@ -8,11 +8,11 @@ import { readFileSync } from 'fs';
 import { Testing } from 'cdk8s';
 import * as path from 'path';
 import { addVaultSecrets, catalogReaders, vaultAdminFiles, vaultRoleName } from '../../../charts/capabilities/secrets';
-import { DEFAULT_AGENT_RESOURCES } from '../../../config/sections/secrets';
+import { DEFAULT_AGENT_RESOURCES, kubernetesAuthMount } from '../../../config/sections/secrets';
 import { TOKEN_SELF_PATHS } from '../../../lib/secrets';
 import { renderEnvironment } from '../../../charts/synthesize';
 import { CATALOG, secretsOf } from '../../../config/catalog';
-import { parseEnvironment } from '../../../config/load';
+import { crossEnvironmentProblems, parseEnvironment } from '../../../config/load';
 import { Catalog } from '../../../config/schema';
 import { ANNOTATION_INJECTED, ContainerImage, Manifest, parseInjected } from '../../../lib/core';
 import { checkCapacity } from '../../../lib/namespace';
@@ -48,7 +48,7 @@ describe('the secrets section', () => {
     expect(config.capabilities.secrets).toEqual({
       address: 'https://vault.vault.svc:8200',
       server: { namespace: 'vault', podLabels: { 'app.kubernetes.io/name': 'vault', component: 'server' }, port: 8200 },
-      kubernetesAuth: { path: 'auth/kubernetes', audience: 'vault', tokenExpirationSeconds: 3600, tokenTtlSeconds: 3600, tokenMaxTtlSeconds: 86400 },
+      kubernetesAuth: { tokenExpirationSeconds: 3600, tokenTtlSeconds: 3600, tokenMaxTtlSeconds: 86400 },
       kv: { mount: 'secret', prefix: 'pronto' },
       agent: { runAsUser: 10100, runAsGroup: 10001, resources: DEFAULT_AGENT_RESOURCES },
     });
@@ -192,7 +192,7 @@ describe('the secrets capability, on', () => {
         expect(pod.spec.containers[0].name).toBe(svc.name);
         expect(a['vault.hashicorp.com/secret-volume-path']).toBe('/run/secrets');
         expect(a['vault.hashicorp.com/service']).toBe(section.address);
-        expect(a['vault.hashicorp.com/auth-path']).toBe(section.kubernetesAuth.path);
+        expect(a['vault.hashicorp.com/auth-path']).toBe(kubernetesAuthMount(section, config.name).path);
         expect(a['vault.hashicorp.com/agent-pre-populate-only']).toBe('false');
         expect(Number(a['vault.hashicorp.com/agent-run-as-user'])).toBeGreaterThanOrEqual(10000);
         expect(Number(a['vault.hashicorp.com/agent-run-as-group'])).toBeGreaterThanOrEqual(10000);
@@ -217,7 +217,7 @@ describe('the secrets capability, on', () => {
       for (const pod of servicePods(manifests, reader.name)) {
         expect(pod.spec.automountServiceAccountToken).toBe(false);
         const volume = pod.spec.volumes.find((v: any) => v.name === pod.metadata.annotations['vault.hashicorp.com/agent-service-account-token-volume-name']);
-        expect(volume.projected.sources).toEqual([{ serviceAccountToken: { audience: section.kubernetesAuth.audience, expirationSeconds: 3600, path: 'token' } }]);
+        expect(volume.projected.sources).toEqual([{ serviceAccountToken: { audience: kubernetesAuthMount(section, config.name).audience, expirationSeconds: 3600, path: 'token' } }]);
         for (const c of pod.spec.containers) expect((c.volumeMounts ?? []).map((m: any) => m.name)).not.toContain(volume.name);
       }
     }
@@ -250,7 +250,7 @@ describe('the secrets capability, on', () => {
       expect(role.bound_service_account_names).toEqual([reader.name]);
       expect(role.bound_service_account_namespaces).toEqual([config.namespace.name]);
       expect(role.token_policies).toEqual([name]);
-      expect(role.audience).toBe(section.kubernetesAuth.audience);
+      expect(role.audience).toBe(kubernetesAuthMount(section, config.name).audience);
     }
     expect(files.map((f) => f.path)).toContain('vault/apply.sh');
   });
@@ -261,7 +261,7 @@ describe('the secrets capability, on', () => {
     addVaultSecrets(pod, {
       name: 'nightly-report', serviceAccount: 'nightly-report', appContainer: 'report',
       secrets: [{ path: 'nightly-report/database', file: 'db', env: 'DATABASE_URL_FILE', template: '{{ .Data.data.url }}' }],
-    }, section, true);
+    }, section, config, true);
     new ScheduledJob(chart, 'Report', {
       name: 'nightly-report', component: 'report', schedule: '0 4 * * *', activeDeadlineSeconds: 600, extension: pod,
       containers: [{ name: 'report', image: new ContainerImage({ repository: 'registry.example.com/pronto/report', tag: '1.0.0', gitSha: 'abcdef1' }),
@@ -297,6 +297,59 @@ describe('the shipped environments with the section on', () => {
     expect(rendered.manifests.filter((m) => m.kind === 'Secret')).toEqual([]);
     const files = [...rendered.files.map((f) => ({ path: f.name, text: f.text })), ...vaultAdminFiles(config)];
     expect(files.flatMap((f) => credentialsIn(f.text).map((c) => `${f.path}: ${c}`))).toEqual([]);
+  });
+
+  /** What each environment's output says of its Vault auth: the path apply.sh writes roles to, the roles' audiences, the pods' annotations and tokens. */
+  const authOf = (env: string) => {
+    const rendered = renderShipped(env);
+    const file = (name: string) => rendered.files.find((f) => f.name === path.join('vault', name))!.text;
+    const roles = rendered.files.filter((f) => f.name.startsWith(path.join('vault', 'roles'))).map((f) => JSON.parse(f.text));
+    const pods = rendered.manifests.flatMap((m: any) => [m.spec?.template, m.spec?.jobTemplate?.spec?.template]).filter((t) => t?.metadata?.annotations?.['vault.hashicorp.com/agent-inject']);
+    return {
+      paths: new Set([...file('apply.sh').matchAll(/^vault write (\S+)\/role\//gm)].map((m) => m[1])),
+      audiences: new Set(roles.map((r) => r.audience as string)),
+      podPaths: new Set(pods.map((t) => t.metadata.annotations['vault.hashicorp.com/auth-path'] as string)),
+      tokenAudiences: new Set(pods.flatMap((t) => t.spec.volumes.filter((v: any) => v.projected).flatMap((v: any) => v.projected.sources.map((s: any) => s.serviceAccountToken?.audience)))),
+    };
+  };
+
+  test.each(ENVIRONMENTS.map((env) => [env]))('%s: one auth mount and one audience, the same for its roles, its pods\' annotations and their tokens', (env) => {
+    const auth = authOf(env);
+    expect(auth.paths.size).toBe(1);
+    expect(auth.audiences.size).toBe(1);
+    expect(auth.podPaths).toEqual(auth.paths);
+    expect(auth.tokenAudiences).toEqual(auth.audiences);
+  });
+
+  test('no two environments share a role\'s auth mount or audience: a token of one cluster never logs in to another environment\'s roles', () => {
+    const all = ENVIRONMENTS.map((env) => ({ env, ...authOf(env) }));
+    for (const [i, a] of all.entries()) {
+      for (const b of all.slice(i + 1)) {
+        expect({ pair: `${a.env}/${b.env}`, sharedPaths: [...a.paths].filter((p) => b.paths.has(p)), sharedAudiences: [...a.audiences].filter((x) => b.audiences.has(x)) })
+          .toEqual({ pair: `${a.env}/${b.env}`, sharedPaths: [], sharedAudiences: [] });
+      }
+    }
+  });
+});
+
+describe('environments side by side: a shared Vault auth mount or audience is refused at synth', () => {
+  const two = (extra: string) => ['staging', 'prod'].map((env) => parseEnvironment(`${shippedWithSection(env).replace(/^secrets:\n/m, `secrets:\n${extra}`)}`, `config/${env}.yaml`));
+
+  test('by default each environment has its own: auth/kubernetes-<env> and vault-<env>', () => {
+    expect(crossEnvironmentProblems(ENVIRONMENTS.map((env) => parseEnvironment(shippedWithSection(env), `config/${env}.yaml`)))).toEqual([]);
+    const config = parseEnvironment(shippedWithSection('prod'), 'config/prod.yaml');
+    expect(kubernetesAuthMount(config.capabilities.secrets!, config.name)).toEqual({ path: 'auth/kubernetes-prod', audience: 'vault-prod' });
+  });
+
+  test.each<[string, string, string[]]>([
+    ['the same auth mount', '  kubernetesAuth: { path: auth/kubernetes }\n', ['secrets.kubernetesAuth.path', 'expected an auth mount of this environment\'s own (absent: auth/kubernetes-prod)', 'found "auth/kubernetes", which config/staging.yaml uses too']],
+    ['the same audience', '  kubernetesAuth: { audience: vault }\n', ['secrets.kubernetesAuth.audience', 'expected a token audience of this environment\'s own (absent: vault-prod)', 'found "vault", which config/staging.yaml uses too']],
+  ])('fails on %s, naming both files, the field and what was found', (_name, extra, parts) => {
+    const configs = two(extra);
+    const problems = crossEnvironmentProblems(configs);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(new RegExp(`^config/prod\\.yaml:${configs[1].lineOf(['secrets', 'kubernetesAuth'])}: `));
+    for (const part of parts) expect(problems[0]).toContain(part);
   });
 });
 
