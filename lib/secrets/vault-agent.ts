@@ -63,7 +63,12 @@ export interface VaultAgentProps {
   readonly otherContainers?: readonly string[];
   /** The files to render; at least one. */
   readonly secrets: readonly VaultSecretFile[];
-  /** Requests and limits of each agent container (init and sidecar); declared as injected overhead. */
+  /**
+   * Requests and limits of each agent container (init and sidecar); declared as injected
+   * overhead. The memory limit also bounds the injector's in-memory volumes: vault-k8s 1.6.2
+   * gives them no sizeLimit (agent-inject/agent/container_volume.go), so kubelet sizes them
+   * to the pod's memory limit, which exists only when every container, the agent's included, has one.
+   */
   readonly resources: ComputeResources;
   /** UID and GID of the agent containers, both ≥ 10000 (Pod Security restricted and the gate's run-as-non-root). */
   readonly runAs: { readonly user: number; readonly group: number };

@@ -321,6 +321,22 @@ describe('the shipped environments with the section on', () => {
     expect(auth.tokenAudiences).toEqual(auth.audiences);
   });
 
+  test.each(ENVIRONMENTS.map((env) => [env]))('%s: the injector\'s in-memory volumes (no sizeLimit in vault-k8s 1.6.2) are bounded by the pod\'s memory limit: every container of every injected pod has one, the agent\'s included', (env) => {
+    // kubelet sizes a memory emptyDir without sizeLimit to the pod's memory limit, and to node memory when any container lacks one
+    // (pkg/volume/emptydir/empty_dir.go calculateEmptyDirMemorySize); its pages count against the writing container's limit.
+    const rendered = renderShipped(env);
+    const pods = rendered.manifests.flatMap((m: any) => [m.spec?.template, m.spec?.jobTemplate?.spec?.template]).filter((t) => t?.metadata?.annotations?.['vault.hashicorp.com/agent-inject']);
+    expect(pods.length).toBeGreaterThan(0);
+    for (const pod of pods) {
+      const a = pod.metadata.annotations;
+      const own = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].map((c: any) => ({ name: c.name, memory: c.resources?.limits?.memory }));
+      const injected = parseInjected(a[ANNOTATION_INJECTED]).filter((c) => c.name.startsWith('vault-agent')).map((c) => ({ name: c.name, memory: c.resources.limits.memory }));
+      expect(injected.map((c) => c.name)).toContain('vault-agent-init');
+      expect(a['vault.hashicorp.com/agent-limits-mem']).toBe(injected[0].memory);
+      for (const c of [...own, ...injected]) expect({ pod: pod.metadata.labels['app.kubernetes.io/name'], ...c }).toEqual({ pod: pod.metadata.labels['app.kubernetes.io/name'], name: c.name, memory: expect.stringMatching(/^\d+(Mi|Gi)$/) });
+    }
+  });
+
   test('no two environments share a role\'s auth mount or audience: a token of one cluster never logs in to another environment\'s roles', () => {
     const all = ENVIRONMENTS.map((env) => ({ env, ...authOf(env) }));
     for (const [i, a] of all.entries()) {
