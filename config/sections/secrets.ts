@@ -21,8 +21,6 @@ const podLabels = labelMapSchema.refine((labels) => Object.keys(labels).length >
 
 /** A KV path segment list: `pronto` or `pronto/prod`. */
 const KV_PATH = /^[a-z0-9][-a-z0-9]*(\/[a-z0-9][-a-z0-9]*)*$/;
-/** UIDs and GIDs the gate accepts (run-as-non-root). */
-const MIN_ID = 10000;
 
 export const secretsSectionSchema = z.strictObject({
   address: z.string().regex(/^https?:\/\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?$/, { error: 'expected a URL such as https://vault.vault.svc:8200, without a path' })
@@ -56,11 +54,8 @@ export const secretsSectionSchema = z.strictObject({
     prefix: z.string().regex(KV_PATH, { error: 'expected a path such as pronto or pronto/prod (no leading or trailing "/")' }).default('pronto')
       .describe('Path below the mount holding this environment\'s <service>/<name> entries; also names the Vault roles and policies'),
   }).prefault({}),
+  // The agent runs under the ids of the workload it serves (each workload its own): no UID or GID of its own to set.
   agent: z.strictObject({
-    runAsUser: z.int().min(MIN_ID, { error: `expected a UID ≥ ${MIN_ID} (the agent runs under Pod Security restricted)` }).default(10100)
-      .describe('UID of the injected agent containers'),
-    runAsGroup: z.int().min(MIN_ID, { error: `expected a GID ≥ ${MIN_ID}` }).default(10001)
-      .describe('GID of the injected agent containers; the app reads the rendered files (mode 0440) through this group'),
     resources: agentResources.prefault({}).describe('Requests and limits of each agent container (init and sidecar); counted by the capacity guard'),
   }).prefault({}),
   // Over HTTPS the agent verifies Vault's certificate: by default against the CA the injector

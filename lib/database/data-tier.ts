@@ -23,6 +23,16 @@ import {
   DataTierSecret, POSTGRES_WORKLOAD, SECRETS_DIR, WalgAccess, WalgSettings, objectStoreHost, objectStorePort, walgEnv, walgIamPolicy, walgIamPolicyPath, walgPrefix, walgSecrets,
 } from './walg';
 
+/**
+ * The UID, GID and fsGroup PostgreSQL runs under: 10001, the ids every Pronto pod ran as
+ * before each workload got its own, kept for this one workload. PostgreSQL starts only on a
+ * data directory its own user owns, with mode 0700 or 0750 (src/backend/utils/init/miscinit.c
+ * checkDataDir), and the clusters' volumes were initialized as 10001: another id would need
+ * every volume's PGDATA chowned first. No other workload derives this id (the derived ones
+ * are ≥ 20000, lib/core RUN_AS_ID_RANGE).
+ */
+export const POSTGRES_RUN_AS = { user: 10001, group: 10001, fsGroup: 10001 } as const;
+
 /** The primary's client Service (the headless one is the StatefulSet's `postgres-headless`). */
 export const POSTGRES_SERVICE = { name: POSTGRES_WORKLOAD, port: 5432 } as const;
 

@@ -65,7 +65,7 @@ export class PgBouncer extends Construct {
       throw new Error(`${this.name}: terminationGracePeriodSeconds (${props.terminationGracePeriodSeconds}) must exceed preStopSleepSeconds (${this.preStopSleepSeconds})`);
     }
     const files = { [PGBOUNCER_FILES.ini]: props.files[PGBOUNCER_FILES.ini], [PGBOUNCER_FILES.hba]: props.files[PGBOUNCER_FILES.hba] };
-    const extension = props.extension ?? new PodExtensionPoint(this.name);
+    const extension = props.extension ?? new PodExtensionPoint(this.name, props.runAs);
     extension.addPodAnnotation(ANNOTATION_CONFIG_CHECKSUM, configChecksum(files));
     this.configMap = new k8s.KubeConfigMap(this, 'Config', {
       metadata: { name: this.name, labels: recommendedLabels({ name: this.name, component: 'database', version: props.image.version }) },

@@ -61,7 +61,7 @@ export class Redis extends Construct {
       `include ${props.authConfFile}`,
       '',
     ].join('\n');
-    const extension = props.extension ?? new PodExtensionPoint(this.name);
+    const extension = props.extension ?? new PodExtensionPoint(this.name, props.runAs);
     extension.addPodAnnotation(ANNOTATION_CONFIG_CHECKSUM, configChecksum({ 'redis.conf': this.conf }));
     this.configMap = new k8s.KubeConfigMap(this, 'Config', {
       metadata: { name: this.name, labels: recommendedLabels({ name: this.name, component: 'cache', version: props.image.version }) },

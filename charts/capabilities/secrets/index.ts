@@ -48,7 +48,6 @@ export function addVaultSecrets(pod: PodExtensionPoint, reader: VaultReader, sec
     ...(reader.secretVolumePath ? { secretVolumePath: reader.secretVolumePath } : {}),
     secrets: reader.secrets.map((s) => ({ file: s.file, env: s.env, template: s.template, vaultPath: kvReadPath(kv.mount, kv.prefix, s.path) })),
     resources: agent.resources,
-    runAs: { user: agent.runAsUser, group: agent.runAsGroup },
     tokenAudience: auth.audience,
     tokenExpirationSeconds: kubernetesAuth.tokenExpirationSeconds,
     runsToCompletion,

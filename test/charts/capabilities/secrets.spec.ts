@@ -50,7 +50,7 @@ describe('the secrets section', () => {
       server: { namespace: 'vault', podLabels: { 'app.kubernetes.io/name': 'vault', component: 'server' }, port: 8200 },
       kubernetesAuth: { tokenExpirationSeconds: 3600, tokenTtlSeconds: 3600, tokenMaxTtlSeconds: 86400 },
       kv: { mount: 'secret', prefix: 'pronto' },
-      agent: { runAsUser: 10100, runAsGroup: 10001, resources: DEFAULT_AGENT_RESOURCES },
+      agent: { resources: DEFAULT_AGENT_RESOURCES },
     });
     expect(config.namespaces.foreign).toContain('vault');
   });
@@ -68,7 +68,8 @@ describe('the secrets section', () => {
     ['a relative CA path', 'secrets:\n  tls: { caCertPath: vault/ca.crt }\n', [`:${lineOfSection + 1}: secrets.tls.caCertPath`, 'expected an absolute file path', 'found "vault/ca.crt"']],
     ['a TLS Secret name that is no name', 'secrets:\n  tls: { tlsSecret: Vault_CA }\n', [`:${lineOfSection + 1}: secrets.tls.tlsSecret`, 'expected the name of a Secret', 'found "Vault_CA"']],
     ['an unknown TLS key', 'secrets:\n  tls: { caCert: /vault/tls/ca.crt }\n', ['secrets.tls: unknown key "caCert"']],
-    ['an agent UID below 10000', 'secrets:\n  agent:\n    runAsUser: 100\n', [`:${lineOfSection + 2}: secrets.agent.runAsUser`, 'expected a value ≥ 10000', 'found 100']],
+    // The agent runs under its workload's own ids: a UID all agents would share is no longer a setting.
+    ['an agent UID', 'secrets:\n  agent:\n    runAsUser: 10100\n', [`:${lineOfSection + 2}: secrets.agent`, 'unknown key "runAsUser"']],
     ['an agent limit below its request', 'secrets:\n  agent:\n    resources:\n      limits: { memory: 32Mi }\n', ['secrets.agent.resources.limits.memory', 'expected a limit ≥ the request (64Mi)', 'found "32Mi"']],
     ['a malformed KV prefix', 'secrets:\n  kv: { prefix: /pronto/ }\n', ['secrets.kv.prefix', 'expected a path such as pronto or pronto/prod', 'found "/pronto/"']],
     ['a token lifetime Kubernetes refuses', 'secrets:\n  kubernetesAuth: { tokenExpirationSeconds: 60 }\n', ['secrets.kubernetesAuth.tokenExpirationSeconds', 'expected a value ≥ 600', 'found 60']],
