@@ -4,7 +4,9 @@
  * the Vault agent in pre-populate-only mode; their flows; their alerts when metrics are on.
  * A backup is only real if a restore was tested: the restore test restores the latest
  * backup into an ephemeral volume, with archiving off and read-only storage credentials,
- * and checks the copy (lib/backups/restore-test-script.ts).
+ * and checks the copy (lib/backups/restore-test-script.ts). Each job's object-store
+ * credentials are of its own access level (lib/database WALG_ACCESS: only the retention job
+ * deletes), whose least-privilege IAM policy it writes to `dist/<env>/object-store/`.
  */
 import { Chart } from 'cdk8s';
 import { EnvironmentConfig } from '../../../config/load';

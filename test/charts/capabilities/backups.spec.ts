@@ -1,6 +1,7 @@
 /**
- * The backups capability: its CronJobs (policies, Vault pre-populate-only, read-only storage
- * credentials for the restore test, no credential anywhere), its flows, its alerts, the
+ * The backups capability: its CronJobs (policies, Vault pre-populate-only, storage credentials
+ * of one access level per job, each IAM policy evaluated against what a stolen credential could
+ * do, no credential anywhere), its flows, its alerts, the
  * shipped environments with it on (gate and capacity guard), off (byte-identical), and the
  * config errors (file:line, field, expected, found).
  */
