@@ -24,7 +24,7 @@ import { changesSince, formatSummary } from './charts/review';
 import { GENERATED_HEADER, RenderedEnvironment, renderEnvironment, summaryOf, writeEnvironment } from './charts/synthesize';
 import { OutputChanges, applyRefusals } from './lib/changes';
 import { Io as CommandIo } from './config/promote';
-import { ConfigError, EnvironmentConfig, environmentNameProblem, listEnvironments, parseEnvironment, readEnvironmentFile } from './config/load';
+import { ConfigError, EnvironmentConfig, crossEnvironmentProblems, environmentNameProblem, listEnvironments, parseEnvironment, readEnvironmentFile } from './config/load';
 
 /** Where {@link run} reports (as `npm run promote` does), and how it learns about signals. */
 export interface Io extends CommandIo {
@@ -198,10 +198,12 @@ class Synth {
 
     const rendered: RenderedEnvironment[] = [];
     const problems: string[] = [];
+    const loaded: EnvironmentConfig[] = [];
     for (const env of envs) {
       await this.checkpoint();
       const config = this.load(env, problems);
       if (!config) continue;
+      loaded.push(config);
       try {
         rendered.push(renderEnvironment(config));
       } catch (err) {
@@ -209,6 +211,8 @@ class Synth {
         problems.push(...err.problems);
       }
     }
+    // What only environments side by side show (two sharing a Vault auth mount); with --env, among those given.
+    problems.push(...crossEnvironmentProblems(loaded));
     const failing = rendered.filter((r) => r.findings.length > 0);
     if (problems.length > 0 || failing.length > 0) return this.fail(envs, problems, rendered, failing);
 

@@ -15,6 +15,7 @@ import { ComputeResources } from '../lib/core/resources';
 import { CATALOG, DATA_STORES, GATEWAY, secretsOf } from './catalog';
 import { CatalogSource, SHIPPED_CATALOG, catalogLocator } from './catalog-source';
 import { EnabledSections, SECTIONS, SectionSpec } from './sections';
+import { sharedKubernetesAuthProblems } from './sections/secrets';
 import {
   Catalog, EnvironmentFile, ImageConfig, ResolvedCatalogEntry, ServiceConfig, catalogSchema, environmentSchema, environmentSchemaFor,
 } from './schema';
@@ -490,4 +491,16 @@ function lineOf(doc: ReturnType<typeof parseDocument>, counter: LineCounter, at:
     if (node && node.range) return String(counter.linePos(node.range[0]).line);
   }
   return '1';
+}
+
+/**
+ * Problems no single environment file shows, across the `environments` loaded together:
+ * two environments sharing a Vault Kubernetes auth mount or token audience
+ * (sections/secrets.ts). Each names both files.
+ */
+export function crossEnvironmentProblems(environments: readonly EnvironmentConfig[]): string[] {
+  return sharedKubernetesAuthProblems(environments.flatMap((env) => {
+    const secrets = env.capabilities.secrets;
+    return secrets ? [{ name: env.name, file: env.file, secrets, lineOf: (at: readonly PropertyKey[]) => env.lineOf(at) }] : [];
+  }));
 }

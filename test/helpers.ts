@@ -48,6 +48,63 @@ export function podTemplates(manifests: Manifest[]): Array<{ owner: string; temp
     .map((m) => ({ owner: `${m.kind}/${m.metadata?.name}`, template: (m.spec as any).template }));
 }
 
+/** Every pod template with its owner: Deployments, StatefulSets, DaemonSets, Jobs and CronJobs. */
+export function everyPodTemplate(manifests: Manifest[]): Array<{ owner: string; template: any }> {
+  const template = (m: Manifest): any => m.kind === 'CronJob' ? (m.spec as any).jobTemplate.spec.template : (m.spec as any).template;
+  return manifests
+    .filter((m) => ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'].includes(m.kind))
+    .map((m) => ({ owner: `${m.kind}/${m.metadata?.name}`, template: template(m) }));
+}
+
+/**
+ * A file as the Vault agent renders it from `template` (a reader's template body, or a pod's
+ * whole `agent-inject-template-*` annotation) for a KV entry holding `fields`: only the
+ * plain `{{ .Data.data.<field> }}` form is supported; anything else throws, so a test never
+ * renders a template differently from the agent.
+ */
+export function renderVaultTemplate(template: string, fields: Readonly<Record<string, string>>): string {
+  const body = template.replace(/^\{\{- with secret "[^"]*" -\}\}/, '').replace(/\{\{- end \}\}$/, '');
+  return body.replace(/\{\{[^}]*\}\}/g, (expr) => {
+    const field = /^\{\{ \.Data\.data\.([a-z_]+) \}\}$/.exec(expr)?.[1];
+    if (field === undefined || fields[field] === undefined) throw new Error(`cannot render ${expr} (fields: ${Object.keys(fields).join(', ')})`);
+    return fields[field];
+  });
+}
+
+/** An S3 IAM identity policy, as the object-store files hold it. */
+export interface IamPolicy {
+  readonly Statement: ReadonlyArray<{
+    readonly Effect: string; readonly Action: string[]; readonly Resource: string | string[];
+    readonly Condition?: Record<string, Record<string, string[]>>;
+  }>;
+}
+
+/** IAM's wildcard match (`*` any run, `?` one character), whole string. */
+function iamMatch(pattern: string, value: string): boolean {
+  return new RegExp(`^${pattern.split('').map((c) => c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/]/g, '\\$&')).join('')}$`).test(value);
+}
+
+/**
+ * Whether `policy` allows `action` on `resource` with the request's condition keys `context`
+ * (Allow statements only: the files hold no Deny; a condition key the request lacks fails,
+ * as IAM's StringLike does). Enough of IAM's evaluation for least-privilege tests.
+ */
+export function allows(policy: IamPolicy, action: string, resource: string, context: Readonly<Record<string, string>> = {}): boolean {
+  return policy.Statement.some((s) => s.Effect === 'Allow' && s.Action.some((a) => iamMatch(a, action))
+    && [s.Resource].flat().some((r) => iamMatch(r, resource))
+    && Object.entries(s.Condition ?? {}).every(([op, keys]) => op === 'StringLike'
+      && Object.entries(keys).every(([k, patterns]) => context[k] !== undefined && patterns.some((p) => iamMatch(p, context[k])))));
+}
+
+/**
+ * Whether `policy` lets its holder list `bucket` at `prefix` (a ListObjects request), which is
+ * also what S3 checks, with the missing object's key as `s3:prefix`, before it answers 404
+ * rather than 403.
+ */
+export function listable(policy: IamPolicy, bucket: string, prefix: string): boolean {
+  return allows(policy, 's3:ListBucket', `arn:aws:s3:::${bucket}`, { 's3:prefix': prefix });
+}
+
 /** True when every label of `selector` is on `labels` (the gate's own matchLabels semantics). */
 export const selects = matches;
 

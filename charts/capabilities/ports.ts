@@ -135,6 +135,11 @@ export interface DatabasePort {
   readonly archive: {
     env(access: WalgAccess): EnvEntry[];
     secrets(access: WalgAccess): DataTierSecret[];
+    /**
+     * The least-privilege S3 IAM policy of `access`'s credentials (exactly the requests of its
+     * WAL-G commands), as a file for the object store's administrators: `path` below `dist/<env>/`.
+     */
+    iamPolicy(access: WalgAccess): { readonly path: string; readonly text: string };
     readonly store: ExternalEndpoint;
     readonly storePort: number;
   };

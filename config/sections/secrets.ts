@@ -22,8 +22,6 @@ const podLabels = labelMapSchema.refine((labels) => Object.keys(labels).length >
 
 /** A KV path segment list: `pronto` or `pronto/prod`. */
 const KV_PATH = /^[a-z0-9][-a-z0-9]*(\/[a-z0-9][-a-z0-9]*)*$/;
-/** UIDs and GIDs the gate accepts (run-as-non-root). */
-const MIN_ID = 10000;
 
 export const secretsSectionSchema = z.strictObject({
   address: z.string().regex(/^https?:\/\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?$/, { error: 'expected a URL such as https://vault.vault.svc:8200, without a path' })
@@ -38,10 +36,12 @@ export const secretsSectionSchema = z.strictObject({
     port: z.int().min(1).max(65535).default(8200).describe('Port the Vault server pods listen on (the flow to them)'),
   }).prefault({}),
   kubernetesAuth: z.strictObject({
-    path: z.string().regex(/^auth\/[a-z0-9][-a-z0-9/]*$/, { error: 'expected the auth mount path, such as auth/kubernetes' })
-      .default('auth/kubernetes').describe('Mount path of the Kubernetes auth method in Vault (one per cluster)'),
-    audience: z.string().regex(/^[a-z0-9][-a-z0-9.:/]*$/).default('vault')
-      .describe('Audience of the projected ServiceAccount token; the Vault roles accept only this audience'),
+    path: z.string().regex(/^auth\/[a-z0-9][-a-z0-9/]*$/, { error: 'expected the auth mount path, such as auth/kubernetes-prod' }).optional()
+      .describe('Mount path of the Kubernetes auth method in Vault, configured for this environment\'s cluster only; absent: auth/kubernetes-<environment>. ' +
+        'No two environments may share it: a mount trusting two clusters lets a ServiceAccount of one log in to the other\'s roles (same namespace and name)'),
+    audience: z.string().regex(/^[a-z0-9][-a-z0-9.:/]*$/, { error: 'expected a token audience such as vault-prod' }).optional()
+      .describe('Audience of the projected ServiceAccount token; the Vault roles accept only this audience. Absent: vault-<environment>. ' +
+        'No two environments may share it, so a token minted for one is refused by every other\'s roles'),
     tokenExpirationSeconds: z.int().min(600).max(86400).default(3600)
       .describe('Lifetime of the projected ServiceAccount token (Kubernetes refreshes it at 80 %)'),
     tokenTtlSeconds: z.int().min(60).default(3600).describe('TTL of the Vault token a role issues'),
@@ -55,11 +55,8 @@ export const secretsSectionSchema = z.strictObject({
     prefix: z.string().regex(KV_PATH, { error: 'expected a path such as pronto or pronto/prod (no leading or trailing "/")' }).default('pronto')
       .describe('Path below the mount holding this environment\'s <service>/<name> entries; also names the Vault roles and policies'),
   }).prefault({}),
+  // The agent runs under the ids of the workload it serves (each workload its own): no UID or GID of its own to set.
   agent: z.strictObject({
-    runAsUser: z.int().min(MIN_ID, { error: `expected a UID ≥ ${MIN_ID} (the agent runs under Pod Security restricted)` }).default(10100)
-      .describe('UID of the injected agent containers'),
-    runAsGroup: z.int().min(MIN_ID, { error: `expected a GID ≥ ${MIN_ID}` }).default(10001)
-      .describe('GID of the injected agent containers; the app reads the rendered files (mode 0440) through this group'),
     resources: agentResources.prefault({}).describe('Requests and limits of each agent container (init and sidecar); counted by the capacity guard'),
     image: upstreamImageSchema.default({ ...VAULT_AGENT_IMAGE })
       .describe(`Image of the injected agent containers (vault-agent-init, vault-agent); default ${VAULT_AGENT_IMAGE.repository}:${VAULT_AGENT_IMAGE.tag}, the pinned injector chart's. `
@@ -83,6 +80,56 @@ export const secretsSectionSchema = z.strictObject({
   const problem = addressProblem(s.address, s.server.namespace, s.server.port);
   if (problem) ctx.addIssue({ code: 'custom', path: ['address'], input: s.address, message: problem });
 });
+
+/** The Kubernetes auth method of one environment: its mount path and the token audience its roles accept. */
+export interface KubernetesAuthMount {
+  readonly path: string;
+  readonly audience: string;
+}
+
+/**
+ * The auth mount and audience of `environment` (the file name without `.yaml`): the
+ * section's, else `auth/kubernetes-<environment>` and `vault-<environment>`. Each
+ * environment gets its own by default, so that no role of one accepts a token of another
+ * (environments run the same namespace and ServiceAccount names, and a token's issuer is
+ * only as distinct as the mount's configuration).
+ */
+export function kubernetesAuthMount(section: Pick<SecretsSection, 'kubernetesAuth'>, environment: string): KubernetesAuthMount {
+  return {
+    path: section.kubernetesAuth.path ?? `auth/kubernetes-${environment}`,
+    audience: section.kubernetesAuth.audience ?? `vault-${environment}`,
+  };
+}
+
+/**
+ * Every two environments that share an auth mount path or a token audience, as problems
+ * naming both files and the field (the first environment's line). `environments` are the
+ * loaded ones whose secrets section is on; the check is across files, so main.ts runs it
+ * once every environment is loaded.
+ */
+export function sharedKubernetesAuthProblems(environments: ReadonlyArray<{
+  readonly name: string; readonly file: string; readonly secrets: Pick<SecretsSection, 'kubernetesAuth'>;
+  lineOf(at: readonly PropertyKey[]): number;
+}>): string[] {
+  const problems: string[] = [];
+  for (const field of ['path', 'audience'] as const) {
+    const seen = new Map<string, (typeof environments)[number]>();
+    for (const env of environments) {
+      const value = kubernetesAuthMount(env.secrets, env.name)[field];
+      const other = seen.get(value);
+      if (other === undefined) {
+        seen.set(value, env);
+        continue;
+      }
+      problems.push(`${env.file}:${env.lineOf(['secrets', 'kubernetesAuth', field])}: secrets.kubernetesAuth.${field}: expected ` +
+        `${field === 'path' ? 'an auth mount' : 'a token audience'} of this environment's own (absent: ${field === 'path' ? `auth/kubernetes-${env.name}` : `vault-${env.name}`}), ` +
+        `found "${value}", which ${other.file} uses too: ${field === 'path'
+          ? 'a mount that trusts both clusters lets a ServiceAccount of one log in to the other\'s roles'
+          : 'a token minted for one environment would be accepted by the other\'s roles'}`);
+    }
+  }
+  return problems;
+}
 
 /**
  * Why `address` does not reach the Vault server pods the flow allows, or undefined: its host

@@ -21,6 +21,9 @@ export const BACKUP_JOBS = {
 
 export type BackupJobKey = keyof typeof BACKUP_JOBS;
 
+/** The archive access levels the jobs use (lib/database WALG_ACCESS): each job's S3 credentials are of one of them. */
+export const BACKUP_ARCHIVE_ACCESS: readonly WalgAccess[] = ['base-backup', 'retention', 'read-only'];
+
 /** Fixed parts of the deadlines, in seconds. */
 export const DEADLINES = {
   /** Base backup: connection, checkpoint, the sentinel upload; plus 2 × size / throughput. */
@@ -79,10 +82,13 @@ export class BackupPlan {
   }
 
   /**
-   * The jobs that read Vault entries. Storage credentials: read-write for the base backup and
-   * the retention (it deletes), read-only for the WAL check and the restore test (a restored
-   * copy must never be able to write into the production archive). Every WAL-G user reads the
-   * one encryption key, so the restore test also proves that key decrypts the backups.
+   * The jobs that read Vault entries. Storage credentials of their own level (lib/database
+   * WALG_ACCESS): the base backup writes base backups only; the retention job is the only
+   * one that deletes; the WAL check and the restore test only read (a restored copy must
+   * never be able to write into the production archive). The encryption key goes only where
+   * data is encrypted or decrypted (not to the retention job, which reads plain JSON
+   * sentinels); the restore test reads the same key entry PostgreSQL encrypts with, so it
+   * also proves that key decrypts the backups.
    */
   public get readers(): DataTierReader[] {
     const { walgSecrets: walg, backupRole } = this.props;
@@ -90,12 +96,12 @@ export class BackupPlan {
     const reader = (job: BackupJobKey, secrets: DataTierSecret[]): DataTierReader =>
       ({ name: BACKUP_JOBS[job], serviceAccount: BACKUP_JOBS[job], appContainer: BACKUP_JOBS[job], secrets });
     return [
-      reader('baseBackup', [role, ...walg('read-write')]),
-      reader('retention', walg('read-write')),
+      reader('baseBackup', [role, ...walg('base-backup')]),
+      reader('retention', walg('retention')),
       reader('walIntegrity', [role, ...walg('read-only')]),
       reader('restoreTest', walg('read-only')),
       ...(this.props.heartbeat ? [reader('heartbeat', [{ path: HEARTBEAT_SECRET, file: 'heartbeat-login', env: BACKUP_SCRIPT_ENV.heartbeatLoginFile,
-        template: "PGUSER='{{ .Data.data.username }}'\nPGPASSWORD='{{ .Data.data.password }}'\n" }])] : []),
+        template: '{{ .Data.data.username }}\n{{ .Data.data.password }}\n' }])] : []),
     ];
   }
 

@@ -13,7 +13,11 @@ export const BACKUP_SCRIPT_ENV = {
   retainFull: 'WALG_RETAIN_FULL',
   /** The wal-verify command (words; the test replaces it). */
   walVerifyCommand: 'WAL_VERIFY_COMMAND',
-  /** File with the heartbeat role's login, as shell assignments `PGUSER='…'` and `PGPASSWORD='…'` (rendered by Vault). */
+  /**
+   * File with the heartbeat role's login, rendered by Vault: the user name on the first line,
+   * the password on the second, each exactly as stored (never shell syntax: the script reads
+   * the lines as data, so no character of a password can run a command).
+   */
   heartbeatLoginFile: 'HEARTBEAT_LOGIN_FILE',
   /** Schema and table of the heartbeat. */
   heartbeatSchema: 'HEARTBEAT_SCHEMA',
@@ -96,12 +100,21 @@ INSERT INTO :"schema".:"table" DEFAULT VALUES;
 DELETE FROM :"schema".:"table" WHERE beat_at < now() - make_interval(days => :retention_days);
 `;
 
-/** Heartbeat: one row through PgBouncer (PGHOST/PGPORT/PGDATABASE from env, the login from Vault). */
+/**
+ * Heartbeat: one row through PgBouncer (PGHOST/PGPORT/PGDATABASE from env, the login from
+ * Vault). The login file is read as two lines of data (`IFS= read -r`), never sourced: a
+ * password is whatever Vault holds, and `$(…)`, backticks or a quote in it must stay
+ * characters of the password, not shell code run by the job.
+ */
 export const HEARTBEAT_SCRIPT = `#!/bin/sh
 # Heartbeat: one row in $${E.heartbeatSchema}.$${E.heartbeatTable}, through PgBouncer.
 set -eu
-# shellcheck source=/dev/null # PGUSER='…' and PGPASSWORD='…', rendered by the Vault agent
-. "$${E.heartbeatLoginFile}"
+# The login file (Vault): the user name, then the password, one per line. Read as data,
+# never sourced: no character of a password is ever shell syntax here.
+{ IFS= read -r PGUSER && IFS= read -r PGPASSWORD; } < "$${E.heartbeatLoginFile}" || {
+  echo "heartbeat: $${E.heartbeatLoginFile}: expected the user name and the password on two lines" >&2
+  exit 1
+}
 export PGUSER PGPASSWORD
 exec psql -X -q -v ON_ERROR_STOP=1 -v schema="$${E.heartbeatSchema}" -v table="$${E.heartbeatTable}" \\
   -v retention_days="$${E.heartbeatRetentionDays}" -f "$(dirname "$0")/heartbeat.sql"

@@ -9,29 +9,52 @@ import * as kplus from 'cdk8s-plus-28';
 
 /** Numeric identity a pod runs as. */
 export interface RunAsIds {
-  /** UID of every container. Must be ≥ 10000 and match the image's USER. @default 10001 */
+  /** UID of every container. Must be ≥ 10000; the image must run under it. @default - the workload's own, {@link workloadRunAsId} */
   readonly user?: number;
-  /** Primary GID of every container. @default 10001 */
+  /** Primary GID of every container. @default - the same as the UID */
   readonly group?: number;
-  /** GID that owns mounted volumes. @default 10001 */
+  /** GID that owns mounted volumes. @default - the same as the GID */
   readonly fsGroup?: number;
 }
 
-/** The UID, GID and fsGroup Pronto images are built with. */
-export const DEFAULT_RUN_AS_ID = 10001;
 /** Lowest UID/GID accepted: below it ids may collide with host users. */
 export const MIN_RUN_AS_ID = 10000;
 
-/** Resolves defaults and checks the ids are unprivileged. */
-export function resolveRunAsIds(ids: RunAsIds = {}): Required<RunAsIds> {
-  const resolved = {
-    user: ids.user ?? DEFAULT_RUN_AS_ID,
-    group: ids.group ?? DEFAULT_RUN_AS_ID,
-    fsGroup: ids.fsGroup ?? DEFAULT_RUN_AS_ID,
-  };
+/**
+ * Where workloads' own ids are derived: [first, first + size). Above the ids images and
+ * hosts commonly use (10000 to 19999 stays free for pinned ones), below 65534 (nobody).
+ */
+export const RUN_AS_ID_RANGE = { first: 20000, size: 40000 } as const;
+
+/**
+ * The UID (and GID) of `workload` (its `app.kubernetes.io/name`): FNV-1a of the name, into
+ * {@link RUN_AS_ID_RANGE}. A workload's id depends on its own name only, so adding or
+ * removing another never renumbers it (a table with an index would); two workloads whose
+ * names land on one id are refused by the gate's `distinct-run-as-ids` rule, and one of them
+ * is then pinned (`runAs`).
+ */
+export function workloadRunAsId(workload: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(workload, 'utf8')) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return RUN_AS_ID_RANGE.first + (hash % RUN_AS_ID_RANGE.size);
+}
+
+/**
+ * The ids of `workload`: those given, else its own ({@link workloadRunAsId}, the same number
+ * for user, group and fsGroup, so nothing of one workload is another's by group either).
+ * Checks they are unprivileged.
+ */
+export function resolveRunAsIds(workload: string, ids: RunAsIds = {}): Required<RunAsIds> {
+  const own = workloadRunAsId(workload);
+  const user = ids.user ?? own;
+  const group = ids.group ?? (ids.user ?? own);
+  const resolved = { user, group, fsGroup: ids.fsGroup ?? group };
   for (const [field, value] of Object.entries(resolved)) {
     if (!Number.isInteger(value) || value < MIN_RUN_AS_ID) {
-      throw new Error(`runAs ${field}: expected an integer ≥ ${MIN_RUN_AS_ID}, found ${value}`);
+      throw new Error(`${workload}: runAs ${field}: expected an integer ≥ ${MIN_RUN_AS_ID}, found ${value}`);
     }
   }
   return resolved;
@@ -40,12 +63,15 @@ export function resolveRunAsIds(ids: RunAsIds = {}): Required<RunAsIds> {
 /** The seccomp profile of every pod and container: the runtime's default filter. */
 const RUNTIME_DEFAULT_SECCOMP = { type: 'RuntimeDefault' };
 
-/** Container security context: non-root, read-only root, no privilege, all capabilities dropped. */
-export function restrictedContainerSecurityContext(ids: { readonly user: number; readonly group: number }): kplus.k8s.SecurityContext {
+/**
+ * Container security context: non-root, read-only root, no privilege, all capabilities
+ * dropped. Without `ids` the container runs as its pod does (the pod's runAsUser and
+ * runAsGroup): for a container a webhook injects into pods of different workloads.
+ */
+export function restrictedContainerSecurityContext(ids?: { readonly user: number; readonly group: number }): kplus.k8s.SecurityContext {
   return {
     runAsNonRoot: true,
-    runAsUser: ids.user,
-    runAsGroup: ids.group,
+    ...(ids ? { runAsUser: ids.user, runAsGroup: ids.group } : {}),
     privileged: false,
     allowPrivilegeEscalation: false,
     readOnlyRootFilesystem: true,

@@ -23,8 +23,18 @@ import {
 } from './postgres-config';
 import { ROLES_JOB_CHECK_SCRIPT, ROLES_JOB_ENV, ROLES_JOB_FILES, ROLES_JOB_SCRIPT, renderAppRolesScript } from './app-roles';
 import {
-  DataTierSecret, POSTGRES_WORKLOAD, SECRETS_DIR, WalgAccess, WalgSettings, objectStoreHost, objectStorePort, walgEnv, walgPrefix, walgSecrets,
+  DataTierSecret, POSTGRES_WORKLOAD, SECRETS_DIR, WalgAccess, WalgSettings, objectStoreHost, objectStorePort, walgEnv, walgIamPolicy, walgIamPolicyPath, walgPrefix, walgSecrets,
 } from './walg';
+
+/**
+ * The UID, GID and fsGroup PostgreSQL runs under: 10001, the ids every Pronto pod ran as
+ * before each workload got its own, kept for this one workload. PostgreSQL starts only on a
+ * data directory its own user owns, with mode 0700 or 0750 (src/backend/utils/init/miscinit.c
+ * checkDataDir), and the clusters' volumes were initialized as 10001: another id would need
+ * every volume's PGDATA chowned first. No other workload derives this id (the derived ones
+ * are ≥ 20000, lib/core RUN_AS_ID_RANGE).
+ */
+export const POSTGRES_RUN_AS = { user: 10001, group: 10001, fsGroup: 10001 } as const;
 
 /** The primary's client Service (the headless one is the StatefulSet's `postgres-headless`). */
 export const POSTGRES_SERVICE = { name: POSTGRES_WORKLOAD, port: 5432 } as const;
@@ -317,6 +327,11 @@ export class DataTier {
     return walgSecrets(access);
   }
 
+  /** The S3 IAM policy of the credentials of `access`, as the file the object store's administrators apply ({@link walgIamPolicyPath}). */
+  public walgIamPolicyFile(access: WalgAccess): { readonly path: string; readonly text: string } {
+    return { path: walgIamPolicyPath(access), text: `${JSON.stringify(walgIamPolicy(access, this.walgPrefix), null, 2)}\n` };
+  }
+
   /** The postgresql.conf parameters. */
   public get postgresParameters(): PostgresParameters {
     const p = this.props.postgres;
@@ -519,7 +534,8 @@ export class DataTier {
           secret(s.backup, 'walg-backup', 'WALG_BACKUP_ROLE_FILE', '{{ .Data.data.password }}'),
           rolesPassword('PRONTO_ROLES_ROLE_FILE'),
           secret(s.exporter, EXPORTER_PASSWORD_FILE, 'POSTGRES_EXPORTER_ROLE_FILE', '{{ .Data.data.password }}'),
-          ...walgSecrets('read-write'),
+          // Archiving only: WAL in, nothing deleted, base backups untouched (walg.ts WALG_ACCESS).
+          ...walgSecrets('wal-archive'),
         ],
       },
       {

@@ -79,7 +79,7 @@ export class PgBouncer extends Construct {
     const missing = Object.values(PGBOUNCER_FILES).filter((f) => !(f in props.files));
     if (missing.length > 0) throw new Error(`${this.name}: files: expected ${missing.join(', ')}`);
     const files = Object.fromEntries(Object.values(PGBOUNCER_FILES).map((f) => [f, props.files[f]]));
-    const extension = props.extension ?? new PodExtensionPoint(this.name);
+    const extension = props.extension ?? new PodExtensionPoint(this.name, props.runAs);
     extension.addPodAnnotation(ANNOTATION_CONFIG_CHECKSUM, configChecksum(files));
     this.configMap = new k8s.KubeConfigMap(this, 'Config', {
       metadata: { name: this.name, labels: recommendedLabels({ name: this.name, component: 'database', version: props.image.version }) },

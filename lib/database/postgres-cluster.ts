@@ -101,7 +101,7 @@ export class PostgresCluster extends Construct {
     if (missing.length > 0) throw new Error(`${this.name}: files: expected ${missing.join(', ')}`);
     const files = Object.fromEntries(Object.values(POSTGRES_FILES).map((f) => [f, props.files[f]]));
 
-    const extension = props.extension ?? new PodExtensionPoint(this.name);
+    const extension = props.extension ?? new PodExtensionPoint(this.name, props.runAs);
     extension.addPodAnnotation(ANNOTATION_CONFIG_CHECKSUM, configChecksum(files));
 
     this.configMap = new k8s.KubeConfigMap(this, 'Config', {

@@ -81,7 +81,7 @@ export class Redis extends Construct {
     this.port = props.port ?? 6379;
     const persistent = props.persistence !== undefined;
     if (props.aclFiles.length === 0) throw new Error(`${this.node.path}: aclFiles: expected at least one ACL user's file (the built-in user is off)`);
-    const extension = props.extension ?? new PodExtensionPoint(this.name);
+    const extension = props.extension ?? new PodExtensionPoint(this.name, props.runAs);
     const tls = props.tls;
     const certFile = `${REDIS_TLS_DIR}/${CERTIFICATE_FILES.cert}`;
     const keyFile = `${REDIS_TLS_DIR}/${CERTIFICATE_FILES.key}`;

@@ -85,7 +85,7 @@ export class Gateway extends Construct {
     }
     this.files = { [NGINX_CONF]: renderNginxConf(model), [MODSECURITY_CONF]: renderModSecurityConf(model) };
 
-    const extension = new PodExtensionPoint(name);
+    const extension = new PodExtensionPoint(name, props.runAs);
     extension.addPodAnnotation(ANNOTATION_CONFIG_CHECKSUM, configChecksum(this.files));
 
     const ports: ContainerPortSpec[] = [

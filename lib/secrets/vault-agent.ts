@@ -64,10 +64,20 @@ export interface VaultAgentProps {
   readonly otherContainers?: readonly string[];
   /** The files to render; at least one. */
   readonly secrets: readonly VaultSecretFile[];
-  /** Requests and limits of each agent container (init and sidecar); declared as injected overhead. */
+  /**
+   * Requests and limits of each agent container (init and sidecar); declared as injected
+   * overhead. The memory limit also bounds the injector's in-memory volumes: vault-k8s 1.6.2
+   * gives them no sizeLimit (agent-inject/agent/container_volume.go), so kubelet sizes them
+   * to the pod's memory limit, which exists only when every container, the agent's included, has one.
+   */
   readonly resources: ComputeResources;
-  /** UID and GID of the agent containers, both ≥ 10000 (Pod Security restricted and the gate's run-as-non-root). */
-  readonly runAs: { readonly user: number; readonly group: number };
+  /**
+   * UID and GID of the agent containers, both ≥ 10000 (Pod Security restricted and the gate's
+   * run-as-non-root). The agent serves one workload, and its files are that workload's: it
+   * runs under the workload's own ids, never under ids the agents of other workloads share.
+   * @default - the pod's ({@link PodExtensionPoint.runAs})
+   */
+  readonly runAs?: { readonly user: number; readonly group: number };
   /** Audience of the projected ServiceAccount token; the Vault role must accept exactly this one. */
   readonly tokenAudience: string;
   /** Lifetime of the projected token, in seconds (600 to 86400; Kubernetes refreshes it at 80 %). */
@@ -102,7 +112,8 @@ export interface VaultAgentProps {
 export function addVaultAgent(pod: PodExtensionPoint, props: VaultAgentProps): void {
   const where = `${pod.owner}: Vault agent`;
   if (props.secrets.length === 0) throw new Error(`${where}: expected at least one secret to render`);
-  for (const id of [props.runAs.user, props.runAs.group]) {
+  const runAs = props.runAs ?? pod.runAs;
+  for (const id of [runAs.user, runAs.group]) {
     if (!Number.isInteger(id) || id < 10000) throw new Error(`${where}: runAs: expected UID and GID ≥ 10000, found ${id}`);
   }
   if (!(props.tokenExpirationSeconds >= 600 && props.tokenExpirationSeconds <= 86400)) {
@@ -137,8 +148,8 @@ export function addVaultAgent(pod: PodExtensionPoint, props: VaultAgentProps): v
   a('secret-volume-path', volumePath);
   a('agent-pre-populate', 'true');
   a('agent-pre-populate-only', props.runsToCompletion ? 'true' : 'false');
-  a('agent-run-as-user', String(props.runAs.user));
-  a('agent-run-as-group', String(props.runAs.group));
+  a('agent-run-as-user', String(runAs.user));
+  a('agent-run-as-group', String(runAs.group));
   a('agent-set-security-context', 'true');
   a('agent-requests-cpu', r.requests.cpu);
   a('agent-requests-mem', r.requests.memory);

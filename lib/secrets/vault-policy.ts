@@ -101,7 +101,11 @@ export function vaultApplyScript(clients: readonly VaultClient[], auth: VaultAut
   ]);
   return {
     path: 'apply.sh',
-    text: ['#!/bin/sh', HEADER, '# Run from this folder (sh apply.sh) with VAULT_ADDR set and a token allowed to write policies and auth roles.', 'set -eu', ...lines, ''].join('\n'),
+    text: ['#!/bin/sh', HEADER, '# Run from this folder (sh apply.sh) with VAULT_ADDR set and a token allowed to write policies and auth roles.',
+      `# The roles go to the Kubernetes auth method at ${auth.authPath}, which must trust this environment's cluster only`,
+      `# (and no other environment's roles): vault auth enable -path=${auth.authPath.replace(/^auth\//, '')} kubernetes, then`,
+      `# vault write ${auth.authPath}/config kubernetes_host=<this cluster's API server>. Tokens must carry the audience ${auth.audience}.`,
+      'set -eu', ...lines, ''].join('\n'),
   };
 }
 

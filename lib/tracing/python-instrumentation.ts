@@ -26,8 +26,6 @@ export interface PythonInstrumentationProps {
   readonly resources: ComputeResources;
   /** sizeLimit of the emptyDir the SDK is copied into, e.g. `200Mi`. */
   readonly volumeSizeLimit: string;
-  /** UID and GID of the injected init container: the app's, so the app can read what it copies. */
-  readonly runAs: { readonly user: number; readonly group: number };
   /**
    * autoinstrumentation-python image reference. Stating it keeps what is injected in the output (the image
    * policy and the admission policies check it), whichever operator release runs.
@@ -60,8 +58,9 @@ export class PythonInstrumentation extends Construct {
         exporter: { endpoint: props.endpoint },
         propagators: [InstrumentationSpecPropagators.TRACECONTEXT, InstrumentationSpecPropagators.BAGGAGE],
         sampler: { type: props.sampler as InstrumentationSpecSamplerType, argument: String(props.ratio) },
-        // The same restricted context as every container Pronto renders.
-        initContainerSecurityContext: restrictedContainerSecurityContext(props.runAs) as InstrumentationSpecInitContainerSecurityContext,
+        // The same restricted context as every container Pronto renders, without ids: one Instrumentation serves
+        // every service, and each runs as its own UID and GID, so the copier runs as its pod does (the app reads what it copies).
+        initContainerSecurityContext: restrictedContainerSecurityContext() as InstrumentationSpecInitContainerSecurityContext,
         python: {
           image: props.image,
           env: [

@@ -23,7 +23,7 @@ export interface MicroserviceProps {
   readonly release: Release;
   /** Port the Service listens on; it forwards to the container port by name. @default 80 */
   readonly servicePort?: number;
-  /** Numeric identity of the containers. @default - see {@link RunAsIds} */
+  /** Numeric identity of the containers, the same in every slot. @default - the extension's, else the service's own (derived from `name`, see {@link RunAsIds}) */
   readonly runAs?: RunAsIds;
   /**
    * What capabilities add to the pods (sidecars, volumes, env, ports, annotations,
@@ -58,7 +58,8 @@ export class Microservice extends Construct {
     super(scope, id);
     this.props = props;
     this.servicePort = props.servicePort ?? DEFAULT_SERVICE_PORT;
-    this.extension = props.extension ?? new PodExtensionPoint(props.name);
+    // One identity for every slot: the service's own (its name's), which its capabilities' containers use too.
+    this.extension = props.extension ?? new PodExtensionPoint(props.name, props.runAs);
     const release = props.release;
     const activeVersion = ourImage(activeImage(release)).version;
 

@@ -1,6 +1,7 @@
 import * as kplus from 'cdk8s-plus-28';
 import {
-  ANNOTATION_INJECTED, InjectedContainer, LABEL_INSTANCE, LABEL_NAME, LABEL_SLOT, labelValueProblem, qualifiedNameProblem, resourcesProblems,
+  ANNOTATION_INJECTED, InjectedContainer, LABEL_INSTANCE, LABEL_NAME, LABEL_SLOT, RunAsIds, labelValueProblem, qualifiedNameProblem, resolveRunAsIds,
+  resourcesProblems,
 } from '../core';
 import { ContainerPortSpec, ContainerSpec, ENV_NAME, EnvEntry, MountSpec, assertContainer } from './container';
 
@@ -93,8 +94,35 @@ export class PodExtensionPoint {
   private readonly _injected: InjectedContainer[] = [];
   private _appCommand?: AppCommandWrapper;
 
-  /** @param owner the workload or service extended, named in error messages */
-  public constructor(public readonly owner: string) {}
+  /**
+   * The numeric identity of the pods extended: the workload's own ids, which the pods run
+   * as and which capabilities read (the Vault agent runs under them too, so no other
+   * workload's agent shares them).
+   */
+  public readonly runAs: Required<RunAsIds>;
+
+  /**
+   * @param owner the workload or service extended (its `app.kubernetes.io/name`), named in error messages
+   * @param runAs its ids. @default - its own, derived from `owner` ({@link resolveRunAsIds})
+   */
+  public constructor(public readonly owner: string, runAs?: RunAsIds) {
+    this.runAs = resolveRunAsIds(owner, runAs);
+  }
+
+  /**
+   * The ids a workload named `workload` runs under with this extension: `runAs` when given
+   * (they must be this extension's, which its capabilities already used), else this
+   * extension's. Throws on a mismatch.
+   */
+  public runAsFor(workload: string, runAs?: RunAsIds): Required<RunAsIds> {
+    if (runAs === undefined) return this.runAs;
+    const ids = resolveRunAsIds(workload, runAs);
+    if (ids.user !== this.runAs.user || ids.group !== this.runAs.group || ids.fsGroup !== this.runAs.fsGroup) {
+      throw new Error(`${workload}: runAs ${JSON.stringify(ids)} differs from the ids of its pod extension (${this.owner}: ${JSON.stringify(this.runAs)}), ` +
+        'which capabilities already used: create the PodExtensionPoint with the same runAs');
+    }
+    return ids;
+  }
 
   /** Adds a container beside the app container; its resources are required. */
   public addSidecar(spec: SidecarSpec): void {

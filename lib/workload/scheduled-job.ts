@@ -42,7 +42,7 @@ export interface ScheduledJobProps {
   readonly failedJobsHistoryLimit?: number;
   /** Name of an existing ServiceAccount. @default - a ServiceAccount of its own, named `name`, that mounts no token */
   readonly serviceAccountName?: string;
-  /** Numeric identity of the containers. @default - see {@link RunAsIds} */
+  /** Numeric identity of the containers. @default - the extension's, else the job's own (derived from its name, see {@link RunAsIds}) */
   readonly runAs?: RunAsIds;
   /** Seconds from SIGTERM to SIGKILL. @default 30 */
   readonly terminationGracePeriodSeconds?: number;
@@ -84,7 +84,7 @@ export class ScheduledJob extends Construct {
       initContainers: props.initContainers,
       volumes: props.volumes,
       extension: props.extension,
-      runAs: resolveRunAsIds(props.runAs),
+      runAs: props.extension ? props.extension.runAsFor(appName, props.runAs) : resolveRunAsIds(appName, props.runAs),
       terminationGracePeriodSeconds: props.terminationGracePeriodSeconds ?? DEFAULT_TERMINATION_GRACE_SECONDS,
       restartPolicy: 'Never',
     });

@@ -64,7 +64,7 @@ export interface WorkloadProps {
   readonly rollingUpdate?: RollingUpdateSpec;
   /** Name of an existing ServiceAccount to run as. @default - a ServiceAccount of its own, named `name`, that mounts no token */
   readonly serviceAccountName?: string;
-  /** Numeric identity of the containers. @default - see {@link RunAsIds} */
+  /** Numeric identity of the containers. @default - the extension's, else the workload's own (derived from `appName`, see {@link RunAsIds}) */
   readonly runAs?: RunAsIds;
   /** Seconds from SIGTERM (after any preStop) to SIGKILL. @default 30 */
   readonly terminationGracePeriodSeconds?: number;
@@ -116,7 +116,8 @@ export class Workload extends Construct {
     };
     const annotations = { ...image.annotations };
     this.serviceAccountName = props.serviceAccountName ?? this.createServiceAccount(name);
-    const ids = resolveRunAsIds(props.runAs);
+    // The workload's own ids (its name's), or those of the extension the capabilities already used.
+    const ids = props.extension ? props.extension.runAsFor(this.appName, props.runAs) : resolveRunAsIds(this.appName, props.runAs);
     this.podTemplate = renderPodTemplate({
       owner: name,
       labels: { ...this.labels, ...this.selector },

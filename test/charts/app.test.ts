@@ -6,10 +6,11 @@ import { Testing } from 'cdk8s';
 import { buildApp } from '../../charts/build-app';
 import { CATALOG } from '../../config/catalog';
 import { EnvironmentConfig } from '../../config/load';
-import { SLOTS, otherSlot } from '../../lib/core';
+import { SLOTS, otherSlot, workloadRunAsId } from '../../lib/core';
+import { POSTGRES_RUN_AS, POSTGRES_WORKLOAD } from '../../lib/database';
 import { ArgoCdChart } from '../../lib/gitops';
 import { isNamespaced } from '../../lib/validation';
-import { ENVIRONMENTS, environment, named, ofKind, podTemplates, selects, synthEnvironment } from '../helpers';
+import { ENVIRONMENTS, environment, everyPodTemplate, named, ofKind, podTemplates, selects, synthEnvironment } from '../helpers';
 import { expectSnapshotFiles } from '../snapshot-files';
 import { renderEnvironment } from '../../charts/synthesize';
 
@@ -98,12 +99,15 @@ describe.each(ENVIRONMENTS)('environment %s', (env) => {
     expect(JSON.stringify(manifests)).not.toContain('cdk8s.io/metadata.addr');
   });
 
-  test('pods run restricted: non-root ids ≥ 10000, seccomp, no privilege, read-only root with /tmp', () => {
+  test('pods run restricted: non-root ids ≥ 10000 of their own workload, seccomp, no privilege, read-only root with /tmp', () => {
     for (const { owner, template } of podTemplates(manifests)) {
       const service = isService(template);
       const pod = template.spec;
+      // The workload's own ids, derived from its name; PostgreSQL keeps the ids its volume was initialized with.
+      const name = template.metadata.labels['app.kubernetes.io/name'];
+      const id = name === POSTGRES_WORKLOAD ? POSTGRES_RUN_AS.user : workloadRunAsId(name);
       expect([owner, pod.securityContext]).toEqual([owner, {
-        fsGroup: 10001, fsGroupChangePolicy: 'OnRootMismatch', runAsGroup: 10001, runAsNonRoot: true, runAsUser: 10001,
+        fsGroup: id, fsGroupChangePolicy: 'OnRootMismatch', runAsGroup: id, runAsNonRoot: true, runAsUser: id,
         seccompProfile: { type: 'RuntimeDefault' },
       }]);
       expect(pod.automountServiceAccountToken).toBe(false);
@@ -122,11 +126,30 @@ describe.each(ENVIRONMENTS)('environment %s', (env) => {
       for (const c of pod.containers) {
         expect([owner, c.name, c.securityContext]).toEqual([owner, c.name, {
           allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, privileged: false, readOnlyRootFilesystem: true,
-          runAsGroup: 10001, runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' },
+          runAsGroup: id, runAsNonRoot: true, runAsUser: id, seccompProfile: { type: 'RuntimeDefault' },
         }]);
         for (const m of c.volumeMounts ?? []) expect([owner, c.name, m.name, volumes.includes(m.name)]).toEqual([owner, c.name, m.name, true]);
       }
     }
+  });
+
+  test('no two workloads share a UID or GID (containers, fsGroup, Vault agent): a process escaping one owns nothing of another', () => {
+    const holders = new Map<string, Set<string>>();
+    for (const { template } of everyPodTemplate(manifests)) {
+      const name = template.metadata.labels['app.kubernetes.io/name'];
+      const a = template.metadata.annotations ?? {};
+      const sc = template.spec.securityContext ?? {};
+      const ids = [
+        ...[...template.spec.containers, ...(template.spec.initContainers ?? [])].flatMap((c: any) => [
+          `UID ${c.securityContext?.runAsUser ?? sc.runAsUser}`, `GID ${c.securityContext?.runAsGroup ?? sc.runAsGroup}`]),
+        `GID ${sc.fsGroup}`,
+        ...(a['vault.hashicorp.com/agent-inject'] ? [`UID ${a['vault.hashicorp.com/agent-run-as-user']}`, `GID ${a['vault.hashicorp.com/agent-run-as-group']}`] : []),
+      ];
+      for (const id of ids) holders.set(id, new Set([...(holders.get(id) ?? []), name]));
+    }
+    expect([...holders].filter(([, names]) => names.size > 1).map(([id, names]) => `${id}: ${[...names].join(', ')}`)).toEqual([]);
+    // Every workload of the output is counted, jobs included.
+    expect(new Set([...holders.values()].flatMap((n) => [...n])).size).toBe(new Set(everyPodTemplate(manifests).map((p) => p.template.metadata.labels['app.kubernetes.io/name'])).size);
   });
 
   test('probes: startup and liveness on /health/live, readiness on /health/ready, on the declared port', () => {

@@ -29,8 +29,9 @@
  * twice, with no right beyond its schema in the restore test's database.
  */
 import { spawn, spawnSync } from 'child_process';
-import { copyFileSync, mkdirSync, writeFileSync } from 'fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'fs';
 import { AddressInfo, connect, createServer } from 'net';
+import { tmpdir } from 'os';
 import * as path from 'path';
 import { BACKUP_JOBS } from '../../charts/capabilities/backups';
 import { postgresUsers } from '../../charts/capabilities/database';
@@ -39,11 +40,11 @@ import { DATA_STORES } from '../../config/catalog';
 import { BACKUP_SCRIPT_ENV, BACKUP_SCRIPT_FILES } from '../../lib/backups';
 import { Manifest } from '../../lib/core';
 import {
-  DATABASE_ROLES, EXPORTER_LOGIN, PGBOUNCER_FILES, POSTGRES_FILES, ROLES_JOB_FILES, VERSION_GATED_SETTINGS, platformAuthLookup, renderAuthLookup, versionAtLeast,
+  DATABASE_ROLES, EXPORTER_LOGIN, PGBOUNCER_FILES, POSTGRES_FILES, ROLES_JOB, ROLES_JOB_FILES, VERSION_GATED_SETTINGS, platformAuthLookup, renderAuthLookup, versionAtLeast,
 } from '../../lib/database';
 import { SERVER_TLS_DIR } from '../../lib/tls';
 import { VALID_ENV } from '../fixtures/environments';
-import { buildEnvironment, dataTierOf, named } from '../helpers';
+import { buildEnvironment, dataTierOf, named, renderVaultTemplate } from '../helpers';
 import { BackgroundProgram, POSTGRES_MAJOR, RunningPostgres, freePort, isRoot, postgresOrSkip, postgresScratch, spawnAsPostgres, startPostgres } from './postgres';
 import { PASSWORDS, RolesHarness, configMapData, rolesHarness } from './roles-harness';
 import { HAS_OPENSSL, issue, makeCa } from './test-certs';
@@ -85,6 +86,16 @@ const configMap = (name: string) => configMapData(manifests, name);
 const pools = dataTierOf(config).pools;
 const HEARTBEAT = dataTierOf(config).props.heartbeat!;
 const HEARTBEAT_USER = 'pronto_heartbeat';
+/**
+ * The heartbeat's password: every character a shell acts on, and a quote that would close a
+ * sourced `PGPASSWORD='…'` line. The job must log in with it as it is, and never run it.
+ */
+const PWNED = path.join(tmpdir(), `pronto-heartbeat-pwned-${process.pid}`);
+const HEARTBEAT_PASSWORD = `hb'$(touch ${PWNED})'"\`touch ${PWNED}\`;x \\y #z $HOME`;
+/** A Vault file of `pod` (a CronJob's name) as its agent renders it from the synthesized annotation, for the heartbeat's entry. */
+const heartbeatFile = (cronJob: string, file: string) => renderVaultTemplate(
+  (manifests.find((m: Manifest) => m.kind === 'CronJob' && m.metadata?.name === cronJob) as any).spec.jobTemplate.spec.template.metadata.annotations[`vault.hashicorp.com/agent-inject-template-${file}`],
+  { username: HEARTBEAT_USER, password: HEARTBEAT_PASSWORD });
 const CLIENTS = 200;
 /** Transactions per client. */
 const TRANSACTIONS = 5;
@@ -150,9 +161,9 @@ maybe('the synthesized pgbouncer.ini in real PgBouncer', () => {
     mkdirSync(exporterDir, { mode: 0o700 });
     if (isRoot()) spawnSync('chown', ['postgres:postgres', exporterDir]);
     for (const app of APPS) h.writeApp(app, database(app), password(app), database(app));
-    // The heartbeat's entry as the Vault agent renders it for pg-roles (user, password) and for its job (shell assignments).
-    h.writeSecret('heartbeat-role', `${HEARTBEAT_USER}\nhb-pw-1`);
-    h.writeSecret('heartbeat-login', `PGUSER='${HEARTBEAT_USER}'\nPGPASSWORD='hb-pw-1'\n`);
+    // The heartbeat's entry as the Vault agents render it from the synthesized templates, for pg-roles and for its job.
+    h.writeSecret('heartbeat-role', heartbeatFile(ROLES_JOB, 'heartbeat-role'));
+    h.writeSecret('heartbeat-login', heartbeatFile(BACKUP_JOBS.heartbeat, 'heartbeat-login'));
     // The platform bootstrap (superuser), then the pg-roles job (pronto_roles over TCP): the apps' roles and databases.
     const boot = h.bootstrap();
     if (boot.status !== 0 || boot.stderr !== '') throw new Error(`platform-roles.sql failed: ${boot.stderr}`);
@@ -295,7 +306,7 @@ maybe('the synthesized pgbouncer.ini in real PgBouncer', () => {
     const env = Object.fromEntries((job.env as Array<{ name: string; value?: string }>).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
     const runs: Array<{ status: number | null; stderr: string }> = [];
     let rerun: { status: number | null; stderr: string };
-    const asHeartbeat = (sql: string, db = HEARTBEAT.database) => pg.psql(sql, { port, user: HEARTBEAT_USER, database: db, password: 'hb-pw-1', allowFailure: true });
+    const asHeartbeat = (sql: string, db = HEARTBEAT.database) => pg.psql(sql, { port, user: HEARTBEAT_USER, database: db, password: HEARTBEAT_PASSWORD, allowFailure: true });
 
     beforeAll(() => {
       // The synthesized job: its script and SQL from the ConfigMap, its env; only PgBouncer's address and the Vault path rewritten.
@@ -308,12 +319,14 @@ maybe('the synthesized pgbouncer.ini in real PgBouncer', () => {
         PGHOSTADDR: '127.0.0.1', PGPORT: String(port),
         [BACKUP_SCRIPT_ENV.heartbeatLoginFile]: path.join(secrets, 'heartbeat-login'),
       } });
+      rmSync(PWNED, { force: true });
       runs.push(beat(), beat());
       // The pg-roles job again (its next run), now that the heartbeat's table exists.
       rerun = h.applyApps();
     });
 
-    test('the job logs in through PgBouncer as the role pg-roles created, and writes its row twice (the first run creates its table)', () => {
+    test('the job logs in through PgBouncer as the role pg-roles created, with a password full of shell syntax that never runs, and writes its row twice (the first run creates its table)', () => {
+      expect(existsSync(PWNED)).toBe(false);
       expect(env).toMatchObject({ PGDATABASE: HEARTBEAT.database, [BACKUP_SCRIPT_ENV.heartbeatSchema]: HEARTBEAT.schema, [BACKUP_SCRIPT_ENV.heartbeatTable]: HEARTBEAT.table });
       expect(runs.map((r) => ({ status: r.status, stderr: r.stderr }))).toEqual([{ status: 0, stderr: '' }, { status: 0, stderr: '' }]);
       expect(pg.psql(`SELECT count(*) FROM ${HEARTBEAT.schema}.${HEARTBEAT.table}`, { database: HEARTBEAT.database })).toBe('2');
@@ -337,7 +350,7 @@ maybe('the synthesized pgbouncer.ini in real PgBouncer', () => {
       // The second app's user name with another password: the app must keep its own.
       h.writeSecret('heartbeat-role', `${database(APPS[1])}\nnot-the-app-password`);
       const clash = h.applyApps(undefined, 'pg-roles-clash');
-      h.writeSecret('heartbeat-role', `${HEARTBEAT_USER}\nhb-pw-1`);
+      h.writeSecret('heartbeat-role', heartbeatFile(ROLES_JOB, 'heartbeat-role'));
       expect(clash.status).not.toBe(0);
       expect(clash.stderr).toMatch(/pg-roles: pg-heartbeat \(backups\): its user name is .* an app role .*: left unchanged/);
       for (const app of APPS) expect(clash.stdout).toContain(`pg-roles: ${app}: role ${database(app)}`);

@@ -4,13 +4,15 @@
  * the Vault agent in pre-populate-only mode; their flows; their alerts when metrics are on.
  * A backup is only real if a restore was tested: the restore test restores the latest
  * backup into an ephemeral volume, with archiving off and read-only storage credentials,
- * and checks the copy (lib/backups/restore-test-script.ts).
+ * and checks the copy (lib/backups/restore-test-script.ts). Each job's object-store
+ * credentials are of its own access level (lib/database WALG_ACCESS: only the retention job
+ * deletes), whose least-privilege IAM policy it writes to `dist/<env>/object-store/`.
  */
 import { Chart } from 'cdk8s';
 import { EnvironmentConfig } from '../../../config/load';
 import { ForeignEndpoint, bytes, workloadEndpoint } from '../../../lib/core';
 import {
-  BACKUP_JOBS, BACKUP_SCRIPT_ENV, BACKUP_SCRIPT_FILES, BackupJob, BackupJobKey, BackupPlan, BackupScripts, DEADLINES, HEARTBEAT_SECRET, RestoreTestJob,
+  BACKUP_ARCHIVE_ACCESS, BACKUP_JOBS, BACKUP_SCRIPT_ENV, BACKUP_SCRIPT_FILES, BackupJob, BackupJobKey, BackupPlan, BackupScripts, DEADLINES, HEARTBEAT_SECRET, RestoreTestJob,
   backupRuleGroups,
 } from '../../../lib/backups';
 import { AlertRules } from '../../../lib/metrics';
@@ -142,6 +144,11 @@ export const backups: Capability<Section> & { readonly id: 'backups' } = {
   },
   check: sectionProblems,
   vaultReaders: (section, _config, ports) => backupPlan(section, ports.database!).readers,
+  files(_section, _config, extras) {
+    // The jobs' own S3 credentials (the database capability writes PostgreSQL's).
+    const db = extras.ports.database!;
+    return BACKUP_ARCHIVE_ACCESS.map((access) => db.archive.iamPolicy(access));
+  },
   flows(graph, section, config, extras) {
     const db = extras.ports.database!;
     const ns = config.namespace.name;
@@ -193,11 +200,11 @@ export const backups: Capability<Section> & { readonly id: 'backups' } = {
 
     new BackupJob(chart, 'BaseBackup', {
       ...common('baseBackup'), schedule: section.schedules.baseBackup, script: BACKUP_SCRIPT_FILES.baseBackup,
-      env: [...db.archive.env('read-write'), ...primary],
+      env: [...db.archive.env('base-backup'), ...primary],
     });
     new BackupJob(chart, 'Retention', {
       ...common('retention'), schedule: section.schedules.retention, script: BACKUP_SCRIPT_FILES.retention,
-      env: [...db.archive.env('read-write'), { name: BACKUP_SCRIPT_ENV.retainFull, value: String(section.retainFull) }],
+      env: [...db.archive.env('retention'), { name: BACKUP_SCRIPT_ENV.retainFull, value: String(section.retainFull) }],
     });
     new BackupJob(chart, 'WalIntegrity', {
       ...common('walIntegrity'), schedule: section.schedules.walIntegrity, script: BACKUP_SCRIPT_FILES.walVerify,

@@ -14,7 +14,7 @@ import { SectionValue } from '../../../config/sections';
 import { ROLES_JOB_DEADLINE_SECONDS, redisMaxMemoryMi, rolesMaxAgeSeconds } from '../../../config/sections/database';
 import { UpstreamImage, serviceHost, workloadEndpoint } from '../../../lib/core';
 import {
-  DATABASE_ROLES, DataTier, EXPORTER_PORTS, PGBOUNCER_PRE_STOP_SECONDS, PgBouncer, POSTGRES_SERVICE, POSTGRES_WORKLOAD, PostgresCluster, ROLES_JOB, Redis,
+  DATABASE_ROLES, DataTier, EXPORTER_PORTS, PGBOUNCER_PRE_STOP_SECONDS, PgBouncer, POSTGRES_RUN_AS, POSTGRES_SERVICE, POSTGRES_WORKLOAD, PostgresCluster, ROLES_JOB, Redis,
   RolesJob, databaseRuleGroups, redisKeyPrefix,
 } from '../../../lib/database';
 import { AlertRules, ScrapeTarget } from '../../../lib/metrics';
@@ -84,9 +84,12 @@ function endpoint(name: string, port: number, namespace: string): DataTierEndpoi
   return { endpoint: workloadEndpoint(name, namespace), host: serviceHost(name, namespace), port };
 }
 
-/** The pods of one workload of the tier, with the Vault agent rendering its entries (pre-populate only for a Job's pods). */
+/**
+ * The pods of one workload of the tier, with the Vault agent rendering its entries (pre-populate only for a Job's pods),
+ * under the workload's own ids (PostgreSQL's pinned: POSTGRES_RUN_AS).
+ */
 function vaultExtension(tier: DataTier, name: string, ports: Ports, runsToCompletion = false): PodExtensionPoint {
-  const pod = new PodExtensionPoint(name);
+  const pod = new PodExtensionPoint(name, name === POSTGRES_WORKLOAD ? POSTGRES_RUN_AS : undefined);
   // `database` requires `secrets` (config/sections): the loader refuses the section without it, and check() names the port.
   ports.vault!.inject(pod, tier.readers.find((r) => r.name === name)!, runsToCompletion);
   return pod;
@@ -126,6 +129,7 @@ export const database: Capability<Section> & { readonly id: 'database' } = {
         archive: {
           env: (access) => tier.walgEnv(access),
           secrets: (access) => tier.walgSecrets(access),
+          iamPolicy: (access) => tier.walgIamPolicyFile(access),
           store: tier.objectStore,
           storePort: tier.objectStorePort,
         },
@@ -144,6 +148,10 @@ export const database: Capability<Section> & { readonly id: 'database' } = {
     if (tls) mountCaBundle(pod, tls.caBundle);
   },
   vaultReaders: (section, config, ports) => dataTier(section, config, ports).readers,
+  files(section, config) {
+    // PostgreSQL's own credentials; the backups capability writes its jobs'.
+    return [dataTier(section, config, {}).walgIamPolicyFile('wal-archive')];
+  },
   flows(graph, section, config, extras) {
     const tier = dataTier(section, config, extras.ports);
     const ns = config.namespace.name;
@@ -178,8 +186,9 @@ export const database: Capability<Section> & { readonly id: 'database' } = {
       storageClassName: section.postgres.storage.storageClassName,
       sharedMemoryMi: section.postgres.sharedMemoryMi,
       files: tier.postgresFiles,
-      env: tier.walgEnv('read-write'),
+      env: tier.walgEnv('wal-archive'),
       extension: vaultExtension(tier, POSTGRES_WORKLOAD, ports),
+      runAs: POSTGRES_RUN_AS,
       sidecars: [tier.postgresExporter],
       port: POSTGRES_SERVICE.port,
       ...(section.tls ? { tls: { issuer: section.tls.issuer } } : {}),

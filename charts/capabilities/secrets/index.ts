@@ -16,7 +16,7 @@ import { VaultPort } from '../ports';
 
 export type { VaultReader } from '../capability';
 import { SectionValue } from '../../../config/sections';
-import { vaultTls } from '../../../config/sections/secrets';
+import { kubernetesAuthMount, vaultTls } from '../../../config/sections/secrets';
 
 type Section = SectionValue<'secrets'>;
 
@@ -32,22 +32,23 @@ export function vaultRoleName(section: Section, workload: string): string {
  * (`agent-pre-populate-only: "true"`) and the Job can complete. Include the reader in
  * {@link vaultAdminFiles} so that its role and policy exist.
  */
-export function addVaultSecrets(pod: PodExtensionPoint, reader: VaultReader, section: Section, runsToCompletion = false): void {
+export function addVaultSecrets(pod: PodExtensionPoint, reader: VaultReader, section: Section, config: Pick<EnvironmentConfig, 'name'>,
+  runsToCompletion = false): void {
   const { kv, agent, kubernetesAuth } = section;
+  const auth = kubernetesAuthMount(section, config.name);
   const tls = vaultTls(section);
   addVaultAgent(pod, {
     role: vaultRoleName(section, reader.name),
     address: section.address,
     // The per-pod CA file; an injector CA bundle reaches the agents through the injector itself.
     ...(tls?.caCertPath ? { tls: { caCertPath: tls.caCertPath, ...(tls.tlsSecret ? { tlsSecret: tls.tlsSecret } : {}) } } : {}),
-    authPath: kubernetesAuth.path,
+    authPath: auth.path,
     appContainer: reader.appContainer,
     ...(reader.otherContainers ? { otherContainers: reader.otherContainers } : {}),
     ...(reader.secretVolumePath ? { secretVolumePath: reader.secretVolumePath } : {}),
     secrets: reader.secrets.map((s) => ({ file: s.file, env: s.env, template: s.template, vaultPath: kvReadPath(kv.mount, kv.prefix, s.path) })),
     resources: agent.resources,
-    runAs: { user: agent.runAsUser, group: agent.runAsGroup },
-    tokenAudience: kubernetesAuth.audience,
+    tokenAudience: auth.audience,
     tokenExpirationSeconds: kubernetesAuth.tokenExpirationSeconds,
     runsToCompletion,
     image: agentImageReference(section),
@@ -76,9 +77,10 @@ export function vaultAdminFiles(config: EnvironmentConfig, extra: readonly Vault
     namespace: reader.namespace ?? config.namespace.name,
     paths: reader.secrets.map((s) => kvReadPath(section.kv.mount, section.kv.prefix, s.path)),
   }));
+  const mount = kubernetesAuthMount(section, config.name);
   const auth: VaultAuthOptions = {
-    authPath: section.kubernetesAuth.path,
-    audience: section.kubernetesAuth.audience,
+    authPath: mount.path,
+    audience: mount.audience,
     tokenTtlSeconds: section.kubernetesAuth.tokenTtlSeconds,
     tokenMaxTtlSeconds: section.kubernetesAuth.tokenMaxTtlSeconds,
   };
@@ -114,9 +116,9 @@ export function vaultPort(section: Section, config: EnvironmentConfig, addons: A
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return {
-    address: section.address, authPath: section.kubernetesAuth.path, ...(tls.injectorCaBundle ? { injectorCaBundle: tls.injectorCaBundle } : {}),
+    address: section.address, authPath: kubernetesAuthMount(section, config.name).path, ...(tls.injectorCaBundle ? { injectorCaBundle: tls.injectorCaBundle } : {}),
     server: vaultServer(section), serverPort: section.server.port, agentImage: agentImageReference(section),
-    inject: (pod, reader, runsToCompletion) => addVaultSecrets(pod, reader, section, runsToCompletion),
+    inject: (pod, reader, runsToCompletion) => addVaultSecrets(pod, reader, section, config, runsToCompletion),
   };
 }
 
@@ -140,11 +142,11 @@ export const secrets: Capability<Section> & { readonly id: 'secrets' } = {
   files(_section, config, extras) {
     return vaultAdminFiles(config, extras.vaultReaders);
   },
-  extendPod(pod, service, section, _config, ports) {
+  extendPod(pod, service, section, config, ports) {
     // A data store that speaks TLS: its URL says how to verify it (the database port; the database capability mounts the CA).
     const secretList = secretsOf(service.name, service.catalog, ports.database?.storeTls);
     if (secretList.length === 0) return;
-    addVaultSecrets(pod, { name: service.name, serviceAccount: resourceName(service.name), appContainer: service.name, secrets: secretList }, section);
+    addVaultSecrets(pod, { name: service.name, serviceAccount: resourceName(service.name), appContainer: service.name, secrets: secretList }, section, config);
   },
   flows(graph, section, config, extras) {
     const to = vaultServer(section);

@@ -7,7 +7,7 @@
  */
 import { Chart } from 'cdk8s';
 import { ConfigError, EnvironmentConfig } from '../../../config/load';
-import { ForeignEndpoint, Scaling, UpstreamImage, resolveRunAsIds, serviceHost, workloadEndpoint } from '../../../lib/core';
+import { ForeignEndpoint, Scaling, UpstreamImage, serviceHost, workloadEndpoint } from '../../../lib/core';
 import {
   CollectorConfigModel, DEFAULT_BATCH, DEFAULT_COLLECTOR_PORTS, OtelCollector, OtelCollectorProps, PYTHON_INIT_CONTAINER, PythonInstrumentation, PythonInstrumentationProps, requestPythonInjection, sdkEnv,
 } from '../../../lib/tracing';
@@ -119,8 +119,6 @@ export function instrumentationProps(section: Section, config: EnvironmentConfig
     ratio: section.ratio,
     resources: python.resources,
     volumeSizeLimit: python.volumeSizeLimit,
-    // Catalog pods run as the default ids (lib/core); the injected copier writes files the app reads.
-    runAs: resolveRunAsIds(),
     image,
   };
 }

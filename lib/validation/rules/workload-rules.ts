@@ -26,7 +26,63 @@ function pdbCovered(index: ManifestIndex): Set<PodTemplate> {
   return covered;
 }
 
+/** The label naming a pod's workload (one per Microservice, whatever its slots). */
+const LABEL_NAME = 'app.kubernetes.io/name';
+/** The Vault agent the injector adds runs under these ids, when given (lib/secrets). */
+const VAULT_AGENT_IDS = { user: 'vault.hashicorp.com/agent-run-as-user', group: 'vault.hashicorp.com/agent-run-as-group' } as const;
+
+/**
+ * Every numeric id a pod template's processes run or own files under, with where it is set:
+ * each container's effective runAsUser and runAsGroup, the pod's fsGroup, and its Vault
+ * agent's ids.
+ */
+function podIds(pod: PodTemplate): Array<{ kind: 'UID' | 'GID'; id: number; path: string }> {
+  const ids: Array<{ kind: 'UID' | 'GID'; id: number; path: string }> = [];
+  const podContext = pod.spec.securityContext ?? {};
+  const containers: Array<[any, string]> = [
+    ...(pod.spec.containers ?? []).map((c: any, i: number): [any, string] => [c, `containers[${i}]`]),
+    ...(pod.spec.initContainers ?? []).map((c: any, i: number): [any, string] => [c, `initContainers[${i}]`]),
+  ];
+  for (const [c, at] of containers) {
+    for (const [kind, field] of [['UID', 'runAsUser'], ['GID', 'runAsGroup']] as const) {
+      const own = c.securityContext?.[field];
+      const id = own ?? podContext[field];
+      if (Number.isInteger(id)) ids.push({ kind, id, path: `${pod.specPath}.${own !== undefined ? `${at}.securityContext` : 'securityContext'}.${field}` });
+    }
+  }
+  if (Number.isInteger(podContext.fsGroup)) ids.push({ kind: 'GID', id: podContext.fsGroup, path: `${pod.specPath}.securityContext.fsGroup` });
+  for (const [kind, key] of [['UID', VAULT_AGENT_IDS.user], ['GID', VAULT_AGENT_IDS.group]] as const) {
+    const value = pod.metadata?.annotations?.[key];
+    if (value !== undefined && /^\d+$/.test(value)) ids.push({ kind, id: Number(value), path: `${pod.metadataPath}.annotations.${key}` });
+  }
+  return ids;
+}
+
 export const WORKLOAD_RULES: Rule[] = [
+  rule('distinct-run-as-ids', 'Each workload runs under UIDs and GIDs no other workload uses (its containers, its fsGroup, its Vault agent).',
+    'Give the workload its own ids: Pronto derives them from the workload name (lib/core workloadRunAsId); pin another (runAs) where two names land on one.',
+    (index) => {
+      // Workloads are told apart by app.kubernetes.io/name (a service's blue and green slots are one), else by the object.
+      const owners = new Map<string, string>();
+      const found: Finding[] = [];
+      for (const pod of index.pods) {
+        const workload = pod.labels[LABEL_NAME] ?? `${pod.owner.kind}/${pod.owner.metadata?.name}`;
+        const reported = new Set<string>();
+        for (const { kind, id, path } of podIds(pod)) {
+          const key = `${kind} ${id}`;
+          const other = owners.get(key);
+          if (other === undefined) owners.set(key, workload);
+          else if (other !== workload && !reported.has(key)) {
+            reported.add(key);
+            found.push(finding('distinct-run-as-ids', pod.owner, path,
+              `${kind} ${id} is also workload ${other}'s: a process of one could read the other's files and signal its processes on a node`));
+          }
+        }
+      }
+      return found;
+    }),
+
+
   rule('pdb-covers-workload', 'Deployments and StatefulSets with ≥ 2 replicas (or an HPA) are covered by a PodDisruptionBudget.',
     'Add a PodDisruptionBudget (maxUnavailable: 1) selecting the pods; Microservice does this.',
     (index) => {

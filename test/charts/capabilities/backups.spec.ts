@@ -1,6 +1,7 @@
 /**
- * The backups capability: its CronJobs (policies, Vault pre-populate-only, read-only storage
- * credentials for the restore test, no credential anywhere), its flows, its alerts, the
+ * The backups capability: its CronJobs (policies, Vault pre-populate-only, storage credentials
+ * of one access level per job, each IAM policy evaluated against what a stolen credential could
+ * do, no credential anywhere), its flows, its alerts, the
  * shipped environments with it on (gate and capacity guard), off (byte-identical), and the
  * config errors (file:line, field, expected, found).
  */
@@ -9,7 +10,7 @@ import * as path from 'path';
 import { stringify } from 'yaml';
 import { BACKUP_JOBS, DEADLINES, HEARTBEAT_SECRET, backupPlan } from '../../../charts/capabilities/backups';
 import { environmentPorts } from '../../../charts/build-app';
-import { objectStoreHost } from '../../../lib/database';
+import { POSTGRES_WORKLOAD, WalgAccess, objectStoreHost, walgRequests } from '../../../lib/database';
 import { ProntoCharts } from '../../../charts/build-app';
 import { EnvironmentConfig, parseEnvironment } from '../../../config/load';
 import { BACKUP_SCRIPT_FILES, RESTORE_TEST_ENV } from '../../../lib/backups';
@@ -18,7 +19,7 @@ import { Manifest, bytes, cpuMillis } from '../../../lib/core';
 import { checkCapacity, peakDemand, workloadPeaks } from '../../../lib/namespace';
 import { runGate } from '../../../lib/validation';
 import { VALID_ENV } from '../../fixtures/environments';
-import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, configProblems, dataTierOf, named } from '../../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, IamPolicy, allows, buildEnvironment, configProblems, dataTierOf, everyPodTemplate, listable, named } from '../../helpers';
 import { DATABASE_SECTIONS, FILE, load } from '../../lib/backups/fixture';
 
 const BASE = `${VALID_ENV}${DATABASE_SECTIONS}`;
@@ -113,19 +114,102 @@ describe('the backups capability', () => {
     for (const name of Object.values(BACKUP_JOBS)) expect(files).toContain(`vault/policies/pronto-${name}.hcl`);
   });
 
-  test('storage credentials: read-write for the base backup and retention, read-only for the WAL check and the restore test', () => {
-    const policy = (name: string) => on.charts.files.find((f) => f.path === `vault/policies/pronto-${name}.hcl`)!.text;
-    for (const name of [BACKUP_JOBS.baseBackup, BACKUP_JOBS.retention]) {
-      expect(policy(name)).toContain('postgres/walg-s3-read-write');
-      expect(policy(name)).not.toContain('walg-s3-read-only');
-    }
-    for (const name of [BACKUP_JOBS.walIntegrity, BACKUP_JOBS.restoreTest]) {
-      expect(policy(name)).toContain('postgres/walg-s3-read-only');
-      expect(policy(name)).not.toContain('walg-s3-read-write');
-    }
-    // Every WAL-G user reads the one encryption key: the restore test proves it decrypts the backups.
-    for (const name of [BACKUP_JOBS.baseBackup, BACKUP_JOBS.restoreTest]) expect(policy(name)).toContain('postgres/walg-encryption');
-    expect(envOf(cronJob(on.manifests, BACKUP_JOBS.restoreTest)).WALG_PREVENT_WAL_OVERWRITE).toBe('true');
+  describe('the archive\'s credentials: one level per job, each IAM policy exactly what its WAL-G commands need (attacks on a stolen Vault file)', () => {
+    /** Every pod that runs WAL-G, from the output: its workload and its Vault annotations. */
+    const walgPods = everyPodTemplate(on.manifests)
+      .map(({ template }) => ({ name: template.metadata.labels['app.kubernetes.io/name'] as string, a: template.metadata.annotations ?? {} }))
+      .filter((p) => p.a['vault.hashicorp.com/agent-inject-secret-walg-aws'] !== undefined);
+    const file = (p: string) => on.charts.files.find((f) => f.path === p)?.text;
+    /** The IAM policy of the credentials a pod's Vault file holds: named after the KV entry (object-store/<entry>.json). */
+    const policyOf = (name: string) => {
+      const pod = walgPods.find((p) => p.name === name)!;
+      const entry = pod.a['vault.hashicorp.com/agent-inject-secret-walg-aws'].split('/').pop();
+      const text = file(`object-store/${entry}.json`);
+      if (text === undefined) throw new Error(`${name}: no IAM policy written for its credentials ${entry}`);
+      return JSON.parse(text) as IamPolicy;
+    };
+    const prefix = dataTierOf(config).walgPrefix.replace(/^s3:\/\//, '');
+    const [bucket] = prefix.split('/');
+    /** The key below the bucket of an object ARN or of `<bucket>/<key>`. */
+    const keyOf = (object: string) => object.replace(/^arn:aws:s3:::/, '').slice(bucket.length + 1);
+    const key = (rest: string) => `arn:aws:s3:::${prefix}/${rest}`;
+    const wal = key('wal_005/000000010000000000000007.lz4');
+    const base = key('basebackups_005/base_000000010000000000000004/tar_partitions/part_1.tar.lz4');
+    const sentinel = key('basebackups_005/base_000000010000000000000004_backup_stop_sentinel.json');
+    const otherCluster = `arn:aws:s3:::${bucket}/elsewhere/16/wal_005/000000010000000000000007.lz4`;
+    const can = (name: string, action: string, resource: string) => allows(policyOf(name), action, resource);
+
+    test('every WAL-G pod has credentials of its own level, and its IAM policy is written beside the manifests', () => {
+      expect(walgPods.map((p) => p.name).sort()).toEqual([POSTGRES_WORKLOAD, BACKUP_JOBS.baseBackup, BACKUP_JOBS.retention, BACKUP_JOBS.walIntegrity, BACKUP_JOBS.restoreTest].sort());
+      const entry = (name: string) => walgPods.find((p) => p.name === name)!.a['vault.hashicorp.com/agent-inject-secret-walg-aws'];
+      expect(new Set([POSTGRES_WORKLOAD, BACKUP_JOBS.baseBackup, BACKUP_JOBS.retention, BACKUP_JOBS.walIntegrity].map(entry)).size).toBe(4);
+      // The WAL check and the restore test share the read-only level.
+      expect(entry(BACKUP_JOBS.walIntegrity)).toBe(entry(BACKUP_JOBS.restoreTest));
+      // Each pod's Vault policy reads exactly its own level's entry, no other.
+      for (const pod of walgPods) {
+        const hcl = file(`vault/policies/${pod.a['vault.hashicorp.com/role']}.hcl`)!;
+        const levels = [...hcl.matchAll(/walg-s3-[a-z-]+/g)].map((m) => m[0]);
+        expect({ pod: pod.name, levels: [...new Set(levels)] }).toEqual({ pod: pod.name, levels: [pod.a['vault.hashicorp.com/agent-inject-secret-walg-aws'].split('/').pop()] });
+      }
+      for (const f of on.charts.files.filter((x) => x.path.startsWith('object-store/'))) {
+        expect(f.text).not.toMatch(/AKIA|aws_secret_access_key|secret_access_key|"Principal"/);
+      }
+    });
+
+    test('a stolen PostgreSQL pod (its archive credentials) cannot delete or overwrite the backups, nor read them: it only writes WAL', () => {
+      for (const target of [wal, base, sentinel]) expect(can(POSTGRES_WORKLOAD, 's3:DeleteObject', target)).toBe(false);
+      expect(can(POSTGRES_WORKLOAD, 's3:PutObject', base)).toBe(false);
+      expect(can(POSTGRES_WORKLOAD, 's3:PutObject', sentinel)).toBe(false);
+      expect(can(POSTGRES_WORKLOAD, 's3:GetObject', base)).toBe(false);
+      expect(can(POSTGRES_WORKLOAD, 's3:PutObject', otherCluster)).toBe(false);
+      expect(listable(policyOf(POSTGRES_WORKLOAD), bucket, keyOf(`${prefix}/basebackups_005/`))).toBe(false);
+      // What wal-push needs: the upload, the overwrite check's read, and the 404 of a segment not archived yet.
+      expect(can(POSTGRES_WORKLOAD, 's3:PutObject', wal)).toBe(true);
+      expect(can(POSTGRES_WORKLOAD, 's3:GetObject', wal)).toBe(true);
+      expect(listable(policyOf(POSTGRES_WORKLOAD), bucket, keyOf(wal))).toBe(true);
+    });
+
+    test('the base-backup job writes base backups and nothing else: no read, no list, no delete, no WAL', () => {
+      expect(can(BACKUP_JOBS.baseBackup, 's3:PutObject', base)).toBe(true);
+      expect(can(BACKUP_JOBS.baseBackup, 's3:AbortMultipartUpload', base)).toBe(true);
+      for (const action of ['s3:GetObject', 's3:DeleteObject']) for (const target of [wal, base, sentinel]) expect(can(BACKUP_JOBS.baseBackup, action, target)).toBe(false);
+      expect(can(BACKUP_JOBS.baseBackup, 's3:PutObject', wal)).toBe(false);
+      expect(listable(policyOf(BACKUP_JOBS.baseBackup), bucket, keyOf(`${prefix}/`))).toBe(false);
+    });
+
+    test('only the retention job deletes, and it writes nothing; the WAL check and the restore test only read', () => {
+      const deleters = walgPods.filter((p) => can(p.name, 's3:DeleteObject', wal) || can(p.name, 's3:DeleteObject', base)).map((p) => p.name);
+      expect(deleters).toEqual([BACKUP_JOBS.retention]);
+      expect(can(BACKUP_JOBS.retention, 's3:DeleteObject', otherCluster)).toBe(false);
+      for (const target of [wal, base]) expect(can(BACKUP_JOBS.retention, 's3:PutObject', target)).toBe(false);
+      expect(can(BACKUP_JOBS.retention, 's3:GetObject', wal)).toBe(false);
+      expect(can(BACKUP_JOBS.retention, 's3:GetObject', sentinel)).toBe(true);
+      for (const job of [BACKUP_JOBS.walIntegrity, BACKUP_JOBS.restoreTest]) {
+        const actions = new Set(policyOf(job).Statement.flatMap((s) => s.Action));
+        expect([...actions].sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
+        expect(can(job, 's3:GetObject', base)).toBe(true);
+      }
+    });
+
+    test('every level allows each S3 request its WAL-G commands make (WAL-G v3.0.9), and the key goes only where data is encrypted or decrypted', () => {
+      const level = (name: string) => walgPods.find((p) => p.name === name)!.a['vault.hashicorp.com/agent-inject-secret-walg-aws'].split('walg-s3-').pop() as WalgAccess;
+      for (const pod of walgPods) {
+        const policy = policyOf(pod.name);
+        for (const r of walgRequests(level(pod.name))) {
+          const object = `${prefix}/${r.folder === '*' ? 'wal_005/' : `${r.folder}/`}x`;
+          const ok = r.action === 's3:ListBucket' ? listable(policy, bucket, keyOf(object)) : allows(policy, r.action, `arn:aws:s3:::${object}`);
+          expect({ pod: pod.name, request: `${r.action} ${r.folder}`, ok }).toEqual({ pod: pod.name, request: `${r.action} ${r.folder}`, ok: true });
+        }
+        // The libsodium key: in the pods that encrypt or decrypt, never in the retention job's.
+        expect({ pod: pod.name, key: pod.a['vault.hashicorp.com/agent-inject-secret-walg-key'] !== undefined })
+          .toEqual({ pod: pod.name, key: pod.name !== BACKUP_JOBS.retention });
+      }
+      // Versioning is stated, so WAL-G never lists or deletes object versions (actions no policy grants).
+      for (const job of [BACKUP_JOBS.baseBackup, BACKUP_JOBS.retention, BACKUP_JOBS.walIntegrity, BACKUP_JOBS.restoreTest]) {
+        expect(envOf(cronJob(on.manifests, job)).S3_ENABLE_VERSIONING).toBe('disabled');
+      }
+      expect(envOf(cronJob(on.manifests, BACKUP_JOBS.restoreTest)).WALG_PREVENT_WAL_OVERWRITE).toBe('true');
+    });
   });
 
   test('no credential anywhere in the output: env holds file paths only', () => {

@@ -207,7 +207,7 @@ describe('the database capability', () => {
     const ann = pod('StatefulSet', 'postgres').metadata.annotations;
     expect(ann['vault.hashicorp.com/role']).toBe('pronto-postgres');
     expect(ann['vault.hashicorp.com/agent-inject-secret-pg-superuser']).toBe(`secret/data/pronto/${dataTierOf(config).secrets.superuser}`);
-    expect(ann['vault.hashicorp.com/agent-inject-secret-walg-aws']).toBe('secret/data/pronto/postgres/walg-s3-read-write');
+    expect(ann['vault.hashicorp.com/agent-inject-secret-walg-aws']).toBe('secret/data/pronto/postgres/walg-s3-wal-archive');
     expect(pod('Deployment', PGBOUNCER_WORKLOAD).metadata.annotations['vault.hashicorp.com/role']).toBe('pronto-pgbouncer');
     const text = on.manifests.map((m) => stringify(m)).join('\n');
     expect(text).not.toMatch(/kind: Secret\b/);
@@ -215,6 +215,8 @@ describe('the database capability', () => {
       for (const e of c.env ?? []) expect(e.name).not.toMatch(/PASSWORD|SECRET_ACCESS|TOKEN/);
     }
     expect(on.charts.files.map((f) => f.path)).toEqual(expect.arrayContaining(['vault/policies/pronto-postgres.hcl', 'vault/policies/pronto-pgbouncer.hcl', 'vault/policies/pronto-redis.hcl']));
+    // PostgreSQL's archive credentials get their IAM policy (the backups capability, off here, writes its jobs').
+    expect(on.charts.files.map((f) => f.path).filter((p) => p.startsWith('object-store/'))).toEqual(['object-store/walg-s3-wal-archive.json']);
   });
 
   test('nothing of PostgreSQL\'s pod depends on the apps: its files and Vault entries are the platform\'s own', () => {

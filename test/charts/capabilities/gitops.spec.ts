@@ -16,6 +16,7 @@ import { vaultRoleName } from '../../../charts/capabilities/secrets';
 import { GRAFANA, GRAFANA_ADMIN, grafanaDatasourcesReloadScript, kubePrometheusStackContract } from '../../../lib/addons';
 import { renderEnvironment } from '../../../charts/synthesize';
 import { parseEnvironment } from '../../../config/load';
+import { kubernetesAuthMount } from '../../../config/sections/secrets';
 import { GUARDRAILS_FOLDER, Manifest } from '../../../lib/core';
 import { ARGOCD_APPLICATIONS_FOLDER, ARGOCD_FOLDER, ARGOCD_PROJECTS_FOLDER, SYNC_OPTIONS_ANNOTATION, SYNC_WAVE_ANNOTATION } from '../../../lib/gitops';
 import { WAIVER_PREFIX, isNamespaced, runGate } from '../../../lib/validation';
@@ -438,7 +439,7 @@ describe('Grafana of the kube-prometheus-stack add-on: the admin password from V
     expect(a('agent-inject')).toBe('true');
     expect(a('role')).toBe(vaultRoleName(secrets, 'grafana'));
     expect(a('service')).toBe(secrets.address);
-    expect(a('auth-path')).toBe(secrets.kubernetesAuth.path);
+    expect(a('auth-path')).toBe(kubernetesAuthMount(secrets, config.name).path);
     expect([a('tls-secret'), a('ca-cert')]).toEqual([secrets.tls!.tlsSecret, secrets.tls!.caCertPath]);
     const rendered = Object.keys(annotations).filter((k) => k.startsWith('vault.hashicorp.com/agent-inject-secret-')).map((k) => [k.slice('vault.hashicorp.com/agent-inject-secret-'.length), annotations[k]]);
     expect(rendered.sort()).toEqual([[GRAFANA_ADMIN.passwordFile, vaultPath], [GRAFANA_ADMIN.reloadScriptFile, vaultPath]]);
@@ -450,7 +451,7 @@ describe('Grafana of the kube-prometheus-stack add-on: the admin password from V
     expect(a(`agent-inject-perms-${GRAFANA_ADMIN.passwordFile}`)).toBe('0440');
     // The agent logs in with a token for Vault's audience, in a pod volume no Grafana container mounts (extraContainerVolumes).
     expect(grafana.extraContainerVolumes).toEqual([{ name: a('agent-service-account-token-volume-name'), projected: {
-      defaultMode: 0o440, sources: [{ serviceAccountToken: { audience: secrets.kubernetesAuth.audience, expirationSeconds: secrets.kubernetesAuth.tokenExpirationSeconds, path: 'token' } }],
+      defaultMode: 0o440, sources: [{ serviceAccountToken: { audience: kubernetesAuthMount(secrets, config.name).audience, expirationSeconds: secrets.kubernetesAuth.tokenExpirationSeconds, path: 'token' } }],
     } }]);
     expect(grafana.extraVolumeMounts).toBeUndefined();
   });
@@ -497,7 +498,7 @@ describe('Grafana of the kube-prometheus-stack add-on: the admin password from V
     expect(policy.match(/capabilities = \["read"\]/g)).toHaveLength(1 + TOKEN_SELF_PATHS.filter(([, c]) => c === 'read').length);
     expect(JSON.parse(file(`vault/roles/${name}.json`))).toMatchObject({
       bound_service_account_names: [GRAFANA.fullname], bound_service_account_namespaces: [contract.namespace],
-      audience: secrets.kubernetesAuth.audience, token_policies: [name],
+      audience: kubernetesAuthMount(secrets, config.name).audience, token_policies: [name],
     });
     expect(file('vault/apply.sh')).toContain(`vault policy write ${name} policies/${name}.hcl`);
     expect(buildEnvironment(config).charts.graph.flows.filter((f) => f.from.name === 'grafana')).toEqual([]);

@@ -8,12 +8,12 @@ import { readFileSync } from 'fs';
 import { Testing } from 'cdk8s';
 import * as path from 'path';
 import { addVaultSecrets, catalogReaders, vaultAdminFiles, vaultRoleName } from '../../../charts/capabilities/secrets';
-import { DEFAULT_AGENT_RESOURCES } from '../../../config/sections/secrets';
+import { DEFAULT_AGENT_RESOURCES, kubernetesAuthMount } from '../../../config/sections/secrets';
 import { VAULT_AGENT_IMAGE } from '../../../lib/addons';
 import { TOKEN_SELF_PATHS } from '../../../lib/secrets';
 import { renderEnvironment } from '../../../charts/synthesize';
 import { CATALOG, secretsOf } from '../../../config/catalog';
-import { parseEnvironment } from '../../../config/load';
+import { crossEnvironmentProblems, parseEnvironment } from '../../../config/load';
 import { Catalog } from '../../../config/schema';
 import { ANNOTATION_INJECTED, ContainerImage, Manifest, parseInjected } from '../../../lib/core';
 import { checkCapacity } from '../../../lib/namespace';
@@ -49,9 +49,9 @@ describe('the secrets section', () => {
     expect(config.capabilities.secrets).toEqual({
       address: 'https://vault.vault.svc:8200',
       server: { namespace: 'vault', podLabels: { 'app.kubernetes.io/name': 'vault', component: 'server' }, port: 8200 },
-      kubernetesAuth: { path: 'auth/kubernetes', audience: 'vault', tokenExpirationSeconds: 3600, tokenTtlSeconds: 3600, tokenMaxTtlSeconds: 86400 },
+      kubernetesAuth: { tokenExpirationSeconds: 3600, tokenTtlSeconds: 3600, tokenMaxTtlSeconds: 86400 },
       kv: { mount: 'secret', prefix: 'pronto' },
-      agent: { runAsUser: 10100, runAsGroup: 10001, resources: DEFAULT_AGENT_RESOURCES, image: { ...VAULT_AGENT_IMAGE } },
+      agent: { resources: DEFAULT_AGENT_RESOURCES, image: { ...VAULT_AGENT_IMAGE } },
     });
     expect(config.namespaces.foreign).toContain('vault');
   });
@@ -69,7 +69,8 @@ describe('the secrets section', () => {
     ['a relative CA path', 'secrets:\n  tls: { caCertPath: vault/ca.crt }\n', [`:${lineOfSection + 1}: secrets.tls.caCertPath`, 'expected an absolute file path', 'found "vault/ca.crt"']],
     ['a TLS Secret name that is no name', 'secrets:\n  tls: { tlsSecret: Vault_CA }\n', [`:${lineOfSection + 1}: secrets.tls.tlsSecret`, 'expected the name of a Secret', 'found "Vault_CA"']],
     ['an unknown TLS key', 'secrets:\n  tls: { caCert: /vault/tls/ca.crt }\n', ['secrets.tls: unknown key "caCert"']],
-    ['an agent UID below 10000', 'secrets:\n  agent:\n    runAsUser: 100\n', [`:${lineOfSection + 2}: secrets.agent.runAsUser`, 'expected a value ≥ 10000', 'found 100']],
+    // The agent runs under its workload's own ids: a UID all agents would share is no longer a setting.
+    ['an agent UID', 'secrets:\n  agent:\n    runAsUser: 10100\n', [`:${lineOfSection + 2}: secrets.agent`, 'unknown key "runAsUser"']],
     ['an agent limit below its request', 'secrets:\n  agent:\n    resources:\n      limits: { memory: 32Mi }\n', ['secrets.agent.resources.limits.memory', 'expected a limit ≥ the request (64Mi)', 'found "32Mi"']],
     ['a malformed KV prefix', 'secrets:\n  kv: { prefix: /pronto/ }\n', ['secrets.kv.prefix', 'expected a path such as pronto or pronto/prod', 'found "/pronto/"']],
     ['a token lifetime Kubernetes refuses', 'secrets:\n  kubernetesAuth: { tokenExpirationSeconds: 60 }\n', ['secrets.kubernetesAuth.tokenExpirationSeconds', 'expected a value ≥ 600', 'found 60']],
@@ -195,7 +196,7 @@ describe('the secrets capability, on', () => {
         expect(pod.spec.containers[0].name).toBe(svc.name);
         expect(a['vault.hashicorp.com/secret-volume-path']).toBe('/run/secrets');
         expect(a['vault.hashicorp.com/service']).toBe(section.address);
-        expect(a['vault.hashicorp.com/auth-path']).toBe(section.kubernetesAuth.path);
+        expect(a['vault.hashicorp.com/auth-path']).toBe(kubernetesAuthMount(section, config.name).path);
         expect(a['vault.hashicorp.com/agent-pre-populate-only']).toBe('false');
         expect(Number(a['vault.hashicorp.com/agent-run-as-user'])).toBeGreaterThanOrEqual(10000);
         expect(Number(a['vault.hashicorp.com/agent-run-as-group'])).toBeGreaterThanOrEqual(10000);
@@ -220,7 +221,7 @@ describe('the secrets capability, on', () => {
       for (const pod of servicePods(manifests, reader.name)) {
         expect(pod.spec.automountServiceAccountToken).toBe(false);
         const volume = pod.spec.volumes.find((v: any) => v.name === pod.metadata.annotations['vault.hashicorp.com/agent-service-account-token-volume-name']);
-        expect(volume.projected.sources).toEqual([{ serviceAccountToken: { audience: section.kubernetesAuth.audience, expirationSeconds: 3600, path: 'token' } }]);
+        expect(volume.projected.sources).toEqual([{ serviceAccountToken: { audience: kubernetesAuthMount(section, config.name).audience, expirationSeconds: 3600, path: 'token' } }]);
         for (const c of pod.spec.containers) expect((c.volumeMounts ?? []).map((m: any) => m.name)).not.toContain(volume.name);
       }
     }
@@ -253,7 +254,7 @@ describe('the secrets capability, on', () => {
       expect(role.bound_service_account_names).toEqual([reader.name]);
       expect(role.bound_service_account_namespaces).toEqual([config.namespace.name]);
       expect(role.token_policies).toEqual([name]);
-      expect(role.audience).toBe(section.kubernetesAuth.audience);
+      expect(role.audience).toBe(kubernetesAuthMount(section, config.name).audience);
     }
     expect(files.map((f) => f.path)).toContain('vault/apply.sh');
   });
@@ -264,7 +265,7 @@ describe('the secrets capability, on', () => {
     addVaultSecrets(pod, {
       name: 'nightly-report', serviceAccount: 'nightly-report', appContainer: 'report',
       secrets: [{ path: 'nightly-report/database', file: 'db', env: 'DATABASE_URL_FILE', template: '{{ .Data.data.url }}' }],
-    }, section, true);
+    }, section, config, true);
     new ScheduledJob(chart, 'Report', {
       name: 'nightly-report', component: 'report', schedule: '0 4 * * *', activeDeadlineSeconds: 600, extension: pod,
       containers: [{ name: 'report', image: new ContainerImage({ repository: 'registry.example.com/pronto/report', tag: '1.0.0', gitSha: 'abcdef1' }),
@@ -300,6 +301,75 @@ describe('the shipped environments with the section on', () => {
     expect(rendered.manifests.filter((m) => m.kind === 'Secret')).toEqual([]);
     const files = [...rendered.files.map((f) => ({ path: f.name, text: f.text })), ...vaultAdminFiles(config)];
     expect(files.flatMap((f) => credentialsIn(f.text).map((c) => `${f.path}: ${c}`))).toEqual([]);
+  });
+
+  /** What each environment's output says of its Vault auth: the path apply.sh writes roles to, the roles' audiences, the pods' annotations and tokens. */
+  const authOf = (env: string) => {
+    const rendered = renderShipped(env);
+    const file = (name: string) => rendered.files.find((f) => f.name === path.join('vault', name))!.text;
+    const roles = rendered.files.filter((f) => f.name.startsWith(path.join('vault', 'roles'))).map((f) => JSON.parse(f.text));
+    const pods = rendered.manifests.flatMap((m: any) => [m.spec?.template, m.spec?.jobTemplate?.spec?.template]).filter((t) => t?.metadata?.annotations?.['vault.hashicorp.com/agent-inject']);
+    return {
+      paths: new Set([...file('apply.sh').matchAll(/^vault write (\S+)\/role\//gm)].map((m) => m[1])),
+      audiences: new Set(roles.map((r) => r.audience as string)),
+      podPaths: new Set(pods.map((t) => t.metadata.annotations['vault.hashicorp.com/auth-path'] as string)),
+      tokenAudiences: new Set(pods.flatMap((t) => t.spec.volumes.filter((v: any) => v.projected).flatMap((v: any) => v.projected.sources.map((s: any) => s.serviceAccountToken?.audience)))),
+    };
+  };
+
+  test.each(ENVIRONMENTS.map((env) => [env]))('%s: one auth mount and one audience, the same for its roles, its pods\' annotations and their tokens', (env) => {
+    const auth = authOf(env);
+    expect(auth.paths.size).toBe(1);
+    expect(auth.audiences.size).toBe(1);
+    expect(auth.podPaths).toEqual(auth.paths);
+    expect(auth.tokenAudiences).toEqual(auth.audiences);
+  });
+
+  test.each(ENVIRONMENTS.map((env) => [env]))('%s: the injector\'s in-memory volumes (no sizeLimit in vault-k8s 1.6.2) are bounded by the pod\'s memory limit: every container of every injected pod has one, the agent\'s included', (env) => {
+    // kubelet sizes a memory emptyDir without sizeLimit to the pod's memory limit, and to node memory when any container lacks one
+    // (pkg/volume/emptydir/empty_dir.go calculateEmptyDirMemorySize); its pages count against the writing container's limit.
+    const rendered = renderShipped(env);
+    const pods = rendered.manifests.flatMap((m: any) => [m.spec?.template, m.spec?.jobTemplate?.spec?.template]).filter((t) => t?.metadata?.annotations?.['vault.hashicorp.com/agent-inject']);
+    expect(pods.length).toBeGreaterThan(0);
+    for (const pod of pods) {
+      const a = pod.metadata.annotations;
+      const own = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].map((c: any) => ({ name: c.name, memory: c.resources?.limits?.memory }));
+      const injected = parseInjected(a[ANNOTATION_INJECTED]).filter((c) => c.name.startsWith('vault-agent')).map((c) => ({ name: c.name, memory: c.resources.limits.memory }));
+      expect(injected.map((c) => c.name)).toContain('vault-agent-init');
+      expect(a['vault.hashicorp.com/agent-limits-mem']).toBe(injected[0].memory);
+      for (const c of [...own, ...injected]) expect({ pod: pod.metadata.labels['app.kubernetes.io/name'], ...c }).toEqual({ pod: pod.metadata.labels['app.kubernetes.io/name'], name: c.name, memory: expect.stringMatching(/^\d+(Mi|Gi)$/) });
+    }
+  });
+
+  test('no two environments share a role\'s auth mount or audience: a token of one cluster never logs in to another environment\'s roles', () => {
+    const all = ENVIRONMENTS.map((env) => ({ env, ...authOf(env) }));
+    for (const [i, a] of all.entries()) {
+      for (const b of all.slice(i + 1)) {
+        expect({ pair: `${a.env}/${b.env}`, sharedPaths: [...a.paths].filter((p) => b.paths.has(p)), sharedAudiences: [...a.audiences].filter((x) => b.audiences.has(x)) })
+          .toEqual({ pair: `${a.env}/${b.env}`, sharedPaths: [], sharedAudiences: [] });
+      }
+    }
+  });
+});
+
+describe('environments side by side: a shared Vault auth mount or audience is refused at synth', () => {
+  const two = (extra: string) => ['staging', 'prod'].map((env) => parseEnvironment(`${shippedWithSection(env).replace(/^secrets:\n/m, `secrets:\n${extra}`)}`, `config/${env}.yaml`));
+
+  test('by default each environment has its own: auth/kubernetes-<env> and vault-<env>', () => {
+    expect(crossEnvironmentProblems(ENVIRONMENTS.map((env) => parseEnvironment(shippedWithSection(env), `config/${env}.yaml`)))).toEqual([]);
+    const config = parseEnvironment(shippedWithSection('prod'), 'config/prod.yaml');
+    expect(kubernetesAuthMount(config.capabilities.secrets!, config.name)).toEqual({ path: 'auth/kubernetes-prod', audience: 'vault-prod' });
+  });
+
+  test.each<[string, string, string[]]>([
+    ['the same auth mount', '  kubernetesAuth: { path: auth/kubernetes }\n', ['secrets.kubernetesAuth.path', 'expected an auth mount of this environment\'s own (absent: auth/kubernetes-prod)', 'found "auth/kubernetes", which config/staging.yaml uses too']],
+    ['the same audience', '  kubernetesAuth: { audience: vault }\n', ['secrets.kubernetesAuth.audience', 'expected a token audience of this environment\'s own (absent: vault-prod)', 'found "vault", which config/staging.yaml uses too']],
+  ])('fails on %s, naming both files, the field and what was found', (_name, extra, parts) => {
+    const configs = two(extra);
+    const problems = crossEnvironmentProblems(configs);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(new RegExp(`^config/prod\\.yaml:${configs[1].lineOf(['secrets', 'kubernetesAuth'])}: `));
+    for (const part of parts) expect(problems[0]).toContain(part);
   });
 });
 

@@ -6,12 +6,14 @@
  * refuses bad settings before touching anything.
  */
 import { spawnSync } from 'child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import {
-  BACKUP_SCRIPT_ENV as E, BASE_BACKUP_SCRIPT, HEARTBEAT_SCRIPT, RESTORE_TEST_ENV as R, RESTORE_TEST_SCRIPT, RETENTION_SCRIPT, WAL_VERIFY_SCRIPT,
+  BACKUP_JOBS, BACKUP_SCRIPT_ENV as E, BASE_BACKUP_SCRIPT, BackupPlan, HEARTBEAT_SCRIPT, RESTORE_TEST_ENV as R, RESTORE_TEST_SCRIPT, RETENTION_SCRIPT, WAL_VERIFY_SCRIPT,
 } from '../../../lib/backups';
+import { walgSecrets } from '../../../lib/database';
+import { renderVaultTemplate } from '../../helpers';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'pronto-backup-scripts-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -126,6 +128,48 @@ describe('the restore-test script refuses bad settings before fetching anything'
     expect(RESTORE_TEST_SCRIPT).toMatch(/^archive_mode = 'off'$/m);
     expect(RESTORE_TEST_SCRIPT).toMatch(/^listen_addresses = ''$/m);
     expect(RESTORE_TEST_SCRIPT).toContain('postgres -D "$PGDATA" -c archive_mode=off -c listen_addresses=');
+  });
+});
+
+describe('the heartbeat reads its login file as data: a password is never shell code (attack: a hostile Vault value)', () => {
+  /** The job's login file as its Vault agent renders it: the reader's own template, from the plan. */
+  const plan = new BackupPlan({
+    databaseSize: '1Gi', restoreVolumeSize: '1Gi', throughputMiBPerSecond: 25, heartbeat: true,
+    restoreTestResources: { requests: { cpu: '1', memory: '1Gi', ephemeralStorage: '1Gi' }, limits: { cpu: '1', memory: '1Gi', ephemeralStorage: '1Gi' } },
+    backupRole: { secretPath: 'postgres/backup', passwordTemplate: '{{ .Data.data.password }}' }, walgSecrets,
+  });
+  const login = plan.readers.find((r) => r.name === BACKUP_JOBS.heartbeat)!.secrets.find((f) => f.env === E.heartbeatLoginFile)!;
+  const marker = path.join(dir, 'pwned');
+  const passwords = {
+    /** Closes the quote a sourced `PGPASSWORD='…'` line opens, so `$(…)` runs: what the old sourced file let a Vault value do. */
+    'a quote-breaking $(…)': `x'$(touch ${marker})'y`,
+    /** Every character a shell acts on: command substitution both ways, both quotes, a backslash, `;`, `#`, spaces, a variable. */
+    'every shell metacharacter': `a'b"c$(touch ${marker})\`touch ${marker}\`;d \\e #f $HOME  `,
+  };
+  /** A psql stand-in: writes the login it was given, exactly, then exits 0. */
+  const psql = path.join(bin, 'psql');
+  writeFileSync(psql, `#!/bin/sh\nprintf '%s\\n%s\\n' "$PGUSER" "$PGPASSWORD" > "${dir}/psql-login"\n`);
+  chmodSync(psql, 0o755);
+
+  test.each(['sh', 'bash'].flatMap((shell) => Object.entries(passwords).map(([what, pw]) => [shell, what, pw])))('%s, %s: the password reaches psql byte for byte, and nothing in it runs', (shell, _what, hostile) => {
+    rmSync(marker, { force: true });
+    const file = path.join(dir, 'heartbeat-login');
+    writeFileSync(file, renderVaultTemplate(login.template, { username: 'pronto_heartbeat', password: hostile }));
+    const script = path.join(dir, 'heartbeat.sh');
+    writeFileSync(script, HEARTBEAT_SCRIPT);
+    const r = spawnSync(shell, [script], { encoding: 'utf8', env: { PATH: `${bin}:/usr/bin:/bin`, HOME: '/nonexistent', [E.heartbeatLoginFile]: file,
+      [E.heartbeatSchema]: 'ops', [E.heartbeatTable]: 'heartbeat', [E.heartbeatRetentionDays]: '7' } });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(readFileSync(path.join(dir, 'psql-login'), 'utf8')).toBe(`pronto_heartbeat\n${hostile}\n`);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  test('a login file that is not two lines fails the run, naming the file', () => {
+    const file = path.join(dir, 'heartbeat-login-empty');
+    writeFileSync(file, '');
+    const r = run(HEARTBEAT_SCRIPT, { [E.heartbeatLoginFile]: file });
+    expect(r.status).toBe(1);
+    expect(r.out).toContain(`heartbeat: ${file}: expected the user name and the password on two lines`);
   });
 });
 

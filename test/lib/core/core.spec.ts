@@ -1,6 +1,6 @@
 import {
   ContainerImage, bytes, compareVersions, cpuMillis, isDns1035Label, isDnsLabel, isDnsSubdomain, isLabelValue, isQualifiedName, labelValueProblem,
-  qualifiedNameProblem, resourceName, selectorLabels,
+  RUN_AS_ID_RANGE, qualifiedNameProblem, resolveRunAsIds, resourceName, selectorLabels, workloadRunAsId,
 } from '../../../lib/core';
 
 describe('quantities', () => {
@@ -101,5 +101,28 @@ describe('compareVersions', () => {
     expect(compareVersions('3.0.10', '3.0.9')).toBeGreaterThan(0);
     expect(compareVersions('1.25', '1.25.0')).toBe(0);
     expect(compareVersions('1.18.0', '1.19')).toBeLessThan(0);
+  });
+});
+
+describe('workload ids', () => {
+  test('derived from the workload name alone: stable, in the documented range, the same for user, group and fsGroup', () => {
+    const id = workloadRunAsId('order-service');
+    expect(id).toBe(workloadRunAsId('order-service'));
+    expect(id).toBeGreaterThanOrEqual(RUN_AS_ID_RANGE.first);
+    expect(id).toBeLessThan(RUN_AS_ID_RANGE.first + RUN_AS_ID_RANGE.size);
+    expect(resolveRunAsIds('order-service')).toEqual({ user: id, group: id, fsGroup: id });
+    // A given user without a group: the group follows the user (nothing shared by group either).
+    expect(resolveRunAsIds('order-service', { user: 10002 })).toEqual({ user: 10002, group: 10002, fsGroup: 10002 });
+  });
+
+  test('adding a workload never renumbers another (no table, no index): the ids of a list do not depend on the list', () => {
+    const names = ['clients-app', 'employees-app', 'order-service'];
+    const before = names.map(workloadRunAsId);
+    const after = [...names, 'loyalty'].map(workloadRunAsId).slice(0, names.length);
+    expect(after).toEqual(before);
+  });
+
+  test('fails on an id below 10000, naming the workload', () => {
+    expect(() => resolveRunAsIds('redis', { user: 999 })).toThrow('redis: runAs user: expected an integer ≥ 10000, found 999');
   });
 });

@@ -1,5 +1,5 @@
 import { Testing } from 'cdk8s';
-import { ANNOTATION_INJECTED, ContainerImage, Manifest, parseInjected } from '../../../lib/core';
+import { ANNOTATION_INJECTED, ContainerImage, Manifest, parseInjected, workloadRunAsId } from '../../../lib/core';
 import {
   ANNOTATION_TOKEN_REASON, DEFAULT_SECRET_VOLUME_PATH, VAULT_AGENT_CONTAINERS, VAULT_TOKEN_VOLUME, VaultAgentProps, addVaultAgent,
 } from '../../../lib/secrets';
@@ -43,6 +43,19 @@ function workload(props: Partial<VaultAgentProps> = {}): { manifests: Manifest[]
 describe('addVaultAgent', () => {
   const { manifests, pod } = workload();
   const a = pod.metadata.annotations;
+
+  test('documented default: without runAs the agent runs under its pod\'s own ids, the workload\'s (no agent of another workload shares them)', () => {
+    const { runAs: _explicit, ...rest } = PROPS;
+    const chart = Testing.chart();
+    const ext = new PodExtensionPoint('billing');
+    addVaultAgent(ext, rest);
+    new Workload(chart, 'Billing', { name: 'billing', component: 'api', scaling: { kind: 'fixed', replicas: 2 }, containers: [container], extension: ext });
+    const template = (Testing.synth(chart).find((m) => m.kind === 'Deployment') as any).spec.template;
+    const id = workloadRunAsId('billing');
+    expect([template.metadata.annotations['vault.hashicorp.com/agent-run-as-user'], template.metadata.annotations['vault.hashicorp.com/agent-run-as-group']])
+      .toEqual([String(id), String(id)]);
+    expect(template.spec.securityContext).toMatchObject({ runAsUser: id, runAsGroup: id, fsGroup: id });
+  });
 
   test('annotates the pod template for the injector, rendering exactly the files the app reads', () => {
     expect(a['vault.hashicorp.com/agent-inject']).toBe('true');

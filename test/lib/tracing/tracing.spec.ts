@@ -59,7 +59,7 @@ describe('OtelCollector and PythonInstrumentation', () => {
   const collector = new OtelCollector(chart, 'Collector', { name: 'otel-collector', namespace: 'pronto', image, resources: RESOURCES, scaling: { kind: 'fixed', replicas: 2 }, config: MODEL });
   new PythonInstrumentation(chart, 'Python', {
     name: 'python', endpoint: 'http://otel-collector.pronto.svc.cluster.local:4318', sampler: 'parentbased_traceidratio', ratio: 0.1,
-    resources: RESOURCES, volumeSizeLimit: '200Mi', runAs: { user: 10001, group: 10001 },
+    resources: RESOURCES, volumeSizeLimit: '200Mi',
   });
   const manifests = Testing.synth(chart);
 
@@ -76,7 +76,7 @@ describe('OtelCollector and PythonInstrumentation', () => {
   });
   test('addTo annotates the pod and declares the injected init container', () => {
     const pod = new PodExtensionPoint('svc');
-    const python = new PythonInstrumentation(Testing.chart(), 'P', { name: 'python', endpoint: 'http://c.pronto.svc.cluster.local:4318', sampler: 'always_on', ratio: 1, resources: RESOURCES, volumeSizeLimit: '200Mi', runAs: { user: 10001, group: 10001 } });
+    const python = new PythonInstrumentation(Testing.chart(), 'P', { name: 'python', endpoint: 'http://c.pronto.svc.cluster.local:4318', sampler: 'always_on', ratio: 1, resources: RESOURCES, volumeSizeLimit: '200Mi' });
     expect(python.addTo(pod, 'svc')).toEqual({ name: 'opentelemetry-auto-instrumentation-python', kind: 'init', resources: RESOURCES });
     expect(pod.podAnnotations['instrumentation.opentelemetry.io/inject-python']).toBe('python');
   });

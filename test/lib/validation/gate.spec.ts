@@ -111,9 +111,10 @@ function syntheticSet(services: number): Manifest[] {
     { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'limits', namespace: ns }, spec: { limits: [{ type: 'Container', max: { cpu: '4', memory: '4Gi' } }] } },
     { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'default-deny', namespace: ns }, spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } },
   ];
-  const ids = { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001 };
   for (let i = 0; i < services; i++) {
     const name = `svc-${i}`;
+    // Each workload its own ids (distinct-run-as-ids).
+    const ids = { runAsNonRoot: true, runAsUser: 20000 + i, runAsGroup: 20000 + i };
     const selector = { 'app.kubernetes.io/part-of': 'pronto', 'app.kubernetes.io/name': name, 'app.kubernetes.io/instance': name };
     const metadata = { name, namespace: ns, labels: selector };
     set.push(
@@ -127,7 +128,7 @@ function syntheticSet(services: number): Manifest[] {
             metadata: { labels: selector },
             spec: {
               serviceAccountName: name, automountServiceAccountToken: false,
-              securityContext: { ...ids, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+              securityContext: { ...ids, fsGroup: 20000 + i, seccompProfile: { type: 'RuntimeDefault' } },
               topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } }],
               containers: [{
                 name: 'app', image: 'registry.example.com/pronto/app:1.0.0', ports: [{ name: 'http', containerPort: 8080 }],

@@ -46,8 +46,11 @@ function extras(): Manifest[] {
       spec: {
         schedule: '0 3 * * *', concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 300,
         jobTemplate: { spec: { backoffLimit: 2, activeDeadlineSeconds: 3600, template: { metadata: { labels: { 'app.kubernetes.io/name': 'backup' } },
-          spec: { ...podSpec(), restartPolicy: 'Never', volumes: [{ name: 'scripts', configMap: { name: 'backup' } }],
-            containers: [{ ...structuredClone(restrictedContainer), name: 'backup', ports: undefined, readinessProbe: undefined, livenessProbe: undefined }] } } } },
+          // Its own ids: no two workloads share one (distinct-run-as-ids).
+          spec: { ...podSpec(), securityContext: { ...podSpec().securityContext, runAsUser: 10002, runAsGroup: 10002, fsGroup: 10002 },
+            restartPolicy: 'Never', volumes: [{ name: 'scripts', configMap: { name: 'backup' } }],
+            containers: [{ ...structuredClone(restrictedContainer), name: 'backup', ports: undefined, readinessProbe: undefined, livenessProbe: undefined,
+              securityContext: { ...structuredClone(restrictedContainer.securityContext), runAsUser: 10002, runAsGroup: 10002 } }] } } } },
       },
     },
   ];
@@ -89,6 +92,9 @@ const CASES: Case[] = [
   ['requests-within-limits', 'a request above its limit', (s) => { container(s).resources.requests.cpu = '2'; }, `${C}.resources.requests.cpu`],
   ['image-pinned', 'the latest tag', (s) => { container(s).image = 'registry.example.com/pronto/order-service:latest'; }, `${C}.image`],
   ['read-only-root-filesystem', 'a writable root filesystem', (s) => { container(s).securityContext.readOnlyRootFilesystem = false; }, `${C}.securityContext.readOnlyRootFilesystem`],
+  // The workload met later is the one named: db, after the catalog services.
+  ['distinct-run-as-ids', 'a workload running under another\'s UID', (s) => { get(s, 'StatefulSet', 'db').spec.template.spec.containers[0].securityContext.runAsUser = container(s).securityContext.runAsUser; },
+    `${C}.securityContext.runAsUser`, 'StatefulSet pronto/db'],
   ['run-as-non-root', 'a low user id', (s) => { container(s).securityContext.runAsUser = 1000; pod(s).securityContext.runAsUser = 1000; }, `${C}.securityContext.runAsUser`],
   ['no-privilege-escalation', 'privilege escalation left unset', (s) => { delete container(s).securityContext.allowPrivilegeEscalation; }, `${C}.securityContext.allowPrivilegeEscalation`],
   ['not-privileged', 'a privileged container', (s) => { container(s).securityContext.privileged = true; }, `${C}.securityContext.privileged`],

@@ -1,6 +1,6 @@
 import { Testing } from 'cdk8s';
 import { stringify } from 'yaml';
-import { ComputeResources, ImageRef, Release } from '../../../lib/core';
+import { ComputeResources, ImageRef, Release, workloadRunAsId } from '../../../lib/core';
 import { Microservice, MicroserviceProps, PodExtensionPoint } from '../../../lib/workload';
 import { named, ofKind } from '../../helpers';
 
@@ -28,7 +28,7 @@ describe('Microservice', () => {
     expect(out.map((m) => stringify(m)).join('---\n')).toMatchSnapshot();
   });
 
-  test('documented defaults: probe paths and startup budget, preStop 10 s, drain 30 s, port 80, ids 10001, surge 1, minReady 10 s, deadline 600 s', () => {
+  test('documented defaults: probe paths and startup budget, preStop 10 s, drain 30 s, port 80, the service\'s own ids, surge 1, minReady 10 s, deadline 600 s', () => {
     const out = synth(rolling);
     const d = named(out, 'Deployment', 'order-service');
     const c = d.spec.template.spec.containers[0];
@@ -38,7 +38,8 @@ describe('Microservice', () => {
     expect(c.lifecycle.preStop.exec.command).toEqual(['sleep', '10']);
     expect(d.spec.template.spec.terminationGracePeriodSeconds).toBe(40);
     expect(named(out, 'Service', 'order-service').spec.ports[0].port).toBe(80);
-    expect(d.spec.template.spec.securityContext).toMatchObject({ runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 });
+    const id = workloadRunAsId(d.metadata.labels['app.kubernetes.io/name']);
+    expect(d.spec.template.spec.securityContext).toMatchObject({ runAsUser: id, runAsGroup: id, fsGroup: id });
     expect(d.spec.strategy.rollingUpdate).toEqual({ maxSurge: 1, maxUnavailable: 0 });
     expect(d.spec.minReadySeconds).toBe(10);
     expect(d.spec.progressDeadlineSeconds).toBe(600);
@@ -48,7 +49,7 @@ describe('Microservice', () => {
 
   test('all props: custom port, probes, shutdown, ids, surge percentage, env and extension reach the YAML', () => {
     const chart = Testing.chart();
-    const extension = new PodExtensionPoint('order-service');
+    const extension = new PodExtensionPoint('order-service', { user: 20000, group: 20001, fsGroup: 20002 });
     extension.addAppPort({ name: 'metrics', number: 9102 });
     const props: Required<MicroserviceProps> = {
       name: 'order-service', component: 'api',
@@ -108,6 +109,9 @@ describe('Microservice', () => {
       expect(named(out, 'Service', 'order-service-preview').spec.selector['pronto.io/slot']).toBe('blue');
       expect(named(out, 'Service', 'order-service').metadata.labels['app.kubernetes.io/version']).toBe('1.1.0');
       expect([green.spec.replicas, blue.spec.replicas]).toEqual([3, 2]);
+      // One workload, one identity: both slots run under the service's own ids.
+      expect(blue.spec.template.spec.securityContext.runAsUser).toBe(workloadRunAsId('order-service'));
+      expect(green.spec.template.spec.securityContext).toEqual(blue.spec.template.spec.securityContext);
       expect(ofKind(out, 'PodDisruptionBudget').map((p) => p.metadata.name)).toEqual(['order-service-blue', 'order-service-green']);
     });
 

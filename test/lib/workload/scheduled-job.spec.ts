@@ -1,7 +1,7 @@
 /** ScheduledJob: a CronJob with bounded concurrency and deadlines, and the pod discipline of every workload. */
 import { Testing } from 'cdk8s';
 import { stringify } from 'yaml';
-import { UpstreamImage } from '../../../lib/core';
+import { UpstreamImage, workloadRunAsId } from '../../../lib/core';
 import { checkCapacity } from '../../../lib/namespace';
 import { ContainerSpec, PodExtensionPoint, ScheduledJob, ScheduledJobProps } from '../../../lib/workload';
 import { gateFindingsInNamespace, named } from '../../helpers';
@@ -40,7 +40,8 @@ describe('ScheduledJob', () => {
 
   test('all props reach the YAML', () => {
     const chart = Testing.chart();
-    const extension = new PodExtensionPoint('restore-test');
+    // Its ids given to the extension too: the capabilities that extend the pod (its Vault agent) run under them.
+    const extension = new PodExtensionPoint('backups', { user: 10002 });
     extension.addPodAnnotation('vault.hashicorp.com/agent-pre-populate-only', 'true');
     const props: Required<ScheduledJobProps> = {
       name: 'restore-test', appName: 'backups', component: 'backup', schedule: '0 4 1 * *', timeZone: 'Europe/Madrid',
@@ -60,6 +61,19 @@ describe('ScheduledJob', () => {
     expect(template.spec).toMatchObject({ serviceAccountName: 'backups', terminationGracePeriodSeconds: 60 });
     expect(template.spec.initContainers.map((c: any) => c.name)).toEqual(['fetch']);
     expect(template.spec.containers[0].securityContext.runAsUser).toBe(10002);
+  });
+
+  test('documented default ids: the job\'s own (from its app name), user, group and fsGroup alike', () => {
+    const chart = Testing.chart();
+    new ScheduledJob(chart, 'job', { name: 'restore-test-1', appName: 'restore-test', component: 'backup', schedule: '0 4 1 * *', containers: [backup], activeDeadlineSeconds: 600 });
+    const id = workloadRunAsId('restore-test');
+    expect((Testing.synth(chart)[1] as any).spec.jobTemplate.spec.template.spec.securityContext).toMatchObject({ runAsUser: id, runAsGroup: id, fsGroup: id });
+  });
+
+  test('fails when runAs differs from the ids of its pod extension (which its capabilities used)', () => {
+    expect(() => new ScheduledJob(Testing.chart(), 'job', { name: 'restore-test', component: 'backup', schedule: '0 4 1 * *', containers: [backup],
+      activeDeadlineSeconds: 600, extension: new PodExtensionPoint('restore-test'), runAs: { user: 10002 } }))
+      .toThrow(/restore-test: runAs \{"user":10002,"group":10002,"fsGroup":10002\} differs from the ids of its pod extension/);
   });
 
   test('passes every rule of the gate, and the capacity guard counts one run at a time', () => {

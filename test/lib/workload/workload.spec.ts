@@ -4,7 +4,7 @@
  */
 import { Testing } from 'cdk8s';
 import { stringify } from 'yaml';
-import { ComputeResources, UpstreamImage } from '../../../lib/core';
+import { ComputeResources, UpstreamImage, workloadRunAsId } from '../../../lib/core';
 import { ContainerSpec, PodExtensionPoint, Workload, WorkloadProps } from '../../../lib/workload';
 import { gateFindingsInNamespace, named, ofKind } from '../../helpers';
 
@@ -41,7 +41,7 @@ describe('Workload', () => {
     expect(d.metadata.annotations).toBeUndefined();
   });
 
-  test('documented defaults: own ServiceAccount without token, grace 30 s, surge 1, minReady 10 s, ids 10001, spread and PDB', () => {
+  test('documented defaults: own ServiceAccount without token, grace 30 s, surge 1, minReady 10 s, the workload\'s own ids, spread and PDB', () => {
     const out = synth();
     const d = named(out, 'Deployment', 'pgbouncer');
     expect(named(out, 'ServiceAccount', 'pgbouncer').automountServiceAccountToken).toBe(false);
@@ -49,7 +49,8 @@ describe('Workload', () => {
     expect(d.spec.template.spec.terminationGracePeriodSeconds).toBe(30);
     expect(d.spec.strategy.rollingUpdate).toEqual({ maxSurge: 1, maxUnavailable: 0 });
     expect(d.spec.minReadySeconds).toBe(10);
-    expect(d.spec.template.spec.securityContext).toMatchObject({ runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } });
+    const id = workloadRunAsId(d.metadata.labels['app.kubernetes.io/name']);
+    expect(d.spec.template.spec.securityContext).toMatchObject({ runAsUser: id, runAsGroup: id, fsGroup: id, seccompProfile: { type: 'RuntimeDefault' } });
     expect(d.spec.template.spec.topologySpreadConstraints).toHaveLength(2);
     expect(named(out, 'PodDisruptionBudget', 'pgbouncer').spec).toEqual({ maxUnavailable: 1, selector: d.spec.selector, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
     expect(named(out, 'Service', 'pgbouncer').spec.ports).toEqual([{ name: 'postgres', port: 6432, targetPort: 'postgres', protocol: 'TCP' }]);
@@ -57,7 +58,7 @@ describe('Workload', () => {
 
   test('all props: StatefulSet with claims, headless Service, init container, extension, HPA, existing ServiceAccount', () => {
     const chart = Testing.chart();
-    const extension = new PodExtensionPoint('postgres');
+    const extension = new PodExtensionPoint('postgres', { user: 10999, group: 10999, fsGroup: 10999 });
     extension.addSidecar({ ...pgbouncer, name: 'exporter', ports: [{ name: 'metrics', number: 9187 }], probes: { liveness: { httpGet: { path: '/', port: 'metrics' } }, readiness: { httpGet: { path: '/ready', port: 'metrics' } } } });
     const props: Required<WorkloadProps> = {
       name: 'postgres', appName: 'postgres', slot: 'blue', component: 'database', kind: 'StatefulSet',

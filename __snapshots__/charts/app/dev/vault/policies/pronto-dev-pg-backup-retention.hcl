@@ -2,11 +2,7 @@
 # Policy pronto-dev-pg-backup-retention: the secrets pg-backup-retention reads (ServiceAccount pronto/pg-backup-retention), read-only.
 # Apply: vault policy write pronto-dev-pg-backup-retention policies/pronto-dev-pg-backup-retention.hcl
 
-path "secret/data/pronto/dev/postgres/walg-encryption" {
-  capabilities = ["read"]
-}
-
-path "secret/data/pronto/dev/postgres/walg-s3-read-write" {
+path "secret/data/pronto/dev/postgres/walg-s3-retention" {
   capabilities = ["read"]
 }
 

@@ -10,7 +10,7 @@ path "secret/data/pronto/dev/postgres/walg-encryption" {
   capabilities = ["read"]
 }
 
-path "secret/data/pronto/dev/postgres/walg-s3-read-write" {
+path "secret/data/pronto/dev/postgres/walg-s3-base-backup" {
   capabilities = ["read"]
 }
 

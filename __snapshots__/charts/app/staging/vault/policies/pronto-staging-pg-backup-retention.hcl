@@ -2,11 +2,7 @@
 # Policy pronto-staging-pg-backup-retention: the secrets pg-backup-retention reads (ServiceAccount pronto/pg-backup-retention), read-only.
 # Apply: vault policy write pronto-staging-pg-backup-retention policies/pronto-staging-pg-backup-retention.hcl
 
-path "secret/data/pronto/staging/postgres/walg-encryption" {
-  capabilities = ["read"]
-}
-
-path "secret/data/pronto/staging/postgres/walg-s3-read-write" {
+path "secret/data/pronto/staging/postgres/walg-s3-retention" {
   capabilities = ["read"]
 }
 

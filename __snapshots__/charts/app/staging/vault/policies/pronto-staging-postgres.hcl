@@ -26,7 +26,7 @@ path "secret/data/pronto/staging/postgres/walg-encryption" {
   capabilities = ["read"]
 }
 
-path "secret/data/pronto/staging/postgres/walg-s3-read-write" {
+path "secret/data/pronto/staging/postgres/walg-s3-wal-archive" {
   capabilities = ["read"]
 }
 
