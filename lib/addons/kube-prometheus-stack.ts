@@ -53,6 +53,23 @@ export const GRAFANA_ADMIN = {
 } as const;
 
 /**
+ * The password of Grafana's Loki login (the Loki port's read login), rendered by the same
+ * agent beside the admin's, for the Loki datasource to read at provisioning time
+ * (`$__file{<path>}` in `secureJsonData.basicAuthPassword`: grafana/grafana
+ * pkg/services/provisioning/values/values.go expands Grafana's `$__file{}` in provisioning
+ * files, and pkg/setting/expanders.go reads the file, trimmed).
+ */
+export const GRAFANA_LOKI_READER = {
+  /** The login's user at Loki's gateway. */
+  user: 'grafana',
+  /** Its password: the field `password` of this KV entry below the environment's prefix (Grafana's own, `grafana/`). */
+  vaultPath: 'grafana/loki',
+  field: 'password',
+  file: 'loki-reader',
+  path: `${GRAFANA_ADMIN.secretVolumePath}/loki-reader`,
+} as const;
+
+/**
  * The script the datasources sidecar runs (`sidecar.datasources.script`, run with `sh` after
  * every change it writes): it reloads Grafana's provisioned datasources as the admin, reading
  * the password from the file the Vault agent renders, retrying while Grafana starts. The chart

@@ -80,6 +80,11 @@ export interface LogShipperProps {
   readonly labels: Readonly<Record<typeof STATIC_LABELS[number], string>>;
   /** Name of the ConfigMap holding {@link LogShipperFiles.files}. */
   readonly configMapName: string;
+  /**
+   * UID and GID of the shipper when they are not the pod's: the Vault agent's, so that it
+   * alone (not the app) reads its password file, rendered with mode 0400. @default - the pod's
+   */
+  readonly runAs?: { readonly user: number; readonly group: number };
 }
 
 /** What the ConfigMap must hold. */
@@ -116,6 +121,7 @@ export function addLogShipper(pod: PodExtensionPoint, props: LogShipperProps): L
   }
   const sidecar: SidecarSpec = {
     name: props.shipper,
+    ...(props.runAs ? { runAs: props.runAs } : {}),
     image: props.image,
     resources: props.resources,
     command: s.command(`${s.configDir}/${s.configFile}`, s.httpPort),

@@ -5,14 +5,19 @@
  * level) and the session, user and trace as structured metadata. The app is unchanged: in
  * `stdout` mode (the default) its command, from the catalog, is wrapped to copy its output
  * into the file; in `file` mode it writes the file named by LOG_FILE itself.
+ *
+ * With basic auth (logs.loki.basicAuth; always with the Loki add-on) each service's shipper
+ * logs in as its service, with a password the pod's Vault agent renders for the shipper alone
+ * (mode 0400, owned by the agent's UID, which the shipper runs as and the app does not), and
+ * Grafana as `grafana`: the Loki port lists the logins, the add-on's gateway checks them.
  */
 import { Chart } from 'cdk8s';
 import { ConfigError, EnvironmentConfig, ServiceModel } from '../../../config/load';
 import { ForeignEndpoint, UpstreamImage, resourceName, workloadEndpoint } from '../../../lib/core';
 import { CaptureMode, LogShipperConfig, LogShipperProps, addLogShipper, logShipperFiles } from '../../../lib/logs';
-import { AddonContracts, LOKI_PATHS, podLabelsProblem, serviceOf } from '../../../lib/addons';
-import { Capability } from '../capability';
-import { LokiPort } from '../ports';
+import { AddonContracts, GRAFANA_LOKI_READER, LOKI_PATHS, podLabelsProblem, serviceOf } from '../../../lib/addons';
+import { Capability, ServiceSecret } from '../capability';
+import { LokiLogin, LokiPort, Ports, portProblem } from '../ports';
 import { SectionValue } from '../../../config/sections';
 
 type Section = SectionValue<'logs'>;
@@ -44,9 +49,44 @@ function sectionProblems(section: Section, config: EnvironmentConfig): string[] 
   });
 }
 
-/** Everything one service's shipper and capture are made of. */
-export function logShipperProps(section: Section, service: ServiceModel, config: EnvironmentConfig): LogShipperProps {
+/**
+ * The login of a catalog service's shipper: the service's name as user, push only, its
+ * password the field `password` of the KV entry `<service>/loki-push`, rendered into the file
+ * {@link LOKI_PUSH_FILE} of the pod's secret folder.
+ */
+export function pusherLogin(service: string): LokiLogin {
+  return { user: service, access: 'push', password: { path: `${service}/${LOKI_PUSH_FILE}`, field: 'password' } };
+}
+
+/** File name of a shipper's password (and the name of its KV entry below `<service>/`). */
+export const LOKI_PUSH_FILE = 'loki-push';
+
+/**
+ * Whether the shippers and Grafana log in: `logs.loki.basicAuth`, else on exactly when the
+ * Loki add-on's gateway requires a login (its contract).
+ */
+export function lokiBasicAuth(section: Section, addons: AddonContracts): boolean {
+  return section.loki.basicAuth ?? (addons.loki !== undefined && serviceOf(addons.loki, 'gateway').login === 'basic');
+}
+
+/**
+ * The Vault entry of `service`'s shipper password, for its pod's agent: a file for the
+ * shipper container alone (mode 0400: the agent's UID, which the shipper runs as).
+ */
+export function pusherSecret(section: Section, service: string): ServiceSecret {
+  const login = pusherLogin(service);
+  return {
+    path: login.password.path, file: LOKI_PUSH_FILE, template: `{{ .Data.data.${login.password.field} }}`,
+    container: section.logShipper, mode: '0400', declaredBy: 'logs',
+  };
+}
+
+/** Everything one service's shipper and capture are made of; with logins, the Vault port says where the password is and whose UID reads it. */
+export function logShipperProps(section: Section, service: ServiceModel, config: EnvironmentConfig, ports: Pick<Ports, 'loki' | 'vault'>): LogShipperProps {
   const shipper = section[section.logShipper];
+  const vault = ports.vault;
+  const login = ports.loki?.logins ? pusherLogin(service.name) : undefined;
+  if (login && !vault) throw new Error(`logs: ${service.name}: the shipper logs in to Loki, but no Vault port renders its password`);
   return {
     shipper: section.logShipper,
     image: new UpstreamImage(shipper.image),
@@ -54,9 +94,13 @@ export function logShipperProps(section: Section, service: ServiceModel, config:
     capture: captureMode(section, service.name),
     appCommand: service.catalog.command,
     rotateBytes: section.capture.rotateAtMi * MI,
-    push: { url: section.loki.url, ...(section.loki.tenant ? { tenant: section.loki.tenant } : {}) },
+    push: {
+      url: section.loki.url, ...(section.loki.tenant ? { tenant: section.loki.tenant } : {}),
+      ...(login && vault ? { basicAuth: { username: login.user, passwordFile: `${vault.secretDir}/${LOKI_PUSH_FILE}` } } : {}),
+    },
     labels: { service: service.name, namespace: config.namespace.name, environment: config.name },
     configMapName: logShipperConfigName(service.name),
+    ...(login && vault ? { runAs: vault.agentRunAs } : {}),
   };
 }
 
@@ -87,10 +131,29 @@ export function lokiPort(section: Section, config: EnvironmentConfig, addons: Ad
     if (contract.tenantHeader && tenant === undefined) {
       problems.push(`${at('tenant')}: expected a tenant: the Loki add-on (gitops.addons.loki) runs multi-tenant and answers 401 without ${contract.tenantHeader}`);
     }
+    if (gateway.login === 'basic' && section.loki.basicAuth === false) {
+      problems.push(`${at('basicAuth')}: expected true or absent: the gateway of the Loki add-on (gitops.addons.loki) lets no one in without a login ` +
+        '(without logins any pod could read, forge or delete every tenant\'s logs), found false');
+    }
   }
   if (problems.length > 0) throw new ConfigError(problems);
+  // Grafana's read login only for the Grafana Pronto installs, the one Vault renders the password into;
+  // a cluster's own Grafana logs in to its Loki with credentials of its own (README, "Loki's logins").
+  const logins = lokiBasicAuth(section, addons) ? [
+    ...config.services.map((svc) => pusherLogin(svc.name)),
+    ...(addons.kubePrometheusStack ? [{ user: GRAFANA_LOKI_READER.user, access: 'read' as const, password: { path: GRAFANA_LOKI_READER.vaultPath, field: GRAFANA_LOKI_READER.field } }] : []),
+  ] : undefined;
   // The query API sits beside the push API on the same Service.
-  return { pushUrl: url, queryUrl: url.slice(0, url.length - LOKI_PATHS.push.length), ...(tenant ? { tenant } : {}) };
+  return { pushUrl: url, queryUrl: url.slice(0, url.length - LOKI_PATHS.push.length), ...(tenant ? { tenant } : {}), ...(logins ? { logins } : {}) };
+}
+
+/** The section's problems that need the other ports: logins need Vault, where their passwords are. */
+function portProblems(section: Section, config: EnvironmentConfig, ports: Ports): string[] {
+  if (!ports.loki?.logins) return [];
+  const at = section.loki.basicAuth === undefined ? ['logs', 'loki'] : ['logs', 'loki', 'basicAuth'];
+  const problem = portProblem(ports, 'vault', config, at,
+    'the shippers and Grafana log in to Loki with passwords from Vault, rendered into their pods by the Vault agent');
+  return problem ? [problem] : [];
 }
 
 export const logs: Capability<Section> & { readonly id: 'logs' } = {
@@ -98,9 +161,12 @@ export const logs: Capability<Section> & { readonly id: 'logs' } = {
   provides(section, config, addons) {
     return { loki: lokiPort(section, config, addons) };
   },
-  check: sectionProblems,
-  extendPod(pod, service, section, config) {
-    addLogShipper(pod, logShipperProps(section, service, config));
+  check: (section, config, ports) => [...sectionProblems(section, config), ...portProblems(section, config, ports)],
+  serviceSecrets(service, section, _config, ports) {
+    return ports.loki?.logins ? [pusherSecret(section, service.name)] : [];
+  },
+  extendPod(pod, service, section, config, ports) {
+    addLogShipper(pod, logShipperProps(section, service, config, ports));
   },
   flows(graph, section, config) {
     const to = lokiEndpoint(section);
@@ -114,7 +180,7 @@ export const logs: Capability<Section> & { readonly id: 'logs' } = {
   charts(app, section, context) {
     const chart = new Chart(app, 'logs', { namespace: context.config.namespace.name, disableResourceNameHashes: true });
     for (const svc of context.config.services) {
-      const props = logShipperProps(section, svc, context.config);
+      const props = logShipperProps(section, svc, context.config, context.ports);
       new LogShipperConfig(chart, svc.name, { name: props.configMapName, service: svc.name, files: logShipperFiles(props).files });
     }
     return [chart];
