@@ -77,8 +77,10 @@ export const logsSectionSchema = z.strictObject({
       .default({ 'app.kubernetes.io/name': 'loki', 'app.kubernetes.io/component': 'gateway' })
       .describe('Labels of the pods behind the URL (default: the gateway of the grafana/loki Helm chart); the flow to Loki allows these pods only'),
     port: z.int().min(1).max(65535).default(8080).describe('Port those pods listen on (the Service may forward another port to it); the flow to Loki allows this port'),
-    basicAuth: z.boolean({ error: 'expected true (every shipper and Grafana log in, passwords from Vault) or false (no login)' }).optional()
-      .describe('Log in to Loki with basic auth: each service\'s shipper as its service (push only), Grafana\'s datasource as grafana (read only), ' +
+    // A refinement, not z.boolean: its issue does not abort, so the section's union reports this field's own line and message.
+    basicAuth: z.unknown().refine((v) => v === undefined || typeof v === 'boolean', { error: 'expected true (every shipper and Grafana log in, passwords from Vault) or false (no login)' })
+      .transform((v) => v as boolean | undefined).optional().meta({ type: 'boolean' })
+      .describe('Log in to Loki with basic auth: each service\'s shipper as its service (push only), the datasource of the Grafana Pronto installs as grafana (read only), ' +
         'each password from Vault (needs secrets; README, "Loki\'s logins"). Absent: on with the Loki add-on (gitops.addons.loki), whose gateway requires it; off for another Loki'),
   }).prefault({}).superRefine((loki, ctx) => {
     const problem = loki.url === undefined
