@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DIGEST, REPOSITORY, VERSION_TAG, versionLabelProblem } from '../../lib/core/image';
 import { WITHDRAWN_REPOSITORIES } from '../../lib/core/image-sources';
 import { labelValueProblem, qualifiedNameProblem } from '../../lib/core/labels';
+import { isDnsLabel, isDnsSubdomain } from '../../lib/core/naming';
 import { cpuMillis, isByteQuantity, isCpuQuantity } from '../../lib/core/quantity';
 import { parseCidrBlock } from '../../lib/core/cidr';
 import { ComputeAmounts, ComputeField, ComputeResources, requestExceedsLimit } from '../../lib/core/resources';
@@ -93,3 +94,51 @@ export function computeResourcesSchema(defaults: ComputeResources) {
     }
   });
 }
+
+const dnsLabelName = (what: string) => z.string({ error: `expected ${what}: a DNS label (lower-case letters, digits and "-")` })
+  .refine(isDnsLabel, { error: `expected ${what}: a DNS label (lower-case letters, digits and "-")` });
+const dnsSubdomainName = (what: string) => z.string({ error: `expected ${what}: a DNS subdomain (lower-case letters, digits, "-" and ".")` })
+  .refine(isDnsSubdomain, { error: `expected ${what}: a DNS subdomain (lower-case letters, digits, "-" and ".")` });
+
+/**
+ * The cert-manager issuer that signs a capability's server certificates (lib/tls's
+ * CertificateIssuer): a ClusterIssuer by default, the platform's internal CA.
+ */
+export const certificateIssuerSchema = z.strictObject({
+  kind: z.enum(['ClusterIssuer', 'Issuer']).default('ClusterIssuer')
+    .describe('ClusterIssuer (the cluster\'s, usable from every namespace) or Issuer (one in this namespace)'),
+  name: dnsSubdomainName('the issuer\'s name').describe('Name of the cert-manager issuer, kept by the platform team beside cert-manager'),
+  group: dnsSubdomainName('an API group').default('cert-manager.io')
+    .describe('API group of the issuer kind: cert-manager.io, or an external issuer\'s (such as awspca.cert-manager.io)'),
+});
+
+/**
+ * The CA bundle clients verify servers' certificates against (lib/tls's CaBundle): a
+ * ConfigMap of the namespace the platform keeps (a trust-manager Bundle, for example); a CA
+ * certificate is public, so never a Secret.
+ */
+export const caBundleSchema = z.strictObject({
+  configMap: dnsLabelName('a ConfigMap name').describe('ConfigMap in the namespace with the PEM certificate(s) of the CA that signs the issuer\'s certificates'),
+  key: z.string().regex(/^[-._a-zA-Z0-9]+$/, { error: 'expected a ConfigMap key such as ca.crt' }).default('ca.crt').describe('Key of the ConfigMap holding the PEM'),
+});
+
+/**
+ * TLS inside the cluster for one capability's servers: cert-manager issues each server a
+ * certificate for its Service's names (lib/tls's ServiceCertificate), and its clients verify
+ * it (verify-full) against the CA bundle. One shape for every capability (the data tier,
+ * Redis, Loki, OTLP), so an environment states its issuer and CA the same way everywhere.
+ */
+export const serviceTlsSchema = z.strictObject({
+  issuer: certificateIssuerSchema.describe('The cert-manager issuer of the servers\' certificates'),
+  caBundle: caBundleSchema.describe('Where clients find the CA to verify the servers\' certificates (the CA of the issuer)'),
+});
+export type ServiceTls = z.output<typeof serviceTlsSchema>;
+
+/**
+ * A capability's TLS setting: the issuer and CA ({@link serviceTlsSchema}), or `false` for
+ * plaintext stated on purpose. Absent, the capability decides (the data tier: refused in a
+ * production-tier environment).
+ */
+export const serviceTlsSettingSchema = z.union([z.literal(false), serviceTlsSchema], {
+  error: 'expected false (plaintext) or { issuer: { kind, name }, caBundle: { configMap, key } }',
+});

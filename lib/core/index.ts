@@ -1,6 +1,7 @@
 export * from './breaker';
 export * from './checksum';
 export * from './cidr';
+export * from './cluster-config-map';
 export * from './connection-graph';
 export * from './image';
 export * from './labels';

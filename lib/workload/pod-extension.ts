@@ -6,7 +6,9 @@ import { ContainerPortSpec, ContainerSpec, ENV_NAME, EnvEntry, MountSpec, assert
 
 /**
  * A pod volume. Exactly one source; only the types Pod Security "restricted" allows, and
- * no Secret volumes (secrets come from Vault as files).
+ * no Secret volumes (secrets come from Vault as files) but one kind: the Secret cert-manager
+ * writes for a Certificate (`certificate`), whose key is made in the cluster and never
+ * passes through Git or Vault.
  */
 export interface PodVolumeSpec {
   /** Volume name, unique in the pod. */
@@ -19,7 +21,15 @@ export interface PodVolumeSpec {
   readonly projected?: kplus.k8s.ProjectedVolumeSource;
   /** A claim (StatefulSet claims come from its volume claim templates instead). */
   readonly persistentVolumeClaim?: { readonly claimName: string; readonly readOnly?: boolean };
+  /**
+   * The `kubernetes.io/tls` Secret cert-manager keeps for a Certificate (lib/tls's
+   * ServiceCertificate makes the volume): only the files listed, with their mode.
+   */
+  readonly certificate?: { readonly secretName: string; readonly items: ReadonlyArray<{ key: string; path: string }>; readonly defaultMode: number };
 }
+
+/** The sources a {@link PodVolumeSpec} may have: exactly one of them. */
+export const VOLUME_SOURCES = ['emptyDir', 'configMap', 'projected', 'persistentVolumeClaim', 'certificate'] as const;
 
 /** A container added beside the app container. */
 export interface SidecarSpec extends ContainerSpec {
@@ -104,9 +114,9 @@ export class PodExtensionPoint {
 
   /** Adds a pod volume. */
   public addVolume(volume: PodVolumeSpec): void {
-    const sources = (['emptyDir', 'configMap', 'projected', 'persistentVolumeClaim'] as const).filter((s) => volume[s] !== undefined);
+    const sources = VOLUME_SOURCES.filter((s) => volume[s] !== undefined);
     if (sources.length !== 1) {
-      throw new Error(`${this.owner}: volume "${volume.name}": expected exactly one source (emptyDir, configMap, projected, persistentVolumeClaim), found ${sources.length}`);
+      throw new Error(`${this.owner}: volume "${volume.name}": expected exactly one source (${VOLUME_SOURCES.join(', ')}), found ${sources.length}`);
     }
     // Secrets reach pods from Vault, as files the agent renders; never from a Secret object.
     if (volume.projected?.sources?.some((s) => s.secret !== undefined)) {

@@ -151,5 +151,8 @@ function renderVolume(v: PodVolumeSpec): kplus.k8s.Volume {
     configMap: v.configMap ? { name: v.configMap.name, items: v.configMap.items?.map((i) => ({ ...i })), defaultMode: v.configMap.defaultMode } : undefined,
     projected: v.projected,
     persistentVolumeClaim: v.persistentVolumeClaim,
+    secret: v.certificate
+      ? { secretName: v.certificate.secretName, items: v.certificate.items.map((i) => ({ ...i })), defaultMode: v.certificate.defaultMode }
+      : undefined,
   };
 }

@@ -22,6 +22,7 @@ describe('network/network-policies', () => { require('./network/network-policies
 describe('resilience/resilience', () => { require('./resilience/resilience.spec'); });
 describe('secrets/vault-agent', () => { require('./secrets/vault-agent.spec'); });
 describe('secrets/vault-policy', () => { require('./secrets/vault-policy.spec'); });
+describe('tls/tls', () => { require('./tls/tls.spec'); });
 describe('tracing/tracing', () => { require('./tracing/tracing.spec'); });
 describe('validation/gate', () => { require('./validation/gate.spec'); });
 describe('validation/rules', () => { require('./validation/rules.spec'); });

@@ -1,3 +1,4 @@
+import { CLUSTER_CONFIG_MAP_ANNOTATION_PREFIX, clusterConfigMapAnnotation } from '../../core/cluster-config-map';
 import { Finding, Manifest, Rule, finding, rule } from '../finding';
 import { ManifestIndex, PodTemplate } from '../manifest-index';
 
@@ -28,6 +29,12 @@ function policyPods(index: ManifestIndex, np: Manifest): PodTemplate[] {
 /** Kubernetes' implicit policyTypes: Ingress, plus Egress when egress rules are present. */
 function policyTypes(np: Manifest): string[] {
   return np.spec?.policyTypes ?? ['Ingress', ...(np.spec?.egress ? ['Egress'] : [])];
+}
+
+/** True when `pod` declares ConfigMap `name` as the cluster's, with a reason (lib/core/cluster-config-map.ts). */
+function clusterProvided(pod: PodTemplate, name: string): boolean {
+  const reason = pod.metadata?.annotations?.[clusterConfigMapAnnotation(name)];
+  return typeof reason === 'string' && reason.trim() !== '';
 }
 
 /** ConfigMap names a pod spec refers to, with where. */
@@ -82,10 +89,11 @@ export const NETWORK_RULES: Rule[] = [
       && !index.find('ServiceAccount', p.owner.metadata?.namespace, p.spec.serviceAccountName))
       .map((p) => finding('service-account-exists', p.owner, `${p.specPath}.serviceAccountName`, `ServiceAccount "${p.spec.serviceAccountName}" is not in the output`))),
 
-  rule('config-map-exists', 'Every ConfigMap a pod refers to (env, envFrom, volumes) is in the output, except the CA bundle Kubernetes publishes in every namespace.',
-    'Create the ConfigMap in the same chart set, or mark the reference optional.',
+  rule('config-map-exists', 'Every ConfigMap a pod refers to (env, envFrom, volumes) is in the output, except the CA bundle Kubernetes publishes in every '
+    + `namespace and those the pod declares as the cluster's (a ${CLUSTER_CONFIG_MAP_ANNOTATION_PREFIX}<name> annotation saying who keeps it).`,
+    'Create the ConfigMap in the same chart set, mark the reference optional, or, for one the platform keeps (a CA bundle), declare it on the pod.',
     (index) => index.pods.flatMap((p) => configMapRefs(p)
-      .filter(([name]) => name !== KUBERNETES_ROOT_CA && !index.find('ConfigMap', p.owner.metadata?.namespace, name))
+      .filter(([name]) => name !== KUBERNETES_ROOT_CA && !clusterProvided(p, name) && !index.find('ConfigMap', p.owner.metadata?.namespace, name))
       .map(([name, at]) => finding('config-map-exists', p.owner, `${p.specPath}.${at}`, `ConfigMap "${name}" is not in the output`)))),
 
   rule('network-policy-coverage', 'Once a namespace has NetworkPolicies, every pod is selected by policies for both ingress and egress.',

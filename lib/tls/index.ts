@@ -1,0 +1,2 @@
+export * from './ca-bundle';
+export * from './service-certificate';
