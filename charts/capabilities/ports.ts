@@ -13,6 +13,7 @@ import { ExternalEndpoint, ForeignEndpoint, UpstreamImage, WorkloadEndpoint } fr
 import { DataTierSecret, HeartbeatRoleSettings, WalgAccess } from '../../lib/database';
 import { EnvEntry, PodExtensionPoint } from '../../lib/workload';
 import { ConfigError, EnvironmentConfig } from '../../config/load';
+import type { ServiceTls } from '../../config/sections/schemas';
 import type { ServiceSecret, VaultReader } from './capability';
 
 /** Prometheus, as Grafana and the rules need it (metrics). */
@@ -67,6 +68,11 @@ export interface LokiPort {
    * one per catalog service's shipper (push), and, with the Grafana Pronto installs, Grafana's (read). Absent: no credentials.
    */
   readonly logins?: readonly LokiLogin[];
+  /**
+   * TLS to the Loki add-on's gateway (logs.loki.tls): the issuer of its certificate, and the
+   * CA bundle every client (the shippers, Grafana) verifies it with. Absent: plaintext.
+   */
+  readonly tls?: ServiceTls;
 }
 
 /** Traces (tracing). */

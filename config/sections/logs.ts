@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { isDnsLabel } from '../../lib/core/naming';
-import { computeResourcesSchema, labelMapSchema, upstreamImageSchema } from './schemas';
+import { computeResourcesSchema, labelMapSchema, serviceTlsFieldSchema, upstreamImageSchema } from './schemas';
 
 /** Promtail's sidecar: it tails one file (tens of MiB of RSS at most). */
 export const DEFAULT_PROMTAIL_RESOURCES = {
@@ -82,6 +82,10 @@ export const logsSectionSchema = z.strictObject({
       .transform((v) => v as boolean | undefined).optional().meta({ type: 'boolean' })
       .describe('Log in to Loki with basic auth: each service\'s shipper as its service (push only), the datasource of the Grafana Pronto installs as grafana (read only), ' +
         'each password from Vault (needs secrets; README, "Loki\'s logins"). Absent: on with the Loki add-on (gitops.addons.loki), whose gateway requires it; off for another Loki'),
+    tls: serviceTlsFieldSchema.optional()
+      .describe('TLS between the shippers (and Grafana) and the Loki add-on\'s gateway: it serves a certificate of the issuer for its Service\'s names on 443 ' +
+        '(url then https://), and the shippers and Grafana verify it against the CA bundle (a ConfigMap kept in this namespace and in Grafana\'s). ' +
+        'Needs the Loki add-on (gitops.addons.loki) and cert-manager. Absent or false: plaintext (off by default in every environment)'),
   }).prefault({}).superRefine((loki, ctx) => {
     const problem = loki.url === undefined
       ? `expected the URL of Loki's push API, such as ${URL_EXAMPLE} (required: there is no default Loki)`

@@ -179,6 +179,12 @@ export interface KubePrometheusStackValuesProps {
      * audience-bound ServiceAccount token), which no Grafana container mounts.
      */
     readonly vaultAgent: { readonly podAnnotations: Readonly<Record<string, string>>; readonly volumes: readonly object[] };
+    /**
+     * CA bundles Grafana's datasources verify servers with: ConfigMaps of the release's
+     * namespace (kept there by the platform), each mounted read-only so that `file` is the
+     * bundle's PEM. @default - none
+     */
+    readonly caBundles?: ReadonlyArray<{ readonly configMap: string; readonly key: string; readonly file: string }>;
   };
 }
 
@@ -217,6 +223,13 @@ export function kubePrometheusStackValues(props: KubePrometheusStackValuesProps)
         [GRAFANA_ADMIN.passwordEnv]: `${GRAFANA_ADMIN.secretVolumePath}/${GRAFANA_ADMIN.passwordFile}`,
       },
       podAnnotations: { ...props.grafana.vaultAgent.podAnnotations },
+      // grafana 9.3.4 templates/_pod.tpl: a configMap volume and a read-only mount per entry; the whole ConfigMap at the file's
+      // folder (no subPath, which would never see an update of the bundle).
+      ...(props.grafana.caBundles?.length ? {
+        extraConfigmapMounts: props.grafana.caBundles.map((b) => ({
+          name: `ca-${b.configMap}`.slice(0, 63), mountPath: b.file.slice(0, b.file.lastIndexOf('/')), configMap: b.configMap, readOnly: true,
+        })),
+      } : {}),
       // Pod volumes mounted into no Grafana container: the agent's token.
       extraContainerVolumes: props.grafana.vaultAgent.volumes.map((v) => ({ ...v })),
       // No ClusterRole: the sidecars read ConfigMaps in the namespaces they search, through a Role in each (this one here,

@@ -18,7 +18,8 @@
  * @see https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_set_header
  * @see https://nginx.org/en/docs/http/ngx_http_auth_basic_module.html
  */
-import { isDnsLabel } from '../core/naming';
+/** A DNS label (lib/addons imports nothing but itself): lower-case letters, digits and "-", at most 63. */
+const isDnsLabel = (name: string) => /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name);
 
 /** A login at the gateway: its user, the tenant it works in, and the API it may use. */
 export interface LokiGatewayLogin {
@@ -47,10 +48,12 @@ export interface LokiGatewayConfig {
   /** Largest push body accepted, as nginx writes a size (`4M`). */
   readonly clientMaxBodySize: string;
   /**
-   * TLS: nginx serves HTTPS on {@link port} with this certificate and key (PEM files in the
-   * container). @default - plain HTTP
+   * TLS: nginx serves HTTPS on {@link port} with the certificate and key files of folder
+   * `dir` (PEM, a cert-manager Secret's volume). nginx reads them at every handshake (a
+   * variable in the path), so cert-manager's renewal takes effect with no reload: nginx
+   * reads a fixed path only when it starts. @default - plain HTTP
    */
-  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  readonly tls?: { readonly dir: string; readonly certFile: string; readonly keyFile: string };
 }
 
 /** Loki's push API: the only path a pusher reaches. */
@@ -89,8 +92,9 @@ export function lokiGatewayProblems(config: LokiGatewayConfig): string[] {
   }
   if (!/^[a-z0-9.-]+:\d{1,5}$/.test(config.upstream)) problems.push(`upstream "${config.upstream}": expected <host>:<port>`);
   if (!/^\/[-_.a-zA-Z0-9/]+$/.test(config.htpasswdFile)) problems.push(`htpasswdFile "${config.htpasswdFile}": expected an absolute path`);
+  if (config.tls && !/^\/[-_.a-zA-Z0-9/]+[^/]$/.test(config.tls.dir)) problems.push(`tls.dir "${config.tls.dir}": expected an absolute path`);
   for (const f of config.tls ? [config.tls.certFile, config.tls.keyFile] : []) {
-    if (!/^\/[-_.a-zA-Z0-9/]+$/.test(f)) problems.push(`tls: "${f}": expected an absolute path`);
+    if (!/^[-_.a-zA-Z0-9]+$/.test(f)) problems.push(`tls: "${f}": expected a file name in tls.dir`);
   }
   return problems;
 }
@@ -170,8 +174,13 @@ export function renderLokiGatewayNginx(config: LokiGatewayConfig): string {
     ...refusedMap('read', readers),
     ...(config.tls ? [
       '',
-      `  ssl_certificate     ${config.tls.certFile};`,
-      `  ssl_certificate_key ${config.tls.keyFile};`,
+      '  # A variable in the path: nginx reads the files at every handshake, so a renewed certificate is served',
+      '  # without a reload (a fixed path is read once, when nginx starts).',
+      '  map $server_port $loki_tls_dir {',
+      `    default ${quoted(config.tls.dir)};`,
+      '  }',
+      `  ssl_certificate     $loki_tls_dir/${config.tls.certFile};`,
+      `  ssl_certificate_key $loki_tls_dir/${config.tls.keyFile};`,
       '  ssl_protocols       TLSv1.2 TLSv1.3;',
     ] : []),
     '',

@@ -35,6 +35,9 @@ export const LOKI_GATEWAY = {
   port: 8080,
   /** The chart's `gateway.nginxConfig.clientMaxBodySize`. */
   clientMaxBodySize: '4M',
+  /** With TLS: the pod volume of its certificate (cert-manager's Secret) and where nginx reads it (off /etc/nginx, the ConfigMap's mount). */
+  tlsVolume: 'tls',
+  tlsDir: '/etc/loki-gateway-tls',
 } as const;
 
 /** What the chart renders with {@link lokiValues} in `namespace` (release `loki`). */
@@ -45,6 +48,9 @@ export function lokiContract(namespace: string, chart: AddonChart = LOKI_CHART):
       // nginx in plaintext on 8080, Service port 80, with Pronto's nginx.conf (lokiGatewayNginx): every client logs in,
       // and the login sets X-Scope-OrgID.
       gateway: { name: `${LOKI_RELEASE}-gateway`, port: 80, targetPort: LOKI_GATEWAY.port, protocol: 'http',
+        podLabels: { 'app.kubernetes.io/name': 'loki', 'app.kubernetes.io/component': 'gateway' }, login: 'basic' },
+      // The same Service when the Loki port asks for TLS (logs.loki.tls): nginx serves HTTPS on 8080, the Service on 443.
+      gatewayTls: { name: `${LOKI_RELEASE}-gateway`, port: 443, targetPort: LOKI_GATEWAY.port, protocol: 'https',
         podLabels: { 'app.kubernetes.io/name': 'loki', 'app.kubernetes.io/component': 'gateway' }, login: 'basic' },
       // The single binary's HTTP API (loki.server.http_listen_port): the gateway's upstream, reached by Loki's pods only.
       api: { name: LOKI_RELEASE, port: 3100, targetPort: 3100, protocol: 'http', podLabels: { ...LOKI_POD_LABELS, 'app.kubernetes.io/component': 'single-binary' } },
@@ -75,7 +81,7 @@ export interface LokiValuesProps {
   /** The gateway: its nginx.conf's logins and settings, the Vault agent that renders its htpasswd, and who may reach it. */
   readonly gateway: {
     /** The gateway's nginx.conf (lib/addons/loki-gateway.ts), without `upstream`, `port`, `htpasswdFile` and the body limit, which the chart fixes. */
-    readonly nginx: Pick<LokiGatewayConfig, 'logins' | 'tls'>;
+    readonly nginx: Pick<LokiGatewayConfig, 'logins'>;
     /**
      * The Vault agent that renders the htpasswd file into the gateway pod: its pod annotations
      * and the pod volumes its containers mount (the audience-bound token). Absent: no login
@@ -84,11 +90,21 @@ export interface LokiValuesProps {
     readonly vaultAgent?: { readonly podAnnotations: Readonly<Record<string, string>>; readonly volumes: readonly object[] };
     /** The pods that may reach the gateway (besides Loki's own): each a namespace and pod labels. */
     readonly clients: ReadonlyArray<{ readonly namespace: string; readonly podLabels: Readonly<Record<string, string>> }>;
+    /**
+     * HTTPS: the cert-manager Certificate of the gateway's Service (an object of the add-on's
+     * namespace, rendered by lib/tls's ServiceCertificate) and its Secret's pod volume (a
+     * Kubernetes volume). nginx serves it on 8080, the Service on 443 (the contract's
+     * `gatewayTls`), the readiness probe over HTTPS. @default - plain HTTP
+     */
+    readonly tls?: { readonly certificate: object; readonly volume: Readonly<Record<string, unknown>> };
   };
 }
 
-/** The gateway's nginx.conf for the add-on of `contract`: the model of {@link LokiValuesProps.gateway} with the chart's fixed parts. */
-export function lokiGatewayConfig(contract: AddonContract, nginx: LokiValuesProps['gateway']['nginx']): LokiGatewayConfig {
+/**
+ * The gateway's nginx.conf for the add-on of `contract`: the logins of {@link LokiValuesProps.gateway}
+ * with the chart's fixed parts, and HTTPS from the certificate's files when `tls`.
+ */
+export function lokiGatewayConfig(contract: AddonContract, nginx: LokiValuesProps['gateway']['nginx'], tls = false): LokiGatewayConfig {
   const api = serviceOf(contract, 'api');
   return {
     ...nginx,
@@ -96,6 +112,7 @@ export function lokiGatewayConfig(contract: AddonContract, nginx: LokiValuesProp
     upstream: `${api.name}.${contract.namespace}.svc.cluster.local:${api.port}`,
     port: LOKI_GATEWAY.port,
     clientMaxBodySize: LOKI_GATEWAY.clientMaxBodySize,
+    ...(tls ? { tls: { dir: LOKI_GATEWAY.tlsDir, certFile: 'tls.crt', keyFile: 'tls.key' } } : {}),
   };
 }
 
@@ -143,6 +160,7 @@ export function lokiNetworkPolicies(namespace: string, clients: LokiValuesProps[
  */
 export function lokiValues(contract: AddonContract, props: LokiValuesProps): Record<string, unknown> {
   const agent = props.gateway.vaultAgent;
+  const tls = props.gateway.tls;
   const namespace = contract.namespace;
   return {
     deploymentMode: 'SingleBinary',
@@ -158,11 +176,15 @@ export function lokiValues(contract: AddonContract, props: LokiValuesProps): Rec
     singleBinary: { replicas: 1, resources: { requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1', memory: '1Gi' } } },
     gateway: {
       resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' } },
-      nginxConfig: { file: renderLokiGatewayNginx(lokiGatewayConfig(contract, props.gateway.nginx)) },
-      ...(agent ? {
-        podAnnotations: { ...agent.podAnnotations },
-        // Pod volumes mounted into no gateway container: the agent's token.
-        extraVolumes: agent.volumes.map((v) => ({ ...v })),
+      nginxConfig: { file: renderLokiGatewayNginx(lokiGatewayConfig(contract, props.gateway.nginx, tls !== undefined)) },
+      ...(agent ? { podAnnotations: { ...agent.podAnnotations } } : {}),
+      // The agent's token (mounted into no gateway container), and with TLS the certificate, which nginx mounts.
+      ...(agent || tls ? { extraVolumes: [...(agent?.volumes ?? []).map((v) => ({ ...v })), ...(tls ? [{ ...tls.volume }] : [])] } : {}),
+      ...(tls ? {
+        extraVolumeMounts: [{ name: LOKI_GATEWAY.tlsVolume, mountPath: LOKI_GATEWAY.tlsDir, readOnly: true }],
+        service: { port: serviceOf(contract, 'gatewayTls').port },
+        // The chart's probe (GET / on http-metrics after 15 s, 1 s timeout), over HTTPS.
+        readinessProbe: { httpGet: { path: '/', port: 'http-metrics', scheme: 'HTTPS' }, initialDelaySeconds: 15, timeoutSeconds: 1 },
       } : {}),
     },
     read: { replicas: 0 }, write: { replicas: 0 }, backend: { replicas: 0 },
@@ -172,6 +194,6 @@ export function lokiValues(contract: AddonContract, props: LokiValuesProps): Rec
     test: { enabled: false },
     sidecar: { rules: { enabled: false } },
     rbac: { namespaced: true },
-    extraObjects: lokiNetworkPolicies(namespace, props.gateway.clients),
+    extraObjects: [...lokiNetworkPolicies(namespace, props.gateway.clients), ...(tls ? [tls.certificate] : [])],
   };
 }

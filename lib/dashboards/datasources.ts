@@ -68,6 +68,11 @@ export interface LokiDatasourceProps extends DatasourceProps {
    * @default - no login
    */
   readonly login?: { readonly user: string; readonly passwordFile: string };
+  /**
+   * The CA file in Grafana's container that verifies an https URL's certificate
+   * (`tlsAuthWithCACert`, `secureJsonData.tlsCACert` read at provisioning). @default - the system roots
+   */
+  readonly caFile?: string;
   /** uid of the trace datasource the `trace_id` of each line links to. @default - no link */
   readonly tracesDatasourceUid?: string;
 }
@@ -96,12 +101,14 @@ export function lokiDatasource(props: LokiDatasourceProps): GrafanaDatasource {
         }],
       } : {}),
       ...(props.tenant ? { httpHeaderName1: 'X-Scope-OrgID' } : {}),
+      ...(props.caFile ? { tlsAuthWithCACert: true } : {}),
     },
     ...(props.login ? { basicAuth: true, basicAuthUser: props.login.user } : {}),
-    ...(props.tenant || props.login ? {
+    ...(props.tenant || props.login || props.caFile ? {
       secureJsonData: {
         ...(props.tenant ? { httpHeaderValue1: props.tenant } : {}),
         ...(props.login ? { basicAuthPassword: { file: props.login.passwordFile } } : {}),
+        ...(props.caFile ? { tlsCACert: { file: props.caFile } } : {}),
       },
     } : {}),
   };

@@ -66,6 +66,8 @@ export function renderAlloyConfig(p: LogPipeline): string {
       `      password_file = ${q(p.push.basicAuth.passwordFile)}`,
       '    }',
     ] : []),
+    // The tls_config block of the same HTTPClientConfig (ca_file).
+    ...(p.push.caFile ? ['    tls_config {', `      ca_file = ${q(p.push.caFile)}`, '    }'] : []),
     '  }',
     '}',
   ];

@@ -52,6 +52,8 @@ export interface LokiPush {
    * every push, so a new password needs no restart). @default - no login
    */
   readonly basicAuth?: { readonly username: string; readonly passwordFile: string };
+  /** CA file that verifies an https URL's certificate. @default - the image's system roots */
+  readonly caFile?: string;
 }
 
 /** What one shipper's configuration is rendered from. */

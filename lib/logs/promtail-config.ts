@@ -32,6 +32,7 @@ export function renderPromtailConfig(p: LogPipeline): string {
       `      username: ${q(p.push.basicAuth.username)}`,
       `      password_file: ${q(p.push.basicAuth.passwordFile)}`,
     ] : []),
+    ...(p.push.caFile ? ['    tls_config:', `      ca_file: ${q(p.push.caFile)}`] : []),
     'scrape_configs:',
     `  - job_name: ${q(p.labels.service)}`,
     '    static_configs:',

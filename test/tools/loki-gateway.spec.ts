@@ -10,17 +10,20 @@
  * client's X-Scope-OrgID through: each attack below succeeded.
  */
 import { ChildProcess, spawn, spawnSync } from 'child_process';
-import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'fs';
 import * as http from 'http';
+import * as https from 'https';
+import { TLSSocket } from 'tls';
 import { AddressInfo, createServer } from 'net';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
 import { environmentPorts } from '../../charts/build-app';
 import { addonApplications } from '../../charts/capabilities/gitops';
-import { LOKI_GATEWAY, LOKI_PATHS, LOKI_TENANT_HEADER } from '../../lib/addons';
+import { LOKI_GATEWAY, LOKI_PATHS, LOKI_TENANT_HEADER, serviceOf } from '../../lib/addons';
+import { parseEnvironment } from '../../config/load';
 import { ConnectionGraph } from '../../lib/core';
-import { environment } from '../helpers';
+import { CONFIG_DIR, environment } from '../helpers';
 
 const nginxVersion = spawnSync('nginx', ['-v'], { encoding: 'utf8' });
 const opensslVersion = spawnSync('openssl', ['version'], { encoding: 'utf8' });
@@ -38,6 +41,13 @@ const reader = logins.find((l) => l.access === 'read')!;
 /** A tenant that is not the environment's: what an attacker asks for. */
 const OTHER = `${TENANT}-other`;
 const password = new Map(logins.map((l) => [l.user, randomBytes(18).toString('base64url')]));
+/** The same environment with TLS to Loki (logs.loki.tls): what the gateway then gets. */
+const tlsConfig = (() => {
+  const TLS = 'tls: { issuer: { name: internal-ca }, caBundle: { configMap: internal-ca } }';
+  const text = readFileSync(`${CONFIG_DIR}/prod.yaml`, 'utf8').replace(/^( {2}loki: \{ url: )http:\/\/([^,]+),/m, `$1https://$2, ${TLS},`);
+  return parseEnvironment(text, 'config/prod.yaml');
+})();
+const tlsValues = addonApplications(tlsConfig.capabilities.gitops!, tlsConfig, environmentPorts(tlsConfig), new ConnectionGraph()).find((a) => a.addon === 'loki')!.source.values as any;
 
 interface Seen { method: string; url: string; headers: http.IncomingHttpHeaders }
 const seen: Seen[] = [];
@@ -45,6 +55,8 @@ let stub: http.Server | undefined;
 let nginx: ChildProcess | undefined;
 let dir = '';
 let port = 0;
+let nginxTls: ChildProcess | undefined;
+let tlsPort = 0;
 
 const freePort = () => new Promise<number>((resolve, reject) => {
   const s = createServer();
@@ -90,6 +102,71 @@ function request(pathAndQuery: string, options: { method?: string; login?: strin
   });
 }
 
+/**
+ * Starts nginx on `conf` (the gateway's file) in `folder`: the listen address, the upstream's
+ * address, the temp and pid paths, the htpasswd path and, with TLS, the certificate's folder
+ * rewritten, each of which must occur as many times as said; waits until GET / answers.
+ */
+async function startGateway(file: string, folder: string, listenPort: number, upstream: string, htpasswd: string, tlsDir?: string): Promise<ChildProcess> {
+  mkdirSync(folder);
+  chmodSync(folder, 0o755);
+  const api = loki.contract.services.api;
+  const ssl = tlsDir ? ' ssl' : '';
+  let conf = file;
+  conf = replaceExactly(conf, `server ${api.name}.${loki.namespace}.svc.cluster.local:${api.port};`, `server ${upstream};`);
+  conf = replaceExactly(conf, `listen             ${LOKI_GATEWAY.port}${ssl};`, `listen             127.0.0.1:${listenPort}${ssl};`);
+  conf = replaceExactly(conf, `listen             [::]:${LOKI_GATEWAY.port}${ssl};\n`, '');
+  // The temporary folder first: it is itself under /tmp.
+  conf = replaceExactly(conf, ' /tmp/', ` ${folder}/`, 6);
+  conf = replaceExactly(conf, `${LOKI_GATEWAY.secretVolumePath}/${LOKI_GATEWAY.htpasswdFile}`, htpasswd);
+  conf = replaceExactly(conf, '/dev/stderr', path.join(folder, 'nginx.log'), 2);
+  if (tlsDir) conf = replaceExactly(conf, `"${LOKI_GATEWAY.tlsDir}"`, `"${tlsDir}"`);
+  // Workers of a root master run as nobody (CI runs as root).
+  if (process.getuid?.() === 0) conf = `user nobody nogroup;\n${conf}`;
+  writeFileSync(path.join(folder, 'nginx.conf'), conf);
+  const out = openSync(path.join(folder, 'nginx.out'), 'a', 0o644);
+  const child = spawn('nginx', ['-c', path.join(folder, 'nginx.conf'), '-e', path.join(folder, 'nginx.log'), '-g', 'daemon off;'], { stdio: ['ignore', out, out] });
+  closeSync(out);
+  const ready = () => new Promise<boolean>((resolve) => {
+    const options = { host: '127.0.0.1', port: listenPort, path: '/', agent: false, rejectUnauthorized: false };
+    const req = (tlsDir ? https : http).get(options, (res) => { res.resume(); resolve(res.statusCode === 200); });
+    req.on('error', () => resolve(false));
+  });
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) throw new Error(`nginx exited (${child.exitCode}): ${readFileSync(path.join(folder, 'nginx.log'), 'utf8')}`);
+    if (await ready()) return child;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error('nginx did not answer');
+}
+
+/** openssl with `args` in the test folder; throws with its stderr. */
+function openssl(...args: string[]): string {
+  const run = spawnSync('openssl', args, { encoding: 'utf8', cwd: dir });
+  if (run.status !== 0) throw new Error(`openssl ${args[0]}: ${run.stderr}`);
+  return run.stdout;
+}
+
+/**
+ * What cert-manager would write into the Secret: a P-256 key and a certificate of the test CA
+ * (made once) for every name of the gateway's Service, as `tls.crt` and `tls.key` of the TLS
+ * folder, replaced by rename (as the kubelet swaps a Secret volume's files), readable by the workers.
+ */
+function issueCertificate(name: string): void {
+  if (!existsSync(path.join(dir, 'ca.crt'))) {
+    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=pronto-test-ca', '-days', '1');
+  }
+  const gateway = serviceOf(loki.contract, 'gatewayTls');
+  const names = [gateway.name, `${gateway.name}.${loki.namespace}`, `${gateway.name}.${loki.namespace}.svc`, `${gateway.name}.${loki.namespace}.svc.cluster.local`];
+  writeFileSync(path.join(dir, `${name}.ext`), `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\nextendedKeyUsage=serverAuth\n`);
+  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${gateway.name}`);
+  openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '1', '-extfile', `${name}.ext`);
+  for (const [from, to] of [[`${name}.crt`, 'tls.crt'], [`${name}.key`, 'tls.key']]) {
+    chmodSync(path.join(dir, from), 0o644);
+    renameSync(path.join(dir, from), path.join(dir, 'tls', to));
+  }
+}
+
 (missing.length === 0 ? describe : describe.skip)('the Loki add-on\'s gateway in real nginx: logins, tenants, APIs', () => {
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'pronto-loki-gateway-'));
@@ -118,34 +195,24 @@ function request(pathAndQuery: string, options: { method?: string; login?: strin
     const htpasswd = path.join(dir, LOKI_GATEWAY.htpasswdFile);
     writeFileSync(htpasswd, renderTemplate(template, Object.fromEntries(users.map((u, i) => [u, hashes[i]]))), { mode: 0o644 });
 
-    const api = loki.contract.services.api;
-    let conf: string = values.gateway.nginxConfig.file;
-    conf = replaceExactly(conf, `server ${api.name}.${loki.namespace}.svc.cluster.local:${api.port};`, `server 127.0.0.1:${(stub.address() as AddressInfo).port};`);
-    conf = replaceExactly(conf, `listen             ${LOKI_GATEWAY.port};`, `listen             127.0.0.1:${port};`);
-    conf = replaceExactly(conf, `listen             [::]:${LOKI_GATEWAY.port};\n`, '');
-    // The temporary folder first: it is itself under /tmp.
-    conf = replaceExactly(conf, ' /tmp/', ` ${dir}/`, 6);
-    conf = replaceExactly(conf, `${LOKI_GATEWAY.secretVolumePath}/${LOKI_GATEWAY.htpasswdFile}`, htpasswd);
-    conf = replaceExactly(conf, '/dev/stderr', path.join(dir, 'nginx.log'), 2);
-    // Workers of a root master run as nobody (CI runs as root).
-    if (process.getuid?.() === 0) conf = `user nobody nogroup;\n${conf}`;
-    writeFileSync(path.join(dir, 'nginx.conf'), conf);
-    const out = openSync(path.join(dir, 'nginx.out'), 'a', 0o644);
-    nginx = spawn('nginx', ['-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'nginx.log'), '-g', 'daemon off;'], { stdio: ['ignore', out, out] });
-    closeSync(out);
-    for (let i = 0; i < 100; i++) {
-      if (nginx.exitCode !== null) throw new Error(`nginx exited (${nginx.exitCode}): ${readFileSync(path.join(dir, 'nginx.log'), 'utf8')}`);
-      if (await request('/').then((r) => r.status === 200, () => false)) return;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error('nginx did not answer');
+    const upstream = `127.0.0.1:${(stub.address() as AddressInfo).port}`;
+    const started = await startGateway(values.gateway.nginxConfig.file, path.join(dir, 'plain'), port, upstream, htpasswd);
+    nginx = started;
+
+    // The TLS variant (logs.loki.tls): a CA and a certificate for the gateway Service's names, where the Secret's volume is mounted.
+    tlsPort = await freePort();
+    mkdirSync(path.join(dir, 'tls'));
+    issueCertificate('first');
+    nginxTls = await startGateway(tlsValues.gateway.nginxConfig.file, path.join(dir, 'tls-server'), tlsPort, upstream, htpasswd, path.join(dir, 'tls'));
   }, 20000);
 
   afterAll(async () => {
-    if (nginx && nginx.exitCode === null) {
-      const exited = new Promise((resolve) => nginx!.once('exit', resolve));
-      nginx.kill('SIGTERM');
-      await exited;
+    for (const n of [nginx, nginxTls]) {
+      if (n && n.exitCode === null) {
+        const exited = new Promise((resolve) => n.once('exit', resolve));
+        n.kill('SIGTERM');
+        await exited;
+      }
     }
     if (stub) await new Promise((resolve) => { stub!.close(resolve); stub!.closeAllConnections(); });
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -248,9 +315,56 @@ function request(pathAndQuery: string, options: { method?: string; login?: strin
     expect(reached.map((r) => [r.headers['x-scope-orgid'], r.headers.upgrade])).toEqual([[TENANT, 'websocket']]);
   });
 
+  /** A request over HTTPS to the TLS gateway, verifying it as a shipper does: the CA, the Service's name. */
+  const overTls = (options: { login?: string; ca?: string; servername?: string; headers?: Record<string, string> } = {}) => new Promise<{ status: number; fingerprint: string }>((resolve, reject) => {
+    const gateway = serviceOf(loki.contract, 'gatewayTls');
+    const auth = options.login ? { Authorization: `Basic ${Buffer.from(`${options.login}:${password.get(options.login)}`).toString('base64')}` } : {};
+    const req = https.request({
+      host: '127.0.0.1', port: tlsPort, path: LOKI_PATHS.push, method: 'POST', agent: false,
+      servername: options.servername ?? `${gateway.name}.${loki.namespace}.svc.cluster.local`, ca: options.ca ?? readFileSync(path.join(dir, 'ca.crt')),
+      headers: { ...auth, 'Content-Length': '1', ...options.headers },
+    }, (res) => {
+      const fingerprint = (res.socket as TLSSocket).getPeerCertificate().fingerprint256;
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode!, fingerprint }));
+    });
+    req.on('error', reject);
+    req.end('x');
+  });
+
+  test('TLS (logs.loki.tls): a pusher pushes over HTTPS, verifying the gateway against the CA for the Service\'s name; the tenant is still the login\'s', async () => {
+    const reached = await reaching(async () => expect((await overTls({ login: pusher.user, headers: { [LOKI_TENANT_HEADER]: OTHER } })).status).toBe(204));
+    expect(reached.map((r) => [r.headers['x-scope-orgid'], r.headers.authorization])).toEqual([[TENANT, undefined]]);
+    expect((await overTls()).status).toBe(401);
+  });
+
+  test('TLS: a client that trusts another CA, or checks another name, does not connect; plain HTTP on the TLS port reaches nothing', async () => {
+    const other = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', '/dev/null', '-subj', '/CN=other-ca', '-days', '1'], { encoding: 'utf8' });
+    await expect(overTls({ login: pusher.user, ca: other.stdout })).rejects.toThrow(/self[- ]signed|unable to (get|verify)/i);
+    await expect(overTls({ login: pusher.user, servername: 'loki.loki.svc.cluster.local' })).rejects.toThrow(/altnames|Hostname\/IP does not match/i);
+    const plain = await reaching(async () => {
+      const status = await new Promise<number>((resolve, reject) => {
+        http.request({ host: '127.0.0.1', port: tlsPort, path: LOKI_PATHS.push, method: 'POST', agent: false }, (res) => { res.resume(); resolve(res.statusCode!); })
+          .on('error', reject).end('x');
+      });
+      expect(status).toBe(400);
+    });
+    expect(plain).toEqual([]);
+  });
+
+  test('TLS: a renewed certificate is served from the next handshake on, with no reload of nginx (the files are read at every handshake)', async () => {
+    const before = await overTls({ login: pusher.user });
+    issueCertificate('renewed');
+    const after = await overTls({ login: pusher.user });
+    expect([before.status, after.status]).toEqual([204, 204]);
+    expect(after.fingerprint).not.toBe(before.fingerprint);
+    expect(after.fingerprint).toBe(new (require('crypto').X509Certificate)(readFileSync(path.join(dir, 'tls', 'tls.crt'))).fingerprint256);
+    expect(nginxTls?.exitCode).toBeNull();
+  });
+
   test('nginx logged no error of its own (the access log names the login, never its password)', () => {
     expect(nginx?.exitCode === null || nginx?.exitCode === 0).toBe(true);
-    const text = readFileSync(path.join(dir, 'nginx.log'), 'utf8');
+    const text = readFileSync(path.join(dir, 'plain', 'nginx.log'), 'utf8');
     for (const secret of password.values()) expect(text).not.toContain(secret);
     expect(text).toContain(` - ${pusher.user} [`);
     expect(text).not.toMatch(/\[(emerg|alert|crit)\]/);

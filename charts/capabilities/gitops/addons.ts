@@ -14,6 +14,9 @@ import {
   pushgatewayValues, serviceOf, vaultInjectorContract, vaultInjectorValues,
 } from '../../../lib/addons';
 import { ConnectionGraph } from '../../../lib/core';
+import { ServiceCertificate, caBundleFile } from '../../../lib/tls';
+import { App, Chart } from 'cdk8s';
+import type { ServiceTls } from '../../../config/sections/schemas';
 import { DASHBOARD_LABEL, DATASOURCE_LABEL, FOLDER_ANNOTATION } from '../../../lib/dashboards';
 import { HelmSource, IgnoredDifference } from '../../../lib/gitops';
 import { PodExtensionPoint } from '../../../lib/workload';
@@ -113,11 +116,18 @@ export function addonApplications(section: GitopsSection, config: EnvironmentCon
       grafana: {
         dashboardLabel: DASHBOARD_LABEL, datasourceLabel: DATASOURCE_LABEL, folderAnnotation: FOLDER_ANNOTATION,
         vaultAgent: { podAnnotations: grafanaPod.podAnnotations, volumes: grafanaPod.volumes },
+        // The Loki datasource verifies the gateway's certificate (logs.loki.tls) against this bundle, at the path it names.
+        ...(ports.loki?.tls ? { caBundles: [{ configMap: ports.loki.tls.caBundle.configMap, key: ports.loki.tls.caBundle.key, file: caBundleFile(ports.loki.tls.caBundle) }] } : {}),
       },
     }), { serverSideApply: true });
   }
   if (addons.pushgateway) add('pushgateway', addons.pushgateway, pushgatewayValues({ selectorLabels: ports.prometheus?.selectorLabels, namespace: addons.pushgateway.namespace }));
-  if (addons.loki) add('loki', addons.loki, lokiValues(addons.loki, { retentionDays: LOKI_RETENTION_DAYS, gateway: lokiGatewayValues(addons.loki, config, ports, graph) }));
+  if (addons.loki) {
+    const gateway = lokiGatewayValues(addons.loki, config, ports, graph);
+    // With TLS the release also writes the gateway's Certificate: the platform project allows that kind too.
+    const contract = gateway.tls ? { ...addons.loki, writes: { ...addons.loki.writes, namespaced: [...addons.loki.writes.namespaced, KINDS.Certificate] } } : addons.loki;
+    add('loki', contract, lokiValues(addons.loki, { retentionDays: LOKI_RETENTION_DAYS, gateway }));
+  }
   if (addons.jaeger) add('jaeger', addons.jaeger, jaegerValues());
   if (addons.vaultAgentInjector && ports.vault) {
     // The injector patches its webhook's caBundle at run time; Argo CD must not undo it.
@@ -237,11 +247,26 @@ function lokiGatewayValues(contract: AddonContract, config: EnvironmentConfig, p
   })).values()];
   const kps = ports.addons.kubePrometheusStack;
   if (kps && logins.some((l) => l.access === 'read')) clients.push({ namespace: kps.namespace, podLabels: serviceOf(kps, 'grafana').podLabels });
-  if (logins.length === 0) return { nginx: { logins }, clients };
+  const tls = ports.loki?.tls ? lokiGatewayCertificate(contract, ports.loki.tls) : undefined;
+  if (logins.length === 0) return { nginx: { logins }, clients, ...(tls ? { tls } : {}) };
   const vault = requirePort(ports, 'vault', config, LOKI_CONSUMER, LOKI_NEEDS_VAULT);
   const pod = new PodExtensionPoint(`${contract.release}/${LOKI_GATEWAY.container}`);
   vault.inject(pod, lokiGatewayVaultReader(contract, logins));
-  return { nginx: { logins }, vaultAgent: { podAnnotations: pod.podAnnotations, volumes: pod.volumes }, clients };
+  return { nginx: { logins }, vaultAgent: { podAnnotations: pod.podAnnotations, volumes: pod.volumes }, clients, ...(tls ? { tls } : {}) };
+}
+
+/**
+ * The Loki gateway's certificate, as objects of the add-on: lib/tls's ServiceCertificate for
+ * its Service (`gatewayTls`) in the add-on's namespace, rendered in a chart of its own that
+ * no output file holds (the Certificate goes to the chart's `extraObjects`, so the add-on's
+ * Application applies it where the gateway runs), and the volume of its Secret.
+ */
+export function lokiGatewayCertificate(contract: AddonContract, tls: ServiceTls): NonNullable<LokiValuesProps['gateway']['tls']> {
+  const chart = new Chart(new App({ outdir: '.', recordConstructMetadata: false }), 'loki-gateway-tls', { namespace: contract.namespace, disableResourceNameHashes: true });
+  const certificate = new ServiceCertificate(chart, 'Certificate', { service: { name: serviceOf(contract, 'gatewayTls').name }, issuer: tls.issuer, component: 'gateway' });
+  const [object] = chart.toJson();
+  const v = certificate.volume(LOKI_GATEWAY.tlsVolume);
+  return { certificate: object, volume: { name: v.name, secret: { secretName: v.certificate!.secretName, items: v.certificate!.items.map((i) => ({ ...i })), defaultMode: v.certificate!.defaultMode } } };
 }
 
 /** Where a config error about the Loki gateway's logins points. */

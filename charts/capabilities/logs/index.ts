@@ -15,7 +15,8 @@ import { Chart } from 'cdk8s';
 import { ConfigError, EnvironmentConfig, ServiceModel } from '../../../config/load';
 import { ForeignEndpoint, UpstreamImage, resourceName, workloadEndpoint } from '../../../lib/core';
 import { CaptureMode, LogShipperConfig, LogShipperProps, addLogShipper, logShipperFiles } from '../../../lib/logs';
-import { AddonContracts, GRAFANA_LOKI_READER, LOKI_PATHS, podLabelsProblem, serviceOf } from '../../../lib/addons';
+import { AddonContracts, GRAFANA_LOKI_READER, LOKI_PATHS, podLabelsProblem, serviceOf, servesTls } from '../../../lib/addons';
+import { CaBundle, caBundleFile, caBundleVolume, mountCaBundle } from '../../../lib/tls';
 import { Capability, ServiceSecret } from '../capability';
 import { LokiLogin, LokiPort, Ports, portProblem } from '../ports';
 import { SectionValue } from '../../../config/sections';
@@ -101,7 +102,14 @@ export function logShipperProps(section: Section, service: ServiceModel, config:
     labels: { service: service.name, namespace: config.namespace.name, environment: config.name },
     configMapName: logShipperConfigName(service.name),
     ...(login && vault ? { runAs: vault.agentRunAs } : {}),
+    ...(ports.loki?.tls ? { caBundle: shipperCaBundle(ports.loki.tls.caBundle) } : {}),
   };
+}
+
+/** The CA bundle as the shipper mounts it: the pod volume lib/tls's mountCaBundle adds, its folder and file. */
+function shipperCaBundle(bundle: CaBundle): NonNullable<LogShipperProps['caBundle']> {
+  const file = caBundleFile(bundle);
+  return { volume: caBundleVolume(bundle), dir: file.slice(0, file.lastIndexOf('/')), file };
 }
 
 /**
@@ -114,14 +122,23 @@ export function lokiPort(section: Section, config: EnvironmentConfig, addons: Ad
   const contract = addons.loki;
   const problems: string[] = [];
   const at = (field: string) => `${config.file}:${config.lineOf(['logs', 'loki', field])}: logs.loki.${field}`;
+  const tls = section.loki.tls ? section.loki.tls : undefined;
+  if (tls && !contract) {
+    problems.push(`${at('tls')}: expected no tls: the issuer signs the certificate of the Loki add-on's gateway, and no Loki add-on is installed (gitops.addons.loki); ` +
+      'a Loki of the cluster\'s behind an https URL is verified against the shippers\' system roots');
+  }
   if (contract) {
-    const gateway = serviceOf(contract, 'gateway');
+    // With TLS the gateway's Service serves HTTPS on its own port (the contract's gatewayTls).
+    const role = tls ? 'gatewayTls' : 'gateway';
+    const gateway = serviceOf(contract, role);
+    const scheme = servesTls(contract, role) ? 'https' : 'http';
     const parsed = new URL(url);
     const [host, namespace] = parsed.hostname.split('.');
     const port = parsed.port === '' ? (parsed.protocol === 'https:' ? 443 : 80) : Number(parsed.port);
-    const expected = `http://${gateway.name}.${contract.namespace}.svc.cluster.local${gateway.port === 80 ? '' : `:${gateway.port}`}${LOKI_PATHS.push}`;
-    if (host !== gateway.name || namespace !== contract.namespace || port !== gateway.port || parsed.protocol !== 'http:') {
-      problems.push(`${at('url')}: expected the gateway of the Loki add-on (gitops.addons.loki, chart ${contract.chart.version}): ${expected}, found "${url}"`);
+    const defaultPort = scheme === 'https' ? 443 : 80;
+    const expected = `${scheme}://${gateway.name}.${contract.namespace}.svc.cluster.local${gateway.port === defaultPort ? '' : `:${gateway.port}`}${LOKI_PATHS.push}`;
+    if (host !== gateway.name || namespace !== contract.namespace || port !== gateway.port || parsed.protocol !== `${scheme}:`) {
+      problems.push(`${at('url')}: expected the gateway of the Loki add-on (gitops.addons.loki, chart ${contract.chart.version}${tls ? ', logs.loki.tls on' : ''}): ${expected}, found "${url}"`);
     }
     const labels = podLabelsProblem(contract, 'gateway', section.loki.podLabels);
     if (labels) problems.push(`${at('podLabels')}: ${labels} (the Loki add-on, gitops.addons.loki)`);
@@ -144,7 +161,9 @@ export function lokiPort(section: Section, config: EnvironmentConfig, addons: Ad
     ...(addons.kubePrometheusStack ? [{ user: GRAFANA_LOKI_READER.user, access: 'read' as const, password: { path: GRAFANA_LOKI_READER.vaultPath, field: GRAFANA_LOKI_READER.field } }] : []),
   ] : undefined;
   // The query API sits beside the push API on the same Service.
-  return { pushUrl: url, queryUrl: url.slice(0, url.length - LOKI_PATHS.push.length), ...(tenant ? { tenant } : {}), ...(logins ? { logins } : {}) };
+  return {
+    pushUrl: url, queryUrl: url.slice(0, url.length - LOKI_PATHS.push.length), ...(tenant ? { tenant } : {}), ...(logins ? { logins } : {}), ...(tls ? { tls } : {}),
+  };
 }
 
 /** The section's problems that need the other ports: logins need Vault, where their passwords are. */
@@ -166,6 +185,8 @@ export const logs: Capability<Section> & { readonly id: 'logs' } = {
     return ports.loki?.logins ? [pusherSecret(section, service.name)] : [];
   },
   extendPod(pod, service, section, config, ports) {
+    // With TLS, the CA bundle's volume (mounted read-only into the app too, as lib/tls mounts it once per pod) for the shipper.
+    if (ports.loki?.tls) mountCaBundle(pod, ports.loki.tls.caBundle);
     addLogShipper(pod, logShipperProps(section, service, config, ports));
   },
   flows(graph, section, config) {

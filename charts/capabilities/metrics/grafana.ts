@@ -13,6 +13,7 @@
  */
 import { App, Chart } from 'cdk8s';
 import { GRAFANA, GRAFANA_LOKI_READER } from '../../../lib/addons';
+import { caBundleFile } from '../../../lib/tls';
 import {
   BUSINESS_DASHBOARD, GrafanaDashboard, GrafanaDatasource, GrafanaDatasources, GrafanaSidecarRbac, ProntoDashboardProps, RED_DASHBOARD, SATURATION_DASHBOARD,
   businessDashboard, grafanaUid, jaegerDatasource, lokiDatasource, prometheusDatasource, redDashboard, saturationDashboard,
@@ -70,6 +71,8 @@ export function grafanaCharts(app: App, section: MetricsSection, context: Capabi
       tracesDatasourceUid: traces ? uids.jaeger : undefined,
       // Grafana's read login: its password is the file the Vault agent renders into the Grafana Pronto installs.
       ...(lokiReader ? { login: { user: lokiReader.user, passwordFile: GRAFANA_LOKI_READER.path } } : {}),
+      // The CA bundle the Grafana Pronto installs mounts (lib/tls's path); a cluster's own Grafana must mount it there too.
+      ...(loki.tls ? { caFile: caBundleFile(loki.tls.caBundle) } : {}),
     })] : []),
     ...(traces ? [jaegerDatasource({
       name: name('Jaeger'), uid: uids.jaeger, url: traces.queryUrl,

@@ -135,6 +135,8 @@ describe('the logs capability', () => {
   });
 });
 
+const problems = configProblems;
+
 /** The shipped prod text, the one the tests above render (cached). */
 const PROD = readFileSync(`${CONFIG_DIR}/prod.yaml`, 'utf8');
 const V = 'vault.hashicorp.com/';
@@ -223,8 +225,83 @@ describe('Loki logins (security): the shippers log in, each with a password its 
   });
 });
 
+describe('TLS to Loki (logs.loki.tls, opt-in): the add-on\'s gateway serves a cert-manager certificate, the shippers and Grafana verify it', () => {
+  const TLS = 'tls: { issuer: { name: internal-ca }, caBundle: { configMap: internal-ca } }';
+  const text = PROD.replace(/^( {2}loki: \{ url: )http:\/\/([^,]+),/m, `$1https://$2, ${TLS},`);
+  const config = load(text, 'config/prod.yaml');
+  const rendered = renderShipped(text, 'config/prod.yaml');
+  const app = rendered.manifests.find((m) => m.kind === 'Application' && (m as any).spec.source.chart === 'loki') as any;
+  const values = app.spec.source.helm.valuesObject;
+  const CA = '/etc/pronto/ca/internal-ca/ca.crt';
+
+  test('the gateway: HTTPS on its pods\' port with the certificate\'s files (reread at every handshake), its Service on 443, the readiness probe over HTTPS', () => {
+    expect(text).not.toBe(PROD);
+    expect(values.gateway.service).toEqual({ port: 443 });
+    expect(values.gateway.readinessProbe.httpGet).toEqual({ path: '/', port: 'http-metrics', scheme: 'HTTPS' });
+    expect(values.gateway.extraVolumes).toContainEqual({ name: 'tls', secret: { secretName: 'loki-gateway-tls', items: [{ key: 'tls.crt', path: 'tls.crt' }, { key: 'tls.key', path: 'tls.key' }], defaultMode: 0o440 } });
+    expect(values.gateway.extraVolumeMounts).toEqual([{ name: 'tls', mountPath: '/etc/loki-gateway-tls', readOnly: true }]);
+    const file: string = values.gateway.nginxConfig.file;
+    expect(file).toContain('listen             8080 ssl;');
+    expect(file).toContain('    default "/etc/loki-gateway-tls";');
+    expect(file).toContain('  ssl_certificate     $loki_tls_dir/tls.crt;');
+  });
+
+  test('its Certificate is an object of the add-on, for every name of the gateway\'s Service, from the issuer; the platform project allows that kind', () => {
+    const certificate = values.extraObjects.find((o: any) => o.kind === 'Certificate');
+    expect(certificate.metadata).toMatchObject({ name: 'loki-gateway-tls', namespace: app.spec.destination.namespace });
+    expect(certificate.spec).toMatchObject({
+      secretName: 'loki-gateway-tls', issuerRef: { kind: 'ClusterIssuer', name: 'internal-ca' },
+      dnsNames: ['loki-gateway', 'loki-gateway.loki', 'loki-gateway.loki.svc', 'loki-gateway.loki.svc.cluster.local'],
+    });
+    const platform = rendered.manifests.find((m) => m.kind === 'AppProject' && m.metadata.name === `pronto-${config.name}-platform`) as any;
+    expect(platform.spec.namespaceResourceWhitelist).toContainEqual({ group: 'cert-manager.io', kind: 'Certificate' });
+  });
+
+  test('every shipper pushes to the https URL and verifies the gateway against the CA bundle, mounted read-only into it', () => {
+    for (const svc of config.services) {
+      const cm = rendered.manifests.find((m) => m.kind === 'ConfigMap' && m.metadata?.name === logShipperConfigName(svc.name)) as any;
+      expect(cm.data['config.alloy']).toContain(`    url = "${config.capabilities.logs!.loki.url}"`);
+      expect(cm.data['config.alloy']).toContain(`    tls_config {\n      ca_file = "${CA}"\n    }`);
+      for (const d of ofService(rendered.manifests, svc.name)) {
+        const shipper = d.spec.template.spec.containers.find((c: any) => c.name === 'alloy');
+        expect(shipper.volumeMounts).toContainEqual({ name: 'ca-internal-ca', mountPath: '/etc/pronto/ca/internal-ca', readOnly: true });
+      }
+    }
+    expect(config.capabilities.logs!.loki.url.startsWith('https://')).toBe(true);
+  });
+
+  test('Grafana verifies it too: the bundle mounted from its namespace, the datasource\'s CA read at provisioning', () => {
+    const kps = rendered.manifests.find((m) => m.kind === 'Application' && (m as any).spec.source.chart === 'kube-prometheus-stack') as any;
+    expect(kps.spec.source.helm.valuesObject.grafana.extraConfigmapMounts).toEqual([{ name: 'ca-internal-ca', mountPath: '/etc/pronto/ca/internal-ca', configMap: 'internal-ca', readOnly: true }]);
+    const cm = rendered.manifests.find((m) => m.kind === 'ConfigMap' && m.metadata?.name === 'grafana-datasources') as any;
+    const loki = parse(Object.values(cm.data as Record<string, string>)[0]).datasources.find((d: any) => d.type === 'loki');
+    expect(loki.url.startsWith('https://')).toBe(true);
+    expect(loki.jsonData.tlsAuthWithCACert).toBe(true);
+    expect(loki.secureJsonData.tlsCACert).toBe(`$__file{${CA}}`);
+  });
+
+  test('every object passes the gate and the capacity guard', () => {
+    expect(rendered.findings).toEqual([]);
+  });
+
+  test('off by default in every shipped environment (plain http)', () => {
+    for (const env of ENVIRONMENTS) {
+      const shipped = load(readFileSync(`${CONFIG_DIR}/${env}.yaml`, 'utf8'), `config/${env}.yaml`);
+      expect([shipped.capabilities.logs!.loki.tls, shipped.capabilities.logs!.loki.url.startsWith('http://')]).toEqual([undefined, true]);
+    }
+  });
+
+  test('fails on TLS with an http URL, and on TLS without the Loki add-on, naming the field', () => {
+    const http = PROD.replace(/^( {2}loki: \{ url: http:\/\/[^,]+,)/m, `$1 ${TLS},`);
+    expect(problems(() => buildEnvironment(load(http, 'config/prod.yaml')))).toContain(
+      `config/prod.yaml:${lineOf(http, '  loki: {')}: logs.loki.url: expected the gateway of the Loki add-on (gitops.addons.loki, chart 6.30.0, logs.loki.tls on): https://loki-gateway.loki.svc.cluster.local/loki/api/v1/push`);
+    const own = `${VALID_ENV}logs:\n  loki: { url: ${URL.replace('http:', 'https:')}, ${TLS} }\n`;
+    expect(problems(() => buildEnvironment(load(own)))).toContain(
+      `${FILE}:${lineOf(own, 'tls:')}: logs.loki.tls: expected no tls: the issuer signs the certificate of the Loki add-on's gateway, and no Loki add-on is installed (gitops.addons.loki)`);
+  });
+});
+
 describe('logs config errors name file:line, field, expected and found', () => {
-  const problems = configProblems;
 
   test('an unknown log shipper', () => {
     const text = `${VALID_ENV}${SECTION}  logShipper: fluentbit\n`;

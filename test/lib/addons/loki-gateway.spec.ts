@@ -65,9 +65,11 @@ describe('the Loki gateway\'s nginx.conf', () => {
     expect(text).not.toContain('resolver');
     expect(text).toContain('    listen             8080;\n    listen             [::]:8080;');
     expect(text).not.toContain('ssl');
-    const tls = renderLokiGatewayNginx({ ...BASE, tls: { certFile: '/etc/nginx/tls/tls.crt', keyFile: '/etc/nginx/tls/tls.key' } });
+    const tls = renderLokiGatewayNginx({ ...BASE, tls: { dir: '/etc/loki-gateway-tls', certFile: 'tls.crt', keyFile: 'tls.key' } });
     expect(tls).toContain('    listen             8080 ssl;\n    listen             [::]:8080 ssl;');
-    expect(tls).toContain('  ssl_certificate     /etc/nginx/tls/tls.crt;\n  ssl_certificate_key /etc/nginx/tls/tls.key;\n  ssl_protocols       TLSv1.2 TLSv1.3;');
+    // A variable in the path: read at every handshake, so a renewed certificate needs no reload.
+    expect(tls).toContain('  map $server_port $loki_tls_dir {\n    default "/etc/loki-gateway-tls";\n  }\n'
+      + '  ssl_certificate     $loki_tls_dir/tls.crt;\n  ssl_certificate_key $loki_tls_dir/tls.key;\n  ssl_protocols       TLSv1.2 TLSv1.3;');
   });
 
   test('Helm passes the file through tpl: it holds no template action', () => {
