@@ -90,7 +90,7 @@ function checkedPorts(enabled: ReadonlyArray<[Capability, unknown]>, config: Env
 
 /**
  * The ports of the enabled capabilities: first the add-ons they install (with their
- * contracts), then what each provides. Every capability's problems are collected, so one
+ * contracts), then what each provides, then the Vault entries each adds to the services' pods. Every capability's problems are collected, so one
  * run reports all of them.
  */
 export function buildPorts(enabled: ReadonlyArray<[Capability, unknown]>, config: EnvironmentConfig): Ports {
@@ -107,7 +107,12 @@ export function buildPorts(enabled: ReadonlyArray<[Capability, unknown]>, config
   const addons = Object.assign({}, ...enabled.map(([cap, section]) => collect(() => cap.addons?.(section, config) ?? {}, {})));
   const provided = enabled.map(([cap, section]) => collect(() => cap.provides?.(section, config, addons) ?? {}, {}));
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.assign({ addons }, ...provided) as Ports;
+  const ports = Object.assign({ addons, serviceSecrets: {} }, ...provided) as Ports;
+  // What each capability adds to a service's Vault agent, asked with the finished ports.
+  const serviceSecrets = Object.fromEntries(config.services.map((svc) => [svc.name,
+    enabled.flatMap(([cap, section]) => collect(() => cap.serviceSecrets?.(svc, section, config, ports) ?? [], []))]));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { ...ports, serviceSecrets };
 }
 
 /** The units whose section is on, with their sections, in registry order. */

@@ -4,7 +4,7 @@ import { CatalogSecret } from '../../config/schema';
 import { ConnectionGraph, InjectedImage } from '../../lib/core';
 import { PodExtensionPoint } from '../../lib/workload';
 import { AddonContracts } from '../../lib/addons';
-import { Ports } from './ports';
+import { Ports, ProvidedPort } from './ports';
 import { CapabilityId, SectionValue } from '../../config/sections';
 
 /** What a capability's charts may build on: the environment, the finished graph, the base charts. */
@@ -44,7 +44,41 @@ export interface VaultReader {
    * WAL-G key and storage credentials under `postgres/`): each reader's Vault policy lists
    * exactly the paths given here.
    */
-  readonly secrets: readonly CatalogSecret[];
+  readonly secrets: readonly ReaderSecret[];
+}
+
+/**
+ * One file a Vault reader's agent renders: a catalog secret, or a file for another container
+ * of the pod (no env var of the app container), possibly readable by the agent's UID only.
+ */
+export interface ReaderSecret extends Omit<CatalogSecret, 'env'> {
+  /** Env var of the app container with the file's path. @default - none (the file is another container's) */
+  readonly env?: string;
+  /** `0400`: only the agent's UID reads it (a sidecar that runs as that UID), never the app. @default '0440' */
+  readonly mode?: '0400' | '0440';
+}
+
+/**
+ * A Vault entry a capability adds to a catalog service's pods, for a container of its own
+ * there (a sidecar's credential): the service's agent renders it and the service's Vault
+ * role reads it, beside the service's own secrets.
+ */
+export interface ServiceSecret {
+  /** KV path below the environment's prefix; it starts with `<service>/` (the service's own entries). */
+  readonly path: string;
+  /** File name under the pod's secret folder. */
+  readonly file: string;
+  /** Template of the file's exact content (`{{ .Data.data.<field> }}`). */
+  readonly template: string;
+  /** The container that reads it; it gets the secret folder, the app container no env var for it. */
+  readonly container: string;
+  /**
+   * `0400`: readable by the agent's UID only, so the container must run as that UID
+   * ({@link VaultPort.agentRunAs}) and the app, which reads its own files through the group, cannot read it.
+   */
+  readonly mode: '0400' | '0440';
+  /** The capability that adds it, named in errors. */
+  readonly declaredBy: string;
 }
 
 /** What every capability's `flows` and `files` learn of the others. */
@@ -59,7 +93,7 @@ export interface CapabilityExtras {
  * One capability as a unit: its section of the environment file (config/sections/<id>.ts),
  * the ports it offers and its one check, what it adds to every service's pod, its flows and charts.
  * The composition root calls these only for capabilities whose section is on, in this
- * order: `addons`, `provides` (the ports), `check` (every capability's problems reported
+ * order: `addons`, `provides` (the ports, then every capability's `serviceSecrets`), `check` (every capability's problems reported
  * together), `extendPod` for every service, `vaultReaders`, `flows`, then `charts` (with the
  * finished graph) and `files`. A capability reads another only through the ports: one
  * capability folder never imports another (eslint.config.js).
@@ -76,7 +110,7 @@ export interface Capability<S = unknown> {
    * What the capability offers the others ({@link Ports}), asked once, after every
    * capability's `addons`. Problems found here are config errors (ConfigError).
    */
-  provides?(section: S, config: EnvironmentConfig, addons: AddonContracts): Partial<Omit<Ports, 'addons'>>;
+  provides?(section: S, config: EnvironmentConfig, addons: AddonContracts): Partial<Pick<Ports, ProvidedPort>>;
   /**
    * Every problem of the section that its schema cannot see (the catalog, the other
    * capabilities' ports), each as `file:line: path: expected …, found …`. Called once per
@@ -84,6 +118,12 @@ export interface Capability<S = unknown> {
    * capability are reported together. The other hooks may assume the section passed.
    */
   check?(section: S, config: EnvironmentConfig, ports: Ports): readonly string[];
+  /**
+   * Vault entries the capability adds to a catalog service's pods, for a container it adds
+   * there ({@link ServiceSecret}); asked once per service, with the ports. The secrets
+   * capability renders them with the service's own and grants them to the service's Vault role.
+   */
+  serviceSecrets?(service: ServiceModel, section: S, config: EnvironmentConfig, ports: Ports): readonly ServiceSecret[];
   /** Changes every catalog service's pods, identically for every blue-green slot. */
   extendPod?(pod: PodExtensionPoint, service: ServiceModel, section: S, config: EnvironmentConfig, ports: Ports): void;
   /** Declares the connections the capability needs (scraping, shipping logs, OTLP, Vault). */

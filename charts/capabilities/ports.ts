@@ -14,7 +14,8 @@ import { DataTierClientTls, DataTierSecret, HeartbeatRoleSettings, WalgAccess } 
 import { EnvEntry, PodExtensionPoint } from '../../lib/workload';
 import { ConfigError, EnvironmentConfig } from '../../config/load';
 import type { DataStoreTls } from '../../config/catalog';
-import type { VaultReader } from './capability';
+import type { ServiceTls } from '../../config/sections/schemas';
+import type { ServiceSecret, VaultReader } from './capability';
 
 /** Prometheus, as Grafana and the rules need it (metrics). */
 export interface PrometheusPort {
@@ -45,6 +46,16 @@ export interface PushgatewayPort {
   readonly podPort: number;
 }
 
+/** A login at Loki's gateway: its user, what it may do, and where its password is. */
+export interface LokiLogin {
+  /** The basic-auth user name. */
+  readonly user: string;
+  /** `push`: the push API only (a service's shipper); `read`: the query APIs only (Grafana). */
+  readonly access: 'push' | 'read';
+  /** Its password: the field `field` of the Vault KV entry `path`, below secrets.kv.prefix. */
+  readonly password: { readonly path: string; readonly field: string };
+}
+
 /** Loki (logs). */
 export interface LokiPort {
   /** Push API the shippers use. */
@@ -53,6 +64,16 @@ export interface LokiPort {
   readonly queryUrl: string;
   /** Tenant every writer and reader sends as X-Scope-OrgID; absent: a single-tenant Loki. */
   readonly tenant?: string;
+  /**
+   * Every login of the environment, when Loki requires basic auth (logs.loki.basicAuth):
+   * one per catalog service's shipper (push), and, with the Grafana Pronto installs, Grafana's (read). Absent: no credentials.
+   */
+  readonly logins?: readonly LokiLogin[];
+  /**
+   * TLS to the Loki add-on's gateway (logs.loki.tls): the issuer of its certificate, and the
+   * CA bundle every client (the shippers, Grafana) verifies it with. Absent: plaintext.
+   */
+  readonly tls?: ServiceTls;
 }
 
 /** Traces (tracing). */
@@ -82,6 +103,13 @@ export interface VaultPort {
   /** The Vault server's pods, and the port the agents reach them on. */
   readonly server: ForeignEndpoint;
   readonly serverPort: number;
+  /**
+   * UID and GID the agents run as: the owner of every file they render. A container that
+   * runs as this UID reads a `0400` file ({@link ServiceSecret.mode}), which the app cannot.
+   */
+  agentRunAs(workload: string, pod: { readonly group: number }): { readonly user: number; readonly group: number };
+  /** Where a catalog service's pod finds the rendered files (every container given them). */
+  readonly secretDir: string;
   /**
    * Adds the Vault agent that renders `reader`'s secrets under /run/secrets to `pod`. For a
    * pod that runs to completion (a Job) pass `runsToCompletion`: the agent then only
@@ -164,10 +192,15 @@ export interface Ports {
   readonly heartbeat?: HeartbeatPort;
   /** The add-ons Pronto installs (gitops), by add-on id; absent ids are the cluster's own or not installed. */
   readonly addons: AddonContracts;
+  /** The Vault entries the capabilities add to each catalog service's pods ({@link ServiceSecret}), by service; none for most. */
+  readonly serviceSecrets: Readonly<Record<string, readonly ServiceSecret[]>>;
 }
 
+/** The ports capabilities provide (the others the composition root fills in). */
+export type ProvidedPort = Exclude<keyof Ports, 'addons' | 'serviceSecrets'>;
+
 /** The capability section that provides each port, for error messages. */
-export const PORT_PROVIDERS: Readonly<Record<Exclude<keyof Ports, 'addons'>, string>> = {
+export const PORT_PROVIDERS: Readonly<Record<ProvidedPort, string>> = {
   prometheus: 'metrics',
   pushgateway: 'metrics and gitops.addons.pushgateway',
   loki: 'logs',
@@ -184,14 +217,14 @@ export const PORT_PROVIDERS: Readonly<Record<Exclude<keyof Ports, 'addons'>, str
  * provider's section ("backups.restoreTest.pushResults: … : turn on metrics"); undefined
  * when it is there. For a capability's `check`.
  */
-export function portProblem(ports: Ports, name: Exclude<keyof Ports, 'addons'>, config: EnvironmentConfig,
+export function portProblem(ports: Ports, name: ProvidedPort, config: EnvironmentConfig,
   consumer: readonly string[], why: string): string | undefined {
   if (ports[name] !== undefined) return undefined;
   return `${config.file}:${config.lineOf(consumer)}: ${consumer.join('.')}: ${why}: turn on ${PORT_PROVIDERS[name]}`;
 }
 
 /** The port `name`, or the config error {@link portProblem} describes. */
-export function requirePort<K extends Exclude<keyof Ports, 'addons'>>(ports: Ports, name: K, config: EnvironmentConfig,
+export function requirePort<K extends ProvidedPort>(ports: Ports, name: K, config: EnvironmentConfig,
   consumer: readonly string[], why: string): NonNullable<Ports[K]> {
   const problem = portProblem(ports, name, config, consumer, why);
   if (problem !== undefined) throw new ConfigError([problem]);

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { isDnsLabel } from '../../lib/core/naming';
-import { computeResourcesSchema, labelMapSchema, upstreamImageSchema } from './schemas';
+import { computeResourcesSchema, labelMapSchema, serviceTlsFieldSchema, upstreamImageSchema } from './schemas';
 
 /** Promtail's sidecar: it tails one file (tens of MiB of RSS at most). */
 export const DEFAULT_PROMTAIL_RESOURCES = {
@@ -77,6 +77,15 @@ export const logsSectionSchema = z.strictObject({
       .default({ 'app.kubernetes.io/name': 'loki', 'app.kubernetes.io/component': 'gateway' })
       .describe('Labels of the pods behind the URL (default: the gateway of the grafana/loki Helm chart); the flow to Loki allows these pods only'),
     port: z.int().min(1).max(65535).default(8080).describe('Port those pods listen on (the Service may forward another port to it); the flow to Loki allows this port'),
+    // A refinement, not z.boolean: its issue does not abort, so the section's union reports this field's own line and message.
+    basicAuth: z.unknown().refine((v) => v === undefined || typeof v === 'boolean', { error: 'expected true (every shipper and Grafana log in, passwords from Vault) or false (no login)' })
+      .transform((v) => v as boolean | undefined).optional().meta({ type: 'boolean' })
+      .describe('Log in to Loki with basic auth: each service\'s shipper as its service (push only), the datasource of the Grafana Pronto installs as grafana (read only), ' +
+        'each password from Vault (needs secrets; README, "Loki\'s logins"). Absent: on with the Loki add-on (gitops.addons.loki), whose gateway requires it; off for another Loki'),
+    tls: serviceTlsFieldSchema.optional()
+      .describe('TLS between the shippers (and Grafana) and the Loki add-on\'s gateway: it serves a certificate of the issuer for its Service\'s names on 443 ' +
+        '(url then https://), and the shippers and Grafana verify it against the CA bundle (a ConfigMap kept in this namespace and in Grafana\'s). ' +
+        'Needs the Loki add-on (gitops.addons.loki) and cert-manager. Absent or false: plaintext (off by default in every environment)'),
   }).prefault({}).superRefine((loki, ctx) => {
     const problem = loki.url === undefined
       ? `expected the URL of Loki's push API, such as ${URL_EXAMPLE} (required: there is no default Loki)`

@@ -144,3 +144,26 @@ export type ServiceTls = z.output<typeof serviceTlsSchema>;
 export const serviceTlsSettingSchema = z.union([z.literal(false), serviceTlsSchema], {
   error: 'expected false (plaintext) or { issuer: { kind, name }, caBundle: { configMap, key } }',
 });
+
+/** The JSON Schema of {@link serviceTlsSettingSchema}, for the fields that check it themselves. */
+const SERVICE_TLS_JSON = (({ $schema: _ignored, ...rest }) => rest)(z.toJSONSchema(serviceTlsSettingSchema, { io: 'input' }) as Record<string, unknown>);
+
+/**
+ * {@link serviceTlsSettingSchema} as an optional field of a capability section whose problems
+ * are reported at their own paths (`logs.loki.tls.caBundle`): checked by a refinement, since a
+ * missing key in a nested union would abort the section's union, which then reports only its
+ * own vaguer error. Absent: undefined (the capability's default).
+ */
+export const serviceTlsFieldSchema = z.unknown().superRefine((value, ctx) => {
+  if (value === undefined || value === false) return;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    ctx.addIssue({ code: 'custom', input: value, message: 'expected false (plaintext) or { issuer: { kind, name }, caBundle: { configMap, key } }' });
+    return;
+  }
+  const checked = serviceTlsSchema.safeParse(value);
+  if (checked.success) return;
+  for (const issue of checked.error.issues) {
+    const at = issue.path.reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key as PropertyKey] : undefined), value);
+    ctx.addIssue({ code: 'custom', path: issue.path as PropertyKey[], input: at, message: issue.message });
+  }
+}).transform((value) => (value === undefined ? undefined : serviceTlsSettingSchema.parse(value))).meta(SERVICE_TLS_JSON);

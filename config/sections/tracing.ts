@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { DIGEST, REPOSITORY } from '../../lib/core/image';
 import { OPERATOR_PYTHON_IMAGE } from '../../lib/addons/opentelemetry-operator';
 import { isDnsLabel } from '../../lib/core/naming';
-import { computeResourcesSchema, labelMapSchema, upstreamImageSchema } from './schemas';
+import { computeResourcesSchema, labelMapSchema, serviceTlsFieldSchema, upstreamImageSchema } from './schemas';
 
 /** Collector pods: at least 2 everywhere, so a drain or a rollout never drops every service's spans. */
 export const COLLECTOR_MIN_PODS = 2;
@@ -112,6 +112,9 @@ export const tracingSectionSchema = z.strictObject({
       .describe('Ports the API server\'s endpoints listen on (kubectl get endpoints kubernetes -n default: 443 on most managed clusters, 6443 with kubeadm); ' +
         'the collector\'s egress to "kubernetes-api" (its blocks: networkPolicies.externalHosts) allows these'),
   }).prefault({}).describe('The Kubernetes API server, which k8sattributes reads pods and replicasets from'),
+  tls: serviceTlsFieldSchema.optional()
+    .describe('TLS for OTLP from the services to the collector: the collector\'s receivers (gRPC and HTTP) serve a certificate of the issuer for its Service\'s names, ' +
+      'and each service verifies it against the CA bundle (OTEL_EXPORTER_OTLP_CERTIFICATE). Absent or false: plaintext (off by default in every environment; needs cert-manager)'),
   instrumentation: z.strictObject({
     python: z.strictObject({
       image: z.strictObject({

@@ -26,6 +26,8 @@ export interface AddonService {
   readonly protocol: 'http' | 'grpc' | 'https' | 'grpcs';
   /** Labels of the pods behind it. */
   readonly podLabels: Readonly<Record<string, string>>;
+  /** Every client logs in with HTTP basic auth. @default - no login */
+  readonly login?: 'basic';
 }
 
 /** A Helm chart at a pinned version. */
@@ -137,6 +139,7 @@ export const KINDS = {
   ValidatingWebhookConfiguration: { group: 'admissionregistration.k8s.io', kind: 'ValidatingWebhookConfiguration' },
   CustomResourceDefinition: { group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition' },
   PodDisruptionBudget: { group: 'policy', kind: 'PodDisruptionBudget' },
+  NetworkPolicy: { group: 'networking.k8s.io', kind: 'NetworkPolicy' },
   HorizontalPodAutoscaler: { group: 'autoscaling', kind: 'HorizontalPodAutoscaler' },
   ServiceMonitor: { group: 'monitoring.coreos.com', kind: 'ServiceMonitor' },
   PrometheusRule: { group: 'monitoring.coreos.com', kind: 'PrometheusRule' },

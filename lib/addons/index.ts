@@ -6,3 +6,4 @@ export * from './kube-prometheus-stack';
 export * from './pushgateway';
 export * from './opentelemetry-operator';
 export * from './istio';
+export * from './loki-gateway';

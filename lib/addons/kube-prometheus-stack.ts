@@ -53,6 +53,23 @@ export const GRAFANA_ADMIN = {
 } as const;
 
 /**
+ * The password of Grafana's Loki login (the Loki port's read login), rendered by the same
+ * agent beside the admin's, for the Loki datasource to read at provisioning time
+ * (`$__file{<path>}` in `secureJsonData.basicAuthPassword`: grafana/grafana
+ * pkg/services/provisioning/values/values.go expands Grafana's `$__file{}` in provisioning
+ * files, and pkg/setting/expanders.go reads the file, trimmed).
+ */
+export const GRAFANA_LOKI_READER = {
+  /** The login's user at Loki's gateway. */
+  user: 'grafana',
+  /** Its password: the field `password` of this KV entry below the environment's prefix (Grafana's own, `grafana/`). */
+  vaultPath: 'grafana/loki',
+  field: 'password',
+  file: 'loki-reader',
+  path: `${GRAFANA_ADMIN.secretVolumePath}/loki-reader`,
+} as const;
+
+/**
  * The script the datasources sidecar runs (`sidecar.datasources.script`, run with `sh` after
  * every change it writes): it reloads Grafana's provisioned datasources as the admin, reading
  * the password from the file the Vault agent renders, retrying while Grafana starts. The chart
@@ -162,6 +179,12 @@ export interface KubePrometheusStackValuesProps {
      * audience-bound ServiceAccount token), which no Grafana container mounts.
      */
     readonly vaultAgent: { readonly podAnnotations: Readonly<Record<string, string>>; readonly volumes: readonly object[] };
+    /**
+     * CA bundles Grafana's datasources verify servers with: ConfigMaps of the release's
+     * namespace (kept there by the platform), each mounted read-only so that `file` is the
+     * bundle's PEM. @default - none
+     */
+    readonly caBundles?: ReadonlyArray<{ readonly configMap: string; readonly key: string; readonly file: string }>;
   };
 }
 
@@ -200,6 +223,13 @@ export function kubePrometheusStackValues(props: KubePrometheusStackValuesProps)
         [GRAFANA_ADMIN.passwordEnv]: `${GRAFANA_ADMIN.secretVolumePath}/${GRAFANA_ADMIN.passwordFile}`,
       },
       podAnnotations: { ...props.grafana.vaultAgent.podAnnotations },
+      // grafana 9.3.4 templates/_pod.tpl: a configMap volume and a read-only mount per entry; the whole ConfigMap at the file's
+      // folder (no subPath, which would never see an update of the bundle).
+      ...(props.grafana.caBundles?.length ? {
+        extraConfigmapMounts: props.grafana.caBundles.map((b) => ({
+          name: `ca-${b.configMap}`.slice(0, 63), mountPath: b.file.slice(0, b.file.lastIndexOf('/')), configMap: b.configMap, readOnly: true,
+        })),
+      } : {}),
       // Pod volumes mounted into no Grafana container: the agent's token.
       extraContainerVolumes: props.grafana.vaultAgent.volumes.map((v) => ({ ...v })),
       // No ClusterRole: the sidecars read ConfigMaps in the namespaces they search, through a Role in each (this one here,

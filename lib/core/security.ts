@@ -43,6 +43,17 @@ export function workloadRunAsId(workload: string): number {
 }
 
 /**
+ * The ids the Vault agent of `workload`'s pods runs under: a UID of its own (derived like a
+ * workload's, from `<workload>/vault-agent`, so no app container ever runs as it) and the
+ * pod's GID. The agent owns every file it renders: the app reads its files through the group,
+ * and a file rendered `0400` is readable only by containers that run as the agent's UID (a
+ * log shipper reading its Loki password), never by the app.
+ */
+export function agentRunAsIds(workload: string, pod: { readonly group: number }): { user: number; group: number } {
+  return { user: workloadRunAsId(`${workload}/vault-agent`), group: pod.group };
+}
+
+/**
  * The ids of `workload`: those given, else its own ({@link workloadRunAsId}, the same number
  * for user, group and fsGroup, so nothing of one workload is another's by group either).
  * Checks they are unprivileged.

@@ -23,8 +23,20 @@ export interface GrafanaDatasource {
   /** Provisioned from Git: not editable in the UI. */
   readonly editable: false;
   readonly jsonData: Readonly<Record<string, unknown>>;
-  /** Values Grafana stores encrypted; only non-secret values (a tenant id) ever go here. @default - none */
-  readonly secureJsonData?: Readonly<Record<string, string>>;
+  /**
+   * Values Grafana stores encrypted: non-secret values (a tenant id), or a file Grafana reads
+   * when it provisions the datasource (a password the Vault agent renders into its pod), never
+   * a secret itself. @default - none
+   */
+  readonly secureJsonData?: Readonly<Record<string, string | FileValue>>;
+  /** Log in with basic auth as this user (the password in `secureJsonData.basicAuthPassword`). @default - no login */
+  readonly basicAuth?: true;
+  readonly basicAuthUser?: string;
+}
+
+/** A value Grafana reads from a file in its container at provisioning time (`$__file{<path>}`). */
+export interface FileValue {
+  readonly file: string;
 }
 
 /** Common fields of the datasource builders. */
@@ -51,6 +63,16 @@ export function prometheusDatasource(props: PrometheusDatasourceProps): GrafanaD
 export interface LokiDatasourceProps extends DatasourceProps {
   /** Tenant id sent as `X-Scope-OrgID`. @default - no header (single-tenant Loki, or a gateway that sets it) */
   readonly tenant?: string;
+  /**
+   * Basic-auth login: the user, and the file in Grafana's container with its password.
+   * @default - no login
+   */
+  readonly login?: { readonly user: string; readonly passwordFile: string };
+  /**
+   * The CA file in Grafana's container that verifies an https URL's certificate
+   * (`tlsAuthWithCACert`, `secureJsonData.tlsCACert` read at provisioning). @default - the system roots
+   */
+  readonly caFile?: string;
   /** uid of the trace datasource the `trace_id` of each line links to. @default - no link */
   readonly tracesDatasourceUid?: string;
 }
@@ -79,8 +101,16 @@ export function lokiDatasource(props: LokiDatasourceProps): GrafanaDatasource {
         }],
       } : {}),
       ...(props.tenant ? { httpHeaderName1: 'X-Scope-OrgID' } : {}),
+      ...(props.caFile ? { tlsAuthWithCACert: true } : {}),
     },
-    ...(props.tenant ? { secureJsonData: { httpHeaderValue1: props.tenant } } : {}),
+    ...(props.login ? { basicAuth: true, basicAuthUser: props.login.user } : {}),
+    ...(props.tenant || props.login || props.caFile ? {
+      secureJsonData: {
+        ...(props.tenant ? { httpHeaderValue1: props.tenant } : {}),
+        ...(props.login ? { basicAuthPassword: { file: props.login.passwordFile } } : {}),
+        ...(props.caFile ? { tlsCACert: { file: props.caFile } } : {}),
+      },
+    } : {}),
   };
 }
 
@@ -120,7 +150,8 @@ function base(props: DatasourceProps, type: GrafanaDatasource['type']): Omit<Gra
 /**
  * The provisioning file. Grafana expands `$VAR` and `${VAR}` in provisioning files as
  * environment variables, so every `$` of a Grafana template (`${__value.raw}`) is written
- * `$$` here to reach Grafana as written.
+ * `$$` here to reach Grafana as written; a {@link FileValue} is the one expansion wanted,
+ * `$__file{<path>}` (grafana/grafana pkg/services/provisioning/values/values.go).
  */
 export function renderDatasources(datasources: readonly GrafanaDatasource[]): string {
   const escape = (value: unknown): unknown => {
@@ -129,5 +160,14 @@ export function renderDatasources(datasources: readonly GrafanaDatasource[]): st
     if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escape(v)]));
     return value;
   };
-  return stringify({ apiVersion: 1, datasources: datasources.map(escape) }, { lineWidth: 0 });
+  const secure = (value: string | FileValue): string => {
+    if (typeof value === 'string') return escape(value) as string;
+    if (!/^\/[-_.a-zA-Z0-9/]+$/.test(value.file)) throw new Error(`datasource file value "${value.file}": expected an absolute path`);
+    return `$__file{${value.file}}`;
+  };
+  const entries = datasources.map(({ secureJsonData, ...rest }) => ({
+    ...(escape(rest) as object),
+    ...(secureJsonData ? { secureJsonData: Object.fromEntries(Object.entries(secureJsonData).map(([k, v]) => [k, secure(v)])) } : {}),
+  }));
+  return stringify({ apiVersion: 1, datasources: entries }, { lineWidth: 0 });
 }

@@ -58,6 +58,16 @@ export function renderAlloyConfig(p: LogPipeline): string {
     '  endpoint {',
     `    url = ${q(p.push.url)}`,
     ...(p.push.tenant ? [`    tenant_id = ${q(p.push.tenant)}`] : []),
+    // grafana/alloy@v1.18.1: internal/component/loki/write/types.go (EndpointOptions squashes HTTPClientConfig),
+    // internal/component/common/config/types.go (basic_auth block: username, password_file).
+    ...(p.push.basicAuth ? [
+      '    basic_auth {',
+      `      username      = ${q(p.push.basicAuth.username)}`,
+      `      password_file = ${q(p.push.basicAuth.passwordFile)}`,
+      '    }',
+    ] : []),
+    // The tls_config block of the same HTTPClientConfig (ca_file).
+    ...(p.push.caFile ? ['    tls_config {', `      ca_file = ${q(p.push.caFile)}`, '    }'] : []),
     '  }',
     '}',
   ];

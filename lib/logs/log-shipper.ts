@@ -80,6 +80,17 @@ export interface LogShipperProps {
   readonly labels: Readonly<Record<typeof STATIC_LABELS[number], string>>;
   /** Name of the ConfigMap holding {@link LogShipperFiles.files}. */
   readonly configMapName: string;
+  /**
+   * UID and GID of the shipper when they are not the pod's: the Vault agent's, so that it
+   * alone (not the app) reads its password file, rendered with mode 0400. @default - the pod's
+   */
+  readonly runAs?: { readonly user: number; readonly group: number };
+  /**
+   * The CA bundle the shipper verifies Loki's certificate with (https push URL): the pod
+   * volume that holds it (lib/tls's mountCaBundle adds it), the folder the shipper mounts it
+   * at and the CA file there. @default - the image's system roots, or plain HTTP
+   */
+  readonly caBundle?: { readonly volume: string; readonly dir: string; readonly file: string };
 }
 
 /** What the ConfigMap must hold. */
@@ -94,9 +105,10 @@ export function logVolumeSizeMi(rotateBytes: number): number {
 }
 
 /** The shipper's configuration files for `props`; the same text {@link addLogShipper} checksums. */
-export function logShipperFiles(props: Pick<LogShipperProps, 'shipper' | 'push' | 'labels'>): LogShipperFiles {
+export function logShipperFiles(props: Pick<LogShipperProps, 'shipper' | 'push' | 'labels' | 'caBundle'>): LogShipperFiles {
   const s = SHIPPERS[props.shipper];
-  return { files: { [s.configFile]: s.render({ logFile: LOG_FILE, positionsPath: s.positionsPath, push: props.push, labels: props.labels, httpPort: s.httpPort }) } };
+  const push = props.caBundle ? { ...props.push, caFile: props.caBundle.file } : props.push;
+  return { files: { [s.configFile]: s.render({ logFile: LOG_FILE, positionsPath: s.positionsPath, push, labels: props.labels, httpPort: s.httpPort }) } };
 }
 
 /** Adds the shared volume, the shipper sidecar and the capture to `pod`; returns the files its ConfigMap must hold. */
@@ -116,6 +128,7 @@ export function addLogShipper(pod: PodExtensionPoint, props: LogShipperProps): L
   }
   const sidecar: SidecarSpec = {
     name: props.shipper,
+    ...(props.runAs ? { runAs: props.runAs } : {}),
     image: props.image,
     resources: props.resources,
     command: s.command(`${s.configDir}/${s.configFile}`, s.httpPort),
@@ -123,6 +136,7 @@ export function addLogShipper(pod: PodExtensionPoint, props: LogShipperProps): L
     mounts: [
       { volume: LOG_VOLUME, path: LOG_DIR },
       { volume: LOG_SHIPPER_CONFIG_VOLUME, path: s.configDir, readOnly: true },
+      ...(props.caBundle ? [{ volume: props.caBundle.volume, path: props.caBundle.dir, readOnly: true }] : []),
     ],
     probes: {
       // Promtail is ready once it tails the file (the wrapper creates it at start; in file mode the app must).

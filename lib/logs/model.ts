@@ -47,6 +47,13 @@ export interface LokiPush {
   readonly url: string;
   /** Tenant sent as `X-Scope-OrgID`. @default - no header (a single-tenant Loki) */
   readonly tenant?: string;
+  /**
+   * Basic-auth login: the user, and the file holding its password (read by the shipper at
+   * every push, so a new password needs no restart). @default - no login
+   */
+  readonly basicAuth?: { readonly username: string; readonly passwordFile: string };
+  /** CA file that verifies an https URL's certificate. @default - the image's system roots */
+  readonly caFile?: string;
 }
 
 /** What one shipper's configuration is rendered from. */

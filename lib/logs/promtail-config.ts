@@ -25,6 +25,14 @@ export function renderPromtailConfig(p: LogPipeline): string {
     'clients:',
     `  - url: ${q(p.push.url)}`,
     ...(p.push.tenant ? [`    tenant_id: ${q(p.push.tenant)}`] : []),
+    // prometheus/common's HTTPClientConfig, inlined in Promtail's client config (grafana/loki@v3.6.11:
+    // clients/pkg/promtail/client/config.go; vendor/github.com/prometheus/common/config/http_config.go).
+    ...(p.push.basicAuth ? [
+      '    basic_auth:',
+      `      username: ${q(p.push.basicAuth.username)}`,
+      `      password_file: ${q(p.push.basicAuth.passwordFile)}`,
+    ] : []),
+    ...(p.push.caFile ? ['    tls_config:', `      ca_file: ${q(p.push.caFile)}`] : []),
     'scrape_configs:',
     `  - job_name: ${q(p.labels.service)}`,
     '    static_configs:',

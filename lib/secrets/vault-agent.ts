@@ -27,8 +27,17 @@ export interface VaultSecretFile {
    * the file has no added whitespace.
    */
   readonly template: string;
-  /** Env var of the app container that carries the file's path, e.g. `DATABASE_URL_FILE`. */
-  readonly env: string;
+  /**
+   * Env var of the app container that carries the file's path, e.g. `DATABASE_URL_FILE`.
+   * @default - none: the file is for another container of the pod (one of {@link VaultAgentProps.otherContainers}), which knows its path
+   */
+  readonly env?: string;
+  /**
+   * Mode of this file. `0400` lets only its owner read it: the agent's UID, so only a
+   * container that runs as that UID (a sidecar holding its own credential), never the app,
+   * which reads through the group. @default the agent's {@link VaultAgentProps.fileMode}
+   */
+  readonly mode?: '0400' | '0440';
 }
 
 /** Where the agent finds the CA that signed Vault's certificate. */
@@ -163,8 +172,8 @@ export function addVaultAgent(pod: PodExtensionPoint, props: VaultAgentProps): v
     a(`agent-inject-secret-${s.file}`, s.vaultPath);
     a(`agent-inject-template-${s.file}`, `{{- with secret ${JSON.stringify(s.vaultPath)} -}}${s.template}{{- end }}`);
     a(`agent-inject-file-${s.file}`, s.file);
-    a(`agent-inject-perms-${s.file}`, mode);
-    pod.addAppEnv({ name: s.env, value: `${volumePath}/${s.file}` });
+    a(`agent-inject-perms-${s.file}`, s.mode ?? mode);
+    if (s.env !== undefined) pod.addAppEnv({ name: s.env, value: `${volumePath}/${s.file}` });
   }
   pod.addPodAnnotation(ANNOTATION_TOKEN_REASON,
     `${VAULT_TOKEN_VOLUME}: audience-bound (${props.tokenAudience}) projected token for the Vault agent's Kubernetes auth; mounted into no app container`);

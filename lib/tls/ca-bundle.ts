@@ -23,6 +23,11 @@ export function caBundleFile(bundle: CaBundle): string {
   return `${CA_BUNDLE_DIR}/${bundle.configMap}/${bundle.key ?? 'ca.crt'}`;
 }
 
+/** Name of the pod volume {@link mountCaBundle} adds for `bundle`, for another container of the pod to mount too. */
+export function caBundleVolume(bundle: CaBundle): string {
+  return `ca-${bundle.configMap}`.slice(0, 63).replace(/-+$/, '');
+}
+
 /**
  * Mounts `bundle` read-only into the app container of `pod` and returns the CA file's path.
  * Idempotent: two capabilities that trust the same bundle (PostgreSQL and Redis clients in
@@ -32,7 +37,7 @@ export function mountCaBundle(pod: PodExtensionPoint, bundle: CaBundle): string 
   const key = bundle.key ?? 'ca.crt';
   if (!isDnsLabel(bundle.configMap)) throw new Error(`${pod.owner}: CA bundle: expected a ConfigMap name (a DNS label), found "${bundle.configMap}"`);
   if (!/^[-._a-zA-Z0-9]+$/.test(key)) throw new Error(`${pod.owner}: CA bundle ${bundle.configMap}: expected a ConfigMap key, found "${key}"`);
-  const name = `ca-${bundle.configMap}`.slice(0, 63).replace(/-+$/, '');
+  const name = caBundleVolume(bundle);
   const file = caBundleFile(bundle);
   const existing = pod.volumes.find((v) => v.name === name);
   if (existing) {

@@ -56,6 +56,23 @@ export interface JaegerExport {
   readonly insecure: boolean;
 }
 
+/**
+ * TLS of the OTLP receivers: the certificate and key files in the collector's container (a
+ * cert-manager Secret), reread every `reloadInterval` so a renewal needs no restart.
+ * Keys of go.opentelemetry.io/collector/config/configtls ServerConfig at v0.135.0
+ * (config/configtls/configtls.go: cert_file, key_file, min_version, reload_interval), under
+ * `tls` of configgrpc.ServerConfig and confighttp.ServerConfig (receiver/otlpreceiver/config.go).
+ */
+export interface ReceiverTls {
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** How often the files are reread, as a Go duration. */
+  readonly reloadInterval: string;
+}
+
+/** How often the receivers reread their certificate: well inside cert-manager's 30 days of renewal margin. */
+export const RECEIVER_TLS_RELOAD = '1h';
+
 /** batch processor settings. */
 export interface BatchSettings {
   /** Spans that trigger a send. */
@@ -78,6 +95,8 @@ export interface CollectorConfigModel {
   readonly insertAttributes: Readonly<Record<string, string>>;
   readonly batch: BatchSettings;
   readonly jaeger: JaegerExport;
+  /** TLS on both OTLP receivers. @default - plaintext */
+  readonly tls?: ReceiverTls;
 }
 
 /** The processors of the traces pipeline, in order: memory_limiter first (refuse before buffering), batch last (batch what is exported). */
@@ -88,6 +107,10 @@ export const JAEGER_EXPORTER = 'otlp/jaeger';
 /** The configuration as a plain object, in the collector's own vocabulary. */
 export function collectorConfig(model: CollectorConfigModel): Record<string, unknown> {
   const listen = (port: number) => `\${env:${POD_IP_ENV}}:${port}`;
+  // A new object per receiver: a shared one would be written as a YAML anchor and alias.
+  const tls = () => (model.tls ? {
+    tls: { cert_file: model.tls.certFile, key_file: model.tls.keyFile, min_version: '1.2', reload_interval: model.tls.reloadInterval },
+  } : {});
   return {
     extensions: {
       health_check: { endpoint: listen(model.ports.health), path: '/' },
@@ -95,8 +118,8 @@ export function collectorConfig(model: CollectorConfigModel): Record<string, unk
     receivers: {
       otlp: {
         protocols: {
-          grpc: { endpoint: listen(model.ports.otlpGrpc) },
-          http: { endpoint: listen(model.ports.otlpHttp) },
+          grpc: { endpoint: listen(model.ports.otlpGrpc), ...tls() },
+          http: { endpoint: listen(model.ports.otlpHttp), ...tls() },
         },
       },
     },

@@ -5,7 +5,7 @@ import {
 } from '../core';
 import { PodExtensionPoint, PodVolumeSpec, Workload } from '../workload';
 import { CollectorRbac } from './collector-rbac';
-import { COLLECTOR_CONFIG_FILE, CollectorConfigModel, POD_IP_ENV, memoryLimiterFor, renderCollectorConfig } from './collector-config';
+import { COLLECTOR_CONFIG_FILE, CollectorConfigModel, POD_IP_ENV, RECEIVER_TLS_RELOAD, memoryLimiterFor, renderCollectorConfig } from './collector-config';
 
 const k8s = kplus.k8s;
 
@@ -41,13 +41,22 @@ export interface OtelCollectorProps {
   readonly resources: ComputeResources;
   /** Pod count, fixed or autoscaled on CPU. */
   readonly scaling: Scaling;
-  /** Everything the configuration states but memory_limiter (derived from the resources). */
-  readonly config: Omit<CollectorConfigModel, 'memoryLimiter'>;
+  /** Everything the configuration states but memory_limiter (derived from the resources) and TLS (from {@link tls}). */
+  readonly config: Omit<CollectorConfigModel, 'memoryLimiter' | 'tls'>;
   /** Lifetime of the projected ServiceAccount token; the kubelet refreshes it at 80 %. @default 3600 */
   readonly tokenExpirationSeconds?: number;
   /** Rollout settings. @default - see {@link RollingUpdateSpec} */
   readonly rollingUpdate?: RollingUpdateSpec;
+  /**
+   * TLS on the OTLP receivers: the pod volume holding the certificate and key (lib/tls's
+   * ServiceCertificate `volume()`, files `tls.crt` and `tls.key`), mounted read-only at
+   * {@link COLLECTOR_TLS_DIR}. @default - plaintext receivers
+   */
+  readonly tls?: { readonly volume: PodVolumeSpec };
 }
+
+/** Where the receivers' certificate and key are, in the collector container. */
+export const COLLECTOR_TLS_DIR = '/etc/otelcol-tls';
 
 /**
  * The OpenTelemetry collector as a {@link Workload} (restricted, PDB, HPA, spread): its
@@ -76,7 +85,10 @@ export class OtelCollector extends Construct {
       throw new Error(`${name}: tokenExpirationSeconds: expected an integer ≥ 600 (the API server's minimum), found ${this.tokenExpirationSeconds}`);
     }
     const limitMi = Math.floor(bytes(props.resources.limits.memory) / 2 ** 20);
-    this.model = { ...props.config, memoryLimiter: memoryLimiterFor(limitMi) };
+    this.model = {
+      ...props.config, memoryLimiter: memoryLimiterFor(limitMi),
+      ...(props.tls ? { tls: { certFile: `${COLLECTOR_TLS_DIR}/tls.crt`, keyFile: `${COLLECTOR_TLS_DIR}/tls.key`, reloadInterval: RECEIVER_TLS_RELOAD } } : {}),
+    };
     this.configText = renderCollectorConfig(this.model);
     const ports = this.model.ports;
 
@@ -98,6 +110,7 @@ export class OtelCollector extends Construct {
           ],
         },
       },
+      ...(props.tls ? [props.tls.volume] : []),
     ];
 
     this.configMap = new k8s.KubeConfigMap(this, 'Config', {
@@ -125,6 +138,7 @@ export class OtelCollector extends Construct {
         mounts: [
           { volume: 'config', path: '/etc/otelcol', readOnly: true },
           { volume: API_ACCESS_VOLUME, path: SERVICE_ACCOUNT_DIR, readOnly: true },
+          ...(props.tls ? [{ volume: props.tls.volume.name, path: COLLECTOR_TLS_DIR, readOnly: true }] : []),
         ],
         probes: {
           // health_check answers 200 once every pipeline has started, 503 while starting or shutting down.

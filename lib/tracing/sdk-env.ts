@@ -27,6 +27,11 @@ export interface SdkEnvProps {
   readonly environment: string;
   /** `service.namespace`, e.g. `pronto`. */
   readonly namespace: string;
+  /**
+   * `OTEL_EXPORTER_OTLP_CERTIFICATE`: the CA file the exporter verifies an https endpoint
+   * with (the Python exporter passes it to requests as `verify`). @default - none: plaintext, or the system roots
+   */
+  readonly certificateFile?: string;
 }
 
 /**
@@ -38,6 +43,9 @@ export interface SdkEnvProps {
 export function sdkEnv(props: SdkEnvProps): EnvEntry[] {
   if (!(props.ratio >= 0 && props.ratio <= 1)) throw new Error(`${props.serviceName}: sampler ratio: expected 0..1, found ${props.ratio}`);
   if (!/^https?:\/\/[^/\s]+$/.test(props.endpoint)) throw new Error(`${props.serviceName}: OTLP endpoint: expected http(s)://host:port, found "${props.endpoint}"`);
+  if (props.certificateFile !== undefined && !props.endpoint.startsWith('https:')) {
+    throw new Error(`${props.serviceName}: OTLP certificate ${props.certificateFile}: the endpoint ${props.endpoint} is plaintext, so no certificate is verified`);
+  }
   const attributes = [
     `service.version=$(${SERVICE_VERSION_ENV})`,
     `deployment.environment.name=${props.environment}`,
@@ -47,6 +55,7 @@ export function sdkEnv(props: SdkEnvProps): EnvEntry[] {
   return [
     { name: 'OTEL_SERVICE_NAME', value: props.serviceName },
     { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: props.endpoint },
+    ...(props.certificateFile ? [{ name: 'OTEL_EXPORTER_OTLP_CERTIFICATE', value: props.certificateFile }] : []),
     { name: 'OTEL_EXPORTER_OTLP_PROTOCOL', value: OTLP_PROTOCOL },
     { name: 'OTEL_TRACES_EXPORTER', value: 'otlp' },
     { name: 'OTEL_METRICS_EXPORTER', value: 'none' },

@@ -1,6 +1,6 @@
 import * as kplus from 'cdk8s-plus-28';
 import {
-  ANNOTATION_INJECTED, InjectedContainer, LABEL_INSTANCE, LABEL_NAME, LABEL_SLOT, RunAsIds, labelValueProblem, qualifiedNameProblem, resolveRunAsIds,
+  ANNOTATION_INJECTED, InjectedContainer, LABEL_INSTANCE, LABEL_NAME, LABEL_SLOT, MIN_RUN_AS_ID, RunAsIds, labelValueProblem, qualifiedNameProblem, resolveRunAsIds,
   resourcesProblems,
 } from '../core';
 import { ContainerPortSpec, ContainerSpec, ENV_NAME, EnvEntry, MountSpec, assertContainer } from './container';
@@ -40,6 +40,12 @@ export interface SidecarSpec extends ContainerSpec {
    * @default false (a plain second container)
    */
   readonly native?: boolean;
+  /**
+   * UID and GID of this container when they are not the pod's: a sidecar that runs as the
+   * Vault agent's UID to read a file only that UID may (mode 0400), which the app cannot.
+   * Both ≥ 10000. @default - the pod's
+   */
+  readonly runAs?: { readonly user: number; readonly group: number };
 }
 
 /** A port added to the app container, with the Service port that forwards to it. */
@@ -127,6 +133,9 @@ export class PodExtensionPoint {
   /** Adds a container beside the app container; its resources are required. */
   public addSidecar(spec: SidecarSpec): void {
     assertContainer(spec, `${this.owner}/${spec?.name}`);
+    for (const id of spec.runAs ? [spec.runAs.user, spec.runAs.group] : []) {
+      if (!Number.isInteger(id) || id < MIN_RUN_AS_ID) throw new Error(`${this.owner}/${spec.name}: runAs: expected UID and GID ≥ ${MIN_RUN_AS_ID}, found ${id}`);
+    }
     this.unique('container', spec.name, this.containerNames());
     this._sidecars.push(spec);
   }

@@ -64,7 +64,7 @@ export function renderPodTemplate(spec: PodTemplateSpec): kplus.k8s.PodTemplateS
   if (ext.injected.length > 0) annotations[ANNOTATION_INJECTED] = formatInjected(ext.injected);
   // Native sidecars come first among the init containers, so plain init containers can use them.
   const initContainers = [
-    ...sidecars.filter((s) => s.native).map((s) => renderContainer(s, ids, 'Always')),
+    ...sidecars.filter((s) => s.native).map((s) => renderContainer(s, s.runAs ?? ids, 'Always')),
     ...(spec.initContainers ?? []).map((c) => renderContainer(c, ids)),
   ];
   return {
@@ -79,7 +79,7 @@ export function renderPodTemplate(spec: PodTemplateSpec): kplus.k8s.PodTemplateS
       containers: [
         renderContainer(app, ids),
         ...spec.containers.slice(1).map((c) => renderContainer(c, ids)),
-        ...sidecars.filter((s) => !s.native).map((s) => renderContainer(s, ids)),
+        ...sidecars.filter((s) => !s.native).map((s) => renderContainer(s, s.runAs ?? ids)),
       ],
       volumes: volumes.length ? volumes.map(renderVolume) : undefined,
       topologySpreadConstraints: spec.spreadSelector ? SPREAD_KEYS.map((topologyKey) => ({

@@ -123,10 +123,14 @@ describe.each(ENVIRONMENTS)('environment %s', (env) => {
       // Every mount names a volume of the pod, or a StatefulSet's claim template.
       const claims = named(manifests, owner.split('/')[0], owner.split('/')[1]).spec.volumeClaimTemplates ?? [];
       const volumes = [...(pod.volumes ?? []), ...claims.map((t: any) => t.metadata)].map((v: any) => v.name);
+      // A sidecar the Vault agent renders files for (the log shipper's Loki password) runs as the agent's UID: it alone reads its 0400 file.
+      const annotations = template.metadata.annotations ?? {};
+      const agentReader = (name: string) => name !== pod.containers[0].name && (annotations['vault.hashicorp.com/agent-inject-containers'] ?? '').split(',').includes(name);
       for (const c of pod.containers) {
         expect([owner, c.name, c.securityContext]).toEqual([owner, c.name, {
           allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, privileged: false, readOnlyRootFilesystem: true,
-          runAsGroup: id, runAsNonRoot: true, runAsUser: id, seccompProfile: { type: 'RuntimeDefault' },
+          runAsGroup: id, runAsNonRoot: true, runAsUser: agentReader(c.name) ? Number(annotations['vault.hashicorp.com/agent-run-as-user']) : id,
+          seccompProfile: { type: 'RuntimeDefault' },
         }]);
         for (const m of c.volumeMounts ?? []) expect([owner, c.name, m.name, volumes.includes(m.name)]).toEqual([owner, c.name, m.name, true]);
       }

@@ -13,7 +13,7 @@ import { ADDONS, contractWrites } from '../../charts/capabilities/gitops';
 import { renderEnvironment } from '../../charts/synthesize';
 import { ConfigError, EnvironmentConfig, parseEnvironment } from '../../config/load';
 import {
-  AddonContract, ISTIO_CHART, KINDS, KUBE_SYSTEM_EXPORTERS, LOKI_TENANT_HEADER, OPENTELEMETRY_OPERATOR_APP_VERSION, OPENTELEMETRY_OPERATOR_CHART, istioContracts,
+  AddonContract, ISTIO_CHART, KINDS, KUBE_SYSTEM_EXPORTERS, LOKI_GATEWAY, LOKI_TENANT_HEADER, OPENTELEMETRY_OPERATOR_APP_VERSION, OPENTELEMETRY_OPERATOR_CHART, istioContracts,
   VAULT_AGENT_IMAGE, opentelemetryOperatorContract, serviceOf, servesTls,
 } from '../../lib/addons';
 import { uniqueGroupKinds } from '../../lib/gitops';
@@ -83,6 +83,29 @@ describe.each(ENVIRONMENTS)('%s: the parts agree', (env) => {
     expect(loki.jsonData.httpHeaderName1).toBe(LOKI_TENANT_HEADER);
     expect(loki.secureJsonData.httpHeaderValue1).toBe(ports.loki!.tenant);
     if (ports.addons.loki) expect(ports.addons.loki.tenantHeader).toBe(LOKI_TENANT_HEADER);
+  });
+
+  test('every shipper logs in with a login the Loki gateway knows (push), Grafana with the gateway\'s read login, each in the tenant of the port; the gateway\'s htpasswd has exactly these users', () => {
+    const logins = ports.loki!.logins!;
+    const gateway = addonValues(manifests, 'loki').gateway;
+    const file: string = gateway.nginxConfig.file;
+    const mapOf = (name: string) => Object.fromEntries([...new RegExp(`map \\$remote_user \\$${name} \\{\\n([\\s\\S]*?)\\n  \\}`).exec(file)![1].matchAll(/^ {4}"([^"]*)" "?([^";]*)"?;$/gm)].map((m) => [m[1], m[2]]));
+    const tenants = mapOf('loki_tenant');
+    const pushers = Object.keys(mapOf('loki_push_refused')).filter((u) => u !== '');
+    const readers = Object.keys(mapOf('loki_read_refused')).filter((u) => u !== '');
+    for (const cm of ofKind(manifests, 'ConfigMap').filter((m) => m.metadata.name.endsWith('-log-shipper'))) {
+      const text = Object.values(cm.data as Record<string, string>).join('\n');
+      const user = /username\s*[:=]\s*"([^"]+)"/.exec(text)![1];
+      expect(pushers).toContain(user);
+      expect(tenants[user]).toBe(ports.loki!.tenant);
+    }
+    const datasources = parse(Object.values(ofKind(manifests, 'ConfigMap').find((m) => m.metadata.name === 'grafana-datasources')!.data as Record<string, string>)[0]);
+    const loki = datasources.datasources.find((d: any) => d.type === 'loki');
+    expect(readers).toEqual([loki.basicAuthUser]);
+    expect(tenants[loki.basicAuthUser]).toBe(ports.loki!.tenant);
+    const template: string = gateway.podAnnotations[`vault.hashicorp.com/agent-inject-template-${LOKI_GATEWAY.htpasswdFile}`];
+    expect([...template.matchAll(/^(?:\{\{[^}]*\}\})?([a-z0-9-]+):/gm)].map((m) => m[1]).sort()).toEqual(logins.map((l) => l.user).sort());
+    expect(Object.keys(tenants).sort()).toEqual(logins.map((l) => l.user).sort());
   });
 
   test('the collector speaks to Jaeger in the TLS mode the receiver serves, at the receiver\'s Service', () => {

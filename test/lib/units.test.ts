@@ -5,6 +5,7 @@
  * its test names (prefixed with its path).
  */
 describe('addons/grafana', () => { require('./addons/grafana.spec'); });
+describe('addons/loki-gateway', () => { require('./addons/loki-gateway.spec'); });
 describe('backups/constructs', () => { require('./backups/constructs.spec'); });
 describe('backups/scripts', () => { require('./backups/scripts.spec'); });
 describe('changes/apply-check', () => { require('./changes/apply-check.spec'); });

@@ -583,3 +583,6 @@ async function waitReady(healthPort: number): Promise<void> {
     expect(SERVICES.map((s) => seen.get(s)!.length)).toEqual(before);
   });
 });
+
+// The Loki add-on's gateway (lib/addons/loki-gateway.ts): plain nginx, in this suite's module registry.
+describe('loki-gateway', () => { require('./loki-gateway.spec'); });

@@ -191,7 +191,7 @@ export const gitops: Capability<Section> & { readonly id: 'gitops' } = {
       throw new Error(`cluster-scoped ${kindList(emitted.clusterKinds)} outside the namespace chart: the Pronto AppProject allows no cluster-scoped kind; `
         + `put cluster-scoped objects in the namespace chart (${GUARDRAILS_FOLDER}/, its own project)`);
     }
-    const addons = addonApplications(section, config, context.ports);
+    const addons = addonApplications(section, config, context.ports, context.graph);
     const writes = contractWrites(addons.map((a) => a.contract));
     const chartProps = { namespace: argocd, disableResourceNameHashes: true };
     const destinations = (namespaces: readonly string[]) => namespaces.map((namespace): Destination => ({ server, namespace }));

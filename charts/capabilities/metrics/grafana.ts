@@ -12,7 +12,8 @@
  * bound to Grafana's ServiceAccount: the add-on renders no ClusterRole for them.
  */
 import { App, Chart } from 'cdk8s';
-import { GRAFANA } from '../../../lib/addons';
+import { GRAFANA, GRAFANA_LOKI_READER } from '../../../lib/addons';
+import { caBundleFile } from '../../../lib/tls';
 import {
   BUSINESS_DASHBOARD, GrafanaDashboard, GrafanaDatasource, GrafanaDatasources, GrafanaSidecarRbac, ProntoDashboardProps, RED_DASHBOARD, SATURATION_DASHBOARD,
   businessDashboard, grafanaUid, jaegerDatasource, lokiDatasource, prometheusDatasource, redDashboard, saturationDashboard,
@@ -41,7 +42,7 @@ export function datasourceUids(environment: string): { prometheus: string; loki:
 
 /**
  * The chart `dashboards`: one ConfigMap per dashboard and one of datasources: Prometheus
- * always, Loki when the logs capability provides it (with its tenant), Jaeger when tracing
+ * always, Loki when the logs capability provides it (with its tenant and Grafana's read login), Jaeger when tracing
  * provides it, linked both ways when both are.
  */
 export function grafanaCharts(app: App, section: MetricsSection, context: CapabilityContext): Chart[] {
@@ -62,11 +63,16 @@ export function grafanaCharts(app: App, section: MetricsSection, context: Capabi
 
   // Every URL and the tenant come from their providers' ports: the datasource reads what the shippers write.
   const { prometheus, loki, traces } = context.ports;
+  const lokiReader = loki?.logins?.find((l) => l.access === 'read');
   const datasources: GrafanaDatasource[] = [
     prometheusDatasource({ name: name('Prometheus'), uid: uids.prometheus, url: prometheus!.url, scrapeInterval: section.scrapeInterval }),
     ...(loki ? [lokiDatasource({
       name: name('Loki'), uid: uids.loki, url: loki.queryUrl, tenant: loki.tenant,
       tracesDatasourceUid: traces ? uids.jaeger : undefined,
+      // Grafana's read login: its password is the file the Vault agent renders into the Grafana Pronto installs.
+      ...(lokiReader ? { login: { user: lokiReader.user, passwordFile: GRAFANA_LOKI_READER.path } } : {}),
+      // The CA bundle the Grafana Pronto installs mounts (lib/tls's path); a cluster's own Grafana must mount it there too.
+      ...(loki.tls ? { caFile: caBundleFile(loki.tls.caBundle) } : {}),
     })] : []),
     ...(traces ? [jaegerDatasource({
       name: name('Jaeger'), uid: uids.jaeger, url: traces.queryUrl,

@@ -5,14 +5,14 @@
  * through an env var. The Vault administrators get, per environment, the matching
  * policies and Kubernetes-auth roles ({@link vaultAdminFiles}).
  */
-import { secretsOf } from '../../../config/catalog';
-import { ConfigError, EnvironmentConfig } from '../../../config/load';
+import { DataStoreTls, secretsOf } from '../../../config/catalog';
+import { ConfigError, EnvironmentConfig, ServiceModel } from '../../../config/load';
 import { AddonContracts } from '../../../lib/addons';
-import { ForeignEndpoint, resourceName, workloadEndpoint } from '../../../lib/core';
-import { VAULT_AGENT_CONTAINERS, VaultAuthOptions, VaultClient, VaultFile, addVaultAgent, kvReadPath, vaultFiles } from '../../../lib/secrets';
+import { ForeignEndpoint, agentRunAsIds, resourceName, workloadEndpoint } from '../../../lib/core';
+import { DEFAULT_SECRET_VOLUME_PATH, VAULT_AGENT_CONTAINERS, VaultAuthOptions, VaultClient, VaultFile, addVaultAgent, kvReadPath, vaultFiles } from '../../../lib/secrets';
 import { PodExtensionPoint } from '../../../lib/workload';
 import { Capability, VaultReader } from '../capability';
-import { VaultPort } from '../ports';
+import { Ports, VaultPort } from '../ports';
 
 export type { VaultReader } from '../capability';
 import { SectionValue } from '../../../config/sections';
@@ -46,31 +46,57 @@ export function addVaultSecrets(pod: PodExtensionPoint, reader: VaultReader, sec
     appContainer: reader.appContainer,
     ...(reader.otherContainers ? { otherContainers: reader.otherContainers } : {}),
     ...(reader.secretVolumePath ? { secretVolumePath: reader.secretVolumePath } : {}),
-    secrets: reader.secrets.map((s) => ({ file: s.file, env: s.env, template: s.template, vaultPath: kvReadPath(kv.mount, kv.prefix, s.path) })),
+    secrets: reader.secrets.map((s) => ({
+      file: s.file, template: s.template, vaultPath: kvReadPath(kv.mount, kv.prefix, s.path),
+      ...(s.env !== undefined ? { env: s.env } : {}), ...(s.mode !== undefined ? { mode: s.mode } : {}),
+    })),
     resources: agent.resources,
     tokenAudience: auth.audience,
     tokenExpirationSeconds: kubernetesAuth.tokenExpirationSeconds,
     runsToCompletion,
     image: agentImageReference(section),
+    runAs: agentRunAsIds(pod.owner, pod.runAs),
   });
 }
 
-/** The catalog services that read secrets, as Vault readers. */
-export function catalogReaders(config: EnvironmentConfig): VaultReader[] {
-  return config.services
-    .map((svc) => ({ name: svc.name, serviceAccount: resourceName(svc.name), appContainer: svc.name, secrets: secretsOf(svc.name, svc.catalog) }))
-    .filter((reader) => reader.secrets.length > 0);
+/**
+ * A catalog service as a Vault reader: its own secrets, then the entries the capabilities add
+ * to its pods (`added`, {@link Ports.serviceSecrets}), whose containers get the files too;
+ * undefined when it reads none. An added entry outside the service's own paths, or a file
+ * named like another, is refused.
+ */
+export function serviceReader(svc: ServiceModel, added: Ports['serviceSecrets'] = {}, tls: DataStoreTls = {}): VaultReader | undefined {
+  const own = secretsOf(svc.name, svc.catalog, tls);
+  const extra = added[svc.name] ?? [];
+  for (const e of extra) {
+    if (!e.path.startsWith(`${svc.name}/`)) throw new Error(`${e.declaredBy}: Vault entry "${e.path}" for ${svc.name}: expected a path below ${svc.name}/ (a service reads only its own entries)`);
+    const clash = [...own, ...extra.filter((x) => x !== e)].find((x) => x.file === e.file);
+    if (clash) throw new Error(`${e.declaredBy}: Vault file "${e.file}" for ${svc.name} is rendered twice (also from ${clash.path})`);
+  }
+  if (own.length + extra.length === 0) return undefined;
+  const others = [...new Set(extra.map((e) => e.container))];
+  return {
+    name: svc.name, serviceAccount: resourceName(svc.name), appContainer: svc.name,
+    ...(others.length > 0 ? { otherContainers: others } : {}),
+    secrets: [...own, ...extra.map(({ path, file, template, mode }) => ({ path, file, template, mode }))],
+  };
+}
+
+/** The catalog services that read secrets, as Vault readers ({@link serviceReader}). */
+export function catalogReaders(config: EnvironmentConfig, added: Ports['serviceSecrets'] = {}): VaultReader[] {
+  return config.services.map((svc) => serviceReader(svc, added)).filter((r): r is VaultReader => r !== undefined);
 }
 
 /**
  * The files the Vault administrators apply for this environment, paths relative to
  * `dist/<env>/`: `vault/policies/<role>.hcl`, `vault/roles/<role>.json` and `vault/apply.sh`.
- * None when the capability is off. `extra` adds the readers of other capabilities.
+ * None when the capability is off. `extra` adds the readers of other capabilities, `added`
+ * the entries they add to the services' own ({@link Ports.serviceSecrets}).
  */
-export function vaultAdminFiles(config: EnvironmentConfig, extra: readonly VaultReader[] = []): VaultFile[] {
+export function vaultAdminFiles(config: EnvironmentConfig, extra: readonly VaultReader[] = [], added: Ports['serviceSecrets'] = {}): VaultFile[] {
   const section = config.capabilities.secrets;
   if (!section) return [];
-  const clients: VaultClient[] = [...catalogReaders(config), ...extra].map((reader) => ({
+  const clients: VaultClient[] = [...catalogReaders(config, added), ...extra].map((reader) => ({
     name: vaultRoleName(section, reader.name),
     workload: reader.name,
     serviceAccount: reader.serviceAccount,
@@ -118,6 +144,7 @@ export function vaultPort(section: Section, config: EnvironmentConfig, addons: A
   return {
     address: section.address, authPath: kubernetesAuthMount(section, config.name).path, ...(tls.injectorCaBundle ? { injectorCaBundle: tls.injectorCaBundle } : {}),
     server: vaultServer(section), serverPort: section.server.port, agentImage: agentImageReference(section),
+    agentRunAs: (workload, pod) => agentRunAsIds(workload, pod), secretDir: DEFAULT_SECRET_VOLUME_PATH,
     inject: (pod, reader, runsToCompletion) => addVaultSecrets(pod, reader, section, config, runsToCompletion),
   };
 }
@@ -140,19 +167,18 @@ export const secrets: Capability<Section> & { readonly id: 'secrets' } = {
     }];
   },
   files(_section, config, extras) {
-    return vaultAdminFiles(config, extras.vaultReaders);
+    return vaultAdminFiles(config, extras.vaultReaders, extras.ports.serviceSecrets);
   },
   extendPod(pod, service, section, config, ports) {
     // A data store that speaks TLS: its URL says how to verify it (the database port; the database capability mounts the CA).
-    const secretList = secretsOf(service.name, service.catalog, ports.database?.storeTls);
-    if (secretList.length === 0) return;
-    addVaultSecrets(pod, { name: service.name, serviceAccount: resourceName(service.name), appContainer: service.name, secrets: secretList }, section, config);
+    const reader = serviceReader(service, ports.serviceSecrets, ports.database?.storeTls);
+    if (reader) addVaultSecrets(pod, reader, section, config);
   },
   flows(graph, section, config, extras) {
     const to = vaultServer(section);
     // A reader of another namespace (an add-on's pod) is outside the graph, which covers Pronto's namespace only.
     const ours = (reader: VaultReader) => (reader.namespace ?? config.namespace.name) === config.namespace.name;
-    for (const reader of [...catalogReaders(config), ...extras.vaultReaders].filter(ours)) {
+    for (const reader of [...catalogReaders(config, extras.ports.serviceSecrets), ...extras.vaultReaders].filter(ours)) {
       graph.addFlow({
         from: workloadEndpoint(reader.name, config.namespace.name), to, ports: [{ port: section.server.port, protocol: 'TCP' }],
         purpose: 'reads its secrets from Vault (the injected agent)', declaredBy: 'secrets',

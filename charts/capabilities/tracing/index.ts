@@ -3,7 +3,8 @@
  * OTLP from every catalog service, adds Kubernetes attributes and exports to Jaeger v2;
  * every service's app container gets the SDK's environment (service name, collector
  * endpoint, propagators, sampler, resource attributes); optionally the OpenTelemetry
- * Operator injects Python auto-instrumentation.
+ * Operator injects Python auto-instrumentation. With `tls` (opt-in), the receivers serve a
+ * cert-manager certificate and every service verifies it against the CA bundle.
  */
 import { Chart } from 'cdk8s';
 import { ConfigError, EnvironmentConfig } from '../../../config/load';
@@ -12,6 +13,8 @@ import {
   CollectorConfigModel, DEFAULT_BATCH, DEFAULT_COLLECTOR_PORTS, OtelCollector, OtelCollectorProps, PYTHON_INIT_CONTAINER, PythonInstrumentation, PythonInstrumentationProps, requestPythonInjection, sdkEnv,
 } from '../../../lib/tracing';
 import { AddonContracts, OPERATOR_PYTHON_IMAGE, podLabelsProblem, serviceAddress, serviceOf, serviceUrl, servesTls } from '../../../lib/addons';
+import { ServiceCertificate, mountCaBundle } from '../../../lib/tls';
+import { ServiceTls } from '../../../config/sections/schemas';
 import { Capability } from '../capability';
 import { SectionValue } from '../../../config/sections';
 import { COLLECTOR_MIN_PODS } from '../../../config/sections/tracing';
@@ -20,14 +23,24 @@ type Section = SectionValue<'tracing'>;
 
 /** The collector's workload and Service name. */
 export const COLLECTOR = 'otel-collector';
+/** The collector's pod volume of its receivers' certificate and key. */
+export const COLLECTOR_TLS_VOLUME = 'otlp-tls';
 /** The Instrumentation resource the pods' inject-python annotation names. */
 export const PYTHON_INSTRUMENTATION = 'python';
 /** The API server, as the connection graph names it: its address blocks are `networkPolicies.externalHosts.kubernetes-api`. */
 export const KUBERNETES_API = 'kubernetes-api';
 
-/** `http://otel-collector.<ns>.svc.cluster.local:4318`: OTLP/HTTP, the protocol the SDK env and the operator's Python agent both use. */
-export function collectorEndpoint(config: EnvironmentConfig): string {
-  return `http://${serviceHost(COLLECTOR, config.namespace.name)}:${DEFAULT_COLLECTOR_PORTS.otlpHttp}`;
+/**
+ * `http(s)://otel-collector.<ns>.svc.cluster.local:4318`: OTLP/HTTP, the protocol the SDK env
+ * and the operator's Python agent both use; https when the section asks for TLS.
+ */
+export function collectorEndpoint(config: EnvironmentConfig, section?: Pick<Section, 'tls'>): string {
+  return `${collectorTls(section) ? 'https' : 'http'}://${serviceHost(COLLECTOR, config.namespace.name)}:${DEFAULT_COLLECTOR_PORTS.otlpHttp}`;
+}
+
+/** The section's TLS of the OTLP receivers, or undefined for plaintext (absent or false). */
+export function collectorTls(section?: Pick<Section, 'tls'>): ServiceTls | undefined {
+  return section?.tls ? section.tls : undefined;
 }
 
 /** The Jaeger pods that receive OTLP, in their own namespace. */
@@ -114,7 +127,7 @@ export function instrumentationProps(section: Section, config: EnvironmentConfig
   const image = pythonImageReference(python.image ?? OPERATOR_PYTHON_IMAGE);
   return {
     name: PYTHON_INSTRUMENTATION,
-    endpoint: collectorEndpoint(config),
+    endpoint: collectorEndpoint(config, section),
     sampler: section.sampler,
     ratio: section.ratio,
     resources: python.resources,
@@ -141,9 +154,13 @@ export const tracing: Capability<Section> & { readonly id: 'tracing' } = {
     }] : [];
   },
   extendPod(pod, service, section, config) {
+    // With TLS, the app verifies the collector's certificate against the issuer's CA bundle, mounted read-only.
+    const tls = collectorTls(section);
+    const certificateFile = tls ? mountCaBundle(pod, tls.caBundle) : undefined;
     for (const entry of sdkEnv({
       serviceName: service.name,
-      endpoint: collectorEndpoint(config),
+      endpoint: collectorEndpoint(config, section),
+      ...(certificateFile ? { certificateFile } : {}),
       sampler: section.sampler,
       ratio: section.ratio,
       environment: config.name,
@@ -170,7 +187,13 @@ export const tracing: Capability<Section> & { readonly id: 'tracing' } = {
   },
   charts(app, section, context) {
     const chart = new Chart(app, 'tracing', { namespace: context.config.namespace.name, disableResourceNameHashes: true });
-    new OtelCollector(chart, 'Collector', collectorProps(section, context.config, context.ports.addons));
+    const tls = collectorTls(section);
+    // The receivers' certificate: cert-manager's, for every name of the collector's Service.
+    const certificate = tls ? new ServiceCertificate(chart, 'CollectorCertificate', { service: { name: COLLECTOR }, issuer: tls.issuer, component: 'tracing' }) : undefined;
+    new OtelCollector(chart, 'Collector', {
+      ...collectorProps(section, context.config, context.ports.addons),
+      ...(certificate ? { tls: { volume: certificate.volume(COLLECTOR_TLS_VOLUME) } } : {}),
+    });
     const python = instrumentationProps(section, context.config);
     if (python) new PythonInstrumentation(chart, 'PythonInstrumentation', python);
     return [chart];

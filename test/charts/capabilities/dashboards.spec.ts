@@ -10,6 +10,7 @@ import { CapabilityContext, Ports } from '../../../charts/capabilities';
 import { environmentPorts } from '../../../charts/build-app';
 import { SYNC_WAVES } from '../../../charts/capabilities/gitops/sync-waves';
 import { datasourceUids, grafanaCharts } from '../../../charts/capabilities/metrics/grafana';
+import { GRAFANA_LOKI_READER } from '../../../lib/addons';
 import { renderEnvironment } from '../../../charts/synthesize';
 import { CATALOG } from '../../../config/catalog';
 import { EnvironmentConfig, parseEnvironment } from '../../../config/load';
@@ -17,7 +18,7 @@ import { Catalog } from '../../../config/schema';
 import { Manifest } from '../../../lib/core';
 import { SYNC_WAVE_ANNOTATION } from '../../../lib/gitops';
 import {
-  DASHBOARD_VARIABLES, GrafanaDashboard, GrafanaDatasources, MAX_GRAFANA_UID_LENGTH, TRACE_ID_MATCHER, grafanaUid, prometheusDatasource, redDashboard,
+  DASHBOARD_VARIABLES, GrafanaDashboard, GrafanaDatasources, MAX_GRAFANA_UID_LENGTH, TRACE_ID_MATCHER, grafanaUid, lokiDatasource, prometheusDatasource, redDashboard,
 } from '../../../lib/dashboards';
 import { newServiceName } from '../../fixtures/added-service';
 import { VALID_ENV, validEnv } from '../../fixtures/environments';
@@ -208,13 +209,24 @@ describe('datasources follow the logs and tracing capabilities, linked both ways
     // Grafana expands $VAR in provisioning files: each $ of a Grafana template is written $$.
     expect(raw).toContain('$${__value.raw}');
     expect(raw).toContain('$${__trace.traceId}');
-    expect(raw.replace(/\$\$/g, '')).not.toContain('$');
+    // The one expansion wanted: the password file of Grafana's Loki login.
+    expect(raw.replace(/\$\$/g, '').replace(`$__file{${GRAFANA_LOKI_READER.path}}`, '')).not.toContain('$');
   });
 
   test('the Loki port\'s tenant is sent as X-Scope-OrgID', () => {
     const { byType } = datasourcesWith(config, true, false, 'pronto');
     expect(byType.loki.jsonData.httpHeaderName1).toBe('X-Scope-OrgID');
-    expect(byType.loki.secureJsonData).toEqual({ httpHeaderValue1: 'pronto' });
+    expect(byType.loki.secureJsonData.httpHeaderValue1).toBe('pronto');
+  });
+
+  test('Grafana logs in to Loki with the Loki port\'s read login, its password the file Vault renders into Grafana ($__file, read at provisioning)', () => {
+    const reader = ports.loki!.logins!.find((l) => l.access === 'read')!;
+    const { byType, raw } = datasourcesWith(config, true, false);
+    expect(byType.loki).toMatchObject({ basicAuth: true, basicAuthUser: reader.user, secureJsonData: { basicAuthPassword: `$__file{${GRAFANA_LOKI_READER.path}}` } });
+    expect(raw).toContain(`basicAuthPassword: $__file{${GRAFANA_LOKI_READER.path}}`);
+    // Without logins on the port (a Loki of the cluster's, logs.loki.basicAuth off): no login.
+    const plain = lokiDatasource({ name: 'x', uid: 'x', url: 'http://loki.loki.svc' });
+    expect([plain.basicAuth, plain.basicAuthUser, plain.secureJsonData]).toEqual([undefined, undefined, undefined]);
   });
 });
 

@@ -13,15 +13,15 @@ import { ADDONS, CHART_WAVES, PROJECT_RULE, addonApplications, NAMESPACE_KIND_WA
 import { buildApp, environmentPorts } from '../../../charts/build-app';
 import { GRAFANA_SIDECAR_ROLE } from '../../../charts/capabilities/metrics/grafana';
 import { vaultRoleName } from '../../../charts/capabilities/secrets';
-import { GRAFANA, GRAFANA_ADMIN, grafanaDatasourcesReloadScript, kubePrometheusStackContract } from '../../../lib/addons';
+import { GRAFANA, GRAFANA_ADMIN, GRAFANA_LOKI_READER, grafanaDatasourcesReloadScript, kubePrometheusStackContract } from '../../../lib/addons';
 import { renderEnvironment } from '../../../charts/synthesize';
 import { parseEnvironment } from '../../../config/load';
 import { kubernetesAuthMount } from '../../../config/sections/secrets';
-import { GUARDRAILS_FOLDER, Manifest } from '../../../lib/core';
+import { ConnectionGraph, GUARDRAILS_FOLDER, Manifest } from '../../../lib/core';
 import { ARGOCD_APPLICATIONS_FOLDER, ARGOCD_FOLDER, ARGOCD_PROJECTS_FOLDER, SYNC_OPTIONS_ANNOTATION, SYNC_WAVE_ANNOTATION } from '../../../lib/gitops';
 import { WAIVER_PREFIX, isNamespaced, runGate } from '../../../lib/validation';
 import { TOKEN_SELF_PATHS } from '../../../lib/secrets';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, configProblems, stripSection, withOwnAddons } from '../../helpers';
 
 const REPO = 'https://git.example.com/platform/gitops.git';
@@ -176,14 +176,28 @@ describe.each(ENVIRONMENTS)('gitops on in %s', (env) => {
     expect(Math.max(...addons)).toBeLessThan(wave(named(argo, 'Application', names.application)));
   });
 
-  test('the environment\'s objects are the same with gitops on, Argo CD\'s annotations aside, but the Role that lets the Grafana it installs read them', () => {
-    const off = render(withOwnAddons(withoutGitops(env)), env).manifests;
+  test('the environment\'s objects are the same with gitops on, Argo CD\'s annotations aside, but the Role that lets the Grafana it installs read them, and that Grafana\'s Loki login', () => {
+    // The cluster's own Loki, with logins as the add-on's gateway requires: the shippers log in alike.
+    const ownText = withOwnAddons(withoutGitops(env));
+    expect(ownText).toMatch(/^ {2}loki: \{ url: /m);
+    const off = render(ownText.replace(/^( {2}loki: \{ )(url: )/m, '$1basicAuth: true, $2'), env).manifests;
     // Pronto's Grafana (kube-prometheus-stack) reads the dashboards and datasources through a Role here; a cluster's own Grafana brings its own access.
     const grafanaRbac = (m: Manifest) => m.metadata.name === GRAFANA_SIDECAR_ROLE && (m.kind === 'Role' || m.kind === 'RoleBinding');
     expect(workloads.filter(grafanaRbac).map((m) => m.kind)).toEqual(['Role', 'RoleBinding']);
     expect(off.filter(grafanaRbac)).toEqual([]);
     const strip = (m: Manifest) => {
       const copy = structuredClone(m);
+      // Grafana's read login to Loki exists for the Grafana Pronto installs only (Vault renders its password into that pod).
+      if (copy.kind === 'ConfigMap' && copy.metadata.name === 'grafana-datasources') {
+        const [key, text] = Object.entries(copy.data as Record<string, string>)[0];
+        const file = parse(text);
+        for (const d of file.datasources) {
+          delete d.basicAuth;
+          delete d.basicAuthUser;
+          if (d.secureJsonData) delete d.secureJsonData.basicAuthPassword;
+        }
+        copy.data = { [key]: stringify(file, { lineWidth: 0 }) };
+      }
       delete copy.metadata.annotations?.[SYNC_WAVE_ANNOTATION];
       delete copy.metadata.annotations?.[SYNC_OPTIONS_ANNOTATION];
       if (copy.metadata.annotations && Object.keys(copy.metadata.annotations).length === 0) delete copy.metadata.annotations;
@@ -307,7 +321,7 @@ describe('add-ons', () => {
     const config = parseEnvironment(`${prod}${section('prod')}`, 'config/prod.yaml');
     const capabilities = Object.fromEntries(Object.entries({ ...config.capabilities, ...sections }).filter(([, v]) => v !== undefined));
     const changed = { ...config, capabilities } as typeof config;
-    return addonApplications(config.capabilities.gitops!, changed, environmentPorts(changed));
+    return addonApplications(config.capabilities.gitops!, changed, environmentPorts(changed), new ConnectionGraph());
   };
 
   test('with metrics on, Prometheus selects ServiceMonitors and rules by metrics.prometheus.selectorLabels and keeps metrics.prometheus.retentionDays on a volume; without, the chart\'s defaults', () => {
@@ -394,7 +408,7 @@ describe('add-ons', () => {
     const extra = '  addons:\n    opentelemetryOperator:\n      chart: { version: 0.123.0 }\n      values: { admissionWebhooks: { certManager: { issuerRef: { kind: ClusterIssuer, name: internal-ca } } } }\n';
     const config = parseEnvironment(`${prod}${section('prod', extra)}`, 'config/prod.yaml');
     const changed = { ...config, capabilities: { ...config.capabilities, tracing: { ...config.capabilities.tracing!, instrumentation: {} } } } as typeof config;
-    const operator = addonApplications(config.capabilities.gitops!, changed, environmentPorts(changed)).find((a) => a.addon === 'opentelemetryOperator')!;
+    const operator = addonApplications(config.capabilities.gitops!, changed, environmentPorts(changed), new ConnectionGraph()).find((a) => a.addon === 'opentelemetryOperator')!;
     expect(operator.source.version).toBe('0.123.0');
     expect((operator.source.values as any).admissionWebhooks).toEqual({ certManager: { enabled: true, issuerRef: { kind: 'ClusterIssuer', name: 'internal-ca' } } });
   });
@@ -420,6 +434,7 @@ describe('Grafana of the kube-prometheus-stack add-on: the admin password from V
   const annotations: Record<string, string> = grafana.podAnnotations;
   const a = (key: string) => annotations[`vault.hashicorp.com/${key}`];
   const vaultPath = `${secrets.kv.mount}/data/${secrets.kv.prefix}/${GRAFANA_ADMIN.vaultPath}`;
+  const lokiReaderPath = `${secrets.kv.mount}/data/${secrets.kv.prefix}/${GRAFANA_LOKI_READER.vaultPath}`;
   /** The file the agent renders for `file`, where Grafana's containers see it. */
   const rendersAt = (file: string) => `${a('secret-volume-path')}/${a(`agent-inject-file-${file}`)}`;
 
@@ -442,7 +457,10 @@ describe('Grafana of the kube-prometheus-stack add-on: the admin password from V
     expect(a('auth-path')).toBe(kubernetesAuthMount(secrets, config.name).path);
     expect([a('tls-secret'), a('ca-cert')]).toEqual([secrets.tls!.tlsSecret, secrets.tls!.caCertPath]);
     const rendered = Object.keys(annotations).filter((k) => k.startsWith('vault.hashicorp.com/agent-inject-secret-')).map((k) => [k.slice('vault.hashicorp.com/agent-inject-secret-'.length), annotations[k]]);
-    expect(rendered.sort()).toEqual([[GRAFANA_ADMIN.passwordFile, vaultPath], [GRAFANA_ADMIN.reloadScriptFile, vaultPath]]);
+    // And the password of its Loki login (the Loki port's read login), for the Loki datasource.
+    expect(rendered.sort()).toEqual([[GRAFANA_ADMIN.passwordFile, vaultPath], [GRAFANA_ADMIN.reloadScriptFile, vaultPath], [GRAFANA_LOKI_READER.file, lokiReaderPath]]);
+    expect(a(`agent-inject-template-${GRAFANA_LOKI_READER.file}`)).toBe(`{{- with secret "${lokiReaderPath}" -}}{{ .Data.data.${GRAFANA_LOKI_READER.field} }}{{- end }}`);
+    expect(rendersAt(GRAFANA_LOKI_READER.file)).toBe(GRAFANA_LOKI_READER.path);
     expect(a(`agent-inject-template-${GRAFANA_ADMIN.passwordFile}`)).toBe(`{{- with secret "${vaultPath}" -}}{{ .Data.data.password }}{{- end }}`);
     expect(rendersAt(GRAFANA_ADMIN.passwordFile)).toBe(grafana.env.GF_SECURITY_ADMIN_PASSWORD__FILE);
     // In Grafana and the datasources sidecar only; under /vault/secrets, away from the ServiceAccount token under /var/run/secrets.
@@ -494,8 +512,8 @@ describe('Grafana of the kube-prometheus-stack add-on: the admin password from V
     const file = (path: string) => rendered.files.find((f) => f.name === path)!.text;
     const policy = file(`vault/policies/${name}.hcl`);
     // Its entry, then its own token's lookup and renewal (the role has no default policy).
-    expect([...policy.matchAll(/^path "([^"]+)" \{$/gm)].map((m) => m[1])).toEqual([vaultPath, ...TOKEN_SELF_PATHS.map(([p]) => p)]);
-    expect(policy.match(/capabilities = \["read"\]/g)).toHaveLength(1 + TOKEN_SELF_PATHS.filter(([, c]) => c === 'read').length);
+    expect([...policy.matchAll(/^path "([^"]+)" \{$/gm)].map((m) => m[1])).toEqual([vaultPath, lokiReaderPath, ...TOKEN_SELF_PATHS.map(([p]) => p)]);
+    expect(policy.match(/capabilities = \["read"\]/g)).toHaveLength(2 + TOKEN_SELF_PATHS.filter(([, c]) => c === 'read').length);
     expect(JSON.parse(file(`vault/roles/${name}.json`))).toMatchObject({
       bound_service_account_names: [GRAFANA.fullname], bound_service_account_namespaces: [contract.namespace],
       audience: kubernetesAuthMount(secrets, config.name).audience, token_policies: [name],
@@ -507,7 +525,7 @@ describe('Grafana of the kube-prometheus-stack add-on: the admin password from V
   test('metrics off: the sidecars search the release\'s namespace only (Pronto has no dashboards, and no Role for them)', () => {
     const base = parseEnvironment(text, 'config/prod.yaml');
     const changed = { ...base, capabilities: { ...base.capabilities, metrics: undefined, backups: undefined } } as typeof base;
-    const app = addonApplications(base.capabilities.gitops!, changed, environmentPorts(changed)).find((x) => x.addon === 'kubePrometheusStack')!;
+    const app = addonApplications(base.capabilities.gitops!, changed, environmentPorts(changed), new ConnectionGraph()).find((x) => x.addon === 'kubePrometheusStack')!;
     const sidecar = (app.source.values as any).grafana.sidecar;
     expect([sidecar.dashboards.searchNamespace, sidecar.datasources.searchNamespace]).toEqual([[contract.namespace], [contract.namespace]]);
   });
@@ -517,9 +535,9 @@ describe('Grafana of the kube-prometheus-stack add-on: the admin password from V
     const message = configProblems(() => render(`${noVault}${section('prod')}`));
     expect(message).toMatch(new RegExp(`config/prod.yaml:\\d+: gitops.addons.kubePrometheusStack: installs Grafana, whose admin password comes from Vault`));
     expect(message).toContain(': turn on secrets');
-    // The cluster's own Prometheus and Grafana: nothing asks for Vault.
+    // The cluster's own Prometheus, Grafana and Loki: nothing asks for Vault (the Loki add-on's gateway would: its logins' passwords).
     const own = noVault.replace('metrics:\n', 'metrics:\n  prometheus: { url: "http://prometheus.monitoring.svc:9090" }\n');
-    const apps = ofKind(render(`${own}${section('prod', '  addons:\n    kubePrometheusStack: false\n')}`).manifests, 'Application');
+    const apps = ofKind(render(`${own}${section('prod', '  addons:\n    kubePrometheusStack: false\n    loki: false\n')}`).manifests, 'Application');
     expect(apps.filter((x) => x.spec.source.chart).map((x) => x.spec.source.chart)).not.toContain('kube-prometheus-stack');
   });
 });

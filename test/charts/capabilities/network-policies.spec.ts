@@ -480,6 +480,44 @@ const edge: Capability<Record<string, never>> = {
 const SECTIONS_WITH_EDGE: Readonly<Record<string, SectionSpec>> = { ...FIXTURE_SECTIONS, edge: { description: 'edge (test fixture)', schema: z.strictObject({}) } };
 const UNITS_WITH_EDGE = { ...FIXTURE_UNITS, edge } as unknown as CapabilityUnits;
 
+describe('ATTACK: who reaches Loki in the shipped prod (the Loki add-on\'s NetworkPolicies with Pronto\'s)', () => {
+  const { file, text } = ENVS.find((e) => e.name === 'prod')!;
+  const config = parseEnvironment(text, file);
+  const { manifests } = synthText(text, file);
+  const lokiApp = manifests.find((m) => m.kind === 'Application' && (m as any).spec.source?.chart === 'loki') as any;
+  const values = lokiApp.spec.source.helm.valuesObject;
+  const lokiNs = lokiApp.spec.destination.namespace;
+  const policies = [...manifests.filter((m) => m.kind === 'NetworkPolicy'), ...values.extraObjects.filter((o: any) => o.kind === 'NetworkPolicy')];
+  // Loki's pods as the chart labels them (loki.selectorLabels plus the component), with the ports they listen on.
+  const selector = { 'app.kubernetes.io/name': 'loki', 'app.kubernetes.io/instance': 'loki' };
+  const at = (id: string, namespace: string, labels: Labels, ports: Pod['ports'] = []): Party => ({ kind: 'pod', id, pod: { id, namespace, labels, ports } });
+  const gateway = at('loki gateway', lokiNs, { ...selector, 'app.kubernetes.io/component': 'gateway' }, [{ name: 'http-metrics', containerPort: 8080 }]);
+  const single = at('loki single binary', lokiNs, { ...selector, 'app.kubernetes.io/component': 'single-binary' }, [{ name: 'http-metrics', containerPort: 3100 }]);
+  const grafana = at('grafana', 'monitoring', { 'app.kubernetes.io/name': 'grafana', 'app.kubernetes.io/instance': 'kube-prometheus-stack' });
+  const ours = podsOf(manifests).map((pod): Party => ({ kind: 'pod', id: pod.id, pod }));
+  const shippers = new Set(config.services.map((s) => s.name));
+  const strangers = [
+    at('a pod elsewhere', 'elsewhere', { app: 'stranger' }), at('a pod of monitoring', 'monitoring', { 'app.kubernetes.io/name': 'prometheus' }),
+    at('a pod in Loki\'s namespace', lokiNs, { app: 'debug' }), at('a pod of Pronto not in the graph', config.namespace.name, { app: 'debug' }),
+  ];
+
+  test('the gateway: only the services\' pods (their shippers), Grafana and Loki\'s own pods; not the data tier, the gateway, the collector, the jobs or any stranger', () => {
+    const reach = (p: Party) => allowed(policies, p, gateway, 8080, 'TCP');
+    const admitted = ours.filter(reach).map((p) => (p as any).pod.labels['app.kubernetes.io/name']);
+    expect([...new Set(admitted)].sort()).toEqual([...shippers].sort());
+    expect(ours.filter((p) => !shippers.has((p as any).pod.labels['app.kubernetes.io/name'])).length).toBeGreaterThan(0);
+    expect(reach(grafana)).toBe(true);
+    expect(reach(single)).toBe(true);
+    expect(strangers.filter(reach).map((p) => p.id)).toEqual([]);
+  });
+
+  test('Loki itself (the single binary, no login at all): only Loki\'s pods; no pod of Pronto, not Grafana, no stranger bypasses the gateway', () => {
+    const reach = (p: Party) => allowed(policies, p, single, 3100, 'TCP');
+    expect(reach(gateway)).toBe(true);
+    expect([...ours, grafana, ...strangers].filter(reach).map((p) => p.id)).toEqual([]);
+  });
+});
+
 describe('general: workloads and flows of other capabilities, ingress from outside the cluster', () => {
   const text = `${VALID_ENV}audit:\n  collectorNamespace: audit-system\nedge: {}\n${SECTION}` +
     '    internet: [{ cidr: 0.0.0.0/0, except: [10.0.0.0/8] }]\n    ntp.example.org: [192.0.2.123/32]\n';

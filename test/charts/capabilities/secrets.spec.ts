@@ -433,5 +433,6 @@ function credentialsIn(text: string): string[] {
 function isHarmless(value: string): boolean {
   const v = value.trim().replace(/,$/, '').replace(/^["']|["']$/g, '');
   // Empty, a path, a template, a reference, a scalar that is no secret, or the opening of a nested value.
-  return v === '' || v.startsWith('/') || v.startsWith('{{') || v.startsWith('$(') || /^(true|false|\d+|null|\{\}|\[\]|\{|\[|\||>)$/.test(v);
+  // `$__file{/path}`: Grafana reads the value from a file at provisioning time.
+  return v === '' || v.startsWith('/') || v.startsWith('{{') || v.startsWith('$(') || v.startsWith('$__file{/') || /^(true|false|\d+|null|\{\}|\[\]|\{|\[|\||>)$/.test(v);
 }

@@ -252,6 +252,62 @@ describe('the tracing capability', () => {
   });
 });
 
+describe('TLS for OTLP (tracing.tls, opt-in): the receivers serve a cert-manager certificate, every service verifies it against the CA bundle', () => {
+  const TLS = '  tls: { issuer: { name: internal-ca }, caBundle: { configMap: internal-ca } }\n';
+  const config = load(`${VALID_ENV}${SECTION}${TLS}`);
+  const { manifests } = synth(config);
+  const CA_FILE = '/etc/pronto/ca/internal-ca/ca.crt';
+
+  test('a Certificate for every name of the collector\'s Service, from the issuer, into the Secret the collector mounts read-only where its receivers read it', () => {
+    const certificate = find(manifests, 'Certificate', `${COLLECTOR}-tls`);
+    expect(certificate.spec).toMatchObject({
+      secretName: `${COLLECTOR}-tls`, issuerRef: { kind: 'ClusterIssuer', name: 'internal-ca', group: 'cert-manager.io' },
+      dnsNames: [COLLECTOR, `${COLLECTOR}.${config.namespace.name}`, `${COLLECTOR}.${config.namespace.name}.svc`, `${COLLECTOR}.${config.namespace.name}.svc.cluster.local`],
+    });
+    const pod = find(manifests, 'Deployment').spec.template.spec;
+    const volume = pod.volumes.find((v: any) => v.secret?.secretName === certificate.spec.secretName);
+    expect(volume.secret.items.map((i: any) => i.key)).toEqual(['tls.crt', 'tls.key']);
+    expect(pod.containers[0].volumeMounts).toContainEqual({ name: volume.name, mountPath: '/etc/otelcol-tls', readOnly: true });
+    for (const protocol of ['grpc', 'http']) {
+      expect(configOf(manifests).receivers.otlp.protocols[protocol].tls).toEqual({ cert_file: '/etc/otelcol-tls/tls.crt', key_file: '/etc/otelcol-tls/tls.key', min_version: '1.2', reload_interval: '1h' });
+    }
+  });
+
+  test('every service (every slot) sends to the https endpoint and verifies it with the CA bundle, mounted read-only and declared as the cluster\'s', () => {
+    expect(collectorEndpoint(config, config.capabilities.tracing!)).toBe(`https://${COLLECTOR}.${config.namespace.name}.svc.cluster.local:4318`);
+    for (const svc of config.services) {
+      for (const template of servicePods(manifests, svc.name)) {
+        const app = template.spec.containers[0];
+        const env = Object.fromEntries(app.env.filter((e: any) => 'value' in e).map((e: any) => [e.name, e.value]));
+        expect(env.OTEL_EXPORTER_OTLP_ENDPOINT).toBe(collectorEndpoint(config, config.capabilities.tracing!));
+        expect(env.OTEL_EXPORTER_OTLP_CERTIFICATE).toBe(CA_FILE);
+        expect(app.volumeMounts).toContainEqual({ name: 'ca-internal-ca', mountPath: '/etc/pronto/ca/internal-ca', readOnly: true });
+        expect(template.metadata.annotations['cluster-config-map.pronto.io/internal-ca']).toBeDefined();
+      }
+    }
+  });
+
+  test('every object passes the gate (the Certificate against cert-manager\'s CRD, the CA bundle declared)', () => {
+    expect(renderEnvironment(config).findings).toEqual([]);
+  });
+
+  test('off by default in every shipped environment: http endpoints, no certificate, no CA bundle', () => {
+    for (const env of ENVIRONMENTS) {
+      const shipped = parseEnvironment(shippedWithSection(env), `config/${env}.yaml`);
+      expect(shipped.capabilities.tracing!.tls).toBeUndefined();
+      expect(collectorEndpoint(shipped, shipped.capabilities.tracing!)).toMatch(/^http:\/\//);
+    }
+    const plain = synth(load(`${VALID_ENV}${SECTION}  tls: false\n`)).manifests;
+    expect(plain.filter((m) => m.kind === 'Certificate')).toEqual([]);
+    expect(JSON.stringify(plain)).not.toContain('OTEL_EXPORTER_OTLP_CERTIFICATE');
+  });
+
+  test('fails on a TLS setting without its CA bundle, naming the field', () => {
+    const text = `${VALID_ENV}${SECTION}  tls: { issuer: { name: internal-ca } }\n`;
+    expect(configProblems(() => load(text))).toMatch(new RegExp(`${FILE}:${lineOf(text, "tls:")}: tracing\\.tls\\.caBundle: `));
+  });
+});
+
 describe('tracing config errors name file:line, field, expected and found', () => {
   const at = (text: string, needle: string) => `${FILE}:${lineOf(text, needle)}: `;
 

@@ -88,3 +88,54 @@ describe('renderAlloyConfig', () => {
     for (const line of text.split('\n')) expect((line.replace(/\\"/g, '').match(/"/g) ?? []).length % 2).toBe(0);
   });
 });
+
+/**
+ * The keys of the client settings the shippers read, as their pinned releases declare them: Promtail 3.6.11 inlines
+ * prometheus/common v0.67.5's HTTPClientConfig in its client config (grafana/loki@v3.6.11
+ * clients/pkg/promtail/client/config.go; vendor/github.com/prometheus/common/config/http_config.go: BasicAuth and TLSConfig
+ * yaml tags); Alloy v1.18.1's loki.write endpoint squashes its own HTTPClientConfig (grafana/alloy@v1.18.1
+ * internal/component/loki/write/types.go, internal/component/common/config/types.go: basic_auth and tls_config blocks).
+ */
+const UPSTREAM_KEYS = {
+  promtailBasicAuth: ['username', 'username_file', 'username_ref', 'password', 'password_file', 'password_ref'],
+  promtailTls: ['ca', 'ca_file', 'cert', 'cert_file', 'key', 'key_file', 'ca_ref', 'cert_ref', 'key_ref', 'server_name', 'insecure_skip_verify', 'min_version', 'max_version'],
+  alloyBasicAuth: ['username', 'password', 'password_file'],
+  alloyTls: ['ca_pem', 'ca_file', 'cert_pem', 'cert_file', 'key_pem', 'key_file', 'server_name', 'insecure_skip_verify', 'min_version'],
+};
+
+describe('the login and the CA: keys the shippers declare', () => {
+  const secured: LogPipeline = {
+    ...pipeline,
+    push: { ...pipeline.push, url: 'https://loki-gateway.loki.svc.cluster.local/loki/api/v1/push', basicAuth: { username: 'order-service', passwordFile: '/run/secrets/loki-push' }, caFile: '/etc/pronto/ca/internal-ca/ca.crt' },
+  };
+
+  test('Promtail: basic_auth.password_file and tls_config.ca_file in the client, nothing Promtail does not read', () => {
+    const [client] = parse(renderPromtailConfig(secured)).clients;
+    expect(client).toEqual({
+      url: secured.push.url, tenant_id: 'pronto',
+      basic_auth: { username: 'order-service', password_file: '/run/secrets/loki-push' },
+      tls_config: { ca_file: '/etc/pronto/ca/internal-ca/ca.crt' },
+    });
+    for (const key of Object.keys(client.basic_auth)) expect(UPSTREAM_KEYS.promtailBasicAuth).toContain(key);
+    for (const key of Object.keys(client.tls_config)) expect(UPSTREAM_KEYS.promtailTls).toContain(key);
+    // No password in the file itself, ever.
+    expect(renderPromtailConfig(secured)).not.toMatch(/^\s*password:/m);
+  });
+
+  test('Alloy: basic_auth { password_file } and tls_config { ca_file } inside the endpoint block', () => {
+    const text = renderAlloyConfig(secured);
+    const endpoint = text.slice(text.indexOf('  endpoint {'), text.indexOf('\n  }\n', text.indexOf('  endpoint {')));
+    expect(endpoint).toContain('    basic_auth {\n      username      = "order-service"\n      password_file = "/run/secrets/loki-push"\n    }\n');
+    expect(endpoint).toContain('    tls_config {\n      ca_file = "/etc/pronto/ca/internal-ca/ca.crt"\n    }');
+    const keys = (block: string) => [...endpoint.slice(endpoint.indexOf(`${block} {`)).split('}')[0].matchAll(/^ {6}([a-z_]+) +=/gm)].map((m) => m[1]);
+    for (const key of keys('basic_auth')) expect(UPSTREAM_KEYS.alloyBasicAuth).toContain(key);
+    for (const key of keys('tls_config')) expect(UPSTREAM_KEYS.alloyTls).toContain(key);
+    expect(keys('basic_auth')).toEqual(['username', 'password_file']);
+    expect(keys('tls_config')).toEqual(['ca_file']);
+  });
+
+  test('without them: no basic_auth, no tls_config', () => {
+    expect(renderPromtailConfig(pipeline)).not.toMatch(/basic_auth|tls_config/);
+    expect(renderAlloyConfig(pipeline)).not.toMatch(/basic_auth|tls_config/);
+  });
+});

@@ -6,6 +6,10 @@ path "secret/data/pronto/dev/clients-app/flask" {
   capabilities = ["read"]
 }
 
+path "secret/data/pronto/dev/clients-app/loki-push" {
+  capabilities = ["read"]
+}
+
 path "secret/data/pronto/dev/clients-app/redis" {
   capabilities = ["read"]
 }

@@ -10,6 +10,10 @@ path "secret/data/pronto/dev/employees-app/flask" {
   capabilities = ["read"]
 }
 
+path "secret/data/pronto/dev/employees-app/loki-push" {
+  capabilities = ["read"]
+}
+
 path "secret/data/pronto/dev/employees-app/redis" {
   capabilities = ["read"]
 }

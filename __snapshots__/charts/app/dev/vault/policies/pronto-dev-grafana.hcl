@@ -6,6 +6,10 @@ path "secret/data/pronto/dev/grafana/admin" {
   capabilities = ["read"]
 }
 
+path "secret/data/pronto/dev/grafana/loki" {
+  capabilities = ["read"]
+}
+
 # The agent's own token (the role leaves Vault's default policy out).
 path "auth/token/lookup-self" {
   capabilities = ["read"]

@@ -6,6 +6,10 @@ path "secret/data/pronto/dev/kitchen-display/flask" {
   capabilities = ["read"]
 }
 
+path "secret/data/pronto/dev/kitchen-display/loki-push" {
+  capabilities = ["read"]
+}
+
 path "secret/data/pronto/dev/kitchen-display/redis" {
   capabilities = ["read"]
 }

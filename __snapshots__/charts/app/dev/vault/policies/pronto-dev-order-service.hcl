@@ -6,6 +6,10 @@ path "secret/data/pronto/dev/order-service/database" {
   capabilities = ["read"]
 }
 
+path "secret/data/pronto/dev/order-service/loki-push" {
+  capabilities = ["read"]
+}
+
 path "secret/data/pronto/dev/order-service/redis" {
   capabilities = ["read"]
 }

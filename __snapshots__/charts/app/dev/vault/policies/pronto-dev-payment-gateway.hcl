@@ -6,6 +6,10 @@ path "secret/data/pronto/dev/payment-gateway/database" {
   capabilities = ["read"]
 }
 
+path "secret/data/pronto/dev/payment-gateway/loki-push" {
+  capabilities = ["read"]
+}
+
 path "secret/data/pronto/dev/payment-gateway/stripe" {
   capabilities = ["read"]
 }

@@ -6,6 +6,10 @@ path "secret/data/pronto/prod/clients-app/flask" {
   capabilities = ["read"]
 }
 
+path "secret/data/pronto/prod/clients-app/loki-push" {
+  capabilities = ["read"]
+}
+
 path "secret/data/pronto/prod/clients-app/redis" {
   capabilities = ["read"]
 }

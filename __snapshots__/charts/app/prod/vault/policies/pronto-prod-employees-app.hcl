@@ -10,6 +10,10 @@ path "secret/data/pronto/prod/employees-app/flask" {
   capabilities = ["read"]
 }
 
+path "secret/data/pronto/prod/employees-app/loki-push" {
+  capabilities = ["read"]
+}
+
 path "secret/data/pronto/prod/employees-app/redis" {
   capabilities = ["read"]
 }

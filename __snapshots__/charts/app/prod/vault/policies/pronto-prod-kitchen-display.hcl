@@ -6,6 +6,10 @@ path "secret/data/pronto/prod/kitchen-display/flask" {
   capabilities = ["read"]
 }
 
+path "secret/data/pronto/prod/kitchen-display/loki-push" {
+  capabilities = ["read"]
+}
+
 path "secret/data/pronto/prod/kitchen-display/redis" {
   capabilities = ["read"]
 }

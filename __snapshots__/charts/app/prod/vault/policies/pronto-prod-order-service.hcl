@@ -6,6 +6,10 @@ path "secret/data/pronto/prod/order-service/database" {
   capabilities = ["read"]
 }
 
+path "secret/data/pronto/prod/order-service/loki-push" {
+  capabilities = ["read"]
+}
+
 path "secret/data/pronto/prod/order-service/redis" {
   capabilities = ["read"]
 }

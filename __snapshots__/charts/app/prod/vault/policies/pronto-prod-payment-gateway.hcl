@@ -6,6 +6,10 @@ path "secret/data/pronto/prod/payment-gateway/database" {
   capabilities = ["read"]
 }
 
+path "secret/data/pronto/prod/payment-gateway/loki-push" {
+  capabilities = ["read"]
+}
+
 path "secret/data/pronto/prod/payment-gateway/stripe" {
   capabilities = ["read"]
 }

@@ -6,6 +6,10 @@ path "secret/data/pronto/staging/clients-app/flask" {
   capabilities = ["read"]
 }
 
+path "secret/data/pronto/staging/clients-app/loki-push" {
+  capabilities = ["read"]
+}
+
 path "secret/data/pronto/staging/clients-app/redis" {
   capabilities = ["read"]
 }

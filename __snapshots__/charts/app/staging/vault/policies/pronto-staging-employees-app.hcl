@@ -10,6 +10,10 @@ path "secret/data/pronto/staging/employees-app/flask" {
   capabilities = ["read"]
 }
 
+path "secret/data/pronto/staging/employees-app/loki-push" {
+  capabilities = ["read"]
+}
+
 path "secret/data/pronto/staging/employees-app/redis" {
   capabilities = ["read"]
 }

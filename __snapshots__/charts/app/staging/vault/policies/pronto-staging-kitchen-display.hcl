@@ -6,6 +6,10 @@ path "secret/data/pronto/staging/kitchen-display/flask" {
   capabilities = ["read"]
 }
 
+path "secret/data/pronto/staging/kitchen-display/loki-push" {
+  capabilities = ["read"]
+}
+
 path "secret/data/pronto/staging/kitchen-display/redis" {
   capabilities = ["read"]
 }

@@ -6,6 +6,10 @@ path "secret/data/pronto/staging/order-service/database" {
   capabilities = ["read"]
 }
 
+path "secret/data/pronto/staging/order-service/loki-push" {
+  capabilities = ["read"]
+}
+
 path "secret/data/pronto/staging/order-service/redis" {
   capabilities = ["read"]
 }

@@ -6,6 +6,10 @@ path "secret/data/pronto/staging/payment-gateway/database" {
   capabilities = ["read"]
 }
 
+path "secret/data/pronto/staging/payment-gateway/loki-push" {
+  capabilities = ["read"]
+}
+
 path "secret/data/pronto/staging/payment-gateway/stripe" {
   capabilities = ["read"]
 }
