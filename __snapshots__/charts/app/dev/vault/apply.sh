@@ -13,6 +13,8 @@ vault policy write pronto-dev-grafana policies/pronto-dev-grafana.hcl
 vault write auth/kubernetes-dev/role/pronto-dev-grafana @roles/pronto-dev-grafana.json
 vault policy write pronto-dev-kitchen-display policies/pronto-dev-kitchen-display.hcl
 vault write auth/kubernetes-dev/role/pronto-dev-kitchen-display @roles/pronto-dev-kitchen-display.json
+vault policy write pronto-dev-loki-gateway policies/pronto-dev-loki-gateway.hcl
+vault write auth/kubernetes-dev/role/pronto-dev-loki-gateway @roles/pronto-dev-loki-gateway.json
 vault policy write pronto-dev-order-service policies/pronto-dev-order-service.hcl
 vault write auth/kubernetes-dev/role/pronto-dev-order-service @roles/pronto-dev-order-service.json
 vault policy write pronto-dev-payment-gateway policies/pronto-dev-payment-gateway.hcl

@@ -13,6 +13,8 @@ vault policy write pronto-prod-grafana policies/pronto-prod-grafana.hcl
 vault write auth/kubernetes-prod/role/pronto-prod-grafana @roles/pronto-prod-grafana.json
 vault policy write pronto-prod-kitchen-display policies/pronto-prod-kitchen-display.hcl
 vault write auth/kubernetes-prod/role/pronto-prod-kitchen-display @roles/pronto-prod-kitchen-display.json
+vault policy write pronto-prod-loki-gateway policies/pronto-prod-loki-gateway.hcl
+vault write auth/kubernetes-prod/role/pronto-prod-loki-gateway @roles/pronto-prod-loki-gateway.json
 vault policy write pronto-prod-order-service policies/pronto-prod-order-service.hcl
 vault write auth/kubernetes-prod/role/pronto-prod-order-service @roles/pronto-prod-order-service.json
 vault policy write pronto-prod-payment-gateway policies/pronto-prod-payment-gateway.hcl

@@ -13,6 +13,8 @@ vault policy write pronto-staging-grafana policies/pronto-staging-grafana.hcl
 vault write auth/kubernetes-staging/role/pronto-staging-grafana @roles/pronto-staging-grafana.json
 vault policy write pronto-staging-kitchen-display policies/pronto-staging-kitchen-display.hcl
 vault write auth/kubernetes-staging/role/pronto-staging-kitchen-display @roles/pronto-staging-kitchen-display.json
+vault policy write pronto-staging-loki-gateway policies/pronto-staging-loki-gateway.hcl
+vault write auth/kubernetes-staging/role/pronto-staging-loki-gateway @roles/pronto-staging-loki-gateway.json
 vault policy write pronto-staging-order-service policies/pronto-staging-order-service.hcl
 vault write auth/kubernetes-staging/role/pronto-staging-order-service @roles/pronto-staging-order-service.json
 vault policy write pronto-staging-payment-gateway policies/pronto-staging-payment-gateway.hcl
