@@ -85,6 +85,14 @@ export interface SynthesizeOptions {
    * @default true
    */
   readonly gate?: boolean;
+  /**
+   * When given, the milliseconds each step takes are added to it, by step: `build` (the
+   * constructs), `render` (every chart to JSON), `gate`, `checks` (capacity, namespaces,
+   * images) and `files` (kustomizations, inventory; the YAML itself is formatted when a
+   * file's text is first read). Only the benchmark passes one (`npm run bench`).
+   * @default - nothing is measured
+   */
+  readonly timings?: Record<string, number>;
 }
 
 /**
@@ -107,22 +115,44 @@ const CHART_ID = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
  * Touches no file.
  */
 export function renderEnvironment(config: EnvironmentConfig, options: SynthesizeOptions = {}): RenderedEnvironment {
+  const step = stepTimer(options.timings);
   // The App never writes (we do): outdir and metadata are set so that it reads nothing from the environment.
   const app = new App({ outdir: '.', recordConstructMetadata: false });
-  const built = buildApp(app, config);
-  const created = app.node.findAll().filter((c): c is Chart => Chart.isChart(c));
-  // `toJson()` resolves the dependencies of the whole app, so every chart's dependencies
-  // (explicit and implied by its constructs) are known once all are rendered.
-  const objects = new Map<Chart, Manifest[]>(created.map((chart) => [chart, chart.toJson() as Manifest[]]));
+  const built = step('build', () => buildApp(app, config));
+  const { created, objects } = step('render', () => {
+    const all = app.node.findAll().filter((c): c is Chart => Chart.isChart(c));
+    // `toJson()` resolves the dependencies of the whole app, so every chart's dependencies
+    // (explicit and implied by its constructs) are known once all are rendered.
+    return { created: all, objects: new Map<Chart, Manifest[]>(all.map((chart) => [chart, chart.toJson() as Manifest[]])) };
+  });
   const charts = applyOrder(created);
   const manifests = charts.flatMap((chart) => objects.get(chart)!);
 
-  const gate = (options.gate ?? true) ? runGate(manifests) : { findings: [], waivers: [] };
+  const gate = step('gate', () => ((options.gate ?? true) ? runGate(manifests) : { findings: [], waivers: [] }));
   const findings = locate(config, charts, objects, built, gate.findings);
   const report = formatReport(findings.map(({ where, ...f }) => ({ ...f, object: `${where}: ${f.object}` })));
   // Capacity and namespaces are config problems; reported with the gate's findings, so one run shows all.
-  const problems = [...capacityProblems(config, manifests), ...namespaceProblems(config, manifests), ...imagePolicyProblems(config, manifests)];
+  const problems = step('checks', () => [...capacityProblems(config, manifests), ...namespaceProblems(config, manifests), ...imagePolicyProblems(config, manifests)]);
   if (problems.length > 0) throw new ConfigError([...problems, ...(report ? report.split('\n') : [])]);
+  return step('files', () => outputOf(config, built, charts, objects, manifests, gate.waivers, findings, report));
+}
+
+/** Runs a step, adding its milliseconds to `timings` (when given) under its name. */
+function stepTimer(timings: Record<string, number> | undefined): <T>(name: string, run: () => T) => T {
+  if (!timings) return (_name, run) => run();
+  return (name, run) => {
+    const start = performance.now();
+    try {
+      return run();
+    } finally {
+      timings[name] = (timings[name] ?? 0) + performance.now() - start;
+    }
+  };
+}
+
+/** The files of a rendered environment that passed the capacity, namespace and image checks. */
+function outputOf(config: EnvironmentConfig, built: ProntoCharts, charts: Chart[], objects: Map<Chart, Manifest[]>, manifests: Manifest[],
+  waivers: Waiver[], findings: LocatedFinding[], report: string): RenderedEnvironment {
 
   // The namespace and its guardrails are applied first, from a folder of their own (their own Argo CD Application
   // and project, so that a change to the application folder cannot touch them); Argo CD's objects live apart from
@@ -165,7 +195,7 @@ export function renderEnvironment(config: EnvironmentConfig, options: Synthesize
       : `Apply ${GUARDRAILS_FOLDER}/ first (kubectl apply -k <this folder>/${GUARDRAILS_FOLDER}), then this folder.`) }],
     manifests,
     kinds: countKinds(manifests),
-    waivers: gate.waivers,
+    waivers,
     findings,
     // formatReport prints `  <object>: <path>: <message>`; the location goes in front of the object.
     report,
