@@ -190,7 +190,7 @@ function renamed(m: any, suffix: string): any {
     if (typeof node !== 'object' || node === null) return node;
     return Object.fromEntries(Object.entries(node).map(([key, value]) => {
       const selectorLabel = key === 'app.kubernetes.io/name' || key === 'app.kubernetes.io/instance';
-      const reference = key === 'serviceAccountName';
+      const reference = key === 'serviceAccountName' || key === 'serviceName';
       return [key, (selectorLabel || reference) && typeof value === 'string' ? `${value}${suffix}` : walk(value)];
     }));
   };
