@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { App, Chart, Yaml } from 'cdk8s';
+import { ApiObject, App, Chart, DependencyGraph } from 'cdk8s';
 import { stringify } from 'yaml';
 import { ConfigError, EnvironmentConfig } from '../config/load';
-import { ANNOTATION_FOREIGN_NAMESPACE, GUARDRAILS_FOLDER, Manifest, formatBytes, formatCpu } from '../lib/core';
+import { ANNOTATION_FOREIGN_NAMESPACE, GUARDRAILS_FOLDER, Manifest, formatBytes, formatCpu, formatYaml } from '../lib/core';
 import { renderInventory } from '../lib/docs';
 import { ARGOCD_PROJECTS_FOLDER, ArgoCdChart } from '../lib/gitops';
 import { CapacityViolation, checkCapacity, peakDemand } from '../lib/namespace';
@@ -101,7 +101,7 @@ export interface SynthesizeOptions {
  */
 function yamlFile(name: string, objects: readonly Manifest[]): OutputFile {
   let text: string | undefined;
-  return { name, get text() { return (text ??= Yaml.stringify(...objects)); } };
+  return { name, get text() { return (text ??= formatYaml(objects)); } };
 }
 
 /** Chart ids become file names, so they must be plain DNS labels. */
@@ -121,9 +121,7 @@ export function renderEnvironment(config: EnvironmentConfig, options: Synthesize
   const built = step('build', () => buildApp(app, config));
   const { created, objects } = step('render', () => {
     const all = app.node.findAll().filter((c): c is Chart => Chart.isChart(c));
-    // `toJson()` resolves the dependencies of the whole app, so every chart's dependencies
-    // (explicit and implied by its constructs) are known once all are rendered.
-    return { created: all, objects: new Map<Chart, Manifest[]>(all.map((chart) => [chart, chart.toJson() as Manifest[]])) };
+    return { created: all, objects: new Map<Chart, Manifest[]>(all.map((chart, i) => [chart, (i === 0 ? chart.toJson() : chartObjects(chart)) as Manifest[]])) };
   });
   const charts = applyOrder(created);
   const manifests = charts.flatMap((chart) => objects.get(chart)!);
@@ -227,6 +225,20 @@ export function synthesizeEnvironment(config: EnvironmentConfig, outdir: string,
 /** What {@link writeEnvironment} writes for `rendered`. */
 export function summaryOf(rendered: RenderedEnvironment): SynthSummary {
   return { environment: rendered.environment, files: rendered.files.map((f) => f.name), kinds: rendered.kinds, waivers: rendered.waivers };
+}
+
+/**
+ * What `chart.toJson()` returns, once some chart of its app was rendered with `toJson()`.
+ * cdk8s's `toJson()` first resolves the dependencies of the whole app (every construct,
+ * every dependency) and validates it, then lists the chart's objects in dependency order
+ * (node_modules/cdk8s/lib/app.js `_synthChart`, `chartToKube`): done for each chart, that
+ * first step made rendering an environment grow with charts × constructs. After the first
+ * chart, every dependency is known (chart to chart too, which {@link applyOrder} reads).
+ */
+function chartObjects(chart: Chart): unknown[] {
+  return new DependencyGraph(chart.node).topology()
+    .filter((c): c is ApiObject => c instanceof ApiObject && Chart.of(c) === chart)
+    .map((o) => o.toJson());
 }
 
 /**

@@ -14,3 +14,4 @@ export * from './release';
 export * from './resources';
 export * from './security';
 export * from './service-host';
+export * from './yaml';
