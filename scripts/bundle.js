@@ -172,7 +172,9 @@ function freshBundle(entry) {
   if (staleness(stamp, bundle) === undefined) return bundle;
   const child = spawnSync(process.execPath, [__filename, '--quiet', entry], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   if (child.status !== 0) {
-    throw new Error(`scripts/bundle.js: could not build ${path.relative(ROOT, entry)} (${child.error?.message ?? `exit ${child.status}`}; the compiler's messages are above)`);
+    // Nothing runs: not the entry point, and not an older bundle of it.
+    process.stderr.write(`scripts/bundle.js: could not build ${path.relative(ROOT, entry)} (${child.error?.message ?? `exit ${child.status}`}; the compiler's messages are above)\n`);
+    process.exit(1);
   }
   return bundle;
 }
