@@ -18,8 +18,9 @@
  *   gate scaling: the gate alone over 1×, 4× and 16× copies of the prod output
  *   goals:        the ratios issue 17 asks for, each with its limit
  *
- * `npm run bench -- --scaling` runs only the gate scaling. BENCH_ROUNDS (default 3) sets the
- * samples of the scale series, BENCH_SAMPLES (default 9) those of the rest.
+ * `npm run bench -- --scale`, `-- --startup` and `-- --scaling` run one part only (no goals).
+ * BENCH_ROUNDS (default 3) sets the samples of the scale series, BENCH_SAMPLES (default 9)
+ * those of the rest.
  */
 import { spawnSync } from 'child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'fs';
@@ -258,6 +259,10 @@ function goals(rows: ScaleRow[], start: StartUp): void {
 
 if (process.argv[2] === '--scaling') {
   gateScaling();
+} else if (process.argv[2] === '--startup') {
+  startUp();
+} else if (process.argv[2] === '--scale') {
+  scaleSeries();
 } else {
   console.log(`npm run bench: node ${process.version}, synth command: ${SYNTH.argv.slice(1).join(' ')}`);
   const rows = scaleSeries();
