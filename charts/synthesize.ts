@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { App, Chart, Yaml } from 'cdk8s';
+import { ApiObject, App, Chart, DependencyGraph } from 'cdk8s';
 import { stringify } from 'yaml';
 import { ConfigError, EnvironmentConfig } from '../config/load';
-import { ANNOTATION_FOREIGN_NAMESPACE, DIGEST_PINNED_IMAGE, GUARDRAILS_FOLDER, InjectedImage, Manifest, formatBytes, formatCpu, imageUnderRepositories } from '../lib/core';
+import { ANNOTATION_FOREIGN_NAMESPACE, DIGEST_PINNED_IMAGE, GUARDRAILS_FOLDER, InjectedImage, Manifest, formatBytes, formatCpu, formatYaml, imageUnderRepositories } from '../lib/core';
 import { renderInventory } from '../lib/docs';
 import { ARGOCD_PROJECTS_FOLDER, ArgoCdChart } from '../lib/gitops';
 import { CapacityViolation, checkCapacity, peakDemand } from '../lib/namespace';
@@ -85,6 +85,14 @@ export interface SynthesizeOptions {
    * @default true
    */
   readonly gate?: boolean;
+  /**
+   * When given, the milliseconds each step takes are added to it, by step: `build` (the
+   * constructs), `render` (every chart to JSON), `gate`, `checks` (capacity, namespaces,
+   * images) and `files` (kustomizations, inventory; the YAML itself is formatted when a
+   * file's text is first read). Only the benchmark passes one (`npm run bench`).
+   * @default - nothing is measured
+   */
+  readonly timings?: Record<string, number>;
 }
 
 /**
@@ -93,7 +101,7 @@ export interface SynthesizeOptions {
  */
 function yamlFile(name: string, objects: readonly Manifest[]): OutputFile {
   let text: string | undefined;
-  return { name, get text() { return (text ??= Yaml.stringify(...objects)); } };
+  return { name, get text() { return (text ??= formatYaml(objects)); } };
 }
 
 /** Chart ids become file names, so they must be plain DNS labels. */
@@ -107,22 +115,42 @@ const CHART_ID = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
  * Touches no file.
  */
 export function renderEnvironment(config: EnvironmentConfig, options: SynthesizeOptions = {}): RenderedEnvironment {
+  const step = stepTimer(options.timings);
   // The App never writes (we do): outdir and metadata are set so that it reads nothing from the environment.
   const app = new App({ outdir: '.', recordConstructMetadata: false });
-  const built = buildApp(app, config);
-  const created = app.node.findAll().filter((c): c is Chart => Chart.isChart(c));
-  // `toJson()` resolves the dependencies of the whole app, so every chart's dependencies
-  // (explicit and implied by its constructs) are known once all are rendered.
-  const objects = new Map<Chart, Manifest[]>(created.map((chart) => [chart, chart.toJson() as Manifest[]]));
+  const built = step('build', () => buildApp(app, config));
+  const { created, objects } = step('render', () => {
+    const all = app.node.findAll().filter((c): c is Chart => Chart.isChart(c));
+    return { created: all, objects: new Map<Chart, Manifest[]>(all.map((chart, i) => [chart, (i === 0 ? chart.toJson() : chartObjects(chart)) as Manifest[]])) };
+  });
   const charts = applyOrder(created);
   const manifests = charts.flatMap((chart) => objects.get(chart)!);
 
-  const gate = (options.gate ?? true) ? runGate(manifests) : { findings: [], waivers: [] };
+  const gate = step('gate', () => ((options.gate ?? true) ? runGate(manifests) : { findings: [], waivers: [] }));
   const findings = locate(config, charts, objects, built, gate.findings);
   const report = formatReport(findings.map(({ where, ...f }) => ({ ...f, object: `${where}: ${f.object}` })));
   // Capacity and namespaces are config problems; reported with the gate's findings, so one run shows all.
-  const problems = [...capacityProblems(config, manifests), ...namespaceProblems(config, manifests), ...imagePolicyProblems(config, manifests, built.injectedImages)];
+  const problems = step('checks', () => [...capacityProblems(config, manifests), ...namespaceProblems(config, manifests), ...imagePolicyProblems(config, manifests, built.injectedImages)]);
   if (problems.length > 0) throw new ConfigError([...problems, ...(report ? report.split('\n') : [])]);
+  return step('files', () => outputOf(config, built, charts, objects, manifests, gate.waivers, findings, report));
+}
+
+/** Runs a step, adding its milliseconds to `timings` (when given) under its name. */
+function stepTimer(timings: Record<string, number> | undefined): <T>(name: string, run: () => T) => T {
+  if (!timings) return (_name, run) => run();
+  return (name, run) => {
+    const start = performance.now();
+    try {
+      return run();
+    } finally {
+      timings[name] = (timings[name] ?? 0) + performance.now() - start;
+    }
+  };
+}
+
+/** The files of a rendered environment that passed the capacity, namespace and image checks. */
+function outputOf(config: EnvironmentConfig, built: ProntoCharts, charts: Chart[], objects: Map<Chart, Manifest[]>, manifests: Manifest[],
+  waivers: Waiver[], findings: LocatedFinding[], report: string): RenderedEnvironment {
 
   // The namespace and its guardrails are applied first, from a folder of their own (their own Argo CD Application
   // and project, so that a change to the application folder cannot touch them); Argo CD's objects live apart from
@@ -165,7 +193,7 @@ export function renderEnvironment(config: EnvironmentConfig, options: Synthesize
       : `Apply ${GUARDRAILS_FOLDER}/ first (kubectl apply -k <this folder>/${GUARDRAILS_FOLDER}), then this folder.`) }],
     manifests,
     kinds: countKinds(manifests),
-    waivers: gate.waivers,
+    waivers,
     findings,
     // formatReport prints `  <object>: <path>: <message>`; the location goes in front of the object.
     report,
@@ -197,6 +225,20 @@ export function synthesizeEnvironment(config: EnvironmentConfig, outdir: string,
 /** What {@link writeEnvironment} writes for `rendered`. */
 export function summaryOf(rendered: RenderedEnvironment): SynthSummary {
   return { environment: rendered.environment, files: rendered.files.map((f) => f.name), kinds: rendered.kinds, waivers: rendered.waivers };
+}
+
+/**
+ * What `chart.toJson()` returns, once some chart of its app was rendered with `toJson()`.
+ * cdk8s's `toJson()` first resolves the dependencies of the whole app (every construct,
+ * every dependency) and validates it, then lists the chart's objects in dependency order
+ * (node_modules/cdk8s/lib/app.js `_synthChart`, `chartToKube`): done for each chart, that
+ * first step made rendering an environment grow with charts × constructs. After the first
+ * chart, every dependency is known (chart to chart too, which {@link applyOrder} reads).
+ */
+function chartObjects(chart: Chart): unknown[] {
+  return new DependencyGraph(chart.node).topology()
+    .filter((c): c is ApiObject => c instanceof ApiObject && Chart.of(c) === chart)
+    .map((o) => o.toJson());
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'fs';
 import * as path from 'path';
-import { LineCounter, isMap, isScalar, parseDocument } from 'yaml';
+import { Document, LineCounter, isMap, isScalar, parseDocument, visit } from 'yaml';
 import { z } from 'zod';
 import { ImageRef } from '../lib/core/image';
 import { bytes, cpuMillis } from '../lib/core/quantity';
@@ -19,6 +19,11 @@ import { sharedKubernetesAuthProblems } from './sections/secrets';
 import {
   Catalog, EnvironmentFile, ImageConfig, ResolvedCatalogEntry, ServiceConfig, catalogSchema, environmentSchema, environmentSchemaFor,
 } from './schema';
+
+// A synth parses a few documents with each schema (the catalog, one file per environment): zod's JIT, which
+// compiles every object schema into a function on its first parse, costs more than it saves here (about a
+// third of loading the three shipped environments; no difference at a thousand services).
+z.config({ jitless: true });
 
 /** A configuration that cannot be used; `problems` holds one line per finding. */
 export class ConfigError extends Error {
@@ -167,9 +172,11 @@ export function parseEnvironment(text: string, file: string, catalog: Catalog = 
   const resolvedCatalog = validateCatalog(catalog);
   const lineCounter = new LineCounter();
   // Silent: the yaml library would print warnings to stderr; they are reported below as problems.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, logLevel: 'silent' });
+  // Duplicate keys are found below, in one pass: the library's own check compares each key with every earlier
+  // key of its map (node_modules/yaml/dist/compose/util-map-includes.js), quadratic in the services of a file.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, logLevel: 'silent', uniqueKeys: false });
   // Warnings count: an unknown tag (`!secret`) is a mistake, not a string.
-  const yamlProblems = [...doc.errors, ...doc.warnings];
+  const yamlProblems = [...doc.errors, ...duplicateKeys(doc), ...doc.warnings];
   if (yamlProblems.length > 0) {
     throw new ConfigError(yamlProblems.map((e) => `${file}:${lineCounter.linePos(e.pos[0]).line}: YAML: ${e.message.split('\n')[0]}`));
   }
@@ -217,6 +224,28 @@ export function parseEnvironment(text: string, file: string, catalog: Catalog = 
       resolveService(svc, resolvedCatalog[svc], env.services[svc], env.images.registry)),
     lineOf: (at) => Number(locate(at)),
   };
+}
+
+/**
+ * A key written twice in one map, as the yaml library reports it with its default
+ * `uniqueKeys` (the same message, at the repeated key): keys are equal when they are the
+ * same node or scalars of the same value (`===`).
+ */
+function duplicateKeys(doc: Document): Array<{ pos: [number, number]; message: string }> {
+  const found: Array<{ pos: [number, number]; message: string }> = [];
+  visit(doc, {
+    Map(_key, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        const key = pair.key;
+        // NaN is the one value that is not `===` to itself (a `.nan` key written twice is not a duplicate).
+        if (!isScalar(key) || Number.isNaN(key.value)) continue;
+        if (seen.has(key.value)) found.push({ pos: [key.range?.[0] ?? 0, key.range?.[1] ?? 0], message: 'Map keys must be unique' });
+        seen.add(key.value);
+      }
+    },
+  });
+  return found;
 }
 
 /**

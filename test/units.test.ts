@@ -8,6 +8,7 @@ describe('charts/added-service', () => { require('./charts/added-service.spec');
 describe('charts/capabilities', () => { require('./charts/capabilities.spec'); });
 describe('charts/connections', () => { require('./charts/connections.spec'); });
 describe('charts/docs', () => { require('./charts/docs.spec'); });
+describe('charts/growth', () => { require('./charts/growth.spec'); });
 describe('charts/integration', () => { require('./charts/integration.spec'); });
 describe('charts/publish', () => { require('./charts/publish.spec'); });
 describe('charts/review', () => { require('./charts/review.spec'); });

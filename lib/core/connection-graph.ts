@@ -66,12 +66,40 @@ export function endpointKey(e: Endpoint): string {
 }
 
 /**
+ * Work counters of one graph, for the growth tests (test/charts/growth.spec.ts): how many
+ * flows its readers were handed, through how many lookups. No output depends on them.
+ */
+export interface GraphStats {
+  /** Calls of {@link ConnectionGraph.flows}, {@link ConnectionGraph.flowsFrom} and {@link ConnectionGraph.flowsTo}. */
+  lookups: number;
+  /** Flows those calls returned, summed. */
+  flowsExamined: number;
+  /** Times the sorted flows and the per-endpoint indexes were rebuilt (on a read after flows were added). */
+  indexBuilds: number;
+}
+
+/** The sorted flows of a graph and its flows by endpoint, built on first read after a change. */
+interface GraphIndex {
+  readonly flows: readonly Flow[];
+  readonly from: ReadonlyMap<string, readonly Flow[]>;
+  readonly to: ReadonlyMap<string, readonly Flow[]>;
+}
+
+const NO_FLOWS: readonly Flow[] = [];
+
+/**
  * The flows of one environment. Adding the same flow twice (same ends, port and
  * protocol) keeps one; the listing is sorted so the output never depends on who declared first.
+ * Readers get the flows of one endpoint from an index ({@link flowsFrom}, {@link flowsTo}),
+ * so that deriving something per workload stays linear in the number of flows.
  */
 export class ConnectionGraph {
   private readonly _flows = new Map<string, Flow>();
   private readonly _workloads = new Map<string, WorkloadEndpoint>();
+  private _index?: GraphIndex;
+  private _sortedWorkloads?: readonly WorkloadEndpoint[];
+  /** See {@link GraphStats}. */
+  public readonly stats: GraphStats = { lookups: 0, flowsExamined: 0, indexBuilds: 0 };
 
   /**
    * Records pods Pronto runs: a catalog service, or a workload of a capability that is on.
@@ -81,6 +109,7 @@ export class ConnectionGraph {
    */
   public addWorkload(endpoint: WorkloadEndpoint): void {
     this._workloads.set(endpointKey(endpoint), endpoint);
+    this._sortedWorkloads = undefined;
   }
 
   /** Records a flow. Throws on a flow without ports or a port out of range. */
@@ -89,25 +118,66 @@ export class ConnectionGraph {
     for (const p of flow.ports) {
       if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) throw new Error(`flow ${describe(flow)}: port ${p.port} is not 1-65535`);
     }
+    const ends = `${endpointKey(flow.from)}>${endpointKey(flow.to)}`;
     for (const port of flow.ports) {
-      const key = `${endpointKey(flow.from)}>${endpointKey(flow.to)}:${port.port}/${port.protocol}`;
-      if (!this._flows.has(key)) this._flows.set(key, { ...flow, ports: [port] });
+      const key = `${ends}:${port.port}/${port.protocol}`;
+      if (!this._flows.has(key)) {
+        this._flows.set(key, { ...flow, ports: [port] });
+        this._index = undefined;
+      }
     }
   }
 
   /** Every flow, one port each, sorted by source, destination and port. */
-  public get flows(): Flow[] {
-    return [...this._flows.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, f]) => f);
+  public get flows(): readonly Flow[] {
+    return this.counted(this.index().flows);
+  }
+
+  /** The flows from `endpoint`, in the order of {@link flows}. */
+  public flowsFrom(endpoint: Endpoint): readonly Flow[] {
+    return this.counted(this.index().from.get(endpointKey(endpoint)) ?? NO_FLOWS);
+  }
+
+  /** The flows to `endpoint`, in the order of {@link flows}. */
+  public flowsTo(endpoint: Endpoint): readonly Flow[] {
+    return this.counted(this.index().to.get(endpointKey(endpoint)) ?? NO_FLOWS);
   }
 
   /** Every workload Pronto runs in this environment ({@link addWorkload}), sorted. */
-  public get workloads(): WorkloadEndpoint[] {
-    return [...this._workloads.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, w]) => w);
+  public get workloads(): readonly WorkloadEndpoint[] {
+    this._sortedWorkloads ??= [...this._workloads.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, w]) => w);
+    return this._sortedWorkloads;
   }
 
   /** True when `from` may reach `to` on `port`/`protocol`. */
   public allows(from: Endpoint, to: Endpoint, port: number, protocol: 'TCP' | 'UDP' = 'TCP'): boolean {
     return this._flows.has(`${endpointKey(from)}>${endpointKey(to)}:${port}/${protocol}`);
+  }
+
+  private counted(flows: readonly Flow[]): readonly Flow[] {
+    this.stats.lookups++;
+    this.stats.flowsExamined += flows.length;
+    return flows;
+  }
+
+  private index(): GraphIndex {
+    if (this._index) return this._index;
+    this.stats.indexBuilds++;
+    const flows = [...this._flows.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, f]) => f);
+    const from = new Map<string, Flow[]>();
+    const to = new Map<string, Flow[]>();
+    const add = (index: Map<string, Flow[]>, end: Endpoint, flow: Flow) => {
+      const key = endpointKey(end);
+      const list = index.get(key);
+      if (list) list.push(flow);
+      else index.set(key, [flow]);
+    };
+    for (const flow of flows) {
+      add(from, flow.from, flow);
+      add(to, flow.to, flow);
+    }
+    this._index = { flows, from, to };
+    return this._index;
   }
 }
 

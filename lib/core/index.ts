@@ -15,3 +15,4 @@ export * from './release';
 export * from './resources';
 export * from './security';
 export * from './service-host';
+export * from './yaml';

@@ -112,14 +112,12 @@ export function policyRulesFromGraph(graph: ConnectionGraph,
       'a NetworkPolicy cannot name a host, so each needs its CIDR blocks');
   }
   const running = new Set(graph.workloads.map(endpointKey));
-  const flows = graph.flows;
+  // Each workload reads only its own flows (the graph's index): linear in the flows, not workloads × flows.
   return graph.workloads.map((workload) => {
-    const self = endpointKey(workload);
-    const rules = (ends: (f: Flow) => [Endpoint, Endpoint]) => {
+    const rules = (flows: readonly Flow[], peerEnd: (f: Flow) => Endpoint) => {
       const byPeer = new Map<string, { peer: PolicyPeer; ports: FlowPort[] }>();
       for (const flow of flows) {
-        const [here, there] = ends(flow);
-        if (endpointKey(here) !== self) continue;
+        const there = peerEnd(flow);
         const peer = peerOf(there, workload.namespace, running, externalBlocks);
         if (!peer) continue;
         const key = endpointKey(there);
@@ -132,9 +130,9 @@ export function policyRulesFromGraph(graph: ConnectionGraph,
       return [...byPeer.entries()].sort(([a], [b]) => a.localeCompare(b))
         .map(([peerKey, { peer, ports }]): PolicyRule => ({ peerKey, peer, ports: [...ports].sort(comparePorts) }));
     };
-    const egress = rules((f) => [f.from, f.to]).map((r) => (r.peer.kind === 'ipBlocks'
+    const egress = rules(graph.flowsFrom(workload), (f) => f.to).map((r) => (r.peer.kind === 'ipBlocks'
       ? { ...r, peer: { kind: 'ipBlocks' as const, blocks: r.peer.blocks.map(withoutSensitiveRanges) } } : r));
-    return { workload, ingress: rules((f) => [f.to, f.from]), egress };
+    return { workload, ingress: rules(graph.flowsTo(workload), (f) => f.from), egress };
   });
 }
 

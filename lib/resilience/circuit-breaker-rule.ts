@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
-import { DestinationRule } from '../../imports/networking.istio.io';
+import type * as Istio from '../../imports/networking.istio.io';
+import type { DestinationRule } from '../../imports/networking.istio.io';
 import { BreakerLimits, recommendedLabels, resourceName, serviceHost } from '../core';
 import { assertLimits } from './breaker';
 
@@ -30,7 +31,9 @@ export class CircuitBreakerRule extends Construct {
     assertLimits({ callee: service, limits });
     const name = resourceName(service);
     this.host = serviceHost(service, namespace);
-    this.rule = new DestinationRule(this, 'Resource', {
+    // The CRD's bindings are loaded only by an environment with a mesh: most synths never need them.
+    const { DestinationRule: Resource } = require('../../imports/networking.istio.io') as typeof Istio;
+    this.rule = new Resource(this, 'Resource', {
       metadata: { name, namespace, labels: recommendedLabels({ name, component: 'circuit-breaker' }) },
       spec: {
         host: this.host,

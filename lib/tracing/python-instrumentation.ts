@@ -1,8 +1,6 @@
 import { Construct } from 'constructs';
-import {
-  Instrumentation, InstrumentationSpecInitContainerSecurityContext, InstrumentationSpecPropagators, InstrumentationSpecPythonResourceRequirementsLimits,
-  InstrumentationSpecPythonResourceRequirementsRequests, InstrumentationSpecPythonVolumeLimitSize, InstrumentationSpecSamplerType,
-} from '../../imports/opentelemetry.io';
+import type * as OpenTelemetry from '../../imports/opentelemetry.io';
+import type { Instrumentation, InstrumentationSpecInitContainerSecurityContext, InstrumentationSpecSamplerType } from '../../imports/opentelemetry.io';
 import { ComputeResources, InjectedContainer, recommendedLabels, renderResources, resourceName, restrictedContainerSecurityContext } from '../core';
 import { PodExtensionPoint } from '../workload';
 import { OTLP_PROTOCOL } from './sdk-env';
@@ -52,7 +50,12 @@ export class PythonInstrumentation extends Construct {
     this.resources = props.resources;
     const rendered = renderResources(props.resources);
     const quantities = <T>(m: Record<string, string>, of: (v: string) => T) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, of(v)]));
-    this.resource = new Instrumentation(this, 'Resource', {
+    // The CRD's bindings are loaded only by an environment that instruments: most synths never need them.
+    const {
+      Instrumentation: Resource, InstrumentationSpecPropagators, InstrumentationSpecPythonResourceRequirementsLimits,
+      InstrumentationSpecPythonResourceRequirementsRequests, InstrumentationSpecPythonVolumeLimitSize,
+    } = require('../../imports/opentelemetry.io') as typeof OpenTelemetry;
+    this.resource = new Resource(this, 'Resource', {
       metadata: { name: this.name, labels: recommendedLabels({ name: this.name, component: 'tracing' }) },
       spec: {
         exporter: { endpoint: props.endpoint },

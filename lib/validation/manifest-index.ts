@@ -36,7 +36,7 @@ export interface ContainerRef {
 
 /**
  * Work counters of one index. They exist for the scaling test (test/lib/validation/gate.spec.ts)
- * and the benchmark (test/bench/gate-overhead.ts), which prove that the gate's cost grows
+ * and the benchmark (test/bench/bench.ts), which prove that the gate's cost grows
  * linearly with the document set; no rule reads them.
  */
 export interface IndexStats {

@@ -17,14 +17,15 @@ type Validators = Record<string, ValidateFunction>;
  * (Deployment, Service, HPA …), never a cluster-level kind or a custom resource.
  */
 const MODULES = {
-  core: '../../imports/k8s-1.28.validators.js',
-  coreOther: '../../imports/k8s-1.28.other.validators.js',
-  custom: '../../imports/crd.validators.js',
+  // Each path is written out in its require(), so that a bundler sees it (scripts/bundle.js keeps these files apart).
+  core: () => require('../../imports/k8s-1.28.validators.js'),
+  coreOther: () => require('../../imports/k8s-1.28.other.validators.js'),
+  custom: () => require('../../imports/crd.validators.js'),
 };
 const loaded: Partial<Record<keyof typeof MODULES, Validators>> = {};
 
 function validators(module: keyof typeof MODULES): Validators {
-  return (loaded[module] ??= require(MODULES[module]));
+  return (loaded[module] ??= MODULES[module]());
 }
 
 /** apiVersions served by Kubernetes itself: no dot in the group (`v1`, `apps/v1`) or a `*.k8s.io` group. */

@@ -172,3 +172,28 @@ describe('catalog cross-checks', () => {
     expect(() => parseEnvironment(labels('{ k8s-app: "kube dns!" }'), 'config/test.yaml')).toThrow('cluster.dns.podLabels.k8s-app: expected a label value (bad characters');
   });
 });
+
+describe('duplicate keys (found in one pass, as the yaml library reports them)', () => {
+  const yamlProblems = (text: string) => {
+    try {
+      parseEnvironment(text, FILE);
+    } catch (err) {
+      if (err instanceof ConfigError) return err.problems.filter((p) => p.includes('YAML:'));
+      throw err;
+    }
+    return [];
+  };
+
+  test('a key written twice in a nested block map, or in a flow map, is refused at the repeated key\'s line', () => {
+    const nested = VALID_ENV.replace('services:\n', 'services:\n  order-service:\n    image: { tag: 1.0.0, gitSha: 1a2b3c4 }\n');
+    const line = nested.split('\n').findIndex((l, i) => i > nested.split('\n').indexOf('services:') + 2 && l === '  order-service:') + 1;
+    expect(yamlProblems(nested)).toEqual([`${FILE}:${line}: YAML: Map keys must be unique`]);
+    expect(yamlProblems(`${VALID_ENV}extra: { a: 1, b: 2, a: 3 }\n`)).toEqual([`${FILE}:${VALID_ENV.split('\n').length}: YAML: Map keys must be unique`]);
+  });
+
+  test('equal keys in different maps, keys that only look alike, and `.nan` twice (not equal to itself) are not duplicates', () => {
+    for (const text of ['a: { x: 1 }\nb: { x: 1 }\n', 'a: { "1": x, 1: y }\n', 'a: { .nan: x, .nan: y }\n']) {
+      expect(yamlProblems(text)).toEqual([]);
+    }
+  });
+});

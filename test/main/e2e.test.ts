@@ -250,3 +250,5 @@ describe('npm run synth (child process)', () => {
     expect(fingerprint(base)).toEqual(before);
   });
 });
+
+describe('scripts/bundle.js', () => { require('./bundle.spec'); });

@@ -31,7 +31,8 @@ export function dependenciesOf(service: ServiceModel, section: Section): Depende
 /** Config problems only the catalog reveals: an override for a service that is unknown or that nobody calls. */
 export function sectionProblems(section: Section, config: EnvironmentConfig, ports: Ports): string[] {
   const called = calledServices(config);
-  const problems = Object.keys(section.callees).filter((svc) => !called.includes(svc)).map((svc) => {
+  const isCalled = new Set(called);
+  const problems = Object.keys(section.callees).filter((svc) => !isCalled.has(svc)).map((svc) => {
     const at = ['circuitBreakers', 'callees', svc];
     const known = config.services.some((s) => s.name === svc);
     return `${config.file}:${config.lineOf(at)}: ${at.join('.')}: expected a catalog service that another one calls (${called.join(', ')}), ` +

@@ -1,0 +1,225 @@
+#!/usr/bin/env node
+/**
+ * Runs a TypeScript entry point of this repository (main.ts, charts/publish.ts, …) from a
+ * bundle compiled once, instead of transforming every TypeScript file on every start (what
+ * `node --import tsx` does): one JavaScript file per entry point, our modules only (the
+ * packages in node_modules are required as usual), in .build/ (gitignored).
+ *
+ *   node -r ./scripts/bundle.js main.ts [args…]   runs main.ts from its bundle, built first when
+ *                                                 missing or stale (package.json, cdk8s.yaml)
+ *   node scripts/bundle.js main.ts [more.ts…]     builds the bundles that are missing or stale
+ *                                                 (npm's `prepare`, after `npm ci` or `npm install`)
+ *
+ * A bundle is never used stale. Beside it, a stamp lists every file it was compiled from
+ * (each TypeScript and JSON module the entry reaches, this script, tsconfig.json, package.json
+ * and the compiler's version) with its size, times and SHA-256. At start the stamp is checked:
+ * a file whose size or times changed is hashed again, and any difference (a file edited,
+ * replaced or deleted) rebuilds the bundle before it runs, in a process of its own (esbuild's
+ * plugins need its asynchronous API). A new file matters only once an existing one imports it,
+ * which changes that one. Two processes that rebuild at once each write the bundle, then the
+ * stamp, by rename: a reader sees one complete pair or the other.
+ *
+ * What differs from running the sources: `__dirname` and `__filename` keep their meaning in
+ * every module (set from the bundle's place); the generated validators in imports/*.js stay
+ * separate files, still loaded on first use; and a stack trace points into
+ * .build/<entry>.js, whose `// <file>.ts` comments name the source (for TypeScript lines,
+ * run `node --import tsx <entry>.ts`).
+ */
+'use strict';
+const { spawnSync } = require('child_process');
+const crypto = require('crypto');
+const fs = require('fs');
+const Module = require('module');
+const os = require('os');
+const path = require('path');
+
+const ROOT = path.resolve(__dirname, '..');
+/** Changes whenever this script builds bundles differently, so that older ones are rebuilt. */
+const FORMAT = 1;
+/** Files besides the modules that decide what a bundle is. */
+const SETTINGS = [path.relative(ROOT, __filename), 'tsconfig.json', 'package.json', 'node_modules/esbuild/package.json'];
+/** A file written this close (ms) to the start of its build is always hashed again: its time alone cannot tell an edit. */
+const RACY_MS = 2000;
+
+/** Where bundles go: .build/ in the repository, or a folder in the temporary folder when the repository is read-only. */
+function outputRoot() {
+  const inRepo = path.join(ROOT, '.build');
+  try {
+    fs.accessSync(fs.existsSync(inRepo) ? inRepo : ROOT, fs.constants.W_OK);
+    return inRepo;
+  } catch {
+    const id = crypto.createHash('sha256').update(ROOT).digest('hex').slice(0, 16);
+    return path.join(os.tmpdir(), `pronto-bundles-${id}`);
+  }
+}
+
+/** The bundle and stamp of `entry` (an absolute path of a .ts file inside the repository). */
+function bundleOf(entry) {
+  const rel = path.relative(ROOT, entry);
+  if (rel.startsWith('..') || path.isAbsolute(rel) || !rel.endsWith('.ts')) {
+    throw new Error(`scripts/bundle.js: ${entry} is not a TypeScript file of this repository (${ROOT})`);
+  }
+  const bundle = path.join(outputRoot(), rel.replace(/\.ts$/, '.js'));
+  return { rel, bundle, stamp: `${bundle}.stamp.json` };
+}
+
+function sha256(file) {
+  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+/** What the stamp records of a file: its identity on disk and its content's hash. */
+function record(file, stat, hash, builtAt) {
+  return {
+    size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, sha256: hash,
+    ...(stat.mtimeMs >= builtAt - RACY_MS || stat.ctimeMs >= builtAt - RACY_MS ? { racy: true } : {}),
+  };
+}
+
+/** Why the bundle described by `stampFile` cannot be used, or undefined when it can. */
+function staleness(stampFile, bundle) {
+  let stamp;
+  try {
+    stamp = JSON.parse(fs.readFileSync(stampFile, 'utf8'));
+  } catch {
+    return 'no bundle yet';
+  }
+  if (stamp.format !== FORMAT) return 'built by another version of scripts/bundle.js';
+  if (!fs.existsSync(bundle)) return 'the bundle is missing';
+  for (const [rel, was] of Object.entries(stamp.inputs)) {
+    const file = path.join(ROOT, rel);
+    let stat;
+    try {
+      stat = fs.statSync(file);
+    } catch {
+      return `${rel} is gone`;
+    }
+    if (stat.size !== was.size) return `${rel} changed`;
+    if (!was.racy && stat.mtimeMs === was.mtimeMs && stat.ctimeMs === was.ctimeMs) continue;
+    if (sha256(file) !== was.sha256) return `${rel} changed`;
+  }
+  return undefined;
+}
+
+/** Builds the bundle of `entry` now (esbuild, asynchronous API), then its stamp. */
+async function build(entry) {
+  const esbuild = require('esbuild');
+  const { rel, bundle, stamp } = bundleOf(entry);
+  const dir = path.dirname(bundle);
+  fs.mkdirSync(dir, { recursive: true });
+  const builtAt = Date.now();
+  const inputs = {};
+  const inRepo = (file) => !path.relative(ROOT, file).startsWith('..') && !path.relative(ROOT, file).split(path.sep).includes('node_modules');
+  const plugin = {
+    name: 'pronto',
+    setup(b) {
+      // A package stays a package, required at run time as written: tsconfig.json's `paths` (for editors and tsc)
+      // would otherwise lead esbuild into node_modules/@grafana/grafana-foundation-sdk.
+      b.onResolve({ filter: /^[^./]/ }, (args) => ({ path: args.path, external: true }));
+      // Plain JavaScript of the repository (the generated validators, megabytes each) stays a file of its own,
+      // required from the bundle's place when the code first asks for it.
+      b.onResolve({ filter: /\.js$/ }, (args) => {
+        if (!args.path.startsWith('.')) return undefined;
+        const file = path.resolve(args.resolveDir, args.path);
+        if (!inRepo(file)) return undefined;
+        const relative = path.relative(dir, file).split(path.sep).join('/');
+        return { path: relative.startsWith('.') ? relative : `./${relative}`, external: true };
+      });
+      // Every module of the repository is read here, so that the stamp holds exactly what was compiled.
+      b.onLoad({ filter: /\.(ts|json)$/ }, (args) => {
+        if (!inRepo(args.path)) return undefined;
+        const stat = fs.statSync(args.path);
+        const bytes = fs.readFileSync(args.path);
+        inputs[path.relative(ROOT, args.path).split(path.sep).join('/')] = record(args.path, stat, crypto.createHash('sha256').update(bytes).digest('hex'), builtAt);
+        let contents = bytes.toString('utf8');
+        if (args.path.endsWith('.ts') && /\b__(dirname|filename)\b/.test(contents)) {
+          // The module's own folder and file, as where the bundle runs from sees them.
+          const from = (target) => JSON.stringify(path.relative(dir, target).split(path.sep).join('/'));
+          contents = `const __dirname = require('path').join(__pronto_bundle_dir, ${from(path.dirname(args.path))});\n`
+            + `const __filename = require('path').join(__pronto_bundle_dir, ${from(args.path)});\n${contents}`;
+        }
+        return { contents, loader: args.path.endsWith('.json') ? 'json' : 'ts' };
+      });
+    },
+  };
+  const temporary = `${bundle}.${process.pid}.tmp`;
+  await esbuild.build({
+    entryPoints: [entry],
+    absWorkingDir: ROOT,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    packages: 'external',
+    outfile: temporary,
+    banner: { js: `// Bundle of ${rel}, built by scripts/bundle.js; do not edit (it is rebuilt whenever a source changes).\nconst __pronto_bundle_dir = __dirname;` },
+    logLevel: 'error',
+    plugins: [plugin],
+  });
+  for (const setting of SETTINGS) {
+    const file = path.join(ROOT, setting);
+    inputs[setting] = record(file, fs.statSync(file), sha256(file), builtAt);
+  }
+  fs.renameSync(temporary, bundle);
+  const temporaryStamp = `${stamp}.${process.pid}.tmp`;
+  fs.writeFileSync(temporaryStamp, `${JSON.stringify({ format: FORMAT, entry: rel, inputs }, null, 1)}\n`);
+  fs.renameSync(temporaryStamp, stamp);
+  return bundle;
+}
+
+/** The bundle of `entry`, built first (in a child process) when missing or stale. */
+function freshBundle(entry) {
+  const { bundle, stamp } = bundleOf(entry);
+  if (staleness(stamp, bundle) === undefined) return bundle;
+  const child = spawnSync(process.execPath, [__filename, '--quiet', entry], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (child.status !== 0) {
+    // Nothing runs: not the entry point, and not an older bundle of it.
+    process.stderr.write(`scripts/bundle.js: could not build ${path.relative(ROOT, entry)} (${child.error?.message ?? `exit ${child.status}`}; the compiler's messages are above)\n`);
+    process.exit(1);
+  }
+  return bundle;
+}
+
+/** With `node -r ./scripts/bundle.js <entry>.ts`: TypeScript files are run from their bundles. */
+function register() {
+  Module._extensions['.ts'] = function runBundle(module, filename) {
+    const bundle = freshBundle(filename);
+    // The module is its bundle: relative requires, __dirname and stack traces refer to where the bundle is.
+    module.filename = bundle;
+    module.paths = Module._nodeModulePaths(path.dirname(bundle));
+    module._compile(fs.readFileSync(bundle, 'utf8'), bundle);
+  };
+}
+
+async function main(args) {
+  const quiet = args.includes('--quiet');
+  const entries = args.filter((a) => a !== '--quiet');
+  if (entries.length === 0) {
+    process.stderr.write('usage: node scripts/bundle.js <entry>.ts… (builds the bundles that are missing or stale)\n');
+    return 1;
+  }
+  for (const entry of entries.map((e) => path.resolve(e))) {
+    const { rel, bundle, stamp } = bundleOf(entry);
+    const why = staleness(stamp, bundle);
+    if (why === undefined) {
+      if (!quiet) process.stdout.write(`${rel}: bundle up to date (${path.relative(ROOT, bundle)})\n`);
+      continue;
+    }
+    const start = Date.now();
+    try {
+      await build(entry);
+    } catch (err) {
+      // esbuild has printed its messages (file:line: error).
+      if (!err.errors) process.stderr.write(`${err.stack ?? err}\n`);
+      return 1;
+    }
+    if (!quiet) process.stdout.write(`${rel}: bundled into ${path.relative(ROOT, bundle)} in ${Date.now() - start} ms (${why})\n`);
+  }
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+} else {
+  register();
+}
+
