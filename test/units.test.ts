@@ -15,6 +15,7 @@ describe('charts/sixth-service', () => { require('./charts/sixth-service.spec');
 describe('config/catalog-errors', () => { require('./config/catalog-errors.spec'); });
 describe('config/json-schema', () => { require('./config/json-schema.spec'); });
 describe('config/load', () => { require('./config/load.spec'); });
+describe('config/reference', () => { require('./config/reference.spec'); });
 describe('config/promote', () => { require('./config/promote.spec'); });
 describe('readme', () => { require('./readme.spec'); });
 describe('snapshots/snapshot-files', () => { require('./snapshots/snapshot-files.spec'); });

@@ -37,13 +37,13 @@ export const sloSchema = z.strictObject({
   availability: z.strictObject({
     objectivePercent: objectivePercent.default(DEFAULT_SLO.availability.objectivePercent)
       .describe('Share of requests (health probes and /metrics excluded) that must not answer 5xx, in % over 30 days'),
-  }).prefault({}),
+  }).prefault({}).describe('The availability objective: requests answered without a server error'),
   latency: z.strictObject({
     thresholdSeconds: thresholdSeconds.default(DEFAULT_SLO.latency.thresholdSeconds)
       .describe('A request slower than this is an error of the latency SLO; one of prometheus-flask-exporter\'s buckets'),
     objectivePercent: objectivePercent.default(DEFAULT_SLO.latency.objectivePercent)
       .describe('Share of requests that must be answered within thresholdSeconds, in % over 30 days'),
-  }).prefault({}),
+  }).prefault({}).describe('The latency objective: requests answered within a threshold'),
 });
 export type Slo = z.output<typeof sloSchema>;
 
@@ -119,7 +119,7 @@ export const metricsSectionSchema = z.strictObject({
       storageClassName: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, { error: 'expected a StorageClass name' }).optional()
         .describe('StorageClass; absent: the cluster default'),
     }).prefault({}).describe('The volume Prometheus keeps its samples on when Pronto installs it (an emptyDir, the chart\'s default, loses them at every restart)'),
-  }).prefault({}),
+  }).prefault({}).describe('The Prometheus (Operator) that scrapes Pronto and evaluates its rules'),
   pushgateway: z.strictObject({
     url: z.string({ error: 'expected the Pushgateway URL such as http://prometheus-pushgateway.monitoring.svc:9091' })
       .regex(/^http:\/\/[a-z0-9-]+\.[a-z0-9-]+\.svc(\.cluster\.local)?:\d+$/, {
@@ -136,7 +136,7 @@ export const metricsSectionSchema = z.strictObject({
     sizeLimit: z.string().regex(/^[1-9]\d*Mi$/, { error: 'expected a size in whole Mi, such as 128Mi' }).default('128Mi')
       .describe('sizeLimit of the emptyDir behind PROMETHEUS_MULTIPROC_DIR (counted against the app container\'s ephemeral storage); each gunicorn worker writes a few MiB'),
   }).prefault({}).describe('The directory where gunicorn\'s workers share their metrics (prometheus_client multiprocess mode)'),
-  slo: z.record(z.string(), sloOverrideSchema).default({})
+  slo: z.record(z.string().meta({ title: 'service' }), sloOverrideSchema).default({})
     .describe('Per catalog service: SLOs over those of its catalog entry, field by field (config/catalog.ts, slo)'),
   openingHoursUtc: openingHoursSchema.prefault({})
     .describe('When the restaurants take orders, in UTC (Prometheus has no time zones): ProntoNoOrders and ProntoTrafficStopped fire only then'),
