@@ -17,5 +17,5 @@ describe('config/json-schema', () => { require('./config/json-schema.spec'); });
 describe('config/load', () => { require('./config/load.spec'); });
 describe('config/reference', () => { require('./config/reference.spec'); });
 describe('config/promote', () => { require('./config/promote.spec'); });
-describe('readme', () => { require('./readme.spec'); });
+describe('runbooks', () => { require('./runbooks.spec'); });
 describe('snapshots/snapshot-files', () => { require('./snapshots/snapshot-files.spec'); });
