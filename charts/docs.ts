@@ -1,16 +1,22 @@
 /**
- * Documentation generated from the code, so it cannot drift: the README's architecture
- * diagram (Mermaid) drawn from the connection graph of one environment (the catalog's
- * flows, the gateway, the data tier and the observability flows of the capabilities that
- * are on). `npm run docs` rewrites the block between the README's markers; `--check` only
- * says whether it is stale (a test does the same). The per-environment inventory is
- * written by synth (`dist/<env>/INVENTORY.md`, lib/docs/inventory.ts).
+ * Documentation generated from the code, so it cannot drift:
+ * - the README's architecture diagram (Mermaid) drawn from the connection graph of one
+ *   environment (the catalog's flows, the gateway, the data tier and the observability flows
+ *   of the capabilities that are on), the block between the README's markers;
+ * - the configuration reference, docs/configuration.md (config/reference.ts), from the zod
+ *   schemas of the environment file and the catalog.
+ *
+ * `npm run docs` rewrites both; `--check` only says whether either is stale (tests do the
+ * same). The per-environment inventory is written by synth (`dist/<env>/INVENTORY.md`,
+ * lib/docs/inventory.ts).
  */
-import { readFileSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
+import * as path from 'path';
 import { App } from 'cdk8s';
 import { parseArgs } from 'util';
 import { DATA_STORES, GATEWAY } from '../config/catalog';
 import { ConfigError, EnvironmentConfig, loadEnvironment } from '../config/load';
+import { CONFIGURATION_REFERENCE, configurationReferenceText } from '../config/reference';
 import { Endpoint, endpointKey } from '../lib/core';
 import { DiagramEdge, DiagramGroup, DiagramNode, renderMermaid } from '../lib/docs';
 import { buildApp } from './build-app';
@@ -92,21 +98,48 @@ export function replaceBlock(readme: string, block: string): string {
   return readme.slice(0, begin) + block + readme.slice(end + END_MARKER.length);
 }
 
-if (require.main === module) {
-  const { values } = parseArgs({ args: process.argv.slice(2), options: { check: { type: 'boolean' }, readme: { type: 'string' }, config: { type: 'string' } } });
-  const file = values.readme ?? 'README.md';
-  try {
-    const readme = readFileSync(file, 'utf8');
-    const updated = replaceBlock(readme, readmeBlock(loadEnvironment(values.config ?? 'config', DIAGRAM_ENVIRONMENT)));
-    if (values.check) {
-      process.stdout.write(updated === readme ? `${file}: up to date\n` : `${file}: the architecture diagram is stale: run npm run docs\n`);
-      process.exitCode = updated === readme ? 0 : 1;
-    } else if (updated !== readme) {
-      writeFileSync(file, updated);
-      process.stdout.write(`${file}: architecture diagram updated\n`);
+/** One generated file: where it goes, what it holds now, and what it should hold. */
+interface GeneratedFile {
+  readonly file: string;
+  readonly what: string;
+  readonly current: string | undefined;
+  readonly wanted: string;
+}
+
+/** Reports each stale file (`--check`), or writes it; returns false when `check` found one stale. */
+function refresh(files: readonly GeneratedFile[], check: boolean): boolean {
+  let fresh = true;
+  for (const f of files) {
+    if (f.current === f.wanted) {
+      process.stdout.write(`${f.file}: up to date\n`);
+    } else if (check) {
+      process.stdout.write(`${f.file}: the ${f.what} is stale: run npm run docs\n`);
+      fresh = false;
     } else {
-      process.stdout.write(`${file}: up to date\n`);
+      mkdirSync(path.dirname(f.file), { recursive: true });
+      writeFileSync(f.file, f.wanted);
+      process.stdout.write(`${f.file}: ${f.what} updated\n`);
     }
+  }
+  return fresh;
+}
+
+if (require.main === module) {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: { check: { type: 'boolean' }, readme: { type: 'string' }, reference: { type: 'string' }, config: { type: 'string' } },
+  });
+  const readmeFile = values.readme ?? 'README.md';
+  const referenceFile = values.reference ?? CONFIGURATION_REFERENCE;
+  try {
+    const readme = readFileSync(readmeFile, 'utf8');
+    const files: GeneratedFile[] = [
+      { file: readmeFile, what: 'architecture diagram', current: readme,
+        wanted: replaceBlock(readme, readmeBlock(loadEnvironment(values.config ?? 'config', DIAGRAM_ENVIRONMENT))) },
+      { file: referenceFile, what: 'configuration reference', current: existsSync(referenceFile) ? readFileSync(referenceFile, 'utf8') : undefined,
+        wanted: configurationReferenceText() },
+    ];
+    if (!refresh(files, values.check ?? false)) process.exitCode = 1;
   } catch (err) {
     process.stderr.write(`docs: ${err instanceof ConfigError ? err.problems.join('\n') : (err as Error).message}\n`);
     process.exitCode = 1;

@@ -44,14 +44,15 @@ export type CatalogSecret = z.output<typeof catalogSecretSchema>;
 export const DEFAULT_COMMAND = ['gunicorn', '--config', '/app/gunicorn.conf.py', 'app:app'] as const;
 
 export const catalogEntrySchema = z.strictObject({
-  description: z.string().min(1),
+  description: z.string().min(1).describe('What the service does, in a few words (the Deployment\'s description annotation and the docs)'),
   component: z.enum(['web', 'api']).describe('app.kubernetes.io/component of the service'),
   port: z.int().min(1024).max(65535).describe('Container port the app listens on (named "http")'),
   route: z.strictObject({
-    path: z.string().regex(/^\/[-a-z0-9/]*$/),
-    longLivedConnections: z.boolean().default(false),
+    path: z.string().regex(/^\/[-a-z0-9/]*$/).describe('URL path prefix the gateway sends to this service (an nginx location)'),
+    longLivedConnections: z.boolean().default(false)
+      .describe('WebSocket or server-sent events: the gateway passes Upgrade, does not buffer, and waits gateway.timeouts.longLivedSeconds instead of readSeconds'),
   }).optional().describe('Public route through the gateway; absent for internal services'),
-  calls: z.array(z.string()).describe('Catalog services this one calls'),
+  calls: z.array(z.string()).describe('Catalog services this one calls: the only flows its NetworkPolicies allow between services (and its circuit breakers)'),
   dataStores: z.array(DATA_STORE).describe('Data stores the service uses (see DATA_STORES in config/catalog.ts)'),
   externalHosts: z.array(z.string().regex(/^[a-z0-9.-]+:\d+$/)).default([]).describe('host:port outside the cluster'),
   secrets: z.array(catalogSecretSchema).default([])
@@ -63,7 +64,7 @@ export const catalogEntrySchema = z.strictObject({
     .describe('Availability and latency objectives (the metrics capability\'s recording rules and burn-rate alerts); an environment may override them (metrics.slo)'),
 });
 
-export const catalogSchema = z.record(z.string().regex(SERVICE_NAME), catalogEntrySchema);
+export const catalogSchema = z.record(z.string().regex(SERVICE_NAME).meta({ title: 'service' }), catalogEntrySchema);
 
 export type CatalogEntry = z.input<typeof catalogEntrySchema>;
 export type Catalog = Record<string, CatalogEntry>;
@@ -90,7 +91,8 @@ const anyMemory = z.string({ error: 'expected a memory quantity such as 8Gi' })
 const imageSchema = z.strictObject({
   repository: z.string().regex(REPOSITORY, { error: 'expected registry/repository such as registry.example.com/pronto/app, without a tag' })
     .optional().describe('Full repository. Default: <images.registry>/<service>'),
-  tag: imageTagSchema(SEMVER_TAG, 'a semantic version tag such as 1.4.2 or v1.4.2 (never "latest")'),
+  tag: imageTagSchema(SEMVER_TAG, 'a semantic version tag such as 1.4.2 or v1.4.2 (never "latest")')
+    .describe('Semantic version tag of the release (never latest): also the app.kubernetes.io/version label'),
   digest: z.string().regex(DIGEST, { error: 'expected sha256:<64 lower-case hex characters>' })
     .optional().describe('Pins the image content; the tag stays for humans'),
   gitSha: z.string({
@@ -103,14 +105,16 @@ const imageSchema = z.strictObject({
 });
 
 const computeSchema = (cpuDefault: string, memoryDefault: string, storageDefault: string) => z.strictObject({
-  cpu: cpu.default(cpuDefault),
-  memory: memory.default(memoryDefault),
-  ephemeralStorage: ephemeralStorage.default(storageDefault),
+  cpu: cpu.default(cpuDefault).describe('CPU, above zero: millicores such as 250m, or cores such as 1.5'),
+  memory: memory.default(memoryDefault).describe('Memory, in whole Mi or Gi'),
+  ephemeralStorage: ephemeralStorage.default(storageDefault).describe('Ephemeral storage (logs, emptyDirs, the writable layer), in whole Gi'),
 });
 
 const resourcesSchema = z.strictObject({
-  requests: computeSchema('100m', '128Mi', '1Gi').prefault({}),
-  limits: computeSchema('500m', '256Mi', '2Gi').prefault({}),
+  requests: computeSchema('100m', '128Mi', '1Gi').prefault({})
+    .describe('What the scheduler reserves for the app container, and what the quota, the capacity guard and the HPA\'s CPU target count'),
+  limits: computeSchema('500m', '256Mi', '2Gi').prefault({})
+    .describe('The most the app container may use: CPU above it is throttled, memory above it is OOM-killed; each at least its request and at most namespace.limitRange.max'),
 }).superRefine((r, ctx) => {
   const checks: Array<[ComputeField, (q: string) => boolean]> = [['cpu', isCpuQuantity], ['memory', isByteQuantity], ['ephemeralStorage', isByteQuantity]];
   for (const [field, valid] of checks) {
@@ -126,9 +130,10 @@ const resourcesSchema = z.strictObject({
 });
 
 const autoscalingSchema = z.strictObject({
-  minReplicas: z.int().min(1),
-  maxReplicas: z.int().min(2),
-  targetCPUUtilizationPercentage: z.int().min(10).max(100).default(DEFAULT_TARGET_CPU_PERCENT),
+  minReplicas: z.int().min(1).describe(`Fewest pods the HorizontalPodAutoscaler keeps (a production tier needs at least ${PRODUCTION_MIN_PODS})`),
+  maxReplicas: z.int().min(2).describe('Most pods it scales to, above minReplicas; the capacity guard counts the quota at this many'),
+  targetCPUUtilizationPercentage: z.int().min(10).max(100).default(DEFAULT_TARGET_CPU_PERCENT)
+    .describe('Average CPU use, in % of the CPU request, that the HPA scales to keep'),
 }).refine((a) => a.maxReplicas > a.minReplicas, {
   error: (iss) => `expected maxReplicas greater than minReplicas (${(iss.input as any).minReplicas})`,
   path: ['maxReplicas'],
@@ -138,26 +143,28 @@ const rolloutTiming = {
   maxSurge: z.union([z.int().min(1), z.string().regex(/^([1-9]\d?|100)%$/)],
     { error: 'expected a pod count ≥ 1 or a percentage such as 25%' }).default(ROLLOUT_DEFAULTS.maxSurge)
     .describe('Extra pods during a rollout; maxUnavailable is always 0'),
-  minReadySeconds: z.int().min(0).default(ROLLOUT_DEFAULTS.minReadySeconds),
-  progressDeadlineSeconds: z.int().min(1).default(ROLLOUT_DEFAULTS.progressDeadlineSeconds),
+  minReadySeconds: z.int().min(0).default(ROLLOUT_DEFAULTS.minReadySeconds)
+    .describe('Seconds a new pod must stay ready before it counts as available and the rollout moves on'),
+  progressDeadlineSeconds: z.int().min(1).default(ROLLOUT_DEFAULTS.progressDeadlineSeconds)
+    .describe('Seconds without progress after which the Deployment reports the rollout as failed (Argo CD shows it Degraded)'),
 };
 
 const rollingSchema = z.strictObject({
-  strategy: z.literal('rolling'),
+  strategy: z.literal('rolling').describe('One Deployment, updated pod by pod'),
   ...rolloutTiming,
 });
 
 const SLOT = z.enum(['blue', 'green']);
 
 const blueGreenSchema = z.strictObject({
-  strategy: z.literal('blueGreen'),
+  strategy: z.literal('blueGreen').describe('Two Deployments (<service>-blue, <service>-green), each with its own image; the Service sends traffic to activeSlot, <service>-preview to the other'),
   activeSlot: SLOT.describe('Slot the Service sends traffic to; flip with `npm run promote`'),
   idleReplicas: z.int().min(0).default(0)
     .describe('Pods kept in the idle slot: 0 parks it; more keeps it warm for preview and rollback'),
   slots: z.strictObject({
-    blue: z.strictObject({ image: imageSchema.optional() }),
-    green: z.strictObject({ image: imageSchema.optional() }),
-  }),
+    blue: z.strictObject({ image: imageSchema.optional().describe('Image of the blue slot (required)') }).describe('The <service>-blue Deployment'),
+    green: z.strictObject({ image: imageSchema.optional().describe('Image of the green slot (required)') }).describe('The <service>-green Deployment'),
+  }).describe('The image each slot runs: the idle one may repeat the active image'),
   ...rolloutTiming,
 }).superRefine((bg, ctx) => {
   for (const slot of SLOT.options) {
@@ -176,9 +183,9 @@ const rolloutSchema = z.discriminatedUnion('strategy', [rollingSchema, blueGreen
 export const serviceConfigSchema = z.strictObject({
   image: imageSchema.optional().describe('Image of a rolling service (blue-green services set it per slot)'),
   replicas: z.int().min(0).optional().describe(`Fixed pod count. Default: ${DEFAULT_REPLICAS} unless autoscaling is set`),
-  autoscaling: autoscalingSchema.optional(),
-  resources: resourcesSchema.prefault({}),
-  rollout: rolloutSchema.prefault({ strategy: 'rolling' }),
+  autoscaling: autoscalingSchema.optional().describe('A HorizontalPodAutoscaler on CPU instead of a fixed count'),
+  resources: resourcesSchema.prefault({}).describe('Requests and limits of the app container (sidecars have their own, in their capability\'s section)'),
+  rollout: rolloutSchema.prefault({ strategy: 'rolling' }).describe('How a new release replaces the running one: rolling, or blue-green with two slots'),
 }).superRefine((svc, ctx) => {
   if (svc.replicas !== undefined && svc.autoscaling) {
     ctx.addIssue({ code: 'custom', path: ['replicas'], input: svc.replicas,
@@ -197,8 +204,8 @@ export const serviceConfigSchema = z.strictObject({
 // ---------------------------------------------------------------- environment
 
 const compute = (cpuDefault: string, memoryDefault: string) => z.strictObject({
-  cpu: cpu.default(cpuDefault),
-  memory: anyMemory.default(memoryDefault),
+  cpu: cpu.default(cpuDefault).describe('CPU: millicores such as 500m, or cores such as 4'),
+  memory: anyMemory.default(memoryDefault).describe('Memory, such as 512Mi or 8Gi'),
 });
 
 /**
@@ -234,20 +241,20 @@ const namespaceSchema = z.strictObject({
     .describe('Pod Security Standards version pinned in the admission labels'),
   quota: z.strictObject({
     requests: z.strictObject({
-      cpu: cpu.default('8'),
-      memory: anyMemory.default('16Gi'),
+      cpu: cpu.default('8').describe('Sum of all CPU requests in the namespace'),
+      memory: anyMemory.default('16Gi').describe('Sum of all memory requests in the namespace'),
       storage: z.string({ error: 'expected a storage quantity such as 100Gi' })
         .refine(isByteQuantity, { error: 'expected a storage quantity such as 100Gi' }).default('100Gi')
         .describe('Sum of all PersistentVolumeClaim storage requests'),
-    }).prefault({}),
-    limits: compute('16', '32Gi').prefault({}),
-    pods: z.int().min(1).default(100),
-    persistentVolumeClaims: z.int().min(0).default(10),
+    }).prefault({}).describe('Sums of the requests of every pod and claim in the namespace; each at most its limit'),
+    limits: compute('16', '32Gi').prefault({}).describe('Sums of the limits of every container in the namespace'),
+    pods: z.int().min(1).default(100).describe('Pods in the namespace, Jobs\' and rollout surges\' included'),
+    persistentVolumeClaims: z.int().min(0).default(10).describe('PersistentVolumeClaims in the namespace'),
   }).superRefine(quotaRequestsWithinLimits).prefault({}).describe('ResourceQuota; synth fails if the workloads at peak do not fit'),
   limitRange: z.strictObject({
-    default: compute('500m', '256Mi').prefault({}),
-    defaultRequest: compute('100m', '128Mi').prefault({}),
-    max: compute('4', '4Gi').prefault({}),
+    default: compute('500m', '256Mi').prefault({}).describe('Limits of a container that states none (every container Pronto renders states its own)'),
+    defaultRequest: compute('100m', '128Mi').prefault({}).describe('Requests of a container that states none'),
+    max: compute('4', '4Gi').prefault({}).describe('Largest limits one container may have: synth refuses a service above them'),
   }).prefault({}).describe('LimitRange for containers'),
   admissionPolicies: z.union([
     z.literal(false),
@@ -279,7 +286,7 @@ const clusterSchema = z.strictObject({
   dns: z.strictObject({
     namespace: z.string().regex(SERVICE_NAME).default('kube-system').describe('Namespace of the cluster DNS (not ours)'),
     podLabels: labelMapSchema.default({ 'k8s-app': 'kube-dns' }).describe('Labels of the cluster DNS pods'),
-  }).prefault({}),
+  }).prefault({}).describe('The cluster DNS every pod\'s egress policy allows (port 53, UDP and TCP)'),
 }).prefault({}).describe('Facts about the cluster Pronto runs in; namespaces named here are referred to, never created');
 
 /** The environment-file schema with one field per capability section of `sections`. */
@@ -287,17 +294,19 @@ const clusterSchema = z.strictObject({
 const baseEnvironmentShape = {
   tier: z.enum(['development', 'staging', 'production'])
     .describe(`production requires at least ${PRODUCTION_MIN_PODS} pods per service (replicas or HPA minimum)`),
-  namespace: namespaceSchema.prefault({}),
+  namespace: namespaceSchema.prefault({}).describe('The namespace Pronto runs in, and its guardrails: Pod Security, quota, limit range, admission policies'),
   cluster: clusterSchema,
   images: z.strictObject({
-    registry: z.string().regex(REPOSITORY, { error: 'expected registry/path such as registry.example.com/pronto' }),
+    registry: z.string().regex(REPOSITORY, { error: 'expected registry/path such as registry.example.com/pronto' })
+      .describe('Registry and path of Pronto\'s own images: a service\'s image is <registry>/<service> unless its image.repository says otherwise'),
     requireDigest: z.boolean().default(false)
       .describe('Every image the environment runs must be pinned by digest (@sha256:…), the images admission webhooks inject included (the Vault agent, the Python auto-instrumentation): synth refuses a tag alone, and so do the admission policies when on. Turn it on once the release pipeline writes each image\'s digest'),
     allowedRepositories: z.array(z.string().regex(ALLOWED_PREFIX,
       { error: 'expected a registry or registry/path prefix such as ghcr.io/cloudnative-pg' })).default([])
       .describe('Repository prefixes every image must come from (a registry, or registry/path; matched on whole path segments, after the registry exactly); empty: any. Synth refuses any other image, and so do the admission policies when on. The repositories of injected images (the Vault agent from secrets.agent.image, the Python auto-instrumentation from tracing.instrumentation.python.image) are admitted too, each exactly'),
-  }),
-  services: z.record(z.string(), serviceConfigSchema),
+  }).describe('Where images come from, and how strictly they are pinned'),
+  services: z.record(z.string().meta({ title: 'service' }), serviceConfigSchema)
+    .describe('Per catalog service (every one, and only those): its image, scale, resources and rollout in this environment'),
 };
 
 /** The environment-file schema with one field per capability section of `sections`. */

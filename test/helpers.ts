@@ -1,4 +1,6 @@
 import { ADDONS } from '../config/sections/gitops';
+import { catalogJsonSchemaObject, environmentJsonSchemaObject } from '../config/json-schema';
+import { configurationReference } from '../config/reference';
 import { jaegerContract, kubePrometheusStackContract, pushgatewayContract, serviceUrl, servesTls } from '../lib/addons';
 import { Testing } from 'cdk8s';
 import { ProntoCharts, buildApp, environmentPorts } from '../charts/build-app';
@@ -180,6 +182,16 @@ export function cached<A extends unknown[], R>(fn: (...args: A) => R): (...args:
     return results.get(key)!;
   };
 }
+
+/**
+ * The JSON Schemas of the shipped environment file and catalog (config/json-schema.ts), converted
+ * once per module registry: each conversion takes a tenth of a second, and the reference's and
+ * the generated docs' suites read the same ones. Callers must not change them.
+ */
+export const shippedJsonSchemas = cached(() => ({ environment: environmentJsonSchemaObject(), catalog: catalogJsonSchemaObject() }));
+
+/** docs/configuration.md as `npm run docs` renders it (configurationReferenceText()), once per module registry. */
+export const shippedReference = cached(() => configurationReference(shippedJsonSchemas().environment, shippedJsonSchemas().catalog));
 
 /**
  * `text` (an environment file) with the add-ons' Services stated as the cluster's own, as an

@@ -31,7 +31,7 @@ export interface PrometheusPort {
   readonly server: ForeignEndpoint;
   /** How often it scrapes, such as `30s`. */
   readonly scrapeInterval: string;
-  /** Base of every alert's `runbook_url`. */
+  /** The runbooks folder (docs/runbooks/ of this repository): every alert's `runbook_url` is `<runbookBaseUrl>/<page>.md#<alert>` (lib/metrics runbookUrl). */
   readonly runbookBaseUrl: string;
 }
 

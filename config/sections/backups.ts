@@ -47,7 +47,7 @@ const restoreTestSchema = z.strictObject({
   recency: z.strictObject({
     table: tableSchema.optional().describe('Table whose newest row must be within the RPO; absent: the heartbeat table'),
     column: identifier.default('beat_at').describe('Its timestamp column (timestamptz)'),
-  }).prefault({}),
+  }).prefault({}).describe('The table whose newest row measures how recent the restored copy is'),
   criticalTables: z.array(z.strictObject({
     table: tableSchema.describe('schema.table'),
     minRows: z.int({ error: 'expected a whole number of rows' }).refine((n) => n >= 1, { error: 'expected a floor of at least 1 row (a floor of 0 checks nothing)' })
@@ -71,7 +71,7 @@ export const backupsSectionSchema = z.strictObject({
     retention: cronSchema.default('15 5 * * *').describe('Retention run: wal-g delete retain FULL <retainFull>'),
     walIntegrity: cronSchema.default('45 5 * * *').describe('WAL integrity check: wal-g wal-verify integrity timeline'),
     restoreTest: cronSchema.default('30 6 1 * *').describe('Restore test, monthly by default (never more often than the base backup)'),
-  }).prefault({}),
+  }).prefault({}).describe('When each backup CronJob runs (cron, Etc/UTC): pg-base-backup, pg-backup-retention, pg-wal-verify, pg-restore-test'),
   retainFull: z.int({ error: 'expected a whole number of full backups' })
     .refine((n) => n >= 2, { error: 'expected at least 2 full backups to keep (with 1, a bad newest backup leaves nothing to restore)' })
     .default(7).describe('Full backups kept by the retention job (wal-g delete retain FULL <n> --use-sentinel-time)'),
@@ -82,7 +82,8 @@ export const backupsSectionSchema = z.strictObject({
   }).prefault({}).describe('Sizes activeDeadlineSeconds: base backup 30 min + 2 × size / throughput; restore test 1 h + 3 × size / throughput'),
   heartbeat: z.union([z.literal(false), heartbeatSchema]).prefault({})
     .describe('A CronJob writing one row a minute through PgBouncer, so the restore test always has a recent row to measure; false: off'),
-  restoreTest: restoreTestSchema.prefault({}),
+  restoreTest: restoreTestSchema.prefault({})
+    .describe('The pg-restore-test CronJob: restores the latest base backup and the WAL archive into a scratch volume, then checks the copy (RPO, row floors, amcheck)'),
   resources: computeResourcesSchema({
     requests: { cpu: '100m', memory: '256Mi', ephemeralStorage: '256Mi' },
     limits: { cpu: '1', memory: '512Mi', ephemeralStorage: '1Gi' },

@@ -91,7 +91,8 @@ const dataPlane = z.string({ error: 'expected "ambient" or "cni"' }).superRefine
 
 const mesh = z.strictObject({
   type: z.string({ error: 'expected "istio" (the only mesh supported)' })
-    .refine((v) => v === 'istio', { error: 'expected "istio" (the only mesh supported)' }).transform(() => 'istio' as const),
+    .refine((v) => v === 'istio', { error: 'expected "istio" (the only mesh supported)' }).transform(() => 'istio' as const)
+    .meta({ enum: ['istio'] }).describe('The mesh: istio, the only one supported'),
   dataPlane: dataPlane.describe('ambient: ztunnel and a waypoint, nothing in the pods; cni: injected istio-proxy sidecars, traffic redirected by the Istio CNI plugin. The classic sidecar (istio-init, NET_ADMIN) is refused'),
   waypoint: z.string().refine(isDnsLabel, { error: 'expected the name of the waypoint (a DNS label)' }).default('waypoint')
     .describe('ambient only: the waypoint proxy of the namespace (istio.io/use-waypoint), which applies the DestinationRules; run by the mesh team'),
@@ -100,16 +101,16 @@ const mesh = z.strictObject({
       .describe('Namespace of istiod (run by the mesh team; never created or guarded)'),
     podLabels: podLabels.default({ app: 'istiod' }).describe('Labels of the istiod pods'),
     port: z.int().min(1).max(65535).default(15012).describe('Port of istiod the injected proxies fetch their configuration and certificates from (cni only)'),
-  }).prefault({}),
+  }).prefault({}).describe('istiod, which the injected proxies\' egress policy allows (cni)'),
   proxy: z.strictObject({
     resources: proxyResources.prefault({})
       .describe('cni only: requests and limits of the injected istio-proxy (and its istio-validation init container); set through sidecar.istio.io/proxyCPU etc., counted by the capacity guard'),
-  }).prefault({}),
+  }).prefault({}).describe('The injected istio-proxy sidecars (cni only)'),
 });
 
 export const circuitBreakersSectionSchema = z.strictObject({
   defaults: defaults.prefault({}).describe('Breaker settings of every callee'),
-  callees: z.record(z.string(), override).default({})
+  callees: z.record(z.string().meta({ title: 'service' }), override).default({})
     .describe('Per called service: settings over the defaults (payment-gateway ships stricter ones; these replace them field by field)'),
   mesh: mesh.optional().describe('Istio enforces the breakers (DestinationRules); absent: each app enforces them in process, from its env'),
 }).superRefine((s, ctx) => {

@@ -46,7 +46,7 @@ const postgresSchema = z.strictObject({
     size: z.string().regex(/^[1-9]\d*(Mi|Gi|Ti)$/, { error: 'expected a size in whole Mi, Gi or Ti, such as 20Gi' }).default('20Gi')
       .describe('Size of the data volume (PVC per replica): PGDATA and pg_wal'),
     storageClassName: dnsLabel('a StorageClass name').optional().describe('StorageClass of the data volume; absent: the cluster default'),
-  }).prefault({}),
+  }).prefault({}).describe('The data volume (the claim data-postgres-0)'),
   resources: computeResourcesSchema({
     requests: { cpu: '500m', memory: '1Gi', ephemeralStorage: '1Gi' },
     limits: { cpu: '2', memory: '2Gi', ephemeralStorage: '2Gi' },
@@ -133,7 +133,7 @@ const pgbouncerSchema = z.strictObject({
   resources: computeResourcesSchema({
     requests: { cpu: '100m', memory: '64Mi', ephemeralStorage: '64Mi' },
     limits: { cpu: '500m', memory: '128Mi', ephemeralStorage: '128Mi' },
-  }).prefault({}),
+  }).prefault({}).describe('Requests and limits of the pgbouncer container'),
 });
 
 const exportersSchema = z.strictObject({
@@ -143,16 +143,16 @@ const exportersSchema = z.strictObject({
     resources: computeResourcesSchema({
       requests: { cpu: '25m', memory: '32Mi', ephemeralStorage: '32Mi' },
       limits: { cpu: '100m', memory: '64Mi', ephemeralStorage: '64Mi' },
-    }).prefault({}),
-  }).prefault({}),
+    }).prefault({}).describe('Requests and limits of the postgres-exporter container'),
+  }).prefault({}).describe('postgres_exporter, beside PostgreSQL (the WAL archiving alerts read it)'),
   pgbouncer: z.strictObject({
     image: upstreamImageSchema.default({ repository: 'quay.io/prometheuscommunity/pgbouncer-exporter', tag: 'v0.11.0' })
       .describe('pgbouncer_exporter image (a sidecar of PgBouncer)'),
     resources: computeResourcesSchema({
       requests: { cpu: '10m', memory: '16Mi', ephemeralStorage: '16Mi' },
       limits: { cpu: '50m', memory: '32Mi', ephemeralStorage: '32Mi' },
-    }).prefault({}),
-  }).prefault({}),
+    }).prefault({}).describe('Requests and limits of the pgbouncer-exporter container'),
+  }).prefault({}).describe('pgbouncer_exporter, beside each PgBouncer (the pool alerts read it)'),
 }).prefault({}).describe('Prometheus exporters; scraped when the metrics capability is on');
 
 /** How old the pg-roles job's last success may be before it alerts: three of its longest intervals, at least 15 minutes. */
@@ -221,7 +221,7 @@ const redisSchema = z.strictObject({
   resources: computeResourcesSchema({
     requests: { cpu: '100m', memory: '128Mi', ephemeralStorage: '64Mi' },
     limits: { cpu: '500m', memory: '256Mi', ephemeralStorage: '128Mi' },
-  }).prefault({}),
+  }).prefault({}).describe('Requests and limits of the redis container; maxmemory is derived from limits.memory'),
   tls: serviceTlsSettingSchema.optional()
     .describe('TLS between the apps (and the readiness probe) and Redis: a cert-manager certificate from issuer for the Service\'s names, TLS only on the port '
       + '(no plaintext listener), verified by the apps (rediss://, ssl_cert_reqs=required, ssl_check_hostname) against caBundle; '
@@ -271,11 +271,11 @@ export const databaseSectionSchema = z.strictObject({
   tls: serviceTlsSettingSchema.optional()
     .describe('TLS for app → PgBouncer → PostgreSQL (and the jobs that connect): cert-manager certificates from issuer, verified (verify-full) '
       + 'against caBundle; false: plaintext on purpose; absent: plaintext, refused in a production-tier environment'),
-  postgres: postgresSchema,
-  walg: walgSchema,
-  pgbouncer: pgbouncerSchema,
+  postgres: postgresSchema.describe('The PostgreSQL StatefulSet (postgres), with WAL-G archiving every WAL segment to the object store'),
+  walg: walgSchema.describe('WAL-G\'s object store (S3 or S3-compatible): where WAL and base backups go; its credentials and encryption key are Vault entries'),
+  pgbouncer: pgbouncerSchema.describe('The PgBouncer Deployment (pgbouncer) every app reaches PostgreSQL through, in transaction pooling'),
   roles: rolesSchema,
   exporters: exportersSchema,
-  redis: redisSchema,
+  redis: redisSchema.describe('Redis (redis): a cache by default, or persistent with an append-only file'),
 });
 export type DatabaseSection = z.output<typeof databaseSectionSchema>;

@@ -31,7 +31,12 @@ const cpu = z.union([z.string(), z.number()], { error: 'expected a CPU quantity 
 const memory = z.string({ error: 'expected a memory quantity in whole Mi or Gi' }).regex(/^[1-9]\d*(Mi|Gi)$/, { error: 'expected a memory quantity in whole Mi or Gi, such as 256Mi' });
 const storage = z.string({ error: 'expected a quantity in whole Mi or Gi' }).regex(/^[1-9]\d*(Mi|Gi)$/, { error: 'expected a quantity in whole Mi or Gi, such as 1Gi' })
   .refine(isByteQuantity);
-const compute = (c: string, m: string, s: string) => z.strictObject({ cpu: cpu.default(c), memory: memory.default(m), ephemeralStorage: storage.default(s) });
+const compute = (c: string, m: string, s: string) => z.strictObject({
+  cpu: cpu.default(c).describe('CPU, above zero: millicores such as 200m, or cores such as 1'),
+  memory: memory.default(m).describe('Memory, in whole Mi or Gi'),
+  ephemeralStorage: storage.default(s)
+    .describe('Ephemeral storage, in whole Mi or Gi: holds /tmp (request bodies spooled by nginx, ModSecurity\'s files) and the logs; see WRITABLE_BASE_MI'),
+});
 
 /**
  * The writable emptyDir at /tmp holds nginx's client_body_temp (every request body over
@@ -70,9 +75,10 @@ export const LOAD_BALANCER_TLS_ANNOTATIONS = ['service.beta.kubernetes.io/aws-lo
 export const GATEWAY_MIN_PODS = 2;
 
 const autoscaling = z.strictObject({
-  minReplicas: z.int().min(GATEWAY_MIN_PODS, { error: `expected at least ${GATEWAY_MIN_PODS} gateway pods` }),
-  maxReplicas: z.int().min(GATEWAY_MIN_PODS + 1),
-  targetCPUUtilizationPercentage: z.int().min(10).max(100).default(70),
+  minReplicas: z.int().min(GATEWAY_MIN_PODS, { error: `expected at least ${GATEWAY_MIN_PODS} gateway pods` })
+    .describe(`Fewest gateway pods the HorizontalPodAutoscaler keeps (at least ${GATEWAY_MIN_PODS})`),
+  maxReplicas: z.int().min(GATEWAY_MIN_PODS + 1).describe('Most gateway pods it scales to, above minReplicas'),
+  targetCPUUtilizationPercentage: z.int().min(10).max(100).default(70).describe('Average CPU use, in % of the CPU request, the HPA keeps'),
 }).refine((a) => a.maxReplicas > a.minReplicas, {
   error: (iss) => `expected maxReplicas greater than minReplicas (${(iss.input as { minReplicas: number }).minReplicas})`, path: ['maxReplicas'],
 });
@@ -91,23 +97,24 @@ export const gatewaySectionSchema = z.strictObject({
   image: upstreamImageSchema.describe('nginx with ModSecurity v3 and the OWASP CRS, e.g. docker.io/owasp/modsecurity-crs tag 4.18.0-nginx-202509051009'),
   replicas: z.int().min(GATEWAY_MIN_PODS, { error: `expected at least ${GATEWAY_MIN_PODS} gateway pods` }).optional()
     .describe(`Fixed pod count (at least ${GATEWAY_MIN_PODS}). Default: ${GATEWAY_MIN_PODS} unless autoscaling is set`),
-  autoscaling: autoscaling.optional(),
+  autoscaling: autoscaling.optional().describe('A HorizontalPodAutoscaler on CPU instead of a fixed count'),
   resources: z.strictObject({
-    requests: compute('200m', '256Mi', '1Gi').prefault({}),
-    limits: compute('1', '512Mi', '2Gi').prefault({}),
-  }).prefault({}).superRefine((r, ctx) => {
+    requests: compute('200m', '256Mi', '1Gi').prefault({}).describe('What the scheduler reserves for the nginx container'),
+    limits: compute('1', '512Mi', '2Gi').prefault({}).describe('The most the nginx container may use; each at least its request'),
+  }).prefault({}).describe('Requests and limits of the nginx container').superRefine((r, ctx) => {
     for (const field of ['cpu', 'memory', 'ephemeralStorage'] as const) {
       if (requestExceedsLimit(field, r.requests[field], r.limits[field])) {
         ctx.addIssue({ code: 'custom', path: ['limits', field], input: r.limits[field], message: `expected a limit ≥ the request (${r.requests[field]})` });
       }
     }
   }),
-  tls: tls.prefault({ mode: 'loadBalancer' }),
+  tls: tls.prefault({ mode: 'loadBalancer' })
+    .describe('Where HTTPS ends: at the cloud load balancer (which then needs its TLS annotations and trustedProxies), or at the gateway with a certificate Secret'),
   hosts: z.array(z.string().regex(DNS_SUBDOMAIN, { error: 'expected a host name such as shop.pronto.example.com' })).default([])
     .describe('Host names the gateway answers; any other Host gets 421 and reaches no service (the Host and X-Forwarded-Host the apps see are one of these). Empty: any Host (development only)'),
   blockedPaths: z.array(z.string().regex(PATH, { error: 'expected a path such as /metrics (no trailing slash)' })).default(['/metrics', '/health'])
     .describe('Paths under every route that never leave the gateway (404), each with everything below it: the apps\' /metrics (Prometheus scrapes it in the cluster) and /health probes (the kubelet\'s)'),
-  routeAccess: z.record(z.string().regex(SERVICE, { error: 'expected a catalog service name' }), z.strictObject({
+  routeAccess: z.record(z.string().regex(SERVICE, { error: 'expected a catalog service name' }).meta({ title: 'service' }), z.strictObject({
     sourceRanges: z.array(cidrBlockSchema).min(1, { error: 'expected at least one CIDR block (an empty list would lock everyone out)' })
       .describe('Client addresses (after the trusted proxies\' header) allowed on the route; everyone else gets 403'),
   })).default({}).describe('Per routed service (catalog name): restrict its route to some client addresses, such as the staff\'s network or VPN'),
@@ -116,54 +123,63 @@ export const gatewaySectionSchema = z.strictObject({
   realIpHeader: z.enum(['X-Forwarded-For', 'X-Real-IP']).default('X-Forwarded-For').describe('Header the trusted proxies put the client IP in'),
   service: z.strictObject({
     externalTrafficPolicy: z.enum(['Local', 'Cluster']).default('Local').describe('Local keeps the client address'),
-    annotations: z.record(z.string(), z.string()).default({}).describe('For the cloud\'s load-balancer controller'),
+    annotations: z.record(z.string().meta({ title: 'annotation' }), z.string()).default({}).describe('For the cloud\'s load-balancer controller'),
     loadBalancerSourceRanges: z.array(cidrBlockSchema).default([]).describe('Clients admitted by the load balancer; empty: all'),
-  }).prefault({}),
+  }).prefault({}).describe('The gateway\'s Service of type LoadBalancer (ports 80 and 443)'),
   rateLimit: z.strictObject({
-    requestsPerSecond: z.int().min(1, { error: 'expected at least 1 request per second (0 would refuse every client)' }).default(20),
+    requestsPerSecond: z.int().min(1, { error: 'expected at least 1 request per second (0 would refuse every client)' }).default(20)
+      .describe('Requests per second one client address may make on every route (nginx limit_req); above rate and burst: 429'),
     burst: z.int().min(0).default(40).describe('Requests above the rate accepted at once before 429'),
     loginAndPayment: z.strictObject({
-      requestsPerMinute: z.int().min(1, { error: 'expected at least 1 request per minute (0 would refuse every login)' }).default(10),
-      burst: z.int().min(0).default(5),
+      requestsPerMinute: z.int().min(1, { error: 'expected at least 1 request per minute (0 would refuse every login)' }).default(10)
+        .describe('Requests per minute one client address may make on these paths, on top of the general limit'),
+      burst: z.int().min(0).default(5).describe('Requests above that rate accepted at once before 429'),
       paths: z.array(z.string().regex(PATH, { error: 'expected a path such as /login (no trailing slash)' })).min(1).default(['/checkout', '/login', '/payment', '/staff/login'])
         .describe('Path prefixes of login and payment endpoints: stricter per-client limit'),
-    }).prefault({}),
-    connectionsPerClient: z.int().min(1, { error: 'expected at least 1 connection per client' }).default(50),
+    }).prefault({}).describe('A stricter limit on login and payment paths (credential stuffing, card testing)'),
+    connectionsPerClient: z.int().min(1, { error: 'expected at least 1 connection per client' }).default(50)
+      .describe('Open connections one client address may hold (nginx limit_conn); more: 429'),
     zoneSizeMi: z.int().min(1).max(256).default(10).describe('Shared memory per zone (1Mi ≈ 16 000 clients)'),
-  }).prefault({}),
+  }).prefault({}).describe('Per-client limits, keyed by the client address (after the trusted proxies\' header)'),
   modsecurity: z.strictObject({
-    paranoiaLevel: z.int().min(1).max(4).default(2),
-    inboundAnomalyThreshold: z.int().min(1).default(5),
-    outboundAnomalyThreshold: z.int().min(1).default(4),
+    paranoiaLevel: z.int().min(1).max(4).default(2)
+      .describe('OWASP CRS paranoia level (blocking and detection): higher catches more attacks and blocks more legitimate requests'),
+    inboundAnomalyThreshold: z.int().min(1).default(5)
+      .describe('Anomaly score at which a request is blocked (403); the CRS default is 5, one critical rule match'),
+    outboundAnomalyThreshold: z.int().min(1).default(4).describe('Anomaly score at which a response is blocked; the CRS default is 4'),
     requestBodyLimitMi: z.int().min(1).max(1024).default(10).describe('Largest request body (nginx client_max_body_size and SecRequestBodyLimit)'),
     requestBodyNoFilesLimitKi: z.int().min(1).default(1024)
       .describe('Largest request body without files (JSON, forms: SecRequestBodyNoFilesLimit), at most the body limit; over it: 413'),
-  }).prefault({}).superRefine((m, ctx) => {
+  }).prefault({}).describe('The web application firewall: ModSecurity v3 with the OWASP Core Rule Set, blocking').superRefine((m, ctx) => {
     if (m.requestBodyNoFilesLimitKi > m.requestBodyLimitMi * 1024) {
       ctx.addIssue({ code: 'custom', path: ['requestBodyNoFilesLimitKi'], input: m.requestBodyNoFilesLimitKi,
         message: `expected at most the body limit (requestBodyLimitMi ${m.requestBodyLimitMi} = ${m.requestBodyLimitMi * 1024} KiB)` });
     }
   }),
   headers: z.strictObject({
-    hstsMaxAgeSeconds: z.int().min(31536000, { error: 'expected an HSTS max-age of at least one year (31536000)' }).default(31536000),
-    hstsPreload: z.boolean().default(false),
+    hstsMaxAgeSeconds: z.int().min(31536000, { error: 'expected an HSTS max-age of at least one year (31536000)' }).default(31536000)
+      .describe('Strict-Transport-Security max-age, at least one year'),
+    hstsPreload: z.boolean().default(false)
+      .describe('Add preload to Strict-Transport-Security (only once every subdomain serves HTTPS: browsers keep the preload list for months)'),
     contentSecurityPolicy: cspSchema.default("default-src 'self'; base-uri 'self'; object-src 'none'; frame-ancestors 'none'; form-action 'self'")
       .describe('Default Content-Security-Policy'),
-    routeContentSecurityPolicy: z.record(z.string().regex(SERVICE, { error: 'expected a catalog service name' }), cspSchema).default({})
+    routeContentSecurityPolicy: z.record(z.string().regex(SERVICE, { error: 'expected a catalog service name' }).meta({ title: 'service' }), cspSchema).default({})
       .describe('Per routed service (catalog name), replacing the default'),
-    frameOptions: z.enum(['DENY', 'SAMEORIGIN']).default('DENY'),
-    referrerPolicy: z.enum(['no-referrer', 'same-origin', 'strict-origin', 'strict-origin-when-cross-origin']).default('strict-origin-when-cross-origin'),
-    permissionsPolicy: headerValue('a Permissions-Policy').default('camera=(), microphone=(), geolocation=(), usb=()'),
-  }).prefault({}),
+    frameOptions: z.enum(['DENY', 'SAMEORIGIN']).default('DENY').describe('X-Frame-Options (for browsers that ignore frame-ancestors)'),
+    referrerPolicy: z.enum(['no-referrer', 'same-origin', 'strict-origin', 'strict-origin-when-cross-origin']).default('strict-origin-when-cross-origin')
+      .describe('Referrer-Policy'),
+    permissionsPolicy: headerValue('a Permissions-Policy').default('camera=(), microphone=(), geolocation=(), usb=()')
+      .describe('Permissions-Policy: the browser features the pages may use'),
+  }).prefault({}).describe('Security headers on every response (the services\' own are replaced)'),
   timeouts: z.strictObject({
-    connectSeconds: z.int().min(1).max(75).default(5),
-    readSeconds: z.int().min(1).default(60),
+    connectSeconds: z.int().min(1).max(75).default(5).describe('Seconds to connect to a service (proxy_connect_timeout)'),
+    readSeconds: z.int().min(1).default(60).describe('Seconds a service may stay silent while answering (proxy_read_timeout and proxy_send_timeout) on ordinary routes'),
     longLivedSeconds: z.int().min(60).default(3600).describe('Idle time on long-lived routes (WebSocket, SSE)'),
     clientHeaderSeconds: z.int().min(1).max(60).default(10)
       .describe('A client\'s request line and headers must arrive within this, else 408: a slow-header client cannot hold connection slots'),
     clientBodySeconds: z.int().min(1).max(120).default(10).describe('Longest pause between two reads of a request body, else 408'),
     keepaliveSeconds: z.int().min(1).max(300).default(15).describe('How long an idle keep-alive connection stays open'),
-  }).prefault({}),
+  }).prefault({}).describe('Timeouts toward the services and toward clients'),
 }).superRefine((s, ctx) => {
   if (s.replicas !== undefined && s.autoscaling) {
     ctx.addIssue({ code: 'custom', path: ['replicas'], input: s.replicas, message: 'expected either replicas or autoscaling, not both (an HPA owns the replica count)' });

@@ -154,7 +154,7 @@ function addonSchema(id: AddonId) {
     }).prefault({}).describe(`Chart ${addon.chart.name} (Istio: every Istio chart at this version); default ${addon.chart.repoURL} ${addon.chart.version}`),
     namespace: dnsLabel('the namespace the add-on runs in').optional()
       .describe(`Namespace of the add-on (created by Argo CD); absent: ${addon.namespace}. The capability it serves must name the same one`),
-    values: z.record(z.string(), z.unknown()).default({})
+    values: z.record(z.string().meta({ title: 'value' }), z.unknown()).default({})
       .describe('Helm values merged over Pronto\'s (a mapping; yours win): storage, ingress, anything cluster-specific'),
   }).superRefine((s, ctx) => ADDON_CHECKS[id]?.(s, ctx));
   return z.union([z.literal(false), settings], { error: `expected false (the cluster already has it) or the settings of ${id} (a mapping, {} for the defaults)` })
@@ -191,7 +191,7 @@ export const gitopsSectionSchema = z.strictObject({
     destination: z.string().regex(/^https:\/\/[^\s]+$/, { error: 'expected the https:// URL of the cluster API server as Argo CD knows it' })
       .default('https://kubernetes.default.svc')
       .describe('Cluster the environment is deployed to (spec.destination.server); the default is the cluster Argo CD runs in'),
-  }).prefault({}),
+  }).prefault({}).describe('The Argo CD that syncs the environment (run by the platform team)'),
   sync: z.strictObject({
     automated: z.union([z.literal(false), automatedSchema], { error: 'expected false (sync by hand) or { prune, selfHeal }' })
       .default({ prune: true, selfHeal: true })
@@ -202,9 +202,9 @@ export const gitopsSectionSchema = z.strictObject({
         duration: z.string().regex(DURATION, { error: 'expected a duration such as 10s, 3m or 1h' }).default('10s').describe('First wait'),
         factor: z.int().min(1).max(10).default(2).describe('Each wait is the previous one times this'),
         maxDuration: z.string().regex(DURATION, { error: 'expected a duration such as 10s, 3m or 1h' }).default('3m').describe('Longest wait'),
-      }).prefault({}),
+      }).prefault({}).describe('Waits between attempts'),
     }).prefault({}).describe('Retry of a failed sync with exponential backoff (syncPolicy.retry)'),
-  }).prefault({}),
+  }).prefault({}).describe('The sync policy of the environment\'s Applications'),
   addons: z.strictObject(Object.fromEntries((Object.keys(ADDONS) as AddonId[]).map((id) => [id, addonSchema(id)])) as {
     [K in AddonId]: ReturnType<typeof addonSchema>
   }).prefault({}).describe('Platform add-ons the root Application installs, each a Helm chart at a pinned version; false per add-on when the cluster already has it'),

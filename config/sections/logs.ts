@@ -59,7 +59,7 @@ export function lokiUrlProblem(url: string, namespace: string): string | undefin
 const shipper = (repository: string, tag: string, resources: typeof DEFAULT_PROMTAIL_RESOURCES | typeof DEFAULT_ALLOY_RESOURCES, what: string) => z.strictObject({
   image: upstreamImageSchema.default({ repository, tag }).describe(`${what} image, pinned by its release tag`),
   resources: computeResourcesSchema(resources).prefault({}).describe('Requests and limits of the sidecar in every service pod; counted by the capacity guard'),
-}).prefault({});
+}).prefault({}).describe(`The ${what} sidecar, when logShipper names it`);
 
 export const logsSectionSchema = z.strictObject({
   logShipper: oneOf(['promtail', 'alloy'] as const, 'expected promtail or alloy (Grafana Alloy is Promtail\'s successor)').default('promtail')
@@ -94,11 +94,11 @@ export const logsSectionSchema = z.strictObject({
   }).transform((loki) => ({ ...loki, url: loki.url! })).describe('Where the shippers push (url required: there is no default Loki)'),
   capture: z.strictObject({
     mode: CAPTURE_MODE.default('stdout').describe('How every service\'s lines reach the shared file, unless services says otherwise'),
-    services: z.record(z.string().regex(SERVICE, { error: 'expected a catalog service name' }), CAPTURE_MODE).default({})
+    services: z.record(z.string().regex(SERVICE, { error: 'expected a catalog service name' }).meta({ title: 'service' }), CAPTURE_MODE).default({})
       .describe('Per catalog service, a capture mode other than mode'),
     rotateAtMi: z.int().min(1).max(256).default(16)
       .describe('Size (MiB) at which the log file is renamed to <file>.1, replacing the previous one; the shared emptyDir holds the two files and 16Mi more'),
-  }).prefault({}),
+  }).prefault({}).describe('How each service\'s log lines reach the file the shipper tails'),
   promtail: shipper('docker.io/grafana/promtail', '3.6.11', DEFAULT_PROMTAIL_RESOURCES, 'Promtail (3.x)'),
   alloy: shipper('docker.io/grafana/alloy', 'v1.18.1', DEFAULT_ALLOY_RESOURCES, 'Grafana Alloy (1.x)'),
 });

@@ -37,13 +37,13 @@ export const sloSchema = z.strictObject({
   availability: z.strictObject({
     objectivePercent: objectivePercent.default(DEFAULT_SLO.availability.objectivePercent)
       .describe('Share of requests (health probes and /metrics excluded) that must not answer 5xx, in % over 30 days'),
-  }).prefault({}),
+  }).prefault({}).describe('The availability objective: requests answered without a server error'),
   latency: z.strictObject({
     thresholdSeconds: thresholdSeconds.default(DEFAULT_SLO.latency.thresholdSeconds)
       .describe('A request slower than this is an error of the latency SLO; one of prometheus-flask-exporter\'s buckets'),
     objectivePercent: objectivePercent.default(DEFAULT_SLO.latency.objectivePercent)
       .describe('Share of requests that must be answered within thresholdSeconds, in % over 30 days'),
-  }).prefault({}),
+  }).prefault({}).describe('The latency objective: requests answered within a threshold'),
 });
 export type Slo = z.output<typeof sloSchema>;
 
@@ -96,6 +96,11 @@ export const openingHoursSchema = z.strictObject({
 }).refine((h) => h.from !== h.to, { error: 'expected different opening and closing times (for always open, use "00:00" to "23:59")', path: ['to'] });
 export type OpeningHours = z.output<typeof openingHoursSchema>;
 
+/** Where the alerts' runbooks are (docs/runbooks/ of this repository) unless an environment says otherwise. */
+export const DEFAULT_RUNBOOK_BASE_URL = 'https://git.pronto.example.com/platform/pronto-platform/-/blob/main/docs/runbooks';
+const RUNBOOKS_FOLDER = 'expected the http(s) URL of the runbooks folder, such as https://git.example.com/platform/pronto-platform/-/blob/main/docs/runbooks '
+  + '(no trailing "/", no file, query or "#": each alert adds /<page>.md#<alert>)';
+
 /** The longest window a rule reads (the SLOs' 30 days) and a day of margin: the least retention Prometheus may keep. */
 export const MIN_RETENTION_DAYS = 31;
 
@@ -119,7 +124,7 @@ export const metricsSectionSchema = z.strictObject({
       storageClassName: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, { error: 'expected a StorageClass name' }).optional()
         .describe('StorageClass; absent: the cluster default'),
     }).prefault({}).describe('The volume Prometheus keeps its samples on when Pronto installs it (an emptyDir, the chart\'s default, loses them at every restart)'),
-  }).prefault({}),
+  }).prefault({}).describe('The Prometheus (Operator) that scrapes Pronto and evaluates its rules'),
   pushgateway: z.strictObject({
     url: z.string({ error: 'expected the Pushgateway URL such as http://prometheus-pushgateway.monitoring.svc:9091' })
       .regex(/^http:\/\/[a-z0-9-]+\.[a-z0-9-]+\.svc(\.cluster\.local)?:\d+$/, {
@@ -129,14 +134,15 @@ export const metricsSectionSchema = z.strictObject({
       .describe('Labels of the Pushgateway pods (the flow from the jobs that push to them)'),
   }).optional().describe('A Pushgateway the cluster already has (gitops.addons.pushgateway: false); absent: the add-on\'s, when Pronto installs it'),
   scrapeInterval: z.string().regex(/^\d+s$/, { error: 'expected seconds such as 30s' }).default('30s').describe('How often Prometheus scrapes every target'),
-  runbookBaseUrl: z.url({ error: 'expected the URL of the README that holds the runbooks' })
-    .default('https://git.pronto.example.com/platform/pronto-platform/-/blob/main/README.md')
-    .describe('Each alert\'s runbook_url is this URL and #<alert name in lower case>, a heading of the README\'s runbook section'),
+  runbookBaseUrl: z.url({ protocol: /^https?$/, error: RUNBOOKS_FOLDER })
+    .refine((url) => !/\/$|\.md$|[?#]/.test(url), { error: RUNBOOKS_FOLDER })
+    .default(DEFAULT_RUNBOOK_BASE_URL)
+    .describe('The runbooks folder (docs/runbooks of this repository, as your Git host shows it): each alert\'s runbook_url is <this>/<page>.md#<alert name in lower case>, the heading of its runbook'),
   multiprocessDir: z.strictObject({
     sizeLimit: z.string().regex(/^[1-9]\d*Mi$/, { error: 'expected a size in whole Mi, such as 128Mi' }).default('128Mi')
       .describe('sizeLimit of the emptyDir behind PROMETHEUS_MULTIPROC_DIR (counted against the app container\'s ephemeral storage); each gunicorn worker writes a few MiB'),
   }).prefault({}).describe('The directory where gunicorn\'s workers share their metrics (prometheus_client multiprocess mode)'),
-  slo: z.record(z.string(), sloOverrideSchema).default({})
+  slo: z.record(z.string().meta({ title: 'service' }), sloOverrideSchema).default({})
     .describe('Per catalog service: SLOs over those of its catalog entry, field by field (config/catalog.ts, slo)'),
   openingHoursUtc: openingHoursSchema.prefault({})
     .describe('When the restaurants take orders, in UTC (Prometheus has no time zones): ProntoNoOrders and ProntoTrafficStopped fire only then'),

@@ -11,7 +11,7 @@ import { cidrBlockSchema, cidrStrictlyInside, parseCidrBlock } from './schemas';
 const cidr = cidrBlockSchema;
 
 const blockObject = z.strictObject({
-  cidr,
+  cidr: cidr.describe('The address block, such as 203.0.113.0/24'),
   except: z.array(cidr).min(1).optional().describe('Blocks inside cidr to leave out (each strictly smaller than cidr)'),
 }).superRefine((b, ctx) => {
   const outer = parseCidrBlock(b.cidr);
@@ -32,7 +32,7 @@ const ipBlockSchema = z.union([cidr, blockObject], { error: 'expected a CIDR blo
 const HOST = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 export const networkPoliciesSection = z.strictObject({
-  externalHosts: z.record(z.string(), z.array(ipBlockSchema).refine((blocks) => blocks.length > 0, { error: 'expected at least one CIDR block' }))
+  externalHosts: z.record(z.string().meta({ title: 'host' }), z.array(ipBlockSchema).refine((blocks) => blocks.length > 0, { error: 'expected at least one CIDR block' }))
     // Keys are checked here rather than by a key schema, so the message names the key (a key schema fails the whole section).
     .superRefine((hosts, ctx) => {
       for (const host of Object.keys(hosts).filter((h) => !HOST.test(h))) {

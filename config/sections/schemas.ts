@@ -30,7 +30,7 @@ export const labelMapSchema = z.record(
   z.string().superRefine((key, ctx) => {
     const problem = qualifiedNameProblem(key);
     if (problem) ctx.addIssue({ code: 'custom', input: key, message: `expected a label key (${problem})` });
-  }),
+  }).meta({ title: 'label' }),
   z.string().superRefine((value, ctx) => {
     const problem = labelValueProblem(value);
     if (problem) ctx.addIssue({ code: 'custom', input: value, message: `expected a label value (${problem})` });
@@ -48,8 +48,10 @@ export const upstreamImageSchema = z.strictObject({
       // Not aborting: the section's union would report an aborted branch as its own, vaguer error.
       const withdrawn = WITHDRAWN_REPOSITORIES.find((w) => repository.startsWith(w.prefix));
       if (withdrawn) ctx.addIssue({ code: 'custom', input: repository, message: `expected an image that is still published: ${withdrawn.reason}` });
-    }),
-  tag: imageTagSchema(VERSION_TAG, 'an upstream release tag such as 1.23.1 or 16.4-bookworm (never latest or a major-only tag)'),
+    })
+    .describe('registry/repository of the image, without a tag; a withdrawn repository (lib/core/image-sources.ts) is refused'),
+  tag: imageTagSchema(VERSION_TAG, 'an upstream release tag such as 1.23.1 or 16.4-bookworm (never latest or a major-only tag)')
+    .describe('Upstream release tag, major.minor at least (never latest): also the app.kubernetes.io/version label'),
   digest: z.string().regex(DIGEST, { error: 'expected sha256:<64 lower-case hex characters>' }).optional()
     .describe('Pins the image content; the tag stays for humans'),
 });
@@ -81,11 +83,16 @@ const sectionBytes = z.string({ error: 'expected a quantity such as 64Mi' })
  */
 export function computeResourcesSchema(defaults: ComputeResources) {
   const amounts = (d: ComputeAmounts) => z.strictObject({
-    cpu: sectionCpu.default(d.cpu), memory: sectionBytes.default(d.memory), ephemeralStorage: sectionBytes.default(d.ephemeralStorage),
+    cpu: sectionCpu.default(d.cpu).describe('CPU, above zero: millicores such as 50m, or cores such as 0.5'),
+    memory: sectionBytes.default(d.memory).describe('Memory, in whole Mi or Gi'),
+    ephemeralStorage: sectionBytes.default(d.ephemeralStorage)
+      .describe('Ephemeral storage (logs, emptyDirs, the writable layer), in whole Mi or Gi'),
   });
   return z.strictObject({
-    requests: amounts(defaults.requests).prefault({}),
-    limits: amounts(defaults.limits).prefault({}),
+    requests: amounts(defaults.requests).prefault({})
+      .describe('What the scheduler reserves for the container, and what the namespace quota and the capacity guard count'),
+    limits: amounts(defaults.limits).prefault({})
+      .describe('The most the container may use: CPU above it is throttled, memory above it is OOM-killed, ephemeral storage above it evicts the pod; each at least its request'),
   }).superRefine((r, ctx) => {
     for (const field of ['cpu', 'memory', 'ephemeralStorage'] as ComputeField[]) {
       if (requestExceedsLimit(field, r.requests[field], r.limits[field])) {

@@ -34,7 +34,7 @@ export const secretsSectionSchema = z.strictObject({
     podLabels: podLabels.default({ 'app.kubernetes.io/name': 'vault', component: 'server' })
       .describe('Labels of the Vault server pods (the official Helm chart\'s, by default)'),
     port: z.int().min(1).max(65535).default(8200).describe('Port the Vault server pods listen on (the flow to them)'),
-  }).prefault({}),
+  }).prefault({}).describe('The Vault server pods, which the agents\' egress policy allows'),
   kubernetesAuth: z.strictObject({
     path: z.string().regex(/^auth\/[a-z0-9][-a-z0-9/]*$/, { error: 'expected the auth mount path, such as auth/kubernetes-prod' }).optional()
       .describe('Mount path of the Kubernetes auth method in Vault, configured for this environment\'s cluster only; absent: auth/kubernetes-<environment>. ' +
@@ -48,21 +48,21 @@ export const secretsSectionSchema = z.strictObject({
     tokenMaxTtlSeconds: z.int().min(60).default(86400).describe('Maximum TTL of the Vault token a role issues (the agent logs in again)'),
   }).prefault({}).refine((a) => a.tokenMaxTtlSeconds >= a.tokenTtlSeconds, {
     error: 'expected tokenMaxTtlSeconds ≥ tokenTtlSeconds', path: ['tokenMaxTtlSeconds'],
-  }),
+  }).describe('How pods log in to Vault: the Kubernetes auth method, with a projected ServiceAccount token per pod'),
   kv: z.strictObject({
     mount: z.string().regex(KV_PATH, { error: 'expected a KV version 2 mount such as secret' }).default('secret')
       .describe('Mount of the KV version 2 secrets engine'),
     prefix: z.string().regex(KV_PATH, { error: 'expected a path such as pronto or pronto/prod (no leading or trailing "/")' }).default('pronto')
       .describe('Path below the mount holding this environment\'s <service>/<name> entries; also names the Vault roles and policies'),
-  }).prefault({}),
-  // The agent runs under the ids of the workload it serves (each workload its own): no UID or GID of its own to set.
+  }).prefault({}).describe('Where the KV entries live: <mount>/data/<prefix>/<service>/<name>'),
+  // The agent runs under a UID of its own per workload and the pod's GID (lib/core agentRunAsIds): no ids to set.
   agent: z.strictObject({
     resources: agentResources.prefault({}).describe('Requests and limits of each agent container (init and sidecar); counted by the capacity guard'),
     image: upstreamImageSchema.default({ ...VAULT_AGENT_IMAGE })
       .describe(`Image of the injected agent containers (vault-agent-init, vault-agent); default ${VAULT_AGENT_IMAGE.repository}:${VAULT_AGENT_IMAGE.tag}, the pinned injector chart's. `
         + 'Every pod that reads secrets names it (vault.hashicorp.com/agent-image), so whichever injector serves the namespace injects exactly this; '
         + 'the image policy and the admission policies admit its repository without it being listed in images.allowedRepositories. With images.requireDigest, give its digest'),
-  }).prefault({}),
+  }).prefault({}).describe('The Vault agent containers the injector adds to every pod that reads a secret (vault-agent-init and vault-agent)'),
   // Over HTTPS the agent verifies Vault's certificate: by default against the CA the injector
   // is configured with (its AGENT_INJECT_VAULT_CACERT_BYTES / -vault-cacert-bytes, or the
   // system roots of the agent image). A Vault whose certificate another CA signed needs these.

@@ -36,9 +36,10 @@ export const SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased
 export const MIN_COLLECTOR_MEMORY_MI = 128;
 
 const autoscaling = z.strictObject({
-  minReplicas: z.int().min(COLLECTOR_MIN_PODS, { error: `expected at least ${COLLECTOR_MIN_PODS} collector pods` }),
-  maxReplicas: z.int().min(COLLECTOR_MIN_PODS + 1),
-  targetCPUUtilizationPercentage: z.int().min(10).max(100).default(70),
+  minReplicas: z.int().min(COLLECTOR_MIN_PODS, { error: `expected at least ${COLLECTOR_MIN_PODS} collector pods` })
+    .describe(`Fewest collector pods the HorizontalPodAutoscaler keeps (at least ${COLLECTOR_MIN_PODS})`),
+  maxReplicas: z.int().min(COLLECTOR_MIN_PODS + 1).describe('Most collector pods it scales to, above minReplicas'),
+  targetCPUUtilizationPercentage: z.int().min(10).max(100).default(70).describe('Average CPU use, in % of the CPU request, the HPA keeps'),
 }).refine((a) => a.maxReplicas > a.minReplicas, {
   error: (iss) => `expected maxReplicas greater than minReplicas (${(iss.input as { minReplicas: number }).minReplicas})`, path: ['maxReplicas'],
 });
@@ -58,7 +59,9 @@ export const DEFAULT_COLLECTOR_IMAGE = { repository: 'docker.io/otel/opentelemet
  * union as the union's own, vaguer error, which would hide the field, the expectation and the value.
  */
 const collectorImageSchema = z.strictObject({
-  repository: z.string(), tag: z.string(), digest: z.string().optional(),
+  repository: z.string().describe('registry/repository of the image, without a tag'),
+  tag: z.string().describe('Upstream release tag, major.minor at least (never latest): also the app.kubernetes.io/version label'),
+  digest: z.string().optional().describe('Pins the image content (sha256:<64 hex characters>); the tag stays for humans'),
 }).superRefine((image, ctx) => {
   const checked = upstreamImageSchema.safeParse(image);
   if (checked.success) return;
@@ -83,7 +86,7 @@ export const tracingSectionSchema = z.strictObject({
     autoscaling: autoscaling.optional().describe('HPA on CPU instead of a fixed count'),
     resources: computeResourcesSchema(DEFAULT_COLLECTOR_RESOURCES).prefault({})
       .describe('Requests and limits of the collector container; memory_limiter is derived from limits.memory (limit 80 %, spike 20 %)'),
-  }).prefault({}),
+  }).prefault({}).describe('The OpenTelemetry collector Deployment (otel-collector) every service sends its spans to over OTLP'),
   jaeger: z.strictObject({
     endpoint: z.string({ error: 'expected host:port of Jaeger\'s OTLP/gRPC receiver, such as jaeger-collector.tracing.svc:4317' })
       .regex(ENDPOINT, { error: 'expected host:port of Jaeger\'s OTLP/gRPC receiver, such as jaeger-collector.tracing.svc:4317 (no scheme, no path)' })
@@ -99,7 +102,7 @@ export const tracingSectionSchema = z.strictObject({
         'Absent: what the Jaeger add-on serves (gitops.addons.jaeger: plaintext); required for a Jaeger the cluster already has'),
     queryUrl: z.url({ protocol: /^https?$/, error: 'expected the http(s) URL of Jaeger\'s query API, such as http://jaeger-query.tracing.svc:16686' }).optional()
       .describe('Jaeger\'s query API as Grafana reaches it, for a Jaeger the cluster already has; absent: the Jaeger add-on\'s Service'),
-  }).prefault({}),
+  }).prefault({}).describe('The Jaeger v2 the collector exports to (run by another team, or installed as the jaeger add-on)'),
   sampler: samplerSchema.default('parentbased_traceidratio')
     .describe('OTEL_TRACES_SAMPLER of every service: parentbased_* keeps the caller\'s decision, so a trace is sampled whole'),
   // Any scalar is taken and then checked, so a non-number is reported at its own line (a type error would abort the section's union).
@@ -118,16 +121,18 @@ export const tracingSectionSchema = z.strictObject({
   instrumentation: z.strictObject({
     python: z.strictObject({
       image: z.strictObject({
-        repository: z.string().regex(REPOSITORY, { error: 'expected registry/repository, without a tag' }),
-        tag: z.string().regex(PYTHON_TAG, { error: 'expected the release of opentelemetry-python-contrib the image carries, such as 0.59b0' }),
-        digest: z.string().regex(DIGEST, { error: 'expected sha256:<64 lower-case hex characters>' }).optional(),
+        repository: z.string().regex(REPOSITORY, { error: 'expected registry/repository, without a tag' }).describe('registry/repository of the image, without a tag'),
+        tag: z.string().regex(PYTHON_TAG, { error: 'expected the release of opentelemetry-python-contrib the image carries, such as 0.59b0' })
+          .describe('The opentelemetry-python-contrib release the image carries, such as 0.59b0'),
+        digest: z.string().regex(DIGEST, { error: 'expected sha256:<64 lower-case hex characters>' }).optional()
+          .describe('Pins the image content; the tag stays for humans'),
       }).optional().describe(`autoinstrumentation-python image the operator injects (init container ${'opentelemetry-auto-instrumentation-python'}); absent: the default of the operator release Pronto pins, ${OPERATOR_PYTHON_IMAGE.repository}:${OPERATOR_PYTHON_IMAGE.tag}. `
         + 'Written into the Instrumentation either way, so the image policy and the admission policies know what is injected; with images.requireDigest, give its digest'),
       resources: computeResourcesSchema(DEFAULT_PYTHON_INIT_RESOURCES).prefault({})
         .describe('Requests and limits of the injected init container (counted by the capacity guard)'),
       volumeSizeLimit: z.string().regex(/^[1-9]\d*(Mi|Gi)$/, { error: 'expected a quantity in whole Mi or Gi, such as 200Mi' }).default('200Mi')
         .describe('sizeLimit of the emptyDir the SDK is copied into'),
-    }).prefault({}),
+    }).prefault({}).describe('Python auto-instrumentation: every Pronto service is a Flask app'),
   }).optional().describe('OpenTelemetry Operator Python auto-instrumentation: an Instrumentation resource and the inject-python pod annotation; absent: off'),
 }).superRefine((s, ctx) => {
   if (s.collector.replicas !== undefined && s.collector.autoscaling) {

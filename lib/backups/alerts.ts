@@ -18,11 +18,14 @@ export interface BackupAlertsOptions {
   readonly cronJobs: { readonly baseBackup: string; readonly walIntegrity: string; readonly restoreTest: string };
   /** Labels of the restore test's pushed series (Pushgateway grouping key), when it pushes. @default - no pushed series */
   readonly pushedLabels?: Readonly<Record<string, string>>;
-  /** The README the runbooks are in. */
+  /** The runbooks folder ({@link runbookUrl}). */
   readonly runbookBaseUrl: string;
 }
 
-/** Names of the alerts, also the README runbook headings. */
+/** The runbook page of the backups' alerts: docs/runbooks/backups.md. */
+export const BACKUPS_RUNBOOK_PAGE = 'backups';
+
+/** Names of the alerts, also the headings of their runbooks. */
 export const BACKUP_ALERTS = {
   baseBackupTooOld: 'PostgresBaseBackupTooOld',
   restoreTestTooOld: 'PostgresRestoreTestTooOld',
@@ -39,7 +42,7 @@ const labels = (l: Readonly<Record<string, string>>) => Object.entries(l).map(([
 
 /** The rule groups of the backups. */
 export function backupRuleGroups(o: BackupAlertsOptions): RuleGroup[] {
-  const alert = (a: Omit<AlertingRule, 'runbookUrl'>): AlertingRule => ({ ...a, runbookUrl: runbookUrl(o.runbookBaseUrl, a.alert) });
+  const alert = (a: Omit<AlertingRule, 'runbookUrl'>): AlertingRule => ({ ...a, runbookUrl: runbookUrl(o.runbookBaseUrl, BACKUPS_RUNBOOK_PAGE, a.alert) });
   const { baseBackup, walIntegrity, restoreTest } = o.cronJobs;
   const pushedFailure = o.pushedLabels ? `\nor\nmin by (namespace) (${RESTORE_TEST_METRICS.success}{${labels(o.pushedLabels)}}) == 0` : '';
   return [

@@ -17,11 +17,14 @@ export interface DatabaseAlertsOptions {
   readonly archiveTimeoutSeconds: number;
   /** The pg-roles CronJob, and how old its last success may be, in seconds. */
   readonly roles: { readonly cronJob: string; readonly maxAgeSeconds: number };
-  /** The README the runbooks are in. */
+  /** The runbooks folder ({@link runbookUrl}). */
   readonly runbookBaseUrl: string;
 }
 
-/** Names of the alerts, also the README runbook headings. */
+/** The runbook page of the data tier's alerts: docs/runbooks/database.md. */
+export const DATABASE_RUNBOOK_PAGE = 'database';
+
+/** Names of the alerts, also the headings of their runbooks. */
 export const DATABASE_ALERTS = {
   archivingFailing: 'PostgresWalArchivingFailing',
   archivingLagging: 'PostgresWalArchivingLagging',
@@ -41,7 +44,7 @@ export function archiveLagThresholdSeconds(archiveTimeoutSeconds: number): numbe
 export function databaseRuleGroups(o: DatabaseAlertsOptions): RuleGroup[] {
   const pg = `namespace="${o.namespace}", job="${o.postgresJob}"`;
   const pb = `namespace="${o.namespace}", job="${o.pgbouncerJob}"`;
-  const alert = (a: Omit<AlertingRule, 'runbookUrl'>): AlertingRule => ({ ...a, runbookUrl: runbookUrl(o.runbookBaseUrl, a.alert) });
+  const alert = (a: Omit<AlertingRule, 'runbookUrl'>): AlertingRule => ({ ...a, runbookUrl: runbookUrl(o.runbookBaseUrl, DATABASE_RUNBOOK_PAGE, a.alert) });
   const lag = archiveLagThresholdSeconds(o.archiveTimeoutSeconds);
   return [
     {

@@ -4,6 +4,7 @@
  */
 import { UtcWindow, utcWindowExpr } from './promql';
 import { AlertingRule, RuleGroup, runbookUrl } from './rules';
+import { SERVICES_RUNBOOK_PAGE } from './service-alerts';
 
 export const ALERT_NO_ORDERS = 'ProntoNoOrders';
 /** The counter of created orders (README "Metric contract"). */
@@ -39,7 +40,7 @@ export function businessAlertGroup(props: BusinessAlertsProps): RuleGroup {
     description: `No order was created in ${props.namespace} during the last ${n} minutes, while the restaurants are open. `
       + 'Check first whether customers reach the checkout at all (gateway and clients-app request rates and errors), then order-service and payment-gateway errors, '
       + 'and whether order-service still exports pronto_orders_created_total (its ServiceMonitor target is up).',
-    runbookUrl: runbookUrl(props.runbookBaseUrl, ALERT_NO_ORDERS),
+    runbookUrl: runbookUrl(props.runbookBaseUrl, SERVICES_RUNBOOK_PAGE, ALERT_NO_ORDERS),
     labels: { namespace: props.namespace },
   };
   return { name: 'pronto.business', rules: [alert] };

@@ -10,7 +10,7 @@ export type Severity = 'critical' | 'warning';
 
 /** An alert: fires when `expr` returns series for `for`. */
 export interface AlertingRule {
-  /** Alert name, UpperCamelCase, e.g. `ProntoHighErrorRatio`; also the heading of its runbook in the README. */
+  /** Alert name, UpperCamelCase, e.g. `ProntoHighErrorRatio`; also the heading of its runbook (docs/runbooks/<page>.md). */
   readonly alert: string;
   /** PromQL. */
   readonly expr: string;
@@ -51,9 +51,14 @@ export function isAlertingRule(rule: Rule): rule is AlertingRule {
   return (rule as AlertingRule).alert !== undefined;
 }
 
-/** The URL of `alert`'s runbook: a heading named after the alert in the README's runbook section. */
-export function runbookUrl(base: string, alert: string): string {
-  return `${base}#${alert.toLowerCase()}`;
+/**
+ * The URL of `alert`'s runbook: `<base>/<page>.md#<alert in lower case>`, where `base` is the
+ * runbooks folder (docs/runbooks/ of this repository, the metrics section's runbookBaseUrl) and
+ * the anchor is the one GitHub and GitLab give the page's heading `## <alert>`. Each capability
+ * that alerts names its page; test/runbooks.spec.ts holds pages and alerts one-to-one.
+ */
+export function runbookUrl(base: string, page: string, alert: string): string {
+  return `${base}/${page}.md#${alert.toLowerCase()}`;
 }
 
 /** A rule as Prometheus reads it: alerts get `severity` and the summary, description and runbook_url annotations. */

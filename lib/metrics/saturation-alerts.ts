@@ -12,6 +12,9 @@ export const ALERT_MEMORY_NEAR_LIMIT = 'ProntoMemoryNearLimit';
 export const ALERT_CONTAINER_RESTARTING = 'ProntoContainerRestarting';
 export const ALERT_CRASH_LOOPING = 'ProntoContainerCrashLooping';
 
+/** The runbook page of the containers' saturation alerts: docs/runbooks/containers.md. */
+export const CONTAINERS_RUNBOOK_PAGE = 'containers';
+
 /** Share of CFS periods throttled above which a container is throttled (kubernetes-mixin's 25 %). */
 export const CPU_THROTTLING_THRESHOLD = 0.25;
 /** Share of the memory limit above which the working set is near it (the OOM killer acts at the limit). */
@@ -30,7 +33,7 @@ export function saturationAlertGroup(props: SaturationAlertsProps): RuleGroup {
   const ns = `namespace="${props.namespace}"`;
   // cAdvisor also reports the pod's cgroup (container="") and the pause container (container="POD").
   const containers = `${ns}, container!="", container!="POD"`;
-  const rule = (r: Omit<AlertingRule, 'runbookUrl'>): AlertingRule => ({ ...r, runbookUrl: runbookUrl(props.runbookBaseUrl, r.alert) });
+  const rule = (r: Omit<AlertingRule, 'runbookUrl'>): AlertingRule => ({ ...r, runbookUrl: runbookUrl(props.runbookBaseUrl, CONTAINERS_RUNBOOK_PAGE, r.alert) });
   const where = '{{ $labels.namespace }}/{{ $labels.pod }} container {{ $labels.container }}';
   return {
     name: 'pronto.saturation',

@@ -11,6 +11,9 @@ export const ALERT_HIGH_ERROR_RATIO = 'ProntoHighErrorRatio';
 export const ALERT_HIGH_LATENCY = 'ProntoHighLatency';
 export const ALERT_TRAFFIC_STOPPED = 'ProntoTrafficStopped';
 
+/** The runbook page of the services' alerts (these, the SLO burn rates and the business alert): docs/runbooks/services.md. */
+export const SERVICES_RUNBOOK_PAGE = 'services';
+
 /** Share of 5xx answers above which {@link ALERT_HIGH_ERROR_RATIO} fires (the seed's 1 %). */
 export const ERROR_RATIO_THRESHOLD = 0.01;
 /** p99 latency in seconds above which {@link ALERT_HIGH_LATENCY} fires (the seed's 500 ms). */
@@ -43,7 +46,7 @@ export function serviceAlertGroup(props: ServiceAlertsProps): RuleGroup {
   const { service } = props;
   // Static labels too: promtool refuses same-named alerts in one file that differ only in expr.
   const rule = (r: Omit<AlertingRule, 'runbookUrl'>): AlertingRule => ({
-    ...r, runbookUrl: runbookUrl(props.runbookBaseUrl, r.alert), labels: { namespace: props.namespace, service },
+    ...r, runbookUrl: runbookUrl(props.runbookBaseUrl, SERVICES_RUNBOOK_PAGE, r.alert), labels: { namespace: props.namespace, service },
   });
   const p99 = `histogram_quantile(0.99, sum by (namespace, service, le) (rate(${REQUEST_DURATION}_bucket{${trafficSelector(props)}}[5m])))`;
   return {

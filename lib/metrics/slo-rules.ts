@@ -12,6 +12,7 @@
 import { formatNumber, leLabel } from './promql';
 import { REQUEST_DURATION, ServiceScope, errorRate, requestRate, trafficSelector } from './request-metrics';
 import { AlertingRule, RecordingRule, RuleGroup, runbookUrl } from './rules';
+import { SERVICES_RUNBOOK_PAGE } from './service-alerts';
 
 /** The windows the SLI error ratio is recorded over; 30d is the SLO period. */
 export const SLO_WINDOWS = ['5m', '30m', '1h', '2h', '6h', '1d', '3d', '30d'] as const;
@@ -111,5 +112,5 @@ function burnAlert(props: ServiceSloProps, slo: SloKind, budget: number, own: st
   alert: string, severity: 'critical' | 'warning', summary: string, description: string): AlertingRule {
   const over = (w: string, factor: number) => `slo:sli_error:ratio_rate${w}{${own}} > (${factor} * ${formatNumber(budget)})`;
   const expr = pairs.map((p) => `(\n  ${over(p.long, p.factor)}\n  and\n  ${over(p.short, p.factor)}\n)`).join('\nor\n');
-  return { alert, expr, severity, summary, description, runbookUrl: runbookUrl(props.runbookBaseUrl, alert), labels: { namespace: props.namespace, service: props.service, slo } };
+  return { alert, expr, severity, summary, description, runbookUrl: runbookUrl(props.runbookBaseUrl, SERVICES_RUNBOOK_PAGE, alert), labels: { namespace: props.namespace, service: props.service, slo } };
 }

@@ -1,17 +1,19 @@
 /**
- * Generated documentation cannot drift: the README's architecture diagram is regenerated
- * and compared with the committed block, and each environment's INVENTORY.md is
- * regenerated from the manifests synth writes beside it.
+ * Generated documentation cannot drift: the README's architecture diagram and the
+ * configuration reference (docs/configuration.md) are regenerated and compared with the
+ * committed files, and each environment's INVENTORY.md is regenerated from the manifests
+ * synth writes beside it.
  */
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { BEGIN_MARKER, DIAGRAM_ENVIRONMENT, END_MARKER, architectureDiagram, readmeBlock, replaceBlock } from '../../charts/docs';
 import { INVENTORY_FILE, renderEnvironment } from '../../charts/synthesize';
+import { CONFIGURATION_REFERENCE } from '../../config/reference';
 import { GUARDRAILS_FOLDER, Manifest } from '../../lib/core';
 import { mermaidId, parseImage, renderInventory } from '../../lib/docs';
 import { ARGOCD_FOLDER } from '../../lib/gitops';
-import { ENVIRONMENTS, buildEnvironment, environment } from '../helpers';
+import { ENVIRONMENTS, buildEnvironment, environment, shippedReference } from '../helpers';
 
 const README = path.join(__dirname, '..', '..', 'README.md');
 
@@ -39,6 +41,13 @@ describe('the architecture diagram', () => {
 
   test('replaceBlock refuses a README without the markers', () => {
     expect(() => replaceBlock('# no markers\n', readmeBlock(config))).toThrow(END_MARKER);
+  });
+});
+
+describe('the configuration reference', () => {
+  test(`${CONFIGURATION_REFERENCE} is what npm run docs generates (run npm run docs after changing a schema or a description)`, () => {
+    // configurationReferenceText(), rendered once for this suite and the reference's.
+    expect(readFileSync(path.join(__dirname, '..', '..', CONFIGURATION_REFERENCE), 'utf8')).toBe(shippedReference());
   });
 });
 

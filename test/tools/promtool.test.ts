@@ -7,3 +7,4 @@ describe('promtool-backups', () => { require('./promtool-backups.spec'); });
 describe('promtool-dashboards', () => { require('./promtool-dashboards.spec'); });
 describe('promtool-database', () => { require('./promtool-database.spec'); });
 describe('promtool-rules', () => { require('./promtool-rules.spec'); });
+describe('promtool-runbooks', () => { require('./promtool-runbooks.spec'); });

@@ -11,13 +11,13 @@
 import { Testing } from 'cdk8s';
 import { buildApp } from '../../../charts/build-app';
 import { MULTIPROC_ENV, MULTIPROC_PATH, MULTIPROC_VOLUME, METRICS_PORT_NAME, ruleGroups, sloOf } from '../../../charts/capabilities/metrics';
-import { DEFAULT_SLO, FLASK_LATENCY_BUCKETS } from '../../../config/sections/metrics';
+import { DEFAULT_RUNBOOK_BASE_URL, DEFAULT_SLO, FLASK_LATENCY_BUCKETS } from '../../../config/sections/metrics';
 import { renderEnvironment } from '../../../charts/synthesize';
 import { CATALOG } from '../../../config/catalog';
 import { Catalog } from '../../../config/schema';
 import { parseEnvironment } from '../../../config/load';
 import { Manifest } from '../../../lib/core';
-import { SLO_WINDOWS, errorBudget, formatNumber, runbookUrl } from '../../../lib/metrics';
+import { CONTAINERS_RUNBOOK_PAGE, SERVICES_RUNBOOK_PAGE, SLO_WINDOWS, errorBudget, formatNumber, runbookUrl } from '../../../lib/metrics';
 import { checkCapacity } from '../../../lib/namespace';
 import { VALID_ENV } from '../../fixtures/environments';
 import { ENVIRONMENTS, buildEnvironment, cached, configProblems, selects } from '../../helpers';
@@ -40,6 +40,7 @@ describe('the metrics section and the SLOs', () => {
     expect(section.openingHoursUtc).toEqual({ days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: '10:00', to: '22:00' });
     expect(section.noOrdersMinutes).toBe(30);
     expect(section.scrapeInterval).toBe('30s');
+    expect(section.runbookBaseUrl).toBe(DEFAULT_RUNBOOK_BASE_URL);
   });
 
   test('every catalog service has complete SLOs; those the catalog leaves out are the defaults', () => {
@@ -150,7 +151,8 @@ describe('the metrics capability, on', () => {
       expect(['critical', 'warning']).toContain(a.labels.severity);
       expect(a.annotations.summary.length).toBeGreaterThan(10);
       expect(a.annotations.description).toMatch(/Check first/);
-      expect(a.annotations.runbook_url).toBe(runbookUrl(section.runbookBaseUrl, a.alert));
+      // Which page holds which alert is test/runbooks.spec.ts's to check, against the pages themselves.
+      expect([SERVICES_RUNBOOK_PAGE, CONTAINERS_RUNBOOK_PAGE].map((page) => runbookUrl(section.runbookBaseUrl, page, a.alert))).toContain(a.annotations.runbook_url);
     }
   });
 
@@ -282,6 +284,13 @@ describe('metrics config errors name file:line, field, expected and found', () =
     ['an unknown day', 'metrics:\n  openingHoursUtc: { days: [mon, funday] }\n', 'openingHoursUtc', ['metrics.openingHoursUtc.days.1: expected a day of the week', 'found "funday"']],
     ['too few minutes without orders', 'metrics:\n  noOrdersMinutes: 2\n', 'noOrdersMinutes', ['metrics.noOrdersMinutes: expected a value ≥ 5', 'found 2']],
     ['a multiprocess directory size in Gi', 'metrics:\n  multiprocessDir: { sizeLimit: 1Gi }\n', 'multiprocessDir', ['metrics.multiprocessDir.sizeLimit: expected a size in whole Mi', 'found "1Gi"']],
+    // The runbooks moved from the README to docs/runbooks/: the README's old address is refused, not silently linked with a broken anchor.
+    ['a runbook URL of a file (the README that held them)', 'metrics:\n  runbookBaseUrl: https://git.example.com/p/-/blob/main/README.md\n', 'runbookBaseUrl',
+      ['metrics.runbookBaseUrl: expected the http(s) URL of the runbooks folder', 'each alert adds /<page>.md#<alert>', 'found "https://git.example.com/p/-/blob/main/README.md"']],
+    ['a runbook URL with a trailing slash', 'metrics:\n  runbookBaseUrl: https://git.example.com/p/-/blob/main/docs/runbooks/\n', 'runbookBaseUrl',
+      ['metrics.runbookBaseUrl: expected the http(s) URL of the runbooks folder', 'no trailing "/"', 'found "https://git.example.com/p/-/blob/main/docs/runbooks/"']],
+    ['a runbook URL with an anchor', 'metrics:\n  runbookBaseUrl: "https://git.example.com/p/-/blob/main/docs/runbooks#top"\n', 'runbookBaseUrl',
+      ['metrics.runbookBaseUrl: expected the http(s) URL of the runbooks folder', 'found "https://git.example.com/p/-/blob/main/docs/runbooks#top"']],
   ])('%s', (_name, section, needle, expected) => {
     const text = `${VALID_ENV}${section}`;
     const got = configProblems(() => load(text));
