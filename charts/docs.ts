@@ -1,10 +1,10 @@
 /**
- * Documentation generated from the code, so it cannot drift: the README's architecture
- * diagram (Mermaid) drawn from the connection graph of one environment (the catalog's
- * flows, the gateway, the data tier and the observability flows of the capabilities that
- * are on). `npm run docs` rewrites the block between the README's markers; `--check` only
- * says whether it is stale (a test does the same). The per-environment inventory is
- * written by synth (`dist/<env>/INVENTORY.md`, lib/docs/inventory.ts).
+ * Documentation generated from the code, so it cannot drift: the architecture diagram
+ * (Mermaid) drawn from the connection graph of one environment (the catalog's flows, the
+ * gateway, the data tier and the observability flows of the capabilities that are on).
+ * `npm run docs` rewrites the block between the markers of {@link ARCHITECTURE_DOC};
+ * `--check` only says whether it is stale (a test does the same). The per-environment
+ * inventory is written by synth (`dist/<env>/INVENTORY.md`, lib/docs/inventory.ts).
  */
 import { readFileSync, writeFileSync } from 'fs';
 import { App } from 'cdk8s';
@@ -15,9 +15,11 @@ import { Endpoint, endpointKey } from '../lib/core';
 import { DiagramEdge, DiagramGroup, DiagramNode, renderMermaid } from '../lib/docs';
 import { buildApp } from './build-app';
 
+/** The page that holds the diagram, between the markers (relative to the repository). */
+export const ARCHITECTURE_DOC = 'docs/architecture.md';
 export const BEGIN_MARKER = '<!-- BEGIN GENERATED: architecture (npm run docs) -->';
 export const END_MARKER = '<!-- END GENERATED: architecture -->';
-/** The environment the README's diagram is drawn from: the one with the most capabilities on. */
+/** The environment the diagram is drawn from: the one with the most capabilities on. */
 export const DIAGRAM_ENVIRONMENT = 'prod';
 
 /** Capabilities whose flows are telemetry (dashed), not the request path. */
@@ -71,8 +73,8 @@ export function architectureDiagram(config: EnvironmentConfig): string {
     [...edges.values()].map(({ ports, ...e }) => ({ ...e, label: ports.sort((a, b) => parseInt(a) - parseInt(b)).join(', ') })));
 }
 
-/** The README block: markers, a note saying where it comes from, and the diagram. */
-export function readmeBlock(config: EnvironmentConfig): string {
+/** The generated block: markers, a note saying where it comes from, and the diagram. */
+export function diagramBlock(config: EnvironmentConfig): string {
   return [
     BEGIN_MARKER,
     `<!-- Drawn from the connection graph of the ${config.name} environment (the flows the NetworkPolicies allow, DNS aside); do not edit, run npm run docs. -->`,
@@ -84,24 +86,24 @@ export function readmeBlock(config: EnvironmentConfig): string {
   ].join('\n');
 }
 
-/** `readme` with its generated block replaced by `block`; throws when the markers are missing or out of order. */
-export function replaceBlock(readme: string, block: string): string {
-  const begin = readme.indexOf(BEGIN_MARKER);
-  const end = readme.indexOf(END_MARKER);
-  if (begin < 0 || end < begin) throw new Error(`README: expected the markers "${BEGIN_MARKER}" and "${END_MARKER}", in that order`);
-  return readme.slice(0, begin) + block + readme.slice(end + END_MARKER.length);
+/** `doc` with its generated block replaced by `block`; throws when the markers are missing or out of order. */
+export function replaceBlock(doc: string, block: string): string {
+  const begin = doc.indexOf(BEGIN_MARKER);
+  const end = doc.indexOf(END_MARKER);
+  if (begin < 0 || end < begin) throw new Error(`${ARCHITECTURE_DOC}: expected the markers "${BEGIN_MARKER}" and "${END_MARKER}", in that order`);
+  return doc.slice(0, begin) + block + doc.slice(end + END_MARKER.length);
 }
 
 if (require.main === module) {
-  const { values } = parseArgs({ args: process.argv.slice(2), options: { check: { type: 'boolean' }, readme: { type: 'string' }, config: { type: 'string' } } });
-  const file = values.readme ?? 'README.md';
+  const { values } = parseArgs({ args: process.argv.slice(2), options: { check: { type: 'boolean' }, file: { type: 'string' }, config: { type: 'string' } } });
+  const file = values.file ?? ARCHITECTURE_DOC;
   try {
-    const readme = readFileSync(file, 'utf8');
-    const updated = replaceBlock(readme, readmeBlock(loadEnvironment(values.config ?? 'config', DIAGRAM_ENVIRONMENT)));
+    const doc = readFileSync(file, 'utf8');
+    const updated = replaceBlock(doc, diagramBlock(loadEnvironment(values.config ?? 'config', DIAGRAM_ENVIRONMENT)));
     if (values.check) {
-      process.stdout.write(updated === readme ? `${file}: up to date\n` : `${file}: the architecture diagram is stale: run npm run docs\n`);
-      process.exitCode = updated === readme ? 0 : 1;
-    } else if (updated !== readme) {
+      process.stdout.write(updated === doc ? `${file}: up to date\n` : `${file}: the architecture diagram is stale: run npm run docs\n`);
+      process.exitCode = updated === doc ? 0 : 1;
+    } else if (updated !== doc) {
       writeFileSync(file, updated);
       process.stdout.write(`${file}: architecture diagram updated\n`);
     } else {

@@ -6,7 +6,7 @@ import { UtcWindow, utcWindowExpr } from './promql';
 import { AlertingRule, RuleGroup, runbookUrl } from './rules';
 
 export const ALERT_NO_ORDERS = 'ProntoNoOrders';
-/** The counter of created orders (README "Metric contract"). */
+/** The counter of created orders (docs/capabilities/metrics.md, "Metric contract"). */
 export const ORDERS_CREATED = 'pronto_orders_created_total';
 
 export interface BusinessAlertsProps {

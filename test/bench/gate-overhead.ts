@@ -1,6 +1,7 @@
 /**
  * Benchmark: what the validation gate adds to a synth. Not a test (nothing here can
- * fail a build); run it with `npm run bench` and copy the figures into the README.
+ * fail a build); run it with `npm run bench`. docs/validation.md says what it measures, not the
+ * figures: a number in the docs must be generated or checked by a test, and timings cannot be.
  *
  * Every sample is a fresh process, so one-off costs (loading the precompiled schema
  * validators) count as they do in a real `npm run synth`. Samples alternate between
