@@ -16,5 +16,6 @@ describe('config/catalog-errors', () => { require('./config/catalog-errors.spec'
 describe('config/json-schema', () => { require('./config/json-schema.spec'); });
 describe('config/load', () => { require('./config/load.spec'); });
 describe('config/promote', () => { require('./config/promote.spec'); });
+describe('docs', () => { require('./docs.spec'); });
 describe('readme', () => { require('./readme.spec'); });
 describe('snapshots/snapshot-files', () => { require('./snapshots/snapshot-files.spec'); });

@@ -6,7 +6,7 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
-import { ARCHITECTURE_DOC, BEGIN_MARKER, DIAGRAM_ENVIRONMENT, END_MARKER, architectureDiagram, diagramBlock, replaceBlock } from '../../charts/docs';
+import { ARCHITECTURE_DOC, BEGIN_MARKER, DIAGRAM_ENVIRONMENT, architectureDiagram, diagramBlock, replaceBlock } from '../../charts/docs';
 import { INVENTORY_FILE, renderEnvironment } from '../../charts/synthesize';
 import { GUARDRAILS_FOLDER, Manifest } from '../../lib/core';
 import { mermaidId, parseImage, renderInventory } from '../../lib/docs';
