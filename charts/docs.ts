@@ -73,8 +73,8 @@ export function architectureDiagram(config: EnvironmentConfig): string {
     [...edges.values()].map(({ ports, ...e }) => ({ ...e, label: ports.sort((a, b) => parseInt(a) - parseInt(b)).join(', ') })));
 }
 
-/** The generated block: markers, a note saying where it comes from, and the diagram. */
-export function diagramBlock(config: EnvironmentConfig): string {
+/** The block of {@link ARCHITECTURE_DOC}: markers, a note saying where it comes from, and the diagram. */
+export function readmeBlock(config: EnvironmentConfig): string {
   return [
     BEGIN_MARKER,
     `<!-- Drawn from the connection graph of the ${config.name} environment (the flows the NetworkPolicies allow, DNS aside); do not edit, run npm run docs. -->`,
@@ -86,12 +86,12 @@ export function diagramBlock(config: EnvironmentConfig): string {
   ].join('\n');
 }
 
-/** `doc` with its generated block replaced by `block`; throws when the markers are missing or out of order. */
-export function replaceBlock(doc: string, block: string): string {
-  const begin = doc.indexOf(BEGIN_MARKER);
-  const end = doc.indexOf(END_MARKER);
+/** `readme` (the page {@link ARCHITECTURE_DOC}) with its generated block replaced by `block`; throws when the markers are missing or out of order. */
+export function replaceBlock(readme: string, block: string): string {
+  const begin = readme.indexOf(BEGIN_MARKER);
+  const end = readme.indexOf(END_MARKER);
   if (begin < 0 || end < begin) throw new Error(`${ARCHITECTURE_DOC}: expected the markers "${BEGIN_MARKER}" and "${END_MARKER}", in that order`);
-  return doc.slice(0, begin) + block + doc.slice(end + END_MARKER.length);
+  return readme.slice(0, begin) + block + readme.slice(end + END_MARKER.length);
 }
 
 if (require.main === module) {
@@ -99,7 +99,7 @@ if (require.main === module) {
   const file = values.file ?? ARCHITECTURE_DOC;
   try {
     const doc = readFileSync(file, 'utf8');
-    const updated = replaceBlock(doc, diagramBlock(loadEnvironment(values.config ?? 'config', DIAGRAM_ENVIRONMENT)));
+    const updated = replaceBlock(doc, readmeBlock(loadEnvironment(values.config ?? 'config', DIAGRAM_ENVIRONMENT)));
     if (values.check) {
       process.stdout.write(updated === doc ? `${file}: up to date\n` : `${file}: the architecture diagram is stale: run npm run docs\n`);
       process.exitCode = updated === doc ? 0 : 1;

@@ -6,7 +6,7 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
-import { ARCHITECTURE_DOC, BEGIN_MARKER, DIAGRAM_ENVIRONMENT, architectureDiagram, diagramBlock, replaceBlock } from '../../charts/docs';
+import { ARCHITECTURE_DOC, BEGIN_MARKER, DIAGRAM_ENVIRONMENT, architectureDiagram, readmeBlock, replaceBlock } from '../../charts/docs';
 import { INVENTORY_FILE, renderEnvironment } from '../../charts/synthesize';
 import { GUARDRAILS_FOLDER, Manifest } from '../../lib/core';
 import { mermaidId, parseImage, renderInventory } from '../../lib/docs';
@@ -22,7 +22,7 @@ describe('the architecture diagram', () => {
   test(`${ARCHITECTURE_DOC} holds the block npm run docs generates (run npm run docs after changing the catalog or prod.yaml)`, () => {
     const doc = readFileSync(DOC, 'utf8');
     expect(doc).toContain(BEGIN_MARKER);
-    expect(replaceBlock(doc, diagramBlock(config))).toBe(doc);
+    expect(replaceBlock(doc, readmeBlock(config))).toBe(doc);
   });
 
   test('shows every catalog service and every flow of the graph but DNS, once per pair of ends', () => {
@@ -38,7 +38,7 @@ describe('the architecture diagram', () => {
   });
 
   test('replaceBlock refuses a page without the markers, naming the page', () => {
-    expect(() => replaceBlock('# no markers\n', diagramBlock(config))).toThrow(`${ARCHITECTURE_DOC}: expected the markers`);
+    expect(() => replaceBlock('# no markers\n', readmeBlock(config))).toThrow(`${ARCHITECTURE_DOC}: expected the markers`);
   });
 });
 
