@@ -1,8 +1,8 @@
 /**
  * Documentation generated from the code, so it cannot drift:
- * - the README's architecture diagram (Mermaid) drawn from the connection graph of one
- *   environment (the catalog's flows, the gateway, the data tier and the observability flows
- *   of the capabilities that are on), the block between the README's markers;
+ * - the architecture diagram (Mermaid) drawn from the connection graph of one environment
+ *   (the catalog's flows, the gateway, the data tier and the observability flows of the
+ *   capabilities that are on), the block between the markers of {@link ARCHITECTURE_DOC};
  * - the configuration reference, docs/configuration.md (config/reference.ts), from the zod
  *   schemas of the environment file and the catalog.
  *
@@ -21,9 +21,11 @@ import { Endpoint, endpointKey } from '../lib/core';
 import { DiagramEdge, DiagramGroup, DiagramNode, renderMermaid } from '../lib/docs';
 import { buildApp } from './build-app';
 
+/** The page the architecture diagram is drawn into. */
+export const ARCHITECTURE_DOC = 'docs/architecture.md';
 export const BEGIN_MARKER = '<!-- BEGIN GENERATED: architecture (npm run docs) -->';
 export const END_MARKER = '<!-- END GENERATED: architecture -->';
-/** The environment the README's diagram is drawn from: the one with the most capabilities on. */
+/** The environment the architecture diagram is drawn from: the one with the most capabilities on. */
 export const DIAGRAM_ENVIRONMENT = 'prod';
 
 /** Capabilities whose flows are telemetry (dashed), not the request path. */
@@ -77,7 +79,7 @@ export function architectureDiagram(config: EnvironmentConfig): string {
     [...edges.values()].map(({ ports, ...e }) => ({ ...e, label: ports.sort((a, b) => parseInt(a) - parseInt(b)).join(', ') })));
 }
 
-/** The README block: markers, a note saying where it comes from, and the diagram. */
+/** The block of {@link ARCHITECTURE_DOC}: markers, a note saying where it comes from, and the diagram. */
 export function readmeBlock(config: EnvironmentConfig): string {
   return [
     BEGIN_MARKER,
@@ -94,7 +96,7 @@ export function readmeBlock(config: EnvironmentConfig): string {
 export function replaceBlock(readme: string, block: string): string {
   const begin = readme.indexOf(BEGIN_MARKER);
   const end = readme.indexOf(END_MARKER);
-  if (begin < 0 || end < begin) throw new Error(`README: expected the markers "${BEGIN_MARKER}" and "${END_MARKER}", in that order`);
+  if (begin < 0 || end < begin) throw new Error(`${ARCHITECTURE_DOC}: expected the markers "${BEGIN_MARKER}" and "${END_MARKER}", in that order`);
   return readme.slice(0, begin) + block + readme.slice(end + END_MARKER.length);
 }
 
@@ -127,9 +129,9 @@ function refresh(files: readonly GeneratedFile[], check: boolean): boolean {
 if (require.main === module) {
   const { values } = parseArgs({
     args: process.argv.slice(2),
-    options: { check: { type: 'boolean' }, readme: { type: 'string' }, reference: { type: 'string' }, config: { type: 'string' } },
+    options: { check: { type: 'boolean' }, file: { type: 'string' }, reference: { type: 'string' }, config: { type: 'string' } },
   });
-  const readmeFile = values.readme ?? 'README.md';
+  const readmeFile = values.file ?? ARCHITECTURE_DOC;
   const referenceFile = values.reference ?? CONFIGURATION_REFERENCE;
   try {
     const readme = readFileSync(readmeFile, 'utf8');

@@ -143,7 +143,7 @@ export const CATALOG: Catalog = {
     secrets: [FLASK_SIGNING_KEY('kitchen-display')],
     // Screens hold connections open; give them time to reconnect elsewhere.
     drainSeconds: 60,
-    // The live stream's requests last minutes and are excluded from the histogram (README: metric contract);
+    // The live stream's requests last minutes and are excluded from the histogram (docs/capabilities/metrics.md, "Metric contract");
     // the latency objective covers the screens' ordinary requests.
     slo: { availability: { objectivePercent: 99.5 }, latency: { thresholdSeconds: 1, objectivePercent: 99 } },
   },

@@ -19,4 +19,5 @@ describe('config/load', () => { require('./config/load.spec'); });
 describe('config/reference', () => { require('./config/reference.spec'); });
 describe('config/promote', () => { require('./config/promote.spec'); });
 describe('runbooks', () => { require('./runbooks.spec'); });
+describe('docs', () => { require('./docs.spec'); });
 describe('snapshots/snapshot-files', () => { require('./snapshots/snapshot-files.spec'); });

@@ -119,7 +119,7 @@ const ADDON_CHECKS: Partial<Record<AddonId, (s: AddonCheckInput, ctx: z.Refineme
       // Never echoed: the message must not repeat a password.
       if (value !== undefined && value !== null) {
         ctx.addIssue({ code: 'custom', path: ['values', ...path],
-          message: 'expected no value: Grafana\'s admin password comes from Vault (the entry grafana/admin below secrets.kv.prefix, field password), and a password here is a password in Git; remove it and put it in Vault (README, "Grafana\'s admin login")' });
+          message: 'expected no value: Grafana\'s admin password comes from Vault (the entry grafana/admin below secrets.kv.prefix, field password), and a password here is a password in Git; remove it and put it in Vault (docs/capabilities/secrets.md, "Grafana\'s admin login")' });
       }
     }
     // The grafana chart's ClusterRole would let its sidecars read every Secret and ConfigMap of the cluster.

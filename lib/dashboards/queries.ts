@@ -2,7 +2,7 @@
  * The PromQL of the Pronto dashboards: named functions of the dashboard variables, kept
  * apart from the layout (kubernetes-mixin style), so tests can check every expression.
  *
- * The metric contract (README, "Metrics"): the apps export, through
+ * The metric contract (docs/capabilities/metrics.md, "Metric contract"): the apps export, through
  * prometheus-flask-exporter, `flask_http_request_duration_seconds` (histogram; labels
  * method, path, status) and the business series `pronto_orders_created_total`,
  * `pronto_order_revenue_total` (currency) and `pronto_kitchen_ticket_age_seconds`

@@ -7,7 +7,7 @@ import { AlertingRule, RuleGroup, runbookUrl } from './rules';
 import { SERVICES_RUNBOOK_PAGE } from './service-alerts';
 
 export const ALERT_NO_ORDERS = 'ProntoNoOrders';
-/** The counter of created orders (README "Metric contract"). */
+/** The counter of created orders (docs/capabilities/metrics.md, "Metric contract"). */
 export const ORDERS_CREATED = 'pronto_orders_created_total';
 
 export interface BusinessAlertsProps {

@@ -1,5 +1,5 @@
 /**
- * The request metrics every Pronto service exposes (prometheus-flask-exporter, README
+ * The request metrics every Pronto service exposes (prometheus-flask-exporter, docs/capabilities/metrics.md,
  * "Metric contract"), as the selectors the rules read. Requests are counted from the
  * duration histogram, whose `path` label lets the probes and the scrape itself be left out
  * (`flask_http_request_total` has no `path`).

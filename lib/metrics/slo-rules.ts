@@ -5,7 +5,7 @@
  * ticket when 10 % burns in a day (3× over 1d and 2h) or the budget burns at exactly its
  * pace over three days (1× over 3d and 6h).
  *
- * Series (README "Metrics"): `slo:sli_error:ratio_rate<W>` for W in {@link SLO_WINDOWS},
+ * Series (docs/capabilities/metrics.md, "SLOs and recording rules"): `slo:sli_error:ratio_rate<W>` for W in {@link SLO_WINDOWS},
  * `slo:objective:ratio` and `slo:error_budget:remaining`, each labelled `namespace`,
  * `service` and `slo` (`availability` or `latency`).
  */

@@ -1,5 +1,5 @@
 /**
- * Generated documentation cannot drift: the README's architecture diagram and the
+ * Generated documentation cannot drift: the architecture diagram (docs/architecture.md) and the
  * configuration reference (docs/configuration.md) are regenerated and compared with the
  * committed files, and each environment's INVENTORY.md is regenerated from the manifests
  * synth writes beside it.
@@ -7,7 +7,7 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
-import { BEGIN_MARKER, DIAGRAM_ENVIRONMENT, END_MARKER, architectureDiagram, readmeBlock, replaceBlock } from '../../charts/docs';
+import { ARCHITECTURE_DOC, BEGIN_MARKER, DIAGRAM_ENVIRONMENT, architectureDiagram, readmeBlock, replaceBlock } from '../../charts/docs';
 import { INVENTORY_FILE, renderEnvironment } from '../../charts/synthesize';
 import { CONFIGURATION_REFERENCE } from '../../config/reference';
 import { GUARDRAILS_FOLDER, Manifest } from '../../lib/core';
@@ -15,16 +15,16 @@ import { mermaidId, parseImage, renderInventory } from '../../lib/docs';
 import { ARGOCD_FOLDER } from '../../lib/gitops';
 import { ENVIRONMENTS, buildEnvironment, environment, shippedReference } from '../helpers';
 
-const README = path.join(__dirname, '..', '..', 'README.md');
+const DOC = path.join(__dirname, '..', '..', ARCHITECTURE_DOC);
 
 describe('the architecture diagram', () => {
   const config = environment(DIAGRAM_ENVIRONMENT);
   const diagram = architectureDiagram(config);
 
-  test('the README holds the block npm run docs generates (run npm run docs after changing the catalog or prod.yaml)', () => {
-    const readme = readFileSync(README, 'utf8');
-    expect(readme).toContain(BEGIN_MARKER);
-    expect(replaceBlock(readme, readmeBlock(config))).toBe(readme);
+  test(`${ARCHITECTURE_DOC} holds the block npm run docs generates (run npm run docs after changing the catalog or prod.yaml)`, () => {
+    const doc = readFileSync(DOC, 'utf8');
+    expect(doc).toContain(BEGIN_MARKER);
+    expect(replaceBlock(doc, readmeBlock(config))).toBe(doc);
   });
 
   test('shows every catalog service and every flow of the graph but DNS, once per pair of ends', () => {
@@ -39,8 +39,8 @@ describe('the architecture diagram', () => {
     expect(edges.sort()).toEqual([...pairs].sort());
   });
 
-  test('replaceBlock refuses a README without the markers', () => {
-    expect(() => replaceBlock('# no markers\n', readmeBlock(config))).toThrow(END_MARKER);
+  test('replaceBlock refuses a page without the markers, naming the page', () => {
+    expect(() => replaceBlock('# no markers\n', readmeBlock(config))).toThrow(`${ARCHITECTURE_DOC}: expected the markers`);
   });
 });
 

@@ -177,7 +177,7 @@ describe('the blue-green procedure fits the shipped quotas and applies, end to e
     const idle = release.activeSlot === 'blue' ? 'green' : 'blue';
     const activeMinimum = release.scaling.kind === 'autoscaling' ? release.scaling.minReplicas : release.scaling.replicas;
 
-    // 1. Warm: the new release on the idle slot, as many pods as the active minimum (the README's step 1).
+    // 1. Warm: the new release on the idle slot, as many pods as the active minimum (the promotion's step 1).
     body = edit(body, (doc) => {
       doc.setIn(['services', service, 'rollout', 'idleReplicas'], activeMinimum);
       doc.setIn(['services', service, 'rollout', 'slots', idle, 'image'], doc.createNode({ tag: '9.9.9', gitSha: 'abcdef1' }, { flow: true }));

@@ -83,7 +83,7 @@ describe.each(ENVIRONMENTS)('a sixth service in %s', (env) => {
     expect(runGate(after.manifests).findings).toEqual([]);
     // The guard counts the new service's workloads (with every sidecar the capabilities give it) and nothing else new:
     // the shipped quota raised by exactly that peak holds everything. (Whether the shipped quota has that room already
-    // is the environment's business: README, "Add a service", says to check the quota.)
+    // is the environment's business: CONTRIBUTING.md, "Add a service", says to check the quota.)
     const peaks = workloadPeaks(after.manifests.filter(mine));
     expect(peaks.length).toBeGreaterThan(0);
     const raised = withQuotaRaised(after.manifests, peaks);

@@ -204,12 +204,12 @@ postgresOrSkip('the roles of a real PostgreSQL')('platform bootstrap and pg-role
     expect(asRoles('SELECT 1', name(APPS[0]))).toMatch(/permission denied for database/);
   });
 
-  test(`CREATEROLE on PostgreSQL ${major}: ${major >= 16 ? 'it cannot grant itself a predefined role' : 'it CAN grant itself pg_execute_server_program (fixed in 16; see README)'}`, () => {
+  test(`CREATEROLE on PostgreSQL ${major}: ${major >= 16 ? 'it cannot grant itself a predefined role' : 'it CAN grant itself pg_execute_server_program (fixed in 16; see docs/capabilities/database.md)'}`, () => {
     const grant = asRoles(`GRANT pg_execute_server_program TO ${DATABASE_ROLES.roles}`);
     if (major >= 16) {
       expect(grant).toMatch(/permission denied/);
     } else {
-      // PostgreSQL 15's CREATEROLE may grant any non-superuser role: the known limit README states.
+      // PostgreSQL 15's CREATEROLE may grant any non-superuser role: the known limit docs/capabilities/database.md states.
       expect(grant).not.toMatch(/ERROR/);
       expect(asRoles(`REVOKE pg_execute_server_program FROM ${DATABASE_ROLES.roles}`)).not.toMatch(/ERROR/);
     }

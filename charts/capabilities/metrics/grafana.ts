@@ -7,7 +7,7 @@
  * application needs no rights in the monitoring namespace, and removing an environment
  * removes its dashboards. The sidecar must therefore watch this namespace
  * (`sidecar.dashboards.searchNamespace` and `sidecar.datasources.searchNamespace`:
- * a list naming it; README, "Dashboards and datasources"). With the kube-prometheus-stack
+ * a list naming it; docs/capabilities/metrics.md, "Dashboards and datasources"). With the kube-prometheus-stack
  * add-on, Grafana's sidecars read them through a Role here (get, list, watch on ConfigMaps)
  * bound to Grafana's ServiceAccount: the add-on renders no ClusterRole for them.
  */

@@ -332,7 +332,7 @@ describe('the backups capability', () => {
     const { charts, manifests } = buildEnvironment(config);
     expect(runGate(manifests).findings).toEqual([]);
     expect(charts.capabilities.map((c) => c.node.id)).toContain('backups');
-    // The quota grows by exactly what the added sections' workloads take at peak (the README reports the backups').
+    // The quota grows by exactly what the added sections' workloads take at peak.
     const demand = demandOf(charts, added);
     expect(demand.pods).toBeGreaterThanOrEqual(Object.keys(BACKUP_JOBS).length);
     const quota = manifests.find((m) => m.kind === 'ResourceQuota') as any;

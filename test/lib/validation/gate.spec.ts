@@ -12,10 +12,11 @@ import { ENVIRONMENTS, cached, environment, named, synthEnvironment } from '../.
 const synthOf = cached((env: string) => synthEnvironment(environment(env)));
 const copyOf = (env: string) => structuredClone(synthOf(env));
 
-const README = readFileSync(path.join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+/** The page that documents the gate: its rules and the waivers in force. */
+const VALIDATION_DOC = readFileSync(path.join(__dirname, '..', '..', '..', 'docs', 'validation.md'), 'utf8');
 
 /**
- * The waivers an environment may carry: the ones the README documents ("Validation gate",
+ * The waivers an environment may carry: the ones docs/validation.md documents ("Validation gate",
  * "Waivers"): the OpenTelemetry collector's (tracing on), each with the reason it was
  * written with, on its Deployment only; and, with gitops on, appproject-least-privilege on
  * the guardrails project, on the Pronto project when the application folder renders RBAC
@@ -203,13 +204,13 @@ describe('the gate scales linearly with the document set', () => {
   });
 });
 
-describe('README', () => {
+describe('docs/validation.md', () => {
   test('lists every rule of the gate with what it requires', () => {
-    for (const rule of ALL_RULES) expect(README).toContain(`| \`${rule.id}\` | ${rule.requires} |`);
+    for (const rule of ALL_RULES) expect(VALIDATION_DOC).toContain(`| \`${rule.id}\` | ${rule.requires} |`);
   });
 
   test('its "Waivers" paragraph counts and names the waivers of the shipped environments', () => {
-    const paragraph = README.split('\n\n').find((p) => p.startsWith('**Waivers.**'))!;
+    const paragraph = VALIDATION_DOC.split('\n\n').find((p) => p.startsWith('**Waivers.**'))!;
     // The same in every shipped environment, objects named with <env> for the environment's name.
     const perEnvironment = ENVIRONMENTS.map((env) => documentedWaivers(env).map((w) => `${w.rule} ${w.object.replace(`pronto-${env}`, 'pronto-<env>')}`));
     for (const list of perEnvironment) expect(list).toEqual(perEnvironment[0]);
