@@ -81,6 +81,12 @@ beforeAll(() => {
   sizes = SIZES.map(sized);
 });
 
+/** The values (objects, arrays and scalars) of `value`, itself included. */
+function fieldCount(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 1;
+  return 1 + Object.values(value).reduce((n: number, v) => n + fieldCount(v), 0);
+}
+
 /** Work per unit at each size, and whether the larger stays within {@link BOUND} of the smaller. */
 function growth(measure: (size: Size) => { work: number; units: number }) {
   const [small, large] = sizes.map(measure).map(({ work, units }) => ({ work, units, perUnit: work / units }));
@@ -165,7 +171,7 @@ describe('each cross-object step does work in proportion to what it relates, fro
     expect(result).toEqual({ ...result, linear: true });
   });
 
-  test('validation gate: the reads of the objects, and the pod templates its selector lookups examine, stay flat per object', () => {
+  test('validation gate: the reads of the objects (per field), and the pod templates its selector lookups examine, stay flat per object', () => {
     const examined: number[] = [];
     const result = growth(({ manifests }) => {
       const counter = new ReadCounter();
@@ -175,7 +181,9 @@ describe('each cross-object step does work in proportion to what it relates, fro
         expect(runGate(index).findings).toEqual([]);
         examined.push(index.stats.podsExamined);
       });
-      return { work, units: manifests.length };
+      // Per field, not per object: the gate reads each field a bounded number of times, and a service's objects have more
+      // fields than the fixed ones (the namespace, projects, add-ons), so per object the work of a linear gate still rises with their share.
+      return { work, units: fieldCount(manifests) };
     });
     expect(result).toEqual({ ...result, linear: true });
     const [small, large] = sizes.map((s, i) => examined[i] / s.manifests.length);
