@@ -10,23 +10,11 @@ import { PGBOUNCER_WORKLOAD, POSTGRES_WORKLOAD, ROLES_JOB } from '../../charts/c
 import { rolesMaxAgeSeconds } from '../../config/sections/database';
 import { parseEnvironment } from '../../config/load';
 import { DATABASE_ALERTS, archiveLagThresholdSeconds } from '../../lib/database';
-import { VALID_ENV } from '../fixtures/environments';
+import { VALID_ENV, dataTierSections } from '../fixtures/environments';
 import { buildEnvironment } from '../helpers';
 import { checkRules, promtoolOrSkip, scratch, testRules, writeRawRuleFile } from './promtool';
 
-const SECTION = `secrets: {}
-metrics: { prometheus: { url: "http://prometheus.monitoring.svc:9090" } }
-database:
-  postgres:
-    image: { repository: registry.example.com/postgres-walg, tag: 16.4-walg3.0.9 }
-    walgVersion: 3.0.9
-  walg: { s3Prefix: s3://pronto-backups/pg, storageCidrs: [52.95.128.0/21] }
-  pgbouncer:
-    image: { repository: ghcr.io/cloudnative-pg/pgbouncer, tag: 1.25.2 }
-    version: 1.25.2
-  redis:
-    image: { repository: docker.io/library/redis, tag: 7.4.10-alpine }
-`;
+const SECTION = `metrics: { prometheus: { url: "http://prometheus.monitoring.svc:9090" } }\n${dataTierSections()}`;
 
 promtoolOrSkip('the database alerts in promtool')('the database alerts in promtool', () => {
   const config = parseEnvironment(`${VALID_ENV}${SECTION}`, 'config/test.yaml');

@@ -32,7 +32,7 @@ import { parseEnvironment } from '../../config/load';
 import { compareVersions } from '../../lib/core/image';
 import { REDIS_DEFAULT_USER, REDIS_FILES, REDIS_TLS_DIR, REDIS_TLS_RELOAD_USER, SECRETS_DIR } from '../../lib/database';
 import { CA_BUNDLE_DIR } from '../../lib/tls';
-import { VALID_ENV } from '../fixtures/environments';
+import { VALID_ENV, dataTierSections } from '../fixtures/environments';
 import { buildEnvironment, named, podTemplates } from '../helpers';
 import { freePort } from './postgres';
 import { RedisConnection, RedisError, RedisReply, connectRedis } from './redis-client';
@@ -47,21 +47,10 @@ const maybe = VERSION && compareVersions(VERSION, '7.0.0') >= 0 ? describe : (()
   return describe.skip;
 })();
 
-const SECTION = `secrets: {}
-database:
-  postgres:
-    image: { repository: registry.example.com/postgres-walg, tag: 16.4-walg3.0.9 }
-    walgVersion: 3.0.9
-  walg: { s3Prefix: s3://pronto-backups/pg, storageCidrs: [52.95.128.0/21] }
-  pgbouncer:
-    image: { repository: ghcr.io/cloudnative-pg/pgbouncer, tag: 1.25.2 }
-    version: 1.25.2
-  redis:
-    image: { repository: docker.io/library/redis, tag: 7.4.10-alpine }
-    tls:
+const SECTION = dataTierSections(`    tls:
       issuer: { kind: ClusterIssuer, name: internal-ca }
       caBundle: { configMap: internal-ca, key: ca.crt }
-`;
+`);
 const config = parseEnvironment(`${VALID_ENV}${SECTION}`, 'config/test.yaml');
 const { manifests } = buildEnvironment(config);
 const APPS = redisUsers(config);
