@@ -153,7 +153,7 @@ const bindingHeader = {
 
 module.exports = [
   {
-    ignores: ['dist/', 'coverage/', '.pronto-synth-*/', 'imports/*.js'],
+    ignores: ['dist/', 'coverage/', '.pronto-synth-*/', 'imports/*.js', '.build/'],
   },
   {
     files: ['**/*.{ts,js,mjs,cjs}'],
