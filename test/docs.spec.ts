@@ -4,8 +4,9 @@
  * repository path they name exists, every `npm run` script they give is in package.json, the
  * README stays short and names the Debian packages CI installs, and the statements about the
  * structure (the hooks, the call order, the ports, the registries a capability touches, the
- * sync waves, the files that know a capability, the alerts on each page) are compared with
- * the code, never with a copy of it.
+ * sync waves, the files that know a capability, the alerts on each page, the gate's rules) are
+ * compared with the code, never with a copy of it; every test docs/security.md names exists, and
+ * the README's threat model names the attackers that page defends against.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'fs';
 import * as path from 'path';
@@ -20,6 +21,7 @@ import { ADDONS } from '../config/sections/gitops';
 import { BACKUP_ALERTS } from '../lib/backups';
 import * as metricsLib from '../lib/metrics';
 import { DATABASE_ALERTS } from '../lib/database';
+import { ALL_RULES } from '../lib/validation';
 import { PodExtensionPoint } from '../lib/workload';
 import { FIXTURE_SECTIONS, FIXTURE_UNITS } from './fixtures/capabilities';
 import { VALID_ENV } from './fixtures/environments';
@@ -62,13 +64,17 @@ export function withoutFences(text: string): string {
 /** What GitHub drops from a heading's text to make its anchor: anything but letters, marks, numbers, `_`, `-` and spaces. */
 const NOT_IN_ANCHOR = /[^\p{L}\p{M}\p{N}\p{Pc} -]/gu;
 
+/** The characters the HTML entities a heading may hold stand for (GitHub slugs the rendered text). */
+const ENTITIES: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"', '#39': "'" };
+
 /** GitHub's anchor for a heading: the rendered text lower-cased, punctuation dropped, spaces as hyphens. */
 export function slug(heading: string): string {
   const text = heading
     .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
     .replace(/`([^`]*)`/g, '$1')
     .replace(/(\*\*|__)(.*?)\1/g, '$2')
-    .replace(/<[^>]+>/g, '');
+    .replace(/<[^>]+>/g, '')
+    .replace(/&(lt|gt|amp|quot|#39);/g, (_, name: string) => ENTITIES[name]);
   return text.trim().toLowerCase().replace(NOT_IN_ANCHOR, '').replace(/ /g, '-');
 }
 
@@ -167,8 +173,8 @@ describe('links and paths', () => {
   });
 
   test('the anchor rules are GitHub\'s', () => {
-    expect([...anchors('# Secrets (`secrets`, HashiCorp Vault)\n## A\n## A\n```\n# not a heading\n```\n### Grafana\'s admin login\n')])
-      .toEqual(['secrets-secrets-hashicorp-vault', 'a', 'a-1', 'grafanas-admin-login']);
+    expect([...anchors('# Secrets (`secrets`, HashiCorp Vault)\n## A\n## A\n```\n# not a heading\n```\n### Grafana\'s admin login\n## File (config/&lt;env&gt;.yaml)\n')])
+      .toEqual(['secrets-secrets-hashicorp-vault', 'a', 'a-1', 'grafanas-admin-login', 'file-configenvyaml']);
     expect(linkProblem('README.md', 'docs/architecture.md#no-such-heading', new Set())).toMatch(/no heading of docs\/architecture.md has the anchor/);
     expect(linkProblem('README.md', 'docs/nothing.md', new Set())).toMatch(/no file docs\/nothing.md/);
   });
@@ -478,5 +484,62 @@ describe('CONTRIBUTING.md, "Add a capability": the recipe is checked against the
   test('every plain path it names exists', () => {
     const plain = items.flatMap(pathsOf).filter((p) => !p.includes('<'));
     expect(plain.filter((p) => !exists(p.replace(/\/$/, '')))).toEqual([]);
+  });
+});
+
+describe('docs/validation.md', () => {
+  test('its rule table is the gate\'s rules, in order, each with what it requires', () => {
+    const rows = section(read('docs/validation.md'), '## Validation gate').split('\n').filter((l) => /^\| `[a-z-]+` \| /.test(l))
+      .map((l) => { const [id, requires] = l.split(' | ').map((c) => c.replace(/^\| /, '').replace(/ \|$/, '')); return [id.replace(/`/g, ''), requires]; });
+    expect(rows).toEqual(ALL_RULES.map((r) => [r.id, r.requires]));
+  });
+});
+
+describe('docs/security.md', () => {
+  const text = read('docs/security.md');
+  /** The attackers of the threat model: the `### Against …` sections. */
+  const attackers = [...text.matchAll(/^### Against (.+)$/gm)].map((m) => m[1]);
+
+  test('every test it names exists: each quoted title after a test file is a title in that file', () => {
+    const missing: string[] = [];
+    let cited = 0;
+    for (const line of withoutFences(text).split('\n')) {
+      // A table cell (or a line of prose): a test file, then the titles of its tests (a trailing … cites the start of one).
+      for (const cell of line.split('|')) {
+        let file: string | undefined;
+        for (const m of cell.matchAll(/`(test\/[^`\s]+\.ts)`|"([^"]+)"/g)) {
+          if (m[1] !== undefined) {
+            file = m[1];
+            continue;
+          }
+          if (file === undefined) continue;
+          cited += 1;
+          const source = read(file).replace(/\\'/g, "'");
+          if (!source.includes(`'${m[2].replace(/…$/, '')}`) && !source.includes(m[2].replace(/…$/, ''))) missing.push(`${file}: "${m[2]}"`);
+        }
+      }
+    }
+    expect(cited).toBeGreaterThan(40);
+    expect(missing).toEqual([]);
+  });
+
+  test('a defence table per attacker of the threat model, each row with its file, config and test; then the residual risks', () => {
+    expect(attackers).toHaveLength(4);
+    for (const attacker of attackers) {
+      const rows = section(text, `### Against ${attacker}`).split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| defence') && !l.startsWith('| ---'));
+      expect(rows.length).toBeGreaterThan(0);
+      for (const row of rows) {
+        const cells = row.split(' | ');
+        expect({ row: cells[0], cells: cells.length, where: /`(lib|config|charts)\//.test(cells[2]), test: /`test\//.test(cells[4]) })
+          .toEqual({ row: cells[0], cells: 5, where: true, test: true });
+      }
+    }
+    expect(text).toContain('\n## Residual risks\n');
+  });
+
+  test('the README\'s threat model names the same attackers, and links the page', () => {
+    const model = section(read('README.md'), '## Threat model');
+    expect(model).toContain('](docs/security.md)');
+    for (const attacker of attackers) expect(model.toLowerCase()).toContain(`**${attacker.toLowerCase()}`);
   });
 });

@@ -81,7 +81,7 @@ export const logsSectionSchema = z.strictObject({
     basicAuth: z.unknown().refine((v) => v === undefined || typeof v === 'boolean', { error: 'expected true (every shipper and Grafana log in, passwords from Vault) or false (no login)' })
       .transform((v) => v as boolean | undefined).optional().meta({ type: 'boolean' })
       .describe('Log in to Loki with basic auth: each service\'s shipper as its service (push only), the datasource of the Grafana Pronto installs as grafana (read only), ' +
-        'each password from Vault (needs secrets; README, "Loki\'s logins"). Absent: on with the Loki add-on (gitops.addons.loki), whose gateway requires it; off for another Loki'),
+        'each password from Vault (needs secrets; docs/capabilities/logs.md, "Loki\'s logins"). Absent: on with the Loki add-on (gitops.addons.loki), whose gateway requires it; off for another Loki'),
     tls: serviceTlsFieldSchema.optional()
       .describe('TLS between the shippers (and Grafana) and the Loki add-on\'s gateway: it serves a certificate of the issuer for its Service\'s names on 443 ' +
         '(url then https://), and the shippers and Grafana verify it against the CA bundle (a ConfigMap kept in this namespace and in Grafana\'s). ' +

@@ -2,7 +2,7 @@
  * Attacks on the Loki add-on's gateway, in real nginx (Debian's; no module needed): the
  * nginx.conf and the htpasswd template the shipped prod gives the chart (gitops.addons.loki's
  * Application values, from the same function synth uses), the htpasswd rendered from that
- * template with a hash per login (`openssl passwd -6`, as the README says), and a stub Loki
+ * template with a hash per login (`openssl passwd -6`, as docs/upgrade.md says), and a stub Loki
  * behind it that records what reaches it. Only the listen address, the upstream's address,
  * the temp and pid paths and the htpasswd path are rewritten. One nginx for the whole suite.
  *

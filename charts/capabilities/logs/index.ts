@@ -155,7 +155,7 @@ export function lokiPort(section: Section, config: EnvironmentConfig, addons: Ad
   }
   if (problems.length > 0) throw new ConfigError(problems);
   // Grafana's read login only for the Grafana Pronto installs, the one Vault renders the password into;
-  // a cluster's own Grafana logs in to its Loki with credentials of its own (README, "Loki's logins").
+  // a cluster's own Grafana logs in to its Loki with credentials of its own (docs/capabilities/logs.md, "Loki's logins").
   const logins = lokiBasicAuth(section, addons) ? [
     ...config.services.map((svc) => pusherLogin(svc.name)),
     ...(addons.kubePrometheusStack ? [{ user: GRAFANA_LOKI_READER.user, access: 'read' as const, password: { path: GRAFANA_LOKI_READER.vaultPath, field: GRAFANA_LOKI_READER.field } }] : []),
