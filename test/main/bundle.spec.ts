@@ -122,7 +122,7 @@ describe('the bundle of main.ts', () => {
     expect(pkg.scripts.prepare).toBe('node scripts/bundle.js main.ts charts/publish.ts charts/diff.ts');
   });
 
-  test('was compiled from every module a synth runs, config/catalog.ts included: editing any of them rebuilds it', () => {
+  test('was compiled from every module a synth runs, config/catalog.ts and the packages included: editing any of them rebuilds it', () => {
     const stamp = path.join(ROOT, '.build', 'main.js.stamp.json');
     // npm ci's prepare, or the synths of this suite, built it; build it here when neither ran.
     if (!existsSync(stamp)) spawnSync(process.execPath, [SCRIPT, 'main.ts'], { cwd: ROOT });
@@ -133,5 +133,9 @@ describe('the bundle of main.ts', () => {
       .map((e) => `lib/${e.name}/index.ts`);
     expect(inputs).toEqual(expect.arrayContaining(['main.ts', 'config/catalog.ts', 'config/load.ts', 'charts/synthesize.ts', 'tsconfig.json',
       'scripts/bundle.js', ...capabilities, ...areas]));
+    // The packages it holds count too: an upgraded or edited package rebuilds it.
+    for (const pkg of ['cdk8s', 'cdk8s-plus-28', 'constructs', 'yaml', 'zod']) {
+      expect(inputs.some((f) => f.includes(`node_modules/${pkg}/`))).toBe(true);
+    }
   });
 });
