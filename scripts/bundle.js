@@ -130,6 +130,10 @@ async function build(entry) {
         const bytes = fs.readFileSync(args.path);
         inputs[path.relative(ROOT, args.path).split(path.sep).join('/')] = record(args.path, stat, crypto.createHash('sha256').update(bytes).digest('hex'), builtAt);
         let contents = bytes.toString('utf8');
+        // Every module of a bundle shares the bundle's `module`: a module that runs as a command when it is the main
+        // one (`require.main === module`: publish, promote, …) would run inside every bundle that imports it.
+        // Only the entry point is the main module.
+        if (args.path !== entry && /\brequire\.main\b/.test(contents)) contents = `const module = undefined;\n${contents}`;
         if (args.path.endsWith('.ts') && /\b__(dirname|filename)\b/.test(contents)) {
           // The module's own folder and file, as where the bundle runs from sees them.
           const from = (target) => JSON.stringify(path.relative(dir, target).split(path.sep).join('/'));
