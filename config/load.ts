@@ -20,10 +20,13 @@ import {
   Catalog, EnvironmentFile, ImageConfig, ResolvedCatalogEntry, ServiceConfig, catalogSchema, environmentSchema, environmentSchemaFor,
 } from './schema';
 
-// A synth parses a few documents with each schema (the catalog, one file per environment): zod's JIT, which
-// compiles every object schema into a function on its first parse, costs more than it saves here (about a
-// third of loading the three shipped environments; no difference at a thousand services).
-z.config({ jitless: true });
+/**
+ * How every document is parsed. `jitless`: a synth parses a few documents with each schema
+ * (the catalog, one file per environment), and zod's fast path, which first compiles every
+ * object schema into a function, costs more than it saves here (about a third of loading
+ * the three shipped environments; no difference at a thousand services).
+ */
+const PARSE = { reportInput: true, jitless: true } as const;
 
 /** A configuration that cannot be used; `problems` holds one line per finding. */
 export class ConfigError extends Error {
@@ -193,7 +196,7 @@ export function parseEnvironment(text: string, file: string, catalog: Catalog = 
     throw new ConfigError([`${file}:1: (top level): expected a mapping of settings (tier, images, services, ...), found ${describe(data)}`]);
   }
   const schema = sections === SECTIONS ? environmentSchema : environmentSchemaFor(sections);
-  const parsed = schema.safeParse(data, { reportInput: true });
+  const parsed = schema.safeParse(data, PARSE);
   if (!parsed.success) {
     const where: IssueSource = { file, locate, written, keysDoc: 'config/environment.schema.json' };
     throw new ConfigError(parsed.error.issues.map((issue) => formatIssue(issue, where)));
@@ -255,7 +258,7 @@ function duplicateKeys(doc: Document): Array<{ pos: [number, number]; message: s
  */
 export function validateCatalog(catalog: Catalog, source: CatalogSource = SHIPPED_CATALOG): Record<string, ResolvedCatalogEntry> {
   const locate = catalogLocator(source);
-  const parsed = catalogSchema.safeParse(catalog, { reportInput: true });
+  const parsed = catalogSchema.safeParse(catalog, PARSE);
   if (!parsed.success) {
     // A TypeScript value is shown as parsed: the catalog has no YAML notation to quote.
     const where: IssueSource = { file: source.file, locate, written: () => undefined, keysDoc: 'catalogEntrySchema in config/schema.ts' };

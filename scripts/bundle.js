@@ -2,8 +2,9 @@
 /**
  * Runs a TypeScript entry point of this repository (main.ts, charts/publish.ts, …) from a
  * bundle compiled once, instead of transforming every TypeScript file on every start (what
- * `node --import tsx` does): one JavaScript file per entry point, our modules only (the
- * packages in node_modules are required as usual), in .build/ (gitignored).
+ * `node --import tsx` does): one JavaScript file per entry point, in .build/ (gitignored),
+ * holding our modules and the packages they use (cdk8s, cdk8s-plus, zod, yaml, …: node
+ * then finds, reads and compiles one file instead of several hundred).
  *
  *   node -r ./scripts/bundle.js main.ts [args…]   runs main.ts from its bundle, built first when
  *                                                 missing or stale (package.json, cdk8s.yaml)
@@ -11,8 +12,8 @@
  *                                                 (npm's `prepare`, after `npm ci` or `npm install`)
  *
  * A bundle is never used stale. Beside it, a stamp lists every file it was compiled from
- * (each TypeScript and JSON module the entry reaches, this script, tsconfig.json, package.json
- * and the compiler's version) with its size, times and SHA-256. At start the stamp is checked:
+ * (each TypeScript and JSON module the entry reaches, each module of a package, this script,
+ * tsconfig.json, package.json and the compiler's version) with its size, times and SHA-256. At start the stamp is checked:
  * a file whose size or times changed is hashed again, and any difference (a file edited,
  * replaced or deleted) rebuilds the bundle before it runs, in a process of its own (esbuild's
  * plugins need its asynchronous API). A new file matters only once an existing one imports it,
@@ -20,10 +21,11 @@
  * stamp, by rename: a reader sees one complete pair or the other.
  *
  * What differs from running the sources: `__dirname` and `__filename` keep their meaning in
- * every module (set from the bundle's place); the generated validators in imports/*.js stay
- * separate files, still loaded on first use; and a stack trace points into
- * .build/<entry>.js, whose `// <file>.ts` comments name the source (for TypeScript lines,
- * run `node --import tsx <entry>.ts`).
+ * every module of ours (set from the bundle's place; in a package's module they are the
+ * bundle's: cdk8s's Yaml.load of a URL, which runs a script beside its module, would not
+ * work, and Pronto does not use it); the generated validators in imports/*.js stay separate
+ * files, still loaded on first use; and a stack trace points into .build/<entry>.js, whose
+ * `// <file>` comments name the source (for TypeScript lines, run `node --import tsx <entry>.ts`).
  */
 'use strict';
 const { spawnSync } = require('child_process');
@@ -112,9 +114,6 @@ async function build(entry) {
   const plugin = {
     name: 'pronto',
     setup(b) {
-      // A package stays a package, required at run time as written: tsconfig.json's `paths` (for editors and tsc)
-      // would otherwise lead esbuild into node_modules/@grafana/grafana-foundation-sdk.
-      b.onResolve({ filter: /^[^./]/ }, (args) => ({ path: args.path, external: true }));
       // Plain JavaScript of the repository (the generated validators, megabytes each) stays a file of its own,
       // required from the bundle's place when the code first asks for it.
       b.onResolve({ filter: /\.js$/ }, (args) => {
@@ -131,6 +130,10 @@ async function build(entry) {
         const bytes = fs.readFileSync(args.path);
         inputs[path.relative(ROOT, args.path).split(path.sep).join('/')] = record(args.path, stat, crypto.createHash('sha256').update(bytes).digest('hex'), builtAt);
         let contents = bytes.toString('utf8');
+        // Every module of a bundle shares the bundle's `module`: a module that runs as a command when it is the main
+        // one (`require.main === module`: publish, promote, …) would run inside every bundle that imports it.
+        // Only the entry point is the main module.
+        if (args.path !== entry && /\brequire\.main\b/.test(contents)) contents = `const module = undefined;\n${contents}`;
         if (args.path.endsWith('.ts') && /\b__(dirname|filename)\b/.test(contents)) {
           // The module's own folder and file, as where the bundle runs from sees them.
           const from = (target) => JSON.stringify(path.relative(dir, target).split(path.sep).join('/'));
@@ -142,22 +145,24 @@ async function build(entry) {
     },
   };
   const temporary = `${bundle}.${process.pid}.tmp`;
-  await esbuild.build({
+  const result = await esbuild.build({
     entryPoints: [entry],
     absWorkingDir: ROOT,
     bundle: true,
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    packages: 'external',
+    metafile: true,
     outfile: temporary,
     banner: { js: `// Bundle of ${rel}, built by scripts/bundle.js; do not edit (it is rebuilt whenever a source changes).\nconst __pronto_bundle_dir = __dirname;` },
     logLevel: 'error',
     plugins: [plugin],
   });
-  for (const setting of SETTINGS) {
-    const file = path.join(ROOT, setting);
-    inputs[setting] = record(file, fs.statSync(file), sha256(file), builtAt);
+  // The packages' modules (node_modules, read by esbuild itself), and the settings.
+  const others = [...Object.keys(result.metafile.inputs).map((input) => path.resolve(ROOT, input)), ...SETTINGS.map((s) => path.join(ROOT, s))];
+  for (const file of others) {
+    const rel = path.relative(ROOT, file).split(path.sep).join('/');
+    inputs[rel] ??= record(file, fs.statSync(file), sha256(file), builtAt);
   }
   fs.renameSync(temporary, bundle);
   const temporaryStamp = `${stamp}.${process.pid}.tmp`;

@@ -12,6 +12,7 @@ import { parse } from 'yaml';
 import * as crd from '../imports/generate/crd-schemas';
 import * as k8s from '../imports/generate/k8s-schema';
 import * as validators from '../imports/generate/validators';
+import { CUSTOM_VALIDATORS } from '../lib/validation/schema-validator';
 
 const ROOT = path.join(__dirname, '..');
 const IMPORTS = path.join(ROOT, 'imports');
@@ -31,7 +32,16 @@ describe('imports/', () => {
   test('the precompiled validators match the schemas', () => {
     expect(read('k8s-1.28.validators.js')).toBe(validators.generateCore('common'));
     expect(read('k8s-1.28.other.validators.js')).toBe(validators.generateCore('other'));
-    expect(read('crd.validators.js')).toBe(validators.generateCustom());
+    for (const group of validators.customGroups()) expect(read(validators.customModule(group))).toBe(validators.generateCustom(group));
+  });
+
+  test('the gate loads the custom resources\' validators by API group: one module per group of imports/crds, each loaded only when needed', () => {
+    expect(Object.keys(CUSTOM_VALIDATORS).sort()).toEqual(validators.customGroups());
+    expect(readdirSync(IMPORTS).filter((f) => /^crd\..*\.validators\.js$/.test(f)).sort()).toEqual(validators.customGroups().map(validators.customModule));
+    for (const group of validators.customGroups()) {
+      const keys = Object.keys(CUSTOM_VALIDATORS[group]()).sort();
+      expect(keys).toEqual(Object.keys(JSON.parse(read('crd-schemas.json')).resources).filter((k) => k.startsWith(`${group}/`)).sort());
+    }
   });
 
   test('the CRD bindings imports/<group>.ts are what a plain `cdk8s import` writes', () => {

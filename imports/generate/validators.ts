@@ -1,12 +1,13 @@
 /**
  * Compiles `imports/k8s-1.28.schema.json` and `imports/crd-schemas.json` into precompiled
- * ajv validators, one per apiVersion/kind, in three modules:
+ * ajv validators, one per apiVersion/kind, in these modules:
  *   k8s-1.28.validators.js        the Kubernetes kinds an application synthesizes ({@link COMMON_KINDS})
  *   k8s-1.28.other.validators.js  every other Kubernetes 1.28 kind
- *   crd.validators.js             the custom resources
+ *   crd.<group>.validators.js     the custom resources of one API group (argoproj.io, …)
  * Compiling the Kubernetes schema takes seconds; loading a compiled module takes tens of
  * milliseconds, growing with its size. A synth loads only the modules of the kinds it
- * validates (usually only the first), which keeps the validation gate cheap.
+ * validates (the first, and the groups of the custom resources it renders), which keeps the
+ * validation gate cheap.
  */
 import { writeFileSync } from 'fs';
 import * as path from 'path';
@@ -69,11 +70,26 @@ export function generateCore(part: 'common' | 'other' = 'common'): string {
   return HEADER + standaloneCode(ajv, exports);
 }
 
-/** Validators of the custom resources; a separate module, loaded only when a custom resource is validated. */
-export function generateCustom(): string {
+/** The API groups of the custom resources, sorted: one validator module each. */
+export function customGroups(): string[] {
+  return [...new Set(Object.keys(crdSchemas.resources).map(groupOf))].sort();
+}
+
+/** `argoproj.io` of `argoproj.io/v1alpha1/Application`. */
+function groupOf(key: string): string {
+  return key.slice(0, key.indexOf('/'));
+}
+
+/** The module of the custom resources of `group`: loaded only when one of them is validated. */
+export function customModule(group: string): string {
+  return `crd.${group}.validators.js`;
+}
+
+/** Validators of the custom resources of one API group; a module of its own, loaded only when one of them is validated. */
+export function generateCustom(group: string): string {
   const ajv = newAjv();
   const exports: Record<string, string> = {};
-  for (const [key, crd] of Object.entries(crdSchemas.resources as Record<string, any>)) {
+  for (const [key, crd] of Object.entries(crdSchemas.resources as Record<string, any>).filter(([k]) => groupOf(k) === group)) {
     const slash = key.lastIndexOf('/');
     const id = `${CRD_BASE}${key}`;
     ajv.addSchema({
@@ -96,7 +112,7 @@ export function generateCustom(): string {
 
 if (require.main === module) {
   const modules = [['k8s-1.28.validators.js', generateCore('common')], ['k8s-1.28.other.validators.js', generateCore('other')],
-    ['crd.validators.js', generateCustom()]];
+    ...customGroups().map((group) => [customModule(group), generateCustom(group)])];
   for (const [file, code] of modules) {
     const out = path.join(__dirname, '..', file);
     writeFileSync(out, code);

@@ -23,11 +23,14 @@ function scratchProject(): string {
   writeFileSync(path.join(dir, 'package.json'), '{ "private": true }\n');
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
   writeFileSync(path.join(dir, 'lib', 'b.ts'), "export const value: string = 'one';\nexport const folder = __dirname;\n");
+  // A module that is also a command (as charts/publish.ts is): it must not run when another entry point imports it.
+  writeFileSync(path.join(dir, 'lib', 'command.ts'), "export const command = 'imported';\nif (require.main === module) console.log('RAN AS A COMMAND');\n");
   writeFileSync(path.join(dir, 'lib', 'data.js'), "module.exports = { loaded: 'data.js' };\n");
   writeFileSync(path.join(dir, 'a.ts'), [
     "import { folder, value } from './lib/b';",
+    "import { command } from './lib/command';",
     "const data = (): { loaded: string } => require('./lib/data.js');",
-    "console.log(JSON.stringify({ value, folder, data: data().loaded, main: require.main === module, args: process.argv.slice(2) }));",
+    "console.log(JSON.stringify({ value, folder, command, data: data().loaded, main: require.main === module, args: process.argv.slice(2) }));",
     '',
   ].join('\n'));
   return dir;
@@ -49,12 +52,12 @@ describe('scripts/bundle.js', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('runs an entry point from its bundle, built on first use: the entry is the main module, __dirname is each module\'s own folder, repository JavaScript is required from where it is', () => {
+  test('runs an entry point from its bundle, built on first use: the entry is the main module and no other, __dirname is each module\'s own folder, repository JavaScript is required from where it is', () => {
     const first = run(dir, '--flag', 'x');
-    expect(first).toEqual({ status: 0, stderr: '', out: { value: 'one', folder: path.join(dir, 'lib'), data: 'data.js', main: true, args: ['--flag', 'x'] } });
+    expect(first).toEqual({ status: 0, stderr: '', out: { value: 'one', folder: path.join(dir, 'lib'), command: 'imported', data: 'data.js', main: true, args: ['--flag', 'x'] } });
     expect(readFileSync(bundleOf(dir), 'utf8')).not.toContain('loaded:');
     const stamp = JSON.parse(readFileSync(`${bundleOf(dir)}.stamp.json`, 'utf8'));
-    expect(Object.keys(stamp.inputs).sort()).toEqual(['a.ts', 'lib/b.ts', 'node_modules/esbuild/package.json', 'package.json', 'scripts/bundle.js', 'tsconfig.json']);
+    expect(Object.keys(stamp.inputs).sort()).toEqual(['a.ts', 'lib/b.ts', 'lib/command.ts', 'node_modules/esbuild/package.json', 'package.json', 'scripts/bundle.js', 'tsconfig.json']);
   });
 
   test('an unchanged source, even touched, reuses the bundle; an edited one rebuilds it before it runs', () => {
@@ -122,7 +125,7 @@ describe('the bundle of main.ts', () => {
     expect(pkg.scripts.prepare).toBe('node scripts/bundle.js main.ts charts/publish.ts charts/diff.ts');
   });
 
-  test('was compiled from every module a synth runs, config/catalog.ts included: editing any of them rebuilds it', () => {
+  test('was compiled from every module a synth runs, config/catalog.ts and the packages included: editing any of them rebuilds it', () => {
     const stamp = path.join(ROOT, '.build', 'main.js.stamp.json');
     // npm ci's prepare, or the synths of this suite, built it; build it here when neither ran.
     if (!existsSync(stamp)) spawnSync(process.execPath, [SCRIPT, 'main.ts'], { cwd: ROOT });
@@ -133,5 +136,9 @@ describe('the bundle of main.ts', () => {
       .map((e) => `lib/${e.name}/index.ts`);
     expect(inputs).toEqual(expect.arrayContaining(['main.ts', 'config/catalog.ts', 'config/load.ts', 'charts/synthesize.ts', 'tsconfig.json',
       'scripts/bundle.js', ...capabilities, ...areas]));
+    // The packages it holds count too: an upgraded or edited package rebuilds it.
+    for (const pkg of ['cdk8s', 'cdk8s-plus-28', 'constructs', 'yaml', 'zod']) {
+      expect(inputs.some((f) => f.includes(`node_modules/${pkg}/`))).toBe(true);
+    }
   });
 });
