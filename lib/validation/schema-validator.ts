@@ -26,6 +26,7 @@ const CORE = {
 /** The validators of the custom resources, by API group (test/imports.test.ts: one per group of imports/crds). */
 export const CUSTOM_VALIDATORS: Readonly<Record<string, () => Validators>> = {
   'argoproj.io': () => require('../../imports/crd.argoproj.io.validators.js'),
+  'cert-manager.io': () => require('../../imports/crd.cert-manager.io.validators.js'),
   'monitoring.coreos.com': () => require('../../imports/crd.monitoring.coreos.com.validators.js'),
   'networking.istio.io': () => require('../../imports/crd.networking.istio.io.validators.js'),
   'opentelemetry.io': () => require('../../imports/crd.opentelemetry.io.validators.js'),
