@@ -53,12 +53,14 @@ export const yamlStats = { documents: 0, delegated: 0 };
 
 /** `docs` as multi-document YAML, exactly as cdk8s's `Yaml.stringify(...docs)` writes them. */
 export function formatYaml(docs: readonly unknown[]): string {
-  let text = '';
+  // Joined once, into one flat string: built with `+=`, the text of a whole file would be a tree of millions of
+  // pieces, several times the size of the text, until written.
+  const texts: string[] = [];
   for (let i = 0; i < docs.length; i++) {
-    if (i > 0) text += '---\n';
-    text += docs[i] === undefined ? '\n' : formatDocument(docs[i]);
+    if (i > 0) texts.push('---\n');
+    texts.push(docs[i] === undefined ? '\n' : formatDocument(docs[i]));
   }
-  return text;
+  return texts.join('');
 }
 
 function formatDocument(value: unknown): string {
