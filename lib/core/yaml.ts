@@ -53,12 +53,18 @@ export const yamlStats = { documents: 0, delegated: 0 };
 
 /** `docs` as multi-document YAML, exactly as cdk8s's `Yaml.stringify(...docs)` writes them. */
 export function formatYaml(docs: readonly unknown[]): string {
-  let text = '';
-  for (let i = 0; i < docs.length; i++) {
-    if (i > 0) text += '---\n';
-    text += docs[i] === undefined ? '\n' : formatDocument(docs[i]);
+  // Joined once, into one flat string: built with `+=`, the text of a whole file would be a tree of millions of
+  // pieces, several times the size of the text, until written.
+  const texts: string[] = [];
+  try {
+    for (let i = 0; i < docs.length; i++) {
+      if (i > 0) texts.push('---\n');
+      texts.push(docs[i] === undefined ? '\n' : formatDocument(docs[i]));
+    }
+  } finally {
+    written.clear();
   }
-  return text;
+  return texts.join('');
 }
 
 function formatDocument(value: unknown): string {
@@ -161,10 +167,21 @@ function scalarText(value: unknown, indent: string): string {
 
 /** stringifyString with the string tag's `actualString`, in block context (never in a flow collection). */
 function stringText(value: string, indent: string, implicitKey: boolean): string {
-  if (value === MERGE_KEY) return MERGE_KEY;
-  if (CONTROL_CHARACTERS.test(value)) return doubleQuoted(value, indent, implicitKey);
-  return plain(value, indent, implicitKey);
+  // A line without a document marker is written the same wherever it is, key or value: the same names and
+  // labels recur in every object, so their texts are kept for the file being written.
+  const anywhere = !value.includes('\n') && !DOCUMENT_MARKER.test(value);
+  if (anywhere) {
+    const known = written.get(value);
+    if (known !== undefined) return known;
+  }
+  const text = value === MERGE_KEY ? MERGE_KEY
+    : CONTROL_CHARACTERS.test(value) ? doubleQuoted(value, indent, implicitKey) : plain(value, indent, implicitKey);
+  if (anywhere) written.set(value, text);
+  return text;
 }
+
+/** The texts of the one-line strings of the file being written (see {@link stringText}); emptied after each file. */
+const written = new Map<string, string>();
 
 function plain(value: string, indent: string, implicitKey: boolean): string {
   const multiline = value.includes('\n');

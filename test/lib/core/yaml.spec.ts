@@ -59,6 +59,8 @@ describe('formatYaml', () => {
     const delegated = yamlStats.delegated;
     const different = docs.filter((doc) => formatYaml([doc]) !== Yaml.stringify(doc));
     expect(different.slice(0, 3).map((doc) => ({ doc, library: Yaml.stringify(doc), port: formatYaml([doc]) }))).toEqual([]);
+    // All in one file too: the texts it keeps for strings that recur (as keys and values, at every depth) are right.
+    expect(formatYaml(docs) === Yaml.stringify(...docs)).toBe(true);
     expect(yamlStats.delegated).toBe(delegated);
   });
 
