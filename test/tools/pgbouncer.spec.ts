@@ -43,7 +43,7 @@ import {
   DATABASE_ROLES, EXPORTER_LOGIN, PGBOUNCER_FILES, POSTGRES_FILES, ROLES_JOB, ROLES_JOB_FILES, VERSION_GATED_SETTINGS, platformAuthLookup, renderAuthLookup, versionAtLeast,
 } from '../../lib/database';
 import { SERVER_TLS_DIR } from '../../lib/tls';
-import { VALID_ENV } from '../fixtures/environments';
+import { VALID_ENV, dataTierSections } from '../fixtures/environments';
 import { buildEnvironment, dataTierOf, named, renderVaultTemplate } from '../helpers';
 import { BackgroundProgram, POSTGRES_MAJOR, RunningPostgres, freePort, isRoot, postgresOrSkip, postgresScratch, spawnAsPostgres, startPostgres } from './postgres';
 import { PASSWORDS, RolesHarness, configMapData, rolesHarness } from './roles-harness';
@@ -57,24 +57,15 @@ const VERSION = /PgBouncer (\d+\.\d+\.\d+)/.exec(installed.stdout ?? '')?.[1];
 const MAJOR = POSTGRES_MAJOR ?? 16;
 /** The CA bundle (and issuer) of the test: the ConfigMap name is also the folder of its file. */
 const CA = 'test-ca';
-const SECTION = `secrets: {}
-database:
-  clientCidrs: [127.0.0.0/30]
+const SECTION = dataTierSections({
+  database: `  clientCidrs: [127.0.0.0/30]
   tls:
     issuer: { name: ${CA} }
     caBundle: { configMap: ${CA} }
-  postgres:
-    image: { repository: registry.example.com/postgres-walg, tag: ${MAJOR}.4-walg3.0.9 }
-    majorVersion: ${MAJOR}
-    walgVersion: 3.0.9
-    maxConnections: 40
-  walg: { s3Prefix: s3://pronto-backups/pg, storageCidrs: [52.95.128.0/21] }
-  pgbouncer:
-    image: { repository: ghcr.io/cloudnative-pg/pgbouncer, tag: 1.25.2 }
-    version: 1.25.2
-  redis:
-    image: { repository: docker.io/library/redis, tag: 7.4.10-alpine }
-`;
+`,
+  major: MAJOR,
+  postgres: '    maxConnections: 40\n',
+});
 
 /** The apps' databases here are named after them; the heartbeat writes into the first app's, as in the shipped environments. */
 const database = (app: string) => app.replace(/-/g, '_');

@@ -17,25 +17,13 @@ import * as path from 'path';
 import { postgresUsers } from '../../charts/capabilities/database';
 import { parseEnvironment } from '../../config/load';
 import { DATABASE_ROLES, ROLES_JOB_FILES } from '../../lib/database';
-import { VALID_ENV } from '../fixtures/environments';
+import { VALID_ENV, dataTierSections } from '../fixtures/environments';
 import { buildEnvironment } from '../helpers';
 import { POSTGRES_MAJOR, RunningPostgres, freePort, postgresOrSkip, startPostgres } from './postgres';
 import { PASSWORDS, RolesHarness, configMapData, rolesHarness } from './roles-harness';
 
 /** The database section, rendered for the installed major version (the script differs from 16 on). */
-const section = (major: number) => `secrets: {}
-database:
-  postgres:
-    image: { repository: registry.example.com/postgres-walg, tag: ${major}.4-walg3.0.9 }
-    majorVersion: ${major}
-    walgVersion: 3.0.9
-  walg: { s3Prefix: s3://pronto-backups/pg, storageCidrs: [52.95.128.0/21] }
-  pgbouncer:
-    image: { repository: ghcr.io/cloudnative-pg/pgbouncer, tag: 1.25.2 }
-    version: 1.25.2
-  redis:
-    image: { repository: docker.io/library/redis, tag: 7.4.10-alpine }
-`;
+const section = (major: number) => dataTierSections({ major });
 
 postgresOrSkip('the roles of a real PostgreSQL')('platform bootstrap and pg-roles job in a real PostgreSQL', () => {
   const major = POSTGRES_MAJOR ?? 15;

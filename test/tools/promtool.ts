@@ -50,6 +50,26 @@ export function checkRules(files: readonly string[]): PromtoolResult {
   return run(['check', 'rules', ...files]);
 }
 
+/** What {@link checkQueriesWithBroken} found: the whole result, and the part about the good file alone. */
+export interface QueryCheck {
+  readonly result: PromtoolResult;
+  readonly good: string;
+  readonly bad: string;
+  readonly goodOutput: string;
+}
+
+/**
+ * `promtool check rules` over `groups` (queries as recording rules, written to `name` in `dir`)
+ * and over `broken` beside them, so a test can show both that every query parses and that the
+ * check fails on one that does not.
+ */
+export function checkQueriesWithBroken(dir: string, name: string, groups: readonly unknown[], broken: readonly unknown[]): QueryCheck {
+  const good = writeRawRuleFile(dir, name, groups);
+  const bad = writeRawRuleFile(dir, 'broken.yaml', broken);
+  const result = checkRules([good, bad]);
+  return { result, good, bad, goodOutput: result.output.slice(result.output.indexOf(`Checking ${good}`), result.output.indexOf(`Checking ${bad}`)) };
+}
+
 /** `promtool test rules <files…>`: the unit tests (each names its rule files, relative to itself). */
 export function testRules(files: readonly string[]): PromtoolResult {
   return run(['test', 'rules', ...files]);

@@ -47,10 +47,10 @@ const maybe = VERSION && compareVersions(VERSION, '7.0.0') >= 0 ? describe : (()
   return describe.skip;
 })();
 
-const SECTION = dataTierSections(`    tls:
+const SECTION = dataTierSections({ redis: `    tls:
       issuer: { kind: ClusterIssuer, name: internal-ca }
       caBundle: { configMap: internal-ca, key: ca.crt }
-`);
+` });
 const config = parseEnvironment(`${VALID_ENV}${SECTION}`, 'config/test.yaml');
 const { manifests } = buildEnvironment(config);
 const APPS = redisUsers(config);

@@ -8,25 +8,13 @@ import { EnvironmentConfig, parseEnvironment } from '../../../config/load';
 import { Catalog } from '../../../config/schema';
 import { BACKUP_SCRIPT_FILES } from '../../../lib/backups';
 import { Manifest } from '../../../lib/core';
-import { validEnv } from '../../fixtures/environments';
+import { dataTierSections, validEnv } from '../../fixtures/environments';
 import { buildEnvironment } from '../../helpers';
 
 export const FILE = 'config/test.yaml';
 
 /** secrets + database: what backups require. */
-export const DATABASE_SECTIONS = `secrets: {}
-database:
-  postgres:
-    image: { repository: registry.example.com/postgres-walg, tag: 16.4-walg3.0.9 }
-    walgVersion: 3.0.9
-    storage: { size: 20Gi }
-  walg: { s3Prefix: s3://pronto-backups/pg, storageCidrs: [52.95.128.0/21] }
-  pgbouncer:
-    image: { repository: ghcr.io/cloudnative-pg/pgbouncer, tag: 1.25.2 }
-    version: 1.25.2
-  redis:
-    image: { repository: docker.io/library/redis, tag: 7.4.10-alpine }
-`;
+export const DATABASE_SECTIONS = dataTierSections({ postgres: '    storage: { size: 20Gi }\n' });
 
 /**
  * A backups section as the restore-test suite runs it: the tables in the database
