@@ -14,7 +14,8 @@ import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rea
 import * as http from 'http';
 import * as https from 'https';
 import { TLSSocket } from 'tls';
-import { AddressInfo, createServer } from 'net';
+import { AddressInfo } from 'net';
+import { freePort } from './postgres';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
@@ -57,15 +58,6 @@ let dir = '';
 let port = 0;
 let nginxTls: ChildProcess | undefined;
 let tlsPort = 0;
-
-const freePort = () => new Promise<number>((resolve, reject) => {
-  const s = createServer();
-  s.on('error', reject);
-  s.listen(0, '127.0.0.1', () => {
-    const p = (s.address() as AddressInfo).port;
-    s.close(() => resolve(p));
-  });
-});
 
 /** `text` with `from` replaced by `to`, which must occur exactly `times` times: a rewrite that misses fails the suite. */
 function replaceExactly(text: string, from: string, to: string, times = 1): string {

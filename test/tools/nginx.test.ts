@@ -11,7 +11,8 @@ import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, 
 import * as http from 'http';
 import * as https from 'https';
 import * as tls from 'tls';
-import { AddressInfo, createServer } from 'net';
+import { AddressInfo } from 'net';
+import { freePort } from './postgres';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
@@ -74,15 +75,6 @@ let dir = '';
 let port = 0;
 let httpPort = 0;
 let config = '';
-
-const freePort = () => new Promise<number>((resolve, reject) => {
-  const s = createServer();
-  s.on('error', reject);
-  s.listen(0, '127.0.0.1', () => {
-    const p = (s.address() as AddressInfo).port;
-    s.close(() => resolve(p));
-  });
-});
 
 interface Reply { status: number; headers: http.IncomingHttpHeaders; body: string }
 /** One request to the gateway; `from` is the peer address (127.0.0.1 is the trusted proxy), `client` the X-Forwarded-For it reports. */
