@@ -35,7 +35,7 @@ export function buildApp(app: App, config: EnvironmentConfig, units: CapabilityU
   const enabled = enabledCapabilities(config, units);
   const ports = checkedPorts(enabled, config);
 
-  const extensions = new Map(config.services.map((svc) => [svc.name, new PodExtensionPoint(svc.name)]));
+  const extensions = new Map(config.services.map((svc) => [svc.name, new PodExtensionPoint(svc.name, svc.catalog.runAs)]));
   for (const [cap, section] of enabled) {
     for (const svc of config.services) cap.extendPod?.(extensions.get(svc.name)!, svc, section, config, ports);
   }

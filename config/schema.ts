@@ -11,6 +11,7 @@ import { DEFAULT_POD_SECURITY_VERSION, RESERVED_NAMESPACES, isReservedNamespace 
 import { DEFAULT_DRAIN_SECONDS, DEFAULT_REPLICAS, DEFAULT_TARGET_CPU_PERCENT, PRODUCTION_MIN_PODS, ROLLOUT_DEFAULTS } from '../lib/core/release';
 import { cpuMillis, isByteQuantity, isCpuQuantity } from '../lib/core/quantity';
 import { ComputeField, requestExceedsLimit } from '../lib/core/resources';
+import { PINNED_RUN_AS_ID_RANGE, RUN_AS_ID_RANGE } from '../lib/core/security';
 
 // ---------------------------------------------------------------- catalog
 
@@ -43,6 +44,11 @@ export type CatalogSecret = z.output<typeof catalogSecretSchema>;
 /** What every Pronto image runs unless its catalog entry says otherwise: gunicorn with the image's config. */
 export const DEFAULT_COMMAND = ['gunicorn', '--config', '/app/gunicorn.conf.py', 'app:app'] as const;
 
+/** A pinned UID or GID: in the range derived ids never use, so no workload added later lands on it. */
+const pinnedRunAsId = z.int().refine((id) => id >= PINNED_RUN_AS_ID_RANGE.first && id < PINNED_RUN_AS_ID_RANGE.first + PINNED_RUN_AS_ID_RANGE.size, {
+  error: `expected an id from ${PINNED_RUN_AS_ID_RANGE.first} to ${PINNED_RUN_AS_ID_RANGE.first + PINNED_RUN_AS_ID_RANGE.size - 1} (pinned ids; derived ones are ${RUN_AS_ID_RANGE.first} and above)`,
+});
+
 export const catalogEntrySchema = z.strictObject({
   description: z.string().min(1).describe('What the service does, in a few words (the Deployment\'s description annotation and the docs)'),
   component: z.enum(['web', 'api']).describe('app.kubernetes.io/component of the service'),
@@ -60,6 +66,10 @@ export const catalogEntrySchema = z.strictObject({
   drainSeconds: z.int().min(1).max(600).default(DEFAULT_DRAIN_SECONDS).describe('Seconds to finish in-flight requests after SIGTERM'),
   command: z.array(z.string().min(1)).min(1).default([...DEFAULT_COMMAND])
     .describe('What the image runs (its entrypoint and arguments). Stated so a capability can wrap it (the logs capability\'s stdout capture); the image must keep it in sync'),
+  runAs: z.strictObject({
+    user: pinnedRunAsId.optional().describe('UID, GID and fsGroup of the service\'s pods. Default: derived from the service\'s name'),
+    agentUser: pinnedRunAsId.optional().describe('UID of the pods\' Vault agent. Default: derived from "<service>/vault-agent"'),
+  }).optional().describe(`Pinned ids, only where the gate's distinct-run-as-ids rule finds that a derived id (${RUN_AS_ID_RANGE.first} to ${RUN_AS_ID_RANGE.first + RUN_AS_ID_RANGE.size - 1}) is another workload's. Once set, never change them: files on volumes belong to them`),
   slo: sloSchema.prefault({})
     .describe('Availability and latency objectives (the metrics capability\'s recording rules and burn-rate alerts); an environment may override them (metrics.slo)'),
 });

@@ -11,6 +11,7 @@ describe('charts/docs', () => { require('./charts/docs.spec'); });
 describe('charts/growth', () => { require('./charts/growth.spec'); });
 describe('charts/integration', () => { require('./charts/integration.spec'); });
 describe('charts/publish', () => { require('./charts/publish.spec'); });
+describe('charts/pinned-ids', () => { require('./charts/pinned-ids.spec'); });
 describe('charts/review', () => { require('./charts/review.spec'); });
 describe('charts/sixth-service', () => { require('./charts/sixth-service.spec'); });
 describe('config/catalog-errors', () => { require('./config/catalog-errors.spec'); });

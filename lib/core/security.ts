@@ -15,7 +15,18 @@ export interface RunAsIds {
   readonly group?: number;
   /** GID that owns mounted volumes. @default - the same as the GID */
   readonly fsGroup?: number;
+  /**
+   * UID of the Vault agent injected into the pods (it runs with the pod's GID).
+   * @default - its own, derived from `<workload>/vault-agent` ({@link agentRunAsIds})
+   */
+  readonly agentUser?: number;
 }
+
+/**
+ * Where pinned ids live: [first, first + size). Derived ids ({@link RUN_AS_ID_RANGE}) never
+ * land here, so a pin can never collide with a workload added later.
+ */
+export const PINNED_RUN_AS_ID_RANGE = { first: 10000, size: 10000 } as const;
 
 /** Lowest UID/GID accepted: below it ids may collide with host users. */
 export const MIN_RUN_AS_ID = 10000;
@@ -49,8 +60,8 @@ export function workloadRunAsId(workload: string): number {
  * and a file rendered `0400` is readable only by containers that run as the agent's UID (a
  * log shipper reading its Loki password), never by the app.
  */
-export function agentRunAsIds(workload: string, pod: { readonly group: number }): { user: number; group: number } {
-  return { user: workloadRunAsId(`${workload}/vault-agent`), group: pod.group };
+export function agentRunAsIds(workload: string, pod: { readonly group: number; readonly agentUser?: number }): { user: number; group: number } {
+  return { user: pod.agentUser ?? workloadRunAsId(`${workload}/vault-agent`), group: pod.group };
 }
 
 /**
@@ -62,7 +73,7 @@ export function resolveRunAsIds(workload: string, ids: RunAsIds = {}): Required<
   const own = workloadRunAsId(workload);
   const user = ids.user ?? own;
   const group = ids.group ?? (ids.user ?? own);
-  const resolved = { user, group, fsGroup: ids.fsGroup ?? group };
+  const resolved = { user, group, fsGroup: ids.fsGroup ?? group, agentUser: agentRunAsIds(workload, { group, agentUser: ids.agentUser }).user };
   for (const [field, value] of Object.entries(resolved)) {
     if (!Number.isInteger(value) || value < MIN_RUN_AS_ID) {
       throw new Error(`${workload}: runAs ${field}: expected an integer ≥ ${MIN_RUN_AS_ID}, found ${value}`);
@@ -95,7 +106,7 @@ export function restrictedContainerSecurityContext(ids?: { readonly user: number
  * Pod security context. `OnRootMismatch` avoids a recursive chown of every volume on
  * each start; the pod-level seccomp profile covers containers that webhooks inject.
  */
-export function restrictedPodSecurityContext(ids: Required<RunAsIds>): kplus.k8s.PodSecurityContext {
+export function restrictedPodSecurityContext(ids: { readonly user: number; readonly group: number; readonly fsGroup: number }): kplus.k8s.PodSecurityContext {
   return {
     runAsNonRoot: true,
     runAsUser: ids.user,

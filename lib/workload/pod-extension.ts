@@ -123,7 +123,7 @@ export class PodExtensionPoint {
   public runAsFor(workload: string, runAs?: RunAsIds): Required<RunAsIds> {
     if (runAs === undefined) return this.runAs;
     const ids = resolveRunAsIds(workload, runAs);
-    if (ids.user !== this.runAs.user || ids.group !== this.runAs.group || ids.fsGroup !== this.runAs.fsGroup) {
+    if (ids.user !== this.runAs.user || ids.group !== this.runAs.group || ids.fsGroup !== this.runAs.fsGroup || ids.agentUser !== this.runAs.agentUser) {
       throw new Error(`${workload}: runAs ${JSON.stringify(ids)} differs from the ids of its pod extension (${this.owner}: ${JSON.stringify(this.runAs)}), ` +
         'which capabilities already used: create the PodExtensionPoint with the same runAs');
     }

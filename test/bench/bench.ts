@@ -184,14 +184,24 @@ function startUp(): StartUp {
   return { floorMs, commandMs };
 }
 
-/** The name-like fields of an object, suffixed so that a copy neither collides with nor selects the original. */
-function renamed(m: any, suffix: string): any {
+/** Fields holding a workload's UID or GID: a copy is another workload, with ids of its own. */
+const RUN_AS_FIELDS = new Set(['runAsUser', 'runAsGroup', 'fsGroup']);
+/** The injected Vault agent's ids, as the pod's annotations state them. */
+const RUN_AS_ANNOTATIONS = new Set(['vault.hashicorp.com/agent-run-as-user', 'vault.hashicorp.com/agent-run-as-group']);
+
+/**
+ * The name-like fields of an object, suffixed so that a copy neither collides with nor selects
+ * the original, and its ids moved by `idOffset` so that it shares none.
+ */
+function renamed(m: any, suffix: string, idOffset: number): any {
   const walk = (node: any): any => {
     if (Array.isArray(node)) return node.map(walk);
     if (typeof node !== 'object' || node === null) return node;
     return Object.fromEntries(Object.entries(node).map(([key, value]) => {
       const selectorLabel = key === 'app.kubernetes.io/name' || key === 'app.kubernetes.io/instance';
       const reference = key === 'serviceAccountName' || key === 'serviceName';
+      if (RUN_AS_FIELDS.has(key) && typeof value === 'number') return [key, value + idOffset];
+      if (RUN_AS_ANNOTATIONS.has(key) && typeof value === 'string') return [key, String(Number(value) + idOffset)];
       return [key, (selectorLabel || reference) && typeof value === 'string' ? `${value}${suffix}` : walk(value)];
     }));
   };
@@ -209,7 +219,7 @@ function scaledProd(prod: any[], copies: number): any[] {
     || (m.kind === 'NetworkPolicy' && Object.keys(m.spec?.podSelector?.matchLabels ?? {}).length === 0 && !m.spec?.podSelector?.matchExpressions);
   const app = prod.filter((m) => !isShared(m));
   return [...prod.filter(isShared),
-    ...Array.from({ length: copies }, (_, i) => (i === 0 ? app : app.map((m) => renamed(m, `-c${i}`)))).flat()];
+    ...Array.from({ length: copies }, (_, i) => (i === 0 ? app : app.map((m) => renamed(m, `-c${i}`, i * 100_000)))).flat()];
 }
 
 /** The gate alone over copies of the prod output, in this process. */

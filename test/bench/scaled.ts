@@ -8,6 +8,7 @@ import { readFileSync } from 'fs';
 import * as path from 'path';
 import { CATALOG } from '../../config/catalog';
 import { Catalog } from '../../config/schema';
+import { PINNED_RUN_AS_ID_RANGE } from '../../lib/core/security';
 
 /** The service every extra service copies. */
 export const TEMPLATE_SERVICE = 'order-service';
@@ -20,11 +21,22 @@ export function extraServiceName(i: number): string {
   return `bench-${String(i + 1).padStart(4, '0')}`;
 }
 
+/**
+ * Ids pinned for copy `i`: hundreds of names hashed into the derived range collide (1000
+ * copies, two ids each, would give about 50 shared ids, which the gate refuses), so every
+ * copy is pinned, as an operator pins a colliding service (catalog `runAs`), in a block of
+ * the pinned range no shipped workload uses.
+ */
+function pinnedIds(i: number): { user: number; agentUser: number } {
+  const first = PINNED_RUN_AS_ID_RANGE.first + PINNED_RUN_AS_ID_RANGE.size / 2;
+  return { user: first + 2 * i, agentUser: first + 2 * i + 1 };
+}
+
 /** The catalog with `extra` copies of {@link TEMPLATE_SERVICE} appended. */
 export function scaledCatalog(extra: number, base: Catalog = CATALOG): Catalog {
   const template = base[TEMPLATE_SERVICE];
   const copies = Array.from({ length: extra }, (_, i) => [extraServiceName(i), {
-    ...template, description: `Copy ${i + 1} of ${TEMPLATE_SERVICE} (benchmark)`, dataStores: ['redis'],
+    ...template, description: `Copy ${i + 1} of ${TEMPLATE_SERVICE} (benchmark)`, dataStores: ['redis'], runAs: pinnedIds(i),
   }]);
   return { ...base, ...Object.fromEntries(copies) } as Catalog;
 }

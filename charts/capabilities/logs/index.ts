@@ -101,7 +101,7 @@ export function logShipperProps(section: Section, service: ServiceModel, config:
     },
     labels: { service: service.name, namespace: config.namespace.name, environment: config.name },
     configMapName: logShipperConfigName(service.name),
-    ...(login && vault ? { runAs: vault.agentRunAs(service.name, resolveRunAsIds(service.name)) } : {}),
+    ...(login && vault ? { runAs: vault.agentRunAs(service.name, resolveRunAsIds(service.name, service.catalog.runAs)) } : {}),
     ...(ports.loki?.tls ? { caBundle: shipperCaBundle(ports.loki.tls.caBundle) } : {}),
   };
 }

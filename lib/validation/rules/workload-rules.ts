@@ -60,7 +60,7 @@ function podIds(pod: PodTemplate): Array<{ kind: 'UID' | 'GID'; id: number; path
 
 export const WORKLOAD_RULES: Rule[] = [
   rule('distinct-run-as-ids', 'Each workload runs under UIDs and GIDs no other workload uses (its containers, its fsGroup, its Vault agent).',
-    'Give the workload its own ids: Pronto derives them from the workload name (lib/core workloadRunAsId); pin another (runAs) where two names land on one.',
+    'Give the workload its own ids: Pronto derives them from the workload name (lib/core workloadRunAsId); where two names land on one, pin one of them in the pinned range (a service: runAs.user or runAs.agentUser in its catalog entry).',
     (index) => {
       // Workloads are told apart by app.kubernetes.io/name (a service's blue and green slots are one), else by the object.
       const owners = new Map<string, string>();
