@@ -36,7 +36,7 @@ function pinnedIds(i: number): { user: number; agentUser: number } {
 export function scaledCatalog(extra: number, base: Catalog = CATALOG): Catalog {
   const template = base[TEMPLATE_SERVICE];
   const copies = Array.from({ length: extra }, (_, i) => [extraServiceName(i), {
-    ...template, description: `Copy ${i + 1} of ${TEMPLATE_SERVICE} (benchmark)`, dataStores: ['redis'], runAs: pinnedIds(i),
+    ...template, description: `Copy ${i + 1} of ${TEMPLATE_SERVICE} (benchmark)`, dataStores: process.env.BENCH_NO_STORE ? [] : ['redis'], runAs: pinnedIds(i),
   }]);
   return { ...base, ...Object.fromEntries(copies) } as Catalog;
 }

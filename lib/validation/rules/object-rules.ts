@@ -9,6 +9,18 @@ const PSA_MODES = ['enforce', 'audit', 'warn'];
 /** cdk8s appends `-` and 8 hex digits of the construct path hash to names unless told not to. */
 const HASH_SUFFIX = /-[0-9a-f]{8}$/;
 
+/**
+ * What an object may weigh, from the API server's validation and etcd's defaults:
+ * - annotations: `TotalAnnotationSizeLimitB` (apimachinery pkg/api/validation/objectmeta.go:
+ *   the sum of every key's and value's length), also checked on a pod template's metadata;
+ * - a ConfigMap's data and binaryData: `MaxSecretSize`, 1 MiB (pkg/apis/core/validation: the
+ *   sum of every key's and value's length);
+ * - any object: etcd's default `--max-request-bytes`, 1.5 MiB, measured on the object's JSON
+ *   (the API server stores protobuf for built-in kinds, which is smaller, and JSON for custom
+ *   resources: JSON is the bound that holds for both).
+ */
+export const OBJECT_SIZE_LIMITS = { annotationsBytes: 262_144, configMapDataBytes: 1_048_576, objectBytes: 1_572_864 } as const;
+
 export const OBJECT_RULES: Rule[] = [
   rule('schema', 'Every object is valid against the Kubernetes 1.28 API, or its CRD: no unknown fields, right types, values within their enumerations and ranges, required fields set.',
     'Fix the field named; an unknown field is usually a typo or a field at the wrong level.',
@@ -49,7 +61,36 @@ export const OBJECT_RULES: Rule[] = [
           .map(([path, message]) => finding('object-metadata', m, path, message));
       });
     }),
+
+  rule('object-size', `Every object fits what the API server and etcd store: annotations of at most ${OBJECT_SIZE_LIMITS.annotationsBytes} bytes (an object's and a pod template's, which its pods carry), `
+    + `a ConfigMap's data of at most ${OBJECT_SIZE_LIMITS.configMapDataBytes} bytes, and the object as JSON of at most ${OBJECT_SIZE_LIMITS.objectBytes} bytes.`,
+    'Split what grows with the number of services: one object (or one rendered file) per service instead of one holding every service\'s part.',
+    (index) => {
+      const templates = new Map(index.pods.filter((p) => p.metadataPath !== 'metadata').map((p) => [p.owner, p]));
+      return index.manifests.flatMap((m) => sizeProblems(m, templates.get(m)).map(([path, message]) => finding('object-size', m, path, message)));
+    }),
 ];
+
+
+/** Bytes of a map's keys and values, as the API server sums them. */
+function mapBytes(map: Record<string, unknown> | undefined): number {
+  let total = 0;
+  for (const [key, value] of Object.entries(map ?? {})) total += Buffer.byteLength(key) + (typeof value === 'string' ? Buffer.byteLength(value) : 0);
+  return total;
+}
+
+/** `[path, message]` for each limit of {@link OBJECT_SIZE_LIMITS} that `m` (with its pod template) exceeds. */
+function sizeProblems(m: Manifest, template: { metadata: Record<string, any>; metadataPath: string } | undefined): Array<[string, string]> {
+  const problems: Array<[string, string]> = [];
+  const over = (path: string, bytes: number, limit: number, what: string) => {
+    if (bytes > limit) problems.push([path, `${what}: ${bytes} bytes, over the ${limit} bytes the API server accepts`]);
+  };
+  over('metadata.annotations', mapBytes(m.metadata?.annotations), OBJECT_SIZE_LIMITS.annotationsBytes, 'annotations');
+  if (template) over(`${template.metadataPath}.annotations`, mapBytes(template.metadata?.annotations), OBJECT_SIZE_LIMITS.annotationsBytes, 'the pods\' annotations');
+  if (m.kind === 'ConfigMap') over('data', mapBytes(m.data) + mapBytes(m.binaryData), OBJECT_SIZE_LIMITS.configMapDataBytes, 'the ConfigMap\'s data and binaryData');
+  over('metadata.name', Buffer.byteLength(JSON.stringify(m)), OBJECT_SIZE_LIMITS.objectBytes, 'the whole object as JSON (etcd stores no larger request)');
+  return problems;
+}
 
 /** Kinds whose names become DNS labels, and the syntax they need; every other kind's name is a DNS-1123 subdomain. */
 const NAME_SYNTAX: Record<string, DnsNameSyntax> = { Namespace: 'dns-1123-label', Service: 'dns-1035-label' };

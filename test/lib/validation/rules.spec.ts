@@ -3,7 +3,7 @@
  * a StatefulSet, a CronJob and their companions): one change that breaks the rule makes
  * exactly that rule fire, at the right object and field; without it the rule is quiet.
  */
-import { ALL_RULES, Manifest, runGate } from '../../../lib/validation';
+import { ALL_RULES, Manifest, OBJECT_SIZE_LIMITS, runGate } from '../../../lib/validation';
 import { environment, synthEnvironment } from '../../helpers';
 
 const NS = 'pronto';
@@ -88,6 +88,7 @@ const CASES: Case[] = [
   ['namespace-guardrails', 'a namespace without restricted enforcement', (s) => { get(s, 'Namespace', NS).metadata.labels['pod-security.kubernetes.io/enforce'] = 'baseline'; }, 'metadata.labels.pod-security.kubernetes.io/enforce', 'Namespace pronto'],
   ['name-without-hash', 'a hashed name', (s) => { get(s, 'ConfigMap', 'backup').metadata.name = 'backup-c84cba63'; get(s, 'CronJob', 'backup').spec.jobTemplate.spec.template.spec.volumes[0].configMap.name = 'backup-c84cba63'; }, 'metadata.name', 'ConfigMap pronto/backup-c84cba63'],
   ['object-metadata', 'a 64-character label value', (s) => { deployment(s).metadata.labels['app.kubernetes.io/version'] = `1.0.0-${'a'.repeat(58)}`; }, 'metadata.labels.app.kubernetes.io/version'],
+  ['object-size', 'annotations over the API server\'s limit', (s) => { deployment(s).metadata.annotations['pronto.io/notes'] = 'x'.repeat(OBJECT_SIZE_LIMITS.annotationsBytes); }, 'metadata.annotations'],
   ['resources-set', 'no memory limit', (s) => { delete container(s).resources.limits.memory; }, `${C}.resources.limits.memory`],
   ['requests-within-limits', 'a request above its limit', (s) => { container(s).resources.requests.cpu = '2'; }, `${C}.resources.requests.cpu`],
   ['image-pinned', 'the latest tag', (s) => { container(s).image = 'registry.example.com/pronto/order-service:latest'; }, `${C}.image`],
@@ -218,6 +219,43 @@ describe('object-metadata', () => {
       }),
       data: {},
     }])).toEqual([]);
+  });
+});
+
+/** `bytes` bytes of key and value in one annotation (or data key), as the API server counts them. */
+const filler = (key: string, bytes: number) => ({ [key]: 'x'.repeat(bytes - key.length) });
+const L = OBJECT_SIZE_LIMITS;
+/** A ConfigMap of the namespace, besides the known-good set. */
+const configMap = (name: string, data: Record<string, string>, annotations?: Record<string, string>) => ({
+  apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(name, annotations ? { annotations } : {}), data,
+});
+
+describe('object-size', () => {
+  /** The annotations of the order-service Deployment's pod template, besides its own, up to `bytes`. */
+  const podAnnotations = (s: Manifest[], bytes: number) => {
+    const annotations = deployment(s).spec.template.metadata.annotations;
+    annotations['pronto.io/filler'] = '';
+    Object.assign(annotations, filler('pronto.io/filler', bytes - Object.entries(annotations).reduce((n, [k, v]) => n + k.length + String(v).length, 0) + 'pronto.io/filler'.length));
+  };
+
+  test.each<DetailedCase>([
+    ['object-size', 'an object\'s annotations one byte over', (s) => [...s, configMap('big-annotations', {}, filler('pronto.io/big', L.annotationsBytes + 1))],
+      'metadata.annotations', 'ConfigMap pronto/big-annotations', `annotations: ${L.annotationsBytes + 1} bytes, over the ${L.annotationsBytes} bytes`],
+    ['object-size', 'a pod template\'s annotations one byte over', (s) => podAnnotations(s, L.annotationsBytes + 1),
+      'spec.template.metadata.annotations', 'Deployment pronto/order-service', `the pods' annotations: ${L.annotationsBytes + 1} bytes`],
+    ['object-size', 'a ConfigMap\'s data one byte over', (s) => [...s, configMap('big-data', { ...filler('a', 600_000), ...filler('b', L.configMapDataBytes - 600_000 + 1) })],
+      'data', 'ConfigMap pronto/big-data', `the ConfigMap's data and binaryData: ${L.configMapDataBytes + 1} bytes`],
+    ['object-size', 'an object too large for etcd', (s) => { container(s).env = [{ name: 'HUGE', value: 'x'.repeat(L.objectBytes) }]; },
+      'metadata.name', 'Deployment pronto/order-service', `over the ${L.objectBytes} bytes`],
+  ])('%s fires on %s, and only it', (rule, _what, change, path, object, message) => {
+    expect(findingsAfter(change)).toEqual([expect.objectContaining({ rule, object, path, message: expect.stringContaining(message) })]);
+  });
+
+  test('accepts every limit exactly: annotations, pod annotations and ConfigMap data at their limit', () => {
+    expect(findingsAfter((s) => {
+      podAnnotations(s, L.annotationsBytes);
+      return [...s, configMap('at-limit', filler('a', L.configMapDataBytes), filler('pronto.io/big', L.annotationsBytes))];
+    })).toEqual([]);
   });
 });
 
