@@ -56,6 +56,12 @@ export interface ReaderSecret extends Omit<CatalogSecret, 'env'> {
   readonly env?: string;
   /** `0400`: only the agent's UID reads it (a sidecar that runs as that UID), never the app. @default '0440' */
   readonly mode?: '0400' | '0440';
+  /**
+   * One file from the entries of several names: `path` holds `%s` where each goes, and the
+   * template is rendered once per name (`{{ $name }}`), see lib/secrets VaultSecretFile.forEach.
+   * The reader's policy lists each entry. @default - the one entry at `path`
+   */
+  readonly forEach?: readonly string[];
 }
 
 /**

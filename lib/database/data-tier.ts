@@ -14,7 +14,7 @@ import { ComputeResources, ExternalEndpoint, UpstreamImage, UpstreamImageProps, 
 import { CERTIFICATE_FILES, CaBundle, CertificateIssuer, caBundleFile } from '../tls';
 import { ContainerProbes, ContainerSpec, EnvEntry } from '../workload';
 import { EXPORTER_LOGIN, EXPORTER_PGPASSFILE } from './exporter-login';
-import { REDIS_DEFAULT_USER, REDIS_HEALTHCHECK_COMMANDS, redisUserRules, redisUserTemplate } from './redis-acl';
+import { REDIS_DEFAULT_USER, REDIS_HEALTHCHECK_COMMANDS, redisAppUsersTemplate, redisUserTemplate } from './redis-acl';
 import { PgBouncerIniModel, PoolSizes, poolSizes, renderPgBouncerHba, renderPgBouncerIni, renderPgBouncerStartScript } from './pgbouncer-config';
 import { PGBOUNCER_FILES, PGBOUNCER_PATHS } from './pgbouncer';
 import { POSTGRES_FILES, POSTGRES_PATHS } from './postgres-cluster';
@@ -205,6 +205,8 @@ const appRoleFile = (app: string) => `app-${app}`;
 const HEARTBEAT_ROLE_FILE = 'heartbeat-role';
 /** The Vault file of a Redis user's `user` line, in the Redis pod. */
 const redisAclFile = (user: string) => `acl-${user}`;
+/** The file of every app's `user` line. */
+export const REDIS_APPS_ACL_FILE = 'acl-apps';
 /** The Vault file of the health-check user's password alone, in the Redis pod (REDISCLI_AUTH of the readiness probe). */
 const REDIS_HEALTHCHECK_PASSWORD_FILE = 'redis-cli-auth';
 /** The Vault file of pronto_roles' password, in the postgres and pg-roles pods. */
@@ -568,13 +570,16 @@ export class DataTier {
     ];
   }
 
-  /** The Vault entries of Redis's users, each rendered as one `user` line: the health check's, then the apps' in order. */
+  /**
+   * The Vault entries of Redis's users as `user` lines: the health check's file, then one file
+   * of every app's line, from their entries (one template over all of them, so the pod's
+   * annotations do not grow with the apps).
+   */
   private get redisAclSecrets(): DataTierSecret[] {
     const { apps, appSecretName, healthcheck } = this.props.redisUsers;
-    const env = (user: string) => `REDIS_ACL_${user.toUpperCase().replace(/-/g, '_')}_FILE`;
     return [
-      secret(this.secrets.redis, redisAclFile(healthcheck), env(healthcheck), redisUserTemplate(healthcheck, REDIS_HEALTHCHECK_COMMANDS.join(' '))),
-      ...apps.map((app) => secret(`${app}/${appSecretName}`, redisAclFile(app), env(app), redisUserTemplate(app, redisUserRules(app)))),
+      secret(this.secrets.redis, redisAclFile(healthcheck), 'REDIS_ACL_HEALTHCHECK_FILE', redisUserTemplate(healthcheck, REDIS_HEALTHCHECK_COMMANDS.join(' '))),
+      ...(apps.length > 0 ? [{ ...secret(`%s/${appSecretName}`, REDIS_APPS_ACL_FILE, 'REDIS_ACL_APPS_FILE', redisAppUsersTemplate()), forEach: apps }] : []),
     ];
   }
 

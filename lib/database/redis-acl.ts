@@ -63,6 +63,16 @@ export function redisUserTemplate(user: string, rules: string): string {
   return `user ${user} reset on #${PASSWORD_SHA256_TEMPLATE} ${rules}`;
 }
 
+/**
+ * The `user` lines of every app, as one Vault agent template over the apps' entries (lib/secrets
+ * VaultSecretFile.forEach): per app, {@link redisUserTemplate}'s line for `{{ $name }}`, the app's
+ * name, with its keys and channels below `{{ $name }}:` ({@link redisUserRules}), and a newline.
+ */
+export function redisAppUsersTemplate(): string {
+  const name = '{{ $name }}';
+  return `user ${name} reset on #${PASSWORD_SHA256_TEMPLATE} ${redisUserRules(name)}\n`;
+}
+
 /** redis.conf's line for the built-in user: `reset` leaves it off, without password, keys, channels or commands. */
 export const REDIS_DEFAULT_USER_LINE = `user ${REDIS_DEFAULT_USER} reset`;
 

@@ -33,6 +33,8 @@ export interface DataTierSecret {
   readonly env: string;
   /** Vault agent template of the file's content (fields as `{{ .Data.data.<field> }}`). */
   readonly template: string;
+  /** One file from the entries of several names: `path` holds `%s` (lib/secrets VaultSecretFile.forEach). @default - the one entry at `path` */
+  readonly forEach?: readonly string[];
 }
 
 /** The workload name of PostgreSQL (StatefulSet, ServiceAccount, Vault role); owns the WAL-G KV entries. */

@@ -38,6 +38,37 @@ export interface VaultSecretFile {
    * which reads through the group. @default the agent's {@link VaultAgentProps.fileMode}
    */
   readonly mode?: '0400' | '0440';
+  /**
+   * One file from several KV entries of one shape: `vaultPath` holds `%s` where each name
+   * goes, and `template` is rendered once per name, in order, reading the name as
+   * `{{ $name }}` (a consul-template `range` over the names). However many entries, the file
+   * takes four annotations: the API server accepts 256 KiB of annotations per pod, which
+   * one template per entry would pass at a few hundred. @default - one entry, `vaultPath`
+   */
+  readonly forEach?: readonly string[];
+}
+
+/** A name {@link VaultSecretFile.forEach} may hold: it goes into a comma-separated list and a path. */
+const FOR_EACH_NAME = /^[a-z0-9][-a-z0-9_]*$/;
+
+/** The `agent-inject-template-*` annotation of `s`: its body wrapped in the secret it reads, or in a range over its names. */
+export function agentTemplate(s: Pick<VaultSecretFile, 'file' | 'vaultPath' | 'template' | 'forEach'>): string {
+  if (s.template.includes('with secret')) throw new Error(`file "${s.file}": the template body must not contain its own {{ with secret }}`);
+  if (s.forEach === undefined) return `{{- with secret ${JSON.stringify(s.vaultPath)} -}}${s.template}{{- end }}`;
+  const bad = s.forEach.find((n) => !FOR_EACH_NAME.test(n));
+  if (s.forEach.length === 0 || bad !== undefined) {
+    throw new Error(`file "${s.file}": forEach: expected one or more names of lower-case letters, digits, "-" and "_", found ${JSON.stringify(bad ?? s.forEach)}`);
+  }
+  if (s.vaultPath.split('%').length !== 2 || !s.vaultPath.includes('%s')) {
+    throw new Error(`file "${s.file}": vaultPath "${s.vaultPath}": expected one %s where each name of forEach goes, and no other %`);
+  }
+  return `{{- range $name := split "," ${JSON.stringify(s.forEach.join(','))} }}{{ with secret (printf ${JSON.stringify(s.vaultPath)} $name) }}`
+    + `${s.template}{{ end }}{{- end }}`;
+}
+
+/** The KV paths `s` reads: its one path, or one per name of its `forEach`. */
+export function secretFilePaths(s: { readonly vaultPath: string; readonly forEach?: readonly string[] }): string[] {
+  return s.forEach === undefined ? [s.vaultPath] : s.forEach.map((n) => s.vaultPath.replace('%s', n));
 }
 
 /** Where the agent finds the CA that signed Vault's certificate. */
@@ -168,9 +199,15 @@ export function addVaultAgent(pod: PodExtensionPoint, props: VaultAgentProps): v
   a('agent-limits-ephemeral', r.limits.ephemeralStorage);
   for (const s of props.secrets) {
     if (!isDnsLabel(s.file) || s.file.length > 40) throw new Error(`${where}: file "${s.file}": expected a lower-case DNS label of at most 40 characters`);
-    if (s.template.includes('with secret')) throw new Error(`${where}: file "${s.file}": the template body must not contain its own {{ with secret }}`);
-    a(`agent-inject-secret-${s.file}`, s.vaultPath);
-    a(`agent-inject-template-${s.file}`, `{{- with secret ${JSON.stringify(s.vaultPath)} -}}${s.template}{{- end }}`);
+    let template: string;
+    try {
+      template = agentTemplate(s);
+    } catch (err) {
+      throw new Error(`${where}: ${(err as Error).message}`);
+    }
+    // The injector wants a path per file; the template decides what the file holds (all of a forEach's entries).
+    a(`agent-inject-secret-${s.file}`, secretFilePaths(s)[0]);
+    a(`agent-inject-template-${s.file}`, template);
     a(`agent-inject-file-${s.file}`, s.file);
     a(`agent-inject-perms-${s.file}`, s.mode ?? mode);
     if (s.env !== undefined) pod.addAppEnv({ name: s.env, value: `${volumePath}/${s.file}` });

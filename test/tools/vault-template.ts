@@ -26,23 +26,38 @@ const PIPES: Readonly<Record<string, (v: string) => string>> = {
   sha256Hex: (v) => createHash('sha256').update(v, 'utf8').digest('hex'),
 };
 
-/** The file the agent renders from `annotation` with the entries `kv`. */
+/**
+ * The file the agent renders from `annotation` with the entries `kv`: one secret's template,
+ * or a range over names (`{{- range $name := split "," "<names>" }}{{ with secret (printf
+ * "<path with %s>" $name) }}<body>{{ end }}{{- end }}`, lib/secrets VaultSecretFile.forEach),
+ * whose body is rendered per name, in order, with `{{ $name }}` the name.
+ */
 export function renderVaultTemplate(annotation: string, kv: VaultEntries): string {
+  const range = /^\{\{- range \$name := split "," "([^"]+)" \}\}\{\{ with secret \(printf "([^"%]*%s[^"%]*)" \$name\) \}\}([\s\S]*)\{\{ end \}\}\{\{- end \}\}$/.exec(annotation);
+  if (range) {
+    const [, names, pattern, body] = range;
+    // No trim marker touches the body's text (`{{- end }}` follows `{{ end }}` directly): each name's block keeps its newline.
+    return names.split(',').map((name) => renderBody(pattern.replace('%s', name), body.replace(/\{\{ \$name \}\}/g, name), kv)).join('');
+  }
   const m = /^\{\{- with secret "([^"]+)" -\}\}([\s\S]*)\{\{- end \}\}$/.exec(annotation);
-  if (!m) throw new Error(`not a Vault agent template of one secret: ${annotation}`);
-  const entry = kv[m[1]];
-  if (!entry) throw new Error(`no test entry for ${m[1]}`);
+  if (!m) throw new Error(`not a Vault agent template of one secret, nor a range over names: ${annotation}`);
   // `-}}` trims the whitespace after it, `{{-` the whitespace before it.
-  const body = m[2].replace(/^\s+/, '').replace(/\s+$/, '');
+  return renderBody(m[1], m[2].replace(/^\s+/, '').replace(/\s+$/, ''), kv);
+}
+
+/** `body` with the fields of the entry at `path`. */
+function renderBody(path: string, body: string, kv: VaultEntries): string {
+  const entry = kv[path];
+  if (!entry) throw new Error(`no test entry for ${path}`);
   const out = body.replace(/\{\{ \.Data\.data\.(\w+)((?: \| \w+)*) \}\}/g, (_all, field: string, pipes: string) => {
     const value = entry[field];
-    if (value === undefined) throw new Error(`${m[1]}: the test entry has no field "${field}"`);
+    if (value === undefined) throw new Error(`${path}: the test entry has no field "${field}"`);
     return pipes.split('|').map((p) => p.trim()).filter(Boolean).reduce((v, p) => {
       const fn = PIPES[p];
-      if (!fn) throw new Error(`${m[1]}: template function "${p}" is not understood here`);
+      if (!fn) throw new Error(`${path}: template function "${p}" is not understood here`);
       return fn(v);
     }, value);
   });
-  if (out.includes('{{')) throw new Error(`${m[1]}: template action not understood here: ${out}`);
+  if (out.includes('{{')) throw new Error(`${path}: template action not understood here: ${out}`);
   return out;
 }

@@ -9,7 +9,7 @@ import { DataStoreTls, secretsOf } from '../../../config/catalog';
 import { ConfigError, EnvironmentConfig, ServiceModel } from '../../../config/load';
 import { AddonContracts } from '../../../lib/addons';
 import { ForeignEndpoint, agentRunAsIds, resourceName, workloadEndpoint } from '../../../lib/core';
-import { DEFAULT_SECRET_VOLUME_PATH, VAULT_AGENT_CONTAINERS, VaultAuthOptions, VaultClient, VaultFile, addVaultAgent, kvReadPath, vaultFiles } from '../../../lib/secrets';
+import { DEFAULT_SECRET_VOLUME_PATH, VAULT_AGENT_CONTAINERS, VaultAuthOptions, VaultClient, VaultFile, addVaultAgent, kvReadPath, secretFilePaths, vaultFiles } from '../../../lib/secrets';
 import { PodExtensionPoint } from '../../../lib/workload';
 import { Capability, VaultReader } from '../capability';
 import { Ports, VaultPort } from '../ports';
@@ -49,6 +49,7 @@ export function addVaultSecrets(pod: PodExtensionPoint, reader: VaultReader, sec
     secrets: reader.secrets.map((s) => ({
       file: s.file, template: s.template, vaultPath: kvReadPath(kv.mount, kv.prefix, s.path),
       ...(s.env !== undefined ? { env: s.env } : {}), ...(s.mode !== undefined ? { mode: s.mode } : {}),
+      ...(s.forEach !== undefined ? { forEach: s.forEach } : {}),
     })),
     resources: agent.resources,
     tokenAudience: auth.audience,
@@ -101,7 +102,7 @@ export function vaultAdminFiles(config: EnvironmentConfig, extra: readonly Vault
     workload: reader.name,
     serviceAccount: reader.serviceAccount,
     namespace: reader.namespace ?? config.namespace.name,
-    paths: reader.secrets.map((s) => kvReadPath(section.kv.mount, section.kv.prefix, s.path)),
+    paths: reader.secrets.flatMap((s) => secretFilePaths({ vaultPath: kvReadPath(section.kv.mount, section.kv.prefix, s.path), forEach: s.forEach })),
   }));
   const mount = kubernetesAuthMount(section, config.name);
   const auth: VaultAuthOptions = {

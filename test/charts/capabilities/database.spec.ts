@@ -4,6 +4,7 @@
  * config errors the section and its cross-checks raise.
  */
 import { spawnSync } from 'child_process';
+import { createHash } from 'crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
@@ -20,11 +21,12 @@ import { parseEnvironment } from '../../../config/load';
 import { workloadPeaks } from '../../../lib/namespace/capacity';
 import { ANNOTATION_CONFIG_CHECKSUM, Manifest, clusterConfigMapAnnotation } from '../../../lib/core';
 import {
-  DATABASE_ROLES, DataTier, EXPORTER_LOGIN, PGBOUNCER_FILES, POSTGRES_FILES, REDIS_APP_COMMANDS, REDIS_FILES, redisStartScript, RESTORE_COMMAND_WRAPPER, ROLES_JOB_FILES,
+  DATABASE_ROLES, DataTier, EXPORTER_LOGIN, PGBOUNCER_FILES, POSTGRES_FILES, REDIS_APPS_ACL_FILE, REDIS_APP_COMMANDS, REDIS_FILES, redisStartScript, RESTORE_COMMAND_WRAPPER, ROLES_JOB_FILES,
 } from '../../../lib/database';
 import { CA_BUNDLE_DIR } from '../../../lib/tls';
 import { runGate } from '../../../lib/validation';
 import { VALID_ENV } from '../../fixtures/environments';
+import { renderVaultTemplate } from '../../tools/vault-template';
 import { ENVIRONMENTS, buildEnvironment, configProblems, dataTierOf, environment, named } from '../../helpers';
 
 const FILE = 'config/test.yaml';
@@ -147,13 +149,18 @@ describe('the database capability', () => {
     const conf = cm(REDIS_WORKLOAD)[REDIS_FILES.conf];
     expect(conf).not.toContain('requirepass');
     expect(conf).toMatch(/^user default reset$/m);
-    expect(conf.split('\n').filter((l) => l.startsWith('include '))).toEqual([REDIS_HEALTHCHECK_USER, ...apps].map((u) => `include /run/secrets/acl-${u}`));
+    expect(conf.split('\n').filter((l) => l.startsWith('include '))).toEqual([`acl-${REDIS_HEALTHCHECK_USER}`, REDIS_APPS_ACL_FILE].map((f) => `include /run/secrets/${f}`));
     const ann = pod('Deployment', REDIS_WORKLOAD).metadata.annotations;
+    // Every app's line comes from one template over the apps' entries: the pod's annotations do not grow with the apps.
+    const entryOf = (app: string) => `secret/data/pronto/${app}/${DATA_STORES.redis.secret.name}`;
+    expect(ann[`vault.hashicorp.com/agent-inject-secret-${REDIS_APPS_ACL_FILE}`]).toBe(entryOf(apps[0]));
+    const template = ann[`vault.hashicorp.com/agent-inject-template-${REDIS_APPS_ACL_FILE}`];
+    expect(template).toBe(`{{- range $name := split "," "${apps.join(',')}" }}{{ with secret (printf "${entryOf('%s')}" $name) }}`
+      + `user {{ $name }} reset on #{{ .Data.data.password | sha256Hex }} ~{{ $name }}:* &{{ $name }}:* ${REDIS_APP_COMMANDS.join(' ')}\n{{ end }}{{- end }}`);
+    const kv = Object.fromEntries(apps.map((app) => [entryOf(app), { password: `pw-${app}` }]));
+    expect(renderVaultTemplate(template, kv)).toBe(apps.map((app) =>
+      `user ${app} reset on #${createHash('sha256').update(`pw-${app}`).digest('hex')} ~${app}:* &${app}:* ${REDIS_APP_COMMANDS.join(' ')}\n`).join(''));
     for (const app of apps) {
-      const path = `secret/data/pronto/${app}/${DATA_STORES.redis.secret.name}`;
-      expect(ann[`vault.hashicorp.com/agent-inject-secret-acl-${app}`]).toBe(path);
-      expect(ann[`vault.hashicorp.com/agent-inject-template-acl-${app}`]).toBe(`{{- with secret "${path}" -}}user ${app} reset on #{{ .Data.data.password | sha256Hex }} ` +
-        `~${app}:* &${app}:* ${REDIS_APP_COMMANDS.join(' ')}{{- end }}`);
       // The app: its own user in its URL, its prefix in env.
       const appPod = on.manifests.find((m: any) => m.kind === 'Deployment' && m.spec.template.spec.containers[0].name === app) as any;
       expect(appPod.spec.template.metadata.annotations['vault.hashicorp.com/agent-inject-template-redis']).toContain(`redis://${app}:{{ .Data.data.password | urlquery }}@`);

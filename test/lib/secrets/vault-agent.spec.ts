@@ -5,6 +5,7 @@ import {
 } from '../../../lib/secrets';
 import { PodExtensionPoint, ScheduledJob, Workload } from '../../../lib/workload';
 import { gateFindingsInNamespace } from '../../helpers';
+import { renderVaultTemplate } from '../../tools/vault-template';
 
 const resources = {
   requests: { cpu: '25m', memory: '64Mi', ephemeralStorage: '64Mi' },
@@ -74,6 +75,29 @@ describe('addVaultAgent', () => {
       expect(a[`vault.hashicorp.com/agent-inject-file-${s.file}`]).toBe(s.file);
       expect(a[`vault.hashicorp.com/agent-inject-perms-${s.file}`]).toBe('0440');
     }
+  });
+
+  test('a file of several entries (forEach): four annotations however many names, a range that renders each name\'s block, the first entry as the secret', () => {
+    const names = Array.from({ length: 50 }, (_, i) => `tenant-${i}`);
+    const file = { file: 'tenants', env: 'TENANTS_FILE', vaultPath: 'secret/data/pronto/%s/key', template: '{{ $name }}={{ .Data.data.key }}\n', forEach: names };
+    const many = workload({ secrets: [file] }).pod.metadata.annotations;
+    const fewer = workload({ secrets: [{ ...file, forEach: names.slice(0, 2) }] }).pod.metadata.annotations;
+    expect(Object.keys(many)).toEqual(Object.keys(fewer));
+    expect(many['vault.hashicorp.com/agent-inject-secret-tenants']).toBe('secret/data/pronto/tenant-0/key');
+    const template = many['vault.hashicorp.com/agent-inject-template-tenants'];
+    expect(template).toBe(`{{- range $name := split "," "${names.join(',')}" }}{{ with secret (printf "secret/data/pronto/%s/key" $name) }}{{ $name }}={{ .Data.data.key }}\n{{ end }}{{- end }}`);
+    const kv = Object.fromEntries(names.map((n) => [`secret/data/pronto/${n}/key`, { key: `k-${n}` }]));
+    expect(renderVaultTemplate(template, kv)).toBe(names.map((n) => `${n}=k-${n}\n`).join(''));
+  });
+
+  test.each([
+    ['a name with a comma', { forEach: ['a,b'] }, 'forEach: expected one or more names of lower-case letters, digits, "-" and "_", found "a,b"'],
+    ['no names', { forEach: [] }, 'forEach: expected one or more names'],
+    ['a path without %s', { vaultPath: 'secret/data/pronto/key' }, 'vaultPath "secret/data/pronto/key": expected one %s where each name of forEach goes'],
+    ['a path with another %', { vaultPath: 'secret/data/pronto/%s/%d' }, 'expected one %s where each name of forEach goes, and no other %'],
+  ])('refuses a forEach file with %s', (_what, change, message) => {
+    const file = { file: 'tenants', vaultPath: 'secret/data/pronto/%s/key', template: '{{ .Data.data.key }}', forEach: ['a'], ...change };
+    expect(() => workload({ secrets: [file] })).toThrow(message);
   });
 
   test('states the agent resources and declares the init container and the sidecar as injected overhead', () => {
