@@ -35,6 +35,24 @@ function prometheusRules(manifests: Manifest[]): Map<string, Groups> {
   return new Map(manifests.filter((m) => m.kind === 'PrometheusRule').map((m) => [m.metadata!.name!, (m.spec as any).groups as Groups]));
 }
 
+/**
+ * Every rule group of `manifests`, by family: a group's name without its service (`pronto.slo`
+ * for `pronto.slo.<service>`, whichever PrometheusRule holds it), else its name. The unit test
+ * templates read families (`${ruleFile:pronto.slo}`), so they do not depend on how groups are
+ * spread over PrometheusRules.
+ */
+function ruleFamilies(manifests: Manifest[], services: readonly string[]): Map<string, Groups> {
+  const families = new Map<string, Groups>();
+  for (const groups of prometheusRules(manifests).values()) {
+    for (const g of groups) {
+      const service = services.find((s) => g.name.endsWith(`.${s}`));
+      const family = service ? g.name.slice(0, -service.length - 1) : g.name;
+      families.set(family, [...(families.get(family) ?? []), g]);
+    }
+  }
+  return families;
+}
+
 /** Minutes between two evaluations in the templates that use the opening hours, and between two samples. */
 const OPENING_HOURS_STEP = 10;
 const OPENING_HOURS_SAMPLE = 5;
@@ -102,7 +120,7 @@ function renamed<T>(value: T, from: string, to: string): T {
 }
 
 /**
- * For each PrometheusRule with per-service groups, the service whose unit tests stand for each
+ * For each rule group family with per-service groups, the service whose unit tests stand for each
  * service: the first service of the catalog with the same SLO, or an earlier such stand-in
  * whose group equals it with the name substituted. Fails (through `expect`) when a service's
  * group is not its SLO stand-in's with the name substituted.
@@ -143,8 +161,8 @@ describeIf('the metrics capability\'s rules in promtool', () => {
   afterAll(remove);
 
   const unitConfig = parseEnvironment(UNIT_TEST_ENV, 'config/test.yaml');
-  const unitRules = prometheusRules(buildEnvironment(unitConfig).manifests);
   const serviceNames = unitConfig.services.map((s) => s.name);
+  const unitRules = ruleFamilies(buildEnvironment(unitConfig).manifests, serviceNames);
 
   test('promtool check rules passes on every rule file of every shipped environment', () => {
     const files: string[] = [];
@@ -167,17 +185,17 @@ describeIf('the metrics capability\'s rules in promtool', () => {
   });
 
   test('promtool test rules: every alert fires when it should and stays silent when it should not, for every catalog service', () => {
-    // Which service's unit tests stand for each service, per PrometheusRule (checking the groups are the same but for the name).
+    // Which service's unit tests stand for each service, per rule group family (checking the groups are the same but for the name).
     const standIn = standIns(unitConfig, unitRules);
     expect(standIn.size).toBeGreaterThan(0);
-    // Rule files: each PrometheusRule whole, and each per-service group alone (its unit tests evaluate only that).
+    // Rule files: each family whole, and each per-service group alone (its unit tests evaluate only that).
     const ruleFile = (name: string, service?: string): string => {
       const groups = unitRules.get(name);
-      if (!groups) throw new Error(`no PrometheusRule ${name} (templates name ${[...unitRules.keys()].join(', ')})`);
+      if (!groups) throw new Error(`no rule group family ${name} (templates name ${[...unitRules.keys()].join(', ')})`);
       const own = service ? groups.filter((g) => g.name.endsWith(`.${service}`)) : groups;
       const perService = groups.some((g) => serviceNames.some((s) => g.name.endsWith(`.${s}`)));
       const chosen = perService && service ? own : groups;
-      if (chosen.length === 0) throw new Error(`PrometheusRule ${name} has no group of ${service}`);
+      if (chosen.length === 0) throw new Error(`rule group family ${name} has no group of ${service}`);
       const file = perService && service ? `${name}.${service}.yaml` : `${name}.yaml`;
       writeRawRuleFile(dir, file, chosen);
       return file;

@@ -52,22 +52,36 @@ export function sectionProblems(section: Section, config: EnvironmentConfig): st
   });
 }
 
-/** Every rule group of the environment, by PrometheusRule name: what the capability emits and promtool checks. */
+/** The PrometheusRule of one service's rule groups: named after it, so each object's size is one service's. */
+export function serviceRulesName(service: string): string {
+  return `${service}-rules`;
+}
+
+/**
+ * Every rule group of the environment, by PrometheusRule name: what the capability emits and
+ * promtool checks. A service's groups (its alerts, its SLO) are a PrometheusRule of their own
+ * ({@link serviceRulesName}): one object of every service's would grow with the catalog past
+ * what the API server stores (a service's SLO rules are several KiB); the namespace's groups
+ * follow.
+ */
 export function ruleGroups(section: Section, config: EnvironmentConfig): Record<string, RuleGroup[]> {
   const namespace = config.namespace.name;
   const runbookBaseUrl = section.runbookBaseUrl;
   const openingHours = openingWindow(section.openingHoursUtc);
-  return {
-    'pronto-service-alerts': config.services.map((s) => serviceAlertGroup({ service: s.name, namespace, openingHours, runbookBaseUrl })),
-    'pronto-slo': config.services.map((s) => {
-      const slo = sloOf(section, s);
-      return sloRuleGroup({
+  const serviceGroups = (s: ServiceModel): RuleGroup[] => {
+    const slo = sloOf(section, s);
+    return [
+      serviceAlertGroup({ service: s.name, namespace, openingHours, runbookBaseUrl }),
+      sloRuleGroup({
         service: s.name, namespace, runbookBaseUrl,
         availabilityObjectivePercent: slo.availability.objectivePercent,
         latencyThresholdSeconds: slo.latency.thresholdSeconds,
         latencyObjectivePercent: slo.latency.objectivePercent,
-      });
-    }),
+      }),
+    ];
+  };
+  return {
+    ...Object.fromEntries(config.services.map((s) => [serviceRulesName(s.name), serviceGroups(s)])),
     'pronto-saturation': [saturationAlertGroup({ namespace, runbookBaseUrl })],
     'pronto-business': [businessAlertGroup({ namespace, openingHours, noOrdersMinutes: section.noOrdersMinutes, runbookBaseUrl })],
   };

@@ -10,7 +10,7 @@
  */
 import { Testing } from 'cdk8s';
 import { buildApp } from '../../../charts/build-app';
-import { MULTIPROC_ENV, MULTIPROC_PATH, MULTIPROC_VOLUME, METRICS_PORT_NAME, ruleGroups, sloOf } from '../../../charts/capabilities/metrics';
+import { MULTIPROC_ENV, MULTIPROC_PATH, MULTIPROC_VOLUME, METRICS_PORT_NAME, ruleGroups, serviceRulesName, sloOf } from '../../../charts/capabilities/metrics';
 import { DEFAULT_RUNBOOK_BASE_URL, DEFAULT_SLO, FLASK_LATENCY_BUCKETS } from '../../../config/sections/metrics';
 import { renderEnvironment } from '../../../charts/synthesize';
 import { CATALOG } from '../../../config/catalog';
@@ -157,9 +157,12 @@ describe('the metrics capability, on', () => {
   });
 
   test('the SLO series the dashboards read, per service and SLO, with the objective from the catalog', () => {
-    const slo = rendered.manifests.find((m) => m.kind === 'PrometheusRule' && m.metadata?.name === 'pronto-slo') as any;
-    const records = slo.spec.groups.flatMap((g: any) => g.rules).filter((r: any) => r.record);
+    const prometheusRules = rendered.manifests.filter((m) => m.kind === 'PrometheusRule') as any[];
     for (const svc of config.services) {
+      // Each service's rules are in its own PrometheusRule.
+      const own = prometheusRules.find((m) => m.metadata.name === serviceRulesName(svc.name));
+      const records = own.spec.groups.flatMap((g: any) => g.rules).filter((r: any) => r.record);
+      expect(new Set(records.map((r: any) => r.labels.service))).toEqual(new Set([svc.name]));
       for (const kind of ['availability', 'latency'] as const) {
         const mine = records.filter((r: any) => r.labels.service === svc.name && r.labels.slo === kind);
         for (const w of SLO_WINDOWS) expect(mine.map((r: any) => r.record)).toContain(`slo:sli_error:ratio_rate${w}`);
