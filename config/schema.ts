@@ -11,7 +11,7 @@ import { DEFAULT_POD_SECURITY_VERSION, RESERVED_NAMESPACES, isReservedNamespace 
 import { DEFAULT_DRAIN_SECONDS, DEFAULT_REPLICAS, DEFAULT_TARGET_CPU_PERCENT, PRODUCTION_MIN_PODS, ROLLOUT_DEFAULTS } from '../lib/core/release';
 import { cpuMillis, isByteQuantity, isCpuQuantity } from '../lib/core/quantity';
 import { ComputeField, requestExceedsLimit } from '../lib/core/resources';
-import { PINNED_RUN_AS_ID_RANGE, RUN_AS_ID_RANGE } from '../lib/core/security';
+import { PINNED_RUN_AS_ID_RANGE, RUN_AS_ID_RANGE } from '../lib/core/run-as-ids';
 
 // ---------------------------------------------------------------- catalog
 

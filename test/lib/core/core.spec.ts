@@ -110,9 +110,14 @@ describe('workload ids', () => {
     expect(id).toBe(workloadRunAsId('order-service'));
     expect(id).toBeGreaterThanOrEqual(RUN_AS_ID_RANGE.first);
     expect(id).toBeLessThan(RUN_AS_ID_RANGE.first + RUN_AS_ID_RANGE.size);
-    expect(resolveRunAsIds('order-service')).toEqual({ user: id, group: id, fsGroup: id });
+    // The Vault agent's UID is derived too, from `<workload>/vault-agent`: never the workload's own.
+    const agentUser = workloadRunAsId('order-service/vault-agent');
+    expect(agentUser).not.toBe(id);
+    expect(resolveRunAsIds('order-service')).toEqual({ user: id, group: id, fsGroup: id, agentUser });
     // A given user without a group: the group follows the user (nothing shared by group either).
-    expect(resolveRunAsIds('order-service', { user: 10002 })).toEqual({ user: 10002, group: 10002, fsGroup: 10002 });
+    expect(resolveRunAsIds('order-service', { user: 10002 })).toEqual({ user: 10002, group: 10002, fsGroup: 10002, agentUser });
+    // A pinned agent UID (catalog runAs.agentUser) replaces the derived one.
+    expect(resolveRunAsIds('order-service', { agentUser: 10003 })).toEqual({ user: id, group: id, fsGroup: id, agentUser: 10003 });
   });
 
   test('adding a workload never renumbers another (no table, no index): the ids of a list do not depend on the list', () => {

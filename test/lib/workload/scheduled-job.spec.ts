@@ -73,7 +73,7 @@ describe('ScheduledJob', () => {
   test('fails when runAs differs from the ids of its pod extension (which its capabilities used)', () => {
     expect(() => new ScheduledJob(Testing.chart(), 'job', { name: 'restore-test', component: 'backup', schedule: '0 4 1 * *', containers: [backup],
       activeDeadlineSeconds: 600, extension: new PodExtensionPoint('restore-test'), runAs: { user: 10002 } }))
-      .toThrow(/restore-test: runAs \{"user":10002,"group":10002,"fsGroup":10002\} differs from the ids of its pod extension/);
+      .toThrow(/restore-test: runAs \{"user":10002,"group":10002,"fsGroup":10002,"agentUser":\d+\} differs from the ids of its pod extension/);
   });
 
   test('passes every rule of the gate, and the capacity guard counts one run at a time', () => {
