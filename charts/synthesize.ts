@@ -3,7 +3,7 @@ import * as path from 'path';
 import { ApiObject, App, Chart, DependencyGraph } from 'cdk8s';
 import { stringify } from 'yaml';
 import { ConfigError, EnvironmentConfig } from '../config/load';
-import { ANNOTATION_FOREIGN_NAMESPACE, DIGEST_PINNED_IMAGE, GUARDRAILS_FOLDER, InjectedImage, Manifest, formatBytes, formatCpu, formatYaml, imageUnderRepositories } from '../lib/core';
+import { ANNOTATION_FOREIGN_NAMESPACE, DIGEST_PINNED_IMAGE, GUARDRAILS_FOLDER, InjectedImage, Manifest, formatBytes, formatCpu, formatYaml, imageUnderRepositories, withFastRender } from '../lib/core';
 import { renderInventory } from '../lib/docs';
 import { ARGOCD_PROJECTS_FOLDER, ArgoCdChart } from '../lib/gitops';
 import { CapacityViolation, checkCapacity, peakDemand } from '../lib/namespace';
@@ -121,7 +121,8 @@ export function renderEnvironment(config: EnvironmentConfig, options: Synthesize
   const built = step('build', () => buildApp(app, config));
   const { created, objects } = step('render', () => {
     const all = app.node.findAll().filter((c): c is Chart => Chart.isChart(c));
-    return { created: all, objects: new Map<Chart, Manifest[]>(all.map((chart, i) => [chart, (i === 0 ? chart.toJson() : chartObjects(chart)) as Manifest[]])) };
+    const objects = withFastRender(() => new Map<Chart, Manifest[]>(all.map((chart, i) => [chart, (i === 0 ? chart.toJson() : chartObjects(chart)) as Manifest[]])));
+    return { created: all, objects };
   });
   const charts = applyOrder(created);
   const manifests = charts.flatMap((chart) => objects.get(chart)!);

@@ -7,7 +7,7 @@ import { ProntoCharts, buildApp, environmentPorts } from '../charts/build-app';
 import { dataTier } from '../charts/capabilities/database';
 import { DataTier } from '../lib/database';
 import { ConfigError, EnvironmentConfig, loadEnvironment } from '../config/load';
-import { Manifest } from '../lib/core';
+import { Manifest, withFastRender } from '../lib/core';
 import { ProntoNamespace } from '../lib/namespace';
 import { matches, runGate } from '../lib/validation';
 
@@ -23,7 +23,7 @@ export function environment(env: string): EnvironmentConfig {
 export function synthEnvironment(config: EnvironmentConfig): Manifest[] {
   const app = Testing.app();
   buildApp(app, config);
-  return app.charts.flatMap((chart) => chart.toJson());
+  return withFastRender(() => app.charts.flatMap((chart) => chart.toJson()));
 }
 
 /** The data tier of an environment whose database section is on, as its capability builds it (the heartbeat port included). */
@@ -130,7 +130,7 @@ export function gateFindingsInNamespace(manifests: Manifest[]): string[] {
 export function buildEnvironment(config: EnvironmentConfig): { charts: ProntoCharts; manifests: Manifest[] } {
   const app = Testing.app();
   const charts = buildApp(app, config);
-  return { charts, manifests: app.charts.flatMap((c) => c.toJson()) };
+  return { charts, manifests: withFastRender(() => app.charts.flatMap((c) => c.toJson())) };
 }
 
 /** The problems of the ConfigError that `run` throws, one per line; fails the test when it throws none. */

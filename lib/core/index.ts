@@ -16,3 +16,4 @@ export * from './resources';
 export * from './security';
 export * from './service-host';
 export * from './yaml';
+export * from './render';

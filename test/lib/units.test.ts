@@ -11,6 +11,7 @@ describe('backups/scripts', () => { require('./backups/scripts.spec'); });
 describe('changes/apply-check', () => { require('./changes/apply-check.spec'); });
 describe('core/core', () => { require('./core/core.spec'); });
 describe('core/release', () => { require('./core/release.spec'); });
+describe('core/render', () => { require('./core/render.spec'); });
 describe('core/yaml', () => { require('./core/yaml.spec'); });
 describe('gateway/gateway', () => { require('./gateway/gateway.spec'); });
 describe('gateway/render', () => { require('./gateway/render.spec'); });

@@ -16,7 +16,7 @@
  */
 import { ApiObject, App, Chart } from 'cdk8s';
 import { EnvironmentConfig } from '../../../config/load';
-import { GUARDRAILS_FOLDER, Manifest, resourceName } from '../../../lib/core';
+import { GUARDRAILS_FOLDER, Manifest, renderApiObject, resourceName } from '../../../lib/core';
 import { ARGOCD_APPLICATIONS_FOLDER, ArgoCdChart, Destination, GitOpsApplication, GroupKind, uniqueGroupKinds, IgnoredDifference, Project, SyncPolicy } from '../../../lib/gitops';
 import { WAIVER_PREFIX, appProjectPrivileges, isNamespaced } from '../../../lib/validation';
 import { Capability } from '../capability';
@@ -139,11 +139,11 @@ function waiverIfNeeded(spec: { clusterResources?: readonly GroupKind[]; namespa
  * pass the client-side apply limit, and the HPAs, whose targets are read. Rendering just
  * these keeps the project's derivation from resolving every object twice.
  */
-const RENDERED_KINDS = new Set(['ConfigMap', 'PrometheusRule', 'HorizontalPodAutoscaler']);
+export const RENDERED_KINDS = new Set(['ConfigMap', 'PrometheusRule', 'HorizontalPodAutoscaler']);
 
 /** An object as {@link emittedObjects} reads it: whole for {@link RENDERED_KINDS}, else its kind, name and namespace. */
 function outline(o: ApiObject): Manifest {
-  if (RENDERED_KINDS.has(o.kind)) return o.toJson() as Manifest;
+  if (RENDERED_KINDS.has(o.kind)) return renderApiObject(o);
   return { apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) } };
 }
 
