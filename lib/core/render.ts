@@ -42,8 +42,8 @@ const CDK8S_TO_JSON = ApiObject.prototype.toJson;
 /** `ApiObject.prototype.toJson`, in one pass where it can be reproduced, else cdk8s's. */
 function apiObjectToJson(this: ApiObject): unknown {
   const patches = (this as unknown as { patches: unknown[] }).patches;
-  // CDK8S_DISABLE_SORT: cdk8s leaves keys in their order (api-object.js); that is its code's to do.
-  if (patches.length > 0 || process.env.CDK8S_DISABLE_SORT || !builtInResolvers(App.of(this))) {
+  // Keys are always sorted: cdk8s's CDK8S_DISABLE_SORT (an environment variable, which lib/ never reads) does not apply to Pronto's output.
+  if (patches.length > 0 || !builtInResolvers(App.of(this))) {
     renderStats.delegated++;
     return CDK8S_TO_JSON.call(this);
   }
