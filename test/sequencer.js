@@ -18,7 +18,6 @@ const SLOW = [
   'test/tools/promtool.test.ts',
   'test/lib/units.test.ts',
   'test/tools/kustomize.test.ts',
-  'test/imports.test.ts',
 ];
 
 class SlowFirst extends Sequencer {

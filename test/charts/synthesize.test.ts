@@ -14,6 +14,7 @@ import { setBuildHook } from '../fixtures/build-app-hook';
 import { VALID_ENV, withQuotaCpu } from '../fixtures/environments';
 import { OPERATOR_PYTHON_IMAGE, VAULT_AGENT_IMAGE } from '../../lib/addons';
 
+// Also for test/main/in-process.spec.ts, which runs in this file's module registry (below): one load of the stack for both.
 jest.mock('../../charts/build-app', () => require('../fixtures/build-app-hook').passThrough());
 afterEach(() => setBuildHook(undefined));
 
@@ -129,3 +130,5 @@ describe('the image policy (images.requireDigest, images.allowedRepositories)', 
     for (const env of ENVIRONMENTS) expect(readFileSync(path.join(CONFIG_DIR, `${env}.yaml`), 'utf8')).not.toMatch(/digest: sha256:/);
   });
 });
+
+describe('main/in-process', () => { require('../main/in-process.spec'); });

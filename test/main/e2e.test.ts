@@ -3,7 +3,7 @@
  * a real process shows. The happy path, and `cdk8s synth` (a second, separate process)
  * delivering byte for byte the same dist/, which makes the synth deterministic across
  * processes; a failing `cdk8s synth` leaving dist/ alone; SIGINT in the middle of a synth;
- * and bad configs end to end. Everything else runs in process (in-process.test.ts).
+ * and bad configs end to end. Everything else runs in process (in-process.spec.ts).
  */
 import { spawn, spawnSync } from 'child_process';
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
@@ -18,7 +18,7 @@ import { BAD_CASES, VALID_ENV } from '../fixtures/environments';
 import { environment } from '../helpers';
 import { CONFIG, ROOT, STACK_FRAME, fingerprint, kustomizationOf, scratchFolder, writeLightConfig } from './harness';
 
-// buildApp through the pass-through hook, as in in-process.test.ts.
+// buildApp through the pass-through hook, as in in-process.spec.ts.
 jest.mock('../../charts/build-app', () => require('../fixtures/build-app-hook').passThrough());
 
 const PACKAGE = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
@@ -156,7 +156,7 @@ describe('npm run synth (child process)', () => {
   // The second process of the determinism check: the CLI runs the same entry point (cdk8s.yaml's
   // app) in a process of its own, so byte-identical folders prove the synth deterministic.
   // It also runs the validation plugin over the real output of every environment
-  // (test/lib/validation/cdk8s-plugin.test.ts has the failing report).
+  // (test/lib/validation/cdk8s-plugin.spec.ts has the failing report).
   test('cdk8s synth (the CLI, with cdk8s.yaml) delivers the same dist/ (deterministic: a second process, byte for byte), a copy to its scratch output, and passes the validation plugin', () => {
     expect(CDK8S_YAML.output).not.toMatch(/^(\.\/)?dist\/?$/);
     expect(readFileSync(path.join(ROOT, '.gitignore'), 'utf8').split('\n')).toContain(`${String(CDK8S_YAML.output).replace(/\/?$/, '/')}`);

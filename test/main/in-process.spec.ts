@@ -26,8 +26,8 @@ import { BAD_CASES, VALID_ENV } from '../fixtures/environments';
 import { FOLDER, INPUT_CASES, InputCase } from '../fixtures/inputs';
 import { STACK_FRAME, fingerprint, inProcess, kustomizationOf, scratchFolder, writeLightConfig } from './harness';
 
-// buildApp, with a hook through which a test adds charts or objects (a policy finding, a chart inserted).
-jest.mock('../../charts/build-app', () => require('../fixtures/build-app-hook').passThrough());
+// buildApp is the pass-through mock with a hook through which a test adds charts or objects (a policy finding, a
+// chart inserted): mocked by test/charts/synthesize.test.ts, which runs this suite in its module registry.
 
 let work: string;
 beforeAll(() => {

@@ -4,7 +4,7 @@
  *
  * The passing report (status success, and the waivers in force: the gate's, environment by
  * environment) is checked where the CLI already runs the plugin over the real output of every
- * environment: test/main/e2e.test.ts, so that this file starts one CLI process (seconds each), not two.
+ * environment: test/main/e2e.test.ts, so that this suite starts one CLI process (seconds each), not two.
  */
 import { spawnSync } from 'child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
