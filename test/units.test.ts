@@ -19,7 +19,6 @@ describe('config/json-schema', () => { require('./config/json-schema.spec'); });
 describe('config/load', () => { require('./config/load.spec'); });
 describe('config/reference', () => { require('./config/reference.spec'); });
 describe('config/promote', () => { require('./config/promote.spec'); });
-describe('imports', () => { require('./imports.spec'); });
 describe('runbooks', () => { require('./runbooks.spec'); });
 describe('docs', () => { require('./docs.spec'); });
 describe('snapshots/snapshot-files', () => { require('./snapshots/snapshot-files.spec'); });

@@ -23,7 +23,7 @@ const CORE = {
   other: () => require('../../imports/k8s-1.28.other.validators.js'),
 };
 
-/** The validators of the custom resources, by API group (test/imports.spec.ts: one per group of imports/crds). */
+/** The validators of the custom resources, by API group (test/lib/imports.spec.ts: one per group of imports/crds). */
 export const CUSTOM_VALIDATORS: Readonly<Record<string, () => Validators>> = {
   'argoproj.io': () => require('../../imports/crd.argoproj.io.validators.js'),
   'cert-manager.io': () => require('../../imports/crd.cert-manager.io.validators.js'),

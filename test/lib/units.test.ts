@@ -26,6 +26,7 @@ describe('secrets/vault-agent', () => { require('./secrets/vault-agent.spec'); }
 describe('secrets/vault-policy', () => { require('./secrets/vault-policy.spec'); });
 describe('tls/tls', () => { require('./tls/tls.spec'); });
 describe('tracing/tracing', () => { require('./tracing/tracing.spec'); });
+describe('imports', () => { require('./imports.spec'); });
 describe('validation/cdk8s-plugin', () => { require('./validation/cdk8s-plugin.spec'); });
 describe('validation/gate', () => { require('./validation/gate.spec'); });
 describe('validation/rules', () => { require('./validation/rules.spec'); });

@@ -9,12 +9,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { parse } from 'yaml';
-import * as crd from '../imports/generate/crd-schemas';
-import * as k8s from '../imports/generate/k8s-schema';
-import * as validators from '../imports/generate/validators';
-import { CUSTOM_VALIDATORS } from '../lib/validation/schema-validator';
+import * as crd from '../../imports/generate/crd-schemas';
+import * as k8s from '../../imports/generate/k8s-schema';
+import * as validators from '../../imports/generate/validators';
+import { CUSTOM_VALIDATORS } from '../../lib/validation/schema-validator';
 
-const ROOT = path.join(__dirname, '..');
+const ROOT = path.join(__dirname, '..', '..');
 const IMPORTS = path.join(ROOT, 'imports');
 const read = (file: string) => readFileSync(path.join(IMPORTS, file), 'utf8');
 
