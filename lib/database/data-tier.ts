@@ -14,7 +14,7 @@ import { ComputeResources, ExternalEndpoint, UpstreamImage, UpstreamImageProps, 
 import { CERTIFICATE_FILES, CaBundle, CertificateIssuer, caBundleFile } from '../tls';
 import { ContainerProbes, ContainerSpec, EnvEntry } from '../workload';
 import { EXPORTER_LOGIN, EXPORTER_PGPASSFILE } from './exporter-login';
-import { REDIS_DEFAULT_USER, REDIS_HEALTHCHECK_COMMANDS, redisAppUsersTemplate, redisUserTemplate } from './redis-acl';
+import { REDIS_DEFAULT_USER, REDIS_HEALTHCHECK_COMMANDS, REDIS_TLS_RELOAD_USER, redisAppUsersTemplate, redisUserTemplate } from './redis-acl';
 import { PgBouncerIniModel, PoolSizes, poolSizes, renderPgBouncerHba, renderPgBouncerIni, renderPgBouncerStartScript } from './pgbouncer-config';
 import { PGBOUNCER_FILES, PGBOUNCER_PATHS } from './pgbouncer';
 import { POSTGRES_FILES, POSTGRES_PATHS } from './postgres-cluster';
@@ -254,9 +254,13 @@ export class DataTier {
 
   public constructor(public readonly props: DataTierProps) {
     const { apps: redisApps, healthcheck } = props.redisUsers;
-    const clash = redisApps.find((a) => a === REDIS_DEFAULT_USER || a === healthcheck);
+    const reserved = [REDIS_DEFAULT_USER, healthcheck, REDIS_TLS_RELOAD_USER];
+    const clash = redisApps.find((a) => reserved.includes(a));
     // The catalog refuses such a name first (DATA_STORES.redis.reservedUsers); this guards other callers.
-    if (clash !== undefined) throw new Error(`DataTier: redisUsers.apps: expected no app named as Redis's own users (${REDIS_DEFAULT_USER}, ${healthcheck}), found "${clash}"`);
+    if (clash !== undefined) throw new Error(`DataTier: redisUsers.apps: expected no app named as Redis's own users (${reserved.join(', ')}), found "${clash}"`);
+    // Redis refuses to start on a user defined twice in its configuration ("Duplicate user found").
+    const twice = redisApps.find((a, i) => redisApps.indexOf(a) !== i);
+    if (twice !== undefined) throw new Error(`DataTier: redisUsers.apps: expected each app once (Redis refuses a user defined twice), found "${twice}" twice`);
     this.secrets = {
       superuser: `${POSTGRES_WORKLOAD}/superuser`,
       backup: `${POSTGRES_WORKLOAD}/backup`,

@@ -138,7 +138,7 @@ exec redis-server "$conf" --user ${REDIS_TLS_RELOAD_USER} reset on "#$reload_has
 # Starts Redis when every user of the files redis.conf includes has a password of its own.
 set -eu
 conf="$1"
-# "<sha256> <user>" per user: the agent's files end without a newline, which awk (unlike sed) adds.
+# "<sha256> <user>" per user: a file of one user ends without a newline, which awk (unlike sed) adds.
 users=$(sed -n 's/^include //p' "$conf" | while read -r file; do
   awk '$1 == "user" { for (i = 3; i <= NF; i++) if (length($i) == 65 && substr($i, 1, 1) == "#") print substr($i, 2), $2 }' "$file"
 done)

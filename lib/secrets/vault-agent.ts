@@ -59,6 +59,8 @@ export function agentTemplate(s: Pick<VaultSecretFile, 'file' | 'vaultPath' | 't
   if (s.forEach.length === 0 || bad !== undefined) {
     throw new Error(`file "${s.file}": forEach: expected one or more names of lower-case letters, digits, "-" and "_", found ${JSON.stringify(bad ?? s.forEach)}`);
   }
+  const twice = s.forEach.find((n, i) => s.forEach!.indexOf(n) !== i);
+  if (twice !== undefined) throw new Error(`file "${s.file}": forEach: expected each name once, found "${twice}" twice`);
   if (s.vaultPath.split('%').length !== 2 || !s.vaultPath.includes('%s')) {
     throw new Error(`file "${s.file}": vaultPath "${s.vaultPath}": expected one %s where each name of forEach goes, and no other %`);
   }
@@ -205,7 +207,8 @@ export function addVaultAgent(pod: PodExtensionPoint, props: VaultAgentProps): v
     } catch (err) {
       throw new Error(`${where}: ${(err as Error).message}`);
     }
-    // The injector wants a path per file; the template decides what the file holds (all of a forEach's entries).
+    // Names the file. With a template, vault-k8s (since 1.3.0: agent-inject/agent/config.go newTemplateConfigs)
+    // renders what the template reads and uses this path for nothing else: a forEach file names its first entry.
     a(`agent-inject-secret-${s.file}`, secretFilePaths(s)[0]);
     a(`agent-inject-template-${s.file}`, template);
     a(`agent-inject-file-${s.file}`, s.file);

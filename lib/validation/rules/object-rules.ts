@@ -13,8 +13,8 @@ const HASH_SUFFIX = /-[0-9a-f]{8}$/;
  * What an object may weigh, from the API server's validation and etcd's defaults:
  * - annotations: `TotalAnnotationSizeLimitB` (apimachinery pkg/api/validation/objectmeta.go:
  *   the sum of every key's and value's length), also checked on a pod template's metadata;
- * - a ConfigMap's data and binaryData: `MaxSecretSize`, 1 MiB (pkg/apis/core/validation: the
- *   sum of every key's and value's length);
+ * - a ConfigMap's data and binaryData: `MaxSecretSize`, 1 MiB (pkg/apis/core/validation
+ *   `ValidateConfigMap`: the sum of the values' lengths, binaryData's as bytes, keys not counted);
  * - any object: etcd's default `--max-request-bytes`, 1.5 MiB, measured on the object's JSON
  *   (the API server stores protobuf for built-in kinds, which is smaller, and JSON for custom
  *   resources: JSON is the bound that holds for both).
@@ -72,10 +72,18 @@ export const OBJECT_RULES: Rule[] = [
 ];
 
 
-/** Bytes of a map's keys and values, as the API server sums them. */
+/** Bytes of a map's keys and values, as the API server sums annotations. */
 function mapBytes(map: Record<string, unknown> | undefined): number {
   let total = 0;
   for (const [key, value] of Object.entries(map ?? {})) total += Buffer.byteLength(key) + (typeof value === 'string' ? Buffer.byteLength(value) : 0);
+  return total;
+}
+
+/** Bytes of a ConfigMap's data as the API server sums them: the values only, binaryData decoded (it is base64 in JSON). */
+function configMapBytes(m: Manifest): number {
+  let total = 0;
+  for (const value of Object.values(m.data ?? {})) total += typeof value === 'string' ? Buffer.byteLength(value) : 0;
+  for (const value of Object.values(m.binaryData ?? {})) total += typeof value === 'string' ? Buffer.from(value, 'base64').length : 0;
   return total;
 }
 
@@ -87,7 +95,7 @@ function sizeProblems(m: Manifest, template: { metadata: Record<string, any>; me
   };
   over('metadata.annotations', mapBytes(m.metadata?.annotations), OBJECT_SIZE_LIMITS.annotationsBytes, 'annotations');
   if (template) over(`${template.metadataPath}.annotations`, mapBytes(template.metadata?.annotations), OBJECT_SIZE_LIMITS.annotationsBytes, 'the pods\' annotations');
-  if (m.kind === 'ConfigMap') over('data', mapBytes(m.data) + mapBytes(m.binaryData), OBJECT_SIZE_LIMITS.configMapDataBytes, 'the ConfigMap\'s data and binaryData');
+  if (m.kind === 'ConfigMap') over('data', configMapBytes(m), OBJECT_SIZE_LIMITS.configMapDataBytes, 'the ConfigMap\'s data and binaryData');
   over('metadata.name', Buffer.byteLength(JSON.stringify(m)), OBJECT_SIZE_LIMITS.objectBytes, 'the whole object as JSON (etcd stores no larger request)');
   return problems;
 }

@@ -21,7 +21,7 @@ import { parseEnvironment } from '../../../config/load';
 import { workloadPeaks } from '../../../lib/namespace/capacity';
 import { ANNOTATION_CONFIG_CHECKSUM, Manifest, clusterConfigMapAnnotation } from '../../../lib/core';
 import {
-  DATABASE_ROLES, DataTier, EXPORTER_LOGIN, PGBOUNCER_FILES, POSTGRES_FILES, REDIS_APPS_ACL_FILE, REDIS_APP_COMMANDS, REDIS_FILES, redisStartScript, RESTORE_COMMAND_WRAPPER, ROLES_JOB_FILES,
+  DATABASE_ROLES, DataTier, EXPORTER_LOGIN, PGBOUNCER_FILES, POSTGRES_FILES, REDIS_APPS_ACL_FILE, REDIS_APP_COMMANDS, REDIS_FILES, REDIS_TLS_RELOAD_USER, redisStartScript, RESTORE_COMMAND_WRAPPER, ROLES_JOB_FILES,
 } from '../../../lib/database';
 import { CA_BUNDLE_DIR } from '../../../lib/tls';
 import { runGate } from '../../../lib/validation';
@@ -174,7 +174,10 @@ describe('the database capability', () => {
     }
     const props = dataTierOf(config).props;
     expect(() => new DataTier({ ...props, redisUsers: { ...props.redisUsers, apps: [...apps, 'default'] } }))
-      .toThrow(`DataTier: redisUsers.apps: expected no app named as Redis's own users (default, ${REDIS_HEALTHCHECK_USER}), found "default"`);
+      .toThrow(`DataTier: redisUsers.apps: expected no app named as Redis's own users (default, ${REDIS_HEALTHCHECK_USER}, ${REDIS_TLS_RELOAD_USER}), found "default"`);
+    expect(() => new DataTier({ ...props, redisUsers: { ...props.redisUsers, apps: [REDIS_TLS_RELOAD_USER] } })).toThrow(`found "${REDIS_TLS_RELOAD_USER}"`);
+    expect(() => new DataTier({ ...props, redisUsers: { ...props.redisUsers, apps: [...apps, apps[0]] } }))
+      .toThrow(`DataTier: redisUsers.apps: expected each app once (Redis refuses a user defined twice), found "${apps[0]}" twice`);
     const policy = on.charts.files.find((f) => f.path === 'vault/policies/pronto-redis.hcl')!.text;
     expect([...policy.matchAll(/^path "([^"]+)"/gm)].map((m) => m[1])).toEqual(
       [...[...apps.map((a) => `secret/data/pronto/${a}/redis`), `secret/data/pronto/redis/${REDIS_HEALTHCHECK_USER}`].sort(), 'auth/token/lookup-self', 'auth/token/renew-self']);

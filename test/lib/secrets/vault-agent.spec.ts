@@ -93,6 +93,7 @@ describe('addVaultAgent', () => {
   test.each([
     ['a name with a comma', { forEach: ['a,b'] }, 'forEach: expected one or more names of lower-case letters, digits, "-" and "_", found "a,b"'],
     ['no names', { forEach: [] }, 'forEach: expected one or more names'],
+    ['a name twice (Redis, for one, refuses a user defined twice)', { forEach: ['a', 'b', 'a'] }, 'forEach: expected each name once, found "a" twice'],
     ['a path without %s', { vaultPath: 'secret/data/pronto/key' }, 'vaultPath "secret/data/pronto/key": expected one %s where each name of forEach goes'],
     ['a path with another %', { vaultPath: 'secret/data/pronto/%s/%d' }, 'expected one %s where each name of forEach goes, and no other %'],
   ])('refuses a forEach file with %s', (_what, change, message) => {

@@ -243,8 +243,10 @@ describe('object-size', () => {
       'metadata.annotations', 'ConfigMap pronto/big-annotations', `annotations: ${L.annotationsBytes + 1} bytes, over the ${L.annotationsBytes} bytes`],
     ['object-size', 'a pod template\'s annotations one byte over', (s) => podAnnotations(s, L.annotationsBytes + 1),
       'spec.template.metadata.annotations', 'Deployment pronto/order-service', `the pods' annotations: ${L.annotationsBytes + 1} bytes`],
-    ['object-size', 'a ConfigMap\'s data one byte over', (s) => [...s, configMap('big-data', { ...filler('a', 600_000), ...filler('b', L.configMapDataBytes - 600_000 + 1) })],
-      'data', 'ConfigMap pronto/big-data', `the ConfigMap's data and binaryData: ${L.configMapDataBytes + 1} bytes`],
+    ['object-size', 'a ConfigMap\'s data one byte over (values only, binaryData decoded)', (s) => [...s, {
+      ...configMap('big-data', { a: 'x'.repeat(600_000) }),
+      binaryData: { b: Buffer.alloc(L.configMapDataBytes - 600_000 + 1).toString('base64') },
+    }], 'data', 'ConfigMap pronto/big-data', `the ConfigMap's data and binaryData: ${L.configMapDataBytes + 1} bytes`],
     ['object-size', 'an object too large for etcd', (s) => { container(s).env = [{ name: 'HUGE', value: 'x'.repeat(L.objectBytes) }]; },
       'metadata.name', 'Deployment pronto/order-service', `over the ${L.objectBytes} bytes`],
   ])('%s fires on %s, and only it', (rule, _what, change, path, object, message) => {
@@ -254,7 +256,9 @@ describe('object-size', () => {
   test('accepts every limit exactly: annotations, pod annotations and ConfigMap data at their limit', () => {
     expect(findingsAfter((s) => {
       podAnnotations(s, L.annotationsBytes);
-      return [...s, configMap('at-limit', filler('a', L.configMapDataBytes), filler('pronto.io/big', L.annotationsBytes))];
+      // The keys do not count; base64 counts as the bytes it holds.
+      return [...s, { ...configMap('at-limit', { [`${'k'.repeat(200)}`]: 'x'.repeat(L.configMapDataBytes - 300_000) }, filler('pronto.io/big', L.annotationsBytes)),
+        binaryData: { bin: Buffer.alloc(300_000).toString('base64') } }];
     })).toEqual([]);
   });
 });
