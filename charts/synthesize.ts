@@ -3,7 +3,7 @@ import * as path from 'path';
 import { ApiObject, App, Chart, DependencyGraph } from 'cdk8s';
 import { stringify } from 'yaml';
 import { ConfigError, EnvironmentConfig } from '../config/load';
-import { ANNOTATION_FOREIGN_NAMESPACE, DIGEST_PINNED_IMAGE, GUARDRAILS_FOLDER, InjectedImage, Manifest, formatBytes, formatCpu, formatYaml, imageUnderRepositories, withFastRender } from '../lib/core';
+import { ANNOTATION_FOREIGN_NAMESPACE, DIGEST_PINNED_IMAGE, GUARDRAILS_FOLDER, InjectedImage, Manifest, formatBytes, formatCpu, formatYaml, imageUnderRepositories, kubectlApply, withFastRender } from '../lib/core';
 import { renderInventory } from '../lib/docs';
 import { ARGOCD_PROJECTS_FOLDER, ArgoCdChart } from '../lib/gitops';
 import { CapacityViolation, checkCapacity, peakDemand } from '../lib/namespace';
@@ -170,13 +170,18 @@ function outputOf(config: EnvironmentConfig, built: ProntoCharts, charts: Chart[
     { name: path.join(folder, 'kustomization.yaml'), text: kustomization(config, inFolder.map(fileName), note) },
   ]);
   const gitops = argocd.length > 0;
+  // `kubectl apply -k`, or with --server-side where an object is too large for client-side apply.
+  const apply = (inFolder: Chart[]) => kubectlApply(inFolder.flatMap((chart) => objects.get(chart)!));
   const guardrailsFiles = folderFiles(GUARDRAILS_FOLDER, guardrails, gitops
-    ? 'The namespace and its guardrails: synced by their own Argo CD Application, in a project of their own; kubectl apply -k this folder before the environment\'s.'
-    : 'The namespace and its guardrails: kubectl apply -k this folder first, then the environment\'s folder.');
+    ? `The namespace and its guardrails: synced by their own Argo CD Application, in a project of their own; ${apply(guardrails)} this folder before the environment's.`
+    : `The namespace and its guardrails: ${apply(guardrails)} this folder first, then the environment's folder.`);
   const argocdFolders = [...new Set(argocd.map((chart) => chart.folder))];
-  const argocdFiles = argocdFolders.flatMap((folder) => folderFiles(folder, argocd.filter((chart) => chart.folder === folder), folder === ARGOCD_PROJECTS_FOLDER
-    ? 'AppProjects: an Argo CD administrator applies them (kubectl apply -k); no Application syncs them.'
-    : 'Applications: kubectl apply -k once to bootstrap, after the projects; then the root Application keeps them in sync.'));
+  const argocdFiles = argocdFolders.flatMap((folder) => {
+    const inFolder = argocd.filter((chart) => chart.folder === folder);
+    return folderFiles(folder, inFolder, folder === ARGOCD_PROJECTS_FOLDER
+      ? `AppProjects: an Argo CD administrator applies them (${apply(inFolder)}); no Application syncs them.`
+      : `Applications: ${apply(inFolder)} once to bootstrap, after the projects; then the root Application keeps them in sync.`);
+  });
   const extraFiles = built.files.map((f) => ({ name: extraFileName(f.path), text: f.text }));
   const inventory = renderInventory({
     environment: config.name, source: sourceName(config), guardrails: guardrails.flatMap((chart) => objects.get(chart)!),
@@ -191,7 +196,8 @@ function outputOf(config: EnvironmentConfig, built: ProntoCharts, charts: Chart[
     // Capability files and the guardrails sit in folders of their own; the kustomization lists the other applied charts only.
     files: [...all, { name: 'kustomization.yaml', text: kustomization(config, chartFiles.map((f) => f.name), gitops
       ? `Synced by the Pronto Argo CD Application; ${GUARDRAILS_FOLDER}/ and argocd/ are applied apart, each by itself.`
-      : `Apply ${GUARDRAILS_FOLDER}/ first (kubectl apply -k <this folder>/${GUARDRAILS_FOLDER}), then this folder.`) }],
+      : `Apply ${GUARDRAILS_FOLDER}/ first (${apply(guardrails)} <this folder>/${GUARDRAILS_FOLDER}), then this folder`
+        + `${apply(applied) === kubectlApply([]) ? '' : ` (${apply(applied)}: an object is too large for client-side apply)`}.`) }],
     manifests,
     kinds: countKinds(manifests),
     waivers,

@@ -13,6 +13,7 @@ import { ConfigError, parseEnvironment } from '../../config/load';
 import { setBuildHook } from '../fixtures/build-app-hook';
 import { VALID_ENV, withQuotaCpu } from '../fixtures/environments';
 import { OPERATOR_PYTHON_IMAGE, VAULT_AGENT_IMAGE } from '../../lib/addons';
+import { CLIENT_SIDE_APPLY_LIMIT_BYTES } from '../../lib/core';
 
 // Also for test/main/in-process.spec.ts, which runs in this file's module registry (below): one load of the stack for both.
 jest.mock('../../charts/build-app', () => require('../fixtures/build-app-hook').passThrough());
@@ -69,6 +70,25 @@ describe('renderEnvironment', () => {
       charts.namespace.addDependency(first);
     });
     expect(() => renderEnvironment(parseEnvironment(VALID_ENV, FILE))).toThrow('the namespace chart (guardrails/, applied before every other folder) depends on first: nothing may come before the namespace and its guardrails');
+  });
+});
+
+describe('how each folder is applied by hand', () => {
+  const note = (files: Array<{ name: string; text: string }>, name: string) => files.find((f) => f.name === name)!.text.split('\n').find((l) => l.startsWith('# ') && l.includes('kubectl'))!;
+
+  test('kubectl apply -k; with --server-side only where an object of the folder is too large for client-side apply (its last-applied annotation)', () => {
+    const small = renderEnvironment(parseEnvironment(VALID_ENV, FILE));
+    expect(note(small.files, 'kustomization.yaml')).not.toContain('--server-side');
+    expect(small.files.find((f) => f.name === 'INVENTORY.md')!.text).not.toContain('--server-side');
+    // A ConfigMap just over the limit, valid otherwise (under the API server's 1 MiB), in the environment's own folder.
+    setBuildHook((_app, _config, charts) => {
+      const chart = Chart.of(charts.services.services.get('order-service')!);
+      new kplus.k8s.KubeConfigMap(chart, 'Big', { metadata: { name: 'big' }, data: { big: 'x'.repeat(CLIENT_SIDE_APPLY_LIMIT_BYTES) } });
+    });
+    const large = renderEnvironment(parseEnvironment(VALID_ENV, FILE));
+    expect(note(large.files, 'kustomization.yaml')).toContain('then this folder (kubectl apply --server-side -k: an object is too large for client-side apply)');
+    expect(note(large.files, 'guardrails/kustomization.yaml')).toContain('kubectl apply -k this folder');
+    expect(large.files.find((f) => f.name === 'INVENTORY.md')!.text).toContain('applied by `kubectl apply --server-side -k` on this folder');
   });
 });
 

@@ -16,7 +16,7 @@
  */
 import { ApiObject, App, Chart } from 'cdk8s';
 import { EnvironmentConfig } from '../../../config/load';
-import { GUARDRAILS_FOLDER, Manifest, renderApiObject, resourceName } from '../../../lib/core';
+import { CLIENT_SIDE_APPLY_LIMIT_BYTES, GUARDRAILS_FOLDER, Manifest, jsonBytes, renderApiObject, resourceName } from '../../../lib/core';
 import { ARGOCD_APPLICATIONS_FOLDER, ArgoCdChart, Destination, GitOpsApplication, GroupKind, uniqueGroupKinds, IgnoredDifference, Project, SyncPolicy } from '../../../lib/gitops';
 import { WAIVER_PREFIX, appProjectPrivileges, isNamespaced } from '../../../lib/validation';
 import { Capability } from '../capability';
@@ -33,12 +33,8 @@ type Section = SectionValue<'gitops'>;
 
 /** Argo CD's own cluster, where its Applications and AppProjects are. */
 export const IN_CLUSTER = 'https://kubernetes.default.svc';
-/**
- * Client-side apply keeps the whole object in the `last-applied-configuration` annotation,
- * and all annotations of an object together may not exceed 256 KiB: objects above this
- * size (a large dashboard ConfigMap) need server-side apply.
- */
-export const CLIENT_SIDE_APPLY_LIMIT_BYTES = 256 * 1024 - 16 * 1024;
+/** Client-side apply's limit (lib/core), as this capability decides on `ServerSideApply=true`. */
+export { CLIENT_SIDE_APPLY_LIMIT_BYTES };
 
 /**
  * Waves of the root Application's sync: the root itself, the guardrails (the namespace,
@@ -95,7 +91,7 @@ export function emittedObjects(manifests: readonly Manifest[]): EmittedObjects {
     namespacedKinds: kinds(true),
     namespaces: [...new Set(manifests.filter(isNamespaced).map((m) => m.metadata.namespace as string))].sort(),
     scaledByHpa,
-    needsServerSideApply: manifests.some((m) => Buffer.byteLength(JSON.stringify(m)) > CLIENT_SIDE_APPLY_LIMIT_BYTES),
+    needsServerSideApply: manifests.some((m) => jsonBytes(m) > CLIENT_SIDE_APPLY_LIMIT_BYTES),
     hasCustomResources: manifests.some((m) => {
       const group = groupOf(m.apiVersion);
       return group.includes('.') && !group.endsWith('.k8s.io');

@@ -1,5 +1,5 @@
 import {
-  ANNOTATION_FOREIGN_NAMESPACE, DnsNameSyntax, RESERVED_NAMESPACES, dnsNameProblem, isReservedNamespace, labelValueProblem, qualifiedNameProblem,
+  ANNOTATION_FOREIGN_NAMESPACE, DnsNameSyntax, RESERVED_NAMESPACES, dnsNameProblem, isReservedNamespace, jsonBytes, labelValueProblem, qualifiedNameProblem,
 } from '../../core';
 import { validateSchema } from '../schema-validator';
 import { Finding, Manifest, Rule, finding, rule } from '../finding';
@@ -96,7 +96,7 @@ function sizeProblems(m: Manifest, template: { metadata: Record<string, any>; me
   over('metadata.annotations', mapBytes(m.metadata?.annotations), OBJECT_SIZE_LIMITS.annotationsBytes, 'annotations');
   if (template) over(`${template.metadataPath}.annotations`, mapBytes(template.metadata?.annotations), OBJECT_SIZE_LIMITS.annotationsBytes, 'the pods\' annotations');
   if (m.kind === 'ConfigMap') over('data', configMapBytes(m), OBJECT_SIZE_LIMITS.configMapDataBytes, 'the ConfigMap\'s data and binaryData');
-  over('metadata.name', Buffer.byteLength(JSON.stringify(m)), OBJECT_SIZE_LIMITS.objectBytes, 'the whole object as JSON (etcd stores no larger request)');
+  over('metadata.name', jsonBytes(m), OBJECT_SIZE_LIMITS.objectBytes, 'the whole object as JSON (etcd stores no larger request)');
   return problems;
 }
 
