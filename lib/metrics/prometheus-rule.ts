@@ -4,7 +4,7 @@ import { recommendedLabels, resourceName } from '../core';
 import { RuleGroup, renderGroups } from './rules';
 
 export interface AlertRulesProps {
-  /** Object name, e.g. `pronto-slo`. */
+  /** Object name, e.g. `order-service-rules` or `pronto-saturation`. */
   readonly name: string;
   /** `app.kubernetes.io/component` of the object. @default 'monitoring' */
   readonly component?: string;
