@@ -6,13 +6,13 @@
  * (lib/_util.js `sanitizeValue`). At a thousand services that was the largest step of a synth
  * after formatting.
  *
- * {@link withFastRender} runs a render (each object's own `toJson()` (a class `cdk8s import` generated
- * then maps its properties to the API's names and order, `toJson_<Props>`, as always) with
- * ApiObject's part, which those classes reach through `super.toJson()`, done in one pass: the
- * same resolution and the same sanitizing, for an App with cdk8s's built-in resolvers and an
- * object without JSON patches; anything else goes through cdk8s's own code.
- * test/lib/core/render.spec.ts compares both over every object of every shipped environment,
- * byte for byte.
+ * {@link withFastRender} runs a render with that part done in one pass: the same resolution
+ * and the same sanitizing, for an App with cdk8s's built-in resolvers and an object without
+ * JSON patches (anything else goes through cdk8s's own code). Each object's own `toJson()`
+ * still runs: a class `cdk8s import` generated reaches ApiObject's part through
+ * `super.toJson()`, then maps the result to the API's names and order (`toJson_<Props>`) as
+ * always. test/lib/core/render.spec.ts compares both over every object of every shipped
+ * environment, byte for byte.
  */
 import { ApiObject, App, ImplicitTokenResolver, Lazy, LazyResolver, NumberStringUnionResolver } from 'cdk8s';
 import { Manifest } from './manifest';
