@@ -230,4 +230,16 @@ describe('each cross-object step does work in proportion to what it relates, fro
         .toEqual({ documents: manifests.length, delegated: 0 });
     }
   });
+
+  test('no object holds a part per service in its annotations: each object of both sizes has as many (its own and its pods\'), so none nears the API server\'s 256 KiB as services are added', () => {
+    /** Annotations of an object and of its pod template, by object. */
+    const annotations = (manifests: Manifest[]) => new Map(manifests.map((m) => {
+      const template = m.kind === 'CronJob' ? m.spec?.jobTemplate?.spec?.template : m.spec?.template;
+      return [`${m.kind}/${m.metadata?.namespace}/${m.metadata?.name}`, Object.keys(m.metadata?.annotations ?? {}).length + Object.keys(template?.metadata?.annotations ?? {}).length];
+    }));
+    const [small, large] = sizes.map((size) => annotations(size.manifests));
+    const grown = [...small].filter(([key, count]) => large.has(key) && large.get(key) !== count).map(([key, count]) => `${key}: ${count} → ${large.get(key)}`);
+    expect(grown).toEqual([]);
+    expect([...small.keys()].filter((key) => large.has(key)).length).toBeGreaterThan(small.size / 2);
+  });
 });
