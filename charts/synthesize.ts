@@ -183,6 +183,8 @@ function outputOf(config: EnvironmentConfig, built: ProntoCharts, charts: Chart[
       : `Applications: ${apply(inFolder)} once to bootstrap, after the projects; then the root Application keeps them in sync.`);
   });
   const extraFiles = built.files.map((f) => ({ name: extraFileName(f.path), text: f.text }));
+  // Said only when it is not the plain `kubectl apply -k` the guardrails' note already shows.
+  const appliedNote = apply(applied) === kubectlApply([]) ? '' : ` (${apply(applied)}: an object is too large for client-side apply)`;
   const inventory = renderInventory({
     environment: config.name, source: sourceName(config), guardrails: guardrails.flatMap((chart) => objects.get(chart)!),
     applied: applied.flatMap((chart) => objects.get(chart)!), argocd: argocd.flatMap((chart) => objects.get(chart)!),
@@ -196,8 +198,7 @@ function outputOf(config: EnvironmentConfig, built: ProntoCharts, charts: Chart[
     // Capability files and the guardrails sit in folders of their own; the kustomization lists the other applied charts only.
     files: [...all, { name: 'kustomization.yaml', text: kustomization(config, chartFiles.map((f) => f.name), gitops
       ? `Synced by the Pronto Argo CD Application; ${GUARDRAILS_FOLDER}/ and argocd/ are applied apart, each by itself.`
-      : `Apply ${GUARDRAILS_FOLDER}/ first (${apply(guardrails)} <this folder>/${GUARDRAILS_FOLDER}), then this folder`
-        + `${apply(applied) === kubectlApply([]) ? '' : ` (${apply(applied)}: an object is too large for client-side apply)`}.`) }],
+      : `Apply ${GUARDRAILS_FOLDER}/ first (${apply(guardrails)} <this folder>/${GUARDRAILS_FOLDER}), then this folder${appliedNote}.`) }],
     manifests,
     kinds: countKinds(manifests),
     waivers,

@@ -25,7 +25,6 @@ export interface RunAsIds {
   readonly agentUser?: number;
 }
 
-
 /**
  * The ids the Vault agent of `workload`'s pods runs under: a UID of its own (derived like a
  * workload's, from `<workload>/vault-agent`, so no app container ever runs as it) and the
