@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { ApiObject, App, Chart, DependencyGraph } from 'cdk8s';
+import { App, Chart } from 'cdk8s';
 import { stringify } from 'yaml';
 import { ConfigError, EnvironmentConfig } from '../config/load';
-import { ANNOTATION_FOREIGN_NAMESPACE, DIGEST_PINNED_IMAGE, GUARDRAILS_FOLDER, InjectedImage, Manifest, formatBytes, formatCpu, formatYaml, imageUnderRepositories, kubectlApply, withFastRender } from '../lib/core';
+import { ANNOTATION_FOREIGN_NAMESPACE, DIGEST_PINNED_IMAGE, GUARDRAILS_FOLDER, InjectedImage, Manifest, formatBytes, formatCpu, formatYaml, imageUnderRepositories, kubectlApply, renderCharts } from '../lib/core';
 import { renderInventory } from '../lib/docs';
 import { ARGOCD_PROJECTS_FOLDER, ArgoCdChart } from '../lib/gitops';
 import { CapacityViolation, checkCapacity, peakDemand } from '../lib/namespace';
@@ -121,7 +121,7 @@ export function renderEnvironment(config: EnvironmentConfig, options: Synthesize
   const built = step('build', () => buildApp(app, config));
   const { created, objects } = step('render', () => {
     const all = app.node.findAll().filter((c): c is Chart => Chart.isChart(c));
-    const objects = withFastRender(() => new Map<Chart, Manifest[]>(all.map((chart, i) => [chart, (i === 0 ? chart.toJson() : chartObjects(chart)) as Manifest[]])));
+    const objects = renderCharts(all);
     return { created: all, objects };
   });
   const charts = applyOrder(created);
@@ -233,20 +233,6 @@ export function synthesizeEnvironment(config: EnvironmentConfig, outdir: string,
 /** What {@link writeEnvironment} writes for `rendered`. */
 export function summaryOf(rendered: RenderedEnvironment): SynthSummary {
   return { environment: rendered.environment, files: rendered.files.map((f) => f.name), kinds: rendered.kinds, waivers: rendered.waivers };
-}
-
-/**
- * What `chart.toJson()` returns, once some chart of its app was rendered with `toJson()`.
- * cdk8s's `toJson()` first resolves the dependencies of the whole app (every construct,
- * every dependency) and validates it, then lists the chart's objects in dependency order
- * (node_modules/cdk8s/lib/app.js `_synthChart`, `chartToKube`): done for each chart, that
- * first step made rendering an environment grow with charts × constructs. After the first
- * chart, every dependency is known (chart to chart too, which {@link applyOrder} reads).
- */
-function chartObjects(chart: Chart): unknown[] {
-  return new DependencyGraph(chart.node).topology()
-    .filter((c): c is ApiObject => c instanceof ApiObject && Chart.of(c) === chart)
-    .map((o) => o.toJson());
 }
 
 /**

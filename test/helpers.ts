@@ -2,12 +2,12 @@ import { ADDONS } from '../config/sections/gitops';
 import { catalogJsonSchemaObject, environmentJsonSchemaObject } from '../config/json-schema';
 import { configurationReference } from '../config/reference';
 import { jaegerContract, kubePrometheusStackContract, pushgatewayContract, serviceUrl, servesTls } from '../lib/addons';
-import { Testing } from 'cdk8s';
+import { Chart, Testing } from 'cdk8s';
 import { ProntoCharts, buildApp, environmentPorts } from '../charts/build-app';
 import { dataTier } from '../charts/capabilities/database';
 import { DataTier } from '../lib/database';
 import { ConfigError, EnvironmentConfig, loadEnvironment } from '../config/load';
-import { Manifest, withFastRender } from '../lib/core';
+import { Manifest, renderCharts } from '../lib/core';
 import { ProntoNamespace } from '../lib/namespace';
 import { matches, runGate } from '../lib/validation';
 
@@ -23,7 +23,16 @@ export function environment(env: string): EnvironmentConfig {
 export function synthEnvironment(config: EnvironmentConfig): Manifest[] {
   const app = Testing.app();
   buildApp(app, config);
-  return withFastRender(() => app.charts.flatMap((chart) => chart.toJson()));
+  return chartsObjects(app.charts);
+}
+
+/**
+ * Every object of `charts` (charts of one App), chart after chart: what `charts.flatMap((c) =>
+ * c.toJson())` returns, rendered as the synth renders (lib/core `renderCharts`), without
+ * resolving the whole App again for each chart.
+ */
+export function chartsObjects(charts: readonly Chart[]): Manifest[] {
+  return [...renderCharts(charts).values()].flat();
 }
 
 /** The data tier of an environment whose database section is on, as its capability builds it (the heartbeat port included). */
@@ -130,7 +139,7 @@ export function gateFindingsInNamespace(manifests: Manifest[]): string[] {
 export function buildEnvironment(config: EnvironmentConfig): { charts: ProntoCharts; manifests: Manifest[] } {
   const app = Testing.app();
   const charts = buildApp(app, config);
-  return { charts, manifests: withFastRender(() => app.charts.flatMap((c) => c.toJson())) };
+  return { charts, manifests: chartsObjects(app.charts) };
 }
 
 /** The problems of the ConfigError that `run` throws, one per line; fails the test when it throws none. */

@@ -14,7 +14,7 @@
  * always. test/lib/core/render.spec.ts compares both over every object of every shipped
  * environment, byte for byte.
  */
-import { ApiObject, App, ImplicitTokenResolver, Lazy, LazyResolver, NumberStringUnionResolver } from 'cdk8s';
+import { ApiObject, App, Chart, DependencyGraph, ImplicitTokenResolver, Lazy, LazyResolver, NumberStringUnionResolver } from 'cdk8s';
 import { Manifest } from './manifest';
 
 /** What cdk8s's App installs after any resolvers it is given (node_modules/cdk8s/lib/app.js), in order. */
@@ -76,6 +76,26 @@ export function withFastRender<T>(render: () => T): T {
   } finally {
     ApiObject.prototype.toJson = before;
   }
+}
+
+/**
+ * The objects of each of `charts` (charts of one App), exactly as each chart's `toJson()`
+ * lists them, through {@link withFastRender}. cdk8s's `chart.toJson()` first resolves the
+ * dependencies of the whole App (every construct, every dependency) and validates it, then
+ * lists the chart's objects in dependency order (node_modules/cdk8s/lib/app.js `_synthChart`,
+ * `chartToKube`): done for each chart, that first step grows with charts × constructs. It
+ * runs once here, for the first chart; after it every dependency is known (chart to chart
+ * too), and the other charts list their objects from the dependency graph directly.
+ */
+export function renderCharts(charts: readonly Chart[]): Map<Chart, Manifest[]> {
+  return withFastRender(() => new Map(charts.map((chart, i) => [chart, (i === 0 ? chart.toJson() : chartObjects(chart)) as Manifest[]])));
+}
+
+/** What `chart.toJson()` returns, once some chart of its App was rendered with `toJson()` (see {@link renderCharts}). */
+function chartObjects(chart: Chart): unknown[] {
+  return new DependencyGraph(chart.node).topology()
+    .filter((c): c is ApiObject => c instanceof ApiObject && Chart.of(c) === chart)
+    .map((o) => o.toJson());
 }
 
 /** `o.toJson()`, through {@link withFastRender}. */

@@ -26,7 +26,7 @@ import { CATALOG_FILE, loadCatalogText, newServiceName, withCatalogEntry, withSe
 import { FIXTURE_SECTIONS, FIXTURE_UNITS } from '../fixtures/capabilities';
 import { NEW_SERVICE_BLOCK, badCases, lightConfig, validEnv } from '../fixtures/environments';
 import { FOLDER, InputCase, inputCases } from '../fixtures/inputs';
-import { CONFIG_DIR } from '../helpers';
+import { CONFIG_DIR, chartsObjects } from '../helpers';
 
 const SIXTH = newServiceName(CATALOG);
 /** The entry a user writes, as CONTRIBUTING.md lists its fields: internal, calls a service, uses PostgreSQL. */
@@ -172,7 +172,7 @@ describe('test/fixtures/capabilities.ts', () => {
     const config = parseEnvironment(`${validEnv(catalog)}audit:\n  collectorNamespace: audit-system\n`, FILE, catalog, FIXTURE_SECTIONS);
     const app = Testing.app();
     buildApp(app, config, FIXTURE_UNITS);
-    const manifests: Manifest[] = app.charts.flatMap((c) => c.toJson());
+    const manifests: Manifest[] = chartsObjects(app.charts);
     expect(runGate(manifests).findings).toEqual([]);
     const sixth = manifests.find((m) => m.kind === 'Deployment' && m.metadata?.name === SIXTH) as any;
     expect(sixth.spec.template.spec.initContainers.map((c: any) => c.name)).toEqual(['audit-shipper']);

@@ -6,7 +6,7 @@ import { Testing } from 'cdk8s';
 import { buildApp } from '../../charts/build-app';
 import { CATALOG } from '../../config/catalog';
 import { EnvironmentConfig } from '../../config/load';
-import { SLOTS, otherSlot, workloadRunAsId } from '../../lib/core';
+import { SLOTS, otherSlot, renderCharts, workloadRunAsId } from '../../lib/core';
 import { POSTGRES_RUN_AS, POSTGRES_WORKLOAD } from '../../lib/database';
 import { ArgoCdChart } from '../../lib/gitops';
 import { isNamespaced } from '../../lib/validation';
@@ -35,7 +35,7 @@ describe.each(ENVIRONMENTS)('environment %s', (env) => {
     config = environment(env);
     const app = Testing.app();
     buildApp(app, config);
-    const charts = app.charts.map((c) => ({ argo: ArgoCdChart.isArgoCdChart(c), objects: c.toJson() }));
+    const charts = [...renderCharts(app.charts)].map(([c, objects]) => ({ argo: ArgoCdChart.isArgoCdChart(c), objects }));
     manifests = charts.flatMap((c) => c.objects);
     argocd = new Set(charts.filter((c) => c.argo).flatMap((c) => c.objects));
   });

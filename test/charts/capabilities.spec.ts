@@ -9,17 +9,17 @@ import { buildApp } from '../../charts/build-app';
 import { CAPABILITIES, SECTIONS, planned, upstreamImageSchema } from '../../charts/capabilities';
 import { CATALOG } from '../../config/catalog';
 import { ConfigError, EnvironmentConfig, parseEnvironment } from '../../config/load';
-import { Manifest } from '../../lib/core';
 import { runGate } from '../../lib/validation';
 import { FIXTURE_SECTIONS, FIXTURE_UNITS } from '../fixtures/capabilities';
 import { VALID_ENV } from '../fixtures/environments';
+import { chartsObjects } from '../helpers';
 
 const FILE = 'config/test.yaml';
 const load = (text: string) => parseEnvironment(text, FILE, CATALOG, FIXTURE_SECTIONS);
 const synth = (config: EnvironmentConfig) => {
   const app = Testing.app();
   const charts = buildApp(app, config, FIXTURE_UNITS);
-  return { charts, manifests: app.charts.flatMap((c) => c.toJson()) as Manifest[] };
+  return { charts, manifests: chartsObjects(app.charts) };
 };
 const problems = (text: string): string => {
   try {
@@ -67,7 +67,7 @@ describe('a capability as a unit', () => {
   test('off (absent or false): the output is byte-identical to the output without the capability', () => {
     const base = Testing.app();
     buildApp(base, parseEnvironment(VALID_ENV, FILE));
-    const expected = base.charts.flatMap((c) => c.toJson()).map((m) => stringify(m)).join('---\n');
+    const expected = chartsObjects(base.charts).map((m) => stringify(m)).join('---\n');
     expect(off.manifests.map((m) => stringify(m)).join('---\n')).toBe(expected);
     const disabled = synth(load(`${VALID_ENV}audit: false\n`));
     expect(disabled.manifests.map((m) => stringify(m)).join('---\n')).toBe(expected);

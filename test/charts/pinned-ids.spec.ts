@@ -14,7 +14,7 @@ import { Catalog, CatalogEntry } from '../../config/schema';
 import { Manifest, PINNED_RUN_AS_ID_RANGE, workloadRunAsId } from '../../lib/core';
 import { runGate } from '../../lib/validation';
 import { withServiceBlock } from '../fixtures/added-service';
-import { CONFIG_DIR, podTemplates } from '../helpers';
+import { CONFIG_DIR, chartsObjects, podTemplates } from '../helpers';
 
 const VICTIM = Object.keys(CATALOG)[0];
 
@@ -34,7 +34,7 @@ function synth(runAs?: CatalogEntry['runAs']): Manifest[] {
   const text = withServiceBlock(readFileSync(path.join(CONFIG_DIR, 'prod.yaml'), 'utf8'), NAME);
   const app = Testing.app();
   buildApp(app, parseEnvironment(text, 'config/prod.yaml', catalog));
-  return app.charts.flatMap((c) => c.toJson());
+  return chartsObjects(app.charts);
 }
 
 const sharedIds = (manifests: Manifest[]) => runGate(manifests).findings.filter((f) => f.rule === 'distinct-run-as-ids');

@@ -18,7 +18,7 @@ import { ROLES_JOB, ROLES_JOB_FILES } from '../../lib/database';
 import { WorkloadPeak, checkCapacity, peakDemand, workloadPeaks } from '../../lib/namespace';
 import { runGate } from '../../lib/validation';
 import { newServiceName, withServiceBlock } from '../fixtures/added-service';
-import { CONFIG_DIR, ENVIRONMENTS } from '../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, chartsObjects } from '../helpers';
 
 const SIXTH = newServiceName(CATALOG);
 const ROUTE = `/${SIXTH}`;
@@ -60,7 +60,7 @@ function withQuotaRaised(manifests: Manifest[], peaks: WorkloadPeak[]): Manifest
 function synth(config: EnvironmentConfig): { manifests: Manifest[]; graph: ReturnType<typeof buildApp>['graph']; output: WrittenOutput } {
   const app = Testing.app();
   const { graph, files } = buildApp(app, config);
-  const manifests = app.charts.flatMap((c) => c.toJson());
+  const manifests = chartsObjects(app.charts);
   // The output as synth writes it (without the capacity guard, which the quota test above runs with the quota raised).
   return { manifests, graph, output: { manifests, vaultFiles: new Map(files.filter((f) => f.path.startsWith('vault/')).map((f) => [f.path, f.text])) } };
 }

@@ -21,6 +21,7 @@ import { CATALOG } from '../../config/catalog';
 import { parseEnvironment } from '../../config/load';
 import { GATEWAY_TLS_DIR, IMAGE_PATHS, MODSECURITY_CONF, NGINX_CONF, WAF_DENY_RULE } from '../../lib/gateway';
 import { VALID_ENV } from '../fixtures/environments';
+import { chartsObjects, named } from '../helpers';
 
 const DEBIAN = { modsecurityModule: '/usr/lib/nginx/modules/ngx_http_modsecurity_module.so', crsRules: '/usr/share/modsecurity-crs/rules' };
 const nginxVersion = spawnSync('nginx', ['-v'], { encoding: 'utf8' });
@@ -123,7 +124,7 @@ async function waitReady(healthPort: number): Promise<void> {
     chmodSync(dir, 0o755);
     const app = Testing.app();
     buildApp(app, parseEnvironment(`${VALID_ENV}${SECTION}`, 'config/test.yaml'));
-    const configMap = app.charts.flatMap((c) => c.toJson()).find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'gateway');
+    const configMap = named(chartsObjects(app.charts), 'ConfigMap', 'gateway');
     const files = configMap.data as Record<string, string>;
 
     const upstreamPorts = new Map<string, number>();

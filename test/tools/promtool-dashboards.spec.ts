@@ -13,7 +13,7 @@ import { CapabilityContext } from '../../charts/capabilities/capability';
 import { grafanaCharts } from '../../charts/capabilities/metrics/grafana';
 import { parseEnvironment } from '../../config/load';
 import { Manifest } from '../../lib/core';
-import { CONFIG_DIR, ENVIRONMENTS } from '../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, chartsObjects } from '../helpers';
 import { QueryCheck, checkQueriesWithBroken, promtoolOrSkip, scratch } from './promtool';
 
 /** One panel query, where it comes from. */
@@ -78,7 +78,7 @@ promtoolOrSkip('every dashboard query parses as PromQL (promtool check rules)')(
       const config = parseEnvironment(/^metrics:/m.test(raw) ? raw : `${raw.replace(/\n*$/, '\n')}metrics: { prometheus: { url: "http://prometheus.monitoring.svc:9090" } }\n`, `config/${env}.yaml`);
       // The metrics capability's dashboards chart alone: it reads nothing but the config.
       const charts = grafanaCharts(Testing.app(), config.capabilities.metrics!, { config, ports: environmentPorts(config) } as unknown as CapabilityContext);
-      return panelQueries(env, charts.flatMap((c) => c.toJson() as Manifest[]), {
+      return panelQueries(env, chartsObjects(charts), {
         namespace: config.namespace.name,
         environment: config.name,
         // "All": Grafana joins every value into one regex.

@@ -19,7 +19,7 @@ import { Manifest, bytes, cpuMillis } from '../../../lib/core';
 import { checkCapacity, peakDemand, workloadPeaks } from '../../../lib/namespace';
 import { runGate } from '../../../lib/validation';
 import { VALID_ENV } from '../../fixtures/environments';
-import { CONFIG_DIR, ENVIRONMENTS, IamPolicy, allows, buildEnvironment, configProblems, dataTierOf, everyPodTemplate, listable, named } from '../../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, IamPolicy, allows, buildEnvironment, chartsObjects, configProblems, dataTierOf, everyPodTemplate, listable, named } from '../../helpers';
 import { DATABASE_SECTIONS, FILE, load } from '../../lib/backups/fixture';
 
 const BASE = `${VALID_ENV}${DATABASE_SECTIONS}`;
@@ -354,7 +354,7 @@ type QuotaLine = typeof QUOTA_LINES[number];
 
 /** What the workloads of the capabilities `ids` take at peak, per quota line (millicores, bytes, pods). */
 function demandOf(charts: ProntoCharts, ids: readonly string[]): Record<QuotaLine, number> {
-  const peaks = workloadPeaks(charts.capabilities.filter((c) => ids.includes(charts.capabilityOf.get(c)!)).flatMap((c) => c.toJson()));
+  const peaks = workloadPeaks(chartsObjects(charts.capabilities.filter((c) => ids.includes(charts.capabilityOf.get(c)!))));
   return Object.fromEntries(QUOTA_LINES.map((line) => [line, peaks.reduce((sum, p) => sum + peakDemand(p, line), 0)])) as Record<QuotaLine, number>;
 }
 

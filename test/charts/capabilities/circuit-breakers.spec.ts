@@ -22,7 +22,7 @@ import { checkCapacity, peakDemand, workloadPeaks } from '../../../lib/namespace
 import { ANNOTATION_EXCLUDE_OUTBOUND_PORTS, BREAKER_ENV_SUFFIXES, ISTIO_PROXY_ANNOTATIONS, LABEL_ISTIO_INJECT, breakerEnvName } from '../../../lib/resilience';
 import { runGate } from '../../../lib/validation';
 import { VALID_ENV } from '../../fixtures/environments';
-import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, cached, configProblems, stripSection, synthEnvironment } from '../../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, cached, chartsObjects, configProblems, stripSection, synthEnvironment } from '../../helpers';
 
 const FILE = 'config/test.yaml';
 const NO_MESH = 'circuitBreakers: {}\n';
@@ -432,7 +432,7 @@ describe('the circuitBreakers capability, off', () => {
   const renderWith = (text: string, file: string, units: CapabilityUnits = CAPABILITIES) => {
     const app = Testing.app();
     const built = buildApp(app, parseEnvironment(text, file), units);
-    return [...app.charts.flatMap((c) => c.toJson()).map((m) => JSON.stringify(m)), ...built.files.map((f) => `${f.path}\n${f.text}`)].join('---\n');
+    return [...chartsObjects(app.charts).map((m) => JSON.stringify(m)), ...built.files.map((f) => `${f.path}\n${f.text}`)].join('---\n');
   };
   const WITHOUT = { ...CAPABILITIES, circuitBreakers: { id: 'circuitBreakers' } } as CapabilityUnits;
 

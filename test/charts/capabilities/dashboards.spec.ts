@@ -22,7 +22,7 @@ import {
 } from '../../../lib/dashboards';
 import { newServiceName } from '../../fixtures/added-service';
 import { VALID_ENV, validEnv } from '../../fixtures/environments';
-import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, configProblems, gateFindingsInNamespace } from '../../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, chartsObjects, configProblems, gateFindingsInNamespace } from '../../helpers';
 
 const FILE = 'config/test.yaml';
 const KEYS = ['red', 'saturation', 'business'];
@@ -49,7 +49,7 @@ const panelsOf = (dashboard: any): any[] => dashboard.panels.filter((p: any) => 
 /** The objects of the `dashboards` chart alone, for `config` with its capabilities replaced by `capabilities`. */
 function dashboardsChart(config: EnvironmentConfig, ports: Ports = environmentPorts(config)): Manifest[] {
   const context = { config, ports } as unknown as CapabilityContext;
-  return grafanaCharts(Testing.app(), config.capabilities.metrics!, context).flatMap((chart) => chart.toJson() as Manifest[]);
+  return chartsObjects(grafanaCharts(Testing.app(), config.capabilities.metrics!, context));
 }
 
 /**

@@ -20,7 +20,7 @@ import { Manifest } from '../../../lib/core';
 import { CONTAINERS_RUNBOOK_PAGE, SERVICES_RUNBOOK_PAGE, SLO_WINDOWS, errorBudget, formatNumber, runbookUrl } from '../../../lib/metrics';
 import { checkCapacity } from '../../../lib/namespace';
 import { VALID_ENV } from '../../fixtures/environments';
-import { ENVIRONMENTS, buildEnvironment, cached, configProblems, selects } from '../../helpers';
+import { ENVIRONMENTS, buildEnvironment, cached, chartsObjects, configProblems, selects } from '../../helpers';
 import { withMetrics } from '../../lib/metrics/fixture';
 
 const FILE = 'config/test.yaml';
@@ -241,7 +241,7 @@ describe('the metrics capability, off', () => {
   const build = cached((text: string, file: string) => {
     const app = Testing.app();
     const built = buildApp(app, parseEnvironment(text, file));
-    const manifests = app.charts.flatMap((c) => c.toJson()) as Manifest[];
+    const manifests = chartsObjects(app.charts);
     // Objects as JSON: equal text for equal objects, key order included, at a fraction of YAML's cost.
     return { manifests, text: [...manifests.map((m) => JSON.stringify(m)), ...built.files.map((f) => `${f.path}\n${f.text}`)].join('---\n') };
   });

@@ -24,7 +24,7 @@ import { runGate } from '../../../lib/validation';
 import { FIXTURE_SECTIONS, FIXTURE_UNITS } from '../../fixtures/capabilities';
 import { newServiceName } from '../../fixtures/added-service';
 import { VALID_ENV, validEnv } from '../../fixtures/environments';
-import { CONFIG_DIR, ENVIRONMENTS, cached, stripSection } from '../../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, cached, chartsObjects, stripSection } from '../../helpers';
 
 const FILE = 'config/test.yaml';
 
@@ -62,7 +62,7 @@ function problems(run: () => unknown): string[] {
 function synth(config: EnvironmentConfig, units: CapabilityUnits = CAPABILITIES) {
   const app = Testing.app();
   const charts = buildApp(app, config, units);
-  return { charts, manifests: app.charts.flatMap((c) => c.toJson()) as Manifest[] };
+  return { charts, manifests: chartsObjects(app.charts) };
 }
 
 /** synth() of an environment text with every capability, once per text: the tests that read the same one share it (read only). */

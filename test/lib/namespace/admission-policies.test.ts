@@ -22,7 +22,7 @@ import {
 } from '../../../lib/namespace';
 import { imageTag } from '../../../lib/validation/rules/container-rules';
 import { VALID_ENV } from '../../fixtures/environments';
-import { CONFIG_DIR, ENVIRONMENTS, cached } from '../../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, cached, chartsObjects } from '../../helpers';
 
 const FILE = 'config/test.yaml';
 const NAMESPACE_LINE = /^namespace:\n/m;
@@ -37,7 +37,7 @@ const ON = ' { enforcement: Deny }';
 const synth = (config: EnvironmentConfig): Manifest[] => {
   const app = Testing.app();
   buildApp(app, config);
-  return app.charts.flatMap((c) => c.toJson()) as Manifest[];
+  return chartsObjects(app.charts);
 };
 /**
  * An environment text rendered (built, through the whole gate and the capacity guard), once per text: the pod
@@ -345,7 +345,7 @@ describe('where images come from, at admission (images.allowedRepositories, imag
     const pod = (Testing.synth(charts.namespace) as Manifest[]).find((m) => m.kind === 'ValidatingAdmissionPolicy' && m.metadata.name.endsWith('-pod-guardrails'))!;
     return { config, policies, pod, manifests: app(charts) };
   };
-  const app = (charts: ReturnType<typeof buildApp>) => [charts.services, ...charts.capabilities].flatMap((c) => c.toJson()) as Manifest[];
+  const app = (charts: ReturnType<typeof buildApp>) => chartsObjects([charts.services, ...charts.capabilities]);
   const prod = built(prodSource.text);
   /** The agent image prod's pods name (secrets.agent.image, default from the injector's contract). */
   const agentImage = `${VAULT_AGENT_IMAGE.repository}:${VAULT_AGENT_IMAGE.tag}`;
