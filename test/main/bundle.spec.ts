@@ -7,6 +7,7 @@
  * included.
  */
 import { spawnSync } from 'child_process';
+import { createHash } from 'crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { ROOT, scratchFolder } from './harness';
@@ -78,6 +79,27 @@ describe('scripts/bundle.js', () => {
     writeFileSync(b, "export const value: string = 'six';\nexport const folder = __dirname;\n");
     utimesSync(b, atime, mtime);
     expect(run(dir).out.value).toBe('six');
+  });
+
+  test('a run starts from V8\'s code cache of its bundle, made by the run before and kept for that bundle only: a rebuilt bundle of the same length runs its own code', () => {
+    const cache = `${bundleOf(dir)}.v8cache`;
+    const header = () => readFileSync(cache).subarray(0, 32).toString('hex');
+    const bundleHash = () => createHash('sha256').update(readFileSync(bundleOf(dir))).digest('hex');
+    expect(run(dir).out.value).toBe('six');
+    expect(header()).toBe(bundleHash());
+    // Used, so not written again.
+    const written = statSync(cache).mtimeMs;
+    expect(run(dir).out.value).toBe('six');
+    expect(statSync(cache).mtimeMs).toBe(written);
+    // V8 checks a cache against the source's length only: with the old bundle's cache, this edit would print 'six'.
+    const b = path.join(dir, 'lib', 'b.ts');
+    writeFileSync(b, readFileSync(b, 'utf8').replace("'six'", "'ten'"));
+    expect(run(dir).out.value).toBe('ten');
+    expect(header()).toBe(bundleHash());
+    // A cache V8 refuses (here: damaged) is ignored, and replaced.
+    writeFileSync(cache, Buffer.concat([readFileSync(cache).subarray(0, 32), Buffer.alloc(4096, 7)]));
+    expect(run(dir)).toEqual(expect.objectContaining({ status: 0, stderr: '', out: expect.objectContaining({ value: 'ten' }) }));
+    expect(readFileSync(cache).length).not.toBe(32 + 4096);
   });
 
   test('a new module is picked up through the module that now imports it; a settings file (tsconfig.json) counts too', () => {
