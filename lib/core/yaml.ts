@@ -71,7 +71,13 @@ function formatDocument(value: unknown): string {
   yamlStats.documents++;
   if (isPlainObject(value)) {
     try {
-      return `${mapBlock(value, '', new Set([value]))}\n`;
+      if (Object.keys(value).length === 0) return '{}\n';
+      // The pieces of the document in order, joined once: nested strings built with `+=` would make a tree of
+      // millions of pieces, which joining then has to walk.
+      const out: string[] = [];
+      mapBlock(value, 0, new Set([value]), out);
+      out.push('\n');
+      return out.join('');
     } catch (err) {
       if (!(err instanceof Unsupported)) throw err;
     }
@@ -99,48 +105,79 @@ function collection(value: object, seen: Set<object>): 'map' | 'seq' {
   return 'map';
 }
 
-/** A non-empty block map whose entries start at `indent` (YAMLMap.toString, stringifyBlockCollection). */
-function mapBlock(map: Record<string, unknown>, indent: string, seen: Set<object>): string {
+/** The indentation of depth `depth` (two spaces a step), and the same after a line break, made once. */
+const INDENTS: string[] = [''];
+const BREAKS: string[] = ['\n'];
+function indentOf(depth: number): string {
+  while (INDENTS.length <= depth) {
+    INDENTS.push(INDENTS[INDENTS.length - 1] + INDENT_STEP);
+    BREAKS.push(`\n${INDENTS[INDENTS.length - 1]}`);
+  }
+  return INDENTS[depth];
+}
+
+/** A non-empty block map whose entries start at depth `depth` (YAMLMap.toString, stringifyBlockCollection), onto `out`. */
+function mapBlock(map: Record<string, unknown>, depth: number, seen: Set<object>, out: string[]): void {
   const keys = Object.keys(map);
-  if (keys.length === 0) return '{}';
-  const inner = indent + INDENT_STEP;
-  let text = '';
+  const inner = indentOf(depth + 1);
+  const lineBreak = BREAKS[depth];
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
     // stringifyPair: the key is an implicit key one step in; a longer one would be written `? key`.
     const keyText = stringText(key, inner, true);
     if (keyText.length > 1024) throw new Unsupported();
-    if (i > 0) text += `\n${indent}`;
-    text += `${keyText}:`;
+    if (i > 0) out.push(lineBreak);
+    out.push(keyText);
     const value = map[key];
     if (value !== null && typeof value === 'object') {
-      const body = collectionText(value, inner, seen);
       // An empty collection is written in flow style on the key's line; any other on the lines below.
-      text += body === '{}' || body === '[]' ? ` ${body}` : `\n${inner}${body}`;
+      out.push(':');
+      nestedCollection(value, depth + 1, seen, out, BREAKS[depth + 1]);
     } else {
-      text += ` ${scalarText(value, inner)}`;
+      out.push(': ', scalarText(value, inner));
     }
   }
-  return text;
 }
 
-/** A non-empty block sequence whose items start at `indent`, each `- ` then its value one step in. */
-function seqBlock(items: readonly unknown[], indent: string, seen: Set<object>): string {
-  if (items.length === 0) return '[]';
-  const inner = indent + INDENT_STEP;
-  let text = '';
+/** A non-empty block sequence whose items start at depth `depth`, each `- ` then its value one step in, onto `out`. */
+function seqBlock(items: readonly unknown[], depth: number, seen: Set<object>, out: string[]): void {
+  const inner = indentOf(depth + 1);
+  const lineBreak = BREAKS[depth];
   for (let i = 0; i < items.length; i++) {
-    if (i > 0) text += `\n${indent}`;
+    if (i > 0) out.push(lineBreak);
     const item = items[i];
-    text += `- ${item !== null && typeof item === 'object' ? collectionText(item, inner, seen) : scalarText(item, inner)}`;
+    if (item !== null && typeof item === 'object') {
+      out.push('-');
+      nestedCollection(item, depth + 1, seen, out, ' ');
+    } else {
+      out.push('- ', scalarText(item, inner));
+    }
   }
-  return text;
 }
 
-function collectionText(value: object, indent: string, seen: Set<object>): string {
-  return collection(value, seen) === 'seq'
-    ? seqBlock(value as unknown[], indent, seen)
-    : mapBlock(value as Record<string, unknown>, indent, seen);
+/**
+ * A collection inside another, at depth `depth`: an empty one in flow style after a space (`{}`, `[]`), any
+ * other as a block, after `lead` (the line break and indentation below a key, or the space after `-`).
+ */
+function nestedCollection(value: object, depth: number, seen: Set<object>, out: string[], lead: string): void {
+  if (collection(value, seen) === 'seq') {
+    const items = value as unknown[];
+    if (items.length === 0) {
+      out.push(' []');
+      return;
+    }
+    out.push(lead);
+    seqBlock(items, depth, seen, out);
+    return;
+  }
+  const map = value as Record<string, unknown>;
+  // for…in: no array of keys for the test alone (a plain object has no enumerable inherited keys).
+  for (const _ in map) {
+    out.push(lead);
+    mapBlock(map, depth, seen, out);
+    return;
+  }
+  out.push(' {}');
 }
 
 /** A value that is not a collection, at `indent` (the indent of its block scalar lines). */
