@@ -20,7 +20,8 @@
  * which changes that one. Two processes that rebuild at once each write the bundle, then the
  * stamp, by rename: a reader sees one complete pair or the other.
  * A run also starts from V8's code cache of its bundle (`<bundle>.v8cache`, written by the
- * run before, used only for the bundle whose SHA-256 it records): see runWithCodeCache.
+ * run before, used only for the bundle whose SHA-256 it records), and so does the repository's
+ * own JavaScript a bundle requires (the generated validators): see runWithCodeCache.
  *
  * What differs from running the sources: `__dirname` and `__filename` keep their meaning in
  * every module of ours (set from the bundle's place; in a package's module they are the
@@ -200,10 +201,14 @@ const HASH_BYTES = 32;
  * from another bundle, or refused by this V8) writes one when it ends; a cache that cannot be
  * written costs that time again next run, nothing else.
  */
-function runWithCodeCache(module, bundle) {
+function runWithCodeCache(module, bundle, cacheFile = `${bundle}.v8cache`) {
   const source = fs.readFileSync(bundle, 'utf8');
+  // A `#!` line is allowed only as the very first line of what V8 compiles, which the wrapper is not: node strips it.
+  if (source.startsWith('#!')) {
+    module._compile(source, bundle);
+    return;
+  }
   const hash = crypto.createHash('sha256').update(source).digest();
-  const cacheFile = `${bundle}.v8cache`;
   let cachedData;
   try {
     const bytes = fs.readFileSync(cacheFile);
@@ -217,6 +222,7 @@ function runWithCodeCache(module, bundle) {
     process.once('exit', () => {
       const temporary = `${cacheFile}.${process.pid}.tmp`;
       try {
+        fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
         fs.writeFileSync(temporary, Buffer.concat([hash, script.createCachedData()]));
         fs.renameSync(temporary, cacheFile);
       } catch {
@@ -236,6 +242,18 @@ function register() {
     module.filename = bundle;
     module.paths = Module._nodeModulePaths(path.dirname(bundle));
     runWithCodeCache(module, bundle);
+  };
+  // The repository's own JavaScript that a bundle requires (the generated validators in imports/, megabytes each):
+  // from a code cache too, kept in the bundles' folder.
+  const plainJs = Module._extensions['.js'];
+  Module._extensions['.js'] = function runRepositoryJs(module, filename) {
+    const rel = path.relative(ROOT, filename);
+    const outside = rel.startsWith('..') || path.isAbsolute(rel) || rel.split(path.sep).includes('node_modules');
+    if (outside || rel.startsWith(`scripts${path.sep}`)) {
+      plainJs(module, filename);
+      return;
+    }
+    runWithCodeCache(module, filename, path.join(outputRoot(), `${rel}.v8cache`));
   };
 }
 

@@ -100,6 +100,13 @@ describe('scripts/bundle.js', () => {
     writeFileSync(cache, Buffer.concat([readFileSync(cache).subarray(0, 32), Buffer.alloc(4096, 7)]));
     expect(run(dir)).toEqual(expect.objectContaining({ status: 0, stderr: '', out: expect.objectContaining({ value: 'ten' }) }));
     expect(readFileSync(cache).length).not.toBe(32 + 4096);
+    // The repository's JavaScript the bundle requires has a cache of its own, kept the same way.
+    const data = path.join(dir, 'lib', 'data.js');
+    expect(readFileSync(path.join(dir, '.build', 'lib', 'data.js.v8cache')).subarray(0, 32).toString('hex')).toBe(createHash('sha256').update(readFileSync(data)).digest('hex'));
+    writeFileSync(data, readFileSync(data, 'utf8').replace("'data.js'", "'DATA.JS'"));
+    expect(run(dir).out.data).toBe('DATA.JS');
+    writeFileSync(data, readFileSync(data, 'utf8').replace("'DATA.JS'", "'data.js'"));
+    expect(run(dir).out.data).toBe('data.js');
   });
 
   test('a new module is picked up through the module that now imports it; a settings file (tsconfig.json) counts too', () => {
