@@ -216,7 +216,9 @@ function runWithCodeCache(module, bundle, cacheFile = `${bundle}.v8cache`) {
   } catch {
     // No cache yet.
   }
-  const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData });
+  // A dynamic import() resolves as in a module node compiled itself (node 20.12 and later; none of ours uses one).
+  const importModuleDynamically = vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
+  const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData, ...(importModuleDynamically ? { importModuleDynamically } : {}) });
   if (cachedData === undefined || script.cachedDataRejected) {
     // At the end, so that the cache holds every function the run compiled, not only the top level.
     process.once('exit', () => {
