@@ -548,9 +548,10 @@ async function waitReady(healthPort: number): Promise<void> {
         socket.write(`GET / HTTP/1.1\r\nHost: ${HOST}\r\nX-Slow: `);
       });
       socket.on('data', () => undefined);
-      socket.on('close', () => resolve(Date.now() - started));
+      // Cleared when the socket closes: a pending timer would keep the test worker alive after the suite.
+      const timer = setTimeout(() => { socket.destroy(); reject(new Error('still open after 8 s')); }, 8000);
+      socket.on('close', () => { clearTimeout(timer); resolve(Date.now() - started); });
       socket.on('error', () => undefined);
-      setTimeout(() => { socket.destroy(); reject(new Error('still open after 8 s')); }, 8000);
     });
     expect(closed).toBeLessThan(5000);
   });
