@@ -21,7 +21,7 @@
  * stamp, by rename: a reader sees one complete pair or the other.
  * A run also starts from V8's code cache of its bundle (`<bundle>.v8cache`, written by the
  * run before, used only for the bundle whose SHA-256 it records), and so does the repository's
- * own JavaScript a bundle requires (the generated validators): see runWithCodeCache.
+ * generated JavaScript a bundle requires (the validators in imports/): see runWithCodeCache.
  *
  * What differs from running the sources: `__dirname` and `__filename` keep their meaning in
  * every module of ours (set from the bundle's place; in a package's module they are the
@@ -157,6 +157,9 @@ async function build(entry) {
     format: 'cjs',
     target: 'node20',
     metafile: true,
+    // An import() becomes a require() in a promise: code run from V8's code cache has no dynamic import callback
+    // (nodejs/node#43663), so a real import() would fail once the cache is used.
+    supported: { 'dynamic-import': false },
     outfile: temporary,
     banner: { js: `// Bundle of ${rel}, built by scripts/bundle.js; do not edit (it is rebuilt whenever a source changes).\nconst __pronto_bundle_dir = __dirname;` },
     logLevel: 'error',
@@ -188,6 +191,9 @@ function freshBundle(entry) {
   return bundle;
 }
 
+/** The generated CommonJS modules of the repository that run from a code cache: imports/*.js (the validators). */
+const GENERATED_JS = /^imports\/[^/]+\.js$/;
+
 /** Bytes of the SHA-256 that heads a code cache file: the bundle the cache was made from. */
 const HASH_BYTES = 32;
 
@@ -199,7 +205,9 @@ const HASH_BYTES = 32;
  * was made from, and is used only for that bundle: V8's own check compares the source's
  * length only, which a rebuilt bundle can share. A run without a usable cache (none yet, made
  * from another bundle, or refused by this V8) writes one when it ends; a cache that cannot be
- * written costs that time again next run, nothing else.
+ * written costs that time again next run, nothing else. V8 refuses a cache made under other
+ * flags (`--max-old-space-size`, …): runs that alternate flags rewrite it each time. The first
+ * run after a build decides what the cache holds: the functions that run compiled.
  */
 function runWithCodeCache(module, bundle, cacheFile = `${bundle}.v8cache`) {
   const source = fs.readFileSync(bundle, 'utf8');
@@ -216,9 +224,8 @@ function runWithCodeCache(module, bundle, cacheFile = `${bundle}.v8cache`) {
   } catch {
     // No cache yet.
   }
-  // A dynamic import() resolves as in a module node compiled itself (node 20.12 and later; none of ours uses one).
-  const importModuleDynamically = vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
-  const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData, ...(importModuleDynamically ? { importModuleDynamically } : {}) });
+  // Positions on the first line as in the file, not in the wrapper (a stack trace's column).
+  const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData, columnOffset: -Module.wrapper[0].length });
   if (cachedData === undefined || script.cachedDataRejected) {
     // At the end, so that the cache holds every function the run compiled, not only the top level.
     process.once('exit', () => {
@@ -233,7 +240,18 @@ function runWithCodeCache(module, bundle, cacheFile = `${bundle}.v8cache`) {
     });
   }
   const wrapper = script.runInThisContext({ displayErrors: true });
-  wrapper.call(module.exports, module.exports, Module.createRequire(bundle), module, bundle, path.dirname(bundle));
+  wrapper.call(module.exports, module.exports, requireOf(module), module, bundle, path.dirname(bundle));
+}
+
+/** The `require` node gives the code of `module`: modules it loads are its children, resolved from its folder. */
+function requireOf(module) {
+  const require = (id) => module.require(id);
+  require.resolve = (request, options) => Module._resolveFilename(request, module, false, options);
+  require.resolve.paths = (request) => Module._resolveLookupPaths(request, module);
+  require.main = process.mainModule;
+  require.extensions = Module._extensions;
+  require.cache = Module._cache;
+  return require;
 }
 
 /** With `node -r ./scripts/bundle.js <entry>.ts`: TypeScript files are run from their bundles. */
@@ -245,17 +263,16 @@ function register() {
     module.paths = Module._nodeModulePaths(path.dirname(bundle));
     runWithCodeCache(module, bundle);
   };
-  // The repository's own JavaScript that a bundle requires (the generated validators in imports/, megabytes each):
-  // from a code cache too, kept in the bundles' folder.
+  // The generated JavaScript a bundle requires (the validators in imports/, megabytes each, CommonJS): from a code
+  // cache too, in a folder of its own. Any other .js file is node's to load (it may be an ES module).
   const plainJs = Module._extensions['.js'];
-  Module._extensions['.js'] = function runRepositoryJs(module, filename) {
-    const rel = path.relative(ROOT, filename);
-    const outside = rel.startsWith('..') || path.isAbsolute(rel) || rel.split(path.sep).includes('node_modules');
-    if (outside || rel.startsWith(`scripts${path.sep}`)) {
+  Module._extensions['.js'] = function runGeneratedJs(module, filename) {
+    const rel = path.relative(ROOT, filename).split(path.sep).join('/');
+    if (!GENERATED_JS.test(rel)) {
       plainJs(module, filename);
       return;
     }
-    runWithCodeCache(module, filename, path.join(outputRoot(), `${rel}.v8cache`));
+    runWithCodeCache(module, filename, path.join(outputRoot(), 'code-cache', `${rel}.v8cache`));
   };
 }
 

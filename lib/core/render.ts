@@ -84,11 +84,19 @@ export function withFastRender<T>(render: () => T): T {
  * dependencies of the whole App (every construct, every dependency) and validates it, then
  * lists the chart's objects in dependency order (node_modules/cdk8s/lib/app.js `_synthChart`,
  * `chartToKube`): done for each chart, that first step grows with charts × constructs. It
- * runs once here, for the first chart; after it every dependency is known (chart to chart
- * too), and the other charts list their objects from the dependency graph directly.
+ * runs once here per App, for its first chart; after it every dependency is known (chart to
+ * chart too), and the other charts list their objects from the dependency graph directly.
  */
 export function renderCharts(charts: readonly Chart[]): Map<Chart, Manifest[]> {
-  return withFastRender(() => new Map(charts.map((chart, i) => [chart, (i === 0 ? chart.toJson() : chartObjects(chart)) as Manifest[]])));
+  if (new Set(charts).size !== charts.length) throw new Error('renderCharts: a chart is given twice');
+  // The first chart of each App renders with toJson(), which resolves and validates that App.
+  const resolved = new Set<App>();
+  return withFastRender(() => new Map(charts.map((chart) => {
+    const app = App.of(chart);
+    const first = !resolved.has(app);
+    resolved.add(app);
+    return [chart, (first ? chart.toJson() : chartObjects(chart)) as Manifest[]];
+  })));
 }
 
 /** What `chart.toJson()` returns, once some chart of its App was rendered with `toJson()` (see {@link renderCharts}). */

@@ -171,13 +171,12 @@ function nestedCollection(value: object, depth: number, seen: Set<object>, out: 
     return;
   }
   const map = value as Record<string, unknown>;
-  // for…in: no array of keys for the test alone (a plain object has no enumerable inherited keys).
-  for (const _ in map) {
-    out.push(lead);
-    mapBlock(map, depth, seen, out);
+  if (Object.keys(map).length === 0) {
+    out.push(' {}');
     return;
   }
-  out.push(' {}');
+  out.push(lead);
+  mapBlock(map, depth, seen, out);
 }
 
 /** A value that is not a collection, at `indent` (the indent of its block scalar lines). */

@@ -27,11 +27,17 @@ function scratchProject(): string {
   // A module that is also a command (as charts/publish.ts is): it must not run when another entry point imports it.
   writeFileSync(path.join(dir, 'lib', 'command.ts'), "export const command = 'imported';\nif (require.main === module) console.log('RAN AS A COMMAND');\n");
   writeFileSync(path.join(dir, 'lib', 'data.js'), "module.exports = { loaded: 'data.js' };\n");
+  // Generated CommonJS, as the validators in imports/ are: run from a code cache of its own.
+  mkdirSync(path.join(dir, 'imports'));
+  writeFileSync(path.join(dir, 'imports', 'gen.js'), "// generated\nmodule.exports = { loaded: 'gen.js' };\n");
   writeFileSync(path.join(dir, 'a.ts'), [
     "import { folder, value } from './lib/b';",
     "import { command } from './lib/command';",
     "const data = (): { loaded: string } => require('./lib/data.js');",
-    "console.log(JSON.stringify({ value, folder, command, data: data().loaded, main: require.main === module, args: process.argv.slice(2) }));",
+    "const generated = (): { loaded: string } => require('./imports/gen.js');",
+    // A dynamic import of a module outside the bundle, which must work from a code cache too.
+    "void import('./lib/data.js').then((d) => console.log(JSON.stringify({ value, folder, command, data: data().loaded, generated: generated().loaded,",
+    "  imported: d.default.loaded, main: require.main === module, args: process.argv.slice(2) })));",
     '',
   ].join('\n'));
   return dir;
@@ -55,7 +61,7 @@ describe('scripts/bundle.js', () => {
 
   test('runs an entry point from its bundle, built on first use: the entry is the main module and no other, __dirname is each module\'s own folder, repository JavaScript is required from where it is', () => {
     const first = run(dir, '--flag', 'x');
-    expect(first).toEqual({ status: 0, stderr: '', out: { value: 'one', folder: path.join(dir, 'lib'), command: 'imported', data: 'data.js', main: true, args: ['--flag', 'x'] } });
+    expect(first).toEqual({ status: 0, stderr: '', out: { value: 'one', folder: path.join(dir, 'lib'), command: 'imported', data: 'data.js', generated: 'gen.js', imported: 'data.js', main: true, args: ['--flag', 'x'] } });
     expect(readFileSync(bundleOf(dir), 'utf8')).not.toContain('loaded:');
     const stamp = JSON.parse(readFileSync(`${bundleOf(dir)}.stamp.json`, 'utf8'));
     expect(Object.keys(stamp.inputs).sort()).toEqual(['a.ts', 'lib/b.ts', 'lib/command.ts', 'node_modules/esbuild/package.json', 'package.json', 'scripts/bundle.js', 'tsconfig.json']);
@@ -83,30 +89,32 @@ describe('scripts/bundle.js', () => {
 
   test('a run starts from V8\'s code cache of its bundle, made by the run before and kept for that bundle only: a rebuilt bundle of the same length runs its own code', () => {
     const cache = `${bundleOf(dir)}.v8cache`;
-    const header = () => readFileSync(cache).subarray(0, 32).toString('hex');
-    const bundleHash = () => createHash('sha256').update(readFileSync(bundleOf(dir))).digest('hex');
-    expect(run(dir).out.value).toBe('six');
-    expect(header()).toBe(bundleHash());
-    // Used, so not written again.
-    const written = statSync(cache).mtimeMs;
-    expect(run(dir).out.value).toBe('six');
-    expect(statSync(cache).mtimeMs).toBe(written);
-    // V8 checks a cache against the source's length only: with the old bundle's cache, this edit would print 'six'.
+    const header = (file: string) => readFileSync(file).subarray(0, 32).toString('hex');
+    const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
     const b = path.join(dir, 'lib', 'b.ts');
-    writeFileSync(b, readFileSync(b, 'utf8').replace("'six'", "'ten'"));
-    expect(run(dir).out.value).toBe('ten');
-    expect(header()).toBe(bundleHash());
+    writeFileSync(b, "export const value: string = 'red';\nexport const folder = __dirname;\n");
+    expect(run(dir).out.value).toBe('red');
+    expect(header(cache)).toBe(sha256(bundleOf(dir)));
+    // Used, so not written again; the dynamic import works from it too.
+    const written = statSync(cache).mtimeMs;
+    expect(run(dir)).toEqual(expect.objectContaining({ status: 0, stderr: '', out: expect.objectContaining({ value: 'red', imported: 'data.js' }) }));
+    expect(statSync(cache).mtimeMs).toBe(written);
+    // V8 checks a cache against the source's length only: with the old bundle's cache, this edit would print 'red'.
+    writeFileSync(b, "export const value: string = 'tan';\nexport const folder = __dirname;\n");
+    expect(run(dir).out.value).toBe('tan');
+    expect(header(cache)).toBe(sha256(bundleOf(dir)));
     // A cache V8 refuses (here: damaged) is ignored, and replaced.
     writeFileSync(cache, Buffer.concat([readFileSync(cache).subarray(0, 32), Buffer.alloc(4096, 7)]));
-    expect(run(dir)).toEqual(expect.objectContaining({ status: 0, stderr: '', out: expect.objectContaining({ value: 'ten' }) }));
+    expect(run(dir)).toEqual(expect.objectContaining({ status: 0, stderr: '', out: expect.objectContaining({ value: 'tan' }) }));
     expect(readFileSync(cache).length).not.toBe(32 + 4096);
-    // The repository's JavaScript the bundle requires has a cache of its own, kept the same way.
-    const data = path.join(dir, 'lib', 'data.js');
-    expect(readFileSync(path.join(dir, '.build', 'lib', 'data.js.v8cache')).subarray(0, 32).toString('hex')).toBe(createHash('sha256').update(readFileSync(data)).digest('hex'));
-    writeFileSync(data, readFileSync(data, 'utf8').replace("'data.js'", "'DATA.JS'"));
-    expect(run(dir).out.data).toBe('DATA.JS');
-    writeFileSync(data, readFileSync(data, 'utf8').replace("'DATA.JS'", "'data.js'"));
-    expect(run(dir).out.data).toBe('data.js');
+    // The generated JavaScript the bundle requires has a cache of its own, kept the same way; other JavaScript has none.
+    const generated = path.join(dir, 'imports', 'gen.js');
+    expect(header(path.join(dir, '.build', 'code-cache', 'imports', 'gen.js.v8cache'))).toBe(sha256(generated));
+    expect(existsSync(path.join(dir, '.build', 'code-cache', 'lib', 'data.js.v8cache'))).toBe(false);
+    writeFileSync(generated, readFileSync(generated, 'utf8').replace("'gen.js'", "'GEN.JS'"));
+    expect(run(dir).out.generated).toBe('GEN.JS');
+    writeFileSync(generated, readFileSync(generated, 'utf8').replace("'GEN.JS'", "'gen.js'"));
+    expect(run(dir).out.generated).toBe('gen.js');
   });
 
   test('a new module is picked up through the module that now imports it; a settings file (tsconfig.json) counts too', () => {

@@ -15,7 +15,7 @@ import { Chart, Testing } from 'cdk8s';
 import { parse, parseAllDocuments } from 'yaml';
 import { buildApp } from '../../charts/build-app';
 import { synthesizeEnvironment } from '../../charts/synthesize';
-import { ARGOCD_FOLDER, GUARDRAILS_FOLDER, Manifest, NESTED_MANIFEST_FOLDERS, renderCharts } from '../../lib/core';
+import { ARGOCD_FOLDER, GUARDRAILS_FOLDER, Manifest, NESTED_MANIFEST_FOLDERS } from '../../lib/core';
 import { ArgoCdChart } from '../../lib/gitops';
 import { ENVIRONMENTS, environment } from '../helpers';
 
@@ -35,7 +35,7 @@ function synthesized(env: string): Map<string, Manifest[]> {
   const built = buildApp(app, environment(env));
   const folderOf = (c: Chart) => (c === built.namespace ? GUARDRAILS_FOLDER : ArgoCdChart.isArgoCdChart(c) ? c.folder : '');
   const folders = new Map<string, Manifest[]>();
-  for (const [chart, objects] of renderCharts(app.charts)) folders.set(folderOf(chart), [...(folders.get(folderOf(chart)) ?? []), ...objects]);
+  for (const chart of app.charts) folders.set(folderOf(chart), [...(folders.get(folderOf(chart)) ?? []), ...chart.toJson()]);
   return folders;
 }
 

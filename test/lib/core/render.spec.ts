@@ -2,12 +2,13 @@
  * renderApiObject returns exactly what cdk8s's toJson returns (the same keys, in the same
  * order, the same values), for every object of every shipped environment and for the cases
  * its shortcuts must get right: Lazy values, implicit tokens, number-or-string unions, null
- * and undefined, patches, and classes of their own.
+ * and undefined, patches, and classes of their own. renderCharts lists the objects each
+ * chart's toJson lists, in its order, and validates each App as toJson does.
  */
 import { ApiObject, App, Chart, JsonPatch, Lazy, Testing } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { buildApp } from '../../../charts/build-app';
-import { renderApiObject, renderStats } from '../../../lib/core';
+import { renderApiObject, renderCharts, renderStats } from '../../../lib/core';
 import { ENVIRONMENTS, environment } from '../../helpers';
 
 /** cdk8s's own, before any render. */
@@ -25,6 +26,42 @@ describe.each(ENVIRONMENTS)('every object of %s', (env) => {
     for (const o of objects) same(o);
     expect(renderStats.fast - before.fast).toBe(objects.length);
     expect(renderStats.delegated - before.delegated).toBe(0);
+  });
+
+  test('renderCharts lists each chart\'s objects as its toJson() does: the same objects, in the same order', () => {
+    const charts = app.node.findAll().filter((c): c is Chart => Chart.isChart(c));
+    const rendered = renderCharts(charts);
+    expect([...rendered.keys()]).toEqual(charts);
+    for (const chart of charts) expect([chart.node.path, JSON.stringify(rendered.get(chart))]).toEqual([chart.node.path, JSON.stringify(chart.toJson())]);
+  });
+});
+
+describe('renderCharts', () => {
+  const chartWith = (app: App, id: string, names: string[]) => {
+    const chart = new Chart(app, id, { disableResourceNameHashes: true });
+    for (const name of names) new k8s.KubeConfigMap(chart, name, { metadata: { name } });
+    return chart;
+  };
+
+  test('a later chart of the same App lists its objects in dependency order, as toJson() does', () => {
+    const app = Testing.app();
+    const a = chartWith(app, 'a', ['x']);
+    const b = chartWith(app, 'b', ['first', 'second']);
+    // `second` must come first: it is a dependency of `first`.
+    b.node.findChild('first').node.addDependency(b.node.findChild('second'));
+    const names = (objects: unknown[]) => (objects as Array<{ metadata: { name: string } }>).map((o) => o.metadata.name);
+    expect(names(renderCharts([a, b]).get(b)!)).toEqual(['second', 'first']);
+    expect(names(b.toJson())).toEqual(['second', 'first']);
+  });
+
+  test('charts of two Apps are each validated as toJson() validates them; a chart given twice is refused', () => {
+    const one = chartWith(Testing.app(), 'one', ['x']);
+    const other = Testing.app();
+    const broken = chartWith(other, 'two', ['y']);
+    broken.node.addValidation({ validate: () => ['not valid'] });
+    expect(() => broken.toJson()).toThrow(/not valid/);
+    expect(() => renderCharts([one, broken])).toThrow(/not valid/);
+    expect(() => renderCharts([one, one])).toThrow('renderCharts: a chart is given twice');
   });
 });
 
