@@ -152,14 +152,17 @@ describe('scripts/bundle.js', () => {
 });
 
 describe('the bundle of main.ts', () => {
-  test('npm run synth runs main.ts through scripts/bundle.js, and so do cdk8s synth, publish and diff', () => {
+  test('npm run synth runs main.ts through scripts/bundle.js, and so do cdk8s synth (its validation plugin too), publish and diff', () => {
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
     const cdk8s = readFileSync(path.join(ROOT, 'cdk8s.yaml'), 'utf8');
     expect(pkg.scripts.synth).toBe('node -r ./scripts/bundle.js main.ts');
     expect(cdk8s).toMatch(/^app: node -r \.\/scripts\/bundle\.js main\.ts$/m);
     for (const entry of ['charts/publish.ts', 'charts/diff.ts']) expect(Object.values(pkg.scripts)).toContain(`node -r ./scripts/bundle.js ${entry}`);
     // npm ci runs `prepare`: the bundles exist before the first synth.
-    expect(pkg.scripts.prepare).toBe('node scripts/bundle.js main.ts charts/publish.ts charts/diff.ts');
+    expect(pkg.scripts.prepare).toBe('node scripts/bundle.js main.ts charts/publish.ts charts/diff.ts lib/validation/cdk8s-plugin.ts');
+    // The validation plugin the CLI loads (cdk8s.yaml) runs from its bundle too.
+    const plugin = /^ {2}- package: (\S+)$/m.exec(cdk8s)![1];
+    expect(readFileSync(path.join(ROOT, plugin), 'utf8')).toMatch(/^require\('\.\.\/\.\.\/scripts\/bundle\.js'\);\nmodule\.exports = require\('\.\/cdk8s-plugin\.ts'\);$/m);
   });
 
   test('was compiled from every module a synth runs, config/catalog.ts and the packages included: editing any of them rebuilds it', () => {
