@@ -41,7 +41,8 @@ const pusher = logins.find((l) => l.access === 'push')!;
 const reader = logins.find((l) => l.access === 'read')!;
 /** A tenant that is not the environment's: what an attacker asks for. */
 const OTHER = `${TENANT}-other`;
-const password = new Map(logins.map((l) => [l.user, randomBytes(18).toString('base64url')]));
+/** Random passwords (base64url); the first starts with "-", as one in 64 random ones does, so that case is always run. */
+const password = new Map(logins.map((l, i) => [l.user, `${i === 0 ? '-' : ''}${randomBytes(18).toString('base64url')}`]));
 /** The same environment with TLS to Loki (logs.loki.tls): what the gateway then gets. */
 const tlsConfig = (() => {
   const TLS = 'tls: { issuer: { name: internal-ca }, caBundle: { configMap: internal-ca } }';
@@ -178,9 +179,10 @@ function issueCertificate(name: string): void {
     await new Promise<void>((resolve) => stub!.listen(0, '127.0.0.1', resolve));
     port = await freePort();
 
-    // The htpasswd the agent renders: a SHA-512 crypt hash per login (one openssl run for all).
+    // The htpasswd the agent renders: a SHA-512 crypt hash per login (one openssl run for all). The passwords go on
+    // stdin, one a line: as arguments, a random one starting with "-" was read as an option.
     const users = [...password.keys()];
-    const hashed = spawnSync('openssl', ['passwd', '-6', ...users.map((u) => password.get(u)!)], { encoding: 'utf8' });
+    const hashed = spawnSync('openssl', ['passwd', '-6', '-stdin'], { input: users.map((u) => `${password.get(u)!}\n`).join(''), encoding: 'utf8' });
     if (hashed.status !== 0) throw new Error(`openssl passwd: ${hashed.stderr}`);
     const hashes = hashed.stdout.trim().split('\n');
     const template = values.gateway.podAnnotations[`vault.hashicorp.com/agent-inject-template-${LOKI_GATEWAY.htpasswdFile}`];
