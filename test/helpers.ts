@@ -6,7 +6,8 @@ import { Chart, Testing } from 'cdk8s';
 import { ProntoCharts, buildApp, environmentPorts } from '../charts/build-app';
 import { dataTier } from '../charts/capabilities/database';
 import { DataTier } from '../lib/database';
-import { ConfigError, EnvironmentConfig, loadEnvironment } from '../config/load';
+import { ConfigError, EnvironmentConfig, loadEnvironment, parseEnvironment } from '../config/load';
+import { RenderedEnvironment, renderEnvironment } from '../charts/synthesize';
 import { Manifest, renderCharts } from '../lib/core';
 import { ProntoNamespace } from '../lib/namespace';
 import { matches, runGate } from '../lib/validation';
@@ -215,3 +216,32 @@ export function withOwnAddons(text: string): string {
     .replace(/^metrics:\n/m, `metrics:\n  prometheus: { url: "${prometheus}" }\n  pushgateway: { url: "${pushgateway}" }\n`)
     .replace(/^tracing:\n/m, `tracing:\n  jaeger: { insecure: ${!servesTls(jaeger, 'otlpGrpc')}, queryUrl: "${serviceUrl(jaeger, 'query')}" }\n`);
 }
+
+/**
+ * `value` and everything it holds, frozen: a test that changes a shared render then fails
+ * where it changes it (modules run in strict mode), instead of changing what the next reads.
+ */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    // Data properties only: an output file's text is a getter that formats on first read.
+    for (const key of Object.keys(value)) {
+      const property = Object.getOwnPropertyDescriptor(value, key);
+      if (property && 'value' in property) deepFreeze(property.value);
+    }
+  }
+  return value;
+}
+
+/**
+ * `renderEnvironment(parseEnvironment(text, file))` (the gate on), once per text and file in a
+ * module registry: most suites of an aggregator render the shipped environments with their
+ * section on, which for a shipped file is its own text, and each render takes about a quarter
+ * of a second. The result is frozen all through (see {@link deepFreeze}); a render that throws
+ * is not kept.
+ */
+export const renderText: (text: string, file: string) => RenderedEnvironment =
+  cached((text: string, file: string) => deepFreeze(renderEnvironment(parseEnvironment(text, file))));
+
+/** `renderEnvironment(environment(env))` (the gate on), once per environment in a module registry, frozen as {@link renderText}'s. */
+export const renderShipped: (env: string) => RenderedEnvironment = cached((env: string) => deepFreeze(renderEnvironment(environment(env))));

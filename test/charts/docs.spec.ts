@@ -8,12 +8,12 @@ import { readFileSync } from 'fs';
 import * as path from 'path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { ARCHITECTURE_DOC, BEGIN_MARKER, DIAGRAM_ENVIRONMENT, architectureDiagram, readmeBlock, replaceBlock } from '../../charts/docs';
-import { INVENTORY_FILE, renderEnvironment } from '../../charts/synthesize';
+import { INVENTORY_FILE } from '../../charts/synthesize';
 import { CONFIGURATION_REFERENCE } from '../../config/reference';
 import { GUARDRAILS_FOLDER, Manifest } from '../../lib/core';
 import { mermaidId, parseImage, renderInventory } from '../../lib/docs';
 import { ARGOCD_FOLDER } from '../../lib/gitops';
-import { ENVIRONMENTS, buildEnvironment, environment, shippedReference } from '../helpers';
+import { ENVIRONMENTS, buildEnvironment, environment, shippedReference, renderShipped } from '../helpers';
 
 const DOC = path.join(__dirname, '..', '..', ARCHITECTURE_DOC);
 
@@ -52,7 +52,7 @@ describe('the configuration reference', () => {
 });
 
 describe.each(ENVIRONMENTS)('INVENTORY.md of %s', (env) => {
-  const rendered = renderEnvironment(environment(env));
+  const rendered = renderShipped(env);
   const file = (name: string) => rendered.files.find((f) => f.name === name)!.text;
   const inventory = file(INVENTORY_FILE);
 

@@ -20,14 +20,14 @@ import { uniqueGroupKinds } from '../../lib/gitops';
 import { IMAGE_PUBLISHERS, imageSourceProblem, ownRegistryPublisher } from '../../lib/core/image-sources';
 import { LABEL_INSTANCE, Manifest } from '../../lib/core';
 import { SLO_WINDOWS } from '../../lib/metrics';
-import { CONFIG_DIR, ENVIRONMENTS, configProblems, environment, ofKind, selects, stripSection, withOwnAddons } from '../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, configProblems, environment, ofKind, selects, stripSection, withOwnAddons, renderShipped } from '../helpers';
 
 /** The repository's root (cdk8s.yaml, imports/). */
 const ROOT = `${__dirname}/../..`;
 
 const rendered = new Map(ENVIRONMENTS.map((env) => {
   const config = environment(env);
-  return [env, { config, ports: environmentPorts(config), manifests: renderEnvironment(config).manifests }];
+  return [env, { config, ports: environmentPorts(config), manifests: renderShipped(env).manifests }];
 }));
 
 /** The Argo CD Application of add-on `chart`, and its Helm values. */

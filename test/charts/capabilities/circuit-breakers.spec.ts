@@ -22,7 +22,7 @@ import { checkCapacity, peakDemand, workloadPeaks } from '../../../lib/namespace
 import { ANNOTATION_EXCLUDE_OUTBOUND_PORTS, BREAKER_ENV_SUFFIXES, ISTIO_PROXY_ANNOTATIONS, LABEL_ISTIO_INJECT, breakerEnvName } from '../../../lib/resilience';
 import { runGate } from '../../../lib/validation';
 import { VALID_ENV } from '../../fixtures/environments';
-import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, cached, chartsObjects, configProblems, stripSection, synthEnvironment } from '../../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, cached, chartsObjects, configProblems, stripSection, synthEnvironment, renderText } from '../../helpers';
 
 const FILE = 'config/test.yaml';
 const NO_MESH = 'circuitBreakers: {}\n';
@@ -40,8 +40,6 @@ const load = (text: string) => parseEnvironment(text, FILE);
 const synth = buildEnvironment;
 /** One build per environment text, shared by the tests that read the same one (read only). */
 const synthText = cached((text: string) => synth(load(text)));
-/** One render per environment file text, shared likewise. */
-const renderText = cached((text: string, file: string) => renderEnvironment(parseEnvironment(text, file)));
 const problems = configProblems;
 const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
 const servicePods = (manifests: Manifest[], service: string): any[] => manifests

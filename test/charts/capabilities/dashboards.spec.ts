@@ -11,7 +11,6 @@ import { environmentPorts } from '../../../charts/build-app';
 import { SYNC_WAVES } from '../../../charts/capabilities/gitops/sync-waves';
 import { datasourceUids, grafanaCharts } from '../../../charts/capabilities/metrics/grafana';
 import { GRAFANA_LOKI_READER } from '../../../lib/addons';
-import { renderEnvironment } from '../../../charts/synthesize';
 import { CATALOG } from '../../../config/catalog';
 import { EnvironmentConfig, parseEnvironment } from '../../../config/load';
 import { Catalog } from '../../../config/schema';
@@ -22,7 +21,7 @@ import {
 } from '../../../lib/dashboards';
 import { newServiceName } from '../../fixtures/added-service';
 import { VALID_ENV, validEnv } from '../../fixtures/environments';
-import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, chartsObjects, configProblems, gateFindingsInNamespace } from '../../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, chartsObjects, configProblems, gateFindingsInNamespace, renderText } from '../../helpers';
 
 const FILE = 'config/test.yaml';
 const KEYS = ['red', 'saturation', 'business'];
@@ -71,7 +70,7 @@ describe.each(ENVIRONMENTS)('the dashboards of the shipped %s, metrics on', (env
   const config = shipped(env);
   const section = config.capabilities.metrics!;
   // Rendered once: the whole environment, through the gate and the capacity guard.
-  const rendered = renderEnvironment(config);
+  const rendered = renderText(shippedWithMetrics(env), `config/${env}.yaml`);
   const manifests = rendered.manifests;
   const dashboards = dashboardsOf(manifests);
   const services = config.services.map((s) => s.name);

@@ -15,7 +15,6 @@ import {
 import { DEFAULT_CLIENT_CIDRS, MIN_PGBOUNCER_VERSION, REDIS_PATCHED, ROLES_JOB_DEADLINE_SECONDS } from '../../../config/sections/database';
 import { cronCadence, parseCron } from '../../../config/sections/cron';
 import { objectStoreHost } from '../../../lib/database';
-import { renderEnvironment } from '../../../charts/synthesize';
 import { CATALOG, DATA_STORES, REDIS_HEALTHCHECK_USER } from '../../../config/catalog';
 import { parseEnvironment } from '../../../config/load';
 import { workloadPeaks } from '../../../lib/namespace/capacity';
@@ -27,7 +26,7 @@ import { CA_BUNDLE_DIR } from '../../../lib/tls';
 import { runGate } from '../../../lib/validation';
 import { VALID_ENV } from '../../fixtures/environments';
 import { renderVaultTemplate } from '../../tools/vault-template';
-import { ENVIRONMENTS, buildEnvironment, configProblems, dataTierOf, environment, named } from '../../helpers';
+import { ENVIRONMENTS, buildEnvironment, configProblems, dataTierOf, environment, named, renderShipped } from '../../helpers';
 
 const FILE = 'config/test.yaml';
 const STORAGE = '52.95.128.0/21';
@@ -312,7 +311,7 @@ describe('the database capability', () => {
   test.each(ENVIRONMENTS)('on in the shipped %s: every object passes the gate and the capacity guard', (env) => {
     const shipped = environment(env);
     expect(shipped.capabilities.database).toBeDefined();
-    const rendered = renderEnvironment(shipped);
+    const rendered = renderShipped(env);
     expect(rendered.findings).toEqual([]);
     expect(rendered.files.map((f) => f.name)).toEqual(expect.arrayContaining(['postgres.k8s.yaml', 'pgbouncer.k8s.yaml', 'redis.k8s.yaml']));
     // The data tier's own workloads are counted at peak by the guard that just passed.

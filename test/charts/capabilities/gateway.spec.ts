@@ -6,14 +6,13 @@ import { readFileSync } from 'fs';
 import { stringify } from 'yaml';
 import { CLIENTS, GATEWAY_PORTS } from '../../../charts/capabilities/gateway';
 import { LOG_HEADROOM_MI, WRITABLE_BASE_MI, writableSizeMi } from '../../../config/sections/gateway';
-import { renderEnvironment } from '../../../charts/synthesize';
 import { CATALOG, GATEWAY } from '../../../config/catalog';
 import { parseEnvironment } from '../../../config/load';
 import { ANNOTATION_CONFIG_CHECKSUM, Manifest, bytes, serviceHost } from '../../../lib/core';
 import { runGate } from '../../../lib/validation';
 import { DEFAULT_SERVICE_PORT } from '../../../lib/workload';
 import { VALID_ENV } from '../../fixtures/environments';
-import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, configProblems } from '../../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, configProblems, renderText } from '../../helpers';
 
 const FILE = 'config/test.yaml';
 const IMAGE = '  image: { repository: docker.io/owasp/modsecurity-crs, tag: 4.18.0-nginx-202509051009 }\n';
@@ -113,7 +112,7 @@ describe('the gateway capability', () => {
   test.each(ENVIRONMENTS)('on in the shipped %s: every object passes the gate and the capacity guard', (env) => {
     const raw = readFileSync(`${CONFIG_DIR}/${env}.yaml`, 'utf8');
     const text = /^gateway:/m.test(raw) ? raw : `${raw}\n${SECTION}`;
-    const rendered = renderEnvironment(parseEnvironment(text, `config/${env}.yaml`));
+    const rendered = renderText(text, `config/${env}.yaml`);
     expect(rendered.findings).toEqual([]);
     expect(rendered.files.map((f) => f.name)).toContain('gateway.k8s.yaml');
   });

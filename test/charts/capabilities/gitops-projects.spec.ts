@@ -9,9 +9,9 @@
  */
 import * as path from 'path';
 import { parse, parseAllDocuments } from 'yaml';
-import { RenderedEnvironment, renderEnvironment } from '../../../charts/synthesize';
+import { RenderedEnvironment } from '../../../charts/synthesize';
 import { Manifest } from '../../../lib/core';
-import { ENVIRONMENTS, environment } from '../../helpers';
+import { ENVIRONMENTS, environment, renderShipped } from '../../helpers';
 
 interface GroupKind { readonly group: string; readonly kind: string }
 interface Destination { readonly server?: string; readonly name?: string; readonly namespace: string }
@@ -125,8 +125,8 @@ function folderObjects(rendered: RenderedEnvironment, folder: string): Manifest[
 describe.each(ENVIRONMENTS)('the AppProjects of %s, attacked', (env) => {
   const config = environment(env);
   const gitops = config.capabilities.gitops!;
-  // The projects as rendered; the gate (and its appproject rule) runs on every shipped environment in app.test.ts.
-  const rendered = renderEnvironment(config, { gate: false });
+  // The projects as rendered (the shared render of the suites: its gate, and the appproject rule, run too).
+  const rendered = renderShipped(env);
   const projects = rendered.manifests.filter((m) => m.kind === 'AppProject') as Array<Manifest & { spec: ProjectSpec }>;
   const server = gitops.argocd.destination;
   const dangerous = dangerousObjects(config.namespace.name, gitops.argocd.namespace, gitops.repository.url, env);

@@ -15,7 +15,7 @@ import { parseEnvironment } from '../../../config/load';
 import { Manifest } from '../../../lib/core';
 import { LOG_DIR, LOG_FILE, LOG_VOLUME, SHIPPERS } from '../../../lib/logs';
 import { VALID_ENV } from '../../fixtures/environments';
-import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, cached, configProblems, stripSection } from '../../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, configProblems, stripSection, renderText } from '../../helpers';
 
 const FILE = 'config/test.yaml';
 const URL = 'http://loki-gateway.loki.svc.cluster.local/loki/api/v1/push';
@@ -27,7 +27,7 @@ const deployments = (manifests: Manifest[]) => manifests.filter((m) => m.kind ==
 const ofService = (manifests: Manifest[], svc: string) => deployments(manifests).filter((d) => d.spec.template.metadata.labels['app.kubernetes.io/name'] === svc);
 
 /** One render per environment text and file, shared (read only). */
-const renderShipped = cached((text: string, file: string) => renderEnvironment(load(text, file)));
+const renderShipped = renderText;
 
 describe('the logs capability', () => {
   const text = `${VALID_ENV}${SECTION}  capture:\n    services: { order-service: file }\n`;

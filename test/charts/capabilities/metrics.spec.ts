@@ -20,7 +20,7 @@ import { Manifest } from '../../../lib/core';
 import { CONTAINERS_RUNBOOK_PAGE, SERVICES_RUNBOOK_PAGE, SLO_WINDOWS, errorBudget, formatNumber, runbookUrl } from '../../../lib/metrics';
 import { checkCapacity } from '../../../lib/namespace';
 import { VALID_ENV } from '../../fixtures/environments';
-import { ENVIRONMENTS, buildEnvironment, cached, chartsObjects, configProblems, selects } from '../../helpers';
+import { ENVIRONMENTS, buildEnvironment, cached, chartsObjects, configProblems, selects, renderText } from '../../helpers';
 import { withMetrics } from '../../lib/metrics/fixture';
 
 const FILE = 'config/test.yaml';
@@ -189,7 +189,7 @@ function buildFlows(config: ReturnType<typeof load>) {
 }
 
 /** A shipped environment (with its metrics section, or `section` in its place) rendered through the gate, once per suite. */
-const renderShipped = cached((env: string, section?: string) => renderEnvironment(parseEnvironment(withMetrics(env, section), `config/${env}.yaml`)));
+const renderShipped = (env: string, section?: string) => renderText(withMetrics(env, section), `config/${env}.yaml`);
 
 /** The container port a Service's port reaches on the pods of `template` (a number, or a named port resolved). */
 const containerPort = (servicePort: any, template: any): number | undefined => (typeof servicePort.targetPort === 'number'

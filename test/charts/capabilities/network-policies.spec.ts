@@ -24,7 +24,7 @@ import { runGate } from '../../../lib/validation';
 import { FIXTURE_SECTIONS, FIXTURE_UNITS } from '../../fixtures/capabilities';
 import { newServiceName } from '../../fixtures/added-service';
 import { VALID_ENV, validEnv } from '../../fixtures/environments';
-import { CONFIG_DIR, ENVIRONMENTS, cached, chartsObjects, stripSection } from '../../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, cached, chartsObjects, stripSection, renderText } from '../../helpers';
 
 const FILE = 'config/test.yaml';
 
@@ -67,8 +67,6 @@ function synth(config: EnvironmentConfig, units: CapabilityUnits = CAPABILITIES)
 
 /** synth() of an environment text with every capability, once per text: the tests that read the same one share it (read only). */
 const synthText = cached((text: string, file: string) => synth(parseEnvironment(text, file)));
-/** renderEnvironment() likewise. */
-const renderText = cached((text: string, file: string) => renderEnvironment(parseEnvironment(text, file)));
 
 /**
  * The address blocks of every external host: those of `networkPolicies.externalHosts`, and the

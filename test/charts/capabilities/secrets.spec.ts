@@ -11,7 +11,6 @@ import { addVaultSecrets, catalogReaders, vaultAdminFiles, vaultRoleName } from 
 import { DEFAULT_AGENT_RESOURCES, kubernetesAuthMount } from '../../../config/sections/secrets';
 import { VAULT_AGENT_IMAGE } from '../../../lib/addons';
 import { TOKEN_SELF_PATHS } from '../../../lib/secrets';
-import { renderEnvironment } from '../../../charts/synthesize';
 import { CATALOG, secretsOf } from '../../../config/catalog';
 import { crossEnvironmentProblems, parseEnvironment } from '../../../config/load';
 import { Catalog } from '../../../config/schema';
@@ -20,7 +19,7 @@ import { checkCapacity } from '../../../lib/namespace';
 import { runGate } from '../../../lib/validation';
 import { PodExtensionPoint, ScheduledJob } from '../../../lib/workload';
 import { VALID_ENV } from '../../fixtures/environments';
-import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, cached, configProblems } from '../../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, cached, configProblems, renderText } from '../../helpers';
 
 const FILE = 'config/test.yaml';
 const SECTION = 'secrets:\n  kv: { prefix: pronto/test }\n';
@@ -285,7 +284,7 @@ describe('the secrets capability, on', () => {
 
 describe('the shipped environments with the section on', () => {
   /** One render per environment, shared by both tests (read only). */
-  const renderShipped = cached((env: string) => renderEnvironment(parseEnvironment(shippedWithSection(env), `config/${env}.yaml`)));
+  const renderShipped = (env: string) => renderText(shippedWithSection(env), `config/${env}.yaml`);
 
   test.each(ENVIRONMENTS.map((env) => [env]))('%s: every object passes the gate and the capacity guard', (env) => {
     const config = parseEnvironment(shippedWithSection(env), `config/${env}.yaml`);

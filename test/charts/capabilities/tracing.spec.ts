@@ -15,7 +15,7 @@ import {
   SERVICE_VERSION_ENV, TRACE_PROCESSORS,
 } from '../../../lib/tracing';
 import { VALID_ENV } from '../../fixtures/environments';
-import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, configProblems } from '../../helpers';
+import { CONFIG_DIR, ENVIRONMENTS, buildEnvironment, configProblems, renderText } from '../../helpers';
 
 const FILE = 'config/test.yaml';
 const IMAGE = '    image: { repository: docker.io/otel/opentelemetry-collector-contrib, tag: 0.135.0 }\n';
@@ -237,7 +237,7 @@ describe('the tracing capability', () => {
   });
 
   test.each(ENVIRONMENTS)('on in the shipped %s (with Python auto-instrumentation): every object passes the gate and the capacity guard', (env) => {
-    const rendered = renderEnvironment(parseEnvironment(shippedWithSection(env, '  instrumentation: {}\n'), `config/${env}.yaml`));
+    const rendered = renderText(shippedWithSection(env, '  instrumentation: {}\n'), `config/${env}.yaml`);
     expect(rendered.findings).toEqual([]);
     expect(rendered.files.map((f) => f.name)).toContain('tracing.k8s.yaml');
   });
