@@ -19,6 +19,7 @@ describe('config/json-schema', () => { require('./config/json-schema.spec'); });
 describe('config/load', () => { require('./config/load.spec'); });
 describe('config/reference', () => { require('./config/reference.spec'); });
 describe('config/promote', () => { require('./config/promote.spec'); });
+describe('helpers', () => { require('./helpers.spec'); });
 describe('runbooks', () => { require('./runbooks.spec'); });
 describe('docs', () => { require('./docs.spec'); });
 describe('snapshots/snapshot-files', () => { require('./snapshots/snapshot-files.spec'); });
