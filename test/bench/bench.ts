@@ -9,7 +9,11 @@
  *
  *   scale series: prod with 0, 250 and 1000 extra services (copies of order-service with
  *                 Redis only, test/bench/scaled.ts): wall and CPU time of the process, CPU
- *                 per extra service, peak memory (max RSS), objects
+ *                 per extra service, peak memory (max RSS), objects; and where their time
+ *                 goes, step by step, against what the scale goal leaves for each extra
+ *                 service
+ *   hand-off:     what a worker thread would cost to get the 1000-service objects (the copy
+ *                 postMessage makes), against formatting them
  *   start-up:     the whole three-environment synth command against the floor, a bare
  *                 `node -e "require('cdk8s-plus-28')"`, and where the time goes (module
  *                 loading, config, build, render, gate, checks, YAML, write)
@@ -18,8 +22,8 @@
  *   gate scaling: the gate alone over 1×, 4× and 16× copies of the prod output
  *   goals:        the ratios issue 17 asks for, each with its limit
  *
- * `npm run bench -- --scale`, `-- --startup` and `-- --scaling` run one part only (no goals).
- * BENCH_ROUNDS (default 3) sets the samples of the scale series, BENCH_SAMPLES (default 9)
+ * `npm run bench -- --scale`, `-- --handoff`, `-- --startup` and `-- --scaling` run one part only (no goals).
+ * BENCH_ROUNDS (default 3) sets the samples of the scale series and the hand-off, BENCH_SAMPLES (default 9)
  * those of the rest.
  */
 import { spawnSync } from 'child_process';
@@ -74,6 +78,8 @@ interface ChildReport {
   readonly inProcessMs: number;
   readonly timings: Record<string, number>;
   readonly objects: number;
+  /** Bytes of every file written. */
+  readonly outputBytes: number;
   readonly cpuMs: number;
   readonly maxRssMb: number;
 }
@@ -111,6 +117,9 @@ interface ScaleRow {
   readonly cpuMs: number;
   readonly maxRssMb: number;
   readonly objects: number;
+  readonly outputBytes: number;
+  /** Median milliseconds of each step of {@link STEPS}, and of module loading (`loaded`, since the process started). */
+  readonly steps: Record<string, number>;
 }
 
 function scaleSeries(): ScaleRow[] {
@@ -129,6 +138,9 @@ function scaleSeries(): ScaleRow[] {
       cpuMs: median(all.map((r) => r.cpuMs)),
       maxRssMb: median(all.map((r) => r.maxRssMb)),
       objects: all[0].objects,
+      outputBytes: all[0].outputBytes,
+      steps: Object.fromEntries([...STEPS.map(([step]) => step), 'loaded'].map((step) =>
+        [step, median(all.map((r) => (step === 'loaded' ? r.loadedMs : r.timings[step] ?? 0)))])),
     };
   });
   console.log(`\nScale series: prod with extra services (copies of order-service, Redis only), one process each  [median of ${ROUNDS}]`);
@@ -138,7 +150,52 @@ function scaleSeries(): ScaleRow[] {
     const perService = r.extra === 0 ? '—' : `${((r.cpuMs - rows[0].cpuMs) / r.extra).toFixed(2)} ms`;
     console.log(`| ${r.extra} | ${r.objects} | ${s(r.wallMs)} | ${s(r.cpuMs)} | ${perService} | ${r.maxRssMb.toFixed(0)} MB |`);
   }
+  stepSplit(rows);
   return rows;
+}
+
+/**
+ * Where the time of the scale series goes, step by step, and what each extra service adds to each step, against
+ * what the scale goal leaves for them: at most (goal - 1) × the shipped prod's wall time for every extra service.
+ */
+function stepSplit(rows: ScaleRow[]): void {
+  const zero = rows[0];
+  const top = rows[rows.length - 1];
+  const budgetMs = (GOALS.scaleWall - 1) * zero.wallMs;
+  console.log(`\nWhere the scale series' time goes, by step (in-process, wall)  [median of ${ROUNDS}]`);
+  console.log(`| step | ${rows.map((r) => `${r.extra} extra`).join(' | ')} | per extra service at ${top.extra} |`);
+  console.log(`|---|${rows.map(() => '---|').join('')}---|`);
+  const line = (label: string, value: (r: ScaleRow) => number) =>
+    console.log(`| ${label} | ${rows.map((r) => ms(value(r))).join(' | ')} | ${((value(top) - value(zero)) / top.extra * 1000).toFixed(0)} µs |`);
+  line('start-up and module loading', (r) => r.steps.loaded);
+  for (const [step, what] of STEPS) line(`${step}: ${what}`, (r) => r.steps[step]);
+  line('whole process (wall)', (r) => r.wallMs);
+  const perServiceBytes = (top.outputBytes - zero.outputBytes) / top.extra;
+  const mbPerS = (bytes: number, us: number) => `${(bytes / us).toFixed(1)} MB/s`;
+  const tookUs = (top.wallMs - zero.wallMs) / top.extra * 1000;
+  console.log(`Output: ${(zero.outputBytes / 1e6).toFixed(1)} MB shipped, ${(top.outputBytes / 1e6).toFixed(1)} MB with ${top.extra} extra services `
+    + `(${(perServiceBytes / 1000).toFixed(1)} kB each).`);
+  console.log(`The scale goal (at most ${GOALS.scaleWall}× the shipped prod) leaves ${ms(budgetMs)} for ${top.extra} extra services: `
+    + `${(budgetMs / top.extra * 1000).toFixed(0)} µs each, ${mbPerS(perServiceBytes, budgetMs / top.extra * 1000)} of output through every step; `
+    + `they take ${tookUs.toFixed(0)} µs each (${mbPerS(perServiceBytes, tookUs)}).`);
+}
+
+/**
+ * What moving the work after the render to a second thread would cost before it saved anything: a worker thread
+ * gets the objects as a copy (postMessage), written by the synth's thread and read by the worker's.
+ */
+function handoff(): void {
+  const top = EXTRA[EXTRA.length - 1];
+  const samples = Array.from({ length: ROUNDS }, () => {
+    const argv = [...SYNTH.argv];
+    argv.splice(SYNTH.entry, 1, CHILD, 'handoff', String(top));
+    return JSON.parse(spawn(argv).out.trim().split('\n').pop()!) as { timings: Record<string, number>; objects: number; bytes: number };
+  });
+  const step = (name: string) => median(samples.map((r) => r.timings[name]));
+  console.log(`\nHanding prod with ${top} extra services (${samples[0].objects} objects, ${(samples[0].bytes / 1024 / 1024).toFixed(0)} MiB as a structured clone) `
+    + `to a worker thread  [median of ${ROUNDS}]`);
+  console.log(`copy out (the synth's thread) ${ms(step('serialize'))}, copy in (the worker's) ${ms(step('deserialize'))}; `
+    + `formatting their YAML on the synth's thread ${ms(step('format'))}`);
 }
 
 interface StartUp {
@@ -273,9 +330,12 @@ if (process.argv[2] === '--scaling') {
   startUp();
 } else if (process.argv[2] === '--scale') {
   scaleSeries();
+} else if (process.argv[2] === '--handoff') {
+  handoff();
 } else {
   console.log(`npm run bench: node ${process.version}, synth command: ${SYNTH.argv.slice(1).join(' ')}`);
   const rows = scaleSeries();
+  handoff();
   const start = startUp();
   gateScaling();
   goals(rows, start);
